@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * knockgated: the daemon's entry point. Parses the command line, loads the configuration (exit 78
+ * on any config error, naming file, line and key), wires the adapters and runs until SIGTERM/SIGINT.
+ */
+
+import { performance } from 'node:perf_hooks';
+import { Command, CommanderError } from 'commander';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
+import { Daemon } from '../daemon/daemon.js';
+import { createLogger } from '../daemon/pino-logger.js';
+import { EXIT, KnockgateError } from '../core/errors.js';
+import { NftablesGate } from '../gates/nftables.js';
+import { pcapSourceFactory } from '../sensors/pcap.js';
+import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
+import { VERSION } from '../version.js';
+
+function fail(err: unknown): never {
+  if (err instanceof KnockgateError) {
+    process.stderr.write(`knockgated: ${err.message} [${err.code}]\n`);
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(`knockgated: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(EXIT.SOFTWARE);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('knockgated')
+    .description('knockgate daemon: watches for knocks and opens protected ports for the knocking address alone')
+    .version(VERSION)
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_FILE)
+    .option('--check', 'validate the configuration (and one-time sequence files), print a summary and exit')
+    .option('--log-level <level>', 'override log_level: error, warn, info or debug')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    program.parse(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT.USAGE);
+    throw err;
+  }
+  const opts = program.opts<{ config: string; check?: boolean; logLevel?: string }>();
+  if (opts.logLevel !== undefined && !['error', 'warn', 'info', 'debug'].includes(opts.logLevel)) {
+    throw new KnockgateError('KG_USAGE', `--log-level must be error, warn, info or debug, got ${JSON.stringify(opts.logLevel)}`);
+  }
+  const config = loadConfig(opts.config);
+  if (opts.check) {
+    for (const door of config.doors) if (door.oneTimeSequencesFile) OneTimeSequenceFile.load(door.oneTimeSequencesFile);
+    process.stdout.write(`${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`);
+    return;
+  }
+  const log = createLogger((opts.logLevel as typeof config.logLevel | undefined) ?? config.logLevel);
+  const nowMs = (): number => performance.now();
+  const gate = config.firewall === 'nftables' ? new NftablesGate(config.nftTable, nowMs) : null;
+  const daemon = new Daemon({ config, log, gate, sources: pcapSourceFactory, nowMs });
+
+  process.on('uncaughtException', (err) => {
+    log.error({ event: 'crash', error: err.stack }, 'internal error; firewall rules left in place (fail closed)');
+    process.exit(EXIT.SOFTWARE);
+  });
+  const shutdown = (signal: string): void => {
+    log.info({ event: 'signal', signal }, 'stopping');
+    daemon.stop().then(
+      () => process.exit(EXIT.OK),
+      () => process.exit(EXIT.SOFTWARE),
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => log.warn({ event: 'signal', signal: 'SIGHUP' }, 'reload is not supported yet; restart knockgated to apply a new configuration'));
+
+  await daemon.start();
+}
+
+main(process.argv).catch(fail);

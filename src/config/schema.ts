@@ -1,0 +1,119 @@
+/**
+ * The shape of knockgate.yaml, checked strictly: an unknown key anywhere is an error, and every
+ * value is parsed into its final form (ports into endpoints, durations into numbers) here, so that
+ * nothing downstream re-reads text. Cross-field rules live in compile.ts.
+ */
+
+import { z } from 'zod';
+import { parseDurationMs } from '../core/duration.js';
+import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_MAX_TRACKED_SEQUENCES,
+  MAX_COMMAND_ARG_BYTES,
+  MAX_COMMAND_ARGS,
+  MAX_COMMAND_TIMEOUT_MS,
+  MAX_DOORS,
+  MAX_GRANT_DURATION_S,
+  MAX_MAX_TRACKED_SEQUENCES,
+  MAX_OPEN_PORTS_PER_DOOR,
+  MAX_SEQUENCE_STEPS,
+  MAX_SEQUENCE_TIMEOUT_MS,
+  MIN_GRANT_DURATION_S,
+  MIN_MAX_TRACKED_SEQUENCES,
+  MIN_SEQUENCE_TIMEOUT_MS,
+} from '../core/limits.js';
+import { checkTemplateArg } from '../core/command-template.js';
+import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
+import { formatDurationMs } from '../core/duration.js';
+
+/** Door names appear in logs, nft comments and command arguments: keep them boring. */
+export const DOOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+/** Linux interface names (IFNAMSIZ - 1), or the pseudo-interface `any`. */
+const INTERFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+
+const endpoint = z.unknown().transform((v, ctx): Endpoint => {
+  const r = parseEndpoint(v);
+  if ('error' in r) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: r.error });
+    return z.NEVER;
+  }
+  return r;
+});
+
+function duration(minMs: number, maxMs: number, wholeSeconds: boolean) {
+  return z.unknown().transform((v, ctx): number => {
+    const r = parseDurationMs(v);
+    if (typeof r !== 'number') {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: r.error });
+      return z.NEVER;
+    }
+    if (r < minMs || r > maxMs) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be from ${formatDurationMs(minMs)} to ${formatDurationMs(maxMs)}, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    if (wholeSeconds && r % 1000 !== 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be whole seconds (the kernel's set timeouts are), got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return r;
+  });
+}
+
+const tcpFlags = z.string().transform((v, ctx): TcpFlagCondition => {
+  const r = parseTcpFlags(v);
+  if ('error' in r) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: r.error });
+    return z.NEVER;
+  }
+  return r;
+});
+
+const commandArg = z
+  .string()
+  .max(MAX_COMMAND_ARG_BYTES)
+  .superRefine((arg, ctx) => {
+    const problem = checkTemplateArg(arg);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  });
+
+const command = z
+  .array(commandArg, { invalid_type_error: 'expected an argv list such as ["/usr/bin/logger", "opened for {ip}"]; commands never run through a shell' })
+  .min(1, 'a command needs at least the program')
+  .max(MAX_COMMAND_ARGS)
+  .superRefine((argv, ctx) => {
+    if (!argv[0]?.startsWith('/')) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [0], message: `the program must be an absolute path (no PATH lookup), got ${JSON.stringify(argv[0])}` });
+    }
+  });
+
+export const doorSchema = z
+  .object({
+    name: z.string().regex(DOOR_NAME, 'door names are 1-32 letters, digits, "_", "." or "-", starting with a letter or digit'),
+    sequence: z.array(endpoint).min(1, 'a sequence needs at least one step').max(MAX_SEQUENCE_STEPS).optional(),
+    one_time_sequences: z.string().min(1).optional(),
+    sequence_timeout: duration(MIN_SEQUENCE_TIMEOUT_MS, MAX_SEQUENCE_TIMEOUT_MS, false).default('10s'),
+    tcp_flags: tcpFlags.default(DEFAULT_TCP_FLAGS),
+    open: z.array(endpoint).max(MAX_OPEN_PORTS_PER_DOOR).default([]),
+    duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).default('30s'),
+    start_command: command.optional(),
+    stop_command: command.optional(),
+    command_timeout: duration(100, MAX_COMMAND_TIMEOUT_MS, false).default(formatDurationMs(DEFAULT_COMMAND_TIMEOUT_MS)),
+    hide_knock_ports: z.boolean().default(true),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).min(1, 'name at least one interface, or [any]'),
+    firewall: z.enum(['nftables', 'none']).default('nftables'),
+    /** nftables table (family inet) that knockgate owns; changing it lets two daemons coexist. */
+    nft_table: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'table names are letters, digits and "_"').default('knockgate'),
+    max_tracked_sequences: z.number().int().min(MIN_MAX_TRACKED_SEQUENCES).max(MAX_MAX_TRACKED_SEQUENCES).default(DEFAULT_MAX_TRACKED_SEQUENCES),
+    log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    doors: z.array(doorSchema).min(1, 'configure at least one door').max(MAX_DOORS),
+  })
+  .strict();
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type RawDoor = z.infer<typeof doorSchema>;

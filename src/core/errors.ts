@@ -1,0 +1,59 @@
+/**
+ * Local faults: problems of this host (a bad config file, an `nft` failure, a missing interface).
+ * They throw a KnockgateError with a stable code and the daemon fails fast with the code's exit
+ * status. Remote faults (bad packets) are never errors: see reasons.ts.
+ */
+
+/** sysexits.h values, so that systemd and scripts can tell a bad config from a broken host. */
+export const EXIT = {
+  OK: 0,
+  SOFTWARE: 70, // internal error
+  USAGE: 64, // bad command line
+  UNAVAILABLE: 69, // a required program, interface or kernel feature is missing
+  CANTCREATE: 73, // cannot write a file we must write
+  IOERR: 74,
+  CONFIG: 78, // bad configuration
+} as const;
+
+export const ERROR_CODES = {
+  KG_CONFIG_INVALID: { exit: EXIT.CONFIG, summary: 'configuration is invalid' },
+  KG_CONFIG_UNREADABLE: { exit: EXIT.CONFIG, summary: 'configuration file cannot be read' },
+  KG_USAGE: { exit: EXIT.USAGE, summary: 'bad command-line usage' },
+  KG_FIREWALL_UNAVAILABLE: { exit: EXIT.UNAVAILABLE, summary: 'the firewall program is missing or refused to run' },
+  KG_FIREWALL_FAILED: { exit: EXIT.SOFTWARE, summary: 'the firewall rejected a change' },
+  KG_CAPTURE_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'packet capture could not start' },
+  KG_STATE_WRITE_FAILED: { exit: EXIT.CANTCREATE, summary: 'a state file could not be written' },
+  KG_RESOLVE_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'a host name could not be resolved' },
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class KnockgateError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KnockgateError';
+    this.code = code;
+    this.exitCode = ERROR_CODES[code].exit;
+  }
+}
+
+/**
+ * A configuration fault, located: the file, the 1-based line, and the dotted key path.
+ * Rendered as `FILE:LINE: KEY: MESSAGE`, the form editors and CI logs link to.
+ */
+export class ConfigError extends KnockgateError {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly key: string | undefined;
+  readonly detail: string;
+  constructor(file: string, line: number | undefined, key: string | undefined, detail: string) {
+    const where = line === undefined ? file : `${file}:${line}`;
+    super('KG_CONFIG_INVALID', `${where}: ${key ? `${key}: ` : ''}${detail}`);
+    this.name = 'ConfigError';
+    this.file = file;
+    this.line = line;
+    this.key = key;
+    this.detail = detail;
+  }
+}

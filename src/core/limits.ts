@@ -1,0 +1,72 @@
+/**
+ * Every size, count and time bound of knockgate, in one place, with its unit in its name.
+ *
+ * Contract: nothing else in the code base hard-codes a bound. A reviewer who wants to know
+ * how much memory or time a hostile peer can make the daemon spend starts here.
+ */
+
+/** Largest frame we look at; libpcap is asked for this snap length. */
+export const MAX_FRAME_BYTES = 65_535;
+
+/** 802.1Q / 802.1ad tags we skip before giving up on a frame (QinQ is two). */
+export const MAX_VLAN_TAGS = 2;
+
+/** IPv6 extension headers we walk before the transport header; more is treated as hostile. */
+export const MAX_IPV6_EXTENSION_HEADERS = 8;
+
+/** Steps in one knock sequence. knockd has no limit; 32 ports is far beyond any sane secret. */
+export const MAX_SEQUENCE_STEPS = 32;
+
+/** Doors in one configuration. */
+export const MAX_DOORS = 256;
+
+/** Ports a door may open. */
+export const MAX_OPEN_PORTS_PER_DOOR = 64;
+
+/** Bounds of `sequence_timeout`. */
+export const MIN_SEQUENCE_TIMEOUT_MS = 100;
+export const MAX_SEQUENCE_TIMEOUT_MS = 3_600_000;
+
+/** Bounds of a door's grant `duration`. The kernel's set timeouts are whole seconds. */
+export const MIN_GRANT_DURATION_S = 1;
+export const MAX_GRANT_DURATION_S = 86_400;
+
+/** Default and bounds of the number of (door, source) sequences tracked at once. */
+export const DEFAULT_MAX_TRACKED_SEQUENCES = 100_000;
+export const MIN_MAX_TRACKED_SEQUENCES = 16;
+export const MAX_MAX_TRACKED_SEQUENCES = 4_000_000;
+
+/** How often the daemon reclaims timed-out sequence state (the timeout itself is exact). */
+export const SEQUENCE_SWEEP_INTERVAL_MS = 250;
+
+/** Commands (start/stop): wall-clock limit per run, and how many may run or wait at once. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+export const MAX_COMMAND_TIMEOUT_MS = 600_000;
+export const MAX_CONCURRENT_COMMANDS = 8;
+export const MAX_QUEUED_COMMANDS = 1_024;
+/** Bytes of a command's stdout/stderr kept for the log. */
+export const MAX_COMMAND_OUTPUT_BYTES = 4_096;
+/** Arguments in one command, and bytes in one argument after substitution. */
+export const MAX_COMMAND_ARGS = 64;
+export const MAX_COMMAND_ARG_BYTES = 4_096;
+
+/** One-time sequence files: lines and bytes read. */
+export const MAX_ONE_TIME_SEQUENCE_LINES = 100_000;
+export const MAX_ONE_TIME_SEQUENCE_FILE_BYTES = 8 * 1024 * 1024;
+
+/** Configuration file size. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/** Grants handed to `nft` in one batch; more wait for the next batch. */
+export const MAX_GRANTS_PER_FIREWALL_BATCH = 512;
+/** Wall-clock limit of one `nft` run. */
+export const FIREWALL_COMMAND_TIMEOUT_MS = 10_000;
+
+/** Log lines per second per drop reason before the rest are only counted and summarised. */
+export const MAX_DROP_LOG_LINES_PER_S = 20;
+
+/** Kernel socket receive buffer requested for captures. */
+export const CAPTURE_BUFFER_BYTES = 8 * 1024 * 1024;
+
+/** Client: bounds of the delay between knock steps. */
+export const MAX_KNOCK_DELAY_MS = 60_000;

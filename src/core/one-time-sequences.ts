@@ -1,0 +1,50 @@
+/**
+ * The one-time sequence file, as knockd reads it: one sequence per line, steps separated by commas
+ * or spaces (`7000,8000/udp,9000`). A line that starts with `#` is a comment or a used sequence:
+ * knockd marks a line used by overwriting its first character with `#`, and so do we, which keeps
+ * the file's size, the other lines' offsets and compatibility with knockd's own files.
+ *
+ * Pure parsing only; reading and marking the file is the store's job.
+ */
+
+import { parseEndpoint, type Endpoint } from './endpoint.js';
+import { MAX_SEQUENCE_STEPS } from './limits.js';
+
+export interface OneTimeSequence {
+  /** 1-based line number in the file. */
+  readonly line: number;
+  /** Byte offset of the line's first character, where the used-mark goes. */
+  readonly offset: number;
+  readonly steps: readonly Endpoint[];
+}
+
+export type OneTimeParse =
+  | { readonly ok: true; readonly unused: readonly OneTimeSequence[] }
+  | { readonly ok: false; readonly line: number; readonly error: string };
+
+const UTF8 = new TextEncoder();
+
+export function parseOneTimeSequences(text: string): OneTimeParse {
+  const unused: OneTimeSequence[] = [];
+  let offset = 0;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i] as string;
+    const lineOffset = offset;
+    offset += UTF8.encode(raw).length + 1;
+    const content = raw.replace(/\r$/, '');
+    if (content.trim() === '' || content.startsWith('#')) continue;
+    const parts = content.trim().split(/[\s,]+/);
+    if (parts.length > MAX_SEQUENCE_STEPS) {
+      return { ok: false, line: i + 1, error: `a sequence has at most ${MAX_SEQUENCE_STEPS} steps, this one has ${parts.length}` };
+    }
+    const steps: Endpoint[] = [];
+    for (const part of parts) {
+      const e = parseEndpoint(part);
+      if ('error' in e) return { ok: false, line: i + 1, error: e.error };
+      steps.push(e);
+    }
+    unused.push({ line: i + 1, offset: lineOffset, steps });
+  }
+  return { ok: true, unused };
+}

@@ -1,0 +1,287 @@
+/**
+ * The classic knock-sequence engine: per (door, source address), how far along the door's secret
+ * sequence that source is, and what each new packet does to it.
+ *
+ * Theory of operation. A door has steps s[0..n-1] (protocol/port pairs) and a timeout T. A source
+ * with no state is IDLE; after k correct steps it is AT(k), 0 < k < n. For a packet from source S
+ * to a port of the door's knock set, in this order (first match wins):
+ *
+ *   | state  | packet                                            | outcome         | next state         |
+ *   |--------|---------------------------------------------------|-----------------|--------------------|
+ *   | any    | TCP whose flags fail the door's tcp_flags         | flags-mismatch  | unchanged          |
+ *   | AT(k)  | now >= started + T                                | (timeout)       | IDLE, then re-read |
+ *   | AT(k)  | same proto, source port, port and TCP seq as last | retransmission  | AT(k)              |
+ *   | AT(k)  | s[k], k+1 < n                                     | progress        | AT(k+1)            |
+ *   | AT(k)  | s[k], k+1 = n                                     | complete        | IDLE               |
+ *   | AT(k)  | anything else in the knock set, = s[0]            | wrong-step      | AT(1)              |
+ *   | AT(k)  | anything else in the knock set                    | wrong-step      | IDLE               |
+ *   | IDLE   | s[0], n > 1                                       | progress        | AT(1)              |
+ *   | IDLE   | s[0], n = 1                                       | complete        | IDLE               |
+ *   | IDLE   | anything else in the knock set                    | not-first-step  | IDLE               |
+ *
+ * Packets to ports outside a door's knock set never reach that door. A transition not in the table
+ * does not exist: there is no repair of a broken sequence, only a reset. The timeout runs from the
+ * first step (as knockd's Seq_Timeout) and is exact: a packet at or after the deadline never
+ * advances, whether or not sweep() has run. sweep() only reclaims the memory of expired state.
+ *
+ * Memory is capped at `maxTracked` (door, source) entries in total. When full, a new entry evicts
+ * the oldest entry that has taken only one step, and only when there is none, the oldest entry
+ * further along. A flood of spoofed first knocks (cheap, and blind) thus competes only with other
+ * first knocks, never with a source that has proven knowledge of two or more steps.
+ *
+ * Pure: no clock, no I/O; `nowMs` is any monotonic millisecond count the caller supplies.
+ */
+
+import { endpointKey, type Endpoint, type Protocol } from './endpoint.js';
+import type { SequenceOutcome } from './reasons.js';
+import { tcpFlagsMatch, type TcpFlagCondition } from './tcp-flags.js';
+
+export interface SequenceDoorSpec {
+  readonly name: string;
+  /** null: the door has no sequence to match (one-time sequences used up). */
+  readonly steps: readonly Endpoint[] | null;
+  readonly timeoutMs: number;
+  readonly tcpFlags: TcpFlagCondition;
+}
+
+/** The parts of a captured packet the engine looks at. */
+export interface KnockPacket {
+  readonly family: 4 | 6;
+  readonly src: string;
+  readonly proto: Protocol;
+  readonly sport: number;
+  readonly dport: number;
+  readonly tcpFlags: number;
+  readonly tcpSeq: number;
+}
+
+export interface KnockEvent {
+  readonly doorIndex: number;
+  readonly door: string;
+  readonly source: string;
+  readonly family: 4 | 6;
+  readonly outcome: SequenceOutcome;
+  /** Steps this source has taken after this packet (0 when idle; n on completion). */
+  readonly stage: number;
+  readonly steps: number;
+}
+
+export interface SequenceStats {
+  readonly tracked: number;
+  readonly timedOut: number;
+  readonly evicted: number;
+}
+
+interface Entry {
+  stage: number;
+  readonly deadline: number;
+  lastProto: Protocol;
+  lastSport: number;
+  lastDport: number;
+  lastSeq: number;
+}
+
+interface DoorState {
+  spec: SequenceDoorSpec;
+  stepKeys: number[];
+  /** Entries at stage 1, in order of creation, which is deadline order (one timeout per door). */
+  readonly fresh: Map<string, Entry>;
+  /** Entries at stage 2 or later. */
+  readonly advanced: Map<string, Entry>;
+}
+
+export class SequenceTracker {
+  private readonly doors: DoorState[];
+  /** endpointKey → indices of the doors whose knock set holds it. */
+  private index = new Map<number, number[]>();
+  private tracked = 0;
+  private timedOut = 0;
+  private evicted = 0;
+
+  constructor(
+    doors: readonly SequenceDoorSpec[],
+    private readonly maxTracked: number,
+  ) {
+    if (!Number.isInteger(maxTracked) || maxTracked < 1) throw new RangeError('maxTracked must be a positive integer');
+    this.doors = doors.map((spec) => ({ spec, stepKeys: keysOf(spec.steps), fresh: new Map(), advanced: new Map() }));
+    this.rebuildIndex();
+  }
+
+  /** Feeds one packet; returns one event per door whose knock set holds the packet's port. */
+  observe(p: KnockPacket, nowMs: number): KnockEvent[] {
+    const doorIndices = this.index.get(endpointKey(p.proto, p.dport));
+    if (doorIndices === undefined) return [];
+    const events: KnockEvent[] = [];
+    for (const d of doorIndices) events.push(this.observeDoor(d, p, nowMs));
+    return events;
+  }
+
+  /** Reclaims state whose deadline has passed. Returns how many entries it removed. */
+  sweep(nowMs: number): number {
+    let removed = 0;
+    for (const door of this.doors) {
+      for (const [src, e] of door.fresh) {
+        if (e.deadline > nowMs) break; // deadline order: the rest are later
+        door.fresh.delete(src);
+        removed++;
+      }
+      for (const [src, e] of door.advanced) {
+        if (e.deadline <= nowMs) {
+          door.advanced.delete(src);
+          removed++;
+        }
+      }
+    }
+    this.tracked -= removed;
+    this.timedOut += removed;
+    return removed;
+  }
+
+  /**
+   * Replaces a door's sequence (one-time sequences move to the next line). All progress on that
+   * door is dropped: a half-knocked old sequence must not complete the new one.
+   */
+  replaceSteps(doorIndex: number, steps: readonly Endpoint[] | null): void {
+    const door = this.doors[doorIndex];
+    if (door === undefined) throw new RangeError(`no door ${doorIndex}`);
+    this.tracked -= door.fresh.size + door.advanced.size;
+    door.fresh.clear();
+    door.advanced.clear();
+    door.spec = { ...door.spec, steps };
+    door.stepKeys = keysOf(steps);
+    this.rebuildIndex();
+  }
+
+  /** Steps taken by `src` at a door, 0 when idle or expired. */
+  progressOf(doorIndex: number, src: string, nowMs: number): number {
+    const door = this.doors[doorIndex];
+    const e = door?.fresh.get(src) ?? door?.advanced.get(src);
+    return e !== undefined && e.deadline > nowMs ? e.stage : 0;
+  }
+
+  stats(): SequenceStats {
+    return { tracked: this.tracked, timedOut: this.timedOut, evicted: this.evicted };
+  }
+
+  private observeDoor(d: number, p: KnockPacket, nowMs: number): KnockEvent {
+    const door = this.doors[d] as DoorState;
+    const n = door.stepKeys.length;
+    const event = (outcome: SequenceOutcome, stage: number): KnockEvent => ({
+      doorIndex: d,
+      door: door.spec.name,
+      source: p.src,
+      family: p.family,
+      outcome,
+      stage,
+      steps: n,
+    });
+    if (p.proto === 'tcp' && !tcpFlagsMatch(p.tcpFlags, door.spec.tcpFlags)) {
+      return event('flags-mismatch', this.progressOf(d, p.src, nowMs));
+    }
+    const key = endpointKey(p.proto, p.dport);
+    let entry = door.fresh.get(p.src) ?? door.advanced.get(p.src);
+    if (entry !== undefined && nowMs >= entry.deadline) {
+      this.remove(door, p.src, entry);
+      this.timedOut++;
+      entry = undefined;
+    }
+    if (entry !== undefined) {
+      if (
+        entry.lastProto === p.proto &&
+        entry.lastSport === p.sport &&
+        entry.lastDport === p.dport &&
+        entry.lastSeq === p.tcpSeq
+      ) {
+        return event('retransmission', entry.stage);
+      }
+      if (door.stepKeys[entry.stage] === key) {
+        if (entry.stage + 1 === n) {
+          this.remove(door, p.src, entry);
+          return event('complete', n);
+        }
+        if (entry.stage === 1) {
+          door.fresh.delete(p.src);
+          door.advanced.set(p.src, entry);
+        }
+        entry.stage++;
+        remember(entry, p);
+        return event('progress', entry.stage);
+      }
+      this.remove(door, p.src, entry);
+      if (door.stepKeys[0] !== key) return event('wrong-step', 0);
+      this.start(door, p, nowMs);
+      return event('wrong-step', 1);
+    }
+    if (door.stepKeys[0] !== key) return event('not-first-step', 0);
+    if (n === 1) return event('complete', 1);
+    this.start(door, p, nowMs);
+    return event('progress', 1);
+  }
+
+  private start(door: DoorState, p: KnockPacket, nowMs: number): void {
+    if (this.tracked >= this.maxTracked) this.evictOne();
+    door.fresh.set(p.src, {
+      stage: 1,
+      deadline: nowMs + door.spec.timeoutMs,
+      lastProto: p.proto,
+      lastSport: p.sport,
+      lastDport: p.dport,
+      lastSeq: p.tcpSeq,
+    });
+    this.tracked++;
+  }
+
+  private remove(door: DoorState, src: string, entry: Entry): void {
+    if (entry.stage === 1) door.fresh.delete(src);
+    else door.advanced.delete(src);
+    this.tracked--;
+  }
+
+  /** Evicts the entry with the earliest deadline among stage-1 entries, else among the rest. */
+  private evictOne(): void {
+    for (const pool of ['fresh', 'advanced'] as const) {
+      let victimDoor: DoorState | undefined;
+      let victimSrc = '';
+      let victimDeadline = Infinity;
+      for (const door of this.doors) {
+        for (const [src, e] of door[pool]) {
+          if (e.deadline < victimDeadline) {
+            victimDoor = door;
+            victimSrc = src;
+            victimDeadline = e.deadline;
+          }
+          if (pool === 'fresh') break; // fresh maps are in deadline order: the first is the oldest
+        }
+      }
+      if (victimDoor !== undefined) {
+        victimDoor[pool].delete(victimSrc);
+        this.tracked--;
+        this.evicted++;
+        return;
+      }
+    }
+  }
+
+  private rebuildIndex(): void {
+    const index = new Map<number, number[]>();
+    this.doors.forEach((door, d) => {
+      for (const key of new Set(door.stepKeys)) {
+        const list = index.get(key);
+        if (list) list.push(d);
+        else index.set(key, [d]);
+      }
+    });
+    this.index = index;
+  }
+}
+
+function keysOf(steps: readonly Endpoint[] | null): number[] {
+  return steps === null ? [] : steps.map((s) => endpointKey(s.proto, s.port));
+}
+
+function remember(entry: Entry, p: KnockPacket): void {
+  entry.lastProto = p.proto;
+  entry.lastSport = p.sport;
+  entry.lastDport = p.dport;
+  entry.lastSeq = p.tcpSeq;
+}

@@ -1,0 +1,278 @@
+/**
+ * knockgated's composition root: configuration + capture + core + gate + commands.
+ *
+ * Start order, chosen so that a failure never leaves the host half-configured or locked out:
+ *   1. one-time sequence files are read (a bad file is a config error; nothing applied yet);
+ *   2. captures are opened (a missing interface fails here, before the firewall changes: we never
+ *      hide a port behind a door nobody can knock on);
+ *   3. the firewall layout is installed in one atomic batch, keeping live grants;
+ *   4. frames are processed.
+ * On stop the firewall is left exactly as it is: protected ports stay closed to everyone without a
+ * grant and grants run out on the kernel's clock (fail closed).
+ */
+
+import { knockCaptureFilter } from '../core/capture-filter.js';
+import { expandTemplate } from '../core/command-template.js';
+import type { Door } from '../core/door.js';
+import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
+import { MAX_DROP_LOG_LINES_PER_S, SEQUENCE_SWEEP_INTERVAL_MS } from '../core/limits.js';
+import { parseFrame, type LinkType } from '../core/packet.js';
+import { SequenceTracker, type KnockEvent } from '../core/sequence.js';
+import type { Config } from '../config/config.js';
+import type { Gate } from '../ports/gate.js';
+import type { Logger } from '../ports/logger.js';
+import type { PacketSource, PacketSourceFactory } from '../ports/packet-source.js';
+import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
+import { CommandRunner } from './command-runner.js';
+import { LogLimiter } from './log-limiter.js';
+
+export interface DaemonDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  /** null with `firewall: none`. */
+  readonly gate: Gate | null;
+  readonly sources: PacketSourceFactory;
+  /** Monotonic milliseconds. */
+  readonly nowMs: () => number;
+}
+
+interface LiveGrant {
+  expiresAtMs: number;
+  timer: NodeJS.Timeout;
+}
+
+/** What a knock event means to a person reading the log. */
+const VERDICT: Readonly<Record<KnockEvent['outcome'], string>> = {
+  progress: 'progress',
+  complete: 'open',
+  retransmission: 'ignored',
+  'wrong-step': 'reset',
+  'not-first-step': 'ignored',
+  'flags-mismatch': 'ignored',
+};
+
+export class Daemon {
+  private readonly config: Config;
+  private readonly log: Logger;
+  private readonly tracker: SequenceTracker;
+  private readonly oneTime = new Map<number, OneTimeSequenceFile>();
+  private readonly runner: CommandRunner;
+  private readonly limiter: LogLimiter;
+  private readonly grants = new Map<string, LiveGrant>();
+  private readonly counters = new Map<string, number>();
+  private captures: PacketSource[] = [];
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: DaemonDeps) {
+    this.config = deps.config;
+    this.log = deps.log;
+    this.runner = new CommandRunner(deps.log);
+    this.limiter = new LogLimiter(MAX_DROP_LOG_LINES_PER_S, deps.nowMs);
+    this.config.doors.forEach((door, i) => {
+      if (door.oneTimeSequencesFile !== null) this.oneTime.set(i, OneTimeSequenceFile.load(door.oneTimeSequencesFile));
+    });
+    this.tracker = new SequenceTracker(
+      this.config.doors.map((door, i) => ({
+        name: door.name,
+        steps: this.stepsOf(door, i),
+        timeoutMs: door.sequenceTimeoutMs,
+        tcpFlags: door.tcpFlags,
+      })),
+      this.config.maxTrackedSequences,
+    );
+  }
+
+  async start(): Promise<void> {
+    this.openCaptures();
+    if (this.deps.gate) {
+      const kept = await this.deps.gate.install(this.layout());
+      this.log.info({ event: 'firewall-installed', gate: this.deps.gate.kind, table: this.config.nftTable, grants_kept: kept.length }, 'firewall rules in place');
+      for (const g of kept) {
+        this.log.info({ event: 'grant-adopted', source: g.source, port: formatEndpoint(g.endpoint), expires_in_s: g.expiresInS }, 'grant found in the kernel kept');
+      }
+    }
+    this.sweepTimer = setInterval(() => this.tracker.sweep(this.deps.nowMs()), SEQUENCE_SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+    this.config.doors.forEach((door, i) => {
+      const steps = this.stepsOf(door, i);
+      this.log.info(
+        {
+          event: 'door-ready',
+          door: door.name,
+          steps: steps?.length ?? 0,
+          one_time_remaining: this.oneTime.get(i)?.remaining(),
+          opens: door.open.map(formatEndpoint),
+          duration_s: door.durationS,
+        },
+        steps === null ? 'door has no unused one-time sequence left: it cannot open' : 'door ready',
+      );
+    });
+    this.log.info({ event: 'ready', interfaces: this.config.interfaces, doors: this.config.doors.length, captures: this.captures.map((c) => c.name) }, 'knockgated ready');
+  }
+
+  /** Stops capturing; leaves the firewall as it is (fail closed). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const c of this.captures) c.close();
+    this.captures = [];
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const pendingStops = [...this.grants.values()];
+    for (const g of pendingStops) clearTimeout(g.timer);
+    this.grants.clear();
+    await this.runner.idle();
+    this.log.info(
+      { event: 'stopped', live_grants: pendingStops.length },
+      'knockgated stopped; firewall rules left in place, grants expire on the kernel clock, pending stop commands will not run',
+    );
+  }
+
+  /** Counters by name, for tests and (later) metrics. */
+  stats(): Record<string, number> {
+    return { ...Object.fromEntries(this.counters), ...prefixed('sequences_', this.tracker.stats()) };
+  }
+
+  private stepsOf(door: Door, i: number): readonly Endpoint[] | null {
+    if (door.sequence !== null) return door.sequence;
+    return this.oneTime.get(i)?.current()?.steps ?? null;
+  }
+
+  private layout() {
+    return {
+      protectedPorts: this.config.doors.flatMap((d) => d.open),
+      hiddenPorts: this.config.doors.flatMap((d, i) => (d.hideKnockPorts ? (this.stepsOf(d, i) ?? []) : [])),
+      interfaces: this.config.interfaces,
+    };
+  }
+
+  private filter(): string {
+    return knockCaptureFilter(this.config.doors.flatMap((d, i) => this.stepsOf(d, i) ?? []));
+  }
+
+  /** Opens the new captures before closing the old ones, so a filter change loses no packet. */
+  private openCaptures(): void {
+    const filter = this.filter();
+    const opened: PacketSource[] = [];
+    try {
+      for (const iface of this.config.interfaces) {
+        let linkType: LinkType = 'ethernet';
+        const source = this.deps.sources.open(iface, filter, (frame, length) => this.onFrame(linkType, frame, length));
+        linkType = source.linkType;
+        opened.push(source);
+      }
+    } catch (err) {
+      for (const s of opened) s.close();
+      throw err;
+    }
+    const old = this.captures;
+    this.captures = opened;
+    for (const s of old) s.close();
+    this.log.debug({ event: 'capture-filter', captures: opened.map((s) => s.name) }, 'capture filter set');
+  }
+
+  private count(name: string): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + 1);
+  }
+
+  private onFrame(linkType: LinkType, frame: Uint8Array, length: number): void {
+    if (this.stopped) return;
+    this.count('frames_total');
+    const parsed = parseFrame(linkType, frame, length);
+    if (!parsed.ok) {
+      this.count(`frames_dropped_${parsed.reason}`);
+      const suppressed = this.limiter.admit(parsed.reason);
+      if (suppressed !== null) this.log.debug({ event: 'frame-dropped', reason: parsed.reason, suppressed }, 'frame dropped');
+      return;
+    }
+    const now = this.deps.nowMs();
+    for (const e of this.tracker.observe(parsed.packet, now)) {
+      this.count(`knocks_${e.outcome.replace(/-/g, '_')}`);
+      const suppressed = e.outcome === 'complete' ? 0 : this.limiter.admit(`knock:${e.outcome}`);
+      if (suppressed !== null) {
+        // Never the port: the sequence is a secret.
+        this.log.info(
+          { event: 'knock', door: e.door, source: e.source, verdict: VERDICT[e.outcome], reason: e.outcome, step: e.stage, of: e.steps, suppressed: suppressed || undefined },
+          'knock',
+        );
+      }
+      if (e.outcome === 'complete') this.onComplete(e);
+    }
+  }
+
+  private onComplete(e: KnockEvent): void {
+    const door = this.config.doors[e.doorIndex] as Door;
+    const file = this.oneTime.get(e.doorIndex);
+    if (file !== undefined) {
+      // Synchronously, before the next packet: the sequence must be burnt before it buys a grant.
+      const seq = file.current();
+      try {
+        if (seq === null) throw new Error('no sequence in force');
+        file.markUsed(seq);
+      } catch (err) {
+        this.count('grants_refused');
+        this.log.error({ event: 'grant', door: door.name, source: e.source, verdict: 'refused', reason: 'one-time-sequence-not-burnt', error: (err as Error).message }, 'grant refused');
+        this.afterOneTimeChange(e.doorIndex, door);
+        return;
+      }
+      this.afterOneTimeChange(e.doorIndex, door);
+    }
+    void this.grant(door, e.source, e.family);
+  }
+
+  private afterOneTimeChange(doorIndex: number, door: Door): void {
+    const next = this.stepsOf(door, doorIndex);
+    this.tracker.replaceSteps(doorIndex, next);
+    const remaining = this.oneTime.get(doorIndex)?.remaining() ?? 0;
+    if (next === null) this.log.warn({ event: 'door-exhausted', door: door.name }, 'last one-time sequence used: the door cannot open until the file has new lines and knockgated restarts');
+    else this.log.info({ event: 'one-time-sequence-advanced', door: door.name, remaining }, 'next one-time sequence in force');
+    try {
+      this.openCaptures();
+    } catch (err) {
+      this.log.error({ event: 'capture-failed', error: (err as Error).message }, 'could not re-open capture with the new filter; old capture kept');
+    }
+    if (this.deps.gate) {
+      this.deps.gate.install(this.layout()).catch((err: Error) => this.log.error({ event: 'firewall-failed', error: err.message }, 'could not update hidden knock ports'));
+    }
+  }
+
+  private async grant(door: Door, source: string, family: 4 | 6): Promise<void> {
+    const key = `${door.name}|${source}`;
+    const existing = this.grants.get(key);
+    if (this.deps.gate) {
+      try {
+        await this.deps.gate.grant({ source, family, endpoints: door.open, durationS: door.durationS });
+      } catch (err) {
+        this.count('grants_failed');
+        this.log.error({ event: 'grant', door: door.name, source, verdict: 'failed', reason: 'firewall-error', error: (err as Error).message }, 'grant failed: port stays closed');
+        return;
+      }
+    }
+    if (this.stopped) return;
+    this.count(existing ? 'grants_extended' : 'grants_opened');
+    const ports = door.open.map(formatEndpoint).join(',');
+    this.log.info(
+      { event: 'grant', door: door.name, source, verdict: existing ? 'extended' : 'opened', ports: ports || undefined, duration_s: door.durationS },
+      existing ? 'grant extended' : 'grant opened',
+    );
+    const values = { ip: source, door: door.name, family: String(family), duration: String(door.durationS), ports };
+    if (!existing && door.startCommand) {
+      void this.runner.run({ argv: expandTemplate(door.startCommand, values), timeoutMs: door.commandTimeoutMs, context: { door: door.name, source, command: 'start' } });
+    }
+    if (existing) clearTimeout(existing.timer);
+    const expiresAtMs = this.deps.nowMs() + door.durationS * 1000;
+    const timer = setTimeout(() => {
+      this.grants.delete(key);
+      this.count('grants_expired');
+      this.log.info({ event: 'grant-expired', door: door.name, source }, 'grant expired');
+      if (door.stopCommand) {
+        void this.runner.run({ argv: expandTemplate(door.stopCommand, values), timeoutMs: door.commandTimeoutMs, context: { door: door.name, source, command: 'stop' } });
+      }
+    }, door.durationS * 1000);
+    this.grants.set(key, { expiresAtMs, timer });
+  }
+}
+
+function prefixed(prefix: string, o: object): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [prefix + k, v as number]));
+}

@@ -1,0 +1,133 @@
+/**
+ * The nftables objects knockgate owns, as libnftables JSON commands (see libnftables-json(5)).
+ * Pure: builds data, runs nothing.
+ *
+ * One table, `inet <name>`, holding:
+ *   set grants4 / grants6   ipv4_addr|ipv6_addr . inet_proto . inet_service, flags timeout:
+ *                           one element per (source, protocol, port) granted; the kernel removes
+ *                           it when its timeout runs out, daemon or no daemon.
+ *   set protected           inet_proto . inet_service: every port some door opens.
+ *   set hidden              inet_proto . inet_service: knock ports of doors with hide_knock_ports.
+ *   chain input             hook input, priority filter - 10 (before the usual filter chains):
+ *       ct state established,related accept      an open session outlives its grant, as with fwknop
+ *       ip  saddr . l4proto . dport @grants4 accept
+ *       ip6 saddr . l4proto . dport @grants6 accept
+ *       [iif]  l4proto . dport @protected counter drop
+ *       [iif]  l4proto . dport @hidden counter drop
+ * `accept` here only ends this chain: every other table's chains still see the packet. So
+ * knockgate can only take away, never open what the rest of the firewall closes; see README.
+ * A drop answers nothing (no RST, no ICMP): the ports look filtered.
+ */
+
+import { endpointKey, type Endpoint } from '../core/endpoint.js';
+import type { ActiveGrant, GateLayout } from '../ports/gate.js';
+
+export type NftCommand = Record<string, unknown>;
+
+export const CHAIN = 'input';
+export const SET_GRANTS = { 4: 'grants4', 6: 'grants6' } as const;
+export const SET_PROTECTED = 'protected';
+export const SET_HIDDEN = 'hidden';
+/** Runs before the usual `filter` priority (0) so that our drop is seen first. */
+export const CHAIN_PRIORITY = -10;
+
+const family = 'inet';
+
+function l4key(): unknown {
+  return { concat: [{ meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] };
+}
+
+function grantMatch(f: 4 | 6): unknown {
+  const proto = f === 4 ? 'ip' : 'ip6';
+  return {
+    match: {
+      op: '==',
+      left: { concat: [{ payload: { protocol: proto, field: 'saddr' } }, { meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] },
+      right: `@${SET_GRANTS[f]}`,
+    },
+  };
+}
+
+function interfaceMatch(interfaces: readonly string[]): unknown {
+  if (interfaces.length === 1 && interfaces[0] === 'any') {
+    return { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: 'lo' } };
+  }
+  return { match: { op: '==', left: { meta: { key: 'iifname' } }, right: interfaces.length === 1 ? interfaces[0] : { set: [...interfaces] } } };
+}
+
+function endpointElems(endpoints: Iterable<Endpoint>): unknown[] {
+  const seen = new Map<number, Endpoint>();
+  for (const e of endpoints) seen.set(endpointKey(e.proto, e.port), e);
+  return [...seen.values()].map((e) => ({ concat: [e.proto, e.port] }));
+}
+
+/**
+ * The batch that makes the table match `layout`, atomically. Existing grants for ports that are
+ * still protected survive; `staleGrants` (grants for ports no longer protected) are deleted.
+ */
+export function installBatch(table: string, layout: GateLayout, staleGrants: readonly ActiveGrant[]): NftCommand[] {
+  const t = { family, table };
+  const cmds: NftCommand[] = [
+    { add: { table: { family, name: table, comment: 'knockgate: managed by knockgated; do not edit' } } },
+    { add: { set: { ...t, name: SET_GRANTS[4], type: ['ipv4_addr', 'inet_proto', 'inet_service'], flags: ['timeout'] } } },
+    { add: { set: { ...t, name: SET_GRANTS[6], type: ['ipv6_addr', 'inet_proto', 'inet_service'], flags: ['timeout'] } } },
+    { add: { set: { ...t, name: SET_PROTECTED, type: ['inet_proto', 'inet_service'] } } },
+    { add: { set: { ...t, name: SET_HIDDEN, type: ['inet_proto', 'inet_service'] } } },
+    { flush: { set: { ...t, name: SET_PROTECTED } } },
+    { flush: { set: { ...t, name: SET_HIDDEN } } },
+    { add: { chain: { ...t, name: CHAIN, type: 'filter', hook: 'input', prio: CHAIN_PRIORITY, policy: 'accept' } } },
+    { flush: { chain: { ...t, name: CHAIN } } },
+  ];
+  const protectedElems = endpointElems(layout.protectedPorts);
+  if (protectedElems.length > 0) cmds.push({ add: { element: { ...t, name: SET_PROTECTED, elem: protectedElems } } });
+  const hiddenElems = endpointElems(layout.hiddenPorts);
+  if (hiddenElems.length > 0) cmds.push({ add: { element: { ...t, name: SET_HIDDEN, elem: hiddenElems } } });
+  for (const g of staleGrants) {
+    cmds.push({ delete: { element: { ...t, name: SET_GRANTS[g.family], elem: [{ concat: [g.source, g.endpoint.proto, g.endpoint.port] }] } } });
+  }
+  const rule = (expr: unknown[]): NftCommand => ({ add: { rule: { ...t, chain: CHAIN, expr } } });
+  cmds.push(rule([{ match: { op: 'in', left: { ct: { key: 'state' } }, right: ['established', 'related'] } }, { accept: null }]));
+  cmds.push(rule([grantMatch(4), { accept: null }]));
+  cmds.push(rule([grantMatch(6), { accept: null }]));
+  const iif = interfaceMatch(layout.interfaces);
+  cmds.push(rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_PROTECTED}` } }, { counter: null }, { drop: null }]));
+  cmds.push(rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_HIDDEN}` } }, { counter: null }, { drop: null }]));
+  return cmds;
+}
+
+/**
+ * Sets one grant element to expire `timeoutS` from now, whether or not it exists: `add` (a no-op
+ * when present), `delete`, `add` again with the new timeout, all in the caller's one transaction.
+ * nft 1.0.6 cannot refresh an element's timeout in place.
+ */
+export function setGrantCommands(table: string, source: string, f: 4 | 6, e: Endpoint, timeoutS: number): NftCommand[] {
+  const t = { family, table, name: SET_GRANTS[f] };
+  const val = { concat: [source, e.proto, e.port] };
+  return [
+    { add: { element: { ...t, elem: [{ elem: { val, timeout: timeoutS } }] } } },
+    { delete: { element: { ...t, elem: [val] } } },
+    { add: { element: { ...t, elem: [{ elem: { val, timeout: timeoutS } }] } } },
+  ];
+}
+
+/** Reads the grants out of `nft -j list table` output. Unknown shapes are skipped, not trusted. */
+export function grantsFromListing(listing: unknown): ActiveGrant[] {
+  const out: ActiveGrant[] = [];
+  const items = (listing as { nftables?: unknown[] })?.nftables;
+  if (!Array.isArray(items)) return out;
+  for (const item of items) {
+    const set = (item as { set?: { name?: unknown; elem?: unknown[] } }).set;
+    if (!set || (set.name !== SET_GRANTS[4] && set.name !== SET_GRANTS[6]) || !Array.isArray(set.elem)) continue;
+    const f: 4 | 6 = set.name === SET_GRANTS[4] ? 4 : 6;
+    for (const el of set.elem) {
+      const inner = (el as { elem?: { val?: { concat?: unknown[] }; expires?: unknown } }).elem;
+      const parts = inner?.val?.concat;
+      if (!Array.isArray(parts) || parts.length !== 3) continue;
+      const [source, proto, port] = parts;
+      if (typeof source !== 'string' || (proto !== 'tcp' && proto !== 'udp') || typeof port !== 'number') continue;
+      const expires = typeof inner?.expires === 'number' ? inner.expires : 0;
+      out.push({ source, family: f, endpoint: { proto, port }, expiresInS: expires });
+    }
+  }
+  return out;
+}

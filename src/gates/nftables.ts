@@ -1,0 +1,126 @@
+/**
+ * The nftables gate: knockgate's own table (see nftables-ruleset.ts), changed only through atomic
+ * `nft -j` batches. Grants are set elements with kernel timeouts, so they expire on time even if
+ * the daemon is killed, and the deny rules stay in place when it stops: fail closed.
+ *
+ * Grants are batched: while one `nft` runs, new grants queue and go together in the next run, so
+ * a burst costs a few process spawns rather than one each. A mirror of the expiry times the gate
+ * has set lets it skip a knock that would not lengthen a grant.
+ */
+
+import { endpointKey, type Endpoint } from '../core/endpoint.js';
+import { KnockgateError } from '../core/errors.js';
+import { MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
+import type { ActiveGrant, Gate, GateLayout, GrantRequest } from '../ports/gate.js';
+import { applyNftBatch, findNft, runNft } from './nft-runner.js';
+import { grantsFromListing, installBatch, setGrantCommands, type NftCommand } from './nftables-ruleset.js';
+
+interface Pending {
+  readonly commands: NftCommand[];
+  readonly commit: () => void;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export class NftablesGate implements Gate {
+  readonly kind = 'nftables';
+  private readonly nft: string;
+  /** `family|source|endpointKey` → monotonic ms at which the kernel drops the element. */
+  private readonly expiry = new Map<string, number>();
+  private queue: Pending[] = [];
+  private running = false;
+
+  constructor(
+    private readonly table: string,
+    private readonly nowMs: () => number,
+    nftPath?: string,
+  ) {
+    this.nft = nftPath ?? findNft();
+  }
+
+  async install(layout: GateLayout): Promise<readonly ActiveGrant[]> {
+    const existing = await this.list();
+    const protectedKeys = new Set(layout.protectedPorts.map((e) => endpointKey(e.proto, e.port)));
+    const kept: ActiveGrant[] = [];
+    const stale: ActiveGrant[] = [];
+    for (const g of existing) (protectedKeys.has(endpointKey(g.endpoint.proto, g.endpoint.port)) ? kept : stale).push(g);
+    await this.enqueue(installBatch(this.table, layout, stale), () => {
+      const now = this.nowMs();
+      this.expiry.clear();
+      for (const g of kept) this.expiry.set(mirrorKey(g.family, g.source, g.endpoint), now + g.expiresInS * 1000);
+    });
+    return kept;
+  }
+
+  async grant(req: GrantRequest): Promise<void> {
+    const now = this.nowMs();
+    const target = now + req.durationS * 1000;
+    const commands: NftCommand[] = [];
+    const keys: string[] = [];
+    for (const e of req.endpoints) {
+      const key = mirrorKey(req.family, req.source, e);
+      const current = this.expiry.get(key);
+      if (current !== undefined && current >= target) continue;
+      commands.push(...setGrantCommands(this.table, req.source, req.family, e, req.durationS));
+      keys.push(key);
+    }
+    if (commands.length === 0) return;
+    await this.enqueue(commands, () => {
+      for (const k of keys) this.expiry.set(k, target);
+    });
+    if (this.expiry.size > 4 * MAX_GRANTS_PER_FIREWALL_BATCH) this.prune(this.nowMs());
+  }
+
+  async list(): Promise<readonly ActiveGrant[]> {
+    const r = await runNft(this.nft, ['-j', 'list', 'table', 'inet', this.table]);
+    if (r.code !== 0) {
+      if (/No such file or directory/.test(r.stderr)) return [];
+      throw new KnockgateError('KG_FIREWALL_FAILED', `nft list table inet ${this.table} failed: ${r.stderr.trim()}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(r.stdout);
+    } catch {
+      throw new KnockgateError('KG_FIREWALL_FAILED', `nft printed JSON we cannot read for table inet ${this.table}`);
+    }
+    return grantsFromListing(parsed);
+  }
+
+  private prune(now: number): void {
+    for (const [k, t] of this.expiry) if (t <= now) this.expiry.delete(k);
+  }
+
+  private enqueue(commands: NftCommand[], commit: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ commands, commit, resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_GRANTS_PER_FIREWALL_BATCH);
+        try {
+          await applyNftBatch(
+            this.nft,
+            batch.flatMap((p) => p.commands),
+          );
+          for (const p of batch) {
+            p.commit();
+            p.resolve();
+          }
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+function mirrorKey(family: 4 | 6, source: string, e: Endpoint): string {
+  return `${family}|${source}|${endpointKey(e.proto, e.port)}`;
+}

@@ -1,0 +1,84 @@
+/**
+ * A one-time sequence file on disk (format: core/one-time-sequences.ts). The current sequence is
+ * the first unused line. markUsed() writes `#` over the line's first byte and fsyncs before it
+ * returns: a sequence is burnt on disk before the grant it buys is made, so a crash can lose a
+ * sequence but never let one be used twice. If the file was edited under us, the grant is refused
+ * and the file re-read, rather than burning a byte that now belongs to another line.
+ */
+
+import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { ConfigError, KnockgateError } from '../core/errors.js';
+import { formatEndpoint } from '../core/endpoint.js';
+import { MAX_ONE_TIME_SEQUENCE_FILE_BYTES } from '../core/limits.js';
+import { parseOneTimeSequences, type OneTimeSequence } from '../core/one-time-sequences.js';
+
+function readUnused(path: string): OneTimeSequence[] {
+  let text: string;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new ConfigError(path, undefined, undefined, 'not a regular file');
+    if (st.size > MAX_ONE_TIME_SEQUENCE_FILE_BYTES) throw new ConfigError(path, undefined, undefined, `larger than ${MAX_ONE_TIME_SEQUENCE_FILE_BYTES} bytes`);
+    if ((st.mode & 0o004) !== 0) throw new ConfigError(path, undefined, undefined, 'one-time sequences are secrets: the file must not be world-readable (chmod 600)');
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(path, undefined, undefined, `cannot read one-time sequences: ${(err as Error).message}`);
+  }
+  const parsed = parseOneTimeSequences(text);
+  if (!parsed.ok) throw new ConfigError(path, parsed.line, undefined, parsed.error);
+  return [...parsed.unused];
+}
+
+const sameSteps = (a: OneTimeSequence, b: OneTimeSequence): boolean =>
+  a.steps.map(formatEndpoint).join(',') === b.steps.map(formatEndpoint).join(',');
+
+export class OneTimeSequenceFile {
+  private constructor(
+    readonly path: string,
+    private unused: OneTimeSequence[],
+  ) {}
+
+  /** Reads and checks the file; throws ConfigError naming the line of a bad sequence. */
+  static load(path: string): OneTimeSequenceFile {
+    return new OneTimeSequenceFile(path, readUnused(path));
+  }
+
+  /** The sequence in force, or null when every line is used. */
+  current(): OneTimeSequence | null {
+    return this.unused[0] ?? null;
+  }
+
+  remaining(): number {
+    return this.unused.length;
+  }
+
+  /**
+   * Burns the current sequence on disk (durably) and moves to the next one. Throws
+   * KG_STATE_WRITE_FAILED when it cannot, in which case no grant may be made.
+   */
+  markUsed(seq: OneTimeSequence): void {
+    if (this.unused[0] !== seq) throw new Error('markUsed: not the current sequence');
+    let onDisk: OneTimeSequence[];
+    try {
+      onDisk = readUnused(this.path);
+    } catch (err) {
+      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot re-read ${this.path}: ${(err as Error).message}`, { cause: err });
+    }
+    const match = onDisk.find((s) => s.offset === seq.offset && sameSteps(s, seq));
+    if (match === undefined) {
+      this.unused = onDisk;
+      throw new KnockgateError('KG_STATE_WRITE_FAILED', `${this.path} changed on disk; re-read it, the knock is not honoured`);
+    }
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.path, 'r+');
+      writeSync(fd, '#', seq.offset, 'utf8');
+      fsyncSync(fd);
+    } catch (err) {
+      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot mark a one-time sequence used in ${this.path}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    this.unused = onDisk.filter((s) => s !== match);
+  }
+}
