@@ -42,8 +42,8 @@ const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = 0x8100;
 const ETHERTYPE_QINQ = 0x88a8;
-/** Cooked-capture packet type for frames this host sent. */
-const SLL_OUTGOING = 4;
+/** Cooked-capture packet type of frames addressed to this host (others: broadcast, multicast, other host, outgoing). */
+const SLL_HOST = 0;
 
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
@@ -65,22 +65,27 @@ function u32(b: Uint8Array, o: number): number {
   return (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0;
 }
 
-/** Parses one captured frame of the given link type. `length` is the captured length (≤ b.length). */
-export function parseFrame(linkType: LinkType, b: Uint8Array, length: number = b.length): FrameResult {
+/**
+ * Parses one captured frame of the given link type. `length` is the captured length (≤ b.length).
+ * `localMac`, for Ethernet: only frames addressed to it are knocks (the capture is promiscuous and
+ * also sees what this host sends). Cooked captures carry the same fact as a packet type.
+ */
+export function parseFrame(linkType: LinkType, b: Uint8Array, length: number = b.length, localMac?: Uint8Array): FrameResult {
   const end = Math.min(length, b.length);
   switch (linkType) {
     case 'ethernet':
+      if (localMac !== undefined && end >= 6 && !macEquals(b, localMac)) return drop('link-not-for-us');
       return parseEthernet(b, end);
     case 'linux-sll': {
       // 16 bytes: packet type(2), ARPHRD(2), addr len(2), addr(8), protocol(2).
       if (end < 16) return drop('frame-truncated');
-      if (u16(b, 0) === SLL_OUTGOING) return drop('link-outgoing');
+      if (u16(b, 0) !== SLL_HOST) return drop('link-not-for-us');
       return parseByEthertype(u16(b, 14), b, 16, end);
     }
     case 'linux-sll2': {
       // 20 bytes: protocol(2), reserved(2), ifindex(4), ARPHRD(2), packet type(1), addr len(1), addr(8).
       if (end < 20) return drop('frame-truncated');
-      if (b[10] === SLL_OUTGOING) return drop('link-outgoing');
+      if (b[10] !== SLL_HOST) return drop('link-not-for-us');
       return parseByEthertype(u16(b, 0), b, 20, end);
     }
     case 'raw': {
@@ -99,6 +104,11 @@ export function parseFrame(linkType: LinkType, b: Uint8Array, length: number = b
       return drop('link-unsupported');
     }
   }
+}
+
+function macEquals(b: Uint8Array, mac: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (b[i] !== mac[i]) return false;
+  return mac.length === 6;
 }
 
 function parseEthernet(b: Uint8Array, end: number): FrameResult {

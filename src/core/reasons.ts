@@ -8,7 +8,7 @@
 export const FRAME_DROP_REASONS = [
   'frame-truncated', // shorter than the headers it claims
   'link-unsupported', // a link type or ethertype we do not parse
-  'link-outgoing', // captured on the way out (cooked capture); never a knock
+  'link-not-for-us', // sent by this host, or (promiscuous capture) addressed to another host's MAC
   'ip-version-mismatch', // IP version nibble disagrees with the link layer
   'ip-header-invalid', // bad IHL, total length, or IPv6 payload length
   'ip-fragment', // fragments never carry knocks; reassembly is not our job

@@ -16,7 +16,7 @@ import { expandTemplate } from '../core/command-template.js';
 import type { Door } from '../core/door.js';
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import { MAX_DROP_LOG_LINES_PER_S, SEQUENCE_SWEEP_INTERVAL_MS } from '../core/limits.js';
-import { parseFrame, type LinkType } from '../core/packet.js';
+import { parseFrame } from '../core/packet.js';
 import { SequenceTracker, type KnockEvent } from '../core/sequence.js';
 import type { Config } from '../config/config.js';
 import type { Gate } from '../ports/gate.js';
@@ -146,19 +146,24 @@ export class Daemon {
     };
   }
 
-  private filter(): string {
-    return knockCaptureFilter(this.config.doors.flatMap((d, i) => this.stepsOf(d, i) ?? []));
+  private allSteps(): Endpoint[] {
+    return this.config.doors.flatMap((d, i) => this.stepsOf(d, i) ?? []);
   }
 
   /** Opens the new captures before closing the old ones, so a filter change loses no packet. */
   private openCaptures(): void {
-    const filter = this.filter();
+    const steps = this.allSteps();
     const opened: PacketSource[] = [];
     try {
       for (const iface of this.config.interfaces) {
-        let linkType: LinkType = 'ethernet';
-        const source = this.deps.sources.open(iface, filter, (frame, length) => this.onFrame(linkType, frame, length));
-        linkType = source.linkType;
+        let source: PacketSource | undefined;
+        source = this.deps.sources.open(
+          iface,
+          (mac) => knockCaptureFilter(steps, mac),
+          (frame, length) => {
+            if (source) this.onFrame(source, frame, length);
+          },
+        );
         opened.push(source);
       }
     } catch (err) {
@@ -175,10 +180,10 @@ export class Daemon {
     this.counters.set(name, (this.counters.get(name) ?? 0) + 1);
   }
 
-  private onFrame(linkType: LinkType, frame: Uint8Array, length: number): void {
+  private onFrame(source: PacketSource, frame: Uint8Array, length: number): void {
     if (this.stopped) return;
     this.count('frames_total');
-    const parsed = parseFrame(linkType, frame, length);
+    const parsed = parseFrame(source.linkType, frame, length, source.localMac);
     if (!parsed.ok) {
       this.count(`frames_dropped_${parsed.reason}`);
       const suppressed = this.limiter.admit(parsed.reason);

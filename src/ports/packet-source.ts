@@ -11,10 +11,15 @@ export interface PacketSource {
   /** Human-readable name, e.g. `pcap:eth0`. */
   readonly name: string;
   readonly linkType: LinkType;
+  /** The interface's own MAC (Ethernet), to tell frames for this host from the rest. */
+  readonly localMac: Uint8Array | undefined;
   close(): void;
 }
 
+/** Builds the capture filter once the interface's MAC (or its absence) is known. */
+export type FilterBuilder = (etherDst: string | undefined) => string;
+
 export interface PacketSourceFactory {
   /** Opens a capture; throws KnockgateError('KG_CAPTURE_FAILED') when it cannot. */
-  open(iface: string, filter: string, onFrame: FrameHandler): PacketSource;
+  open(iface: string, filter: FilterBuilder, onFrame: FrameHandler): PacketSource;
 }

@@ -4,11 +4,12 @@
  * parsed by core/packet.ts, never by the binding's decoders.
  */
 
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { KnockgateError } from '../core/errors.js';
 import { CAPTURE_BUFFER_BYTES, MAX_FRAME_BYTES } from '../core/limits.js';
 import type { LinkType } from '../core/packet.js';
-import type { FrameHandler, PacketSource, PacketSourceFactory } from '../ports/packet-source.js';
+import type { FilterBuilder, FrameHandler, PacketSource, PacketSourceFactory } from '../ports/packet-source.js';
 
 interface CapHandle {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
@@ -39,6 +40,7 @@ export class PcapSource implements PacketSource {
     private readonly handle: CapHandle,
     iface: string,
     linkType: LinkType,
+    readonly localMac: Uint8Array | undefined,
   ) {
     this.name = `pcap:${iface}`;
     this.linkType = linkType;
@@ -51,8 +53,19 @@ export class PcapSource implements PacketSource {
   }
 }
 
+/** The interface's hardware address from sysfs, when it has a 6-byte one. */
+function interfaceMac(iface: string): string | undefined {
+  if (iface === 'any' || !/^[A-Za-z0-9_.:@-]{1,15}$/.test(iface)) return undefined;
+  try {
+    const text = readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim().toLowerCase();
+    return /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(text) && text !== '00:00:00:00:00:00' ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const pcapSourceFactory: PacketSourceFactory = {
-  open(iface: string, filter: string, onFrame: FrameHandler): PacketSource {
+  open(iface: string, buildFilter: FilterBuilder, onFrame: FrameHandler): PacketSource {
     let cap: CapModule;
     try {
       cap = require('cap') as CapModule;
@@ -60,6 +73,8 @@ export const pcapSourceFactory: PacketSourceFactory = {
       throw new KnockgateError('KG_CAPTURE_FAILED', `the libpcap binding did not load: ${(err as Error).message}`, { cause: err });
     }
     const handle = new cap.Cap();
+    const mac = interfaceMac(iface);
+    const filter = buildFilter(mac);
     const buffer = Buffer.alloc(MAX_FRAME_BYTES);
     let linkName: string;
     try {
@@ -73,6 +88,7 @@ export const pcapSourceFactory: PacketSourceFactory = {
       throw new KnockgateError('KG_CAPTURE_FAILED', `interface ${JSON.stringify(iface)} has link type ${linkName}, which knockgate does not parse`);
     }
     handle.on('packet', (nbytes) => onFrame(buffer, Math.min(nbytes, buffer.length)));
-    return new PcapSource(handle, iface, linkType);
+    const macBytes = mac !== undefined && linkType === 'ethernet' ? Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16))) : undefined;
+    return new PcapSource(handle, iface, linkType, macBytes);
   },
 };
