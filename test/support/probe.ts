@@ -32,7 +32,9 @@ const replies: string[] = [];
 const cap = new Cap();
 const buffer = Buffer.alloc(65535);
 const family = host.includes(':') ? 'ip6' : 'ip';
-const link = cap.open('any', `${family} src host ${host} and (tcp or icmp or icmp6)`, 1 << 20, buffer);
+// TCP (RSTs are picked out below), ICMP errors (not echo replies), ICMPv6 errors (types < 128;
+// neighbour discovery is 133-137 and is not an answer to the probe).
+const link = cap.open('any', `${family} src host ${host} and (tcp or (icmp and icmp[icmptype] != icmp-echoreply) or (icmp6 and ip6[40] < 128))`, 1 << 20, buffer);
 cap.on('packet', (nbytes) => {
   const raw = buffer.subarray(0, nbytes);
   const r = parseFrame(link === 'ETHERNET' ? 'ethernet' : 'linux-sll', raw);

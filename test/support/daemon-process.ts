@@ -1,0 +1,116 @@
+/**
+ * Runs the real knockgated (the built CLI) inside a test namespace and reads its JSON log lines,
+ * so integration tests can wait for what a user would see in the log.
+ */
+
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Testbed } from './netns.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/test/support → repository root. */
+export const REPO_ROOT = resolve(here, '..', '..', '..');
+export const KNOCKGATED = join(REPO_ROOT, 'dist', 'src', 'cli', 'knockgated.js');
+export const KNOCKGATE = join(REPO_ROOT, 'dist', 'src', 'cli', 'knockgate.js');
+export const PROBE = join(REPO_ROOT, 'dist', 'test', 'support', 'probe.js');
+export const BANNER_SERVER = join(REPO_ROOT, 'dist', 'test', 'support', 'banner-server.js');
+
+export type LogLine = Record<string, unknown> & { event?: string; msg?: string; level?: string };
+
+export interface DaemonHandle {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly lines: LogLine[];
+  readonly stderr: () => string;
+  /** Resolves with the first line (already seen or future) that matches; rejects after timeoutMs. */
+  waitFor(match: (l: LogLine) => boolean, timeoutMs?: number, what?: string): Promise<LogLine>;
+  /** Resolves with the exit code once the process has exited. */
+  exited(): Promise<number | null>;
+}
+
+export function writeConfig(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'knockgate-test-'));
+  const file = join(dir, 'knockgate.yaml');
+  writeFileSync(file, yaml, { mode: 0o600 });
+  return file;
+}
+
+export async function startDaemon(tb: Testbed, configFile: string, extraArgs: string[] = []): Promise<DaemonHandle> {
+  const child = tb.start(tb.server.ns, [process.execPath, KNOCKGATED, '-c', configFile, ...extraArgs]);
+  const lines: LogLine[] = [];
+  const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  let err = '';
+  let buffered = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const text = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        line = { msg: text };
+      }
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (w.match(line)) {
+          waiters.delete(w);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const handle: DaemonHandle = {
+    child,
+    pid: child.pid as number,
+    lines,
+    stderr: () => err,
+    waitFor(match, timeoutMs = 10_000, what = 'a log line') {
+      const seen = lines.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolvePromise, reject) => {
+        const w = { match, resolve: (l: LogLine) => (clearTimeout(timer), resolvePromise(l)) };
+        const timer = setTimeout(() => {
+          waiters.delete(w);
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${err.trim()}; log tail: ${lines.slice(-5).map((l) => JSON.stringify(l)).join('\n')}`));
+        }, timeoutMs);
+        waiters.add(w);
+        void exit.then(() => {
+          if (waiters.has(w)) {
+            waiters.delete(w);
+            clearTimeout(timer);
+            reject(new Error(`knockgated exited while waiting for ${what}; stderr: ${err.trim()}`));
+          }
+        });
+      });
+    },
+    exited: () => exit,
+  };
+  await handle.waitFor((l) => l.event === 'ready', 15_000, 'knockgated to be ready');
+  return handle;
+}
+
+export interface ProbeResult {
+  readonly outcome: 'open' | 'refused' | 'unreachable' | 'timeout' | string;
+  readonly banner?: string;
+  readonly replies: string[];
+}
+
+/** Asks from `ns` whether host:port answers, watching the wire for RST and ICMP meanwhile. */
+export function probe(tb: Testbed, ns: string, host: string, port: number, timeoutMs = 1000): ProbeResult {
+  return JSON.parse(tb.run(ns, [process.execPath, PROBE, 'tcp', host, String(port), String(timeoutMs)])) as ProbeResult;
+}
+
+/** Sends a knock with knockgate's own client from `ns`. */
+export function knock(tb: Testbed, ns: string, host: string, steps: (string | number)[], extra: string[] = []): void {
+  tb.run(ns, [process.execPath, KNOCKGATE, 'knock', ...extra, host, ...steps.map(String)]);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
