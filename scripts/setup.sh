@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what knockgate needs on Debian 12 (run as root): the system packages that are missing,
+# the npm packages from package-lock.json, then builds. Safe to run again: it only does what is
+# missing or stale. Usage: scripts/setup.sh [--with-test-peers]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=(nftables libpcap-dev iproute2 python3 make g++)
+# knockd ships knock(1), the reference client the integration tests knock with.
+if [[ "${1:-}" == "--with-test-peers" ]]; then need+=(knockd); fi
+
+missing=()
+for pkg in "${need[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing Debian packages: ${missing[*]}; run as root (or: apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if ((node_major < 20)); then
+  echo "setup: Node.js >= 20.19 is required, found $(node --version)" >&2
+  exit 1
+fi
+
+# node-gyp builds the libpcap binding against Node's own headers; use the installed ones rather
+# than downloading them (this machine may have no route to nodejs.org).
+node_prefix=$(node -p 'require("path").resolve(process.execPath, "..", "..")')
+if [[ -f "$node_prefix/include/node/node_api.h" ]]; then export npm_config_nodedir="$node_prefix"; fi
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+if [[ ! -f node_modules/cap/build/Release/cap.node ]]; then
+  echo "setup: building the libpcap binding"
+  npm rebuild cap --loglevel=error
+fi
+
+echo "setup: build"
+npm run --silent build

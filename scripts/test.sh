@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The one command that sets up and runs every test: unit and property tests of the core, and
+# integration tests against the real kernel (network namespaces, nftables, libpcap, knock(1)).
+# Needs root: the integration tests create namespaces and firewall rules, and none of them skips.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "test: must run as root (network namespaces and nftables); nothing was skipped, nothing ran" >&2
+  exit 1
+fi
+scripts/setup.sh --with-test-peers
+
+mapfile -t files < <(find dist/test/unit dist/test/integration -name '*.test.js' | sort)
+echo "test: ${#files[@]} test files"
+# One file at a time: integration tests build namespaces and start daemons; the unit files are quick.
+exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -1,0 +1,83 @@
+/**
+ * The command lines as an operator meets them: a bad configuration stops knockgated with exit 78
+ * and a message naming file, line and key, before anything touches the firewall; --check validates
+ * without running; a bad client argument exits 64 and names the argument.
+ */
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { KNOCKGATE, KNOCKGATED, writeConfig } from '../support/daemon-process.js';
+
+function run(cli: string, args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 20_000 });
+}
+
+describe('knockgated command line', () => {
+  it('exits 78 on a bad config, naming the file, the line and the key', () => {
+    const file = writeConfig(['interfaces: [lo]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', '    duration: 30', ''].join('\n'));
+    const r = run(KNOCKGATED, ['-c', file]);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, new RegExp(`^knockgated: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6: doors\\[0\\]\\.duration: expected a duration`, 'm'));
+    assert.equal(r.stdout, '');
+  });
+
+  it('exits 78 when the config file is missing', () => {
+    const r = run(KNOCKGATED, ['-c', '/nonexistent/knockgate.yaml']);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, /\/nonexistent\/knockgate\.yaml: cannot read/);
+  });
+
+  it('exits 78 naming the line of a bad one-time sequence', () => {
+    const file = writeConfig(['interfaces: [lo]', 'doors:', '  - name: otp', '    one_time_sequences: otp.txt', '    open: [22/tcp]', ''].join('\n'));
+    const otp = file.replace(/knockgate\.yaml$/, 'otp.txt');
+    writeFileSync(otp, '1,2,3\n4,99999,6\n', { mode: 0o600 });
+    const r = run(KNOCKGATED, ['-c', file, '--check']);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, /otp\.txt:2: port must be a whole number/);
+  });
+
+  it('refuses a world-readable one-time sequence file', () => {
+    const file = writeConfig(['interfaces: [lo]', 'doors:', '  - name: otp', '    one_time_sequences: otp.txt', '    open: [22/tcp]', ''].join('\n'));
+    writeFileSync(file.replace(/knockgate\.yaml$/, 'otp.txt'), '1,2,3\n', { mode: 0o644 });
+    const r = run(KNOCKGATED, ['-c', file, '--check']);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, /must not be world-readable/);
+  });
+
+  it('--check accepts a good config and says what it found', () => {
+    const file = writeConfig(['interfaces: [lo]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
+    const r = run(KNOCKGATED, ['-c', file, '--check']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /: OK \(1 door: ssh\)/);
+  });
+
+  it('exits 69 when the interface does not exist, before touching the firewall', () => {
+    const file = writeConfig(['interfaces: [kgnosuch0]', 'nft_table: kgclitest', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
+    const r = run(KNOCKGATED, ['-c', file]);
+    assert.equal(r.status, 69);
+    assert.match(r.stderr, /kgnosuch0/);
+    const listing = spawnSync('nft', ['list', 'table', 'inet', 'kgclitest'], { encoding: 'utf8' });
+    assert.notEqual(listing.status, 0, 'the table must not exist');
+  });
+});
+
+describe('knockgate command line', () => {
+  it('exits 64 on a bad port, naming it', () => {
+    const r = run(KNOCKGATE, ['knock', '127.0.0.1', '1000', '70000']);
+    assert.equal(r.status, 64);
+    assert.match(r.stderr, /"70000"/);
+  });
+
+  it('exits 64 on a bad delay', () => {
+    const r = run(KNOCKGATE, ['knock', '--delay', 'soon', '127.0.0.1', '1000']);
+    assert.equal(r.status, 64);
+    assert.match(r.stderr, /delay/);
+  });
+
+  it('exits 64 on -4 with an IPv6 address', () => {
+    const r = run(KNOCKGATE, ['knock', '-4', '::1', '1000']);
+    assert.equal(r.status, 64);
+  });
+});
