@@ -35,13 +35,13 @@ export function loadConfig(path: string): Config {
 export function parseConfigText(file: string, text: string): Config {
   const src = parseLocatedYaml(file, text);
   const parsed = configSchema.safeParse(src.value ?? {});
-  if (!parsed.success) throw issueToError(src, firstIssue(parsed.error.issues));
+  if (!parsed.success) throw firstInFile(parsed.error.issues.map((issue) => issueToError(src, issue)));
   return compile(src, parsed.data);
 }
 
-/** Reports the issue that comes first in the file, so the user fixes errors top to bottom. */
-function firstIssue(issues: readonly ZodIssue[]): ZodIssue {
-  return issues[0] as ZodIssue;
+/** Reports the error that comes first in the file, so the user fixes errors top to bottom. */
+function firstInFile(errors: readonly ConfigError[]): ConfigError {
+  return errors.reduce((best, e) => ((e.line ?? Infinity) < (best.line ?? Infinity) ? e : best));
 }
 
 function issueToError(src: LocatedYaml, issue: ZodIssue): ConfigError {

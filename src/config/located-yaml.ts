@@ -30,7 +30,9 @@ export function parseLocatedYaml(file: string, text: string): LocatedYaml {
   const first = doc.errors[0];
   if (first !== undefined) {
     const line = lines.linePos(first.pos[0]).line;
-    throw new ConfigError(file, line, undefined, `YAML syntax: ${first.message.split('\n')[0]}`);
+    // For a duplicate key, name it: the text at the error's position up to the colon.
+    const key = first.code === 'DUPLICATE_KEY' ? /^\s*-?\s*([^:#\n]+?)\s*:/.exec(text.slice(first.pos[0]))?.[1] : undefined;
+    throw new ConfigError(file, line, key, `YAML syntax: ${first.message.split('\n')[0]}`);
   }
   const lineAt = (node: unknown): number | undefined => {
     const range = (node as Node | undefined)?.range;

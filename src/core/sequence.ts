@@ -10,14 +10,28 @@
  *   |--------|---------------------------------------------------|-----------------|--------------------|
  *   | any    | TCP whose flags fail the door's tcp_flags         | flags-mismatch  | unchanged          |
  *   | AT(k)  | now >= started + T                                | (timeout)       | IDLE, then re-read |
- *   | AT(k)  | same proto, source port, port and TCP seq as last | retransmission  | AT(k)              |
+ *   | AT(k)  | same proto, source port, port, TCP seq as a step  | retransmission  | AT(k)              |
+ *   |        | already taken in this attempt                     |                 |                    |
  *   | AT(k)  | s[k], k+1 < n                                     | progress        | AT(k+1)            |
- *   | AT(k)  | s[k], k+1 = n                                     | complete        | IDLE               |
+ *   | AT(k)  | s[k], k+1 = n                                     | complete        | DONE               |
+ *   | DONE   | same proto, source port, port, TCP seq as a step  | retransmission  | DONE               |
+ *   |        | of the completed attempt                          |                 |                    |
+ *   | DONE   | anything else                                     | (as IDLE)       | (as IDLE)          |
  *   | AT(k)  | anything else in the knock set, = s[0]            | wrong-step      | AT(1)              |
  *   | AT(k)  | anything else in the knock set                    | wrong-step      | IDLE               |
  *   | IDLE   | s[0], n > 1                                       | progress        | AT(1)              |
  *   | IDLE   | s[0], n = 1                                       | complete        | IDLE               |
  *   | IDLE   | anything else in the knock set                    | not-first-step  | IDLE               |
+ *
+ * A retransmission is the kernel resending a SYN that got no answer (after ~1 s, then 2 s, ...):
+ * the same packet, not a new knock, so it must neither advance nor reset. It is recognised by its
+ * source port and sequence number, which a new connection attempt never repeats; knockd only
+ * forgives a resend of the step just taken, which breaks slow knocks from clients that do not
+ * abandon their SYNs (telnet, nc, a browser).
+ *
+ * DONE remembers a completed attempt until its deadline, so that SYNs the kernel is still resending
+ * after the last step (they are dropped, so it keeps trying) do not complete the door a second
+ * time. For all other purposes DONE is IDLE. A one-step door keeps no such memory.
  *
  * Packets to ports outside a door's knock set never reach that door. A transition not in the table
  * does not exist: there is no repair of a broken sequence, only a reset. The timeout runs from the
@@ -75,10 +89,8 @@ export interface SequenceStats {
 interface Entry {
   stage: number;
   readonly deadline: number;
-  lastProto: Protocol;
-  lastSport: number;
-  lastDport: number;
-  lastSeq: number;
+  /** Two numbers per step taken: fingerprintA (proto, sport, dport) and the TCP seq. */
+  readonly taken: number[];
 }
 
 interface DoorState {
@@ -116,25 +128,29 @@ export class SequenceTracker {
     return events;
   }
 
-  /** Reclaims state whose deadline has passed. Returns how many entries it removed. */
+  /** Reclaims state whose deadline has passed. Returns how many unfinished sequences timed out. */
   sweep(nowMs: number): number {
     let removed = 0;
+    let timedOut = 0;
     for (const door of this.doors) {
+      const n = door.stepKeys.length;
       for (const [src, e] of door.fresh) {
         if (e.deadline > nowMs) break; // deadline order: the rest are later
         door.fresh.delete(src);
         removed++;
+        timedOut++;
       }
       for (const [src, e] of door.advanced) {
         if (e.deadline <= nowMs) {
           door.advanced.delete(src);
           removed++;
+          if (e.stage < n) timedOut++;
         }
       }
     }
     this.tracked -= removed;
-    this.timedOut += removed;
-    return removed;
+    this.timedOut += timedOut;
+    return timedOut;
   }
 
   /**
@@ -152,11 +168,11 @@ export class SequenceTracker {
     this.rebuildIndex();
   }
 
-  /** Steps taken by `src` at a door, 0 when idle or expired. */
+  /** Steps taken by `src` at a door, 0 when idle, done or expired. */
   progressOf(doorIndex: number, src: string, nowMs: number): number {
     const door = this.doors[doorIndex];
     const e = door?.fresh.get(src) ?? door?.advanced.get(src);
-    return e !== undefined && e.deadline > nowMs ? e.stage : 0;
+    return e !== undefined && e.deadline > nowMs && e.stage < (door as DoorState).stepKeys.length ? e.stage : 0;
   }
 
   stats(): SequenceStats {
@@ -182,29 +198,23 @@ export class SequenceTracker {
     let entry = door.fresh.get(p.src) ?? door.advanced.get(p.src);
     if (entry !== undefined && nowMs >= entry.deadline) {
       this.remove(door, p.src, entry);
-      this.timedOut++;
+      if (entry.stage < n) this.timedOut++;
       entry = undefined;
     }
     if (entry !== undefined) {
-      if (
-        entry.lastProto === p.proto &&
-        entry.lastSport === p.sport &&
-        entry.lastDport === p.dport &&
-        entry.lastSeq === p.tcpSeq
-      ) {
-        return event('retransmission', entry.stage);
+      if (isRetransmission(entry, p)) return event('retransmission', entry.stage === n ? 0 : entry.stage);
+      if (entry.stage === n) {
+        this.remove(door, p.src, entry); // DONE: a new attempt starts from IDLE
+        entry = undefined;
       }
+    }
+    if (entry !== undefined) {
       if (door.stepKeys[entry.stage] === key) {
         if (entry.stage + 1 === n) {
-          this.remove(door, p.src, entry);
+          this.advance(door, p, entry); // now DONE, kept until the deadline
           return event('complete', n);
         }
-        if (entry.stage === 1) {
-          door.fresh.delete(p.src);
-          door.advanced.set(p.src, entry);
-        }
-        entry.stage++;
-        remember(entry, p);
+        this.advance(door, p, entry);
         return event('progress', entry.stage);
       }
       this.remove(door, p.src, entry);
@@ -218,16 +228,18 @@ export class SequenceTracker {
     return event('progress', 1);
   }
 
+  private advance(door: DoorState, p: KnockPacket, entry: Entry): void {
+    if (entry.stage === 1) {
+      door.fresh.delete(p.src);
+      door.advanced.set(p.src, entry);
+    }
+    entry.stage++;
+    entry.taken.push(fingerprint(p), p.tcpSeq);
+  }
+
   private start(door: DoorState, p: KnockPacket, nowMs: number): void {
     if (this.tracked >= this.maxTracked) this.evictOne();
-    door.fresh.set(p.src, {
-      stage: 1,
-      deadline: nowMs + door.spec.timeoutMs,
-      lastProto: p.proto,
-      lastSport: p.sport,
-      lastDport: p.dport,
-      lastSeq: p.tcpSeq,
-    });
+    door.fresh.set(p.src, { stage: 1, deadline: nowMs + door.spec.timeoutMs, taken: [fingerprint(p), p.tcpSeq] });
     this.tracked++;
   }
 
@@ -279,9 +291,15 @@ function keysOf(steps: readonly Endpoint[] | null): number[] {
   return steps === null ? [] : steps.map((s) => endpointKey(s.proto, s.port));
 }
 
-function remember(entry: Entry, p: KnockPacket): void {
-  entry.lastProto = p.proto;
-  entry.lastSport = p.sport;
-  entry.lastDport = p.dport;
-  entry.lastSeq = p.tcpSeq;
+/** Protocol, source port and destination port in one exact number (< 2^33). */
+function fingerprint(p: KnockPacket): number {
+  return (p.proto === 'udp' ? 2 ** 32 : 0) + p.sport * 65_536 + p.dport;
+}
+
+function isRetransmission(entry: Entry, p: KnockPacket): boolean {
+  const fp = fingerprint(p);
+  for (let i = 0; i < entry.taken.length; i += 2) {
+    if (entry.taken[i] === fp && entry.taken[i + 1] === p.tcpSeq) return true;
+  }
+  return false;
 }

@@ -116,11 +116,11 @@ export function grantsFromListing(listing: unknown): ActiveGrant[] {
   const items = (listing as { nftables?: unknown[] })?.nftables;
   if (!Array.isArray(items)) return out;
   for (const item of items) {
-    const set = (item as { set?: { name?: unknown; elem?: unknown[] } }).set;
+    const set = (item as { set?: { name?: unknown; elem?: unknown[] } } | null)?.set;
     if (!set || (set.name !== SET_GRANTS[4] && set.name !== SET_GRANTS[6]) || !Array.isArray(set.elem)) continue;
     const f: 4 | 6 = set.name === SET_GRANTS[4] ? 4 : 6;
     for (const el of set.elem) {
-      const inner = (el as { elem?: { val?: { concat?: unknown[] }; expires?: unknown } }).elem;
+      const inner = (el as { elem?: { val?: { concat?: unknown[] }; expires?: unknown } } | null)?.elem;
       const parts = inner?.val?.concat;
       if (!Array.isArray(parts) || parts.length !== 3) continue;
       const [source, proto, port] = parts;

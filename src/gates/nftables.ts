@@ -45,9 +45,13 @@ export class NftablesGate implements Gate {
     const stale: ActiveGrant[] = [];
     for (const g of existing) (protectedKeys.has(endpointKey(g.endpoint.proto, g.endpoint.port)) ? kept : stale).push(g);
     await this.enqueue(installBatch(this.table, layout, stale), () => {
+      // Grants made since the listing are already in the mirror with exact times; keep those.
       const now = this.nowMs();
-      this.expiry.clear();
-      for (const g of kept) this.expiry.set(mirrorKey(g.family, g.source, g.endpoint), now + g.expiresInS * 1000);
+      for (const g of stale) this.expiry.delete(mirrorKey(g.family, g.source, g.endpoint));
+      for (const g of kept) {
+        const key = mirrorKey(g.family, g.source, g.endpoint);
+        if (!this.expiry.has(key)) this.expiry.set(key, now + g.expiresInS * 1000);
+      }
     });
     return kept;
   }

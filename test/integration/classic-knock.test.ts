@@ -12,8 +12,10 @@ import { createTestbed, type Testbed } from '../support/netns.js';
 import { BANNER_SERVER, REPO_ROOT, knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
 
 const SEQUENCE = [5643, 234, 6543, 6679, 35546, 192, 14];
+const SLOW_SEQUENCE = [7101, 7102, 7103];
 const DURATION_S = 4;
 const RECORDER = join(REPO_ROOT, 'dist', 'test', 'support', 'record-argv.js');
+const SLOW_KNOCK = join(REPO_ROOT, 'dist', 'test', 'support', 'slow-knock.js');
 
 describe('classic knock sequence, nftables gate, real kernel', () => {
   let tb: Testbed;
@@ -37,6 +39,11 @@ describe('classic knock sequence, nftables gate, real kernel', () => {
       `    duration: ${DURATION_S}s`,
       `    start_command: ${cmd('start')}`,
       `    stop_command: ${cmd('stop')}`,
+      '  - name: slow',
+      `    sequence: [${SLOW_SEQUENCE.join(', ')}]`,
+      '    sequence_timeout: 15s',
+      '    open: [22/tcp]',
+      `    duration: ${DURATION_S}s`,
       '',
     ].join('\n');
     (await import('node:fs')).writeFileSync(configFile, yaml);
@@ -137,4 +144,16 @@ describe('classic knock sequence, nftables gate, real kernel', () => {
     await daemon.waitFor((l) => l.event === 'grant' && l.source === tb.other.v4, 5000, 'the grant for knock(1)');
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'open');
   });
+
+  it('a slow knock whose earlier SYNs are still being resent by the kernel opens (knockd resets it)', async () => {
+    // Steps 2.2 s apart from sockets that are never abandoned: while step 2 is the last step taken,
+    // the kernel resends step 1's SYN (at ~3 s). That resend must not count as a wrong step.
+    const before = daemon.lines.filter((l) => l.event === 'grant' && l.source === tb.client.v4).length;
+    const retransmissionsBefore = daemon.lines.filter((l) => l.reason === 'retransmission' && l.source === tb.client.v4).length;
+    tb.run(tb.client.ns, [process.execPath, SLOW_KNOCK, tb.server.clientSide.v4, '2200', ...SLOW_SEQUENCE.map(String)]);
+    await daemon.waitFor((l) => l.event === 'grant' && l.door === 'slow' && l.source === tb.client.v4, 5000, 'the grant for the slow knock');
+    assert.ok(daemon.lines.filter((l) => l.reason === 'retransmission' && l.source === tb.client.v4).length > retransmissionsBefore, 'the kernel resent at least one SYN');
+    assert.equal(daemon.lines.filter((l) => l.event === 'grant' && l.source === tb.client.v4).length, before + 1);
+  });
 });
+
