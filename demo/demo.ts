@@ -7,8 +7,7 @@
  * end, on Ctrl-C, and on error. Options: --duration SECONDS (grant length, default 10).
  */
 
-import { rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { createTestbed, type Testbed } from '../test/support/netns.js';
 import { BANNER_SERVER, knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../test/support/daemon-process.js';
 
@@ -25,10 +24,7 @@ const say = (s: string): void => void process.stdout.write(`\n${bold('==>')} ${s
 const show = (s: string): void => void process.stdout.write(`    ${s}\n`);
 
 let tb: Testbed | undefined;
-let configDir: string | undefined;
 const cleanup = (): void => {
-  if (configDir) rmSync(configDir, { recursive: true, force: true });
-  configDir = undefined;
   if (tb) {
     tb.destroy();
     tb = undefined;
@@ -73,7 +69,6 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   const configFile = writeConfig('');
-  configDir = dirname(configFile);
   writeFileSync(configFile, config);
   say(`Starting knockgated on the server with this configuration (${configFile}):`);
   for (const line of config.trim().split('\n')) show(`  ${line}`);

@@ -4,6 +4,7 @@
  * on any config error, naming file, line and key), wires the adapters and runs until SIGTERM/SIGINT.
  */
 
+import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
@@ -54,6 +55,9 @@ async function main(argv: string[]): Promise<void> {
   const nowMs = (): number => performance.now();
   const gate = config.firewall === 'nftables' ? new NftablesGate(config.nftTable, nowMs) : null;
   const daemon = new Daemon({ config, log, gate, sources: pcapSourceFactory, nowMs });
+  if ((statSync(config.file).mode & 0o004) !== 0) {
+    log.warn({ event: 'config-readable', file: config.file }, 'the configuration holds knock sequences and is world-readable; chmod 600 it');
+  }
 
   process.on('uncaughtException', (err) => {
     log.error({ event: 'crash', error: err.stack }, 'internal error; firewall rules left in place (fail closed)');
@@ -68,6 +72,7 @@ async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGUSR1', () => daemon.logStats());
   process.on('SIGHUP', () => log.warn({ event: 'signal', signal: 'SIGHUP' }, 'reload is not supported yet; restart knockgated to apply a new configuration'));
 
   await daemon.start();

@@ -122,6 +122,7 @@ export class Daemon {
     for (const g of pendingStops) clearTimeout(g.timer);
     this.grants.clear();
     await this.runner.idle();
+    this.logStats();
     this.log.info(
       { event: 'stopped', live_grants: pendingStops.length },
       'knockgated stopped; firewall rules left in place, grants expire on the kernel clock, pending stop commands will not run',
@@ -131,6 +132,11 @@ export class Daemon {
   /** Counters by name, for tests and (later) metrics. */
   stats(): Record<string, number> {
     return { ...Object.fromEntries(this.counters), ...prefixed('sequences_', this.tracker.stats()) };
+  }
+
+  /** One log line with every counter (on SIGUSR1 and at stop). */
+  logStats(): void {
+    this.log.info({ event: 'stats', ...this.stats(), live_grants: this.grants.size }, 'counters');
   }
 
   private stepsOf(door: Door, i: number): readonly Endpoint[] | null {
@@ -187,7 +193,7 @@ export class Daemon {
     if (!parsed.ok) {
       this.count(`frames_dropped_${parsed.reason}`);
       const suppressed = this.limiter.admit(parsed.reason);
-      if (suppressed !== null) this.log.debug({ event: 'frame-dropped', reason: parsed.reason, suppressed }, 'frame dropped');
+      if (suppressed !== null) this.log.info({ event: 'frame-dropped', reason: parsed.reason, suppressed: suppressed || undefined }, 'frame dropped');
       return;
     }
     const now = this.deps.nowMs();

@@ -4,7 +4,7 @@
  */
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,8 +31,15 @@ export interface DaemonHandle {
   exited(): Promise<number | null>;
 }
 
+const createdDirs: string[] = [];
+process.once('exit', () => {
+  for (const d of createdDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Writes a 0600 config into a fresh temporary directory, removed when the process exits. */
 export function writeConfig(yaml: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'knockgate-test-'));
+  createdDirs.push(dir);
   const file = join(dir, 'knockgate.yaml');
   writeFileSync(file, yaml, { mode: 0o600 });
   return file;
