@@ -3,9 +3,11 @@
  * Pure: builds data, runs nothing.
  *
  * One table, `inet <name>`, holding:
- *   set grants4 / grants6   ipv4_addr|ipv6_addr . inet_proto . inet_service, flags timeout:
- *                           one element per (source, protocol, port) granted; the kernel removes
- *                           it when its timeout runs out, daemon or no daemon.
+ *   set grants4 / grants6   ipv4_addr|ipv6_addr . inet_proto . inet_service, flags interval,
+ *                           timeout: one element per (source, protocol, port) granted, where the
+ *                           source is an address or a prefix (198.51.100.0/24, for clients behind
+ *                           carrier-grade NAT); the kernel removes it when its timeout runs out,
+ *                           daemon or no daemon.
  *   set protected           inet_proto . inet_service: every port some door opens.
  *   set hidden              inet_proto . inet_service: knock ports of doors with hide_knock_ports.
  *   chain input             hook input, priority filter - 10 (before the usual filter chains):
@@ -69,8 +71,8 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
   const t = { family, table };
   const cmds: NftCommand[] = [
     { add: { table: { family, name: table, comment: 'knockgate: managed by knockgated; do not edit' } } },
-    { add: { set: { ...t, name: SET_GRANTS[4], type: ['ipv4_addr', 'inet_proto', 'inet_service'], flags: ['timeout'] } } },
-    { add: { set: { ...t, name: SET_GRANTS[6], type: ['ipv6_addr', 'inet_proto', 'inet_service'], flags: ['timeout'] } } },
+    { add: { set: { ...t, name: SET_GRANTS[4], type: ['ipv4_addr', 'inet_proto', 'inet_service'], flags: ['interval', 'timeout'] } } },
+    { add: { set: { ...t, name: SET_GRANTS[6], type: ['ipv6_addr', 'inet_proto', 'inet_service'], flags: ['interval', 'timeout'] } } },
     { add: { set: { ...t, name: SET_PROTECTED, type: ['inet_proto', 'inet_service'] } } },
     { add: { set: { ...t, name: SET_HIDDEN, type: ['inet_proto', 'inet_service'] } } },
     { flush: { set: { ...t, name: SET_PROTECTED } } },
@@ -83,7 +85,7 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
   const hiddenElems = endpointElems(layout.hiddenPorts);
   if (hiddenElems.length > 0) cmds.push({ add: { element: { ...t, name: SET_HIDDEN, elem: hiddenElems } } });
   for (const g of staleGrants) {
-    cmds.push({ delete: { element: { ...t, name: SET_GRANTS[g.family], elem: [{ concat: [g.source, g.endpoint.proto, g.endpoint.port] }] } } });
+    cmds.push({ delete: { element: { ...t, name: SET_GRANTS[g.family], elem: [{ concat: [sourceValue(g.source), g.endpoint.proto, g.endpoint.port] }] } } });
   }
   const rule = (expr: unknown[]): NftCommand => ({ add: { rule: { ...t, chain: CHAIN, expr } } });
   cmds.push(rule([{ match: { op: 'in', left: { ct: { key: 'state' } }, right: ['established', 'related'] } }, { accept: null }]));
@@ -102,12 +104,25 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
  */
 export function setGrantCommands(table: string, source: string, f: 4 | 6, e: Endpoint, timeoutS: number): NftCommand[] {
   const t = { family, table, name: SET_GRANTS[f] };
-  const val = { concat: [source, e.proto, e.port] };
+  const val = { concat: [sourceValue(source), e.proto, e.port] };
   return [
     { add: { element: { ...t, elem: [{ elem: { val, timeout: timeoutS } }] } } },
     { delete: { element: { ...t, elem: [val] } } },
     { add: { element: { ...t, elem: [{ elem: { val, timeout: timeoutS } }] } } },
   ];
+}
+
+/** A grant's source as nft JSON: an address, or `{prefix: {addr, len}}` for `addr/len`. */
+function sourceValue(source: string): unknown {
+  const slash = source.indexOf('/');
+  return slash < 0 ? source : { prefix: { addr: source.slice(0, slash), len: Number(source.slice(slash + 1)) } };
+}
+
+/** The inverse of sourceValue for what `nft -j` prints; undefined for anything else. */
+function sourceText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const p = (value as { prefix?: { addr?: unknown; len?: unknown } } | null)?.prefix;
+  return p && typeof p.addr === 'string' && typeof p.len === 'number' ? `${p.addr}/${p.len}` : undefined;
 }
 
 /** Reads the grants out of `nft -j list table` output. Unknown shapes are skipped, not trusted. */
@@ -123,8 +138,9 @@ export function grantsFromListing(listing: unknown): ActiveGrant[] {
       const inner = (el as { elem?: { val?: { concat?: unknown[] }; expires?: unknown } } | null)?.elem;
       const parts = inner?.val?.concat;
       if (!Array.isArray(parts) || parts.length !== 3) continue;
-      const [source, proto, port] = parts;
-      if (typeof source !== 'string' || (proto !== 'tcp' && proto !== 'udp') || typeof port !== 'number') continue;
+      const [value, proto, port] = parts;
+      const source = sourceText(value);
+      if (source === undefined || (proto !== 'tcp' && proto !== 'udp') || typeof port !== 'number') continue;
       const expires = typeof inner?.expires === 'number' ? inner.expires : 0;
       out.push({ source, family: f, endpoint: { proto, port }, expiresInS: expires });
     }

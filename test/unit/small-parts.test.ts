@@ -482,7 +482,7 @@ describe('nftables-ruleset', () => {
             table: 'knockgate',
             type: ['ipv4_addr', 'inet_proto', 'inet_service'],
             handle: 1,
-            flags: ['timeout'],
+            flags: ['interval', 'timeout'],
             elem: [{ elem: { val: { concat: ['198.18.1.2', 'tcp', 22] }, timeout: 30, expires: 29 } }],
           },
         },
@@ -493,10 +493,11 @@ describe('nftables-ruleset', () => {
             table: 'knockgate',
             type: ['ipv6_addr', 'inet_proto', 'inet_service'],
             handle: 2,
-            flags: ['timeout'],
+            flags: ['interval', 'timeout'],
             elem: [
               { elem: { val: { concat: ['2001:db8::1', 'udp', 51820] }, timeout: 60, expires: 12 } },
               { elem: { val: { concat: ['2001:db8::2', 'tcp', 443] }, timeout: 60 } },
+              { elem: { val: { concat: [{ prefix: { addr: '2001:db8:5::', len: 64 } }, 'tcp', 22] }, timeout: 60, expires: 40 } },
             ],
           },
         },
@@ -507,6 +508,12 @@ describe('nftables-ruleset', () => {
       { source: '198.18.1.2', family: 4, endpoint: { proto: 'tcp', port: 22 }, expiresInS: 29 },
       { source: '2001:db8::1', family: 6, endpoint: { proto: 'udp', port: 51820 }, expiresInS: 12 },
       { source: '2001:db8::2', family: 6, endpoint: { proto: 'tcp', port: 443 }, expiresInS: 0 },
+      { source: '2001:db8:5::/64', family: 6, endpoint: { proto: 'tcp', port: 22 }, expiresInS: 40 },
+    ]);
+    // And back: a prefix source becomes a prefix element again.
+    const cmds = setGrantCommands('knockgate', '198.51.100.0/24', 4, { proto: 'tcp', port: 22 }, 30);
+    assert.deepEqual((cmds[2]?.add as { element: { elem: unknown } }).element.elem, [
+      { elem: { val: { concat: [{ prefix: { addr: '198.51.100.0', len: 24 } }, 'tcp', 22] }, timeout: 30 } },
     ]);
   });
 
