@@ -93,6 +93,7 @@ function compile(src: LocatedYaml, raw: RawConfig): Config {
     });
     return Object.freeze({
       name: d.name,
+      spa: null,
       sequence: d.sequence ? Object.freeze(d.sequence.map((e) => Object.freeze(e))) : null,
       oneTimeSequencesFile: d.one_time_sequences ? resolve(dirname(src.file), d.one_time_sequences) : null,
       sequenceTimeoutMs: d.sequence_timeout,

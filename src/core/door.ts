@@ -3,18 +3,47 @@
  * runs when it opens and closes. Immutable once built; a reload builds new doors.
  */
 
+import type { KeyObject } from 'node:crypto';
 import type { Endpoint } from './endpoint.js';
 import type { TcpFlagCondition } from './tcp-flags.js';
 
+/** A client allowed to open an SPA door, and what it may ask for. */
+export interface SpaClient {
+  readonly name: string;
+  /** 16 random bytes, and their hex form (the lookup key). */
+  readonly id: Uint8Array;
+  readonly idHex: string;
+  readonly mode: 'psk' | 'ed25519';
+  readonly psk?: Uint8Array;
+  readonly publicKey?: KeyObject;
+  /** Ports it may ask for (a subset of the door's `open`); also what it gets when it asks for none. */
+  readonly allow: readonly Endpoint[];
+  readonly maxDurationS: number;
+  /** May ask for an address other than the packet's source. */
+  readonly otherAddress: boolean;
+  /** The shortest prefix length it may ask for, per family (32 / 128: one address only). */
+  readonly minPrefix: { readonly 4: number; readonly 6: number };
+}
+
+export interface SpaDoorSettings {
+  /** UDP port the SPA datagrams are sent to. */
+  readonly port: number;
+  /** `socket`: a UDP socket that never answers; `pcap`: nothing listens, libpcap reads them. */
+  readonly capture: 'socket' | 'pcap';
+  readonly clients: readonly SpaClient[];
+}
+
 export interface Door {
   readonly name: string;
-  /** The fixed sequence, or null when the door reads one-time sequences from a file. */
+  /** Set for SPA doors; then `sequence` is null and there is no one-time file. */
+  readonly spa: SpaDoorSettings | null;
+  /** The fixed sequence, or null when the door reads one-time sequences from a file or is SPA. */
   readonly sequence: readonly Endpoint[] | null;
   /** Absolute path of the one-time sequence file, when the door uses one. */
   readonly oneTimeSequencesFile: string | null;
   readonly sequenceTimeoutMs: number;
   readonly tcpFlags: TcpFlagCondition;
-  /** Ports opened for the knocking source. Empty when the door only runs commands. */
+  /** Ports opened for the knocking source (SPA: the most any client may get). Empty when the door only runs commands. */
   readonly open: readonly Endpoint[];
   /** How long a grant lasts; also when stop_command runs. */
   readonly durationS: number;
