@@ -13,7 +13,9 @@ import { createLogger } from '../daemon/pino-logger.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
 import { NftablesGate } from '../gates/nftables.js';
 import { pcapSourceFactory } from '../sensors/pcap.js';
+import { openUdpSource } from '../sensors/udp.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
+import { readServerKey } from '../stores/key-files.js';
 import { VERSION } from '../version.js';
 
 function fail(err: unknown): never {
@@ -48,13 +50,14 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig(opts.config);
   if (opts.check) {
     for (const door of config.doors) if (door.oneTimeSequencesFile) OneTimeSequenceFile.load(door.oneTimeSequencesFile);
+    if (config.spa && config.doors.some((d) => d.spa)) readServerKey(config.spa.serverKeyFile);
     process.stdout.write(`${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`);
     return;
   }
   const log = createLogger((opts.logLevel as typeof config.logLevel | undefined) ?? config.logLevel);
   const nowMs = (): number => performance.now();
   const gate = config.firewall === 'nftables' ? new NftablesGate(config.nftTable, nowMs) : null;
-  const daemon = new Daemon({ config, log, gate, sources: pcapSourceFactory, nowMs });
+  const daemon = new Daemon({ config, log, gate, sources: pcapSourceFactory, nowMs, unixMs: () => Date.now(), openDatagrams: openUdpSource });
   if ((statSync(config.file).mode & 0o004) !== 0) {
     log.warn({ event: 'config-readable', file: config.file }, 'the configuration holds knock sequences and is world-readable; chmod 600 it');
   }

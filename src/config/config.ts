@@ -8,6 +8,15 @@ import type { Door } from '../core/door.js';
 export type FirewallKind = 'nftables' | 'none';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
+export interface SpaSettings {
+  /** Absolute path of the X25519 server key written by `knockgate keygen`. */
+  readonly serverKeyFile: string;
+  /** A packet is accepted when |now - its timestamp| is at most this. */
+  readonly freshnessMs: number;
+  readonly replayJournal: string;
+  readonly maxReplayEntries: number;
+}
+
 export interface Config {
   /** Absolute path of the file it came from. */
   readonly file: string;
@@ -17,5 +26,7 @@ export interface Config {
   readonly nftTable: string;
   readonly maxTrackedSequences: number;
   readonly logLevel: LogLevel;
+  /** Shared settings of SPA doors; null when no `spa:` section is configured. */
+  readonly spa: SpaSettings | null;
   readonly doors: readonly Door[];
 }

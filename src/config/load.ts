@@ -8,19 +8,23 @@ import { dirname, resolve } from 'node:path';
 import type { ZodIssue } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { endpointKey, formatEndpoint } from '../core/endpoint.js';
-import type { Door } from '../core/door.js';
+import type { Door, SpaClient } from '../core/door.js';
+import { ed25519PublicFromRaw } from '../core/spa/keys.js';
+import { parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { MAX_CONFIG_FILE_BYTES } from '../core/limits.js';
 import type { Config } from './config.js';
 import { formatKeyPath, parseLocatedYaml, type LocatedYaml } from './located-yaml.js';
-import { configSchema, type RawConfig } from './schema.js';
+import { configSchema, DEFAULT_TCP_FLAGS, type RawConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/knockgate/knockgate.yaml';
 
 export function loadConfig(path: string): Config {
   const file = resolve(path);
   let text: string;
+  let secretsProtected = false;
   try {
     const st = statSync(file);
+    secretsProtected = (st.mode & 0o044) === 0;
     if (!st.isFile()) throw new ConfigError(file, undefined, undefined, 'not a regular file');
     if (st.size > MAX_CONFIG_FILE_BYTES) throw new ConfigError(file, undefined, undefined, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
     text = readFileSync(file, 'utf8');
@@ -28,15 +32,19 @@ export function loadConfig(path: string): Config {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(file, undefined, undefined, `cannot read: ${(err as Error).message}`);
   }
-  return parseConfigText(file, text);
+  return parseConfigText(file, text, secretsProtected);
 }
 
 /** Validates and compiles configuration text; `file` is used for messages and relative paths. */
-export function parseConfigText(file: string, text: string): Config {
+/**
+ * Validates and compiles configuration text; `file` is used for messages and relative paths.
+ * `secretsProtected`: the file is readable by its owner only, so it may hold secret keys.
+ */
+export function parseConfigText(file: string, text: string, secretsProtected = true): Config {
   const src = parseLocatedYaml(file, text);
   const parsed = configSchema.safeParse(src.value ?? {});
   if (!parsed.success) throw firstInFile(parsed.error.issues.map((issue) => issueToError(src, issue)));
-  return compile(src, parsed.data);
+  return compile(src, parsed.data, secretsProtected);
 }
 
 /** Reports the error that comes first in the file, so the user fixes errors top to bottom. */
@@ -57,7 +65,7 @@ function issueToError(src: LocatedYaml, issue: ZodIssue): ConfigError {
   return new ConfigError(src.file, src.lineOf(issue.path), key, message);
 }
 
-function compile(src: LocatedYaml, raw: RawConfig): Config {
+function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): Config {
   const fail = (path: (string | number)[], message: string): never => {
     throw new ConfigError(src.file, src.lineOf(path), formatKeyPath(path), message);
   };
@@ -65,45 +73,115 @@ function compile(src: LocatedYaml, raw: RawConfig): Config {
 
   const names = new Set<string>();
   const openKeys = new Map<number, string>();
+  const spaPorts = new Map<number, string>();
   raw.doors.forEach((d, i) => {
     if (names.has(d.name)) fail(['doors', i, 'name'], `door name ${JSON.stringify(d.name)} is used twice`);
     names.add(d.name);
     for (const e of d.open) openKeys.set(endpointKey(e.proto, e.port), d.name);
-  });
-
-  const doors: Door[] = raw.doors.map((d, i) => {
-    const at = (key: string): (string | number)[] => ['doors', i, key];
-    if ((d.sequence === undefined) === (d.one_time_sequences === undefined)) {
-      fail(['doors', i], 'give exactly one of "sequence" and "one_time_sequences"');
+    if (d.spa) {
+      const other = spaPorts.get(d.spa.port);
+      if (other !== undefined) fail(['doors', i, 'spa', 'port'], `door ${JSON.stringify(other)} already receives SPA on ${d.spa.port}/udp`);
+      spaPorts.set(d.spa.port, d.name);
+      const owner = openKeys.get(endpointKey('udp', d.spa.port));
+      if (owner !== undefined) fail(['doors', i, 'spa', 'port'], `${d.spa.port}/udp is a port that door ${JSON.stringify(owner)} opens`);
     }
+  });
+  const clientIds = new Map<string, string>();
+  const publicKeyOf = (raw: Uint8Array, path: (string | number)[]) => {
+    try {
+      return ed25519PublicFromRaw(raw);
+    } catch {
+      return fail(path, 'not a valid Ed25519 public key');
+    }
+  };
+
+  const doors: Door[] = raw.doors.map((d, i): Door => {
+    const at = (...key: (string | number)[]): (string | number)[] => ['doors', i, ...key];
     if (raw.firewall === 'nftables' && d.open.length === 0) fail(at('open'), 'with firewall: nftables a door must open at least one port');
     if (raw.firewall === 'none' && d.start_command === undefined) fail(at('start_command'), 'with firewall: none a door must have a start_command, or it does nothing');
     if (raw.firewall === 'none' && d.open.length > 0) fail(at('open'), 'with firewall: none nothing can be opened; remove "open" or choose firewall: nftables');
-    d.sequence?.forEach((step, s) => {
-      const owner = openKeys.get(endpointKey(step.proto, step.port));
-      if (owner !== undefined) {
-        fail(['doors', i, 'sequence', s], `${formatEndpoint(step)} is a port that door ${JSON.stringify(owner)} opens; a knock port must not be a protected port`);
-      }
-    });
     const seen = new Set<number>();
     d.open.forEach((e, s) => {
       const k = endpointKey(e.proto, e.port);
-      if (seen.has(k)) fail(['doors', i, 'open', s], `${formatEndpoint(e)} is listed twice`);
+      if (seen.has(k)) fail(at('open', s), `${formatEndpoint(e)} is listed twice`);
       seen.add(k);
     });
-    return Object.freeze({
+    const common = {
       name: d.name,
-      spa: null,
-      sequence: d.sequence ? Object.freeze(d.sequence.map((e) => Object.freeze(e))) : null,
-      oneTimeSequencesFile: d.one_time_sequences ? resolve(dirname(src.file), d.one_time_sequences) : null,
-      sequenceTimeoutMs: d.sequence_timeout,
-      tcpFlags: Object.freeze(d.tcp_flags),
       open: Object.freeze(d.open.map((e) => Object.freeze(e))),
       durationS: d.duration / 1000,
       startCommand: d.start_command ? Object.freeze([...d.start_command]) : null,
       stopCommand: d.stop_command ? Object.freeze([...d.stop_command]) : null,
       commandTimeoutMs: d.command_timeout,
-      hideKnockPorts: d.hide_knock_ports,
+    };
+    if (d.spa) {
+      for (const key of ['sequence', 'one_time_sequences', 'sequence_timeout', 'tcp_flags', 'hide_knock_ports'] as const) {
+        if (d[key] !== undefined) fail(at(key), 'only for knock-sequence doors; this is an SPA door');
+      }
+      if (raw.spa === undefined) fail(at('spa'), 'SPA doors need the top-level "spa:" section (server_key, ...)');
+      if (!d.clients || d.clients.length === 0) fail(at('clients'), 'an SPA door needs at least one client (knockgate add-client prints one)');
+      const doorMaxS = (d.max_duration ?? d.duration) / 1000;
+      if (doorMaxS < common.durationS) fail(at('max_duration'), 'must not be shorter than duration');
+      const clients: SpaClient[] = (d.clients ?? []).map((c, j) => {
+        const cat = (...key: (string | number)[]): (string | number)[] => at('clients', j, ...key);
+        const idHex = Buffer.from(c.id).toString('hex');
+        const dup = clientIds.get(idHex);
+        if (dup !== undefined) fail(cat('id'), `client id already used by ${dup}`);
+        clientIds.set(idHex, `${d.name}/${c.name}`);
+        if ((c.psk === undefined) === (c.public_key === undefined)) fail(cat(), 'give exactly one of "psk" and "public_key"');
+        if (c.psk !== undefined && !secretsProtected) {
+          fail(cat('psk'), `this file holds a secret key but is readable by group or others; chmod 600 ${src.file}`);
+        }
+        const allow = c.allow ?? d.open;
+        allow.forEach((e, s) => {
+          if (!seen.has(endpointKey(e.proto, e.port))) fail(cat('allow', s), `${formatEndpoint(e)} is not among the door's "open" ports`);
+        });
+        const maxDurationS = (c.max_duration ?? d.max_duration ?? d.duration) / 1000;
+        if (maxDurationS > doorMaxS) fail(cat('max_duration'), `must not exceed the door's max_duration of ${doorMaxS}s`);
+        return Object.freeze({
+          name: c.name,
+          id: c.id,
+          idHex,
+          mode: c.psk !== undefined ? ('psk' as const) : ('ed25519' as const),
+          ...(c.psk !== undefined ? { psk: c.psk } : { publicKey: publicKeyOf(c.public_key as Uint8Array, cat('public_key')) }),
+          allow: Object.freeze([...allow]),
+          maxDurationS,
+          otherAddress: c.other_address,
+          minPrefix: Object.freeze({ 4: c.widest_prefix.ipv4, 6: c.widest_prefix.ipv6 }),
+        });
+      });
+      return Object.freeze({
+        ...common,
+        spa: Object.freeze({ port: d.spa.port, capture: d.spa.capture, clients: Object.freeze(clients) }),
+        sequence: null,
+        oneTimeSequencesFile: null,
+        sequenceTimeoutMs: 0,
+        tcpFlags: parseTcpFlags(DEFAULT_TCP_FLAGS) as TcpFlagCondition,
+        hideKnockPorts: false,
+      });
+    }
+    for (const key of ['clients', 'max_duration'] as const) {
+      if (d[key] !== undefined) fail(at(key), 'only for SPA doors; this is a knock-sequence door');
+    }
+    if ((d.sequence === undefined) === (d.one_time_sequences === undefined)) {
+      fail(['doors', i], 'give exactly one of "sequence", "one_time_sequences" and "spa"');
+    }
+    d.sequence?.forEach((step, s) => {
+      const owner = openKeys.get(endpointKey(step.proto, step.port));
+      if (owner !== undefined) {
+        fail(at('sequence', s), `${formatEndpoint(step)} is a port that door ${JSON.stringify(owner)} opens; a knock port must not be a protected port`);
+      }
+      const spaOwner = step.proto === 'udp' ? spaPorts.get(step.port) : undefined;
+      if (spaOwner !== undefined) fail(at('sequence', s), `${formatEndpoint(step)} is the SPA port of door ${JSON.stringify(spaOwner)}`);
+    });
+    return Object.freeze({
+      ...common,
+      spa: null,
+      sequence: d.sequence ? Object.freeze(d.sequence.map((e) => Object.freeze(e))) : null,
+      oneTimeSequencesFile: d.one_time_sequences ? resolve(dirname(src.file), d.one_time_sequences) : null,
+      sequenceTimeoutMs: d.sequence_timeout ?? 10_000,
+      tcpFlags: Object.freeze(d.tcp_flags ?? (parseTcpFlags(DEFAULT_TCP_FLAGS) as TcpFlagCondition)),
+      hideKnockPorts: d.hide_knock_ports ?? true,
     });
   });
 
@@ -114,6 +192,14 @@ function compile(src: LocatedYaml, raw: RawConfig): Config {
     nftTable: raw.nft_table,
     maxTrackedSequences: raw.max_tracked_sequences,
     logLevel: raw.log_level,
+    spa: raw.spa
+      ? Object.freeze({
+          serverKeyFile: resolve(dirname(src.file), raw.spa.server_key),
+          freshnessMs: raw.spa.freshness,
+          replayJournal: resolve(dirname(src.file), raw.spa.replay_journal),
+          maxReplayEntries: raw.spa.max_replay_entries,
+        })
+      : null,
     doors: Object.freeze(doors),
   });
 }

@@ -22,10 +22,19 @@ import {
   MIN_GRANT_DURATION_S,
   MIN_MAX_TRACKED_SEQUENCES,
   MIN_SEQUENCE_TIMEOUT_MS,
+  SPA_CLIENT_ID_BYTES,
+  DEFAULT_SPA_FRESHNESS_S,
+  MAX_SPA_FRESHNESS_MS,
+  MAX_REPLAY_ENTRIES,
+  DEFAULT_REPLAY_ENTRIES,
+  MAX_SPA_CLIENTS_PER_DOOR,
 } from '../core/limits.js';
 import { checkTemplateArg } from '../core/command-template.js';
 import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatDurationMs } from '../core/duration.js';
+
+/** Where accepted SPA packets are remembered, across restarts. */
+export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
 
 /** Door names appear in logs, nft comments and command arguments: keep them boring. */
 export const DOOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
@@ -87,19 +96,71 @@ const command = z
     }
   });
 
+/** base64url (or standard base64) text that must decode to exactly `bytes` bytes. */
+function base64Bytes(bytes: number, what: string) {
+  return z.string().transform((v, ctx): Uint8Array => {
+    const text = v.trim();
+    if (!/^[A-Za-z0-9_+/-]+={0,2}$/.test(text)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${what} must be base64url text` });
+      return z.NEVER;
+    }
+    const raw = Buffer.from(text.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), 'base64url');
+    if (raw.length !== bytes) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${what} must decode to ${bytes} bytes, got ${raw.length}` });
+      return z.NEVER;
+    }
+    return new Uint8Array(raw);
+  });
+}
+
+export const spaClientSchema = z
+  .object({
+    name: z.string().regex(DOOR_NAME, 'client names are 1-32 letters, digits, "_", "." or "-", starting with a letter or digit'),
+    id: base64Bytes(SPA_CLIENT_ID_BYTES, 'a client id'),
+    psk: base64Bytes(32, 'a psk').optional(),
+    public_key: base64Bytes(32, 'an Ed25519 public key').optional(),
+    allow: z.array(endpoint).max(MAX_OPEN_PORTS_PER_DOOR).optional(),
+    max_duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
+    other_address: z.boolean().default(false),
+    widest_prefix: z
+      .object({ ipv4: z.number().int().min(1).max(32).default(32), ipv6: z.number().int().min(1).max(128).default(128) })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 export const doorSchema = z
   .object({
     name: z.string().regex(DOOR_NAME, 'door names are 1-32 letters, digits, "_", "." or "-", starting with a letter or digit'),
+    spa: z
+      .object({
+        port: z.number().int().min(1).max(65_535),
+        capture: z.enum(['socket', 'pcap']).default('socket'),
+      })
+      .strict()
+      .optional(),
+    clients: z.array(spaClientSchema).max(MAX_SPA_CLIENTS_PER_DOOR).optional(),
+    max_duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
     sequence: z.array(endpoint).min(1, 'a sequence needs at least one step').max(MAX_SEQUENCE_STEPS).optional(),
     one_time_sequences: z.string().min(1).optional(),
-    sequence_timeout: duration(MIN_SEQUENCE_TIMEOUT_MS, MAX_SEQUENCE_TIMEOUT_MS, false).default('10s'),
-    tcp_flags: tcpFlags.default(DEFAULT_TCP_FLAGS),
+    sequence_timeout: duration(MIN_SEQUENCE_TIMEOUT_MS, MAX_SEQUENCE_TIMEOUT_MS, false).optional(),
+    tcp_flags: tcpFlags.optional(),
     open: z.array(endpoint).max(MAX_OPEN_PORTS_PER_DOOR).default([]),
     duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).default('30s'),
     start_command: command.optional(),
     stop_command: command.optional(),
     command_timeout: duration(100, MAX_COMMAND_TIMEOUT_MS, false).default(formatDurationMs(DEFAULT_COMMAND_TIMEOUT_MS)),
-    hide_knock_ports: z.boolean().default(true),
+    hide_knock_ports: z.boolean().optional(),
+  })
+  .strict();
+
+export const spaSettingsSchema = z
+  .object({
+    /** X25519 private key file written by `knockgate keygen`. */
+    server_key: z.string().min(1),
+    freshness: duration(1000, MAX_SPA_FRESHNESS_MS, false).default(`${DEFAULT_SPA_FRESHNESS_S}s`),
+    replay_journal: z.string().min(1).default(DEFAULT_REPLAY_JOURNAL),
+    max_replay_entries: z.number().int().min(1000).max(MAX_REPLAY_ENTRIES).default(DEFAULT_REPLAY_ENTRIES),
   })
   .strict();
 
@@ -111,9 +172,12 @@ export const configSchema = z
     nft_table: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'table names are letters, digits and "_"').default('knockgate'),
     max_tracked_sequences: z.number().int().min(MIN_MAX_TRACKED_SEQUENCES).max(MAX_MAX_TRACKED_SEQUENCES).default(DEFAULT_MAX_TRACKED_SEQUENCES),
     log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    spa: spaSettingsSchema.optional(),
     doors: z.array(doorSchema).min(1, 'configure at least one door').max(MAX_DOORS),
   })
   .strict();
 
 export type RawConfig = z.infer<typeof configSchema>;
 export type RawDoor = z.infer<typeof doorSchema>;
+export type RawSpaClient = z.infer<typeof spaClientSchema>;
+export { DEFAULT_TCP_FLAGS };

@@ -70,3 +70,23 @@ export const CAPTURE_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /** Client: bounds of the delay between knock steps. */
 export const MAX_KNOCK_DELAY_MS = 60_000;
+
+/** SPA datagram size bounds: the smallest valid packet (psk mode, defaults) and the most we read. */
+export const MIN_SPA_BYTES = 145;
+export const MAX_SPA_BYTES = 512;
+/** Ports one SPA request may ask for; the count field is one byte, this keeps packets small. */
+export const MAX_SPA_PORTS = 64;
+/** Size of an SPA client id, the name of the key a packet is authenticated with. */
+export const SPA_CLIENT_ID_BYTES = 16;
+/** Size of the per-packet random nonce that, with the client id, the replay store remembers. */
+export const SPA_NONCE_BYTES = 16;
+/** Default freshness window: a packet whose timestamp is further than this from now is stale. */
+export const DEFAULT_SPA_FRESHNESS_S = 120;
+
+/** Bounds of the SPA freshness window (`spa.freshness`). */
+export const MAX_SPA_FRESHNESS_MS = 600_000;
+/** Replay store capacity: accepted packets remembered within one freshness window. */
+export const DEFAULT_REPLAY_ENTRIES = 1_000_000;
+export const MAX_REPLAY_ENTRIES = 10_000_000;
+/** Clients of one SPA door (lookup is a hash map: the cost per packet does not grow with this). */
+export const MAX_SPA_CLIENTS_PER_DOOR = 100_000;

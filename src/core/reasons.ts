@@ -32,3 +32,19 @@ export type SequenceOutcome = (typeof SEQUENCE_OUTCOMES)[number];
 /** Ways sequence state ends without a packet: the clock, or the memory cap. */
 export const SEQUENCE_EXPIRIES = ['timeout', 'evicted'] as const;
 export type SequenceExpiry = (typeof SEQUENCE_EXPIRIES)[number];
+
+/** Why an SPA datagram granted nothing: the rungs of the ladder in docs/protocol.md, in order. */
+export const SPA_REJECT_REASONS = [
+  'spa-length', // outside [MIN_SPA_BYTES, MAX_SPA_BYTES]; nothing else was looked at
+  'spa-mac1', // mac1 does not match: junk, or sent without the server's public key
+  'spa-decrypt', // the DH gives zero or the AEAD does not open: corrupted or forged
+  'spa-unknown-client', // the client id names no client of this door
+  'spa-auth', // the HMAC or signature does not verify with that client's key
+  'spa-malformed', // authenticated, but the body does not parse exactly
+  'spa-stale', // the timestamp is outside the freshness window
+  'spa-replayed', // this (client id, nonce) was seen before
+  'spa-not-allowed', // asks for ports, a duration or an address beyond the client's allowance
+  'spa-replay-store-full', // the replay store holds its maximum of live entries: refused, never forgotten
+  'spa-replay-store-failed', // the record could not be made durable: refused (fail closed)
+] as const;
+export type SpaRejectReason = (typeof SPA_REJECT_REASONS)[number];

@@ -23,8 +23,14 @@ import type { Gate } from '../ports/gate.js';
 import type { Logger } from '../ports/logger.js';
 import type { PacketSource, PacketSourceFactory } from '../ports/packet-source.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
+import { serverKeysFromPrivate, type SpaServerKeys } from '../core/spa/native-wire.js';
+import type { ReplayStore } from '../ports/replay-store.js';
+import { readServerKey } from '../stores/key-files.js';
+import { ReplayJournal } from '../stores/replay-journal.js';
+import type { DatagramHandler, DatagramSource } from '../sensors/udp.js';
 import { CommandRunner } from './command-runner.js';
 import { LogLimiter } from './log-limiter.js';
+import { SpaHandler, type SpaGrant } from './spa-handler.js';
 
 export interface DaemonDeps {
   readonly config: Config;
@@ -34,6 +40,21 @@ export interface DaemonDeps {
   readonly sources: PacketSourceFactory;
   /** Monotonic milliseconds. */
   readonly nowMs: () => number;
+  /** Wall-clock Unix milliseconds (SPA timestamps). */
+  readonly unixMs: () => number;
+  /** Opens a UDP socket for an SPA door in `socket` mode. */
+  readonly openDatagrams: (port: number, onDatagram: DatagramHandler) => Promise<DatagramSource>;
+  /** The replay store; by default the journal named in the configuration. */
+  readonly replayStore?: ReplayStore;
+}
+
+/** What a grant opens: for a sequence door the door's own ports and duration, for SPA the request's. */
+interface GrantSpec {
+  readonly source: string;
+  readonly family: 4 | 6;
+  readonly endpoints: readonly Endpoint[];
+  readonly durationS: number;
+  readonly client?: string;
 }
 
 interface LiveGrant {
@@ -61,6 +82,12 @@ export class Daemon {
   private readonly grants = new Map<string, LiveGrant>();
   private readonly counters = new Map<string, number>();
   private captures: PacketSource[] = [];
+  private readonly spaKeys: SpaServerKeys | null = null;
+  private replay: ReplayStore | null = null;
+  private readonly spaHandlers = new Map<number, SpaHandler>();
+  /** UDP port → handler, for SPA doors read through libpcap. */
+  private readonly spaByCapturedPort = new Map<number, SpaHandler>();
+  private datagramSources: DatagramSource[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -72,6 +99,11 @@ export class Daemon {
     this.config.doors.forEach((door, i) => {
       if (door.oneTimeSequencesFile !== null) this.oneTime.set(i, OneTimeSequenceFile.load(door.oneTimeSequencesFile));
     });
+    if (this.config.doors.some((d) => d.spa !== null)) {
+      const settings = this.config.spa;
+      if (settings === null) throw new Error('SPA doors without spa settings (the config loader prevents this)');
+      this.spaKeys = serverKeysFromPrivate(readServerKey(settings.serverKeyFile).privateKey);
+    }
     this.tracker = new SequenceTracker(
       this.config.doors.map((door, i) => ({
         name: door.name,
@@ -84,6 +116,7 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
+    await this.openSpa();
     this.openCaptures();
     if (this.deps.gate) {
       const kept = await this.deps.gate.install(this.layout());
@@ -117,11 +150,14 @@ export class Daemon {
     this.stopped = true;
     for (const c of this.captures) c.close();
     this.captures = [];
+    for (const d of this.datagramSources) d.close();
+    this.datagramSources = [];
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const pendingStops = [...this.grants.values()];
     for (const g of pendingStops) clearTimeout(g.timer);
     this.grants.clear();
     await this.runner.idle();
+    await this.replay?.close();
     this.logStats();
     this.log.info(
       { event: 'stopped', live_grants: pendingStops.length },
@@ -147,18 +183,51 @@ export class Daemon {
   private layout() {
     return {
       protectedPorts: this.config.doors.flatMap((d) => d.open),
-      hiddenPorts: this.config.doors.flatMap((d, i) => (d.hideKnockPorts ? (this.stepsOf(d, i) ?? []) : [])),
+      hiddenPorts: this.config.doors.flatMap((d, i): Endpoint[] => {
+        if (d.spa) return d.spa.capture === 'pcap' ? [{ proto: 'udp', port: d.spa.port }] : [];
+        return d.hideKnockPorts ? [...(this.stepsOf(d, i) ?? [])] : [];
+      }),
       interfaces: this.config.interfaces,
     };
   }
 
+  /** Opens the replay store and the SPA sockets (doors in `socket` mode). */
+  private async openSpa(): Promise<void> {
+    const settings = this.config.spa;
+    if (this.spaKeys === null || settings === null) return;
+    this.replay = this.deps.replayStore ?? (await ReplayJournal.open(settings.replayJournal, settings.maxReplayEntries, this.deps.unixMs));
+    for (const door of this.config.doors) {
+      if (door.spa === null) continue;
+      const handler = new SpaHandler({
+        door,
+        keys: this.spaKeys,
+        replay: this.replay,
+        freshnessMs: settings.freshnessMs,
+        unixMs: this.deps.unixMs,
+        log: this.log,
+        limiter: this.limiter,
+        count: (name) => this.count(name),
+        grant: (d, g: SpaGrant) => this.grant(d, g),
+      });
+      this.spaHandlers.set(door.spa.port, handler);
+      if (door.spa.capture === 'pcap') {
+        this.spaByCapturedPort.set(door.spa.port, handler);
+      } else {
+        this.datagramSources.push(await this.deps.openDatagrams(door.spa.port, (payload, from) => handler.handle(payload, from)));
+      }
+    }
+  }
+
+  /** Everything libpcap must let through: knock steps, and SPA ports read by capture. */
   private allSteps(): Endpoint[] {
-    return this.config.doors.flatMap((d, i) => this.stepsOf(d, i) ?? []);
+    const spa: Endpoint[] = [...this.spaByCapturedPort.keys()].map((port) => ({ proto: 'udp', port }));
+    return [...this.config.doors.flatMap((d, i) => this.stepsOf(d, i) ?? []), ...spa];
   }
 
   /** Opens the new captures before closing the old ones, so a filter change loses no packet. */
   private openCaptures(): void {
     const steps = this.allSteps();
+    if (steps.length === 0 && this.captures.length === 0) return; // only SPA sockets: no libpcap at all
     const opened: PacketSource[] = [];
     try {
       for (const iface of this.config.interfaces) {
@@ -196,8 +265,16 @@ export class Daemon {
       if (suppressed !== null) this.log.info({ event: 'frame-dropped', reason: parsed.reason, suppressed: suppressed || undefined }, 'frame dropped');
       return;
     }
+    const packet = parsed.packet;
+    if (packet.proto === 'udp') {
+      const spa = this.spaByCapturedPort.get(packet.dport);
+      if (spa !== undefined) {
+        spa.handle(Uint8Array.from(packet.payload), packet.src);
+        return;
+      }
+    }
     const now = this.deps.nowMs();
-    for (const e of this.tracker.observe(parsed.packet, now)) {
+    for (const e of this.tracker.observe(packet, now)) {
       this.count(`knocks_${e.outcome.replace(/-/g, '_')}`);
       const suppressed = e.outcome === 'complete' ? 0 : this.limiter.admit(`knock:${e.outcome}`);
       if (suppressed !== null) {
@@ -228,7 +305,7 @@ export class Daemon {
       }
       this.afterOneTimeChange(e.doorIndex, door);
     }
-    void this.grant(door, e.source, e.family);
+    void this.grant(door, { source: e.source, family: e.family, endpoints: door.open, durationS: door.durationS });
   }
 
   private afterOneTimeChange(doorIndex: number, door: Door): void {
@@ -247,12 +324,13 @@ export class Daemon {
     }
   }
 
-  private async grant(door: Door, source: string, family: 4 | 6): Promise<void> {
+  private async grant(door: Door, spec: GrantSpec): Promise<void> {
+    const { source, family, durationS } = spec;
     const key = `${door.name}|${source}`;
     const existing = this.grants.get(key);
-    if (this.deps.gate) {
+    if (this.deps.gate && spec.endpoints.length > 0) {
       try {
-        await this.deps.gate.grant({ source, family, endpoints: door.open, durationS: door.durationS });
+        await this.deps.gate.grant({ source, family, endpoints: spec.endpoints, durationS });
       } catch (err) {
         this.count('grants_failed');
         this.log.error({ event: 'grant', door: door.name, source, verdict: 'failed', reason: 'firewall-error', error: (err as Error).message }, 'grant failed: port stays closed');
@@ -261,17 +339,18 @@ export class Daemon {
     }
     if (this.stopped) return;
     this.count(existing ? 'grants_extended' : 'grants_opened');
-    const ports = door.open.map(formatEndpoint).join(',');
+    const ports = spec.endpoints.map(formatEndpoint).join(',');
     this.log.info(
-      { event: 'grant', door: door.name, source, verdict: existing ? 'extended' : 'opened', ports: ports || undefined, duration_s: door.durationS },
+      { event: 'grant', door: door.name, source, client: spec.client, verdict: existing ? 'extended' : 'opened', ports: ports || undefined, duration_s: durationS },
       existing ? 'grant extended' : 'grant opened',
     );
-    const values = { ip: source, door: door.name, family: String(family), duration: String(door.durationS), ports };
+    const values = { ip: source, door: door.name, family: String(family), duration: String(durationS), ports };
     if (!existing && door.startCommand) {
       void this.runner.run({ argv: expandTemplate(door.startCommand, values), timeoutMs: door.commandTimeoutMs, context: { door: door.name, source, command: 'start' } });
     }
+    // A knock never shortens access: keep the later of the two ends.
+    const expiresAtMs = Math.max(existing?.expiresAtMs ?? 0, this.deps.nowMs() + durationS * 1000);
     if (existing) clearTimeout(existing.timer);
-    const expiresAtMs = this.deps.nowMs() + door.durationS * 1000;
     const timer = setTimeout(() => {
       this.grants.delete(key);
       this.count('grants_expired');
@@ -279,7 +358,7 @@ export class Daemon {
       if (door.stopCommand) {
         void this.runner.run({ argv: expandTemplate(door.stopCommand, values), timeoutMs: door.commandTimeoutMs, context: { door: door.name, source, command: 'stop' } });
       }
-    }, door.durationS * 1000);
+    }, expiresAtMs - this.deps.nowMs());
     this.grants.set(key, { expiresAtMs, timer });
   }
 }

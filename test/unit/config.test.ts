@@ -68,8 +68,10 @@ describe('parseConfigText: valid configurations', () => {
     assert.equal(c.maxTrackedSequences, 100_000);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.doors.length, 1);
+    assert.equal(c.spa, null);
     assert.deepEqual(c.doors[0], {
       name: 'ssh',
+      spa: null,
       sequence: [5643, 234, 6543, 6679, 35546, 192, 14].map((port) => ({ proto: 'tcp', port })),
       oneTimeSequencesFile: null,
       sequenceTimeoutMs: 10_000,

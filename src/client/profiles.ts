@@ -1,0 +1,38 @@
+/**
+ * Client profiles: credential files under ~/.config/knockgate/profiles/NAME.yaml (or
+ * $XDG_CONFIG_HOME/knockgate/...). `knockgate knock HOST` uses the profile named HOST when there is
+ * one; `--profile NAME` or `--credential FILE` choose explicitly.
+ */
+
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { KnockgateError } from '../core/errors.js';
+import { readClientCredential, type ClientCredential } from '../stores/key-files.js';
+
+export function profileDir(): string {
+  const base = process.env.XDG_CONFIG_HOME && process.env.XDG_CONFIG_HOME.startsWith('/') ? process.env.XDG_CONFIG_HOME : join(homedir(), '.config');
+  return join(base, 'knockgate', 'profiles');
+}
+
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+export function profilePath(name: string): string {
+  if (!PROFILE_NAME.test(name)) throw new KnockgateError('KG_USAGE', `not a profile name: ${JSON.stringify(name)}`);
+  return join(profileDir(), `${name}.yaml`);
+}
+
+/**
+ * The credential to knock with: an explicit file, an explicit profile, or the profile named after
+ * the host if it exists; null when none applies (then the knock is a classic sequence).
+ */
+export function findCredential(o: { credential?: string; profile?: string; host: string }): ClientCredential | null {
+  if (o.credential) return readClientCredential(o.credential);
+  if (o.profile) {
+    const path = profilePath(o.profile);
+    if (!existsSync(path)) throw new KnockgateError('KG_USAGE', `no profile ${JSON.stringify(o.profile)} (looked for ${path})`);
+    return readClientCredential(path);
+  }
+  if (PROFILE_NAME.test(o.host) && existsSync(profilePath(o.host))) return readClientCredential(profilePath(o.host));
+  return null;
+}

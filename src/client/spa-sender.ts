@@ -1,0 +1,56 @@
+/**
+ * Builds and sends one native SPA datagram from a client credential (docs/protocol.md). This is
+ * where the client's randomness and clock come in: the ephemeral key, the top bit, the nonce and
+ * the timestamp; the sealing itself is the core's pure sealSpa.
+ */
+
+import { randomBytes, randomInt } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import type { Endpoint } from '../core/endpoint.js';
+import type { IPAddressBytes } from '../core/ip-address.js';
+import { SPA_NONCE_BYTES } from '../core/limits.js';
+import { ed25519PrivateFromSeed } from '../core/spa/keys.js';
+import { sealSpa, type SpaRequest } from '../core/spa/native-wire.js';
+import type { ClientCredential } from '../stores/key-files.js';
+
+export interface SpaAsk {
+  /** Ports to ask for; empty: the server's defaults for this client. */
+  readonly ports: readonly Endpoint[];
+  /** Seconds; 0: the door's default. */
+  readonly durationS: number;
+  /** Address (and prefix) to grant instead of the packet's source, if any. */
+  readonly address: IPAddressBytes | null;
+  /** Prefix length; 0: one address. */
+  readonly prefix: number;
+}
+
+export function buildSpaDatagram(cred: ClientCredential, ask: SpaAsk, nowUnixMs: number): Uint8Array {
+  const request: SpaRequest = {
+    timestampMs: nowUnixMs,
+    nonce: randomBytes(SPA_NONCE_BYTES),
+    durationS: ask.durationS,
+    address: ask.address,
+    prefix: ask.prefix,
+    ports: ask.ports,
+  };
+  const secret = cred.psk
+    ? { mode: 'psk' as const, psk: cred.psk }
+    : { mode: 'ed25519' as const, privateKey: ed25519PrivateFromSeed(cred.privateKey as Uint8Array) };
+  return sealSpa({
+    serverPublicKey: cred.serverPublicKey,
+    clientId: cred.clientId,
+    secret,
+    request,
+    ephemeralPrivate: randomBytes(32),
+    topBit: randomInt(2) as 0 | 1,
+  });
+}
+
+export async function sendDatagram(host: string, family: 4 | 6, port: number, datagram: Uint8Array): Promise<void> {
+  const socket = createSocket(family === 4 ? 'udp4' : 'udp6');
+  try {
+    await new Promise<void>((resolve, reject) => socket.send(datagram, port, host, (err) => (err ? reject(err) : resolve())));
+  } finally {
+    socket.close();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The daemon's side of the SPA ladder (docs/protocol.md) for one door: rungs 1-6 in the core
+ * (openSpa), then freshness against the wall clock, the replay store (durable before any grant),
+ * and the policy (core/spa/policy.ts). Each datagram ends in exactly one outcome, counted and
+ * logged (rejections rate-limited per reason), and never an answer on the wire.
+ */
+
+import type { Door, SpaClient } from '../core/door.js';
+import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../core/ip-address.js';
+import { openSpa, type SpaServerKeys } from '../core/spa/native-wire.js';
+import { decideSpaGrant } from '../core/spa/policy.js';
+import type { Endpoint } from '../core/endpoint.js';
+import type { Logger } from '../ports/logger.js';
+import type { ReplayStore } from '../ports/replay-store.js';
+import type { LogLimiter } from './log-limiter.js';
+import type { SpaRejectReason } from '../core/reasons.js';
+
+export interface SpaGrant {
+  readonly source: string;
+  readonly family: 4 | 6;
+  readonly endpoints: readonly Endpoint[];
+  readonly durationS: number;
+  readonly client: string;
+}
+
+export interface SpaHandlerDeps {
+  readonly door: Door;
+  readonly keys: SpaServerKeys;
+  readonly replay: ReplayStore;
+  readonly freshnessMs: number;
+  /** Wall-clock Unix milliseconds: timestamps in packets are wall-clock. */
+  readonly unixMs: () => number;
+  readonly log: Logger;
+  readonly limiter: LogLimiter;
+  readonly count: (name: string) => void;
+  readonly grant: (door: Door, grant: SpaGrant) => Promise<void>;
+}
+
+export class SpaHandler {
+  private readonly clients: Map<string, SpaClient>;
+
+  constructor(private readonly deps: SpaHandlerDeps) {
+    this.clients = new Map((deps.door.spa?.clients ?? []).map((c) => [c.idHex, c]));
+  }
+
+  /** One datagram from `sourceText` (an address as the socket or the header parser gives it). */
+  handle(payload: Uint8Array, sourceText: string): void {
+    const { door, count } = this.deps;
+    count('spa_datagrams_total');
+    const source = parseIPAddress(sourceText);
+    if (source === null) return this.reject('spa-malformed', sourceText, undefined, 'unparseable source address');
+    const opened = openSpa(payload, this.deps.keys, (hex) => this.clients.get(hex));
+    if (!opened.ok) return this.reject(opened.reason, formatIPAddress(source));
+    const { client, request } = opened;
+    const skewMs = this.deps.unixMs() - request.timestampMs;
+    if (Math.abs(skewMs) > this.deps.freshnessMs) {
+      return this.reject('spa-stale', formatIPAddress(source), client.name, `clock skew ${Math.round(skewMs / 1000)}s`);
+    }
+    void this.afterReplayCheck(door, client, opened.replayKey, request, source);
+  }
+
+  private async afterReplayCheck(
+    door: Door,
+    client: SpaClient,
+    replayKey: string,
+    request: Parameters<typeof decideSpaGrant>[2],
+    source: IPAddressBytes,
+  ): Promise<void> {
+    const src = formatIPAddress(source);
+    let verdict;
+    try {
+      verdict = await this.deps.replay.admit(replayKey, request.timestampMs + this.deps.freshnessMs);
+    } catch (err) {
+      this.deps.log.error({ event: 'replay-store-failed', error: (err as Error).message }, 'replay store write failed; packet refused');
+      return this.reject('spa-replay-store-failed', src, client.name);
+    }
+    if (verdict === 'replayed') return this.reject('spa-replayed', src, client.name);
+    if (verdict === 'full') return this.reject('spa-replay-store-full', src, client.name);
+    const decision = decideSpaGrant(door, client, request, source);
+    if (!decision.ok) return this.reject(decision.reason, src, client.name, decision.detail);
+    this.deps.count('spa_accepted');
+    this.deps.log.info({ event: 'spa', door: door.name, source: src, client: client.name, verdict: 'accepted' }, 'spa accepted');
+    await this.deps.grant(door, { source: decision.source, family: decision.family, endpoints: decision.endpoints, durationS: decision.durationS, client: client.name });
+  }
+
+  private reject(reason: SpaRejectReason, source: string, client?: string, detail?: string): void {
+    this.deps.count(`spa_rejected_${reason.replace(/^spa-/, '').replace(/-/g, '_')}`);
+    const suppressed = this.deps.limiter.admit(reason);
+    if (suppressed === null) return;
+    this.deps.log.info(
+      { event: 'spa', door: this.deps.door.name, source, client, verdict: 'rejected', reason, detail, suppressed: suppressed || undefined },
+      'spa rejected',
+    );
+  }
+}

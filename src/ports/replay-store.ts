@@ -1,0 +1,18 @@
+/**
+ * Where accepted SPA packets are remembered so that none is accepted twice, across restarts and
+ * crashes. The local default is a journal file (stores/replay-journal.ts); a shared store for a
+ * fleet of gateways (Redis/Valkey) will implement the same interface.
+ */
+
+import type { ReplayVerdict } from '../core/replay-window.js';
+
+export interface ReplayStore {
+  /**
+   * Atomically checks and records `key`. Resolves 'fresh' only once the record is durable (a grant
+   * may then be made), 'replayed' if the key was recorded before and has not expired, 'full' if
+   * the store is at capacity. Rejects (KG_STATE_WRITE_FAILED) if the record could not be made
+   * durable: the caller must then refuse the packet.
+   */
+  admit(key: string, expiresAtMs: number): Promise<ReplayVerdict>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,146 @@
+/**
+ * Key files: the server's X25519 key and a client's credential. Both are small YAML documents with
+ * a `kind` line, written with mode 0600 (never over an existing file unless asked), and refused
+ * when they are readable by group or others: a secret that has leaked to other local users is
+ * reported, not used.
+ */
+
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parse } from 'yaml';
+import { ConfigError, KnockgateError } from '../core/errors.js';
+import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
+
+export const SERVER_KEY_KIND = 'knockgate-server-key-v1';
+export const CLIENT_CREDENTIAL_KIND = 'knockgate-client-v1';
+
+export interface ServerKeyFile {
+  readonly privateKey: Uint8Array;
+}
+
+export interface ClientCredential {
+  readonly name: string;
+  /** Where to knock, when the file says. */
+  readonly server?: string;
+  readonly port: number;
+  readonly serverPublicKey: Uint8Array;
+  readonly clientId: Uint8Array;
+  readonly psk?: Uint8Array;
+  /** Ed25519 seed. */
+  readonly privateKey?: Uint8Array;
+  /** Ports asked for by default (else the server's defaults). */
+  readonly ports?: readonly Endpoint[];
+}
+
+export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+
+function bytesOf(file: string, doc: Record<string, unknown>, key: string, length: number): Uint8Array {
+  const v = doc[key];
+  if (typeof v !== 'string' || !/^[A-Za-z0-9_-]+$/.test(v)) throw new ConfigError(file, undefined, key, 'missing or not base64url text');
+  const raw = Buffer.from(v, 'base64url');
+  if (raw.length !== length) throw new ConfigError(file, undefined, key, `must decode to ${length} bytes, got ${raw.length}`);
+  return new Uint8Array(raw);
+}
+
+/** Reads a key file after checking it is private; errors are ConfigErrors naming the file. */
+function readPrivateYaml(file: string, kind: string): Record<string, unknown> {
+  let text: string;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new ConfigError(file, undefined, undefined, 'not a regular file');
+    if ((st.mode & 0o044) !== 0) {
+      throw new ConfigError(file, undefined, undefined, `holds a secret key but is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+    }
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(file, undefined, undefined, `cannot read: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new ConfigError(file, undefined, undefined, `not a key file: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (typeof doc !== 'object' || doc === null || (doc as { kind?: unknown }).kind !== kind) {
+    throw new ConfigError(file, undefined, 'kind', `not a ${kind} file`);
+  }
+  return doc as Record<string, unknown>;
+}
+
+export function readServerKey(file: string): ServerKeyFile {
+  const doc = readPrivateYaml(file, SERVER_KEY_KIND);
+  return { privateKey: bytesOf(file, doc, 'private_key', 32) };
+}
+
+export function readClientCredential(file: string): ClientCredential {
+  const doc = readPrivateYaml(file, CLIENT_CREDENTIAL_KIND);
+  const name = typeof doc.name === 'string' ? doc.name : 'client';
+  const port = doc.port;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) throw new ConfigError(file, undefined, 'port', 'must be a UDP port number');
+  const hasPsk = doc.psk !== undefined;
+  const hasKey = doc.private_key !== undefined;
+  if (hasPsk === hasKey) throw new ConfigError(file, undefined, undefined, 'needs exactly one of "psk" and "private_key"');
+  let ports: Endpoint[] | undefined;
+  if (doc.ports !== undefined) {
+    if (!Array.isArray(doc.ports)) throw new ConfigError(file, undefined, 'ports', 'must be a list of ports like 22/tcp');
+    ports = doc.ports.map((p) => {
+      const e = parseEndpoint(p);
+      if ('error' in e) throw new ConfigError(file, undefined, 'ports', e.error);
+      return e;
+    });
+  }
+  return {
+    name,
+    ...(typeof doc.server === 'string' ? { server: doc.server } : {}),
+    port,
+    serverPublicKey: bytesOf(file, doc, 'server_public_key', 32),
+    clientId: bytesOf(file, doc, 'client_id', 16),
+    ...(hasPsk ? { psk: bytesOf(file, doc, 'psk', 32) } : { privateKey: bytesOf(file, doc, 'private_key', 32) }),
+    ...(ports ? { ports } : {}),
+  };
+}
+
+/** Writes a secret file with mode 0600; refuses to replace an existing one unless `force`. */
+export function writePrivateFile(file: string, text: string, force: boolean): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    if (force) {
+      const tmp = `${file}.tmp-${process.pid}`;
+      writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
+      chmodSync(tmp, 0o600);
+      renameSync(tmp, file);
+    } else {
+      writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+      chmodSync(file, 0o600);
+    }
+  } catch (err) {
+    const exists = (err as NodeJS.ErrnoException).code === 'EEXIST';
+    throw new KnockgateError(exists ? 'KG_USAGE' : 'KG_STATE_WRITE_FAILED', exists ? `${file} exists; refusing to overwrite a key (use --force)` : `cannot write ${file}: ${(err as Error).message}`);
+  }
+}
+
+export function serverKeyText(privateKey: Uint8Array, publicKey: Uint8Array): string {
+  return [
+    '# knockgate server key (X25519). Secret: readable by root only.',
+    `# public key, for clients: ${b64(publicKey)}`,
+    `kind: ${SERVER_KEY_KIND}`,
+    `private_key: ${b64(privateKey)}`,
+    '',
+  ].join('\n');
+}
+
+export function clientCredentialText(c: ClientCredential): string {
+  return [
+    `# knockgate client credential for "${c.name}". Secret: keep it 0600 (it may live on removable media).`,
+    `kind: ${CLIENT_CREDENTIAL_KIND}`,
+    `name: ${c.name}`,
+    ...(c.server ? [`server: ${c.server}`] : []),
+    `port: ${c.port}`,
+    `server_public_key: ${b64(c.serverPublicKey)}`,
+    `client_id: ${b64(c.clientId)}`,
+    ...(c.psk ? [`psk: ${b64(c.psk)}`] : []),
+    ...(c.privateKey ? [`private_key: ${b64(c.privateKey)}`] : []),
+    '',
+  ].join('\n');
+}

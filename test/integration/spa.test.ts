@@ -1,0 +1,200 @@
+/**
+ * Native SPA end to end on the real kernel: credentials made by the real `knockgate keygen` and
+ * `add-client`, packets sent by the real `knockgate knock`, received by knockgated on a UDP socket
+ * (and through libpcap for a door where nothing listens), grants in nftables. Replays are the
+ * exact bytes an eavesdropper captured on the wire, sent again, also after restarts and SIGKILL.
+ */
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTestbed, type Testbed } from '../support/netns.js';
+import { BANNER_SERVER, KNOCKGATE, REPO_ROOT, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+
+const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
+const DURATION_S = 4;
+
+function cli(args: string[]): string {
+  const r = spawnSync(process.execPath, [KNOCKGATE, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`knockgate ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The YAML entry add-client printed, re-indented for a door's clients list. */
+function entryOf(output: string, extra: string[] = []): string {
+  const lines = output.split('\n').filter((l) => /^\s+(- name|id|public_key|psk):/.test(l)).map((l) => l.trim());
+  return [`      ${lines[0]}`, ...lines.slice(1).map((l) => `        ${l}`), ...extra.map((l) => `        ${l}`)].join('\n');
+}
+
+describe('native SPA', () => {
+  let tb: Testbed;
+  let dir: string;
+  let configFile: string;
+  let daemon: DaemonHandle;
+  const cred = (name: string): string => join(dir, `${name}.yaml`);
+
+  const knock = (ns: string, host: string, who: string, extra: string[] = []): void => {
+    tb.run(ns, [process.execPath, KNOCKGATE, 'knock', host, '-c', cred(who), ...extra]);
+  };
+  const waitSpa = (pred: (l: Record<string, unknown>) => boolean, what: string) =>
+    daemon.waitFor((l) => l.event === 'spa' && pred(l), 5000, what);
+
+  before(async () => {
+    tb = createTestbed();
+    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22', '2222']);
+    configFile = writeConfig('');
+    dir = dirname(configFile);
+    cli(['keygen', '-o', join(dir, 'server.key')]);
+    const alice = cli(['add-client', 'alice', '-k', join(dir, 'server.key'), '--port', '62201', '-o', cred('alice')]);
+    const bob = cli(['add-client', 'bob', '-k', join(dir, 'server.key'), '--mode', 'psk', '--port', '62201', '-o', cred('bob')]);
+    const carol = cli(['add-client', 'carol', '-k', join(dir, 'server.key'), '--port', '62202', '-o', cred('carol')]);
+    writeFileSync(
+      configFile,
+      [
+        'interfaces: [any]',
+        'spa:',
+        '  server_key: server.key',
+        '  replay_journal: replay.journal',
+        'doors:',
+        '  - name: ssh',
+        '    spa: { port: 62201 }',
+        '    open: [22/tcp, 2222/tcp]',
+        `    duration: ${DURATION_S}s`,
+        '    max_duration: 1m',
+        '    clients:',
+        entryOf(alice, ['allow: [22/tcp]', 'max_duration: 30s']),
+        entryOf(bob, ['other_address: true', 'widest_prefix: { ipv4: 24 }']),
+        '  - name: quiet',
+        '    spa: { port: 62202, capture: pcap }',
+        '    open: [2222/tcp]',
+        `    duration: ${DURATION_S}s`,
+        '    clients:',
+        entryOf(carol),
+        '',
+      ].join('\n'),
+    );
+    daemon = await startDaemon(tb, configFile);
+  });
+
+  after(() => tb?.destroy());
+
+  it('a valid SPA packet opens the port for its source only', async () => {
+    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'timeout');
+    knock(tb.client.ns, tb.server.clientSide.v4, 'alice');
+    const grant = await daemon.waitFor((l) => l.event === 'grant' && l.client === 'alice', 5000, 'the grant');
+    assert.equal(grant.source, tb.client.v4);
+    assert.equal(grant.ports, '22/tcp');
+    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
+    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222).outcome, 'timeout', 'alice may only open 22/tcp');
+    assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout');
+  });
+
+  it('works over IPv6, with a psk client asking for two ports', async () => {
+    knock(tb.client.ns, tb.server.clientSide.v6, 'bob', ['--ports', '22/tcp,2222/tcp']);
+    await daemon.waitFor((l) => l.event === 'grant' && l.client === 'bob' && l.source === tb.client.v6, 5000, 'the IPv6 grant');
+    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v6, 2222).outcome, 'open');
+  });
+
+  it('the same datagram captured on the wire is rejected when sent again, from anywhere, also after a restart and after SIGKILL', async () => {
+    const capture = tb.start(tb.server.ns, [process.execPath, SPA_TOOL, 'capture', '62201', '5000']);
+    let out = '';
+    capture.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    while (!out.includes('ready')) await sleep(20);
+    knock(tb.other.ns, tb.server.otherSide.v4, 'alice');
+    await new Promise((r) => capture.once('exit', r));
+    const hex = out.split('\n')[1]?.trim() ?? '';
+    assert.match(hex, /^[0-9a-f]{290,}$/);
+    await daemon.waitFor((l) => l.event === 'grant' && l.source === tb.other.v4, 5000, 'the first (genuine) grant');
+
+    const replay = async (ns: string, host: string, label: string): Promise<void> => {
+      const before = daemon.lines.length;
+      tb.run(ns, [process.execPath, SPA_TOOL, 'send', host, '62201', hex]);
+      const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'spa', 5000, `the verdict on the replay ${label}`);
+      assert.equal(line.verdict, 'rejected', label);
+      assert.equal(line.reason, 'spa-replayed', label);
+    };
+    await replay(tb.other.ns, tb.server.otherSide.v4, 'from the same host');
+    await replay(tb.client.ns, tb.server.clientSide.v4, 'from another host');
+
+    process.kill(daemon.pid, 'SIGTERM');
+    await daemon.exited();
+    daemon = await startDaemon(tb, configFile);
+    await replay(tb.client.ns, tb.server.clientSide.v4, 'after a restart');
+
+    // A packet accepted just before SIGKILL is on disk before its grant.
+    const hex2 = tb.run(tb.client.ns, [process.execPath, SPA_TOOL, 'build', cred('alice'), '0']).trim();
+    tb.run(tb.client.ns, [process.execPath, SPA_TOOL, 'send', tb.server.clientSide.v4, '62201', hex2]);
+    await daemon.waitFor((l) => l.event === 'spa' && l.verdict === 'accepted' && l.source === tb.client.v4, 5000, 'acceptance');
+    process.kill(daemon.pid, 'SIGKILL');
+    await daemon.exited();
+    daemon = await startDaemon(tb, configFile);
+    const before = daemon.lines.length;
+    tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'send', tb.server.otherSide.v4, '62201', hex2]);
+    const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'spa', 5000, 'the verdict after SIGKILL');
+    assert.equal(line.reason, 'spa-replayed');
+  });
+
+  it('rejects a stale packet, a wrong key and an unknown client, each with its reason', async () => {
+    const send = (hex: string): void => {
+      tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'send', tb.server.otherSide.v4, '62201', hex]);
+    };
+    send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', cred('alice'), String(-200_000)]).trim());
+    await waitSpa((l) => l.reason === 'spa-stale', 'a stale rejection');
+    send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', cred('alice'), String(+200_000)]).trim());
+    await waitSpa((l) => l.reason === 'spa-stale' && daemon.lines.filter((x) => x.reason === 'spa-stale').length === 2, 'a second stale rejection (from the future)');
+
+    // Bob's id with a different psk: right server key, wrong client key.
+    const forged = join(dir, 'forged.yaml');
+    const bobText = (await import('node:fs')).readFileSync(cred('bob'), 'utf8').replace(/^psk: .*$/m, `psk: ${Buffer.alloc(32, 7).toString('base64url')}`);
+    writeFileSync(forged, bobText, { mode: 0o600 });
+    send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', forged, '0']).trim());
+    await waitSpa((l) => l.reason === 'spa-auth', 'an auth rejection');
+
+    const stranger = join(dir, 'stranger.yaml');
+    writeFileSync(stranger, bobText.replace(/^client_id: .*$/m, `client_id: ${Buffer.alloc(16, 9).toString('base64url')}`), { mode: 0o600 });
+    send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', stranger, '0']).trim());
+    await waitSpa((l) => l.reason === 'spa-unknown-client', 'an unknown-client rejection');
+
+    const otherServer = join(dir, 'other-server.yaml');
+    writeFileSync(otherServer, bobText.replace(/^server_public_key: .*$/m, `server_public_key: ${Buffer.alloc(32, 5).toString('base64url')}`), { mode: 0o600 });
+    send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', otherServer, '0']).trim());
+    await waitSpa((l) => l.reason === 'spa-mac1', 'a mac1 rejection');
+
+    send('00'.repeat(100));
+    await waitSpa((l) => l.reason === 'spa-length', 'a length rejection');
+    assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 2222).outcome, 'timeout');
+  });
+
+  it('rejects ports, durations and addresses beyond the client\'s allowance', async () => {
+    const refused = async (who: string, extra: string[], detail: RegExp): Promise<void> => {
+      const before = daemon.lines.length;
+      knock(tb.other.ns, tb.server.otherSide.v4, who, extra);
+      const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'spa', 5000, `the verdict on ${extra.join(' ')}`);
+      assert.equal(line.reason, 'spa-not-allowed', JSON.stringify(line));
+      assert.match(String(line.detail), detail);
+    };
+    await refused('alice', ['--ports', '2222/tcp'], /2222\/tcp is not allowed/);
+    await refused('alice', ['--duration', '1m'], /exceeds the client's maximum of 30s/);
+    await refused('alice', ['--allow-ip', '198.51.100.9'], /not the packet source/);
+    await refused('alice', ['--prefix', '24'], /wider than the client's limit/);
+    await refused('bob', ['--prefix', '16'], /wider than the client's limit of \/24/);
+    assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 2222).outcome, 'timeout');
+  });
+
+  it('grants a prefix to a client allowed one (carrier-grade NAT)', async () => {
+    knock(tb.other.ns, tb.server.otherSide.v4, 'bob', ['--prefix', '24', '--ports', '2222/tcp']);
+    const network = tb.other.v4.replace(/\.\d+$/, '.0/24');
+    await daemon.waitFor((l) => l.event === 'grant' && l.source === network, 5000, 'the prefix grant');
+    assert.match(tb.run(tb.server.ns, ['nft', 'list', 'set', 'inet', 'knockgate', 'grants4']), new RegExp(`${network.replace(/[./]/g, '\\$&')} \\. tcp \\. 2222`));
+    assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 2222).outcome, 'open');
+  });
+
+  it('reads SPA through libpcap where nothing listens on the port', async () => {
+    knock(tb.client.ns, tb.server.clientSide.v4, 'carol');
+    await daemon.waitFor((l) => l.event === 'grant' && l.client === 'carol', 5000, 'the grant via pcap');
+    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222).outcome, 'open');
+    assert.doesNotMatch(tb.run(tb.server.ns, ['ss', '-uln']), /:62202\b/);
+  });
+});
