@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=(nftables libpcap-dev iproute2 python3 make g++)
-# knockd ships knock(1), the reference client the integration tests knock with.
-if [[ "${1:-}" == "--with-test-peers" ]]; then need+=(knockd); fi
+# Test peers: knockd ships knock(1), the reference client; openssh for the real ssh-through-knock
+# test.
+if [[ "${1:-}" == "--with-test-peers" ]]; then need+=(knockd openssh-client openssh-server); fi
 
 missing=()
 for pkg in "${need[@]}"; do
@@ -20,8 +21,18 @@ if ((${#missing[@]})); then
   fi
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Packages such as knockd and openssh-server would start their daemons on install; the tests
+  # run their own copies in namespaces, so keep the packaged ones from starting (policy-rc.d 101).
+  temp_policy=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    temp_policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' >"$temp_policy"
+    chmod 755 "$temp_policy"
+    trap 'rm -f "$temp_policy"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ -n "$temp_policy" ]]; then rm -f "$temp_policy"; fi
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')
