@@ -187,6 +187,7 @@ export class Daemon {
         if (d.spa) return d.spa.capture === 'pcap' ? [{ proto: 'udp', port: d.spa.port }] : [];
         return d.hideKnockPorts ? [...(this.stepsOf(d, i) ?? [])] : [];
       }),
+      untrackedUdpPorts: this.config.doors.flatMap((d) => (d.spa?.capture === 'socket' ? [d.spa.port] : [])),
       interfaces: this.config.interfaces,
     };
   }

@@ -10,6 +10,11 @@
  *                           daemon or no daemon.
  *   set protected           inet_proto . inet_service: every port some door opens.
  *   set hidden              inet_proto . inet_service: knock ports of doors with hide_knock_ports.
+ *   set untracked           inet_service: UDP ports where a knockgated socket takes SPA.
+ *   chain prerouting        hook prerouting, priority raw: `udp dport @untracked notrack`, so
+ *                           that a flood of datagrams from spoofed sources never fills the
+ *                           connection-tracking table (nothing answers them; there is nothing to
+ *                           track).
  *   chain input             hook input, priority filter - 10 (before the usual filter chains):
  *       ct state established,related accept      an open session outlives its grant, as with fwknop
  *       ip  saddr . l4proto . dport @grants4 accept
@@ -30,6 +35,10 @@ export const CHAIN = 'input';
 export const SET_GRANTS = { 4: 'grants4', 6: 'grants6' } as const;
 export const SET_PROTECTED = 'protected';
 export const SET_HIDDEN = 'hidden';
+export const SET_UNTRACKED = 'untracked';
+export const CHAIN_RAW = 'prerouting';
+/** NF_IP_PRI_RAW: before connection tracking. */
+export const CHAIN_RAW_PRIORITY = -300;
 /** Runs before the usual `filter` priority (0) so that our drop is seen first. */
 export const CHAIN_PRIORITY = -10;
 
@@ -76,7 +85,9 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
     { add: { set: { ...t, name: SET_PROTECTED, type: ['inet_proto', 'inet_service'] } } },
     { add: { set: { ...t, name: SET_HIDDEN, type: ['inet_proto', 'inet_service'] } } },
     { flush: { set: { ...t, name: SET_PROTECTED } } },
+    { add: { set: { ...t, name: SET_UNTRACKED, type: 'inet_service' } } },
     { flush: { set: { ...t, name: SET_HIDDEN } } },
+    { flush: { set: { ...t, name: SET_UNTRACKED } } },
     { add: { chain: { ...t, name: CHAIN, type: 'filter', hook: 'input', prio: CHAIN_PRIORITY, policy: 'accept' } } },
     { flush: { chain: { ...t, name: CHAIN } } },
   ];
@@ -94,6 +105,19 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
   const iif = interfaceMatch(layout.interfaces);
   cmds.push(rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_PROTECTED}` } }, { counter: null }, { drop: null }]));
   cmds.push(rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_HIDDEN}` } }, { counter: null }, { drop: null }]));
+  const untracked = [...new Set(layout.untrackedUdpPorts)];
+  if (untracked.length > 0) cmds.push({ add: { element: { ...t, name: SET_UNTRACKED, elem: untracked } } });
+  cmds.push({ add: { chain: { ...t, name: CHAIN_RAW, type: 'filter', hook: 'prerouting', prio: CHAIN_RAW_PRIORITY, policy: 'accept' } } });
+  cmds.push({ flush: { chain: { ...t, name: CHAIN_RAW } } });
+  cmds.push({
+    add: {
+      rule: {
+        ...t,
+        chain: CHAIN_RAW,
+        expr: [{ match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right: `@${SET_UNTRACKED}` } }, { notrack: null }],
+      },
+    },
+  });
   return cmds;
 }
 

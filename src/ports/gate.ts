@@ -27,6 +27,8 @@ export interface GateLayout {
   readonly protectedPorts: readonly Endpoint[];
   /** Knock ports, dropped so that they look filtered rather than closed. */
   readonly hiddenPorts: readonly Endpoint[];
+  /** UDP ports where a socket takes SPA: kept out of connection tracking. */
+  readonly untrackedUdpPorts: readonly number[];
   /** Interfaces on which both apply; ['any'] means all but loopback. */
   readonly interfaces: readonly string[];
 }

@@ -191,6 +191,14 @@ describe('native SPA', () => {
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 2222).outcome, 'open');
   });
 
+  it('keeps SPA datagrams out of connection tracking (a spoofed flood cannot fill the table)', () => {
+    const entries = tb.run(tb.server.ns, ['conntrack', '-L', '-p', 'udp', '--orig-port-dst', '62201']);
+    assert.equal(entries.trim(), '', entries);
+    // Control: connection tracking is live in this namespace; other UDP flows are tracked.
+    tb.run(tb.server.ns, [process.execPath, SPA_TOOL, 'send', tb.client.v4, '9', '00']);
+    assert.match(tb.run(tb.server.ns, ['conntrack', '-L', '-p', 'udp', '--orig-port-dst', '9']), /dport=9/);
+  });
+
   it('reads SPA through libpcap where nothing listens on the port', async () => {
     knock(tb.client.ns, tb.server.clientSide.v4, 'carol');
     await daemon.waitFor((l) => l.event === 'grant' && l.client === 'carol', 5000, 'the grant via pcap');

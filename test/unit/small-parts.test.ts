@@ -355,7 +355,7 @@ describe('capture-filter', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('nftables-ruleset', () => {
-  const layout = { protectedPorts: [tcp(22), tcp(443), tcp(22), udp(51820)], hiddenPorts: [tcp(5643), udp(7000)], interfaces: ['eth0'] };
+  const layout = { protectedPorts: [tcp(22), tcp(443), tcp(22), udp(51820)], hiddenPorts: [tcp(5643), udp(7000)], untrackedUdpPorts: [] as number[], interfaces: ['eth0'] };
   const TABLE = 'knockgate';
   const T = { family: 'inet', table: TABLE };
 
@@ -366,7 +366,9 @@ describe('nftables-ruleset', () => {
     return `${verb} ${obj}`;
   };
   const rules = (cmds: NftCommand[]): unknown[][] =>
-    cmds.filter((c) => shape(c) === 'add rule').map((c) => ((c.add as { rule: { expr: unknown[] } }).rule.expr));
+    cmds
+      .filter((c) => shape(c) === 'add rule' && (c.add as { rule: { chain: string } }).rule.chain === 'input')
+      .map((c) => (c.add as { rule: { expr: unknown[] } }).rule.expr);
 
   it('starts by adding the table, then declares sets, flushes protected/hidden, and fills them', () => {
     const cmds = installBatch(TABLE, layout, []);
@@ -396,10 +398,22 @@ describe('nftables-ruleset', () => {
     assert.ok(chain < flushChain && flushChain < idx((c) => shape(c) === 'add rule'));
   });
 
+  it('SPA socket ports are kept out of connection tracking by a raw-priority prerouting rule', () => {
+    const cmds = installBatch(TABLE, { ...layout, untrackedUdpPorts: [62201, 62201, 62202] }, []);
+    const chain = cmds.find((c) => shape(c) === 'add chain' && (c.add as { chain: { name: string } }).chain.name === 'prerouting');
+    assert.deepEqual((chain?.add as { chain: unknown }).chain, { ...T, name: 'prerouting', type: 'filter', hook: 'prerouting', prio: -300, policy: 'accept' });
+    const fill = cmds.find((c) => shape(c) === 'add element' && (c.add as { element: { name: string } }).element.name === 'untracked');
+    assert.deepEqual((fill?.add as { element: { elem: unknown } }).element.elem, [62201, 62202]);
+    const raw = cmds.filter((c) => shape(c) === 'add rule' && (c.add as { rule: { chain: string } }).rule.chain === 'prerouting');
+    assert.deepEqual(raw.map((c) => (c.add as { rule: { expr: unknown } }).rule.expr), [
+      [{ match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right: '@untracked' } }, { notrack: null }],
+    ]);
+  });
+
   it('empty protected/hidden lists flush the sets and add no elements', () => {
-    const cmds = installBatch(TABLE, { protectedPorts: [], hiddenPorts: [], interfaces: ['eth0'] }, []);
+    const cmds = installBatch(TABLE, { protectedPorts: [], hiddenPorts: [], untrackedUdpPorts: [], interfaces: ['eth0'] }, []);
     assert.equal(cmds.filter((c) => shape(c) === 'add element').length, 0);
-    assert.equal(cmds.filter((c) => shape(c) === 'flush set').length, 2);
+    assert.equal(cmds.filter((c) => shape(c) === 'flush set').length, 3);
   });
 
   it('deletes stale grants from the set of their family', () => {
@@ -428,7 +442,7 @@ describe('nftables-ruleset', () => {
       [iif, { match: { op: '==', left: l4, right: '@protected' } }, { counter: null }, { drop: null }],
       [iif, { match: { op: '==', left: l4, right: '@hidden' } }, { counter: null }, { drop: null }],
     ]);
-    for (const c of installBatch(TABLE, layout, []).filter((x) => shape(x) === 'add rule')) {
+    for (const c of installBatch(TABLE, layout, []).filter((x) => shape(x) === 'add rule' && (x.add as { rule: { chain: string } }).rule.chain !== 'prerouting')) {
       assert.equal((c.add as { rule: { chain: string; table: string } }).rule.chain, 'input');
       assert.equal((c.add as { rule: { chain: string; table: string } }).rule.table, TABLE);
     }
