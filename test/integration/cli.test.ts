@@ -6,7 +6,8 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { KNOCKGATE, KNOCKGATED, writeConfig } from '../support/daemon-process.js';
 
@@ -60,6 +61,46 @@ describe('knockgated command line', () => {
     assert.match(r.stderr, /kgnosuch0/);
     const listing = spawnSync('nft', ['list', 'table', 'inet', 'kgclitest'], { encoding: 'utf8' });
     assert.notEqual(listing.status, 0, 'the table must not exist');
+  });
+});
+
+describe('knockgate keys and credentials', () => {
+  it('keygen writes a 0600 key and refuses to overwrite it', () => {
+    const dir = dirname(writeConfig(''));
+    const key = join(dir, 'server.key');
+    const r = run(KNOCKGATE, ['keygen', '-o', key]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /public key: [A-Za-z0-9_-]{43}\n/);
+    assert.equal(statSync(key).mode & 0o777, 0o600);
+    const again = run(KNOCKGATE, ['keygen', '-o', key]);
+    assert.equal(again.status, 64);
+    assert.match(again.stderr, /refusing to overwrite/);
+  });
+
+  it('a credential readable by others is refused (exit 78), and nothing is sent', () => {
+    const dir = dirname(writeConfig(''));
+    assert.equal(run(KNOCKGATE, ['keygen', '-o', join(dir, 'server.key')]).status, 0);
+    const cred = join(dir, 'me.yaml');
+    assert.equal(run(KNOCKGATE, ['add-client', 'me', '-k', join(dir, 'server.key'), '-o', cred]).status, 0);
+    assert.equal(statSync(cred).mode & 0o777, 0o600);
+    chmodSync(cred, 0o644);
+    const r = run(KNOCKGATE, ['knock', '127.0.0.1', '-c', cred]);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, /readable by group or others/);
+  });
+
+  it('knockgated refuses a server key readable by others (exit 78)', () => {
+    const file = writeConfig('');
+    const dir = dirname(file);
+    assert.equal(run(KNOCKGATE, ['keygen', '-o', join(dir, 'server.key')]).status, 0);
+    const added = run(KNOCKGATE, ['add-client', 'me', '-k', join(dir, 'server.key'), '-o', join(dir, 'me.yaml')]).stdout;
+    const entry = added.split('\n').filter((l) => /^\s+(- name|id|public_key):/.test(l)).map((l) => l.trim());
+    writeFileSync(file, ['interfaces: [lo]', 'spa: { server_key: server.key, replay_journal: r.journal }', 'doors:', '  - name: ssh', '    spa: { port: 62201 }', '    open: [22/tcp]', '    clients:', `      ${entry[0]}`, ...entry.slice(1).map((l) => `        ${l}`), ''].join('\n'));
+    assert.equal(run(KNOCKGATED, ['-c', file, '--check']).status, 0);
+    chmodSync(join(dir, 'server.key'), 0o640);
+    const r = run(KNOCKGATED, ['-c', file, '--check']);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, /server\.key: holds a secret key but is readable by group or others/);
   });
 });
 
