@@ -7,9 +7,20 @@
  * end, on Ctrl-C, and on error. Options: --duration SECONDS (grant length, default 10).
  */
 
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createTestbed, type Testbed } from '../test/support/netns.js';
-import { BANNER_SERVER, knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../test/support/daemon-process.js';
+import { BANNER_SERVER, KNOCKGATE, REPO_ROOT, knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../test/support/daemon-process.js';
+
+const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
+
+/** Runs the knockgate CLI on the host (provisioning needs no namespace). */
+function knockgate(args: string[]): string {
+  const r = spawnSync(process.execPath, [KNOCKGATE, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`knockgate ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
 
 const SEQUENCE = [5643, 234, 6543, 6679, 35546, 192, 14];
 const durationArg = process.argv.indexOf('--duration');
@@ -57,18 +68,36 @@ async function main(): Promise<void> {
   t.start(t.server.ns, [process.execPath, BANNER_SERVER, '22']);
   await sleep(300);
 
+  const configFile = writeConfig('');
+  const dir = dirname(configFile);
+  say('Provisioning SPA: the server key pair, and a client "laptop" with its own Ed25519 key pair');
+  show(`$ knockgate keygen -o ${join(dir, 'server.key')}`);
+  knockgate(['keygen', '-o', join(dir, 'server.key')]);
+  show(`$ knockgate add-client laptop -k server.key --port 62201 -o laptop.yaml`);
+  const added = knockgate(['add-client', 'laptop', '-k', join(dir, 'server.key'), '--port', '62201', '-o', join(dir, 'laptop.yaml')]);
+  const entry = added.split('\n').filter((l) => /^\s+(- name|id|public_key):/.test(l)).map((l) => l.trim());
+
   const config = [
     `interfaces: [${t.server.clientSide.ifname}, ${t.server.otherSide.ifname}]`,
     'firewall: nftables',
+    'spa:',
+    '  server_key: server.key',
+    '  replay_journal: replay.journal',
     'doors:',
     '  - name: ssh',
     `    sequence: [${SEQUENCE.join(', ')}]`,
     '    sequence_timeout: 10s',
     '    open: [22/tcp]',
     `    duration: ${DURATION_S}s`,
+    '  - name: ssh-spa',
+    '    spa: { port: 62201 }',
+    '    open: [22/tcp]',
+    `    duration: ${DURATION_S}s`,
+    '    clients:',
+    `      ${entry[0]}`,
+    ...entry.slice(1).map((l) => `        ${l}`),
     '',
   ].join('\n');
-  const configFile = writeConfig('');
   writeFileSync(configFile, config);
   say(`Starting knockgated on the server with this configuration (${configFile}):`);
   for (const line of config.trim().split('\n')) show(`  ${line}`);
@@ -92,6 +121,27 @@ async function main(): Promise<void> {
   await daemon.waitFor((l) => l.event === 'grant-expired', (DURATION_S + 5) * 1000, 'the expiry');
   await sleep(1000);
   describe('client -> 22/tcp', probe(t, t.client.ns, t.server.clientSide.v4, 22, 1500));
+
+  say('Single Packet Authorization: an eavesdropper on the path records everything on the wire...');
+  const capture = t.start(t.server.ns, [process.execPath, SPA_TOOL, 'capture', '62201', '10000']);
+  let captured = '';
+  capture.stdout?.on('data', (d: Buffer) => (captured += d.toString()));
+  while (!captured.includes('ready')) await sleep(20);
+  say(`...while the client sends one encrypted datagram: knockgate knock ${t.server.clientSide.v4} -c laptop.yaml`);
+  t.run(t.client.ns, [process.execPath, KNOCKGATE, 'knock', t.server.clientSide.v4, '-c', join(dir, 'laptop.yaml')]);
+  await new Promise((r) => capture.once('exit', r));
+  const hex = captured.split('\n')[1]?.trim() ?? '';
+  const spaGrant = await daemon.waitFor((l) => l.event === 'grant' && l.door === 'ssh-spa', 5000, 'the SPA grant');
+  show(`on the wire: ${hex.length / 2} bytes that look random: ${hex.slice(0, 48)}...`);
+  show(`knockgated logged: ${JSON.stringify({ event: spaGrant.event, door: spaGrant.door, client: spaGrant.client, source: spaGrant.source, verdict: spaGrant.verdict })}`);
+  describe('client -> 22/tcp', probe(t, t.client.ns, t.server.clientSide.v4, 22, 1500));
+
+  say('The eavesdropper replays the captured datagram, byte for byte, from the bystander\'s address');
+  const before = daemon.lines.length;
+  t.run(t.other.ns, [process.execPath, SPA_TOOL, 'send', t.server.otherSide.v4, '62201', hex]);
+  const verdict = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'spa', 5000, 'the verdict on the replay');
+  show(`knockgated logged: ${JSON.stringify({ event: verdict.event, source: verdict.source, verdict: verdict.verdict, reason: verdict.reason })}`);
+  describe('bystander -> 22/tcp', probe(t, t.other.ns, t.server.otherSide.v4, 22, 1500));
 
   say('Done.');
   cleanup();
