@@ -53,6 +53,7 @@ export function addClient(o: AddClientOptions): AddClientResult {
   }
   const credentialText = clientCredentialText(credential);
   writePrivateFile(o.out, credentialText, o.force);
-  const serverEntry = [`- name: ${o.name}`, `  id: ${b64(clientId)}`, `  ${secretLine}`, ''].join('\n');
+  // Names are quoted: a name such as 1234 or true must read back as a string.
+  const serverEntry = [`- name: ${JSON.stringify(o.name)}`, `  id: ${b64(clientId)}`, `  ${secretLine}`, ''].join('\n');
   return { credential, credentialText, serverEntry };
 }

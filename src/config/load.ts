@@ -82,18 +82,13 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
       const other = spaPorts.get(d.spa.port);
       if (other !== undefined) fail(['doors', i, 'spa', 'port'], `door ${JSON.stringify(other)} already receives SPA on ${d.spa.port}/udp`);
       spaPorts.set(d.spa.port, d.name);
-      const owner = openKeys.get(endpointKey('udp', d.spa.port));
-      if (owner !== undefined) fail(['doors', i, 'spa', 'port'], `${d.spa.port}/udp is a port that door ${JSON.stringify(owner)} opens`);
     }
   });
+  raw.doors.forEach((d, i) => {
+    const owner = d.spa ? openKeys.get(endpointKey('udp', d.spa.port)) : undefined;
+    if (d.spa && owner !== undefined) fail(['doors', i, 'spa', 'port'], `${d.spa.port}/udp is a port that door ${JSON.stringify(owner)} opens`);
+  });
   const clientIds = new Map<string, string>();
-  const publicKeyOf = (raw: Uint8Array, path: (string | number)[]) => {
-    try {
-      return ed25519PublicFromRaw(raw);
-    } catch {
-      return fail(path, 'not a valid Ed25519 public key');
-    }
-  };
 
   const doors: Door[] = raw.doors.map((d, i): Door => {
     const at = (...key: (string | number)[]): (string | number)[] => ['doors', i, ...key];
@@ -143,7 +138,7 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
           id: c.id,
           idHex,
           mode: c.psk !== undefined ? ('psk' as const) : ('ed25519' as const),
-          ...(c.psk !== undefined ? { psk: c.psk } : { publicKey: publicKeyOf(c.public_key as Uint8Array, cat('public_key')) }),
+          ...(c.psk !== undefined ? { psk: c.psk } : { publicKey: ed25519PublicFromRaw(c.public_key as Uint8Array) }),
           allow: Object.freeze([...allow]),
           maxDurationS,
           otherAddress: c.other_address,

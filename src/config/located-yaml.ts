@@ -48,7 +48,18 @@ export function parseLocatedYaml(file: string, text: string): LocatedYaml {
   return {
     file,
     value: doc.toJS({ maxAliasCount: 100 }) as unknown,
-    lineOf: (path) => lineAt(nodeAt(path)),
+    lineOf: (path) => {
+      // The key's own line, where there is one: a block value starts on the line after its key.
+      const last = path[path.length - 1];
+      if (typeof last === 'string') {
+        const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+        if (isMap(parent)) {
+          const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === last);
+          if (pair) return lineAt(pair.key);
+        }
+      }
+      return lineAt(nodeAt(path));
+    },
     lineOfKey: (path, key) => {
       const parent = nodeAt(path);
       if (isMap(parent)) {

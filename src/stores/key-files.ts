@@ -132,10 +132,10 @@ export function serverKeyText(privateKey: Uint8Array, publicKey: Uint8Array): st
 
 export function clientCredentialText(c: ClientCredential): string {
   return [
-    `# knockgate client credential for "${c.name}". Secret: keep it 0600 (it may live on removable media).`,
+    `# knockgate client credential for ${JSON.stringify(c.name)}. Secret: keep it 0600 (it may live on removable media).`,
     `kind: ${CLIENT_CREDENTIAL_KIND}`,
-    `name: ${c.name}`,
-    ...(c.server ? [`server: ${c.server}`] : []),
+    `name: ${JSON.stringify(c.name)}`,
+    ...(c.server ? [`server: ${JSON.stringify(c.server)}`] : []),
     `port: ${c.port}`,
     `server_public_key: ${b64(c.serverPublicKey)}`,
     `client_id: ${b64(c.clientId)}`,

@@ -12,7 +12,7 @@
  * holds more than twice the live keys plus COMPACT_SLACK lines, so it stays bounded by the window.
  */
 
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { KnockgateError } from '../core/errors.js';
@@ -32,6 +32,8 @@ export class ReplayJournal implements ReplayStore {
   private pending: Pending[] = [];
   private flushing = false;
   private lines: number;
+  /** When expired keys were last pruned from memory (the window's clock). */
+  private prunedAtMs = -Infinity;
 
   private constructor(
     private readonly path: string,
@@ -54,7 +56,15 @@ export class ReplayJournal implements ReplayStore {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       if (existsSync(path)) {
         const now = nowMs();
-        for (const text of readFileSync(path, 'utf8').split('\n')) {
+        const content = readFileSync(path, 'utf8');
+        // A crash mid-write leaves a torn last line: cut it off, or the next record would be glued
+        // to it and become unreadable itself.
+        const end = content.lastIndexOf('\n') + 1;
+        if (end < content.length) {
+          truncateSync(path, Buffer.byteLength(content.slice(0, end), 'utf8'));
+          skipped++;
+        }
+        for (const text of content.slice(0, end).split('\n')) {
           if (text === '') continue;
           lines++;
           const m = LINE.exec(text);
@@ -105,6 +115,13 @@ export class ReplayJournal implements ReplayStore {
         } catch (err) {
           const e = new KnockgateError('KG_STATE_WRITE_FAILED', `cannot write the replay journal ${this.path}: ${(err as Error).message}`, { cause: err });
           for (const p of batch) p.reject(e);
+        }
+        // Once the journal is worth compacting, forget expired keys (at most once a second), so
+        // that the test below compares with the live keys, not everything since the last prune.
+        const now = this.nowMs();
+        if (this.lines > COMPACT_SLACK_LINES && now - this.prunedAtMs >= 1000) {
+          this.window.prune(now);
+          this.prunedAtMs = now;
         }
         if (this.lines > 2 * this.window.size + COMPACT_SLACK_LINES) await this.compact();
       }
