@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { KNOCKGATE, KNOCKGATED, writeConfig } from '../support/daemon-process.js';
@@ -101,6 +101,23 @@ describe('knockgate keys and credentials', () => {
     const r = run(KNOCKGATED, ['-c', file, '--check']);
     assert.equal(r.status, 78);
     assert.match(r.stderr, /server\.key: holds a secret key but is readable by group or others/);
+  });
+});
+
+describe('knockgate client profiles', () => {
+  it('knock HOST uses ~/.config/knockgate/profiles/HOST.yaml; without one and without steps it says what to do', () => {
+    const dir = dirname(writeConfig(''));
+    const env = { ...process.env, XDG_CONFIG_HOME: dir };
+    const without = spawnSync(process.execPath, [KNOCKGATE, 'knock', '127.0.0.1'], { encoding: 'utf8', env });
+    assert.equal(without.status, 64);
+    assert.match(without.stderr, /no steps given and no credential.*profiles\/127\.0\.0\.1\.yaml/);
+    assert.equal(run(KNOCKGATE, ['keygen', '-o', join(dir, 'server.key')]).status, 0);
+    mkdirSync(join(dir, 'knockgate', 'profiles'), { recursive: true });
+    const cred = join(dir, 'knockgate', 'profiles', '127.0.0.1.yaml');
+    assert.equal(run(KNOCKGATE, ['add-client', 'me', '-k', join(dir, 'server.key'), '--port', '9', '-o', cred]).status, 0);
+    const withProfile = spawnSync(process.execPath, [KNOCKGATE, 'knock', '-v', '127.0.0.1'], { encoding: 'utf8', env });
+    assert.equal(withProfile.status, 0, withProfile.stderr);
+    assert.match(withProfile.stdout, /sent SPA as me to 127\.0\.0\.1 port 9\/udp/);
   });
 });
 
