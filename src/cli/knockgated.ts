@@ -4,7 +4,8 @@
  * on any config error, naming file, line and key), wires the adapters and runs until SIGTERM/SIGINT.
  */
 
-import { statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
@@ -17,6 +18,23 @@ import { openUdpSource } from '../sensors/udp.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
 import { readServerKey } from '../stores/key-files.js';
 import { VERSION } from '../version.js';
+
+/** knockd's PidFile: our PID while we run, removed when we exit. */
+function writePidFile(file: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${process.pid}\n`, { mode: 0o644 });
+  } catch (err) {
+    throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot write the PID file ${file}: ${(err as Error).message}`);
+  }
+  process.once('exit', () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  });
+}
 
 function fail(err: unknown): never {
   if (err instanceof KnockgateError) {
@@ -54,7 +72,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`);
     return;
   }
-  const log = createLogger((opts.logLevel as typeof config.logLevel | undefined) ?? config.logLevel);
+  const log = createLogger((opts.logLevel as typeof config.logLevel | undefined) ?? config.logLevel, { file: config.logFile, syslog: config.syslog });
+  if (config.pidFile) writePidFile(config.pidFile);
   const nowMs = (): number => performance.now();
   const gate = config.firewall === 'nftables' ? new NftablesGate(config.nftTable, nowMs) : null;
   const daemon = new Daemon({ config, log, gate, sources: pcapSourceFactory, nowMs, unixMs: () => Date.now(), openDatagrams: openUdpSource });

@@ -26,6 +26,9 @@ export interface Config {
   readonly nftTable: string;
   readonly maxTrackedSequences: number;
   readonly logLevel: LogLevel;
+  readonly logFile: string | null;
+  readonly syslog: boolean;
+  readonly pidFile: string | null;
   /** Shared settings of SPA doors; null when no `spa:` section is configured. */
   readonly spa: SpaSettings | null;
   readonly doors: readonly Door[];

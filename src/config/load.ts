@@ -11,6 +11,7 @@ import { endpointKey, formatEndpoint } from '../core/endpoint.js';
 import type { Door, SpaClient } from '../core/door.js';
 import { ed25519PublicFromRaw } from '../core/spa/keys.js';
 import { parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
+import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import { MAX_CONFIG_FILE_BYTES } from '../core/limits.js';
 import type { Config } from './config.js';
 import { formatKeyPath, parseLocatedYaml, type LocatedYaml } from './located-yaml.js';
@@ -93,7 +94,25 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
   const doors: Door[] = raw.doors.map((d, i): Door => {
     const at = (...key: (string | number)[]): (string | number)[] => ['doors', i, ...key];
     if (raw.firewall === 'nftables' && d.open.length === 0) fail(at('open'), 'with firewall: nftables a door must open at least one port');
-    if (raw.firewall === 'none' && d.start_command === undefined) fail(at('start_command'), 'with firewall: none a door must have a start_command, or it does nothing');
+    const hasShell = d.start_shell !== undefined || d.start_shell_6 !== undefined || d.stop_shell !== undefined || d.stop_shell_6 !== undefined;
+    if (hasShell && (d.start_command !== undefined || d.stop_command !== undefined)) {
+      fail(at(d.start_command !== undefined ? 'start_command' : 'stop_command'), 'give argv commands (start_command/stop_command) or shell commands (start_shell/stop_shell), not both');
+    }
+    if (raw.firewall === 'none' && d.start_command === undefined && !hasShell) fail(at('start_command'), 'with firewall: none a door must have a start_command, or it does nothing');
+    let target: string | null = null;
+    if (d.target !== undefined) {
+      const parsed = parseIPAddress(d.target);
+      if (parsed === null) fail(at('target'), `expected an IP address, got ${JSON.stringify(d.target)}`);
+      target = formatIPAddress(parsed as IPAddressBytes);
+    }
+    const shell = hasShell
+      ? Object.freeze({
+          start4: d.start_shell ?? '',
+          start6: d.start_shell_6 ?? d.start_shell ?? '',
+          stop4: d.stop_shell ?? '',
+          stop6: d.stop_shell_6 ?? d.stop_shell ?? '',
+        })
+      : null;
     if (raw.firewall === 'none' && d.open.length > 0) fail(at('open'), 'with firewall: none nothing can be opened; remove "open" or choose firewall: nftables');
     const seen = new Set<number>();
     d.open.forEach((e, s) => {
@@ -108,6 +127,8 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
       startCommand: d.start_command ? Object.freeze([...d.start_command]) : null,
       stopCommand: d.stop_command ? Object.freeze([...d.stop_command]) : null,
       commandTimeoutMs: d.command_timeout,
+      shell,
+      target,
     };
     if (d.spa) {
       for (const key of ['sequence', 'one_time_sequences', 'sequence_timeout', 'tcp_flags', 'hide_knock_ports'] as const) {
@@ -187,6 +208,9 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
     nftTable: raw.nft_table,
     maxTrackedSequences: raw.max_tracked_sequences,
     logLevel: raw.log_level,
+    logFile: raw.log_file ? resolve(dirname(src.file), raw.log_file) : null,
+    syslog: raw.syslog,
+    pidFile: raw.pid_file ? resolve(dirname(src.file), raw.pid_file) : null,
     spa: raw.spa
       ? Object.freeze({
           serverKeyFile: resolve(dirname(src.file), raw.spa.server_key),

@@ -149,6 +149,12 @@ export const doorSchema = z
     duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).default('30s'),
     start_command: command.optional(),
     stop_command: command.optional(),
+    /** knockd-style shell strings with %IP% (see door.ts); mutually exclusive with *_command. */
+    start_shell: z.string().max(MAX_COMMAND_ARG_BYTES).optional(),
+    start_shell_6: z.string().max(MAX_COMMAND_ARG_BYTES).optional(),
+    stop_shell: z.string().max(MAX_COMMAND_ARG_BYTES).optional(),
+    stop_shell_6: z.string().max(MAX_COMMAND_ARG_BYTES).optional(),
+    target: z.string().optional(),
     command_timeout: duration(100, MAX_COMMAND_TIMEOUT_MS, false).default(formatDurationMs(DEFAULT_COMMAND_TIMEOUT_MS)),
     hide_knock_ports: z.boolean().optional(),
   })
@@ -172,6 +178,12 @@ export const configSchema = z
     nft_table: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'table names are letters, digits and "_"').default('knockgate'),
     max_tracked_sequences: z.number().int().min(MIN_MAX_TRACKED_SEQUENCES).max(MAX_MAX_TRACKED_SEQUENCES).default(DEFAULT_MAX_TRACKED_SEQUENCES),
     log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    /** Also append the JSON log lines to this file (knockd's LogFile). */
+    log_file: z.string().min(1).optional(),
+    /** Also send the log lines to syslog through logger(1) (knockd's UseSyslog). */
+    syslog: z.boolean().default(false),
+    /** Write the daemon's PID here while it runs (knockd's PidFile). */
+    pid_file: z.string().min(1).optional(),
     spa: spaSettingsSchema.optional(),
     doors: z.array(doorSchema).min(1, 'configure at least one door').max(MAX_DOORS),
   })

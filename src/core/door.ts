@@ -25,6 +25,13 @@ export interface SpaClient {
   readonly minPrefix: { readonly 4: number; readonly 6: number };
 }
 
+export interface ShellCommands {
+  readonly start4: string;
+  readonly start6: string;
+  readonly stop4: string;
+  readonly stop6: string;
+}
+
 export interface SpaDoorSettings {
   /** UDP port the SPA datagrams are sent to. */
   readonly port: number;
@@ -50,6 +57,14 @@ export interface Door {
   /** argv templates (see command-template.ts); run without a shell. */
   readonly startCommand: readonly string[] | null;
   readonly stopCommand: readonly string[] | null;
+  /**
+   * knockd-style shell commands (`/bin/sh -c`, `%IP%` replaced by the parsed, re-formatted
+   * address), by family; '' runs nothing. Set only by knockd.conf imports and `start_shell` keys.
+   * Each completed knock runs start, and stop `durationS` later, as knockd does.
+   */
+  readonly shell: ShellCommands | null;
+  /** Only knocks addressed to this IP count (knockd's Target); null: any local address. */
+  readonly target: string | null;
   readonly commandTimeoutMs: number;
   /** Drop packets to the knock ports so that they look filtered, not closed (default true). */
   readonly hideKnockPorts: boolean;

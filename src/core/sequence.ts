@@ -56,12 +56,16 @@ export interface SequenceDoorSpec {
   readonly steps: readonly Endpoint[] | null;
   readonly timeoutMs: number;
   readonly tcpFlags: TcpFlagCondition;
+  /** Only packets addressed to this IP (canonical text) count (knockd's Target). */
+  readonly target?: string | null;
 }
 
 /** The parts of a captured packet the engine looks at. */
 export interface KnockPacket {
   readonly family: 4 | 6;
   readonly src: string;
+  /** Destination address; only looked at for doors with a target. */
+  readonly dst?: string;
   readonly proto: Protocol;
   readonly sport: number;
   readonly dport: number;
@@ -124,7 +128,11 @@ export class SequenceTracker {
     const doorIndices = this.index.get(endpointKey(p.proto, p.dport));
     if (doorIndices === undefined) return [];
     const events: KnockEvent[] = [];
-    for (const d of doorIndices) events.push(this.observeDoor(d, p, nowMs));
+    for (const d of doorIndices) {
+      const target = (this.doors[d] as DoorState).spec.target;
+      if (target && p.dst !== target) continue; // addressed elsewhere: not a knock on this door
+      events.push(this.observeDoor(d, p, nowMs));
+    }
     return events;
   }
 

@@ -24,7 +24,11 @@ export interface TcpFlagCondition {
 /** A connection attempt, as a connect(2) sends it and as knock(1) makes it: SYN without ACK. */
 export const DEFAULT_TCP_FLAGS = 'syn,!ack';
 
+/** `any`: every TCP packet counts (knockd's behaviour when TCPFlags is not set). */
+export const ANY_TCP_FLAGS = 'any';
+
 export function parseTcpFlags(text: string): TcpFlagCondition | { error: string } {
+  if (text.trim().toLowerCase() === ANY_TCP_FLAGS) return { mask: 0, value: 0, text: ANY_TCP_FLAGS };
   let mask = 0;
   let value = 0;
   const parts = text

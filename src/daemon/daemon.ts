@@ -88,6 +88,8 @@ export class Daemon {
   /** UDP port → handler, for SPA doors read through libpcap. */
   private readonly spaByCapturedPort = new Map<number, SpaHandler>();
   private datagramSources: DatagramSource[] = [];
+  /** Pending knockd-style stop commands. */
+  private readonly shellTimers = new Set<NodeJS.Timeout>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -110,6 +112,7 @@ export class Daemon {
         steps: this.stepsOf(door, i),
         timeoutMs: door.sequenceTimeoutMs,
         tcpFlags: door.tcpFlags,
+        target: door.target,
       })),
       this.config.maxTrackedSequences,
     );
@@ -155,6 +158,8 @@ export class Daemon {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const pendingStops = [...this.grants.values()];
     for (const g of pendingStops) clearTimeout(g.timer);
+    for (const t of this.shellTimers) clearTimeout(t);
+    this.shellTimers.clear();
     this.grants.clear();
     await this.runner.idle();
     await this.replay?.close();
@@ -325,6 +330,33 @@ export class Daemon {
     }
   }
 
+  /**
+   * knockd's way: every completed knock runs the start command and, `durationS` later, the stop
+   * command, through /bin/sh with %IP% replaced. The address comes from our own header parser and
+   * formatter; it is checked again here to be nothing but hex digits, dots and colons, so no
+   * packet byte can reach the shell as syntax.
+   */
+  private runShell(door: Door, family: 4 | 6, source: string, durationS: number): void {
+    const shell = door.shell as NonNullable<Door['shell']>;
+    if (!/^[0-9a-fA-F.:]{2,45}$/.test(source)) {
+      this.log.error({ event: 'command', door: door.name, source, outcome: 'refused', reason: 'address-not-plain' }, 'shell command refused');
+      return;
+    }
+    const run = (command: string, which: 'start' | 'stop'): void => {
+      if (command === '') return;
+      void this.runner.run({ argv: ['/bin/sh', '-c', command.replaceAll('%IP%', source)], timeoutMs: door.commandTimeoutMs, context: { door: door.name, source, command: which } });
+    };
+    run(family === 4 ? shell.start4 : shell.start6, 'start');
+    const stop = family === 4 ? shell.stop4 : shell.stop6;
+    if (stop !== '') {
+      const timer = setTimeout(() => {
+        this.shellTimers.delete(timer);
+        run(stop, 'stop');
+      }, durationS * 1000);
+      this.shellTimers.add(timer);
+    }
+  }
+
   private async grant(door: Door, spec: GrantSpec): Promise<void> {
     const { source, family, durationS } = spec;
     const key = `${door.name}|${source}`;
@@ -346,6 +378,7 @@ export class Daemon {
       existing ? 'grant extended' : 'grant opened',
     );
     const values = { ip: source, door: door.name, family: String(family), duration: String(durationS), ports };
+    if (door.shell) this.runShell(door, family, source, durationS);
     if (!existing && door.startCommand) {
       void this.runner.run({ argv: expandTemplate(door.startCommand, values), timeoutMs: door.commandTimeoutMs, context: { door: door.name, source, command: 'start' } });
     }

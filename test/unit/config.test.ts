@@ -82,6 +82,8 @@ describe('parseConfigText: valid configurations', () => {
       stopCommand: null,
       commandTimeoutMs: 30_000,
       hideKnockPorts: true,
+      shell: null,
+      target: null,
     });
   });
 

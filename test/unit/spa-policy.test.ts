@@ -55,6 +55,8 @@ function door(over: Partial<Door> = {}): Door {
     stopCommand: null,
     commandTimeoutMs: 30_000,
     hideKnockPorts: false,
+    shell: null,
+    target: null,
     ...over,
   };
 }
