@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 need=(nftables libpcap-dev iproute2 python3 make g++)
 # Test peers: knockd ships knock(1), the reference client; openssh for the real ssh-through-knock
-# test; conntrack to check what the kernel tracks.
-if [[ "${1:-}" == "--with-test-peers" ]]; then need+=(knockd openssh-client openssh-server conntrack); fi
+# test; conntrack to check what the kernel tracks; iptables for the commands of Debian's
+# knockd.conf; fwknop-client and fwknop-server, the real fwknop peers.
+if [[ "${1:-}" == "--with-test-peers" ]]; then need+=(knockd openssh-client openssh-server conntrack iptables fwknop-client fwknop-server); fi
 
 missing=()
 for pkg in "${need[@]}"; do

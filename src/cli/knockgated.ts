@@ -5,10 +5,12 @@
  */
 
 import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
+import type { Config } from '../config/config.js';
+import { importKnockdConf } from '../config/knockd-conf.js';
+import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText, readConfigFile } from '../config/load.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/pino-logger.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
@@ -51,6 +53,7 @@ async function main(argv: string[]): Promise<void> {
     .description('knockgate daemon: watches for knocks and opens protected ports for the knocking address alone')
     .version(VERSION)
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_FILE)
+    .option('--knockd-conf <file>', "run an unchanged knockd.conf instead (its commands run through /bin/sh, as knockd's do)")
     .option('--check', 'validate the configuration (and one-time sequence files), print a summary and exit')
     .option('--log-level <level>', 'override log_level: error, warn, info or debug')
     .exitOverride()
@@ -61,14 +64,21 @@ async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT.USAGE);
     throw err;
   }
-  const opts = program.opts<{ config: string; check?: boolean; logLevel?: string }>();
+  const opts = program.opts<{ config: string; knockdConf?: string; check?: boolean; logLevel?: string }>();
   if (opts.logLevel !== undefined && !['error', 'warn', 'info', 'debug'].includes(opts.logLevel)) {
     throw new KnockgateError('KG_USAGE', `--log-level must be error, warn, info or debug, got ${JSON.stringify(opts.logLevel)}`);
   }
-  const config = loadConfig(opts.config);
+  let config: Config;
+  if (opts.knockdConf !== undefined) {
+    const imported = importKnockdConf(resolve(opts.knockdConf), readConfigFile(resolve(opts.knockdConf)));
+    for (const w of imported.warnings) process.stderr.write(`knockgated: ${resolve(opts.knockdConf)}:${w.line}: ${w.message}\n`);
+    config = parseConfigText(resolve(opts.knockdConf), imported.yaml);
+  } else {
+    config = loadConfig(opts.config);
+  }
   if (opts.check) {
     for (const door of config.doors) if (door.oneTimeSequencesFile) OneTimeSequenceFile.load(door.oneTimeSequencesFile);
-    if (config.spa && config.doors.some((d) => d.spa)) readServerKey(config.spa.serverKeyFile);
+    if (config.spa?.serverKeyFile && config.doors.some((d) => d.spa)) readServerKey(config.spa.serverKeyFile);
     process.stdout.write(`${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`);
     return;
   }

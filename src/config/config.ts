@@ -9,8 +9,8 @@ export type FirewallKind = 'nftables' | 'none';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 export interface SpaSettings {
-  /** Absolute path of the X25519 server key written by `knockgate keygen`. */
-  readonly serverKeyFile: string;
+  /** Absolute path of the X25519 server key written by `knockgate keygen` (native SPA doors). */
+  readonly serverKeyFile: string | null;
   /** A packet is accepted when |now - its timestamp| is at most this. */
   readonly freshnessMs: number;
   readonly replayJournal: string;
@@ -32,4 +32,6 @@ export interface Config {
   /** Shared settings of SPA doors; null when no `spa:` section is configured. */
   readonly spa: SpaSettings | null;
   readonly doors: readonly Door[];
+  /** Non-fatal remarks found while loading (logged at start). */
+  readonly warnings: readonly string[];
 }

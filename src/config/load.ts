@@ -8,32 +8,39 @@ import { dirname, resolve } from 'node:path';
 import type { ZodIssue } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { endpointKey, formatEndpoint } from '../core/endpoint.js';
-import type { Door, SpaClient } from '../core/door.js';
+import type { Door, FwknopStanza, SpaClient } from '../core/door.js';
 import { ed25519PublicFromRaw } from '../core/spa/keys.js';
 import { parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import { MAX_CONFIG_FILE_BYTES } from '../core/limits.js';
 import type { Config } from './config.js';
 import { formatKeyPath, parseLocatedYaml, type LocatedYaml } from './located-yaml.js';
-import { configSchema, DEFAULT_TCP_FLAGS, type RawConfig } from './schema.js';
+import { configSchema, DEFAULT_TCP_FLAGS, fwknopStanzaSchema, type RawConfig, type RawFwknopStanza } from './schema.js';
+import { importAccessConf } from './fwknop-access-conf.js';
+import { parseCidrList } from '../core/cidr.js';
+import { fwknopKeysProblem } from '../core/spa/fwknop-wire.js';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 
 export const DEFAULT_CONFIG_FILE = '/etc/knockgate/knockgate.yaml';
 
 export function loadConfig(path: string): Config {
   const file = resolve(path);
-  let text: string;
-  let secretsProtected = false;
+  const text = readConfigFile(file);
+  return parseConfigText(file, text, (statSync(file).mode & 0o044) === 0);
+}
+
+/** Reads a configuration file (ours, knockd.conf, access.conf) with the size limit; ConfigError otherwise. */
+export function readConfigFile(file: string): string {
   try {
     const st = statSync(file);
-    secretsProtected = (st.mode & 0o044) === 0;
     if (!st.isFile()) throw new ConfigError(file, undefined, undefined, 'not a regular file');
     if (st.size > MAX_CONFIG_FILE_BYTES) throw new ConfigError(file, undefined, undefined, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(file, undefined, undefined, `cannot read: ${(err as Error).message}`);
   }
-  return parseConfigText(file, text, secretsProtected);
 }
 
 /** Validates and compiles configuration text; `file` is used for messages and relative paths. */
@@ -79,17 +86,25 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
     if (names.has(d.name)) fail(['doors', i, 'name'], `door name ${JSON.stringify(d.name)} is used twice`);
     names.add(d.name);
     for (const e of d.open) openKeys.set(endpointKey(e.proto, e.port), d.name);
-    if (d.spa) {
-      const other = spaPorts.get(d.spa.port);
-      if (other !== undefined) fail(['doors', i, 'spa', 'port'], `door ${JSON.stringify(other)} already receives SPA on ${d.spa.port}/udp`);
-      spaPorts.set(d.spa.port, d.name);
+    const listen = d.spa ? { key: 'spa', port: d.spa.port } : d.fwknop ? { key: 'fwknop', port: d.fwknop.port } : null;
+    if (listen) {
+      const other = spaPorts.get(listen.port);
+      if (other !== undefined) fail(['doors', i, listen.key, 'port'], `door ${JSON.stringify(other)} already receives SPA on ${listen.port}/udp`);
+      spaPorts.set(listen.port, d.name);
     }
   });
   raw.doors.forEach((d, i) => {
-    const owner = d.spa ? openKeys.get(endpointKey('udp', d.spa.port)) : undefined;
-    if (d.spa && owner !== undefined) fail(['doors', i, 'spa', 'port'], `${d.spa.port}/udp is a port that door ${JSON.stringify(owner)} opens`);
+    const listen = d.spa ? { key: 'spa', port: d.spa.port } : d.fwknop ? { key: 'fwknop', port: d.fwknop.port } : null;
+    const owner = listen ? openKeys.get(endpointKey('udp', listen.port)) : undefined;
+    if (listen && owner !== undefined) fail(['doors', i, listen.key, 'port'], `${listen.port}/udp is a port that door ${JSON.stringify(owner)} opens`);
   });
   const clientIds = new Map<string, string>();
+  /** Things that load but do not carry over exactly (from imported access.conf files). */
+  const warnings: string[] = [];
+  const decodeBase64 = (text: string, path: (string | number)[]): Uint8Array => {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text.trim())) return fail(path, 'not base64 text');
+    return new Uint8Array(Buffer.from(text.trim(), 'base64'));
+  };
 
   const doors: Door[] = raw.doors.map((d, i): Door => {
     const at = (...key: (string | number)[]): (string | number)[] => ['doors', i, ...key];
@@ -130,11 +145,83 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
       shell,
       target,
     };
+    if (d.spa && d.fwknop) fail(at('fwknop'), 'a door is either native SPA ("spa") or fwknop-compatible ("fwknop"), not both');
+    if (!d.fwknop) {
+      for (const key of ['access_conf', 'stanzas'] as const) if (d[key] !== undefined) fail(at(key), 'only for fwknop doors');
+    }
+    if (d.fwknop) {
+      for (const key of ['sequence', 'one_time_sequences', 'sequence_timeout', 'tcp_flags', 'hide_knock_ports', 'clients'] as const) {
+        if (d[key] !== undefined) fail(at(key), 'not for fwknop doors');
+      }
+      const doorMaxS = (d.max_duration ?? d.duration) / 1000;
+      if (doorMaxS < common.durationS) fail(at('max_duration'), 'must not be shorter than duration');
+      const stanzas: FwknopStanza[] = [];
+      const compileStanza = (st: RawFwknopStanza, origin: string, path: (string | number)[], fromYaml: boolean): FwknopStanza => {
+        const sat = (...key: (string | number)[]): (string | number)[] => [...path, ...key];
+        const sources = parseCidrList(st.source);
+        if ('error' in sources) return fail(sat('source'), sources.error);
+        const destinations = parseCidrList(st.destination);
+        if ('error' in destinations) return fail(sat('destination'), destinations.error);
+        if ((st.key === undefined) === (st.key_base64 === undefined)) return fail(sat(), 'give exactly one of "key" and "key_base64" (GnuPG stanzas are not supported)');
+        if (st.hmac_key !== undefined && st.hmac_key_base64 !== undefined) return fail(sat('hmac_key'), 'give at most one of "hmac_key" and "hmac_key_base64"');
+        if (fromYaml && !secretsProtected) return fail(sat(st.key !== undefined ? 'key' : 'key_base64'), `this file holds secret keys but is readable by group or others; chmod 600 ${src.file}`);
+        const key = st.key !== undefined ? new Uint8Array(Buffer.from(st.key, 'utf8')) : decodeBase64(st.key_base64 as string, sat('key_base64'));
+        const hmacKey = st.hmac_key !== undefined ? new Uint8Array(Buffer.from(st.hmac_key, 'utf8')) : st.hmac_key_base64 !== undefined ? decodeBase64(st.hmac_key_base64, sat('hmac_key_base64')) : null;
+        for (const [k, ports] of [['open_ports', st.open_ports], ['restrict_ports', st.restrict_ports]] as const) {
+          (ports ?? []).forEach((e, s) => {
+            if (k === 'open_ports' && !protectedHere.has(endpointKey(e.proto, e.port)) && raw.firewall !== 'none') {
+              fail(sat(k, s), `${formatEndpoint(e)} is not among the door's "open" ports`);
+            }
+          });
+        }
+        const hmacType = st.hmac_digest_type.replace('_', '-') as FwknopStanza['hmacType'];
+        const problem = fwknopKeysProblem({ key, hmacKey, hmacType, encryptionMode: st.encryption_mode });
+        if (problem !== null) return fail(sat(st.key !== undefined ? 'key' : 'key_base64'), problem);
+        return Object.freeze({
+          origin,
+          sources,
+          destinations,
+          openPorts: st.open_ports ? Object.freeze([...st.open_ports]) : null,
+          restrictPorts: Object.freeze([...(st.restrict_ports ?? [])]),
+          key,
+          hmacKey,
+          hmacType,
+          encryptionMode: st.encryption_mode,
+          accessTimeoutS: (st.fw_access_timeout ?? d.duration) / 1000,
+          maxTimeoutS: st.max_fw_timeout !== undefined ? st.max_fw_timeout / 1000 : null,
+          requireUsername: st.require_username ?? null,
+          requireSourceAddress: st.require_source_address,
+          expiresAtS: st.access_expire_epoch ?? null,
+        });
+      };
+      const protectedHere = new Set(d.open.map((e) => endpointKey(e.proto, e.port)));
+      if (d.access_conf !== undefined) {
+        const accessFile = resolve(dirname(src.file), d.access_conf);
+        const imported = importAccessConf(accessFile);
+        for (const w of imported.warnings) warnings.push(`${w.file}:${w.line}: ${w.message}`);
+        const list = parseYaml(imported.stanzasYaml) as unknown;
+        const parsedStanzas = z.array(fwknopStanzaSchema).safeParse(list ?? []);
+        if (!parsedStanzas.success) fail(at('access_conf'), `${accessFile}: ${parsedStanzas.error.issues[0]?.message ?? 'invalid'}`);
+        (parsedStanzas.data ?? []).forEach((st, n) => stanzas.push(compileStanza(st, `${accessFile} stanza ${n + 1}`, at('access_conf'), false)));
+      }
+      (d.stanzas ?? []).forEach((st, n) => stanzas.push(compileStanza(st, `${src.file}:${src.lineOf(at('stanzas', n)) ?? '?'}`, at('stanzas', n), true)));
+      if (stanzas.length === 0) fail(at('stanzas'), 'a fwknop door needs "stanzas" or "access_conf"');
+      return Object.freeze({
+        ...common,
+        spa: null,
+        fwknop: Object.freeze({ port: d.fwknop.port, capture: d.fwknop.capture, stanzas: Object.freeze(stanzas), maxDurationS: doorMaxS }),
+        sequence: null,
+        oneTimeSequencesFile: null,
+        sequenceTimeoutMs: 0,
+        tcpFlags: parseTcpFlags(DEFAULT_TCP_FLAGS) as TcpFlagCondition,
+        hideKnockPorts: false,
+      });
+    }
     if (d.spa) {
       for (const key of ['sequence', 'one_time_sequences', 'sequence_timeout', 'tcp_flags', 'hide_knock_ports'] as const) {
         if (d[key] !== undefined) fail(at(key), 'only for knock-sequence doors; this is an SPA door');
       }
-      if (raw.spa === undefined) fail(at('spa'), 'SPA doors need the top-level "spa:" section (server_key, ...)');
+      if (raw.spa?.server_key === undefined) fail(at('spa'), 'native SPA doors need the top-level "spa:" section with server_key (knockgate keygen makes one)');
       if (!d.clients || d.clients.length === 0) fail(at('clients'), 'an SPA door needs at least one client (knockgate add-client prints one)');
       const doorMaxS = (d.max_duration ?? d.duration) / 1000;
       if (doorMaxS < common.durationS) fail(at('max_duration'), 'must not be shorter than duration');
@@ -168,6 +255,7 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
       });
       return Object.freeze({
         ...common,
+        fwknop: null,
         spa: Object.freeze({ port: d.spa.port, capture: d.spa.capture, clients: Object.freeze(clients) }),
         sequence: null,
         oneTimeSequencesFile: null,
@@ -193,6 +281,7 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
     return Object.freeze({
       ...common,
       spa: null,
+      fwknop: null,
       sequence: d.sequence ? Object.freeze(d.sequence.map((e) => Object.freeze(e))) : null,
       oneTimeSequencesFile: d.one_time_sequences ? resolve(dirname(src.file), d.one_time_sequences) : null,
       sequenceTimeoutMs: d.sequence_timeout ?? 10_000,
@@ -213,12 +302,13 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
     pidFile: raw.pid_file ? resolve(dirname(src.file), raw.pid_file) : null,
     spa: raw.spa
       ? Object.freeze({
-          serverKeyFile: resolve(dirname(src.file), raw.spa.server_key),
+          serverKeyFile: raw.spa.server_key !== undefined ? resolve(dirname(src.file), raw.spa.server_key) : null,
           freshnessMs: raw.spa.freshness,
           replayJournal: resolve(dirname(src.file), raw.spa.replay_journal),
           maxReplayEntries: raw.spa.max_replay_entries,
         })
       : null,
     doors: Object.freeze(doors),
+    warnings: Object.freeze(warnings),
   });
 }

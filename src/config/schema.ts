@@ -129,6 +129,29 @@ export const spaClientSchema = z
   })
   .strict();
 
+const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
+
+/** One fwknop access.conf stanza in knockgate's YAML (what `knockgate import` writes). */
+export const fwknopStanzaSchema = z
+  .object({
+    source: stringList,
+    destination: stringList.default(['ANY']),
+    open_ports: z.array(endpoint).max(MAX_OPEN_PORTS_PER_DOOR).optional(),
+    restrict_ports: z.array(endpoint).max(MAX_OPEN_PORTS_PER_DOOR).optional(),
+    key: z.string().min(1).optional(),
+    key_base64: z.string().min(1).optional(),
+    hmac_key: z.string().min(1).optional(),
+    hmac_key_base64: z.string().min(1).optional(),
+    hmac_digest_type: z.enum(['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512', 'sha3_256', 'sha3_512']).default('sha256'),
+    encryption_mode: z.enum(['cbc', 'legacy']).default('cbc'),
+    fw_access_timeout: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
+    max_fw_timeout: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
+    require_username: z.string().min(1).optional(),
+    require_source_address: z.boolean().default(false),
+    access_expire_epoch: z.number().int().min(0).optional(),
+  })
+  .strict();
+
 export const doorSchema = z
   .object({
     name: z.string().regex(DOOR_NAME, 'door names are 1-32 letters, digits, "_", "." or "-", starting with a letter or digit'),
@@ -140,6 +163,16 @@ export const doorSchema = z
       .strict()
       .optional(),
     clients: z.array(spaClientSchema).max(MAX_SPA_CLIENTS_PER_DOOR).optional(),
+    fwknop: z
+      .object({
+        port: z.number().int().min(1).max(65_535).default(62201),
+        capture: z.enum(['socket', 'pcap']).default('pcap'),
+      })
+      .strict()
+      .optional(),
+    /** fwknop's access.conf, read directly (instead of, or before, `stanzas`). */
+    access_conf: z.string().min(1).optional(),
+    stanzas: z.array(fwknopStanzaSchema).max(MAX_SPA_CLIENTS_PER_DOOR).optional(),
     max_duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
     sequence: z.array(endpoint).min(1, 'a sequence needs at least one step').max(MAX_SEQUENCE_STEPS).optional(),
     one_time_sequences: z.string().min(1).optional(),
@@ -163,7 +196,7 @@ export const doorSchema = z
 export const spaSettingsSchema = z
   .object({
     /** X25519 private key file written by `knockgate keygen`. */
-    server_key: z.string().min(1),
+    server_key: z.string().min(1).optional(),
     freshness: duration(1000, MAX_SPA_FRESHNESS_MS, false).default(`${DEFAULT_SPA_FRESHNESS_S}s`),
     replay_journal: z.string().min(1).default(DEFAULT_REPLAY_JOURNAL),
     max_replay_entries: z.number().int().min(1000).max(MAX_REPLAY_ENTRIES).default(DEFAULT_REPLAY_ENTRIES),
@@ -192,4 +225,5 @@ export const configSchema = z
 export type RawConfig = z.infer<typeof configSchema>;
 export type RawDoor = z.infer<typeof doorSchema>;
 export type RawSpaClient = z.infer<typeof spaClientSchema>;
+export type RawFwknopStanza = z.infer<typeof fwknopStanzaSchema>;
 export { DEFAULT_TCP_FLAGS };

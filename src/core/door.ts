@@ -4,6 +4,7 @@
  */
 
 import type { KeyObject } from 'node:crypto';
+import type { CidrSet } from './cidr.js';
 import type { Endpoint } from './endpoint.js';
 import type { TcpFlagCondition } from './tcp-flags.js';
 
@@ -32,6 +33,37 @@ export interface ShellCommands {
   readonly stop6: string;
 }
 
+/** One access.conf stanza, compiled: who may knock with which keys, and for what. */
+export interface FwknopStanza {
+  /** Where it came from, for logs: `access.conf:12` or `knockgate.yaml:40`. */
+  readonly origin: string;
+  readonly sources: CidrSet;
+  readonly destinations: CidrSet;
+  /** OPEN_PORTS: the ports a request may name; null: any protected port of the door. */
+  readonly openPorts: readonly Endpoint[] | null;
+  /** RESTRICT_PORTS: never granted. */
+  readonly restrictPorts: readonly Endpoint[];
+  readonly key: Uint8Array;
+  readonly hmacKey: Uint8Array | null;
+  readonly hmacType: 'md5' | 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512';
+  readonly encryptionMode: 'cbc' | 'legacy';
+  readonly accessTimeoutS: number;
+  /** Cap on a client-timeout request (message type 3); null: the door's max. */
+  readonly maxTimeoutS: number | null;
+  readonly requireUsername: string | null;
+  readonly requireSourceAddress: boolean;
+  /** Unix seconds after which the stanza grants nothing; null: never. */
+  readonly expiresAtS: number | null;
+}
+
+export interface FwknopDoorSettings {
+  readonly port: number;
+  readonly capture: 'socket' | 'pcap';
+  readonly stanzas: readonly FwknopStanza[];
+  /** Longest grant any request may get. */
+  readonly maxDurationS: number;
+}
+
 export interface SpaDoorSettings {
   /** UDP port the SPA datagrams are sent to. */
   readonly port: number;
@@ -44,6 +76,8 @@ export interface Door {
   readonly name: string;
   /** Set for SPA doors; then `sequence` is null and there is no one-time file. */
   readonly spa: SpaDoorSettings | null;
+  /** Set for fwknop-compatible SPA doors; then `sequence` and `spa` are null. */
+  readonly fwknop: FwknopDoorSettings | null;
   /** The fixed sequence, or null when the door reads one-time sequences from a file or is SPA. */
   readonly sequence: readonly Endpoint[] | null;
   /** Absolute path of the one-time sequence file, when the door uses one. */

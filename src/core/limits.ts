@@ -90,3 +90,26 @@ export const DEFAULT_REPLAY_ENTRIES = 1_000_000;
 export const MAX_REPLAY_ENTRIES = 10_000_000;
 /** Clients of one SPA door (lookup is a hash map: the cost per packet does not grow with this). */
 export const MAX_SPA_CLIENTS_PER_DOOR = 100_000;
+
+/**
+ * fwknop-compatible SPA (docs/fwknop-format.md). A packet is base64 text, so bytes = characters.
+ * fwknopd drops anything shorter than 140 (MIN_SPA_DATA_SIZE, server/fwknopd_common.h) and takes a
+ * packet of 400 or more characters for GnuPG (MIN_GNUPG_MSG_SIZE, lib/fko_limits.h;
+ * fko_encryption_type() in lib/fko_encryption.c), so the AES packets it accepts are 140..399.
+ */
+export const MIN_FWKNOP_PACKET_BYTES = 140;
+export const MAX_FWKNOP_PACKET_BYTES = 399;
+/** AES key material: at most RIJNDAEL_MAX_KEYSIZE (lib/rijndael.h); legacy mode pads or cuts it to 16. */
+export const MAX_FWKNOP_KEY_BYTES = 32;
+export const FWKNOP_LEGACY_KEY_BYTES = 16;
+/** HMAC key: at most MAX_DIGEST_BLOCK_LEN, the SHA3-256 block (lib/hmac.h). */
+export const MAX_FWKNOP_HMAC_KEY_BYTES = 136;
+/** Plaintext fields, in characters as they appear in the plaintext (base64 where encoded), lib/fko_limits.h. */
+export const MAX_FWKNOP_USERNAME_CHARS = 64; // MAX_SPA_USERNAME_SIZE
+export const MAX_FWKNOP_TIMESTAMP_CHARS = 12; // MAX_SPA_TIMESTAMP_SIZE
+export const MAX_FWKNOP_VERSION_CHARS = 8; // MAX_SPA_VERSION_SIZE
+export const MAX_FWKNOP_MESSAGE_CHARS = 256; // MAX_SPA_MESSAGE_SIZE (also used for NAT access and server auth)
+/** Largest client timeout fwknopd parses (2 << 15, parse_client_timeout in lib/fko_decode.c). */
+export const MAX_FWKNOP_CLIENT_TIMEOUT_S = 65_536;
+/** Host part of a NAT access string (MAX_HOSTNAME_LEN, common/fko_util.h). */
+export const MAX_FWKNOP_NAT_HOST_CHARS = 70;

@@ -48,3 +48,18 @@ export const SPA_REJECT_REASONS = [
   'spa-replay-store-failed', // the record could not be made durable: refused (fail closed)
 ] as const;
 export type SpaRejectReason = (typeof SPA_REJECT_REASONS)[number];
+
+/**
+ * Why a packet in fwknop's SPA format (docs/fwknop-format.md) was not accepted, in the order of the
+ * checks; `fwknop-malformed` is used at two rungs (before any crypto, and after decryption).
+ * Staleness, replay and policy are the caller's, as for SPA_REJECT_REASONS.
+ */
+export const FWKNOP_REJECT_REASONS = [
+  'fwknop-length', // outside [MIN_FWKNOP_PACKET_BYTES, MAX_FWKNOP_PACKET_BYTES]; nothing else was looked at
+  'fwknop-prefix', // begins with "U2FsdGVkX1" (base64 of "Salted__"), which the client always strips: fwknopd refuses these outright
+  'fwknop-malformed', // not unpadded base64 text; or (after decryption) the plaintext fields do not parse exactly
+  'fwknop-hmac', // the appended HMAC does not match (wrong HMAC key or type, or tampered); checked before decryption
+  'fwknop-decrypt', // not a salt header plus whole AES blocks, bad padding, or the plaintext does not start with 16 digits and ':'
+  'fwknop-digest', // the inner digest (last field) does not match the rest of the plaintext
+] as const;
+export type FwknopRejectReason = (typeof FWKNOP_REJECT_REASONS)[number];

@@ -31,6 +31,12 @@ export class ReplayWindow {
     return 'fresh';
   }
 
+  /** Whether `key` is recorded and unexpired, without recording anything. */
+  has(key: string, nowMs: number): boolean {
+    const seen = this.expiries.get(key);
+    return seen !== undefined && seen > nowMs;
+  }
+
   /** Loads a key from persistent storage (no verdict; expired keys are skipped). */
   restore(key: string, expiresAtMs: number, nowMs: number): void {
     if (expiresAtMs > nowMs) this.expiries.set(key, Math.max(expiresAtMs, this.expiries.get(key) ?? 0));

@@ -31,6 +31,14 @@ import type { DatagramHandler, DatagramSource } from '../sensors/udp.js';
 import { CommandRunner } from './command-runner.js';
 import { LogLimiter } from './log-limiter.js';
 import { SpaHandler, type SpaGrant } from './spa-handler.js';
+import { FwknopHandler } from './fwknop-handler.js';
+import { DEFAULT_REPLAY_ENTRIES, DEFAULT_SPA_FRESHNESS_S } from '../core/limits.js';
+import { DEFAULT_REPLAY_JOURNAL } from '../config/schema.js';
+
+/** A receiver of one door's datagrams (native SPA or fwknop). */
+interface DatagramDoorHandler {
+  handle(payload: Uint8Array, source: string, destination?: string): void;
+}
 
 export interface DaemonDeps {
   readonly config: Config;
@@ -84,9 +92,8 @@ export class Daemon {
   private captures: PacketSource[] = [];
   private readonly spaKeys: SpaServerKeys | null = null;
   private replay: ReplayStore | null = null;
-  private readonly spaHandlers = new Map<number, SpaHandler>();
-  /** UDP port → handler, for SPA doors read through libpcap. */
-  private readonly spaByCapturedPort = new Map<number, SpaHandler>();
+  /** UDP port → handler, for SPA and fwknop doors read through libpcap. */
+  private readonly spaByCapturedPort = new Map<number, DatagramDoorHandler>();
   private datagramSources: DatagramSource[] = [];
   /** Pending knockd-style stop commands. */
   private readonly shellTimers = new Set<NodeJS.Timeout>();
@@ -102,9 +109,9 @@ export class Daemon {
       if (door.oneTimeSequencesFile !== null) this.oneTime.set(i, OneTimeSequenceFile.load(door.oneTimeSequencesFile));
     });
     if (this.config.doors.some((d) => d.spa !== null)) {
-      const settings = this.config.spa;
-      if (settings === null) throw new Error('SPA doors without spa settings (the config loader prevents this)');
-      this.spaKeys = serverKeysFromPrivate(readServerKey(settings.serverKeyFile).privateKey);
+      const keyFile = this.config.spa?.serverKeyFile;
+      if (!keyFile) throw new Error('SPA doors without a server key (the config loader prevents this)');
+      this.spaKeys = serverKeysFromPrivate(readServerKey(keyFile).privateKey);
     }
     this.tracker = new SequenceTracker(
       this.config.doors.map((door, i) => ({
@@ -132,18 +139,24 @@ export class Daemon {
     this.sweepTimer.unref();
     this.config.doors.forEach((door, i) => {
       const steps = this.stepsOf(door, i);
+      const kind = door.spa ? 'spa' : door.fwknop ? 'fwknop' : 'sequence';
+      const exhausted = kind === 'sequence' && steps === null;
       this.log.info(
         {
           event: 'door-ready',
           door: door.name,
-          steps: steps?.length ?? 0,
+          kind,
+          steps: kind === 'sequence' ? (steps?.length ?? 0) : undefined,
           one_time_remaining: this.oneTime.get(i)?.remaining(),
+          listens: door.spa || door.fwknop ? `${(door.spa ?? door.fwknop)?.port}/udp via ${(door.spa ?? door.fwknop)?.capture}` : undefined,
+          clients: door.spa?.clients.length ?? door.fwknop?.stanzas.length,
           opens: door.open.map(formatEndpoint),
           duration_s: door.durationS,
         },
-        steps === null ? 'door has no unused one-time sequence left: it cannot open' : 'door ready',
+        exhausted ? 'door has no unused one-time sequence left: it cannot open' : 'door ready',
       );
     });
+    for (const detail of this.config.warnings) this.log.warn({ event: 'config-warning', detail }, 'configuration warning');
     this.log.info({ event: 'ready', interfaces: this.config.interfaces, doors: this.config.doors.length, captures: this.captures.map((c) => c.name) }, 'knockgated ready');
   }
 
@@ -189,37 +202,43 @@ export class Daemon {
     return {
       protectedPorts: this.config.doors.flatMap((d) => d.open),
       hiddenPorts: this.config.doors.flatMap((d, i): Endpoint[] => {
-        if (d.spa) return d.spa.capture === 'pcap' ? [{ proto: 'udp', port: d.spa.port }] : [];
+        const listen = d.spa ?? d.fwknop;
+        if (listen) return listen.capture === 'pcap' ? [{ proto: 'udp', port: listen.port }] : [];
         return d.hideKnockPorts ? [...(this.stepsOf(d, i) ?? [])] : [];
       }),
-      untrackedUdpPorts: this.config.doors.flatMap((d) => (d.spa?.capture === 'socket' ? [d.spa.port] : [])),
+      untrackedUdpPorts: this.config.doors.flatMap((d) => {
+        const listen = d.spa ?? d.fwknop;
+        return listen?.capture === 'socket' ? [listen.port] : [];
+      }),
       interfaces: this.config.interfaces,
     };
   }
 
   /** Opens the replay store and the SPA sockets (doors in `socket` mode). */
   private async openSpa(): Promise<void> {
+    const spaDoors = this.config.doors.filter((d) => d.spa !== null || d.fwknop !== null);
+    if (spaDoors.length === 0) return;
     const settings = this.config.spa;
-    if (this.spaKeys === null || settings === null) return;
-    this.replay = this.deps.replayStore ?? (await ReplayJournal.open(settings.replayJournal, settings.maxReplayEntries, this.deps.unixMs));
-    for (const door of this.config.doors) {
-      if (door.spa === null) continue;
-      const handler = new SpaHandler({
-        door,
-        keys: this.spaKeys,
-        replay: this.replay,
-        freshnessMs: settings.freshnessMs,
-        unixMs: this.deps.unixMs,
-        log: this.log,
-        limiter: this.limiter,
-        count: (name) => this.count(name),
-        grant: (d, g: SpaGrant) => this.grant(d, g),
-      });
-      this.spaHandlers.set(door.spa.port, handler);
-      if (door.spa.capture === 'pcap') {
-        this.spaByCapturedPort.set(door.spa.port, handler);
+    const freshnessMs = settings?.freshnessMs ?? DEFAULT_SPA_FRESHNESS_S * 1000;
+    this.replay =
+      this.deps.replayStore ??
+      (await ReplayJournal.open(settings?.replayJournal ?? DEFAULT_REPLAY_JOURNAL, settings?.maxReplayEntries ?? DEFAULT_REPLAY_ENTRIES, this.deps.unixMs));
+    const common = {
+      replay: this.replay,
+      freshnessMs,
+      unixMs: this.deps.unixMs,
+      log: this.log,
+      limiter: this.limiter,
+      count: (name: string) => this.count(name),
+      grant: (d: Door, g: SpaGrant) => this.grant(d, g),
+    };
+    for (const door of spaDoors) {
+      const listen = (door.spa ?? door.fwknop) as { port: number; capture: 'socket' | 'pcap' };
+      const handler: DatagramDoorHandler = door.spa ? new SpaHandler({ ...common, door, keys: this.spaKeys as SpaServerKeys }) : new FwknopHandler({ ...common, door });
+      if (listen.capture === 'pcap') {
+        this.spaByCapturedPort.set(listen.port, handler);
       } else {
-        this.datagramSources.push(await this.deps.openDatagrams(door.spa.port, (payload, from) => handler.handle(payload, from)));
+        this.datagramSources.push(await this.deps.openDatagrams(listen.port, (payload, from) => handler.handle(payload, from)));
       }
     }
   }
@@ -275,7 +294,7 @@ export class Daemon {
     if (packet.proto === 'udp') {
       const spa = this.spaByCapturedPort.get(packet.dport);
       if (spa !== undefined) {
-        spa.handle(Uint8Array.from(packet.payload), packet.src);
+        spa.handle(Uint8Array.from(packet.payload), packet.src, packet.dst);
         return;
       }
     }

@@ -14,5 +14,11 @@ export interface ReplayStore {
    * durable: the caller must then refuse the packet.
    */
   admit(key: string, expiresAtMs: number): Promise<ReplayVerdict>;
+  /**
+   * Whether `key` was recorded and has not expired, recording nothing: the cheap early check
+   * (fwknop packets are looked up by digest before any decryption). admit() is still the
+   * authoritative check-and-record.
+   */
+  seen(key: string): boolean;
   close(): Promise<void>;
 }

@@ -86,6 +86,10 @@ export class ReplayJournal implements ReplayStore {
     return this.window.size;
   }
 
+  seen(key: string): boolean {
+    return this.window.has(key, this.nowMs());
+  }
+
   admit(key: string, expiresAtMs: number): Promise<ReplayVerdict> {
     if (!/^[0-9a-f]{1,128}$/.test(key)) return Promise.reject(new Error('replay keys are lower-case hex'));
     const verdict = this.window.admit(key, expiresAtMs, this.nowMs());

@@ -46,7 +46,12 @@ export function writeConfig(yaml: string): string {
 }
 
 export async function startDaemon(tb: Testbed, configFile: string, extraArgs: string[] = []): Promise<DaemonHandle> {
-  const child = tb.start(tb.server.ns, [process.execPath, KNOCKGATED, '-c', configFile, ...extraArgs]);
+  return startDaemonWith(tb, ['-c', configFile, ...extraArgs]);
+}
+
+/** Starts knockgated with exactly these arguments (e.g. `--knockd-conf FILE`). */
+export async function startDaemonWith(tb: Testbed, args: string[]): Promise<DaemonHandle> {
+  const child = tb.start(tb.server.ns, [process.execPath, KNOCKGATED, ...args]);
   const lines: LogLine[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
   let err = '';

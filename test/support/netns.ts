@@ -36,7 +36,12 @@ function ip(args: string[]): void {
   if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
 }
 
-export function createTestbed(): Testbed {
+export interface TestbedOptions {
+  /** Name of the server's interface towards the client (e.g. `eth0`, for configs that assume it). */
+  readonly serverClientIfname?: string;
+}
+
+export function createTestbed(options: TestbedOptions = {}): Testbed {
   const id = randomBytes(2).toString('hex');
   const n = parseInt(id, 16) % 250; // third octet / group
   const nsServer = `kg-${id}-srv`;
@@ -78,7 +83,7 @@ export function createTestbed(): Testbed {
         { ns: peerNs, ifname: peerIf, v4: `${v4net}.2`, v6: `${v6net}::2` },
       ];
     };
-    const [srvC, client] = link(`kgs${id}c`, nsClient, `kgc${id}`, `198.18.${n}`, `2001:db8:1:${n.toString(16)}`);
+    const [srvC, client] = link(options.serverClientIfname ?? `kgs${id}c`, nsClient, `kgc${id}`, `198.18.${n}`, `2001:db8:1:${n.toString(16)}`);
     const [srvO, other] = link(`kgs${id}o`, nsOther, `kgo${id}`, `198.19.${n}`, `2001:db8:2:${n.toString(16)}`);
 
     return {

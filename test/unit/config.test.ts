@@ -72,6 +72,7 @@ describe('parseConfigText: valid configurations', () => {
     assert.deepEqual(c.doors[0], {
       name: 'ssh',
       spa: null,
+      fwknop: null,
       sequence: [5643, 234, 6543, 6679, 35546, 192, 14].map((port) => ({ proto: 'tcp', port })),
       oneTimeSequencesFile: null,
       sequenceTimeoutMs: 10_000,

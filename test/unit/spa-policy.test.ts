@@ -45,6 +45,7 @@ function door(over: Partial<Door> = {}): Door {
   return {
     name: 'ssh',
     spa: { port: 62201, capture: 'socket', clients: [] },
+    fwknop: null,
     sequence: null,
     oneTimeSequencesFile: null,
     sequenceTimeoutMs: 0,

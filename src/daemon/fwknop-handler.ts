@@ -1,0 +1,166 @@
+/**
+ * fwknop-compatible SPA for one door, with fwknopd's semantics and knockgate's ladder:
+ *
+ *   1. length and prefix checks, and the packet's SHA-256 digest looked up in the replay store
+ *      before any decryption (fwknopd's digest cache);
+ *   2. the stanzas whose SOURCE (and DESTINATION) match the packet, in file order: HMAC, then
+ *      decryption, then the inner digest (core/spa/fwknop-wire.ts); the first that opens wins;
+ *   3. freshness (±freshness, fwknopd's 120 s by default), ACCESS_EXPIRE, REQUIRE_USERNAME;
+ *   4. message type: access (1) and client-timeout access (3) are granted; NAT (2, 4, 5, 6) and
+ *      command (0) messages are refused by name;
+ *   5. the access message: the address (REQUIRE_SOURCE_ADDRESS: it must be the packet's source;
+ *      0.0.0.0 means the source), ports within OPEN_PORTS, none in RESTRICT_PORTS, all protected
+ *      by this door; the timeout (type 3: the client's, capped by MAX_FW_TIMEOUT and the door);
+ *   6. the digest recorded durably, then the grant.
+ * Every datagram ends in one logged, counted outcome; nothing is sent back.
+ */
+
+import { cidrSetContains } from '../core/cidr.js';
+import type { Door, FwknopStanza } from '../core/door.js';
+import { endpointKey, formatEndpoint, type Endpoint } from '../core/endpoint.js';
+import { formatIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
+import { fwknopReplayDigest, openFwknop, parseFwknopAccess, type FwknopMessage } from '../core/spa/fwknop-wire.js';
+import type { Logger } from '../ports/logger.js';
+import type { ReplayStore } from '../ports/replay-store.js';
+import type { LogLimiter } from './log-limiter.js';
+import type { SpaGrant } from './spa-handler.js';
+
+/** Outcomes beyond the codec's own reasons. */
+export type FwknopDaemonReason =
+  | 'fwknop-replayed'
+  | 'fwknop-no-stanza'
+  | 'fwknop-stale'
+  | 'fwknop-expired'
+  | 'fwknop-username'
+  | 'fwknop-message-type'
+  | 'fwknop-not-allowed'
+  | 'fwknop-replay-store-full'
+  | 'fwknop-replay-store-failed';
+
+export interface FwknopHandlerDeps {
+  readonly door: Door;
+  readonly replay: ReplayStore;
+  readonly freshnessMs: number;
+  readonly unixMs: () => number;
+  readonly log: Logger;
+  readonly limiter: LogLimiter;
+  readonly count: (name: string) => void;
+  readonly grant: (door: Door, grant: SpaGrant) => Promise<void>;
+}
+
+const MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'command',
+  2: 'NAT access',
+  4: 'client-timeout NAT access',
+  5: 'local NAT access',
+  6: 'client-timeout local NAT access',
+};
+
+export class FwknopHandler {
+  constructor(private readonly deps: FwknopHandlerDeps) {}
+
+  handle(payload: Uint8Array, sourceText: string, destinationText?: string): void {
+    const { door } = this.deps;
+    const fw = door.fwknop;
+    if (fw === null) return;
+    this.deps.count('fwknop_datagrams_total');
+    const source = parseIPAddress(sourceText);
+    if (source === null) return this.reject('fwknop-malformed', sourceText);
+    const src = formatIPAddress(source);
+    const destination = destinationText === undefined ? null : parseIPAddress(destinationText);
+    // The replay store keys on hex; this is fwknopd's digest (SHA-256 of the packet as received).
+    const digest = Buffer.from(fwknopReplayDigest(payload), 'base64').toString('hex');
+    if (this.deps.replay.seen(digest)) return this.reject('fwknop-replayed', src);
+
+    let lastReason: string = 'fwknop-no-stanza';
+    let found: { stanza: FwknopStanza; message: FwknopMessage } | null = null;
+    for (const stanza of fw.stanzas) {
+      if (!cidrSetContains(stanza.sources, source)) continue;
+      if (destination !== null && !cidrSetContains(stanza.destinations, destination)) continue;
+      const r = openFwknop(payload, { key: stanza.key, hmacKey: stanza.hmacKey, hmacType: stanza.hmacType, encryptionMode: stanza.encryptionMode });
+      if (r.ok) {
+        found = { stanza, message: r.message };
+        break;
+      }
+      lastReason = r.reason;
+      if (r.reason === 'fwknop-length' || r.reason === 'fwknop-prefix') break; // no key changes these
+    }
+    if (found === null) return this.reject(lastReason, src);
+    const { stanza, message } = found;
+
+    const nowS = this.deps.unixMs() / 1000;
+    if (Math.abs(nowS - message.timestamp) * 1000 > this.deps.freshnessMs) return this.reject('fwknop-stale', src, stanza, `clock skew ${Math.round(nowS - message.timestamp)}s`);
+    if (stanza.expiresAtS !== null && nowS > stanza.expiresAtS) return this.reject('fwknop-expired', src, stanza);
+    if (stanza.requireUsername !== null && message.username !== stanza.requireUsername) return this.reject('fwknop-username', src, stanza, `user ${JSON.stringify(message.username)}`);
+    if (message.messageType !== 1 && message.messageType !== 3) {
+      return this.reject('fwknop-message-type', src, stanza, `${MESSAGE_TYPE_NAMES[message.messageType] ?? `type ${message.messageType}`} messages are not supported by this door`);
+    }
+    const access = parseFwknopAccess(message.message);
+    if (access === null) return this.reject('fwknop-malformed', src, stanza, 'access message');
+    const decision = this.decide(stanza, access, source, message);
+    if (typeof decision === 'string') return this.reject('fwknop-not-allowed', src, stanza, decision);
+    void this.recordAndGrant(digest, message.timestamp, src, stanza, decision);
+  }
+
+  private decide(
+    stanza: FwknopStanza,
+    access: { address: string; ports: Endpoint[] },
+    source: IPAddressBytes,
+    message: FwknopMessage,
+  ): string | { address: IPAddressBytes; endpoints: Endpoint[]; durationS: number } {
+    const door = this.deps.door;
+    const fw = door.fwknop as NonNullable<Door['fwknop']>;
+    const asked = parseIPAddress(access.address);
+    if (asked === null) return `address ${JSON.stringify(access.address)}`;
+    const unspecified = asked.bytes.every((b) => b === 0);
+    if (stanza.requireSourceAddress && (unspecified || !sameIPAddress(asked, source))) return 'REQUIRE_SOURCE_ADDRESS: the packet must name its own source address';
+    // Without REQUIRE_SOURCE_ADDRESS fwknopd grants the address the message names (the client may
+    // know its NAT address better than the packet does); so do we.
+    const address = unspecified ? source : asked;
+    const protectedKeys = new Set(door.open.map((e) => endpointKey(e.proto, e.port)));
+    const openKeys = stanza.openPorts ? new Set(stanza.openPorts.map((e) => endpointKey(e.proto, e.port))) : null;
+    const restricted = new Set(stanza.restrictPorts.map((e) => endpointKey(e.proto, e.port)));
+    for (const e of access.ports) {
+      const k = endpointKey(e.proto, e.port);
+      if (restricted.has(k)) return `${formatEndpoint(e)} is in RESTRICT_PORTS`;
+      if (openKeys !== null && !openKeys.has(k)) return `${formatEndpoint(e)} is not in OPEN_PORTS`;
+      if (!protectedKeys.has(k)) return `${formatEndpoint(e)} is not a port this door opens`;
+    }
+    let durationS = stanza.accessTimeoutS;
+    if (message.messageType === 3 && message.clientTimeout !== null && message.clientTimeout > 0) {
+      durationS = Math.min(message.clientTimeout, stanza.maxTimeoutS ?? fw.maxDurationS, fw.maxDurationS);
+    }
+    return { address, endpoints: access.ports, durationS: Math.max(1, Math.floor(durationS)) };
+  }
+
+  private async recordAndGrant(
+    digest: string,
+    timestampS: number,
+    src: string,
+    stanza: FwknopStanza,
+    d: { address: IPAddressBytes; endpoints: Endpoint[]; durationS: number },
+  ): Promise<void> {
+    let verdict;
+    try {
+      verdict = await this.deps.replay.admit(digest, timestampS * 1000 + this.deps.freshnessMs);
+    } catch (err) {
+      this.deps.log.error({ event: 'replay-store-failed', error: (err as Error).message }, 'replay store write failed; packet refused');
+      return this.reject('fwknop-replay-store-failed', src, stanza);
+    }
+    if (verdict === 'replayed') return this.reject('fwknop-replayed', src, stanza);
+    if (verdict === 'full') return this.reject('fwknop-replay-store-full', src, stanza);
+    this.deps.count('fwknop_accepted');
+    this.deps.log.info({ event: 'fwknop', door: this.deps.door.name, source: src, stanza: stanza.origin, verdict: 'accepted' }, 'fwknop accepted');
+    await this.deps.grant(this.deps.door, { source: formatIPAddress(d.address), family: d.address.family, endpoints: d.endpoints, durationS: d.durationS, client: stanza.origin });
+  }
+
+  private reject(reason: string, source: string, stanza?: FwknopStanza, detail?: string): void {
+    this.deps.count(`fwknop_rejected_${reason.replace(/^fwknop-/, '').replace(/-/g, '_')}`);
+    const suppressed = this.deps.limiter.admit(reason);
+    if (suppressed === null) return;
+    this.deps.log.info(
+      { event: 'fwknop', door: this.deps.door.name, source, stanza: stanza?.origin, verdict: 'rejected', reason, detail, suppressed: suppressed || undefined },
+      'fwknop rejected',
+    );
+  }
+}
