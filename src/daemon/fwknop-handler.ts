@@ -48,6 +48,9 @@ export interface FwknopHandlerDeps {
   readonly grant: (door: Door, grant: SpaGrant) => Promise<void>;
 }
 
+/** How far along the ladder a codec rejection is. */
+const DEPTH: Readonly<Record<string, number>> = { 'fwknop-no-stanza': 0, 'fwknop-malformed': 1, 'fwknop-hmac': 2, 'fwknop-decrypt': 3, 'fwknop-digest': 4 };
+
 const MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = {
   0: 'command',
   2: 'NAT access',
@@ -82,7 +85,9 @@ export class FwknopHandler {
         found = { stanza, message: r.message };
         break;
       }
-      lastReason = r.reason;
+      // Report the rung the best stanza got to: a right HMAC with a wrong key says more than the
+      // HMAC failures of the stanzas tried after it.
+      if ((DEPTH[r.reason] ?? 0) >= (DEPTH[lastReason] ?? 0)) lastReason = r.reason;
       if (r.reason === 'fwknop-length' || r.reason === 'fwknop-prefix') break; // no key changes these
     }
     if (found === null) return this.reject(lastReason, src);

@@ -1,0 +1,103 @@
+/**
+ * Drop-in for fwknop users, with the real peers: Debian's fwknop client (2.6.10) opens a port
+ * through knockgated for every HMAC type fwknop offers; a captured fwknop packet sent again is
+ * rejected, also after a restart; wrong keys are rejected; a door can read fwknopd's own
+ * access.conf unchanged.
+ */
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTestbed, type Testbed } from '../support/netns.js';
+import { BANNER_SERVER, REPO_ROOT, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+
+const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
+const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
+
+describe('fwknop compatibility', () => {
+  let tb: Testbed;
+  let dir: string;
+  let configFile: string;
+  let daemon: DaemonHandle;
+  const keys = HMAC_TYPES.map(() => ({ key: randomBytes(32).toString('base64'), hmac: randomBytes(64).toString('base64') }));
+
+  /** The real fwknop client, from the client namespace, with the stanza's keys for HMAC type i. */
+  const fwknop = (i: number, extra: string[] = [], key = keys[i]?.key, hmac = keys[i]?.hmac) =>
+    tb.run(tb.client.ns, [
+      'fwknop', '--no-rc-file', '--no-save-args',
+      '-A', 'tcp/22', '-a', tb.client.v4, '-D', tb.server.clientSide.v4,
+      '--key-base64-rijndael', key as string, '--use-hmac', '--key-base64-hmac', hmac as string,
+      '--hmac-digest-type', HMAC_TYPES[i] as string,
+      ...extra,
+    ]);
+
+  before(async () => {
+    tb = createTestbed();
+    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22', '2222']);
+    configFile = writeConfig('');
+    dir = dirname(configFile);
+    // fwknopd's own access.conf, one stanza per HMAC type (fwknopd tries them in order).
+    const accessConf = keys
+      .map((k, i) => [`SOURCE ANY`, `OPEN_PORTS tcp/22`, `KEY_BASE64 ${k.key}`, `HMAC_KEY_BASE64 ${k.hmac}`, `HMAC_DIGEST_TYPE ${HMAC_TYPES[i]}`, `FW_ACCESS_TIMEOUT 4`, ''].join('\n'))
+      .join('\n');
+    writeFileSync(join(dir, 'access.conf'), accessConf, { mode: 0o600 });
+    writeFileSync(
+      configFile,
+      ['interfaces: [any]', 'spa:', '  replay_journal: replay.journal', 'doors:', '  - name: fwknop', '    fwknop: { port: 62201, capture: pcap }', '    access_conf: access.conf', '    open: [22/tcp]', '    duration: 4s', ''].join('\n'),
+    );
+    daemon = await startDaemon(tb, configFile);
+  });
+
+  after(() => tb?.destroy());
+
+  for (let i = 0; i < HMAC_TYPES.length; i++) {
+    it(`the real fwknop client opens the port (HMAC ${HMAC_TYPES[i]})`, async () => {
+      const before = daemon.lines.length;
+      fwknop(i);
+      const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop', 5000, 'the verdict');
+      assert.equal(line.verdict, 'accepted', JSON.stringify(line));
+      await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.source === tb.client.v4, 5000, 'the grant');
+      assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
+      assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout');
+    });
+  }
+
+  it('a captured fwknop packet sent again is rejected, also after a restart', async () => {
+    const capture = tb.start(tb.server.ns, [process.execPath, SPA_TOOL, 'capture', '62201', '5000']);
+    let out = '';
+    capture.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    while (!out.includes('ready')) await sleep(20);
+    fwknop(2);
+    await new Promise((r) => capture.once('exit', r));
+    const hex = out.split('\n')[1]?.trim() ?? '';
+    assert.ok(hex.length > 200);
+    await daemon.waitFor((l) => l.event === 'fwknop' && l.verdict === 'accepted' && daemon.lines.filter((x) => x.event === 'fwknop' && x.verdict === 'accepted').length === HMAC_TYPES.length + 1, 5000, 'acceptance');
+    const replay = async (label: string): Promise<void> => {
+      const before = daemon.lines.length;
+      tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'send', tb.server.otherSide.v4, '62201', hex]);
+      const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop', 5000, `the verdict ${label}`);
+      assert.equal(line.reason, 'fwknop-replayed', label);
+    };
+    await replay('right away');
+    process.kill(daemon.pid, 'SIGKILL');
+    await daemon.exited();
+    daemon = await startDaemon(tb, configFile);
+    await replay('after SIGKILL and a restart');
+  });
+
+  it('wrong keys are rejected', async () => {
+    const before = daemon.lines.length;
+    fwknop(2, [], randomBytes(32).toString('base64'), randomBytes(64).toString('base64'));
+    const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop', 5000, 'the verdict');
+    assert.equal(line.verdict, 'rejected');
+    assert.equal(line.reason, 'fwknop-hmac');
+    const right = keys[2] as { key: string; hmac: string };
+    const before2 = daemon.lines.length;
+    fwknop(2, [], randomBytes(32).toString('base64'), right.hmac);
+    const line2 = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before2 && l.event === 'fwknop', 5000, 'the verdict');
+    assert.equal(line2.verdict, 'rejected');
+    assert.match(String(line2.reason), /^fwknop-(decrypt|digest|malformed)$/);
+  });
+});
