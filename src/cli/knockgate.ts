@@ -21,7 +21,11 @@ import { formatEndpoint, parseEndpoint, type Endpoint } from '../core/endpoint.j
 import { EXIT, KnockgateError } from '../core/errors.js';
 import { parseIPAddress } from '../core/ip-address.js';
 import { MAX_GRANT_DURATION_S, MAX_KNOCK_DELAY_MS, MAX_SEQUENCE_STEPS, MAX_SPA_PORTS } from '../core/limits.js';
-import type { ClientCredential } from '../stores/key-files.js';
+import { writePrivateFile, type ClientCredential } from '../stores/key-files.js';
+import { resolve } from 'node:path';
+import { importKnockdConf } from '../config/knockd-conf.js';
+import { importAccessConf } from '../config/fwknop-access-conf.js';
+import { parseConfigText, readConfigFile } from '../config/load.js';
 import { VERSION } from '../version.js';
 
 const DEFAULT_SERVER_KEY = '/etc/knockgate/server.key';
@@ -234,6 +238,32 @@ async function main(argv: string[]): Promise<void> {
       if (o.qr) {
         const qrcode = (await import('qrcode')).default;
         process.stdout.write(`\n${await qrcode.toString(r.credentialText, { type: 'terminal', small: true, errorCorrectionLevel: 'L' })}\n`);
+      }
+    });
+
+  program
+    .command('import')
+    .description("turn a knockd.conf or an fwknop access.conf into knockgate YAML (printed, or written with -o); what does not carry over exactly is said on stderr")
+    .argument('<file>', 'knockd.conf or access.conf')
+    .option('--from <kind>', 'knockd or fwknop (default: guessed from the file)')
+    .option('-o, --out <file>', 'write the YAML here (mode 0600: fwknop keys are secrets)')
+    .option('--force', 'replace an existing output file')
+    .action((file: string, o: { from?: string; out?: string; force?: boolean }) => {
+      const path = resolve(file);
+      const text = readConfigFile(path);
+      const kind = o.from ?? (/^\s*\[[^\]]+\]\s*$/m.test(text) ? 'knockd' : 'fwknop');
+      if (kind !== 'knockd' && kind !== 'fwknop') throw new KnockgateError('KG_USAGE', `--from must be knockd or fwknop, got ${JSON.stringify(kind)}`);
+      const imported = kind === 'knockd' ? importKnockdConf(path, text) : importAccessConf(path);
+      for (const w of imported.warnings) {
+        const where = 'file' in w ? `${String(w.file)}:${w.line}` : `${path}:${w.line}`;
+        process.stderr.write(`knockgate: ${where}: ${w.message}\n`);
+      }
+      parseConfigText(path, imported.yaml); // what we print must load
+      if (o.out) {
+        writePrivateFile(o.out, imported.yaml, o.force ?? false);
+        process.stdout.write(`wrote ${o.out}\n`);
+      } else {
+        process.stdout.write(imported.yaml);
       }
     });
 

@@ -25,9 +25,9 @@
  *
  * A retransmission is the kernel resending a SYN that got no answer (after ~1 s, then 2 s, ...):
  * the same packet, not a new knock, so it must neither advance nor reset. It is recognised by its
- * source port and sequence number, which a new connection attempt never repeats; knockd only
- * forgives a resend of the step just taken, which breaks slow knocks from clients that do not
- * abandon their SYNs (telnet, nc, a browser).
+ * source port and sequence number, which a new connection attempt never repeats. knockd has no
+ * such rule (any packet that is not the next step ends the attempt), which breaks slow knocks
+ * from clients that do not abandon their SYNs (telnet, nc, a browser).
  *
  * DONE remembers a completed attempt until its deadline, so that SYNs the kernel is still resending
  * after the last step (they are dropped, so it keeps trying) do not complete the door a second

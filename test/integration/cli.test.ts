@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { KNOCKGATE, KNOCKGATED, writeConfig } from '../support/daemon-process.js';
+import { KNOCKGATE, KNOCKGATED, REPO_ROOT, writeConfig } from '../support/daemon-process.js';
 
 function run(cli: string, args: string[]) {
   return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 20_000 });
@@ -118,6 +118,25 @@ describe('knockgate client profiles', () => {
     const withProfile = spawnSync(process.execPath, [KNOCKGATE, 'knock', '-v', '127.0.0.1'], { encoding: 'utf8', env });
     assert.equal(withProfile.status, 0, withProfile.stderr);
     assert.match(withProfile.stdout, /sent SPA as me to 127\.0\.0\.1 port 9\/udp/);
+  });
+});
+
+describe('knockgate import', () => {
+  it("turns Debian's knockd.conf into YAML that knockgated accepts, with the differences on stderr", () => {
+    const r = run(KNOCKGATE, ['import', join(REPO_ROOT, 'test', 'fixtures', 'knockd', 'debian-default.conf')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /start_shell: "\/sbin\/iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT"/);
+    assert.match(r.stderr, /debian-default\.conf:\d+: /);
+    const file = writeConfig(r.stdout);
+    assert.equal(run(KNOCKGATED, ['-c', file, '--check']).status, 0);
+  });
+
+  it('a knockd.conf knockd itself would reject is an error naming file and line (exit 78)', () => {
+    const file = join(dirname(writeConfig('')), 'bad.conf');
+    writeFileSync(file, '[options]\n\tUseSyslog\n\n[door]\n\tsequence = 7000,99999\n');
+    const r = run(KNOCKGATE, ['import', file]);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, /bad\.conf:5: /);
   });
 });
 
