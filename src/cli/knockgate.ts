@@ -19,7 +19,8 @@ import { buildSpaDatagram, sendDatagram, type SpaAsk } from '../client/spa-sende
 import { parseDurationMs } from '../core/duration.js';
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
-import { parseIPAddress } from '../core/ip-address.js';
+import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../core/ip-address.js';
+import { buildFwknopPacket, localAddressTowards, readFwknopCredential } from '../client/fwknop-sender.js';
 import { MAX_GRANT_DURATION_S, MAX_KNOCK_DELAY_MS, MAX_SEQUENCE_STEPS, MAX_SPA_PORTS } from '../core/limits.js';
 import { writePrivateFile, type ClientCredential } from '../stores/key-files.js';
 import { resolve } from 'node:path';
@@ -139,10 +140,23 @@ async function main(argv: string[]): Promise<void> {
       .argument('<host>', 'server name or address')
       .argument('[steps...]', 'classic steps: PORT, PORT/tcp or PORT/udp (knockd\'s PORT:udp works too)')
       .option('-d, --delay <ms>', 'classic: wait between steps, in milliseconds', parseDelay, 0)
-      .option('-u, --udp', 'classic: steps without a protocol are UDP (as knock -u)'),
-  ).action(async (host: string, steps: string[], o: SpaFlags & { delay: number; udp?: boolean }) => {
+      .option('-u, --udp', 'classic: steps without a protocol are UDP (as knock -u)')
+      .option('--fwknop <file>', 'send fwknop-format SPA, for servers running fwknopd, with the keys in this credential file (0600)'),
+  ).action(async (host: string, steps: string[], o: SpaFlags & { delay: number; udp?: boolean; fwknop?: string }) => {
     if (o.ipv4 && o.ipv6) throw new KnockgateError('KG_USAGE', 'give -4 or -6, not both');
     const family = o.ipv4 ? 4 : o.ipv6 ? 6 : undefined;
+    if (o.fwknop !== undefined) {
+      if (steps.length > 0) throw new KnockgateError('KG_USAGE', 'an fwknop knock takes no steps; use --ports');
+      if (!o.ports) throw new KnockgateError('KG_USAGE', '--fwknop needs --ports, e.g. --ports 22/tcp (fwknop -A)');
+      const fw = readFwknopCredential(o.fwknop);
+      const target = await resolveHost(host, family ?? 4);
+      if (target.family !== 4) throw new KnockgateError('KG_USAGE', 'fwknop 2.6 access messages carry IPv4 addresses only');
+      const port = o.spaPort ?? fw.port;
+      const allow = o.allowIp ? formatIPAddress(o.allowIp.address as IPAddressBytes) : await localAddressTowards(target.address, 4, port);
+      await sendDatagram(target.address, 4, port, buildFwknopPacket(fw, allow, o.ports, o.duration ?? 0, Date.now()));
+      if (o.verbose) process.stdout.write(`sent fwknop SPA to ${target.address} port ${port}/udp for ${allow}\n`);
+      return;
+    }
     const cred = steps.length > 0 && !o.credential && !o.profile ? null : findCredential({ ...o, host });
     if (cred === null) {
       if (steps.length === 0) {

@@ -43,7 +43,7 @@ function bytesOf(file: string, doc: Record<string, unknown>, key: string, length
 }
 
 /** Reads a key file after checking it is private; errors are ConfigErrors naming the file. */
-function readPrivateYaml(file: string, kind: string): Record<string, unknown> {
+export function readPrivateYaml(file: string, kind: string): Record<string, unknown> {
   let text: string;
   try {
     const st = statSync(file);

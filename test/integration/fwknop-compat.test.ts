@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, REPO_ROOT, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import { BANNER_SERVER, KNOCKGATE, REPO_ROOT, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
 
 const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
 const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
@@ -99,5 +99,26 @@ describe('fwknop compatibility', () => {
     const line2 = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before2 && l.event === 'fwknop', 5000, 'the verdict');
     assert.equal(line2.verdict, 'rejected');
     assert.match(String(line2.reason), /^fwknop-(decrypt|digest|malformed)$/);
+  });
+
+  it('a fwknop packet made by knockgate knock --fwknop opens the port through the real fwknopd', async () => {
+    const bed = createTestbed({ serverClientIfname: 'eth0' });
+    try {
+      const d = dirname(writeConfig(''));
+      const k = { key: randomBytes(32).toString('base64'), hmac: randomBytes(64).toString('base64') };
+      writeFileSync(join(d, 'fwknopd.conf'), 'PCAP_INTF eth0;\n', { mode: 0o600 });
+      writeFileSync(join(d, 'access.conf'), `SOURCE ANY\nOPEN_PORTS tcp/22\nKEY_BASE64 ${k.key}\nHMAC_KEY_BASE64 ${k.hmac}\nREQUIRE_SOURCE_ADDRESS Y\nFW_ACCESS_TIMEOUT 30\n`, { mode: 0o600 });
+      writeFileSync(join(d, 'cred.yaml'), `kind: knockgate-fwknop-client-v1\nkey_base64: ${k.key}\nhmac_key_base64: ${k.hmac}\nport: 62201\nuser: root\n`, { mode: 0o600 });
+      bed.start(bed.server.ns, ['fwknopd', '-f', '-c', join(d, 'fwknopd.conf'), '-a', join(d, 'access.conf'), '-i', 'eth0', '-p', join(d, 'pid'), '-d', join(d, 'digest.cache'), '-r', join(d, 'run')]);
+      const rule = `-A FWKNOP_INPUT -s ${bed.client.v4}/32 -p tcp -m tcp --dport 22`;
+      // fwknopd creates its chain when it starts; wait for it, then knock.
+      for (let i = 0; i < 50 && !bed.run(bed.server.ns, ['iptables', '-S']).includes('-N FWKNOP_INPUT'); i++) await sleep(100);
+      bed.run(bed.client.ns, [process.execPath, KNOCKGATE, 'knock', '--fwknop', join(d, 'cred.yaml'), '--ports', '22/tcp', bed.server.clientSide.v4]);
+      let rules = '';
+      for (let i = 0; i < 50 && !rules.includes(rule); i++, await sleep(100)) rules = bed.run(bed.server.ns, ['iptables', '-S', 'FWKNOP_INPUT']);
+      assert.ok(rules.includes(rule), rules);
+    } finally {
+      bed.destroy();
+    }
   });
 });
