@@ -64,6 +64,15 @@ describe('fwknop compatibility', () => {
     });
   }
 
+  it('a client-timeout request (fwknop -f, message type 3) gets its own duration, capped by the door', async () => {
+    for (const [asked, granted] of [[2, 2], [600, 4]] as const) {
+      const before = daemon.lines.length;
+      fwknop(2, ['-f', String(asked)]);
+      const grant = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'grant', 5000, `the grant for -f ${asked}`);
+      assert.equal(grant.duration_s, granted, JSON.stringify(grant));
+    }
+  });
+
   it('a captured fwknop packet sent again is rejected, also after a restart', async () => {
     const capture = tb.start(tb.server.ns, [process.execPath, SPA_TOOL, 'capture', '62201', '5000']);
     let out = '';
@@ -73,7 +82,7 @@ describe('fwknop compatibility', () => {
     await new Promise((r) => capture.once('exit', r));
     const hex = out.split('\n')[1]?.trim() ?? '';
     assert.ok(hex.length > 200);
-    await daemon.waitFor((l) => l.event === 'fwknop' && l.verdict === 'accepted' && daemon.lines.filter((x) => x.event === 'fwknop' && x.verdict === 'accepted').length === HMAC_TYPES.length + 1, 5000, 'acceptance');
+    await daemon.waitFor((l) => l.event === 'fwknop' && l.verdict === 'accepted' && daemon.lines.filter((x) => x.event === 'fwknop' && x.verdict === 'accepted').length === HMAC_TYPES.length + 3, 5000, 'acceptance');
     const replay = async (label: string): Promise<void> => {
       const before = daemon.lines.length;
       tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'send', tb.server.otherSide.v4, '62201', hex]);
