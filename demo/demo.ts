@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { clientEntryYaml } from '../test/support/client-entry.js';
 import { createTestbed, type Testbed } from '../test/support/netns.js';
 import { BANNER_SERVER, KNOCKGATE, REPO_ROOT, knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../test/support/daemon-process.js';
 
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   knockgate(['keygen', '-o', join(dir, 'server.key')]);
   show(`$ knockgate add-client laptop -k server.key --port 62201 -o laptop.yaml`);
   const added = knockgate(['add-client', 'laptop', '-k', join(dir, 'server.key'), '--port', '62201', '-o', join(dir, 'laptop.yaml')]);
-  const entry = added.split('\n').filter((l) => /^\s+(- name|id|public_key):/.test(l)).map((l) => l.trim());
+
 
   const config = [
     `interfaces: [${t.server.clientSide.ifname}, ${t.server.otherSide.ifname}]`,
@@ -94,8 +95,7 @@ async function main(): Promise<void> {
     '    open: [22/tcp]',
     `    duration: ${DURATION_S}s`,
     '    clients:',
-    `      ${entry[0]}`,
-    ...entry.slice(1).map((l) => `        ${l}`),
+        ...clientEntryYaml(added),
     '',
   ].join('\n');
   writeFileSync(configFile, config);

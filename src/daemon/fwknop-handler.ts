@@ -20,10 +20,8 @@ import type { Door, FwknopStanza } from '../core/door.js';
 import { endpointKey, formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import { formatIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import { fwknopReplayDigest, openFwknop, parseFwknopAccess, type FwknopMessage } from '../core/spa/fwknop-wire.js';
-import type { Logger } from '../ports/logger.js';
-import type { ReplayStore } from '../ports/replay-store.js';
-import type { LogLimiter } from './log-limiter.js';
-import type { SpaGrant } from './spa-handler.js';
+import type { SpaHandlerDeps } from './spa-handler.js';
+import type { FwknopRejectReason } from '../core/reasons.js';
 
 /** Outcomes beyond the codec's own reasons. */
 export type FwknopDaemonReason =
@@ -37,19 +35,13 @@ export type FwknopDaemonReason =
   | 'fwknop-replay-store-full'
   | 'fwknop-replay-store-failed';
 
-export interface FwknopHandlerDeps {
-  readonly door: Door;
-  readonly replay: ReplayStore;
-  readonly freshnessMs: number;
-  readonly unixMs: () => number;
-  readonly log: Logger;
-  readonly limiter: LogLimiter;
-  readonly count: (name: string) => void;
-  readonly grant: (door: Door, grant: SpaGrant) => Promise<void>;
-}
+/** What a native SPA handler gets, less the server key (fwknop keys are per stanza). */
+export type FwknopHandlerDeps = Omit<SpaHandlerDeps, 'keys'>;
+
+type Reason = FwknopRejectReason | FwknopDaemonReason;
 
 /** How far along the ladder a codec rejection is. */
-const DEPTH: Readonly<Record<string, number>> = { 'fwknop-no-stanza': 0, 'fwknop-malformed': 1, 'fwknop-hmac': 2, 'fwknop-decrypt': 3, 'fwknop-digest': 4 };
+const DEPTH: Readonly<Partial<Record<Reason, number>>> = { 'fwknop-no-stanza': 0, 'fwknop-malformed': 1, 'fwknop-hmac': 2, 'fwknop-decrypt': 3, 'fwknop-digest': 4 };
 
 const MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = {
   0: 'command',
@@ -75,7 +67,7 @@ export class FwknopHandler {
     const digest = Buffer.from(fwknopReplayDigest(payload), 'base64').toString('hex');
     if (this.deps.replay.seen(digest)) return this.reject('fwknop-replayed', src);
 
-    let lastReason: string = 'fwknop-no-stanza';
+    let lastReason: Reason = 'fwknop-no-stanza';
     let found: { stanza: FwknopStanza; message: FwknopMessage } | null = null;
     for (const stanza of fw.stanzas) {
       if (!cidrSetContains(stanza.sources, source)) continue;
@@ -159,7 +151,7 @@ export class FwknopHandler {
     await this.deps.grant(this.deps.door, { source: formatIPAddress(d.address), family: d.address.family, endpoints: d.endpoints, durationS: d.durationS, client: stanza.origin });
   }
 
-  private reject(reason: string, source: string, stanza?: FwknopStanza, detail?: string): void {
+  private reject(reason: Reason, source: string, stanza?: FwknopStanza, detail?: string): void {
     this.deps.count(`fwknop_rejected_${reason.replace(/^fwknop-/, '').replace(/-/g, '_')}`);
     const suppressed = this.deps.limiter.admit(reason);
     if (suppressed === null) return;

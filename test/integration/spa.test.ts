@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { clientEntryYaml } from '../support/client-entry.js';
 import { createTestbed, type Testbed } from '../support/netns.js';
 import { BANNER_SERVER, KNOCKGATE, REPO_ROOT, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
 
@@ -20,12 +21,6 @@ function cli(args: string[]): string {
   const r = spawnSync(process.execPath, [KNOCKGATE, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`knockgate ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
-}
-
-/** The YAML entry add-client printed, re-indented for a door's clients list. */
-function entryOf(output: string, extra: string[] = []): string {
-  const lines = output.split('\n').filter((l) => /^\s+(- name|id|public_key|psk):/.test(l)).map((l) => l.trim());
-  return [`      ${lines[0]}`, ...lines.slice(1).map((l) => `        ${l}`), ...extra.map((l) => `        ${l}`)].join('\n');
 }
 
 describe('native SPA', () => {
@@ -64,14 +59,14 @@ describe('native SPA', () => {
         `    duration: ${DURATION_S}s`,
         '    max_duration: 1m',
         '    clients:',
-        entryOf(alice, ['allow: [22/tcp]', 'max_duration: 30s']),
-        entryOf(bob, ['other_address: true', 'widest_prefix: { ipv4: 24 }']),
+        ...clientEntryYaml(alice, ['allow: [22/tcp]', 'max_duration: 30s']),
+        ...clientEntryYaml(bob, ['other_address: true', 'widest_prefix: { ipv4: 24 }']),
         '  - name: quiet',
         '    spa: { port: 62202, capture: pcap }',
         '    open: [2222/tcp]',
         `    duration: ${DURATION_S}s`,
         '    clients:',
-        entryOf(carol),
+        ...clientEntryYaml(carol),
         '',
       ].join('\n'),
     );

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { clientEntryYaml } from '../support/client-entry.js';
 import { createTestbed, type Testbed } from '../support/netns.js';
 import { KNOCKGATE, probe, sleep, startDaemon, writeConfig } from '../support/daemon-process.js';
 
@@ -50,7 +51,7 @@ describe('ssh through knockgate connect', () => {
 
     run([process.execPath, KNOCKGATE, 'keygen', '-o', join(dir, 'server.key')]);
     const added = run([process.execPath, KNOCKGATE, 'add-client', 'laptop', '-k', join(dir, 'server.key'), '--server', tb.server.clientSide.v4, '--port', '62201', '-o', join(dir, 'laptop.yaml')]);
-    const entry = added.split('\n').filter((l) => /^\s+(- name|id|public_key):/.test(l)).map((l) => l.trim());
+
     writeFileSync(
       configFile,
       [
@@ -64,8 +65,7 @@ describe('ssh through knockgate connect', () => {
         '    open: [22/tcp]',
         '    duration: 20s',
         '    clients:',
-        `      ${entry[0]}`,
-        ...entry.slice(1).map((l) => `        ${l}`),
+        ...clientEntryYaml(added),
         '',
       ].join('\n'),
     );
