@@ -45,7 +45,10 @@ describe('fwknop compatibility', () => {
     writeFileSync(join(dir, 'access.conf'), accessConf, { mode: 0o600 });
     writeFileSync(
       configFile,
-      ['interfaces: [any]', 'spa:', '  replay_journal: replay.journal', 'doors:', '  - name: fwknop', '    fwknop: { port: 62201, capture: pcap }', '    access_conf: access.conf', '    open: [22/tcp]', '    duration: 4s', ''].join('\n'),
+      ['interfaces: [any]', 'spa:', '  replay_journal: replay.journal', 'doors:', '  - name: fwknop', '    fwknop: { port: 62201, capture: pcap }', '    access_conf: access.conf', '    open: [22/tcp]', '    duration: 4s',
+        // fwknop's stanzas can also live in knockgate's YAML: here a legacy-IV one without HMAC.
+        '  - name: legacy', '    fwknop: { port: 62202, capture: socket }', '    open: [2222/tcp]', '    duration: 4s', '    stanzas:',
+        '      - source: ANY', '        open_ports: [2222/tcp]', '        key: "shortpw"', '        encryption_mode: legacy', ''].join('\n'),
     );
     daemon = await startDaemon(tb, configFile);
   });
@@ -63,6 +66,18 @@ describe('fwknop compatibility', () => {
       assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout');
     });
   }
+
+  it('the real client in legacy IV mode without HMAC, with a SHA-512 inner digest, opens a YAML stanza door', async () => {
+    const before = daemon.lines.length;
+    tb.run(tb.client.ns, [
+      'fwknop', '--no-rc-file', '--no-save-args', '-A', 'tcp/2222', '-a', tb.client.v4, '-D', tb.server.clientSide.v4,
+      '-p', '62202', '--key-rijndael', 'shortpw', '-M', 'legacy', '-m', 'sha512',
+    ]);
+    const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop', 5000, 'the verdict');
+    assert.equal(line.verdict, 'accepted', JSON.stringify(line));
+    await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.door === 'legacy', 5000, 'the grant');
+    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222).outcome, 'open');
+  });
 
   it('a client-timeout request (fwknop -f, message type 3) gets its own duration, capped by the door', async () => {
     for (const [asked, granted] of [[2, 2], [600, 4]] as const) {
@@ -82,7 +97,7 @@ describe('fwknop compatibility', () => {
     await new Promise((r) => capture.once('exit', r));
     const hex = out.split('\n')[1]?.trim() ?? '';
     assert.ok(hex.length > 200);
-    await daemon.waitFor((l) => l.event === 'fwknop' && l.verdict === 'accepted' && daemon.lines.filter((x) => x.event === 'fwknop' && x.verdict === 'accepted').length === HMAC_TYPES.length + 3, 5000, 'acceptance');
+    await daemon.waitFor((l) => l.event === 'fwknop' && l.verdict === 'accepted' && daemon.lines.filter((x) => x.event === 'fwknop' && x.verdict === 'accepted').length === HMAC_TYPES.length + 4, 5000, 'acceptance');
     const replay = async (label: string): Promise<void> => {
       const before = daemon.lines.length;
       tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'send', tb.server.otherSide.v4, '62201', hex]);
