@@ -72,6 +72,11 @@ export interface SpaDoorSettings {
   readonly clients: readonly SpaClient[];
 }
 
+/** Where an SPA or fwknop door receives its datagrams; null for a knock-sequence door. */
+export function listenerOf(door: Door): { readonly port: number; readonly capture: 'socket' | 'pcap' } | null {
+  return door.spa ?? door.fwknop;
+}
+
 export interface Door {
   readonly name: string;
   /** Set for SPA doors; then `sequence` is null and there is no one-time file. */

@@ -13,7 +13,7 @@
 
 import { knockCaptureFilter } from '../core/capture-filter.js';
 import { expandTemplate } from '../core/command-template.js';
-import type { Door } from '../core/door.js';
+import { listenerOf, type Door } from '../core/door.js';
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import { MAX_DROP_LOG_LINES_PER_S, SEQUENCE_SWEEP_INTERVAL_MS } from '../core/limits.js';
 import { parseFrame } from '../core/packet.js';
@@ -148,7 +148,7 @@ export class Daemon {
           kind,
           steps: kind === 'sequence' ? (steps?.length ?? 0) : undefined,
           one_time_remaining: this.oneTime.get(i)?.remaining(),
-          listens: door.spa || door.fwknop ? `${(door.spa ?? door.fwknop)?.port}/udp via ${(door.spa ?? door.fwknop)?.capture}` : undefined,
+          listens: listenerOf(door) ? `${listenerOf(door)?.port}/udp via ${listenerOf(door)?.capture}` : undefined,
           clients: door.spa?.clients.length ?? door.fwknop?.stanzas.length,
           opens: door.open.map(formatEndpoint),
           duration_s: door.durationS,
@@ -202,12 +202,12 @@ export class Daemon {
     return {
       protectedPorts: this.config.doors.flatMap((d) => d.open),
       hiddenPorts: this.config.doors.flatMap((d, i): Endpoint[] => {
-        const listen = d.spa ?? d.fwknop;
+        const listen = listenerOf(d);
         if (listen) return listen.capture === 'pcap' ? [{ proto: 'udp', port: listen.port }] : [];
         return d.hideKnockPorts ? [...(this.stepsOf(d, i) ?? [])] : [];
       }),
       untrackedUdpPorts: this.config.doors.flatMap((d) => {
-        const listen = d.spa ?? d.fwknop;
+        const listen = listenerOf(d);
         return listen?.capture === 'socket' ? [listen.port] : [];
       }),
       interfaces: this.config.interfaces,
@@ -233,7 +233,7 @@ export class Daemon {
       grant: (d: Door, g: SpaGrant) => this.grant(d, g),
     };
     for (const door of spaDoors) {
-      const listen = (door.spa ?? door.fwknop) as { port: number; capture: 'socket' | 'pcap' };
+      const listen = listenerOf(door) as NonNullable<ReturnType<typeof listenerOf>>;
       const handler: DatagramDoorHandler = door.spa ? new SpaHandler({ ...common, door, keys: this.spaKeys as SpaServerKeys }) : new FwknopHandler({ ...common, door });
       if (listen.capture === 'pcap') {
         this.spaByCapturedPort.set(listen.port, handler);

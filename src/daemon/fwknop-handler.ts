@@ -21,6 +21,7 @@ import { endpointKey, formatEndpoint, type Endpoint } from '../core/endpoint.js'
 import { formatIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import { fwknopReplayDigest, openFwknop, parseFwknopAccess, type FwknopMessage } from '../core/spa/fwknop-wire.js';
 import type { SpaHandlerDeps } from './spa-handler.js';
+import { admitReplay } from './replay-admission.js';
 import type { FwknopRejectReason } from '../core/reasons.js';
 
 /** Outcomes beyond the codec's own reasons. */
@@ -137,15 +138,8 @@ export class FwknopHandler {
     stanza: FwknopStanza,
     d: { address: IPAddressBytes; endpoints: Endpoint[]; durationS: number },
   ): Promise<void> {
-    let verdict;
-    try {
-      verdict = await this.deps.replay.admit(digest, timestampS * 1000 + this.deps.freshnessMs);
-    } catch (err) {
-      this.deps.log.error({ event: 'replay-store-failed', error: (err as Error).message }, 'replay store write failed; packet refused');
-      return this.reject('fwknop-replay-store-failed', src, stanza);
-    }
-    if (verdict === 'replayed') return this.reject('fwknop-replayed', src, stanza);
-    if (verdict === 'full') return this.reject('fwknop-replay-store-full', src, stanza);
+    const admission = await admitReplay(this.deps.replay, digest, timestampS * 1000 + this.deps.freshnessMs, this.deps.log);
+    if (admission !== 'fresh') return this.reject(`fwknop-${admission}`, src, stanza);
     this.deps.count('fwknop_accepted');
     this.deps.log.info({ event: 'fwknop', door: this.deps.door.name, source: src, stanza: stanza.origin, verdict: 'accepted' }, 'fwknop accepted');
     await this.deps.grant(this.deps.door, { source: formatIPAddress(d.address), family: d.address.family, endpoints: d.endpoints, durationS: d.durationS, client: stanza.origin });

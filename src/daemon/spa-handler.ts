@@ -13,6 +13,7 @@ import type { Endpoint } from '../core/endpoint.js';
 import type { Logger } from '../ports/logger.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import type { LogLimiter } from './log-limiter.js';
+import { admitReplay } from './replay-admission.js';
 import type { SpaRejectReason } from '../core/reasons.js';
 
 export interface SpaGrant {
@@ -67,15 +68,8 @@ export class SpaHandler {
     source: IPAddressBytes,
   ): Promise<void> {
     const src = formatIPAddress(source);
-    let verdict;
-    try {
-      verdict = await this.deps.replay.admit(replayKey, request.timestampMs + this.deps.freshnessMs);
-    } catch (err) {
-      this.deps.log.error({ event: 'replay-store-failed', error: (err as Error).message }, 'replay store write failed; packet refused');
-      return this.reject('spa-replay-store-failed', src, client.name);
-    }
-    if (verdict === 'replayed') return this.reject('spa-replayed', src, client.name);
-    if (verdict === 'full') return this.reject('spa-replay-store-full', src, client.name);
+    const admission = await admitReplay(this.deps.replay, replayKey, request.timestampMs + this.deps.freshnessMs, this.deps.log);
+    if (admission !== 'fresh') return this.reject(`spa-${admission}`, src, client.name);
     const decision = decideSpaGrant(door, client, request, source);
     if (!decision.ok) return this.reject(decision.reason, src, client.name, decision.detail);
     this.deps.count('spa_accepted');

@@ -1,0 +1,20 @@
+/**
+ * The replay rung as both SPA handlers (native and fwknop) take it: check-and-record durably, and
+ * turn every way it can end into one outcome. A store that cannot write refuses the packet
+ * (fail closed) and says so once in the log.
+ */
+
+import type { Logger } from '../ports/logger.js';
+import type { ReplayStore } from '../ports/replay-store.js';
+
+export type ReplayAdmission = 'fresh' | 'replayed' | 'replay-store-full' | 'replay-store-failed';
+
+export async function admitReplay(replay: ReplayStore, key: string, expiresAtMs: number, log: Logger): Promise<ReplayAdmission> {
+  try {
+    const verdict = await replay.admit(key, expiresAtMs);
+    return verdict === 'full' ? 'replay-store-full' : verdict;
+  } catch (err) {
+    log.error({ event: 'replay-store-failed', error: (err as Error).message }, 'replay store write failed; packet refused');
+    return 'replay-store-failed';
+  }
+}
