@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=(nftables libpcap-dev iproute2 python3 make g++)
+need=(nftables libnftables-dev libpcap-dev iproute2 python3 make g++)
 # Test peers: knockd ships knock(1), the reference client; openssh for the real ssh-through-knock
 # test; conntrack to check what the kernel tracks; iptables for the commands of Debian's
 # knockd.conf; fwknop-client and fwknop-server, the real fwknop peers.

@@ -5,8 +5,14 @@
  * how much memory or time a hostile peer can make the daemon spend starts here.
  */
 
-/** Largest frame we look at; libpcap is asked for this snap length. */
-export const MAX_FRAME_BYTES = 65_535;
+/**
+ * Bytes of each frame libpcap captures (the snap length): a whole frame at the standard MTU with
+ * two VLAN tags, far more than any knock needs (a native SPA datagram is at most 512 bytes of
+ * payload). It also sizes the slots of libpcap's immediate-mode ring: with 65,535 (the usual
+ * default) a 16 MB ring holds ~127 frames, which a flood fills in about a millisecond; with this,
+ * CAPTURE_BUFFER_BYTES holds thousands. A longer frame arrives cut and is dropped as truncated.
+ */
+export const CAPTURE_SNAPLEN_BYTES = 1_536;
 
 /** 802.1Q / 802.1ad tags we skip before giving up on a frame (QinQ is two). */
 export const MAX_VLAN_TAGS = 2;
@@ -59,14 +65,22 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 /** Grants handed to `nft` in one batch; more wait for the next batch. */
 export const MAX_GRANTS_PER_FIREWALL_BATCH = 512;
-/** Wall-clock limit of one `nft` run. */
+/** Wall-clock limit of one `nft` run, or of one answer from the nftables worker. */
 export const FIREWALL_COMMAND_TIMEOUT_MS = 10_000;
+/** Largest answer read from the nftables worker (a listing of a table with a million grants fits). */
+export const MAX_NFT_WORKER_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 /** Log lines per second per drop reason before the rest are only counted and summarised. */
 export const MAX_DROP_LOG_LINES_PER_S = 20;
 
-/** Kernel socket receive buffer requested for captures. */
-export const CAPTURE_BUFFER_BYTES = 8 * 1024 * 1024;
+/**
+ * libpcap's ring per capture (kernel memory mapped into the daemon, counted in its RSS): about
+ * 2,500 frames at CAPTURE_SNAPLEN_BYTES, 25 ms of a 100k packets/s flood while the event loop is
+ * busy elsewhere. Frames the kernel could not queue are counted (stats `capture_dropped`).
+ */
+export const CAPTURE_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Bytes of frames handed from the binding to JavaScript in one call. */
+export const CAPTURE_BATCH_BYTES = 256 * 1024;
 
 /** Client: bounds of the delay between knock steps. */
 export const MAX_KNOCK_DELAY_MS = 60_000;

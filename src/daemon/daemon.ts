@@ -90,6 +90,8 @@ export class Daemon {
   private readonly grants = new Map<string, LiveGrant>();
   private readonly counters = new Map<string, number>();
   private captures: PacketSource[] = [];
+  /** Kernel delivery figures of captures already closed (a filter change replaces them). */
+  private readonly closedCaptureTotals = { received: 0, dropped: 0 };
   private readonly spaKeys: SpaServerKeys | null = null;
   private replay: ReplayStore | null = null;
   /** UDP port → handler, for SPA and fwknop doors read through libpcap. */
@@ -130,7 +132,7 @@ export class Daemon {
     this.openCaptures();
     if (this.deps.gate) {
       const kept = await this.deps.gate.install(this.layout());
-      this.log.info({ event: 'firewall-installed', gate: this.deps.gate.kind, table: this.config.nftTable, grants_kept: kept.length }, 'firewall rules in place');
+      this.log.info({ event: 'firewall-installed', gate: this.deps.gate.kind, transport: this.deps.gate.transport, table: this.config.nftTable, grants_kept: kept.length }, 'firewall rules in place');
       for (const g of kept) {
         this.log.info({ event: 'grant-adopted', source: g.source, port: formatEndpoint(g.endpoint), expires_in_s: g.expiresInS }, 'grant found in the kernel kept');
       }
@@ -164,7 +166,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const c of this.captures) c.close();
+    this.closeCaptures(this.captures);
     this.captures = [];
     for (const d of this.datagramSources) d.close();
     this.datagramSources = [];
@@ -185,7 +187,30 @@ export class Daemon {
 
   /** Counters by name, for tests and (later) metrics. */
   stats(): Record<string, number> {
-    return { ...Object.fromEntries(this.counters), ...prefixed('sequences_', this.tracker.stats()) };
+    const capture = { ...this.closedCaptureTotals };
+    for (const c of this.captures) {
+      const s = c.stats?.();
+      if (s) {
+        capture.received += s.received;
+        capture.dropped += s.dropped;
+      }
+    }
+    return {
+      ...Object.fromEntries(this.counters),
+      ...prefixed('sequences_', this.tracker.stats()),
+      ...(this.captures.length > 0 || capture.received > 0 ? prefixed('capture_', capture) : {}),
+    };
+  }
+
+  private closeCaptures(sources: readonly PacketSource[]): void {
+    for (const c of sources) {
+      const s = c.stats?.();
+      c.close();
+      if (s) {
+        this.closedCaptureTotals.received += s.received;
+        this.closedCaptureTotals.dropped += s.dropped;
+      }
+    }
   }
 
   /** One log line with every counter (on SIGUSR1 and at stop). */
@@ -272,7 +297,7 @@ export class Daemon {
     }
     const old = this.captures;
     this.captures = opened;
-    for (const s of old) s.close();
+    this.closeCaptures(old);
     this.log.debug({ event: 'capture-filter', captures: opened.map((s) => s.name) }, 'capture filter set');
   }
 

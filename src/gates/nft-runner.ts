@@ -1,6 +1,8 @@
 /**
- * Runs `nft` with a JSON batch (`nft -j -f FILE`), never through a shell, with a time limit. The
- * only data it passes is the JSON built by nftables-ruleset.ts from validated values.
+ * How the nftables gate talks to the kernel. Two ways, one contract (NftExecutor): the long-lived
+ * libnftables worker (nft-worker.ts), used whenever `npm run build` has built it, and spawning
+ * `nft -j -f FILE` per batch, the fallback when it has not. Never through a shell, always with a
+ * time limit. The only data passed is JSON built by nftables-ruleset.ts from validated values.
  *
  * Why a file and not stdin: nft reads `-f -` by opening /dev/stdin, which fails (ENXIO) when stdin
  * is a socket, and Node's child pipes are sockets. argv would cap a batch at 128 KiB. So each
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KnockgateError } from '../core/errors.js';
 import { FIREWALL_COMMAND_TIMEOUT_MS } from '../core/limits.js';
+import { defaultWorkerPath, NftWorker } from './nft-worker.js';
 
 const NFT_CANDIDATES = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'];
 
@@ -72,4 +75,64 @@ export async function applyNftBatch(nft: string, commands: readonly unknown[]): 
   if (r.code !== 0) {
     throw new KnockgateError('KG_FIREWALL_FAILED', `nft rejected the batch (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
   }
+}
+
+/**
+ * Applies JSON batches atomically and lists tables in JSON. `apply` throws KG_FIREWALL_FAILED with
+ * nft's message when the batch is refused (then nothing of it was applied). `listTable` resolves
+ * with nft's JSON, or undefined when the table does not exist.
+ */
+export interface NftExecutor {
+  readonly kind: 'worker' | 'spawn';
+  apply(commands: readonly unknown[]): Promise<void>;
+  listTable(family: string, table: string): Promise<string | undefined>;
+  close(): void;
+}
+
+const NO_SUCH_TABLE = /No such file or directory/;
+
+class WorkerExecutor implements NftExecutor {
+  readonly kind = 'worker';
+  private readonly worker: NftWorker;
+  constructor(path: string) {
+    this.worker = new NftWorker(path);
+  }
+  async apply(commands: readonly unknown[]): Promise<void> {
+    await this.worker.run(JSON.stringify({ nftables: commands }));
+  }
+  async listTable(family: string, table: string): Promise<string | undefined> {
+    try {
+      return await this.worker.run(`list table ${family} ${table}`);
+    } catch (err) {
+      if (err instanceof KnockgateError && NO_SUCH_TABLE.test(err.message)) return undefined;
+      throw err;
+    }
+  }
+  close(): void {
+    this.worker.close();
+  }
+}
+
+class SpawnExecutor implements NftExecutor {
+  readonly kind = 'spawn';
+  constructor(private readonly nft: string) {}
+  apply(commands: readonly unknown[]): Promise<void> {
+    return applyNftBatch(this.nft, commands);
+  }
+  async listTable(family: string, table: string): Promise<string | undefined> {
+    const r = await runNft(this.nft, ['-j', 'list', 'table', family, table]);
+    if (r.code === 0) return r.stdout;
+    if (NO_SUCH_TABLE.test(r.stderr)) return undefined;
+    throw new KnockgateError('KG_FIREWALL_FAILED', `nft list table ${family} ${table} failed: ${r.stderr.trim()}`);
+  }
+  close(): void {}
+}
+
+/**
+ * The worker when it is built (or at `workerPath`), else nft(8) per batch. `KNOCKGATE_NFT=spawn`
+ * forces the fallback, for comparing the two.
+ */
+export function createNftExecutor(options: { nftPath?: string; workerPath?: string } = {}): NftExecutor {
+  const worker = options.workerPath ?? (process.env.KNOCKGATE_NFT === 'spawn' ? undefined : defaultWorkerPath());
+  return worker !== undefined ? new WorkerExecutor(worker) : new SpawnExecutor(options.nftPath ?? findNft());
 }

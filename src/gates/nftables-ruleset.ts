@@ -11,10 +11,10 @@
  *   set protected           inet_proto . inet_service: every port some door opens.
  *   set hidden              inet_proto . inet_service: knock ports of doors with hide_knock_ports.
  *   set untracked           inet_service: UDP ports where a knockgated socket takes SPA.
- *   chain prerouting        hook prerouting, priority raw: `udp dport @untracked notrack`, so
- *                           that a flood of datagrams from spoofed sources never fills the
- *                           connection-tracking table (nothing answers them; there is nothing to
- *                           track).
+ *   chain prerouting        hook prerouting, priority raw: `udp dport @untracked notrack` and
+ *                           `l4proto . dport @hidden notrack`, so that a flood from spoofed
+ *                           sources never fills the connection-tracking table nor pays for an
+ *                           entry per packet (nothing answers them; there is nothing to track).
  *   chain input             hook input, priority filter - 10 (before the usual filter chains):
  *       ct state established,related accept      an open session outlives its grant, as with fwknop
  *       ip  saddr . l4proto . dport @grants4 accept
@@ -118,6 +118,7 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
       },
     },
   });
+  cmds.push({ add: { rule: { ...t, chain: CHAIN_RAW, expr: [iif, { match: { op: '==', left: l4key(), right: `@${SET_HIDDEN}` } }, { notrack: null }] } } });
   return cmds;
 }
 

@@ -1,10 +1,10 @@
 /**
  * The nftables gate: knockgate's own table (see nftables-ruleset.ts), changed only through atomic
- * `nft -j` batches. Grants are set elements with kernel timeouts, so they expire on time even if
+ * JSON batches (through the libnftables worker, or `nft -j -f` when it is not built). Grants are set elements with kernel timeouts, so they expire on time even if
  * the daemon is killed, and the deny rules stay in place when it stops: fail closed.
  *
- * Grants are batched: while one `nft` runs, new grants queue and go together in the next run, so
- * a burst costs a few process spawns rather than one each. A mirror of the expiry times the gate
+ * Grants are batched: while one batch is in the kernel, new grants queue and go together in the
+ * next, so a burst of a thousand grants costs a few transactions rather than one each. A mirror of the expiry times the gate
  * has set lets it skip a knock that would not lengthen a grant.
  */
 
@@ -12,7 +12,7 @@ import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
 import { MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
 import type { ActiveGrant, Gate, GateLayout, GrantRequest } from '../ports/gate.js';
-import { applyNftBatch, findNft, runNft } from './nft-runner.js';
+import { createNftExecutor, type NftExecutor } from './nft-runner.js';
 import { grantsFromListing, installBatch, setGrantCommands, type NftCommand } from './nftables-ruleset.js';
 
 interface Pending {
@@ -24,7 +24,7 @@ interface Pending {
 
 export class NftablesGate implements Gate {
   readonly kind = 'nftables';
-  private readonly nft: string;
+  private readonly nft: NftExecutor;
   /** `family|source|endpointKey` → monotonic ms at which the kernel drops the element. */
   private readonly expiry = new Map<string, number>();
   private queue: Pending[] = [];
@@ -33,9 +33,18 @@ export class NftablesGate implements Gate {
   constructor(
     private readonly table: string,
     private readonly nowMs: () => number,
-    nftPath?: string,
+    nft?: NftExecutor,
   ) {
-    this.nft = nftPath ?? findNft();
+    this.nft = nft ?? createNftExecutor();
+  }
+
+  /** How batches reach the kernel: 'worker' (libnftables) or 'spawn' (nft per batch). */
+  get transport(): 'worker' | 'spawn' {
+    return this.nft.kind;
+  }
+
+  close(): void {
+    this.nft.close();
   }
 
   async install(layout: GateLayout): Promise<readonly ActiveGrant[]> {
@@ -76,14 +85,11 @@ export class NftablesGate implements Gate {
   }
 
   async list(): Promise<readonly ActiveGrant[]> {
-    const r = await runNft(this.nft, ['-j', 'list', 'table', 'inet', this.table]);
-    if (r.code !== 0) {
-      if (/No such file or directory/.test(r.stderr)) return [];
-      throw new KnockgateError('KG_FIREWALL_FAILED', `nft list table inet ${this.table} failed: ${r.stderr.trim()}`);
-    }
+    const listing = await this.nft.listTable('inet', this.table);
+    if (listing === undefined) return [];
     let parsed: unknown;
     try {
-      parsed = JSON.parse(r.stdout);
+      parsed = JSON.parse(listing);
     } catch {
       throw new KnockgateError('KG_FIREWALL_FAILED', `nft printed JSON we cannot read for table inet ${this.table}`);
     }
@@ -107,10 +113,7 @@ export class NftablesGate implements Gate {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_GRANTS_PER_FIREWALL_BATCH);
         try {
-          await applyNftBatch(
-            this.nft,
-            batch.flatMap((p) => p.commands),
-          );
+          await this.nft.apply(batch.flatMap((p) => p.commands));
           for (const p of batch) {
             p.commit();
             p.resolve();

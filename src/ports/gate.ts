@@ -35,6 +35,8 @@ export interface GateLayout {
 
 export interface Gate {
   readonly kind: string;
+  /** How changes reach the kernel (e.g. 'worker', 'spawn'), for the log. */
+  readonly transport?: string;
   /**
    * Installs or replaces the deny rules in one atomic step, keeping the grants that still cover a
    * protected port and removing the rest. Returns the grants it kept. Throws KnockgateError.

@@ -13,7 +13,14 @@ export interface PacketSource {
   readonly linkType: LinkType;
   /** The interface's own MAC (Ethernet), to tell frames for this host from the rest. */
   readonly localMac: Uint8Array | undefined;
+  /** What the kernel delivered and dropped (ring full) so far, when the source can tell. */
+  stats?(): SourceStats;
   close(): void;
+}
+
+export interface SourceStats {
+  readonly received: number;
+  readonly dropped: number;
 }
 
 /** Builds the capture filter once the interface's MAC (or its absence) is known. */

@@ -1,55 +1,46 @@
 /**
- * Packet capture through libpcap (the `cap` binding: immediate mode, non-blocking, driven by the
- * event loop). Only the kernel's BPF filter and libpcap's framing are trusted; every header is
- * parsed by core/packet.ts, never by the binding's decoders.
+ * Packet capture through libpcap (our binding, pcap-binding.ts: immediate mode, non-blocking,
+ * frames delivered in batches on the event loop). Only the kernel's BPF filter and libpcap's
+ * framing are trusted; every header is parsed by core/packet.ts.
+ *
+ * Not promiscuous: the filter asks for frames sent to this interface's own MAC (capture-filter.ts),
+ * which the interface receives anyway.
  */
 
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { KnockgateError } from '../core/errors.js';
-import { CAPTURE_BUFFER_BYTES, MAX_FRAME_BYTES } from '../core/limits.js';
+import { CAPTURE_BATCH_BYTES, CAPTURE_BUFFER_BYTES, CAPTURE_SNAPLEN_BYTES } from '../core/limits.js';
 import type { LinkType } from '../core/packet.js';
-import type { FilterBuilder, FrameHandler, PacketSource, PacketSourceFactory } from '../ports/packet-source.js';
-
-interface CapHandle {
-  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
-  close(): void;
-}
-interface CapModule {
-  Cap: new () => CapHandle;
-}
-
-const require = createRequire(import.meta.url);
-
-/** The binding's names for link types, mapped to ours; anything else is refused at open. */
-const LINK_TYPES: Readonly<Record<string, LinkType>> = {
-  ETHERNET: 'ethernet',
-  LINKTYPE_LINUX_SLL: 'linux-sll',
-  RAW: 'raw',
-  NULL: 'null',
-  'Unknown linktype 276': 'linux-sll2',
-};
+import type { FilterBuilder, FrameHandler, PacketSource, PacketSourceFactory, SourceStats } from '../ports/packet-source.js';
+import { openCapture, type Capture } from './pcap-binding.js';
 
 export class PcapSource implements PacketSource {
   readonly name: string;
-  readonly linkType: LinkType;
+  private last: SourceStats = { received: 0, dropped: 0 };
   private closed = false;
 
   constructor(
-    private readonly handle: CapHandle,
+    private readonly capture: Capture,
     iface: string,
-    linkType: LinkType,
+    readonly linkType: LinkType,
     readonly localMac: Uint8Array | undefined,
   ) {
     this.name = `pcap:${iface}`;
-    this.linkType = linkType;
+  }
+
+  stats(): SourceStats {
+    if (!this.closed) {
+      const s = this.capture.stats();
+      this.last = { received: s.received, dropped: s.dropped + s.ifDropped };
+    }
+    return this.last;
   }
 
   close(): void {
     if (this.closed) return;
+    this.stats();
     this.closed = true;
-    this.handle.close();
+    this.capture.close();
   }
 }
 
@@ -66,29 +57,21 @@ function interfaceMac(iface: string): string | undefined {
 
 export const pcapSourceFactory: PacketSourceFactory = {
   open(iface: string, buildFilter: FilterBuilder, onFrame: FrameHandler): PacketSource {
-    let cap: CapModule;
-    try {
-      cap = require('cap') as CapModule;
-    } catch (err) {
-      throw new KnockgateError('KG_CAPTURE_FAILED', `the libpcap binding did not load: ${(err as Error).message}`, { cause: err });
-    }
-    const handle = new cap.Cap();
     const mac = interfaceMac(iface);
-    const filter = buildFilter(mac);
-    const buffer = Buffer.alloc(MAX_FRAME_BYTES);
-    let linkName: string;
-    try {
-      linkName = handle.open(iface, filter, CAPTURE_BUFFER_BYTES, buffer);
-    } catch (err) {
-      throw new KnockgateError('KG_CAPTURE_FAILED', `cannot capture on ${JSON.stringify(iface)}: ${(err as Error).message}`, { cause: err });
+    const capture = openCapture({
+      device: iface,
+      filter: buildFilter(mac),
+      snaplen: CAPTURE_SNAPLEN_BYTES,
+      bufferBytes: CAPTURE_BUFFER_BYTES,
+      promisc: false,
+      batchBytes: CAPTURE_BATCH_BYTES,
+      onFrame: (frame) => onFrame(frame, frame.length),
+    });
+    if (capture.linkType === undefined) {
+      capture.close();
+      throw new KnockgateError('KG_CAPTURE_FAILED', `interface ${JSON.stringify(iface)} has link type DLT ${capture.dlt}, which knockgate does not parse`);
     }
-    const linkType = LINK_TYPES[linkName];
-    if (linkType === undefined) {
-      handle.close();
-      throw new KnockgateError('KG_CAPTURE_FAILED', `interface ${JSON.stringify(iface)} has link type ${linkName}, which knockgate does not parse`);
-    }
-    handle.on('packet', (nbytes) => onFrame(buffer, Math.min(nbytes, buffer.length)));
-    const macBytes = mac !== undefined && linkType === 'ethernet' ? Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16))) : undefined;
-    return new PcapSource(handle, iface, linkType, macBytes);
+    const macBytes = mac !== undefined && capture.linkType === 'ethernet' ? Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16))) : undefined;
+    return new PcapSource(capture, iface, capture.linkType, macBytes);
   },
 };

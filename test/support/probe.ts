@@ -13,12 +13,9 @@
  * port it must be empty.
  */
 
-import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { parseFrame } from '../../src/core/packet.js';
-
-const require = createRequire(import.meta.url);
-const { Cap } = require('cap') as { Cap: new () => { open(d: string, f: string, n: number, b: Buffer): string; on(e: string, l: (n: number) => void): void; close(): void } };
+import { openCapture } from '../../src/sensors/pcap-binding.js';
 
 const [, , proto, host, portText, timeoutText] = process.argv;
 if (proto !== 'tcp' || !host || !portText) {
@@ -29,20 +26,24 @@ const port = Number(portText);
 const timeoutMs = Number(timeoutText ?? 1000);
 const replies: string[] = [];
 
-const cap = new Cap();
-const buffer = Buffer.alloc(65535);
 const family = host.includes(':') ? 'ip6' : 'ip';
 // TCP (RSTs are picked out below), ICMP errors (not echo replies), ICMPv6 errors (types < 128;
 // neighbour discovery is 133-137 and is not an answer to the probe).
-const link = cap.open('any', `${family} src host ${host} and (tcp or (icmp and icmp[icmptype] != icmp-echoreply) or (icmp6 and ip6[40] < 128))`, 1 << 20, buffer);
-cap.on('packet', (nbytes) => {
-  const raw = buffer.subarray(0, nbytes);
-  const r = parseFrame(link === 'ETHERNET' ? 'ethernet' : 'linux-sll', raw);
-  if (r.ok) {
-    if (r.packet.proto === 'tcp' && (r.packet.tcpFlags & 0x04) !== 0) replies.push(`rst from ${r.packet.src}:${r.packet.sport}`);
-  } else if (r.reason === 'transport-unsupported') {
-    replies.push('icmp');
-  }
+const cap = openCapture({
+  device: 'any',
+  filter: `${family} src host ${host} and (tcp or (icmp and icmp[icmptype] != icmp-echoreply) or (icmp6 and ip6[40] < 128))`,
+  snaplen: 65535,
+  bufferBytes: 1 << 20,
+  promisc: false,
+  batchBytes: 1 << 17,
+  onFrame: (raw) => {
+    const r = parseFrame(cap.linkType ?? 'linux-sll', raw);
+    if (r.ok) {
+      if (r.packet.proto === 'tcp' && (r.packet.tcpFlags & 0x04) !== 0) replies.push(`rst from ${r.packet.src}:${r.packet.sport}`);
+    } else if (r.reason === 'transport-unsupported') {
+      replies.push('icmp');
+    }
+  },
 });
 
 const socket = new Socket();

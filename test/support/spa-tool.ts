@@ -8,29 +8,32 @@
  *                                      shifted by SKEW_MS; JSON may set ports/durationS/prefix
  */
 
-import { createRequire } from 'node:module';
 import { buildSpaDatagram, sendDatagram } from '../../src/client/spa-sender.js';
 import { parseFrame } from '../../src/core/packet.js';
+import { openCapture } from '../../src/sensors/pcap-binding.js';
 import { readClientCredential } from '../../src/stores/key-files.js';
 
 const [, , command, ...args] = process.argv;
 
 if (command === 'capture') {
-  const require = createRequire(import.meta.url);
-  const { Cap } = require('cap') as { Cap: new () => { open(d: string, f: string, n: number, b: Buffer): string; on(e: string, l: (n: number) => void): void; close(): void } };
   const [port, timeout] = args.map(Number) as [number, number];
-  const cap = new Cap();
-  const buffer = Buffer.alloc(65535);
-  const link = cap.open('any', `udp dst port ${port}`, 1 << 20, buffer);
   const timer = setTimeout(() => process.exit(3), timeout);
-  cap.on('packet', (n) => {
-    const r = parseFrame(link === 'ETHERNET' ? 'ethernet' : 'linux-sll', buffer.subarray(0, n));
-    if (r.ok && r.packet.proto === 'udp' && r.packet.dport === port) {
-      clearTimeout(timer);
-      process.stdout.write(`${Buffer.from(r.packet.payload).toString('hex')}\n`);
-      cap.close();
-      process.exit(0);
-    }
+  const cap = openCapture({
+    device: 'any',
+    filter: `udp dst port ${port}`,
+    snaplen: 65535,
+    bufferBytes: 1 << 20,
+    promisc: false,
+    batchBytes: 1 << 17,
+    onFrame: (frame) => {
+      const r = parseFrame(cap.linkType ?? 'linux-sll', frame);
+      if (r.ok && r.packet.proto === 'udp' && r.packet.dport === port) {
+        clearTimeout(timer);
+        process.stdout.write(`${Buffer.from(r.packet.payload).toString('hex')}\n`);
+        cap.close();
+        process.exit(0);
+      }
+    },
   });
   process.stdout.write('ready\n');
 } else if (command === 'send') {

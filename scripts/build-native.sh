@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds knockgate's two native parts into dist/libexec (called by `npm run build`):
+#   knockgate-nft        the libnftables worker (native/knockgate-nft.c; needs libnftables-dev)
+#   pcap-capture.node    the libpcap binding (native/pcap-capture.c; needs libpcap-dev and
+#                        Node's own headers, which ship with Node in include/node)
+# Plain cc, no node-gyp: one C file each, no downloads.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p dist/libexec
+cc=${CC:-cc}
+cflags=(-O2 -g -Wall -Wextra -fstack-protector-strong -D_FORTIFY_SOURCE=2)
+node_include=$(node -p 'require("path").resolve(process.execPath, "..", "..", "include", "node")')
+if [[ ! -f "$node_include/node_api.h" ]]; then
+  echo "build-native: Node's headers are not in $node_include (node_api.h); install Node with its headers (the official tarball has them)" >&2
+  exit 1
+fi
+"$cc" "${cflags[@]}" -o dist/libexec/knockgate-nft native/knockgate-nft.c -lnftables
+"$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/pcap-capture.node native/pcap-capture.c -lpcap
