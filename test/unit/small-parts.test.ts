@@ -398,7 +398,7 @@ describe('nftables-ruleset', () => {
     assert.ok(chain < flushChain && flushChain < idx((c) => shape(c) === 'add rule'));
   });
 
-  it('SPA socket ports are kept out of connection tracking by a raw-priority prerouting rule', () => {
+  it('SPA socket ports and hidden knock ports are kept out of connection tracking by raw-priority prerouting rules', () => {
     const cmds = installBatch(TABLE, { ...layout, untrackedUdpPorts: [62201, 62201, 62202] }, []);
     const chain = cmds.find((c) => shape(c) === 'add chain' && (c.add as { chain: { name: string } }).chain.name === 'prerouting');
     assert.deepEqual((chain?.add as { chain: unknown }).chain, { ...T, name: 'prerouting', type: 'filter', hook: 'prerouting', prio: -300, policy: 'accept' });
@@ -407,6 +407,11 @@ describe('nftables-ruleset', () => {
     const raw = cmds.filter((c) => shape(c) === 'add rule' && (c.add as { rule: { chain: string } }).rule.chain === 'prerouting');
     assert.deepEqual(raw.map((c) => (c.add as { rule: { expr: unknown } }).rule.expr), [
       [{ match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right: '@untracked' } }, { notrack: null }],
+      [
+        { match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'eth0' } },
+        { match: { op: '==', left: { concat: [{ meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] }, right: '@hidden' } },
+        { notrack: null },
+      ],
     ]);
   });
 
