@@ -1,0 +1,122 @@
+/**
+ * How grants reach the kernel, on the real kernel: through the long-lived libnftables worker
+ * (knockgate-nft), which is restarted when it dies and ends with the daemon, or, when asked
+ * (KNOCKGATE_NFT=spawn), through one nft(8) per batch. And a SYN flood at hidden knock ports
+ * leaves nothing in connection tracking (they are notrack'ed at raw priority, then dropped).
+ */
+
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { createTestbed, type Testbed } from '../support/netns.js';
+import { BANNER_SERVER, knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+
+const SEQUENCE = [7101, 7102, 7103];
+
+/** PIDs of `name` processes whose parent is `ppid`, from /proc. */
+function childrenNamed(ppid: number, name: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (comm === name && parent === ppid) found.push(Number(entry));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('firewall transport', () => {
+  let tb: Testbed;
+  let configFile: string;
+  const grants = (): string => tb.run(tb.server.ns, ['nft', 'list', 'set', 'inet', 'knockgate', 'grants4']);
+  const flush = (): void => void tb.run(tb.server.ns, ['nft', 'flush', 'set', 'inet', 'knockgate', 'grants4']);
+
+  before(() => {
+    tb = createTestbed();
+    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22', '2222']);
+    configFile = writeConfig('');
+    writeFileSync(
+      configFile,
+      [`interfaces: [${tb.server.clientSide.ifname}]`, 'doors:', '  - name: ssh', `    sequence: [${SEQUENCE.join(', ')}]`, '    open: [22/tcp]', '    duration: 30s', ''].join('\n'),
+    );
+  });
+
+  after(() => tb?.destroy());
+
+  it('grants go through the libnftables worker; a killed worker is replaced; the worker ends with the daemon', async () => {
+    const daemon: DaemonHandle = await startDaemon(tb, configFile);
+    const installed = await daemon.waitFor((l) => l.event === 'firewall-installed');
+    assert.equal(installed.transport, 'worker');
+    const [first, ...more] = childrenNamed(daemon.pid, 'knockgate-nft');
+    assert.ok(first !== undefined && more.length === 0, 'one worker, a child of the daemon');
+
+    process.kill(first, 'SIGKILL');
+    await sleep(200);
+    knock(tb, tb.client.ns, tb.server.clientSide.v4, SEQUENCE);
+    await daemon.waitFor((l) => l.event === 'grant' && l.verdict === 'opened', 5000, 'a grant after the worker was killed');
+    assert.match(grants(), new RegExp(tb.client.v4.replaceAll('.', '\\.')));
+    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
+    const [second] = childrenNamed(daemon.pid, 'knockgate-nft');
+    assert.ok(second !== undefined && second !== first, 'a new worker took over');
+
+    process.kill(daemon.pid, 'SIGKILL');
+    await daemon.exited();
+    const deadline = Date.now() + 3000;
+    while (alive(second) && Date.now() < deadline) await sleep(50);
+    assert.equal(alive(second), false, 'the worker exits when the daemon is gone (end of its input)');
+    flush();
+  });
+
+  it('with KNOCKGATE_NFT=spawn, grants go through nft(8) and still open the door', async () => {
+    process.env.KNOCKGATE_NFT = 'spawn';
+    let daemon: DaemonHandle;
+    try {
+      daemon = await startDaemon(tb, configFile);
+    } finally {
+      delete process.env.KNOCKGATE_NFT;
+    }
+    try {
+      const installed = await daemon.waitFor((l) => l.event === 'firewall-installed');
+      assert.equal(installed.transport, 'spawn');
+      assert.deepEqual(childrenNamed(daemon.pid, 'knockgate-nft'), []);
+      assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'timeout');
+      knock(tb, tb.client.ns, tb.server.clientSide.v4, SEQUENCE);
+      await daemon.waitFor((l) => l.event === 'grant' && l.verdict === 'opened', 5000, 'the grant');
+      assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
+    } finally {
+      process.kill(daemon.pid, 'SIGTERM');
+      await daemon.exited();
+      flush();
+    }
+  });
+
+  it('SYNs at hidden knock ports leave the conntrack table empty, while a port we do not touch is tracked', async () => {
+    const daemon = await startDaemon(tb, configFile);
+    try {
+      tb.run(tb.server.ns, ['conntrack', '-F']);
+      // The first step only, from the other namespace too: nothing that completes a sequence.
+      probe(tb, tb.client.ns, tb.server.clientSide.v4, SEQUENCE[0] as number, 300);
+      assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222, 1000).outcome, 'open');
+      const knockPort = tb.run(tb.server.ns, ['conntrack', '-L', '-p', 'tcp', '--orig-port-dst', String(SEQUENCE[0])]);
+      assert.doesNotMatch(knockPort, /dport=/);
+      assert.match(tb.run(tb.server.ns, ['conntrack', '-L', '-p', 'tcp', '--orig-port-dst', '2222']), /dport=2222/, 'control: conntrack is on, and tracks a port knockgate leaves alone');
+    } finally {
+      process.kill(daemon.pid, 'SIGTERM');
+      await daemon.exited();
+    }
+  });
+});
