@@ -41,12 +41,14 @@
  * Memory is capped at `maxTracked` (door, source) entries in total. When full, a new entry evicts
  * the oldest entry that has taken only one step, and only when there is none, the oldest entry
  * further along. A flood of spoofed first knocks (cheap, and blind) thus competes only with other
- * first knocks, never with a source that has proven knowledge of two or more steps.
+ * first knocks, never with a source that has proven knowledge of two or more steps. Entries at
+ * one step live in a FirstStepPool per door (O(1) per packet, ~100 bytes each), the rest in maps.
  *
  * Pure: no clock, no I/O; `nowMs` is any monotonic millisecond count the caller supplies.
  */
 
 import { endpointKey, type Endpoint, type Protocol } from './endpoint.js';
+import { FirstStepPool } from './first-step-pool.js';
 import type { SequenceOutcome } from './reasons.js';
 import { tcpFlagsMatch, type TcpFlagCondition } from './tcp-flags.js';
 
@@ -100,8 +102,8 @@ interface Entry {
 interface DoorState {
   spec: SequenceDoorSpec;
   stepKeys: number[];
-  /** Entries at stage 1, in order of creation, which is deadline order (one timeout per door). */
-  readonly fresh: Map<string, Entry>;
+  /** Entries at stage 1. */
+  readonly fresh: FirstStepPool;
   /** Entries at stage 2 or later. */
   readonly advanced: Map<string, Entry>;
 }
@@ -119,7 +121,7 @@ export class SequenceTracker {
     private readonly maxTracked: number,
   ) {
     if (!Number.isInteger(maxTracked) || maxTracked < 1) throw new RangeError('maxTracked must be a positive integer');
-    this.doors = doors.map((spec) => ({ spec, stepKeys: keysOf(spec.steps), fresh: new Map(), advanced: new Map() }));
+    this.doors = doors.map((spec) => ({ spec, stepKeys: keysOf(spec.steps), fresh: new FirstStepPool(maxTracked), advanced: new Map() }));
     this.rebuildIndex();
   }
 
@@ -142,12 +144,9 @@ export class SequenceTracker {
     let timedOut = 0;
     for (const door of this.doors) {
       const n = door.stepKeys.length;
-      for (const [src, e] of door.fresh) {
-        if (e.deadline > nowMs) break; // deadline order: the rest are later
-        door.fresh.delete(src);
-        removed++;
-        timedOut++;
-      }
+      const expired = door.fresh.removeExpired(nowMs);
+      removed += expired;
+      timedOut += expired;
       for (const [src, e] of door.advanced) {
         if (e.deadline <= nowMs) {
           door.advanced.delete(src);
@@ -168,8 +167,7 @@ export class SequenceTracker {
   replaceSteps(doorIndex: number, steps: readonly Endpoint[] | null): void {
     const door = this.doors[doorIndex];
     if (door === undefined) throw new RangeError(`no door ${doorIndex}`);
-    this.tracked -= door.fresh.size + door.advanced.size;
-    door.fresh.clear();
+    this.tracked -= door.fresh.clear() + door.advanced.size;
     door.advanced.clear();
     door.spec = { ...door.spec, steps };
     door.stepKeys = keysOf(steps);
@@ -179,8 +177,9 @@ export class SequenceTracker {
   /** Steps taken by `src` at a door, 0 when idle, done or expired. */
   progressOf(doorIndex: number, src: string, nowMs: number): number {
     const door = this.doors[doorIndex];
-    const e = door?.fresh.get(src) ?? door?.advanced.get(src);
-    return e !== undefined && e.deadline > nowMs && e.stage < (door as DoorState).stepKeys.length ? e.stage : 0;
+    if (door === undefined) return 0;
+    const e = this.entryOf(door, src);
+    return e !== undefined && e.deadline > nowMs && e.stage < door.stepKeys.length ? e.stage : 0;
   }
 
   stats(): SequenceStats {
@@ -203,7 +202,7 @@ export class SequenceTracker {
       return event('flags-mismatch', this.progressOf(d, p.src, nowMs));
     }
     const key = endpointKey(p.proto, p.dport);
-    let entry = door.fresh.get(p.src) ?? door.advanced.get(p.src);
+    let entry = this.entryOf(door, p.src);
     if (entry !== undefined && nowMs >= entry.deadline) {
       this.remove(door, p.src, entry);
       if (entry.stage < n) this.timedOut++;
@@ -218,12 +217,8 @@ export class SequenceTracker {
     }
     if (entry !== undefined) {
       if (door.stepKeys[entry.stage] === key) {
-        if (entry.stage + 1 === n) {
-          this.advance(door, p, entry); // now DONE, kept until the deadline
-          return event('complete', n);
-        }
-        this.advance(door, p, entry);
-        return event('progress', entry.stage);
+        const stage = this.advance(door, p, entry);
+        return stage === n ? event('complete', n) : event('progress', stage); // DONE is kept until the deadline
       }
       this.remove(door, p.src, entry);
       if (door.stepKeys[0] !== key) return event('wrong-step', 0);
@@ -236,49 +231,74 @@ export class SequenceTracker {
     return event('progress', 1);
   }
 
-  private advance(door: DoorState, p: KnockPacket, entry: Entry): void {
-    if (entry.stage === 1) {
-      door.fresh.delete(p.src);
-      door.advanced.set(p.src, entry);
+  /** The state of (door, src): from the first-step pool (a view; slot set) or the advanced map. */
+  private entryOf(door: DoorState, src: string): (Entry & { slot?: number }) | undefined {
+    const slot = door.fresh.find(src);
+    if (slot >= 0) return { stage: 1, deadline: door.fresh.deadline(slot), taken: [door.fresh.fingerprint(slot), door.fresh.seq(slot)], slot };
+    return door.advanced.get(src);
+  }
+
+  /** Takes the next step; returns the new stage. A stage-1 entry moves to the advanced map. */
+  private advance(door: DoorState, p: KnockPacket, entry: Entry & { slot?: number }): number {
+    if (entry.slot !== undefined) {
+      door.fresh.remove(entry.slot);
+      const moved: Entry = { stage: 2, deadline: entry.deadline, taken: [...entry.taken, fingerprint(p), p.tcpSeq] };
+      door.advanced.set(p.src, moved);
+      return moved.stage;
     }
     entry.stage++;
     entry.taken.push(fingerprint(p), p.tcpSeq);
+    return entry.stage;
   }
 
   private start(door: DoorState, p: KnockPacket, nowMs: number): void {
     if (this.tracked >= this.maxTracked) this.evictOne();
-    door.fresh.set(p.src, { stage: 1, deadline: nowMs + door.spec.timeoutMs, taken: [fingerprint(p), p.tcpSeq] });
+    door.fresh.add(p.src, nowMs + door.spec.timeoutMs, fingerprint(p), p.tcpSeq);
     this.tracked++;
   }
 
-  private remove(door: DoorState, src: string, entry: Entry): void {
-    if (entry.stage === 1) door.fresh.delete(src);
+  private remove(door: DoorState, src: string, entry: Entry & { slot?: number }): void {
+    if (entry.slot !== undefined) door.fresh.remove(entry.slot);
     else door.advanced.delete(src);
     this.tracked--;
   }
 
-  /** Evicts the entry with the earliest deadline among stage-1 entries, else among the rest. */
+  /**
+   * Evicts the stage-1 entry with the earliest deadline (O(doors)); only when there is none, the
+   * advanced entry with the earliest deadline (a scan, but such entries exist only for sources
+   * that know two steps).
+   */
   private evictOne(): void {
-    for (const pool of ['fresh', 'advanced'] as const) {
-      let victimDoor: DoorState | undefined;
-      let victimSrc = '';
-      let victimDeadline = Infinity;
-      for (const door of this.doors) {
-        for (const [src, e] of door[pool]) {
-          if (e.deadline < victimDeadline) {
-            victimDoor = door;
-            victimSrc = src;
-            victimDeadline = e.deadline;
-          }
-          if (pool === 'fresh') break; // fresh maps are in deadline order: the first is the oldest
+    let oldest: DoorState | undefined;
+    let oldestDeadline = Infinity;
+    for (const door of this.doors) {
+      const t = door.fresh.oldestDeadline();
+      if (t < oldestDeadline) {
+        oldest = door;
+        oldestDeadline = t;
+      }
+    }
+    if (oldest !== undefined && oldest.fresh.evictOldest()) {
+      this.tracked--;
+      this.evicted++;
+      return;
+    }
+    let victimDoor: DoorState | undefined;
+    let victimSrc = '';
+    let victimDeadline = Infinity;
+    for (const door of this.doors) {
+      for (const [src, e] of door.advanced) {
+        if (e.deadline < victimDeadline) {
+          victimDoor = door;
+          victimSrc = src;
+          victimDeadline = e.deadline;
         }
       }
-      if (victimDoor !== undefined) {
-        victimDoor[pool].delete(victimSrc);
-        this.tracked--;
-        this.evicted++;
-        return;
-      }
+    }
+    if (victimDoor !== undefined) {
+      victimDoor.advanced.delete(victimSrc);
+      this.tracked--;
+      this.evicted++;
     }
   }
 
