@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds knockgate's two native parts into dist/libexec (called by `npm run build`):
+# Builds knockgate's native parts into dist/libexec (called by `npm run build`):
 #   knockgate-nft        the libnftables worker (native/knockgate-nft.c; needs libnftables-dev)
 #   pcap-capture.node    the libpcap binding (native/pcap-capture.c; needs libpcap-dev and
 #                        Node's own headers, which ship with Node in include/node)
+#   udp-batch.node       the SPA socket, read with recvmmsg (native/udp-batch.c; Node's headers)
 # Plain cc, no node-gyp: one C file each, no downloads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,3 +17,4 @@ if [[ ! -f "$node_include/node_api.h" ]]; then
 fi
 "$cc" "${cflags[@]}" -o dist/libexec/knockgate-nft native/knockgate-nft.c -lnftables
 "$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/pcap-capture.node native/pcap-capture.c -lpcap
+"$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/udp-batch.node native/udp-batch.c

@@ -82,6 +82,14 @@ export const CAPTURE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Bytes of frames handed from the binding to JavaScript in one call. */
 export const CAPTURE_BATCH_BYTES = 256 * 1024;
 
+/**
+ * Receive queue of an SPA socket (forced past net.core.rmem_max). The kernel charges a small
+ * datagram ~1-2 KiB of it, so this queues ~10,000: 100 ms of a 100k datagrams/s flood.
+ */
+export const SPA_SOCKET_BUFFER_BYTES = 16 * 1024 * 1024;
+/** Bytes of datagrams handed from the socket binding to JavaScript in one call. */
+export const SPA_SOCKET_BATCH_BYTES = 256 * 1024;
+
 /** Client: bounds of the delay between knock steps. */
 export const MAX_KNOCK_DELAY_MS = 60_000;
 

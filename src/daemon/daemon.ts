@@ -166,6 +166,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.logStats(); // while the sources can still report what the kernel delivered and dropped
     this.closeCaptures(this.captures);
     this.captures = [];
     for (const d of this.datagramSources) d.close();
@@ -178,7 +179,6 @@ export class Daemon {
     this.grants.clear();
     await this.runner.idle();
     await this.replay?.close();
-    this.logStats();
     this.log.info(
       { event: 'stopped', live_grants: pendingStops.length },
       'knockgated stopped; firewall rules left in place, grants expire on the kernel clock, pending stop commands will not run',
@@ -195,10 +195,19 @@ export class Daemon {
         capture.dropped += s.dropped;
       }
     }
+    const socket = { received: 0, dropped: 0 };
+    for (const d of this.datagramSources) {
+      const s = d.stats?.();
+      if (s) {
+        socket.received += s.received;
+        socket.dropped += s.dropped;
+      }
+    }
     return {
       ...Object.fromEntries(this.counters),
       ...prefixed('sequences_', this.tracker.stats()),
       ...(this.captures.length > 0 || capture.received > 0 ? prefixed('capture_', capture) : {}),
+      ...(this.datagramSources.length > 0 ? prefixed('socket_', socket) : {}),
     };
   }
 

@@ -1,55 +1,81 @@
 /**
- * SPA datagrams from a UDP socket. The socket never sends anything: to a scanner the port looks
- * like any port that does not answer. One dual-stack socket (`::`, IPv4 peers arrive as
- * ::ffff:a.b.c.d) where the host has IPv6, else an IPv4 socket. The receive buffer is enlarged so
- * that a burst is queued in the kernel rather than dropped.
+ * SPA datagrams from a UDP socket, read in batches by native/udp-batch.c (recvmmsg; see there for
+ * why not node:dgram). The socket never sends anything: to a scanner the port looks like any port
+ * that does not answer. Dual-stack (`[::]`, IPv4 peers reported as IPv4) where the host has
+ * IPv6, else IPv4 only. The receive buffer (SPA_SOCKET_BUFFER_BYTES) is forced past
+ * net.core.rmem_max, so that a burst is queued in the kernel rather than dropped; what the kernel
+ * still drops is counted (stats `socket_dropped`).
  */
 
-import { createSocket, type Socket } from 'node:dgram';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { KnockgateError } from '../core/errors.js';
-import { CAPTURE_BUFFER_BYTES } from '../core/limits.js';
+import { formatIPv4, formatIPv6 } from '../core/ip-address.js';
+import { SPA_SOCKET_BATCH_BYTES, SPA_SOCKET_BUFFER_BYTES } from '../core/limits.js';
+import type { SourceStats } from '../ports/packet-source.js';
 
+/** Called synchronously per datagram; `payload` is valid only during the call. */
 export type DatagramHandler = (payload: Buffer, sourceAddress: string) => void;
 
 export interface DatagramSource {
   readonly name: string;
+  stats?(): SourceStats;
   close(): void;
 }
 
-function bind(socket: Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    socket.once('error', onError);
-    socket.bind({ port, address, exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
+interface Binding {
+  open(port: number, bufferBytes: number, batch: Buffer, onBatch: (count: number, bytes: number) => void): object;
+  stats(handle: object): SourceStats;
+  close(handle: object): void;
+}
+
+/** Record layout of native/udp-batch.c. */
+const RECORD_HEADER_BYTES = 24;
+
+let binding: Binding | undefined;
+
+function load(): Binding {
+  if (binding !== undefined) return binding;
+  const path = fileURLToPath(new URL('../../libexec/udp-batch.node', import.meta.url));
+  try {
+    binding = createRequire(import.meta.url)(path) as Binding;
+  } catch (err) {
+    throw new KnockgateError('KG_CAPTURE_FAILED', `the UDP binding did not load from ${path} (run npm run build): ${(err as Error).message}`, { cause: err });
+  }
+  return binding;
 }
 
 export async function openUdpSource(port: number, onDatagram: DatagramHandler): Promise<DatagramSource> {
-  let socket = createSocket({ type: 'udp6', ipv6Only: false });
-  try {
-    await bind(socket, port, '::');
-  } catch {
-    socket.close();
-    socket = createSocket({ type: 'udp4' });
-    try {
-      await bind(socket, port, '0.0.0.0');
-    } catch (err) {
-      socket.close();
-      throw new KnockgateError('KG_CAPTURE_FAILED', `cannot listen for SPA on ${port}/udp: ${(err as Error).message}`, { cause: err });
+  const b = load();
+  const batch = Buffer.alloc(SPA_SOCKET_BATCH_BYTES);
+  const onBatch = (count: number, bytes: number): void => {
+    let at = 0;
+    for (let i = 0; i < count && at + RECORD_HEADER_BYTES <= bytes; i++) {
+      const length = batch.readUInt32LE(at);
+      const family = batch[at + 6];
+      const source = family === 4 ? formatIPv4(batch, at + 8) : formatIPv6(batch, at + 8);
+      const start = at + RECORD_HEADER_BYTES;
+      onDatagram(batch.subarray(start, start + length), source);
+      at = start + ((length + 3) & ~3);
     }
-  }
+  };
+  let handle: object;
   try {
-    socket.setRecvBufferSize(CAPTURE_BUFFER_BYTES);
-  } catch {
-    // The kernel caps it at net.core.rmem_max; a smaller buffer still works.
+    handle = b.open(port, SPA_SOCKET_BUFFER_BYTES, batch, onBatch);
+  } catch (err) {
+    throw new KnockgateError('KG_CAPTURE_FAILED', `cannot listen for SPA on ${port}/udp: ${(err as Error).message}`, { cause: err });
   }
-  socket.on('message', (msg, rinfo) => onDatagram(msg, rinfo.address));
-  socket.on('error', () => undefined); // receive errors on UDP are per-datagram and harmless here
+  let closed = false;
+  let last: SourceStats = { received: 0, dropped: 0 };
+  const stats = (): SourceStats => (closed ? last : (last = b.stats(handle)));
   return {
     name: `udp:${port}`,
-    close: () => socket.close(),
+    stats,
+    close: () => {
+      if (closed) return;
+      stats();
+      closed = true;
+      b.close(handle);
+    },
   };
 }

@@ -1,0 +1,339 @@
+/*
+ * udp-batch: a receive-only UDP socket for SPA, read with recvmmsg(2) and handed to JavaScript in
+ * batches (Node-API, C; built by scripts/build-native.sh).
+ *
+ * Why not node:dgram: it reads one datagram per system call and makes a Buffer and an object per
+ * datagram; at 100k datagrams/s of junk that is half a core, and the socket's queue overflows
+ * during the event loop's pauses (12% of datagrams lost, legitimate ones among them). Here one
+ * recvmmsg reads up to 64, and JavaScript is called once per batch. The receive buffer is set
+ * with SO_RCVBUFFORCE (we run as root) so that net.core.rmem_max does not cap it.
+ *
+ * Contract:
+ *   open(port, bufferBytes, batch, onBatch) -> handle
+ *     Binds [::]:port dual-stack (IPv4 peers arrive as family 4), or 0.0.0.0:port when the host
+ *     has no IPv6. Exclusive: fails if the port is taken. Throws an Error naming the step.
+ *     Records in `batch`: [u32le length][u16le source port][u8 family 4|6][u8 0][16 bytes
+ *     address, IPv4 in the first 4][payload][pad to 4]. A datagram longer than
+ *     MAX_DATAGRAM_BYTES arrives cut to that length (longer than any SPA packet, so the
+ *     handler's size check drops it). onBatch(count, bytes) once per batch; records are valid only
+ *     during the call; an exception it throws goes to process 'uncaughtException'.
+ *   stats(handle) -> { received, dropped }   (dropped: the kernel's SO_RXQ_OVFL count)
+ *   close(handle): idempotent; stops delivery at once, also from inside onBatch.
+ * The socket never sends.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define VLEN 64
+#define MAX_DATAGRAM_BYTES 1024
+/* Datagrams read per readable event before the loop gets control back. */
+#define MAX_PER_EVENT 4096
+#define RECORD_HEADER 24
+
+typedef struct receiver {
+	napi_env env;
+	int fd;
+	uv_poll_t poll;
+	napi_ref batch_ref;
+	napi_ref callback_ref;
+	napi_async_context async;
+	uint8_t *batch;
+	size_t batch_size;
+	size_t used;
+	uint32_t count;
+	double received;
+	double dropped;
+	int closing, dispatching, released, poll_closed, freed_by_gc;
+	uint8_t bufs[VLEN][MAX_DATAGRAM_BYTES];
+	struct sockaddr_in6 addrs[VLEN];
+	struct iovec iov[VLEN];
+	struct mmsghdr msgs[VLEN];
+	char control[VLEN][CMSG_SPACE(sizeof(uint32_t))];
+} receiver;
+
+static napi_value throw_error(napi_env env, const char *message) {
+	napi_throw_error(env, NULL, message);
+	return NULL;
+}
+
+static void on_poll_closed(uv_handle_t *h) {
+	receiver *r = (receiver *)h->data;
+	r->poll_closed = 1;
+	if (r->freed_by_gc) free(r);
+}
+
+static void release(receiver *r) {
+	if (r->released) return;
+	r->released = 1;
+	uv_poll_stop(&r->poll);
+	uv_close((uv_handle_t *)&r->poll, on_poll_closed);
+	close(r->fd);
+	r->fd = -1;
+	if (r->batch_ref) napi_delete_reference(r->env, r->batch_ref);
+	if (r->callback_ref) napi_delete_reference(r->env, r->callback_ref);
+	if (r->async) napi_async_destroy(r->env, r->async);
+	r->batch_ref = r->callback_ref = NULL;
+	r->async = NULL;
+}
+
+static void flush(receiver *r) {
+	if (r->count == 0 || r->closing) {
+		r->count = 0;
+		r->used = 0;
+		return;
+	}
+	napi_env env = r->env;
+	napi_handle_scope scope;
+	napi_open_handle_scope(env, &scope);
+	napi_value callback, recv, argv[2], result;
+	napi_get_reference_value(env, r->callback_ref, &callback);
+	napi_get_global(env, &recv);
+	napi_create_uint32(env, r->count, &argv[0]);
+	napi_create_uint32(env, (uint32_t)r->used, &argv[1]);
+	r->count = 0;
+	r->used = 0;
+	napi_status s = napi_make_callback(env, r->async, recv, callback, 2, argv, &result);
+	if (s == napi_pending_exception) {
+		napi_value err;
+		napi_get_and_clear_last_exception(env, &err);
+		napi_fatal_exception(env, err);
+	}
+	napi_close_handle_scope(env, scope);
+}
+
+static void append(receiver *r, const struct mmsghdr *m, const uint8_t *data) {
+	size_t len = m->msg_len;
+	size_t need = RECORD_HEADER + ((len + 3) & ~(size_t)3);
+	if (r->used + need > r->batch_size) flush(r);
+	if (r->closing) return;
+	uint8_t *p = r->batch + r->used;
+	memset(p, 0, RECORD_HEADER);
+	uint32_t l = (uint32_t)len;
+	memcpy(p, &l, 4);
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)m->msg_hdr.msg_name;
+	if (a6->sin6_family == AF_INET6) {
+		uint16_t port = ntohs(a6->sin6_port);
+		memcpy(p + 4, &port, 2);
+		if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+			p[6] = 4;
+			memcpy(p + 8, &a6->sin6_addr.s6_addr[12], 4);
+		} else {
+			p[6] = 6;
+			memcpy(p + 8, &a6->sin6_addr, 16);
+		}
+	} else {
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)m->msg_hdr.msg_name;
+		uint16_t port = ntohs(a4->sin_port);
+		memcpy(p + 4, &port, 2);
+		p[6] = 4;
+		memcpy(p + 8, &a4->sin_addr, 4);
+	}
+	memcpy(p + RECORD_HEADER, data, len);
+	r->used += need;
+	r->count++;
+}
+
+/* The kernel's count of datagrams dropped for a full queue, from SO_RXQ_OVFL ancillary data. */
+static void note_overflow(receiver *r, struct msghdr *h) {
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			uint32_t v;
+			memcpy(&v, CMSG_DATA(c), sizeof v);
+			r->dropped = v;
+		}
+	}
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+	receiver *r = (receiver *)h->data;
+	(void)events;
+	if (r->released || r->closing || status < 0) return;
+	r->dispatching = 1;
+	int total = 0;
+	while (total < MAX_PER_EVENT && !r->closing) {
+		for (int i = 0; i < VLEN; i++) {
+			r->iov[i].iov_base = r->bufs[i];
+			r->iov[i].iov_len = MAX_DATAGRAM_BYTES;
+			memset(&r->msgs[i].msg_hdr, 0, sizeof r->msgs[i].msg_hdr);
+			r->msgs[i].msg_hdr.msg_iov = &r->iov[i];
+			r->msgs[i].msg_hdr.msg_iovlen = 1;
+			r->msgs[i].msg_hdr.msg_name = &r->addrs[i];
+			r->msgs[i].msg_hdr.msg_namelen = sizeof r->addrs[i];
+			r->msgs[i].msg_hdr.msg_control = r->control[i];
+			r->msgs[i].msg_hdr.msg_controllen = sizeof r->control[i];
+		}
+		int n = recvmmsg(r->fd, r->msgs, VLEN, MSG_DONTWAIT, NULL);
+		if (n <= 0) break; /* EAGAIN: drained; other errors on UDP are per-datagram (ICMP) */
+		for (int i = 0; i < n && !r->closing; i++) {
+			note_overflow(r, &r->msgs[i].msg_hdr);
+			append(r, &r->msgs[i], r->bufs[i]);
+		}
+		r->received += n;
+		total += n;
+		if (n < VLEN) break;
+	}
+	flush(r);
+	r->dispatching = 0;
+	if (r->closing) release(r);
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+	(void)env;
+	(void)hint;
+	receiver *r = (receiver *)data;
+	r->closing = 1;
+	if (!r->released) {
+		r->freed_by_gc = 1;
+		release(r);
+	} else if (!r->poll_closed) {
+		r->freed_by_gc = 1;
+	} else {
+		free(r);
+	}
+}
+
+static receiver *unwrap(napi_env env, napi_value v) {
+	void *data = NULL;
+	if (napi_get_value_external(env, v, &data) != napi_ok) return NULL;
+	return (receiver *)data;
+}
+
+static int open_socket(int port, int buffer_bytes, char *err, size_t errlen) {
+	int one = 1, zero = 0;
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		struct sockaddr_in6 a = {0};
+		a.sin6_family = AF_INET6;
+		a.sin6_port = htons((uint16_t)port);
+		a.sin6_addr = in6addr_any;
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+			int e = errno;
+			close(fd);
+			fd = -1;
+			if (e == EADDRINUSE || e == EACCES) {
+				snprintf(err, errlen, "bind [::]:%d: %s", port, strerror(e));
+				return -1;
+			}
+		}
+	}
+	if (fd < 0) {
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(err, errlen, "socket: %s", strerror(errno));
+			return -1;
+		}
+		struct sockaddr_in a = {0};
+		a.sin_family = AF_INET;
+		a.sin_port = htons((uint16_t)port);
+		a.sin_addr.s_addr = htonl(INADDR_ANY);
+		if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+			snprintf(err, errlen, "bind 0.0.0.0:%d: %s", port, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	/* Root may exceed net.core.rmem_max; otherwise the kernel caps the plain request. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer_bytes, sizeof buffer_bytes) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+	return fd;
+}
+
+static napi_value js_open(napi_env env, napi_callback_info info) {
+	size_t argc = 4;
+	napi_value argv[4];
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	if (argc != 4) return throw_error(env, "open(port, bufferBytes, batch, onBatch)");
+	int32_t port, buffer_bytes;
+	if (napi_get_value_int32(env, argv[0], &port) != napi_ok || port < 1 || port > 65535) return throw_error(env, "port must be 1..65535");
+	if (napi_get_value_int32(env, argv[1], &buffer_bytes) != napi_ok || buffer_bytes < 65536) return throw_error(env, "bufferBytes must be at least 65536");
+	bool is_buffer;
+	napi_is_buffer(env, argv[2], &is_buffer);
+	void *batch_data;
+	size_t batch_size;
+	if (!is_buffer || napi_get_buffer_info(env, argv[2], &batch_data, &batch_size) != napi_ok || batch_size < RECORD_HEADER + MAX_DATAGRAM_BYTES)
+		return throw_error(env, "batch must be a Buffer of at least 1048 bytes");
+	napi_valuetype t;
+	napi_typeof(env, argv[3], &t);
+	if (t != napi_function) return throw_error(env, "onBatch must be a function");
+
+	char err[160];
+	int fd = open_socket(port, buffer_bytes, err, sizeof err);
+	if (fd < 0) return throw_error(env, err);
+	receiver *r = calloc(1, sizeof *r);
+	if (!r) {
+		close(fd);
+		return throw_error(env, "out of memory");
+	}
+	r->env = env;
+	r->fd = fd;
+	r->batch = batch_data;
+	r->batch_size = batch_size;
+	napi_create_reference(env, argv[2], 1, &r->batch_ref);
+	napi_create_reference(env, argv[3], 1, &r->callback_ref);
+	napi_value resource_name;
+	napi_create_string_utf8(env, "knockgate.udp", NAPI_AUTO_LENGTH, &resource_name);
+	napi_async_init(env, NULL, resource_name, &r->async);
+	uv_loop_t *loop;
+	napi_get_uv_event_loop(env, &loop);
+	r->poll.data = r;
+	if (uv_poll_init(loop, &r->poll, fd) != 0 || uv_poll_start(&r->poll, UV_READABLE, on_readable) != 0) {
+		napi_delete_reference(env, r->batch_ref);
+		napi_delete_reference(env, r->callback_ref);
+		napi_async_destroy(env, r->async);
+		close(fd);
+		free(r);
+		return throw_error(env, "cannot watch the socket");
+	}
+	napi_value handle;
+	napi_create_external(env, r, finalize, NULL, &handle);
+	return handle;
+}
+
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+	size_t argc = 1;
+	napi_value argv[1], out, v;
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	receiver *r = argc == 1 ? unwrap(env, argv[0]) : NULL;
+	if (!r) return throw_error(env, "not a receiver");
+	napi_create_object(env, &out);
+	napi_create_double(env, r->received, &v);
+	napi_set_named_property(env, out, "received", v);
+	napi_create_double(env, r->dropped, &v);
+	napi_set_named_property(env, out, "dropped", v);
+	return out;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+	size_t argc = 1;
+	napi_value argv[1];
+	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+	receiver *r = argc == 1 ? unwrap(env, argv[0]) : NULL;
+	if (!r) return throw_error(env, "not a receiver");
+	if (r->closing) return NULL;
+	r->closing = 1;
+	if (!r->dispatching) release(r);
+	return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+	napi_property_descriptor props[] = {
+		{"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
+		{"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
+		{"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+	};
+	napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+	return exports;
+}
+
+NAPI_MODULE(udp_batch, init)
