@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=(nftables libnftables-dev libpcap-dev iproute2 python3 make g++)
+# gcc and libc6-dev build the two native parts (scripts/build-native.sh) against libnftables and libpcap.
+need=(nftables libnftables-dev libpcap-dev iproute2 gcc libc6-dev)
 # Test peers: knockd ships knock(1), the reference client; openssh for the real ssh-through-knock
 # test; conntrack to check what the kernel tracks; iptables for the commands of Debian's
 # knockd.conf; fwknop-client and fwknop-server, the real fwknop peers.
@@ -42,18 +43,9 @@ if ((node_major < 20)); then
   exit 1
 fi
 
-# node-gyp builds the libpcap binding against Node's own headers; use the installed ones rather
-# than downloading them (this machine may have no route to nodejs.org).
-node_prefix=$(node -p 'require("path").resolve(process.execPath, "..", "..")')
-if [[ -f "$node_prefix/include/node/node_api.h" ]]; then export npm_config_nodedir="$node_prefix"; fi
-
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
-fi
-if [[ ! -f node_modules/cap/build/Release/cap.node ]]; then
-  echo "setup: building the libpcap binding"
-  npm rebuild cap --loglevel=error
 fi
 
 echo "setup: build"

@@ -19,7 +19,7 @@ import { cidrSetContains } from '../core/cidr.js';
 import type { Door, FwknopStanza } from '../core/door.js';
 import { endpointKey, formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import { formatIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
-import { fwknopReplayDigest, openFwknop, parseFwknopAccess, type FwknopMessage } from '../core/spa/fwknop-wire.js';
+import { fwknopReplayDigest, openFwknop, parseFwknopAccess, type FwknopKeys, type FwknopMessage } from '../core/spa/fwknop-wire.js';
 import type { SpaHandlerDeps } from './spa-handler.js';
 import { admitReplay } from './replay-admission.js';
 import type { FwknopRejectReason } from '../core/reasons.js';
@@ -53,6 +53,8 @@ const MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = {
 };
 
 export class FwknopHandler {
+  private readonly stanzaKeys = new WeakMap<FwknopStanza, FwknopKeys>();
+
   constructor(private readonly deps: FwknopHandlerDeps) {}
 
   handle(payload: Uint8Array, sourceText: string, destinationText?: string): void {
@@ -64,16 +66,12 @@ export class FwknopHandler {
     if (source === null) return this.reject('fwknop-malformed', sourceText);
     const src = formatIPAddress(source);
     const destination = destinationText === undefined ? null : parseIPAddress(destinationText);
-    // The replay store keys on hex; this is fwknopd's digest (SHA-256 of the packet as received).
-    const digest = Buffer.from(fwknopReplayDigest(payload), 'base64').toString('hex');
-    if (this.deps.replay.seen(digest)) return this.reject('fwknop-replayed', src);
-
     let lastReason: Reason = 'fwknop-no-stanza';
     let found: { stanza: FwknopStanza; message: FwknopMessage } | null = null;
     for (const stanza of fw.stanzas) {
       if (!cidrSetContains(stanza.sources, source)) continue;
       if (destination !== null && !cidrSetContains(stanza.destinations, destination)) continue;
-      const r = openFwknop(payload, { key: stanza.key, hmacKey: stanza.hmacKey, hmacType: stanza.hmacType, encryptionMode: stanza.encryptionMode });
+      const r = openFwknop(payload, this.keysOf(stanza));
       if (r.ok) {
         found = { stanza, message: r.message };
         break;
@@ -85,6 +83,10 @@ export class FwknopHandler {
     }
     if (found === null) return this.reject(lastReason, src);
     const { stanza, message } = found;
+    // Authenticated: now the replay check. The store keys on hex; this is fwknopd's digest (SHA-256
+    // of the packet as received). Junk never gets here, so it never costs a digest.
+    const digest = Buffer.from(fwknopReplayDigest(payload), 'base64').toString('hex');
+    if (this.deps.replay.seen(digest)) return this.reject('fwknop-replayed', src, stanza);
 
     const nowS = this.deps.unixMs() / 1000;
     if (Math.abs(nowS - message.timestamp) * 1000 > this.deps.freshnessMs) return this.reject('fwknop-stale', src, stanza, `clock skew ${Math.round(nowS - message.timestamp)}s`);
@@ -145,8 +147,18 @@ export class FwknopHandler {
     await this.deps.grant(this.deps.door, { source: formatIPAddress(d.address), family: d.address.family, endpoints: d.endpoints, durationS: d.durationS, client: stanza.origin });
   }
 
+  /** One keys object per stanza, so that the prepared HMAC key (fwknop-wire.ts) is reused. */
+  private keysOf(stanza: FwknopStanza): FwknopKeys {
+    let k = this.stanzaKeys.get(stanza);
+    if (k === undefined) {
+      k = { key: stanza.key, hmacKey: stanza.hmacKey, hmacType: stanza.hmacType, encryptionMode: stanza.encryptionMode };
+      this.stanzaKeys.set(stanza, k);
+    }
+    return k;
+  }
+
   private reject(reason: Reason, source: string, stanza?: FwknopStanza, detail?: string): void {
-    this.deps.count(`fwknop_rejected_${reason.replace(/^fwknop-/, '').replace(/-/g, '_')}`);
+    this.deps.count(rejectCounter(reason));
     const suppressed = this.deps.limiter.admit(reason);
     if (suppressed === null) return;
     this.deps.log.info(
@@ -154,4 +166,12 @@ export class FwknopHandler {
       'fwknop rejected',
     );
   }
+}
+
+const rejectCounters = new Map<string, string>();
+/** `fwknop-stale` → `fwknop_rejected_stale`, built once per reason. */
+function rejectCounter(reason: string): string {
+  let name = rejectCounters.get(reason);
+  if (name === undefined) rejectCounters.set(reason, (name = `fwknop_rejected_${reason.replace(/^fwknop-/, '').replace(/-/g, '_')}`));
+  return name;
 }

@@ -21,6 +21,8 @@ import { parseOneTimeSequences } from '../../src/core/one-time-sequences.js';
 import { knockCaptureFilter } from '../../src/core/capture-filter.js';
 import { grantsFromListing, installBatch, setGrantCommands, type NftCommand } from '../../src/gates/nftables-ruleset.js';
 import { MAX_SEQUENCE_STEPS } from '../../src/core/limits.js';
+import { HmacKey, type HmacAlgorithm } from '../../src/core/hmac.js';
+import { createHmac } from 'node:crypto';
 
 const tcp = (port: number): Endpoint => ({ proto: 'tcp', port });
 const udp = (port: number): Endpoint => ({ proto: 'udp', port });
@@ -29,6 +31,26 @@ const endpointArb: fc.Arbitrary<Endpoint> = fc
   .map(([proto, port]) => ({ proto, port }));
 
 // ---------------------------------------------------------------------------------------------
+
+describe('hmac', () => {
+  it('property: HmacKey gives the bytes of createHmac, for every algorithm, key length (also above one block) and split of the message', () => {
+    const algorithms: HmacAlgorithm[] = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512'];
+    fc.assert(
+      fc.property(fc.constantFrom(...algorithms), fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 4 }), (algorithm, key, parts) => {
+        const expected = createHmac(algorithm, key);
+        for (const p of parts) expected.update(p);
+        assert.deepEqual(new HmacKey(algorithm, key).mac(...parts), expected.digest());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a message larger than the scratch buffer still gives the right MAC', () => {
+    const key = Buffer.alloc(32, 7);
+    const big = Buffer.alloc(100_000, 0xa5);
+    assert.deepEqual(new HmacKey('sha256', key).mac(big), createHmac('sha256', key).update(big).digest());
+  });
+});
 
 describe('command-template', () => {
   const values: PlaceholderValues = { ip: '198.51.100.7', door: 'ssh', family: '4', duration: '30', ports: '22/tcp,443/tcp' };

@@ -11,6 +11,7 @@
  */
 
 import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { HmacKey } from '../hmac.js';
 import type { Endpoint } from '../endpoint.js';
 import { formatIPAddress, parseIPAddress } from '../ip-address.js';
 import {
@@ -83,6 +84,7 @@ export const FWKNOP_PROTOCOL_VERSION = '3.0.0';
 
 /** B64_RIJNDAEL_SALT (lib/fko.h): base64 of "Salted__", stripped by the client, restored by the server. */
 const SALT_PREFIX = 'U2FsdGVkX1';
+const SALT_PREFIX_BYTES = Buffer.from(SALT_PREFIX, 'latin1');
 const SALTED_MAGIC = Buffer.from('Salted__', 'latin1');
 const SALT_BYTES = 8;
 const AES_BLOCK_BYTES = 16;
@@ -186,6 +188,25 @@ export function deriveFwknopAesKey(key: Uint8Array, salt: Uint8Array, mode: Fwkn
 }
 
 /** HMAC over the encrypted part with "U2FsdGVkX1" restored, base64 unpadded (fko_set_spa_hmac, lib/fko_hmac.c). */
+/** The HMAC key of a stanza's keys, prepared once: the check every fwknop-shaped datagram pays for. */
+const hmacKeys = new WeakMap<FwknopKeys, HmacKey>();
+function hmacKeyOf(keys: FwknopKeys): HmacKey {
+  let h = hmacKeys.get(keys);
+  if (h === undefined) hmacKeys.set(keys, (h = new HmacKey(keys.hmacType, keys.hmacKey as Uint8Array)));
+  return h;
+}
+
+/**
+ * Whether packet[at..at+chars) is the first `chars` characters of `expectedB64` (base64 with its
+ * padding, which the tag on the wire lacks), compared in constant time for a given length.
+ */
+function equalB64Tag(expectedB64: string, packet: Uint8Array, at: number, chars: number): boolean {
+  if (expectedB64.length < chars) return false;
+  let diff = 0;
+  for (let i = 0; i < chars; i++) diff |= expectedB64.charCodeAt(i) ^ (packet[at + i] as number);
+  return diff === 0;
+}
+
 function hmacB64(hmacKey: Uint8Array, type: FwknopHmacType, encryptedWithPrefix: string): string {
   return b64(createHmac(NODE_HASH[type], hmacKey).update(encryptedWithPrefix, 'latin1').digest());
 }
@@ -421,11 +442,14 @@ function startsWithText(b: Uint8Array, prefix: string): boolean {
   for (let i = 0; i < prefix.length; i++) if (b[i] !== prefix.charCodeAt(i)) return false;
   return true;
 }
+/** 1 for the 64 characters of the base64 alphabet (no padding), 0 for every other byte. */
+const B64_ALPHABET = (() => {
+  const t = new Uint8Array(256);
+  for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') t[c.charCodeAt(0)] = 1;
+  return t;
+})();
 function isB64Alphabet(b: Uint8Array): boolean {
-  for (const c of b) {
-    const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
-    if (!ok) return false;
-  }
+  for (let i = 0; i < b.length; i++) if (B64_ALPHABET[b[i] as number] === 0) return false;
   return true;
 }
 
@@ -438,21 +462,23 @@ export function decryptFwknop(packet: Uint8Array, keys: FwknopKeys): { ok: true;
   if (n < MIN_FWKNOP_PACKET_BYTES || n > MAX_FWKNOP_PACKET_BYTES) return reject('fwknop-length');
   if (startsWithText(packet, SALT_PREFIX)) return reject('fwknop-prefix');
   if (!isB64Alphabet(packet)) return reject('fwknop-malformed');
-  const text = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength).toString('latin1');
-  let encrypted = text;
+  // The HMAC is checked on the bytes as received, before any text is made of them: junk costs one
+  // HMAC and nothing else (this is the per-packet cost of a flood of fwknop-shaped datagrams).
+  let encryptedChars = n;
   try {
     if (fwknopKeysProblem(keys) !== null) return reject(keys.hmacKey !== null ? 'fwknop-hmac' : 'fwknop-decrypt');
     if (keys.hmacKey !== null) {
       const tagChars = B64_CHARS[keys.hmacType];
       // Unreachable with MIN_FWKNOP_PACKET_BYTES (140 − 86 ≥ 36), kept as fko_verify_hmac has it.
       if (n - tagChars < MIN_ENCODED_CHARS) return reject('fwknop-length');
-      encrypted = text.slice(0, n - tagChars);
-      const expected = hmacB64(keys.hmacKey, keys.hmacType, SALT_PREFIX + encrypted);
-      if (!equalText(expected, text.slice(n - tagChars))) return reject('fwknop-hmac');
+      encryptedChars = n - tagChars;
+      const expected = hmacKeyOf(keys).mac(SALT_PREFIX_BYTES, packet.subarray(0, encryptedChars)).toString('base64');
+      if (!equalB64Tag(expected, packet, encryptedChars, tagChars)) return reject('fwknop-hmac');
     }
   } catch {
     return reject('fwknop-hmac'); // e.g. keys of the wrong shape: nothing authenticates against them
   }
+  const encrypted = Buffer.from(packet.buffer, packet.byteOffset, encryptedChars).toString('latin1');
   const plaintext = decrypt(SALT_PREFIX + encrypted, keys);
   return plaintext === null ? reject('fwknop-decrypt') : { ok: true, plaintext };
 }

@@ -12,6 +12,7 @@
 import {
   createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, diffieHellman, hkdfSync, sign, timingSafeEqual, verify, type KeyObject,
 } from 'node:crypto';
+import { HmacKey } from '../hmac.js';
 import { PROTOCOL_NUMBER, type Endpoint } from '../endpoint.js';
 import { MAX_SPA_BYTES, MAX_SPA_PORTS, MIN_SPA_BYTES, SPA_CLIENT_ID_BYTES, SPA_NONCE_BYTES } from '../limits.js';
 import type { SpaRejectReason } from '../reasons.js';
@@ -66,6 +67,13 @@ function isAllZero(b: Uint8Array): boolean {
   let acc = 0;
   for (const x of b) acc |= x;
   return acc === 0;
+}
+/** The MAC1 HMAC key of a server key set, prepared once (the check every datagram pays for). */
+const mac1Hmacs = new WeakMap<SpaServerKeys, HmacKey>();
+function mac1HmacOf(keys: SpaServerKeys): HmacKey {
+  let h = mac1Hmacs.get(keys);
+  if (h === undefined) mac1Hmacs.set(keys, (h = new HmacKey('sha256', keys.mac1Key)));
+  return h;
 }
 function mac1KeyOf(serverPublicKey: Uint8Array): Uint8Array {
   return createHash('sha256').update(MAC1_KEY_PREFIX).update(serverPublicKey).digest();
@@ -253,7 +261,7 @@ export function openSpa<C extends SpaClientKey>(
   const n = datagram.length;
   if (n < MIN_SPA_BYTES || n > MAX_SPA_BYTES) return reject('spa-length');
   const macStart = n - MAC1_BYTES;
-  const mac1 = createHmac('sha256', keys.mac1Key).update(datagram.subarray(0, macStart)).digest();
+  const mac1 = mac1HmacOf(keys).mac(datagram.subarray(0, macStart));
   if (!timingSafeEqual(mac1.subarray(0, MAC1_BYTES), datagram.subarray(macStart))) return reject('spa-mac1');
 
   const plaintext = decrypt(datagram, keys);
