@@ -63,6 +63,13 @@ export const MAX_ONE_TIME_SEQUENCE_FILE_BYTES = 8 * 1024 * 1024;
 /** Configuration file size. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
+/**
+ * How long the gate remembers a grant past its expiry. The kernel removes an element on its own
+ * timer, which may run a little late; while remembered, a new grant for it replaces the element
+ * rather than assuming it is gone.
+ */
+export const GRANT_MIRROR_GRACE_MS = 5_000;
+
 /** Grants handed to `nft` in one batch; more wait for the next batch. */
 export const MAX_GRANTS_PER_FIREWALL_BATCH = 512;
 /** Wall-clock limit of one `nft` run, or of one answer from the nftables worker. */

@@ -10,7 +10,7 @@
 
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
-import { MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
+import { GRANT_MIRROR_GRACE_MS, MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
 import type { ActiveGrant, Gate, GateLayout, GrantRequest } from '../ports/gate.js';
 import { createNftExecutor, type NftExecutor } from './nft-runner.js';
 import { grantsFromListing, installBatch, setGrantCommands, type NftCommand } from './nftables-ruleset.js';
@@ -74,7 +74,9 @@ export class NftablesGate implements Gate {
       const key = mirrorKey(req.family, req.source, e);
       const current = this.expiry.get(key);
       if (current !== undefined && current >= target) continue;
-      commands.push(...setGrantCommands(this.table, req.source, req.family, e, req.durationS));
+      // The mirror holds every element the kernel may still hold (entries outlive their expiry by
+      // GRANT_MIRROR_GRACE_MS, for the kernel's timer granularity): absent here, absent there.
+      commands.push(...setGrantCommands(this.table, req.source, req.family, e, req.durationS, current !== undefined));
       keys.push(key);
     }
     if (commands.length === 0) return;
@@ -97,7 +99,7 @@ export class NftablesGate implements Gate {
   }
 
   private prune(now: number): void {
-    for (const [k, t] of this.expiry) if (t <= now) this.expiry.delete(k);
+    for (const [k, t] of this.expiry) if (t + GRANT_MIRROR_GRACE_MS <= now) this.expiry.delete(k);
   }
 
   private enqueue(commands: NftCommand[], commit: () => void): Promise<void> {

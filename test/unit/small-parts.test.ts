@@ -511,6 +511,13 @@ describe('nftables-ruleset', () => {
     assert.deepEqual((v4[2]?.add as { element: { elem: unknown } }).element.elem, [{ elem: { val: { concat: ['198.51.100.7', 'udp', 53] }, timeout: 86400 } }]);
   });
 
+  it('setGrantCommands for an element known not to exist: a single add', () => {
+    const t4 = { family: 'inet', table: TABLE, name: 'grants4' };
+    assert.deepEqual(setGrantCommands(TABLE, '198.51.100.7', 4, tcp(22), 30, false), [
+      { add: { element: { ...t4, elem: [{ elem: { val: { concat: ['198.51.100.7', 'tcp', 22] }, timeout: 30 } }] } } },
+    ]);
+  });
+
   it('grantsFromListing reads grants out of `nft -j list table` output', () => {
     const listing = {
       nftables: [
