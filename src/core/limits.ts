@@ -117,6 +117,17 @@ export const MAX_SPA_FRESHNESS_MS = 600_000;
 /** Replay store capacity: accepted packets remembered within one freshness window. */
 export const DEFAULT_REPLAY_ENTRIES = 1_000_000;
 export const MAX_REPLAY_ENTRIES = 10_000_000;
+/**
+ * Native SPA datagrams per second (and at once) that may go past MAC1 into the key agreement and
+ * signature check (WorkBudget), when they come from a source that has not proven a key lately.
+ * 2,000/s of 60-140 µs is at most ~30% of a core; a burst of 4,000 covers a fleet reconnecting.
+ */
+export const SPA_UNPROVEN_WORK_PER_S = 2_000;
+export const SPA_UNPROVEN_WORK_BURST = 4_000;
+/** Sources remembered as having proven a key (KnownSources), and for how long. */
+export const MAX_KNOWN_SPA_SOURCES = 65_536;
+export const KNOWN_SPA_SOURCE_TTL_MS = 24 * 3_600_000;
+
 /** Clients of one SPA door (lookup is a hash map: the cost per packet does not grow with this). */
 export const MAX_SPA_CLIENTS_PER_DOOR = 100_000;
 

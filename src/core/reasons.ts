@@ -37,6 +37,7 @@ export type SequenceExpiry = (typeof SEQUENCE_EXPIRIES)[number];
 export const SPA_REJECT_REASONS = [
   'spa-length', // outside [MIN_SPA_BYTES, MAX_SPA_BYTES]; nothing else was looked at
   'spa-mac1', // mac1 does not match: junk, or sent without the server's public key
+  'spa-overload', // past MAC1, but the budget for unproven sources is spent (a flood by a holder of the server key)
   'spa-decrypt', // the DH gives zero or the AEAD does not open: corrupted or forged
   'spa-unknown-client', // the client id names no client of this door
   'spa-auth', // the HMAC or signature does not verify with that client's key

@@ -18,6 +18,8 @@ import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import { MAX_DROP_LOG_LINES_PER_S, SEQUENCE_SWEEP_INTERVAL_MS } from '../core/limits.js';
 import { parseFrame } from '../core/packet.js';
 import { SequenceTracker, type KnockEvent } from '../core/sequence.js';
+import { KnownSources } from '../core/known-sources.js';
+import { WorkBudget } from '../core/work-budget.js';
 import type { Config } from '../config/config.js';
 import type { Gate } from '../ports/gate.js';
 import type { Logger } from '../ports/logger.js';
@@ -32,7 +34,7 @@ import { CommandRunner } from './command-runner.js';
 import { LogLimiter } from './log-limiter.js';
 import { SpaHandler, type SpaGrant } from './spa-handler.js';
 import { FwknopHandler } from './fwknop-handler.js';
-import { DEFAULT_REPLAY_ENTRIES, DEFAULT_SPA_FRESHNESS_S } from '../core/limits.js';
+import { DEFAULT_REPLAY_ENTRIES, DEFAULT_SPA_FRESHNESS_S, KNOWN_SPA_SOURCE_TTL_MS, MAX_KNOWN_SPA_SOURCES, SPA_UNPROVEN_WORK_BURST, SPA_UNPROVEN_WORK_PER_S } from '../core/limits.js';
 import { DEFAULT_REPLAY_JOURNAL } from '../config/schema.js';
 
 /** A receiver of one door's datagrams (native SPA or fwknop). */
@@ -265,6 +267,9 @@ export class Daemon {
       limiter: this.limiter,
       count: (name: string) => this.count(name),
       grant: (d: Door, g: SpaGrant) => this.grant(d, g),
+      budget: new WorkBudget(SPA_UNPROVEN_WORK_PER_S, SPA_UNPROVEN_WORK_BURST),
+      knownSources: new KnownSources(MAX_KNOWN_SPA_SOURCES, KNOWN_SPA_SOURCE_TTL_MS),
+      nowMs: this.deps.nowMs,
     };
     for (const door of spaDoors) {
       const listen = listenerOf(door) as NonNullable<ReturnType<typeof listenerOf>>;

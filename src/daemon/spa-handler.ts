@@ -15,6 +15,8 @@ import type { ReplayStore } from '../ports/replay-store.js';
 import type { LogLimiter } from './log-limiter.js';
 import { admitReplay } from './replay-admission.js';
 import type { SpaRejectReason } from '../core/reasons.js';
+import type { KnownSources } from '../core/known-sources.js';
+import type { WorkBudget } from '../core/work-budget.js';
 
 export interface SpaGrant {
   readonly source: string;
@@ -35,10 +37,24 @@ export interface SpaHandlerDeps {
   readonly limiter: LogLimiter;
   readonly count: (name: string) => void;
   readonly grant: (door: Door, grant: SpaGrant) => Promise<void>;
+  /** Shared by every SPA door: work allowed past MAC1 for sources that have not proven a key. */
+  readonly budget: WorkBudget;
+  /** Shared by every SPA door: sources that proved a key lately; they skip the budget. */
+  readonly knownSources: KnownSources;
+  /** Monotonic milliseconds, for the budget and the known sources. */
+  readonly nowMs: () => number;
 }
 
 export class SpaHandler {
   private readonly clients: Map<string, SpaClient>;
+  private readonly lookup = (hex: string): SpaClient | undefined => this.clients.get(hex);
+  /** The source of the datagram being opened (handle() is synchronous up to the grant). */
+  private current = '';
+  /** Past MAC1: a source that proved a key lately goes on; any other takes from the budget. */
+  private readonly admitExpensive = (): boolean => {
+    const now = this.deps.nowMs();
+    return this.deps.knownSources.has(this.current, now) || this.deps.budget.take(now);
+  };
 
   constructor(private readonly deps: SpaHandlerDeps) {
     this.clients = new Map((deps.door.spa?.clients ?? []).map((c) => [c.idHex, c]));
@@ -50,8 +66,9 @@ export class SpaHandler {
     count('spa_datagrams_total');
     const source = parseIPAddress(sourceText);
     if (source === null) return this.reject('spa-malformed', sourceText, undefined, 'unparseable source address');
-    const opened = openSpa(payload, this.deps.keys, (hex) => this.clients.get(hex));
-    if (!opened.ok) return this.reject(opened.reason, formatIPAddress(source));
+    this.current = formatIPAddress(source);
+    const opened = openSpa(payload, this.deps.keys, this.lookup, this.admitExpensive);
+    if (!opened.ok) return this.reject(opened.reason, this.current);
     const { client, request } = opened;
     const skewMs = this.deps.unixMs() - request.timestampMs;
     if (Math.abs(skewMs) > this.deps.freshnessMs) {
@@ -73,6 +90,7 @@ export class SpaHandler {
     const decision = decideSpaGrant(door, client, request, source);
     if (!decision.ok) return this.reject(decision.reason, src, client.name, decision.detail);
     this.deps.count('spa_accepted');
+    this.deps.knownSources.remember(src, this.deps.nowMs());
     this.deps.log.info({ event: 'spa', door: door.name, source: src, client: client.name, verdict: 'accepted' }, 'spa accepted');
     await this.deps.grant(door, { source: decision.source, family: decision.family, endpoints: decision.endpoints, durationS: decision.durationS, client: client.name });
   }

@@ -257,12 +257,15 @@ function authenticates(client: SpaClientKey, ePrime: Uint8Array, signed: Uint8Ar
  */
 export function openSpa<C extends SpaClientKey>(
   datagram: Uint8Array, keys: SpaServerKeys, lookup: (clientIdHex: string) => C | undefined,
+  /** Asked once MAC1 holds, before the expensive rungs; false ends with `spa-overload`. */
+  admitExpensive: () => boolean = () => true,
 ): SpaOpenResult<C> {
   const n = datagram.length;
   if (n < MIN_SPA_BYTES || n > MAX_SPA_BYTES) return reject('spa-length');
   const macStart = n - MAC1_BYTES;
   const mac1 = mac1HmacOf(keys).mac(datagram.subarray(0, macStart));
   if (!timingSafeEqual(mac1.subarray(0, MAC1_BYTES), datagram.subarray(macStart))) return reject('spa-mac1');
+  if (!admitExpensive()) return reject('spa-overload');
 
   const plaintext = decrypt(datagram, keys);
   if (plaintext === null) return reject('spa-decrypt');
