@@ -11,7 +11,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 scripts/setup.sh --with-test-peers
 
-mapfile -t files < <(find dist/test/unit dist/test/integration -name '*.test.js' | sort)
+mapfile -t files < <(find dist/test/unit dist/test/fuzz dist/test/integration -name '*.test.js' | sort)
 echo "test: ${#files[@]} test files"
 # One file at a time: integration tests build namespaces and start daemons; the unit files are quick.
 exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -1,10 +1,12 @@
 /**
  * YAML parsing that remembers where every value came from, so that a configuration error can name
  * the file, the line and the key. Duplicate keys are errors (a silently shadowed `duration` is the
- * kind of mistake a port-knocking config must not hide).
+ * kind of mistake a port-knocking config must not hide). Whatever the text, the only exception is a
+ * ConfigError: a document nested so deeply that the parser runs out of stack is one too, the one
+ * fault without a line (it belongs to the file as a whole).
  */
 
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isMap, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 
 export type KeyPath = readonly (string | number)[];
@@ -26,7 +28,12 @@ export function formatKeyPath(path: KeyPath): string {
 
 export function parseLocatedYaml(file: string, text: string): LocatedYaml {
   const lines = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  } catch (err) {
+    throw tooDeep(file, err);
+  }
   const first = doc.errors[0];
   if (first !== undefined) {
     const line = lines.linePos(first.pos[0]).line;
@@ -38,6 +45,37 @@ export function parseLocatedYaml(file: string, text: string): LocatedYaml {
     const range = (node as Node | undefined)?.range;
     return range ? lines.linePos(range[0]).line : undefined;
   };
+  let value: unknown;
+  try {
+    // A list, a mapping or an alias as a key is never configuration, and toJS would stringify it at
+    // every enclosing level: nested keys (`? ? ? ... x`) take exponential time. Refuse them first.
+    let badKey: Node | undefined;
+    visit(doc, {
+      Pair(_key, pair) {
+        if (!isCollection(pair.key) && !isAlias(pair.key)) return undefined;
+        badKey = pair.key as Node;
+        return visit.BREAK;
+      },
+    });
+    if (badKey !== undefined) throw new ConfigError(file, lineAt(badKey) ?? 1, undefined, 'a key must be a plain value, not a list, a mapping or an alias');
+    value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    if (err instanceof RangeError) throw tooDeep(file, err);
+    // toJS throws (a ReferenceError) for an alias without its anchor and for an alias bomb: locate
+    // it at the first unresolved alias, else at the first alias.
+    let firstAlias: Alias | undefined;
+    let unresolved: Alias | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        firstAlias ??= node;
+        if (node.resolve(doc) !== undefined) return undefined;
+        unresolved = node;
+        return visit.BREAK;
+      },
+    });
+    throw new ConfigError(file, lineAt(unresolved ?? firstAlias) ?? 1, undefined, `YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
   const nodeAt = (path: KeyPath): unknown => {
     for (let n = path.length; n >= 0; n--) {
       const node = path.length === 0 || n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
@@ -47,7 +85,7 @@ export function parseLocatedYaml(file: string, text: string): LocatedYaml {
   };
   return {
     file,
-    value: doc.toJS({ maxAliasCount: 100 }) as unknown,
+    value,
     lineOf: (path) => {
       // The key's own line, where there is one: a block value starts on the line after its key.
       const last = path[path.length - 1];
@@ -72,4 +110,10 @@ export function parseLocatedYaml(file: string, text: string): LocatedYaml {
       return lineAt(parent);
     },
   };
+}
+
+/** The parser and toJS recurse once per nesting level; a RangeError from them is a stack overflow. */
+function tooDeep(file: string, err: unknown): unknown {
+  if (!(err instanceof RangeError)) return err;
+  return new ConfigError(file, undefined, undefined, 'YAML: nested too deeply to parse');
 }

@@ -4,6 +4,10 @@
  * knockd marks a line used by overwriting its first character with `#`, and so do we, which keeps
  * the file's size, the other lines' offsets and compatibility with knockd's own files.
  *
+ * Offsets are UTF-8 byte offsets, so text that was not UTF-8 (it holds U+FFFD once decoded) and a
+ * sequence line that starts with a non-ASCII character are refused: the mark would not land on the
+ * line's first byte, or would leave half a character.
+ *
  * Pure parsing only; reading and marking the file is the store's job.
  */
 
@@ -32,8 +36,13 @@ export function parseOneTimeSequences(text: string): OneTimeParse {
     const raw = lines[i] as string;
     const lineOffset = offset;
     offset += UTF8.encode(raw).length + 1;
+    // Offsets are counted in UTF-8 bytes of the decoded text: they match the file only if it was
+    // UTF-8 (a decoder turns each bad byte into U+FFFD, three bytes), on every line, comments too.
+    if (raw.includes('\ufffd')) return { ok: false, line: i + 1, error: 'not UTF-8 text (or holds U+FFFD): the used-marks would land on the wrong bytes' };
     const content = raw.replace(/\r$/, '');
     if (content.trim() === '' || content.startsWith('#')) continue;
+    // The used-mark overwrites the line's first byte: that byte must be a whole character.
+    if (content.charCodeAt(0) > 0x7f) return { ok: false, line: i + 1, error: 'a sequence line must start with an ASCII character (the used-mark "#" overwrites its first byte)' };
     const parts = content.trim().split(/[\s,]+/);
     if (parts.length > MAX_SEQUENCE_STEPS) {
       return { ok: false, line: i + 1, error: `a sequence has at most ${MAX_SEQUENCE_STEPS} steps, this one has ${parts.length}` };
