@@ -7,7 +7,7 @@
 
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parse } from 'yaml';
+import { parseLocatedYaml } from '../config/located-yaml.js';
 import { ConfigError, KnockgateError } from '../core/errors.js';
 import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
 
@@ -56,11 +56,14 @@ export function readPrivateYaml(file: string, kind: string): Record<string, unkn
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(file, undefined, undefined, `cannot read: ${(err as Error).message}`);
   }
+  // The same YAML reader as knockgate.yaml: errors name the line, and keys that are lists, mappings
+  // or aliases (exponential time in the YAML library) are refused.
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parseLocatedYaml(file, text).value;
   } catch (err) {
-    throw new ConfigError(file, undefined, undefined, `not a key file: ${(err as Error).message.split('\n')[0]}`);
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(file, err.line, err.key, `not a key file: ${err.detail}`);
   }
   if (typeof doc !== 'object' || doc === null || (doc as { kind?: unknown }).kind !== kind) {
     throw new ConfigError(file, undefined, 'kind', `not a ${kind} file`);

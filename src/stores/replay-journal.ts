@@ -56,15 +56,16 @@ export class ReplayJournal implements ReplayStore {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       if (existsSync(path)) {
         const now = nowMs();
-        const content = readFileSync(path, 'utf8');
+        const bytes = readFileSync(path);
         // A crash mid-write leaves a torn last line: cut it off, or the next record would be glued
-        // to it and become unreadable itself.
-        const end = content.lastIndexOf('\n') + 1;
-        if (end < content.length) {
-          truncateSync(path, Buffer.byteLength(content.slice(0, end), 'utf8'));
+        // to it and become unreadable itself. The cut is found in the bytes, not in decoded text:
+        // a file that is not UTF-8 decodes to a different length.
+        const end = bytes.lastIndexOf(0x0a) + 1;
+        if (end < bytes.length) {
+          truncateSync(path, end);
           skipped++;
         }
-        for (const text of content.slice(0, end).split('\n')) {
+        for (const text of bytes.toString('utf8', 0, end).split('\n')) {
           if (text === '') continue;
           lines++;
           const m = LINE.exec(text);
