@@ -4,7 +4,7 @@
  * knockd marks a line used by overwriting its first character with `#`, and so do we, which keeps
  * the file's size, the other lines' offsets and compatibility with knockd's own files.
  *
- * Offsets are UTF-8 byte offsets, so text that was not UTF-8 (it holds U+FFFD once decoded) and a
+ * Offsets are UTF-8 byte offsets, so a file that is not UTF-8 (parseOneTimeSequenceBytes) and a
  * sequence line that starts with a non-ASCII character are refused: the mark would not land on the
  * line's first byte, or would leave half a character.
  *
@@ -36,9 +36,6 @@ export function parseOneTimeSequences(text: string): OneTimeParse {
     const raw = lines[i] as string;
     const lineOffset = offset;
     offset += UTF8.encode(raw).length + 1;
-    // Offsets are counted in UTF-8 bytes of the decoded text: they match the file only if it was
-    // UTF-8 (a decoder turns each bad byte into U+FFFD, three bytes), on every line, comments too.
-    if (raw.includes('\ufffd')) return { ok: false, line: i + 1, error: 'not UTF-8 text (or holds U+FFFD): the used-marks would land on the wrong bytes' };
     const content = raw.replace(/\r$/, '');
     if (content.trim() === '' || content.startsWith('#')) continue;
     // The used-mark overwrites the line's first byte: that byte must be a whole character.
@@ -56,4 +53,32 @@ export function parseOneTimeSequences(text: string): OneTimeParse {
     unused.push({ line: i + 1, offset: lineOffset, steps });
   }
   return { ok: true, unused };
+}
+
+// ignoreBOM: keep a byte-order mark in the text (by default it is dropped, and offsets would be 3 bytes off).
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The file's bytes, as the store reads them: refused, with the line, unless they are UTF-8 (a
+ * decoder would replace each bad byte with U+FFFD, three bytes, and every later offset would be
+ * wrong); then parseOneTimeSequences.
+ */
+export function parseOneTimeSequenceBytes(bytes: Uint8Array): OneTimeParse {
+  try {
+    return parseOneTimeSequences(STRICT_UTF8.decode(bytes));
+  } catch {
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i < bytes.length && bytes[i] !== 0x0a) continue;
+      try {
+        STRICT_UTF8.decode(bytes.subarray(start, i));
+      } catch {
+        break;
+      }
+      line++;
+      start = i + 1;
+    }
+    return { ok: false, line, error: 'not UTF-8 text: the used-marks would land on the wrong bytes' };
+  }
 }

@@ -10,21 +10,21 @@ import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync } fro
 import { ConfigError, KnockgateError } from '../core/errors.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { MAX_ONE_TIME_SEQUENCE_FILE_BYTES } from '../core/limits.js';
-import { parseOneTimeSequences, type OneTimeSequence } from '../core/one-time-sequences.js';
+import { parseOneTimeSequenceBytes, type OneTimeSequence } from '../core/one-time-sequences.js';
 
 function readUnused(path: string): OneTimeSequence[] {
-  let text: string;
+  let bytes: Buffer;
   try {
     const st = statSync(path);
     if (!st.isFile()) throw new ConfigError(path, undefined, undefined, 'not a regular file');
     if (st.size > MAX_ONE_TIME_SEQUENCE_FILE_BYTES) throw new ConfigError(path, undefined, undefined, `larger than ${MAX_ONE_TIME_SEQUENCE_FILE_BYTES} bytes`);
     if ((st.mode & 0o004) !== 0) throw new ConfigError(path, undefined, undefined, 'one-time sequences are secrets: the file must not be world-readable (chmod 600)');
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(path, undefined, undefined, `cannot read one-time sequences: ${(err as Error).message}`);
   }
-  const parsed = parseOneTimeSequences(text);
+  const parsed = parseOneTimeSequenceBytes(bytes);
   if (!parsed.ok) throw new ConfigError(path, parsed.line, undefined, parsed.error);
   return [...parsed.unused];
 }

@@ -1,4 +1,4 @@
-// Invariant: parseOneTimeSequences, on any file bytes decoded as the store decodes them (UTF-8), never throws; it refuses with a line that exists and a message, or returns sequences in line order, each of 1 to MAX_SEQUENCE_STEPS tcp/udp ports in 1-65535, whose byte offset is the first byte of that very line in the file and not a '#'; and burning a sequence as the store does (writing '#' over that byte) leaves exactly the other sequences, at the same lines, offsets and steps.
+// Invariant: parseOneTimeSequenceBytes (what the store calls on the file's bytes), on any bytes, never throws; it refuses with a line that exists and a message, or returns sequences in line order, each of 1 to MAX_SEQUENCE_STEPS tcp/udp ports in 1-65535, whose byte offset is the first byte of that very line in the file and not a '#'; and burning a sequence as the store does (writing '#' over that byte) leaves exactly the other sequences, at the same lines, offsets and steps.
 /**
  * Fuzz target for src/core/one-time-sequences.ts (the pure parser behind
  * src/stores/one-time-sequence-file.ts). The offset is what the store writes the used-mark to, in
@@ -7,11 +7,11 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseOneTimeSequences, type OneTimeSequence } from '../../src/core/one-time-sequences.js';
+import { parseOneTimeSequenceBytes, type OneTimeSequence } from '../../src/core/one-time-sequences.js';
 import { MAX_SEQUENCE_STEPS } from '../../src/core/limits.js';
 import { fuzzIn, testTimeoutMs } from './harness.js';
 
-const decode = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'); // readFileSync(path, 'utf8')
+const decode = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 const HASH = 0x23;
 const NL = 0x0a;
 
@@ -20,7 +20,7 @@ const summary = (s: OneTimeSequence): string => `${s.line}@${s.offset}:${s.steps
 
 function checkBytes(bytes: Uint8Array): string {
   const text = decode(bytes);
-  const r = parseOneTimeSequences(text);
+  const r = parseOneTimeSequenceBytes(bytes);
   if (!r.ok) {
     assert.ok(Number.isInteger(r.line) && r.line >= 1 && r.line <= text.split('\n').length, `line ${r.line}`);
     assert.ok(typeof r.error === 'string' && r.error.length > 0);
@@ -46,7 +46,7 @@ function checkBytes(bytes: Uint8Array): string {
     const s = r.unused[i] as OneTimeSequence;
     const burnt = Uint8Array.from(bytes);
     burnt[s.offset] = HASH;
-    const again = parseOneTimeSequences(decode(burnt));
+    const again = parseOneTimeSequenceBytes(burnt);
     assert.ok(again.ok, `after burning line ${s.line} the file no longer parses: ${again.ok ? '' : again.error}`);
     assert.deepEqual(again.unused.map(summary), r.unused.filter((_, j) => j !== i).map(summary), `burning line ${s.line} changed the other sequences`);
   }
@@ -67,7 +67,7 @@ describe('fuzz: one-time sequence files (src/core/one-time-sequences.ts)', () =>
       [Buffer.from('\ufeff7000,8000\n9000\n'), 1], // a byte-order mark
       [latin1Comment, 1], // a Latin-1 comment: every later offset would be off by two
     ] as const) {
-      const r = parseOneTimeSequences(decode(bytes));
+      const r = parseOneTimeSequenceBytes(bytes);
       assert.deepEqual(r.ok ? 'ok' : r.line, line);
     }
   });

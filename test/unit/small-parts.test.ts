@@ -17,7 +17,7 @@ import { checkTemplateArg, expandTemplate, PLACEHOLDERS, type PlaceholderValues 
 import { formatDurationMs, parseDurationMs } from '../../src/core/duration.js';
 import { endpointKey, formatEndpoint, parseEndpoint, type Endpoint, type Protocol } from '../../src/core/endpoint.js';
 import { parseTcpFlags, tcpFlagsMatch, TCP_FLAG_BITS } from '../../src/core/tcp-flags.js';
-import { parseOneTimeSequences } from '../../src/core/one-time-sequences.js';
+import { parseOneTimeSequenceBytes, parseOneTimeSequences } from '../../src/core/one-time-sequences.js';
 import { knockCaptureFilter } from '../../src/core/capture-filter.js';
 import { grantsFromListing, installBatch, setGrantCommands, type NftCommand } from '../../src/gates/nftables-ruleset.js';
 import { MAX_SEQUENCE_STEPS } from '../../src/core/limits.js';
@@ -242,6 +242,15 @@ describe('tcp-flags', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('one-time-sequences', () => {
+  it('bytes: valid UTF-8 (a literal U+FFFD in a comment too) parses; a bad byte is refused at its line; a BOM is not dropped', () => {
+    const ok = parseOneTimeSequenceBytes(Buffer.from('# r\u00e9serv\u00e9 \ufffd\n7000,8000\n'));
+    assert.deepEqual(ok.ok && ok.unused.map((u) => [u.line, u.offset]), [[2, Buffer.byteLength('# r\u00e9serv\u00e9 \ufffd\n')]]);
+    const bad = parseOneTimeSequenceBytes(Uint8Array.from([...Buffer.from('7000\n8000\n# caf'), 0xe9, ...Buffer.from('\n9000\n')]));
+    assert.deepEqual(bad.ok ? 'ok' : bad.line, 3);
+    const bom = parseOneTimeSequenceBytes(Buffer.from('\ufeff7000,8000\n'));
+    assert.deepEqual(bom.ok ? 'ok' : bom.line, 1);
+  });
+
   it('parses lines of steps separated by commas or spaces; skips blank, comment and used lines', () => {
     const text = ['# my sequences', '7000,8000/udp,9000', '', '#000 8001 9001   (used)', '7002 8002:udp  9002', '   ', '7003, 8003'].join('\n');
     const r = parseOneTimeSequences(text);
