@@ -4,6 +4,7 @@
  * on any config error, naming file, line and key), wires the adapters and runs until SIGTERM/SIGINT.
  */
 
+import './v8-settings.js'; // first: before anything else loads
 import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -12,7 +13,7 @@ import type { Config } from '../config/config.js';
 import { importKnockdConf } from '../config/knockd-conf.js';
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText, readConfigFile } from '../config/load.js';
 import { Daemon } from '../daemon/daemon.js';
-import { createLogger } from '../daemon/pino-logger.js';
+import { createLogger } from '../daemon/json-logger.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
 import { NftablesGate } from '../gates/nftables.js';
 import { pcapSourceFactory } from '../sensors/pcap.js';

@@ -6,13 +6,14 @@
  */
 
 /**
- * Bytes of each frame libpcap captures (the snap length): a whole frame at the standard MTU with
- * two VLAN tags, far more than any knock needs (a native SPA datagram is at most 512 bytes of
- * payload). It also sizes the slots of libpcap's immediate-mode ring: with 65,535 (the usual
- * default) a 16 MB ring holds ~127 frames, which a flood fills in about a millisecond; with this,
- * CAPTURE_BUFFER_BYTES holds thousands. A longer frame arrives cut and is dropped as truncated.
+ * Bytes of each frame libpcap captures (the snap length): more than any knock needs (a native SPA
+ * datagram is at most 512 bytes of payload; with Ethernet, two VLAN tags, IPv6 and UDP headers, 582).
+ * It also sizes the slots of libpcap's immediate-mode ring: with 65,535 (the usual default) a
+ * 16 MB ring holds ~127 frames, which a flood fills in about a millisecond; at this size three
+ * slots fit in a 4 KiB block, so CAPTURE_BUFFER_BYTES holds thousands. A longer frame arrives cut
+ * and is dropped as truncated.
  */
-export const CAPTURE_SNAPLEN_BYTES = 1_536;
+export const CAPTURE_SNAPLEN_BYTES = 1_200;
 
 /** 802.1Q / 802.1ad tags we skip before giving up on a frame (QinQ is two). */
 export const MAX_VLAN_TAGS = 2;
@@ -82,10 +83,10 @@ export const MAX_DROP_LOG_LINES_PER_S = 20;
 
 /**
  * libpcap's ring per capture (kernel memory mapped into the daemon, counted in its RSS): about
- * 2,500 frames at CAPTURE_SNAPLEN_BYTES, 25 ms of a 100k packets/s flood while the event loop is
- * busy elsewhere. Frames the kernel could not queue are counted (stats `capture_dropped`).
+ * 2,800 frames at CAPTURE_SNAPLEN_BYTES in ~3.9 MB, 28 ms of a 100k packets/s flood while the
+ * event loop is busy elsewhere. Frames the kernel could not queue are counted (`capture_dropped`).
  */
-export const CAPTURE_BUFFER_BYTES = 4 * 1024 * 1024;
+export const CAPTURE_BUFFER_BYTES = 3_584 * 1024;
 /** Bytes of frames handed from the binding to JavaScript in one call. */
 export const CAPTURE_BATCH_BYTES = 256 * 1024;
 
