@@ -1,9 +1,12 @@
 /**
  * The local ReplayStore: an append-only journal file plus the in-memory window.
  *
- * Each accepted packet appends one line `EXPIRES_AT_MS KEY\n`. Records are group-committed: every
- * admit() that arrives while a write is in flight joins the next write, and each write ends with
- * fdatasync, so a burst of packets costs a few syncs, not one each. admit() resolves 'fresh' only
+ * Each accepted packet appends one line `EXPIRES_AT_MS KEY\n`. Records are group-committed: the
+ * admits of one turn of the event loop (one batch of datagrams from the socket or the capture) go
+ * in one write that ends with fdatasync, right after that turn (setImmediate), so a burst of
+ * packets costs a few syncs, not one each. The write and the sync are synchronous calls: ~0.3 ms
+ * of blocking, against ~1.3 ms of round trips through libuv's thread pool for the same work, and
+ * that time is on the path of every grant. admit() resolves 'fresh' only
  * after its line is on disk, and the daemon grants only after that: a packet accepted once is
  * never accepted again, also after a crash or SIGKILL. A torn last line (a crash mid-write) is
  * skipped at load; its packet was never granted, so nothing is lost that mattered.
@@ -12,7 +15,7 @@
  * holds more than twice the live keys plus COMPACT_SLACK lines, so it stays bounded by the window.
  */
 
-import { existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { existsSync, fdatasyncSync, mkdirSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { KnockgateError } from '../core/errors.js';
@@ -31,6 +34,8 @@ interface Pending {
 export class ReplayJournal implements ReplayStore {
   private pending: Pending[] = [];
   private flushing = false;
+  /** A flush is due at the end of this turn of the event loop. */
+  private scheduled = false;
   private lines: number;
   /** When expired keys were last pruned from memory (the window's clock). */
   private prunedAtMs = -Infinity;
@@ -97,12 +102,18 @@ export class ReplayJournal implements ReplayStore {
     if (verdict !== 'fresh') return Promise.resolve(verdict);
     return new Promise((resolve, reject) => {
       this.pending.push({ line: `${Math.trunc(expiresAtMs)} ${key}\n`, resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (!this.flushing && !this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.flush();
+        });
+      }
     });
   }
 
   async close(): Promise<void> {
-    while (this.flushing) await new Promise((r) => setImmediate(r));
+    while (this.flushing || this.scheduled) await new Promise((r) => setImmediate(r));
     await this.handle.close();
   }
 
@@ -113,8 +124,8 @@ export class ReplayJournal implements ReplayStore {
         const batch = this.pending;
         this.pending = [];
         try {
-          await this.handle.write(batch.map((p) => p.line).join(''));
-          await this.handle.datasync();
+          writeAllSync(this.handle.fd, Buffer.from(batch.map((p) => p.line).join(''), 'utf8'));
+          fdatasyncSync(this.handle.fd);
           this.lines += batch.length;
           for (const p of batch) p.resolve('fresh');
         } catch (err) {
@@ -168,4 +179,8 @@ export class ReplayJournal implements ReplayStore {
       // Compaction is an optimisation: the old journal is still complete and correct.
     }
   }
+}
+
+function writeAllSync(fd: number, bytes: Buffer): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
 }
