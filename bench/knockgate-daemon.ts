@@ -8,7 +8,6 @@
  * per-packet lines). Credentials are made with the real `knockgate keygen` / `add-client`.
  */
 
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,16 +15,12 @@ import { buildFwknopPacket, readFwknopCredential } from '../src/client/fwknop-se
 import { buildSpaDatagram } from '../src/client/spa-sender.js';
 import { readClientCredential } from '../src/stores/key-files.js';
 import { clientEntryYaml } from '../test/support/client-entry.js';
-import { KNOCKGATE, startDaemonWith } from '../test/support/daemon-process.js';
+import { knockgateCli, startDaemonWith } from '../test/support/daemon-process.js';
 import {
   GRANT_S, KINDS, KNOCK_PORTS, OPEN_PORT, SEQUENCE_TIMEOUT_S, SPA_PORT, isAlive, prepareTestbed, tryRun, type GrantCount, type KindName, type Subject,
 } from './subject.js';
 
-function cli(args: string[]): string {
-  const r = spawnSync(process.execPath, [KNOCKGATE, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`knockgate ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const cli = knockgateCli;
 
 /** fwknopd-style keys shared by the knockgate fwknop door and fwknopd (same access.conf). */
 export interface FwknopKeyset {

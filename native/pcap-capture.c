@@ -27,6 +27,8 @@
 #include <string.h>
 #include <uv.h>
 
+#include "js-batch.h"
+
 #define MAX_DEVICE_CHARS 64
 #define MAX_FILTER_CHARS 8192
 
@@ -34,13 +36,7 @@ typedef struct capture {
 	napi_env env;
 	pcap_t *pcap;
 	uv_poll_t poll;
-	napi_ref batch_ref;
-	napi_ref callback_ref;
-	napi_async_context async;
-	uint8_t *batch;
-	size_t batch_size;
-	size_t used;
-	uint32_t count;
+	js_batch out;
 	int closing;       /* close() was called; finish the current dispatch, then release */
 	int dispatching;   /* inside pcap_dispatch */
 	int released;      /* pcap and poll released */
@@ -67,36 +63,7 @@ static void release(capture *c) {
 	uv_close((uv_handle_t *)&c->poll, on_poll_closed);
 	pcap_close(c->pcap);
 	c->pcap = NULL;
-	if (c->batch_ref) napi_delete_reference(c->env, c->batch_ref);
-	if (c->callback_ref) napi_delete_reference(c->env, c->callback_ref);
-	if (c->async) napi_async_destroy(c->env, c->async);
-	c->batch_ref = c->callback_ref = NULL;
-	c->async = NULL;
-}
-
-static void flush(capture *c) {
-	if (c->count == 0 || c->closing) {
-		c->count = 0;
-		c->used = 0;
-		return;
-	}
-	napi_env env = c->env;
-	napi_handle_scope scope;
-	napi_open_handle_scope(env, &scope);
-	napi_value callback, recv, argv[2], result;
-	napi_get_reference_value(env, c->callback_ref, &callback);
-	napi_get_global(env, &recv);
-	napi_create_uint32(env, c->count, &argv[0]);
-	napi_create_uint32(env, (uint32_t)c->used, &argv[1]);
-	c->count = 0;
-	c->used = 0;
-	napi_status s = napi_make_callback(env, c->async, recv, callback, 2, argv, &result);
-	if (s == napi_pending_exception) {
-		napi_value err;
-		napi_get_and_clear_last_exception(env, &err);
-		napi_fatal_exception(env, err);
-	}
-	napi_close_handle_scope(env, scope);
+	js_batch_release(&c->out);
 }
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *bytes) {
@@ -104,16 +71,15 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
 	if (c->closing) return;
 	size_t caplen = hdr->caplen;
 	size_t need = 8 + ((caplen + 3) & ~(size_t)3);
-	if (need > c->batch_size) return; /* cannot happen: the batch is sized above the snap length */
-	if (c->used + need > c->batch_size) flush(c);
-	if (c->closing) return;
-	uint8_t *p = c->batch + c->used;
+	/* NULL cannot happen: the batch is sized above the snap length. */
+	uint8_t *p = js_batch_room(&c->out, need, !c->closing);
+	if (p == NULL || c->closing) return; /* onBatch may have closed us */
 	uint32_t cl = (uint32_t)caplen, wl = hdr->len;
 	memcpy(p, &cl, 4); /* little-endian hosts only (x86-64, arm64): checked at open */
 	memcpy(p + 4, &wl, 4);
 	memcpy(p + 8, bytes, caplen);
-	c->used += need;
-	c->count++;
+	c->out.used += need;
+	c->out.count++;
 }
 
 static void on_readable(uv_poll_t *h, int status, int events) {
@@ -124,7 +90,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 	c->dispatching = 1;
 	/* -1: everything the ring holds now; the loop gets control back after each pass. */
 	pcap_dispatch(c->pcap, -1, on_packet, (u_char *)c);
-	flush(c);
+	js_batch_flush(&c->out, !c->closing);
 	c->dispatching = 0;
 	if (c->closing) release(c);
 }
@@ -171,9 +137,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 	if (napi_get_value_int32(env, argv[3], &buffer_bytes) != napi_ok || buffer_bytes < 65536)
 		return throw_error(env, "bufferBytes must be at least 65536");
 	if (napi_get_value_bool(env, argv[4], &promisc) != napi_ok) return throw_error(env, "promisc must be a boolean");
-	napi_is_buffer(env, argv[5], &is_buffer);
 	void *batch_data;
 	size_t batch_size;
+	napi_is_buffer(env, argv[5], &is_buffer);
 	if (!is_buffer || napi_get_buffer_info(env, argv[5], &batch_data, &batch_size) != napi_ok || batch_size < (size_t)snaplen + 8)
 		return throw_error(env, "batch must be a Buffer larger than snaplen + 8");
 	napi_valuetype t;
@@ -222,20 +188,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 	}
 	c->env = env;
 	c->pcap = p;
-	c->batch = batch_data;
-	c->batch_size = batch_size;
-	napi_create_reference(env, argv[5], 1, &c->batch_ref);
-	napi_create_reference(env, argv[6], 1, &c->callback_ref);
-	napi_value resource_name;
-	napi_create_string_utf8(env, "knockgate.pcap", NAPI_AUTO_LENGTH, &resource_name);
-	napi_async_init(env, NULL, resource_name, &c->async);
+	js_batch_init(&c->out, env, argv[5], argv[6], (size_t)snaplen + 8, "knockgate.pcap"); /* checked above */
 	uv_loop_t *loop;
 	napi_get_uv_event_loop(env, &loop);
 	c->poll.data = c;
 	if (uv_poll_init(loop, &c->poll, fd) != 0 || uv_poll_start(&c->poll, UV_READABLE, on_readable) != 0) {
-		napi_delete_reference(env, c->batch_ref);
-		napi_delete_reference(env, c->callback_ref);
-		napi_async_destroy(env, c->async);
+		js_batch_release(&c->out);
 		pcap_close(p);
 		free(c);
 		return throw_error(env, "cannot watch the capture descriptor");

@@ -34,6 +34,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "js-batch.h"
+
 #define VLEN 64
 #define MAX_DATAGRAM_BYTES 1024
 /* Datagrams read per readable event before the loop gets control back. */
@@ -44,13 +46,7 @@ typedef struct receiver {
 	napi_env env;
 	int fd;
 	uv_poll_t poll;
-	napi_ref batch_ref;
-	napi_ref callback_ref;
-	napi_async_context async;
-	uint8_t *batch;
-	size_t batch_size;
-	size_t used;
-	uint32_t count;
+	js_batch out;
 	double received;
 	double dropped;
 	int closing, dispatching, released, poll_closed, freed_by_gc;
@@ -79,44 +75,15 @@ static void release(receiver *r) {
 	uv_close((uv_handle_t *)&r->poll, on_poll_closed);
 	close(r->fd);
 	r->fd = -1;
-	if (r->batch_ref) napi_delete_reference(r->env, r->batch_ref);
-	if (r->callback_ref) napi_delete_reference(r->env, r->callback_ref);
-	if (r->async) napi_async_destroy(r->env, r->async);
-	r->batch_ref = r->callback_ref = NULL;
-	r->async = NULL;
-}
-
-static void flush(receiver *r) {
-	if (r->count == 0 || r->closing) {
-		r->count = 0;
-		r->used = 0;
-		return;
-	}
-	napi_env env = r->env;
-	napi_handle_scope scope;
-	napi_open_handle_scope(env, &scope);
-	napi_value callback, recv, argv[2], result;
-	napi_get_reference_value(env, r->callback_ref, &callback);
-	napi_get_global(env, &recv);
-	napi_create_uint32(env, r->count, &argv[0]);
-	napi_create_uint32(env, (uint32_t)r->used, &argv[1]);
-	r->count = 0;
-	r->used = 0;
-	napi_status s = napi_make_callback(env, r->async, recv, callback, 2, argv, &result);
-	if (s == napi_pending_exception) {
-		napi_value err;
-		napi_get_and_clear_last_exception(env, &err);
-		napi_fatal_exception(env, err);
-	}
-	napi_close_handle_scope(env, scope);
+	js_batch_release(&r->out);
 }
 
 static void append(receiver *r, const struct mmsghdr *m, const uint8_t *data) {
 	size_t len = m->msg_len;
 	size_t need = RECORD_HEADER + ((len + 3) & ~(size_t)3);
-	if (r->used + need > r->batch_size) flush(r);
-	if (r->closing) return;
-	uint8_t *p = r->batch + r->used;
+	/* NULL cannot happen: the batch holds at least one datagram of MAX_DATAGRAM_BYTES. */
+	uint8_t *p = js_batch_room(&r->out, need, !r->closing);
+	if (p == NULL || r->closing) return; /* onBatch may have closed us */
 	memset(p, 0, RECORD_HEADER);
 	uint32_t l = (uint32_t)len;
 	memcpy(p, &l, 4);
@@ -139,8 +106,8 @@ static void append(receiver *r, const struct mmsghdr *m, const uint8_t *data) {
 		memcpy(p + 8, &a4->sin_addr, 4);
 	}
 	memcpy(p + RECORD_HEADER, data, len);
-	r->used += need;
-	r->count++;
+	r->out.used += need;
+	r->out.count++;
 }
 
 /* The kernel's count of datagrams dropped for a full queue, from SO_RXQ_OVFL ancillary data. */
@@ -182,7 +149,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 		total += n;
 		if (n < VLEN) break;
 	}
-	flush(r);
+	js_batch_flush(&r->out, !r->closing);
 	r->dispatching = 0;
 	if (r->closing) release(r);
 }
@@ -257,40 +224,26 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 	int32_t port, buffer_bytes;
 	if (napi_get_value_int32(env, argv[0], &port) != napi_ok || port < 1 || port > 65535) return throw_error(env, "port must be 1..65535");
 	if (napi_get_value_int32(env, argv[1], &buffer_bytes) != napi_ok || buffer_bytes < 65536) return throw_error(env, "bufferBytes must be at least 65536");
-	bool is_buffer;
-	napi_is_buffer(env, argv[2], &is_buffer);
-	void *batch_data;
-	size_t batch_size;
-	if (!is_buffer || napi_get_buffer_info(env, argv[2], &batch_data, &batch_size) != napi_ok || batch_size < RECORD_HEADER + MAX_DATAGRAM_BYTES)
-		return throw_error(env, "batch must be a Buffer of at least 1048 bytes");
-	napi_valuetype t;
-	napi_typeof(env, argv[3], &t);
-	if (t != napi_function) return throw_error(env, "onBatch must be a function");
-
+	receiver *r = calloc(1, sizeof *r);
+	if (!r) return throw_error(env, "out of memory");
+	if (!js_batch_init(&r->out, env, argv[2], argv[3], RECORD_HEADER + MAX_DATAGRAM_BYTES, "knockgate.udp")) {
+		free(r);
+		return throw_error(env, "batch must be a Buffer of at least 1048 bytes, onBatch a function");
+	}
 	char err[160];
 	int fd = open_socket(port, buffer_bytes, err, sizeof err);
-	if (fd < 0) return throw_error(env, err);
-	receiver *r = calloc(1, sizeof *r);
-	if (!r) {
-		close(fd);
-		return throw_error(env, "out of memory");
+	if (fd < 0) {
+		js_batch_release(&r->out);
+		free(r);
+		return throw_error(env, err);
 	}
 	r->env = env;
 	r->fd = fd;
-	r->batch = batch_data;
-	r->batch_size = batch_size;
-	napi_create_reference(env, argv[2], 1, &r->batch_ref);
-	napi_create_reference(env, argv[3], 1, &r->callback_ref);
-	napi_value resource_name;
-	napi_create_string_utf8(env, "knockgate.udp", NAPI_AUTO_LENGTH, &resource_name);
-	napi_async_init(env, NULL, resource_name, &r->async);
 	uv_loop_t *loop;
 	napi_get_uv_event_loop(env, &loop);
 	r->poll.data = r;
 	if (uv_poll_init(loop, &r->poll, fd) != 0 || uv_poll_start(&r->poll, UV_READABLE, on_readable) != 0) {
-		napi_delete_reference(env, r->batch_ref);
-		napi_delete_reference(env, r->callback_ref);
-		napi_async_destroy(env, r->async);
+		js_batch_release(&r->out);
 		close(fd);
 		free(r);
 		return throw_error(env, "cannot watch the socket");

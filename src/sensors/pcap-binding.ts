@@ -9,10 +9,9 @@
  * length). `open` throws KG_CAPTURE_FAILED with libpcap's message; nothing is left open then.
  */
 
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { KnockgateError } from '../core/errors.js';
 import type { LinkType } from '../core/packet.js';
+import { loadNativeAddon } from './native-addon.js';
 
 interface Binding {
   open(device: string, filter: string, snaplen: number, bufferBytes: number, promisc: boolean, batch: Buffer, onBatch: (count: number, bytes: number) => void): object;
@@ -59,21 +58,8 @@ const LINK_TYPES: ReadonlyMap<number, LinkType> = new Map<number, LinkType>([
   [276, 'linux-sll2'], // DLT_LINUX_SLL2
 ]);
 
-let binding: Binding | undefined;
-
-function load(): Binding {
-  if (binding !== undefined) return binding;
-  const path = fileURLToPath(new URL('../../libexec/pcap-capture.node', import.meta.url));
-  try {
-    binding = createRequire(import.meta.url)(path) as Binding;
-  } catch (err) {
-    throw new KnockgateError('KG_CAPTURE_FAILED', `the libpcap binding did not load from ${path} (run npm run build): ${(err as Error).message}`, { cause: err });
-  }
-  return binding;
-}
-
 export function openCapture(o: CaptureOptions): Capture {
-  const b = load();
+  const b = loadNativeAddon<Binding>('pcap-capture.node', 'libpcap binding');
   const batch = Buffer.alloc(Math.max(o.batchBytes, o.snaplen + 16));
   const onBatch = (count: number, bytes: number): void => {
     let at = 0;

@@ -7,12 +7,11 @@
  * still drops is counted (stats `socket_dropped`).
  */
 
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { KnockgateError } from '../core/errors.js';
 import { formatIPv4, formatIPv6 } from '../core/ip-address.js';
 import { SPA_SOCKET_BATCH_BYTES, SPA_SOCKET_BUFFER_BYTES } from '../core/limits.js';
 import type { SourceStats } from '../ports/packet-source.js';
+import { loadNativeAddon } from './native-addon.js';
 
 /** Called synchronously per datagram; `payload` is valid only during the call. */
 export type DatagramHandler = (payload: Buffer, sourceAddress: string) => void;
@@ -32,21 +31,8 @@ interface Binding {
 /** Record layout of native/udp-batch.c. */
 const RECORD_HEADER_BYTES = 24;
 
-let binding: Binding | undefined;
-
-function load(): Binding {
-  if (binding !== undefined) return binding;
-  const path = fileURLToPath(new URL('../../libexec/udp-batch.node', import.meta.url));
-  try {
-    binding = createRequire(import.meta.url)(path) as Binding;
-  } catch (err) {
-    throw new KnockgateError('KG_CAPTURE_FAILED', `the UDP binding did not load from ${path} (run npm run build): ${(err as Error).message}`, { cause: err });
-  }
-  return binding;
-}
-
 export async function openUdpSource(port: number, onDatagram: DatagramHandler): Promise<DatagramSource> {
-  const b = load();
+  const b = loadNativeAddon<Binding>('udp-batch.node', 'UDP binding');
   const batch = Buffer.alloc(SPA_SOCKET_BATCH_BYTES);
   const onBatch = (count: number, bytes: number): void => {
     let at = 0;

@@ -8,7 +8,6 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,17 +17,13 @@ import { buildSpaDatagram } from '../../src/client/spa-sender.js';
 import { sealFwknop } from '../../src/core/spa/fwknop-wire.js';
 import { readClientCredential } from '../../src/stores/key-files.js';
 import { clientEntryYaml } from '../support/client-entry.js';
-import { KNOCKGATE, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import { knockgateCli, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
 import { createTestbed, type Testbed } from '../support/netns.js';
 
 const SOURCES = 1000;
 const RATE_PPS = 2000;
 
-function cli(args: string[]): string {
-  const r = spawnSync(process.execPath, [KNOCKGATE, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`knockgate ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const cli = knockgateCli;
 
 const sourceOf = (i: number): string => `10.1.${i >> 8}.${i & 255}`;
 

@@ -7,7 +7,6 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,17 +15,13 @@ import { udpFrame, writeFramesFile } from '../../bench/frames.js';
 import { sealSpa } from '../../src/core/spa/native-wire.js';
 import { readClientCredential } from '../../src/stores/key-files.js';
 import { clientEntryYaml } from '../support/client-entry.js';
-import { BANNER_SERVER, KNOCKGATE, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import { BANNER_SERVER, KNOCKGATE, knockgateCli, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
 import { createTestbed, type Testbed } from '../support/netns.js';
 
 const FLOOD_PACKETS = 16_000;
 const FLOOD_PPS = 8_000;
 
-function cli(args: string[]): string {
-  const r = spawnSync(process.execPath, [KNOCKGATE, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`knockgate ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const cli = knockgateCli;
 
 describe('native SPA under a flood of MAC1-valid datagrams', () => {
   let tb: Testbed;

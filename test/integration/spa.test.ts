@@ -6,22 +6,17 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clientEntryYaml } from '../support/client-entry.js';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, KNOCKGATE, REPO_ROOT, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import { BANNER_SERVER, KNOCKGATE, REPO_ROOT, knockgateCli, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
 
 const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
 const DURATION_S = 4;
 
-function cli(args: string[]): string {
-  const r = spawnSync(process.execPath, [KNOCKGATE, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`knockgate ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const cli = knockgateCli;
 
 describe('native SPA', () => {
   let tb: Testbed;

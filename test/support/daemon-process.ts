@@ -4,6 +4,7 @@
  */
 
 import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -118,6 +119,13 @@ export interface ProbeResult {
 /** Asks from `ns` whether host:port answers, watching the wire for RST and ICMP meanwhile. */
 export function probe(tb: Testbed, ns: string, host: string, port: number, timeoutMs = 1000): ProbeResult {
   return JSON.parse(tb.run(ns, [process.execPath, PROBE, 'tcp', host, String(port), String(timeoutMs)])) as ProbeResult;
+}
+
+/** Runs the knockgate CLI here (outside any namespace) and returns its stdout; throws on failure. */
+export function knockgateCli(args: readonly string[]): string {
+  const r = spawnSync(process.execPath, [KNOCKGATE, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`knockgate ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
 }
 
 /** Sends a knock with knockgate's own client from `ns`. */

@@ -1,0 +1,24 @@
+/**
+ * Loads one of knockgate's Node-API addons from dist/libexec (built by scripts/build-native.sh),
+ * once; a missing or broken build is KG_CAPTURE_FAILED naming the file and the fix.
+ */
+
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { KnockgateError } from '../core/errors.js';
+
+const loaded = new Map<string, unknown>();
+
+export function loadNativeAddon<T>(file: string, what: string): T {
+  const cached = loaded.get(file);
+  if (cached !== undefined) return cached as T;
+  const path = fileURLToPath(new URL(`../../libexec/${file}`, import.meta.url));
+  let addon: T;
+  try {
+    addon = createRequire(import.meta.url)(path) as T;
+  } catch (err) {
+    throw new KnockgateError('KG_CAPTURE_FAILED', `the ${what} did not load from ${path} (run npm run build): ${(err as Error).message}`, { cause: err });
+  }
+  loaded.set(file, addon);
+  return addon;
+}
