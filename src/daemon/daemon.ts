@@ -23,7 +23,7 @@ import { WorkBudget } from '../core/work-budget.js';
 import type { Config } from '../config/config.js';
 import type { Gate } from '../ports/gate.js';
 import type { Logger } from '../ports/logger.js';
-import type { PacketSource, PacketSourceFactory } from '../ports/packet-source.js';
+import type { PacketSource, PacketSourceFactory, SourceStats } from '../ports/packet-source.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
 import { serverKeysFromPrivate, type SpaServerKeys } from '../core/spa/native-wire.js';
 import type { ReplayStore } from '../ports/replay-store.js';
@@ -189,22 +189,8 @@ export class Daemon {
 
   /** Counters by name, for tests and (later) metrics. */
   stats(): Record<string, number> {
-    const capture = { ...this.closedCaptureTotals };
-    for (const c of this.captures) {
-      const s = c.stats?.();
-      if (s) {
-        capture.received += s.received;
-        capture.dropped += s.dropped;
-      }
-    }
-    const socket = { received: 0, dropped: 0 };
-    for (const d of this.datagramSources) {
-      const s = d.stats?.();
-      if (s) {
-        socket.received += s.received;
-        socket.dropped += s.dropped;
-      }
-    }
+    const capture = addStats({ ...this.closedCaptureTotals }, this.captures);
+    const socket = addStats({ received: 0, dropped: 0 }, this.datagramSources);
     return {
       ...Object.fromEntries(this.counters),
       ...prefixed('sequences_', this.tracker.stats()),
@@ -214,15 +200,10 @@ export class Daemon {
   }
 
   private closeCaptures(sources: readonly PacketSource[]): void {
-    for (const c of sources) {
-      const s = c.stats?.();
-      c.close();
-      if (s) {
-        this.closedCaptureTotals.received += s.received;
-        this.closedCaptureTotals.dropped += s.dropped;
-      }
-    }
+    addStats(this.closedCaptureTotals, sources);
+    for (const c of sources) c.close();
   }
+
 
   /** One log line with every counter (on SIGUSR1 and at stop). */
   logStats(): void {
@@ -453,6 +434,18 @@ export class Daemon {
     }, expiresAtMs - this.deps.nowMs());
     this.grants.set(key, { expiresAtMs, timer });
   }
+}
+
+/** Adds what each source reports of kernel delivery to `total`, and returns it. */
+function addStats(total: { received: number; dropped: number }, sources: readonly { stats?(): SourceStats }[]): { received: number; dropped: number } {
+  for (const source of sources) {
+    const s = source.stats?.();
+    if (s) {
+      total.received += s.received;
+      total.dropped += s.dropped;
+    }
+  }
+  return total;
 }
 
 function prefixed(prefix: string, o: object): Record<string, number> {

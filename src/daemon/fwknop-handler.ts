@@ -22,6 +22,7 @@ import { formatIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } f
 import { fwknopReplayDigest, openFwknop, parseFwknopAccess, type FwknopKeys, type FwknopMessage } from '../core/spa/fwknop-wire.js';
 import type { SpaHandlerDeps } from './spa-handler.js';
 import { admitReplay } from './replay-admission.js';
+import { rejectCounter } from './reject-counter.js';
 import type { FwknopRejectReason } from '../core/reasons.js';
 
 /** Outcomes beyond the codec's own reasons. */
@@ -166,12 +167,4 @@ export class FwknopHandler {
       'fwknop rejected',
     );
   }
-}
-
-const rejectCounters = new Map<string, string>();
-/** `fwknop-stale` → `fwknop_rejected_stale`, built once per reason. */
-function rejectCounter(reason: string): string {
-  let name = rejectCounters.get(reason);
-  if (name === undefined) rejectCounters.set(reason, (name = `fwknop_rejected_${reason.replace(/^fwknop-/, '').replace(/-/g, '_')}`));
-  return name;
 }

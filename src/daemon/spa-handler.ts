@@ -14,6 +14,7 @@ import type { Logger } from '../ports/logger.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import type { LogLimiter } from './log-limiter.js';
 import { admitReplay } from './replay-admission.js';
+import { rejectCounter } from './reject-counter.js';
 import type { SpaRejectReason } from '../core/reasons.js';
 import type { KnownSources } from '../core/known-sources.js';
 import type { WorkBudget } from '../core/work-budget.js';
@@ -96,7 +97,7 @@ export class SpaHandler {
   }
 
   private reject(reason: SpaRejectReason, source: string, client?: string, detail?: string): void {
-    this.deps.count(`spa_rejected_${reason.replace(/^spa-/, '').replace(/-/g, '_')}`);
+    this.deps.count(rejectCounter(reason));
     const suppressed = this.deps.limiter.admit(reason);
     if (suppressed === null) return;
     this.deps.log.info(

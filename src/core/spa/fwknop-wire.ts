@@ -10,7 +10,7 @@
  * computes, but the salt, the random digits and the time are arguments.
  */
 
-import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 import { HmacKey } from '../hmac.js';
 import type { Endpoint } from '../endpoint.js';
 import { formatIPAddress, parseIPAddress } from '../ip-address.js';
@@ -205,10 +205,6 @@ function equalB64Tag(expectedB64: string, packet: Uint8Array, at: number, chars:
   let diff = 0;
   for (let i = 0; i < chars; i++) diff |= expectedB64.charCodeAt(i) ^ (packet[at + i] as number);
   return diff === 0;
-}
-
-function hmacB64(hmacKey: Uint8Array, type: FwknopHmacType, encryptedWithPrefix: string): string {
-  return b64(createHmac(NODE_HASH[type], hmacKey).update(encryptedWithPrefix, 'latin1').digest());
 }
 
 /** The replay digest fwknopd stores: SHA-256 of the packet as received (HMAC included, no prefix), base64 unpadded. */
@@ -500,7 +496,7 @@ export function sealFwknop(m: FwknopSealInput, keys: FwknopKeys, random: FwknopR
   if (!(random.salt instanceof Uint8Array) || random.salt.length !== SALT_BYTES) throw new Error('salt must be 8 bytes');
   const plaintext = encodeFwknopPlaintext(m, random.randomDigits);
   let wire = b64(encrypt(plaintext, keys, random.salt));
-  if (keys.hmacKey !== null) wire += hmacB64(keys.hmacKey, keys.hmacType, wire);
+  if (keys.hmacKey !== null) wire += b64(hmacKeyOf(keys).mac(Buffer.from(wire, 'latin1')));
   if (!wire.startsWith(SALT_PREFIX)) throw new Error('internal: ciphertext does not start with the salt header');
   wire = wire.slice(SALT_PREFIX.length);
   if (wire.length < MIN_FWKNOP_PACKET_BYTES || wire.length > MAX_FWKNOP_PACKET_BYTES) {
