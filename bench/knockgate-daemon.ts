@@ -9,7 +9,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFwknopPacket, readFwknopCredential } from '../src/client/fwknop-sender.js';
 import { buildSpaDatagram } from '../src/client/spa-sender.js';
@@ -89,7 +89,7 @@ export function countNftGrants(json: string): GrantCount {
 }
 
 export async function startKnockgate(kind: Extract<KindName, `knockgate-${string}`>): Promise<Subject> {
-  const { tb, dir } = prepareTestbed();
+  const { tb, dir, dispose } = prepareTestbed();
   try {
     const ifname = tb.server.clientSide.ifname;
     const host = tb.server.clientSide.v4;
@@ -161,7 +161,6 @@ export async function startKnockgate(kind: Extract<KindName, `knockgate-${string
     }
     writeFileSync(configFile, yaml.join('\n'), { mode: 0o600 });
     const daemon = await startDaemonWith(tb, ['-c', configFile]);
-    let stopped = false;
     const subject: Subject = {
       kind,
       info: KINDS[kind],
@@ -179,18 +178,12 @@ export async function startKnockgate(kind: Extract<KindName, `knockgate-${string
       },
       alive: () => isAlive(daemon.pid),
       logTail: () => `${daemon.stderr().slice(-2000)}\n${daemon.lines.slice(-5).map((l) => JSON.stringify(l)).join('\n')}`,
-      stop() {
-        if (stopped) return;
-        stopped = true;
-        tb.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      },
+      stop: dispose,
     };
     if (validPacket) subject.validPacket = validPacket;
     return subject;
   } catch (err) {
-    tb.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    dispose();
     throw err;
   }
 }

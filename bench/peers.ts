@@ -21,7 +21,7 @@
  *   udp         ENABLE_UDP_SERVER Y; UDPSERV_PORT 62201
  */
 
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessConfText, fwknopCredentialText, fwknopPacketMaker, newFwknopKeyset } from './knockgate-daemon.js';
 import {
@@ -44,7 +44,7 @@ function baseRules(extra: readonly string[]): string {
 }
 
 export async function startKnockd(): Promise<Subject> {
-  const { tb, dir } = prepareTestbed();
+  const { tb, dir, dispose } = prepareTestbed();
   try {
     const ifname = tb.server.clientSide.ifname;
     const rules = baseRules([`-A INPUT -p tcp -m multiport --dports ${KNOCK_PORTS.join(',')} -j DROP`]);
@@ -70,7 +70,6 @@ export async function startKnockd(): Promise<Subject> {
     const pid = child.pid as number;
     await sleep(1000);
     if (!isAlive(pid)) throw new Error(`knockd exited at start: ${tail()}`);
-    let stopped = false;
     return {
       kind: 'knockd',
       info: KINDS.knockd,
@@ -86,22 +85,16 @@ export async function startKnockd(): Promise<Subject> {
       grants: () => countIptablesGrants(tryRun(tb, tb.server.ns, ['iptables-save', '-t', 'filter']) ?? '', 'INPUT'),
       alive: () => isAlive(pid),
       logTail: tail,
-      stop() {
-        if (stopped) return;
-        stopped = true;
-        tb.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      },
+      stop: dispose,
     };
   } catch (err) {
-    tb.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    dispose();
     throw err;
   }
 }
 
 export async function startFwknopd(kind: Extract<KindName, `fwknopd-${string}`>): Promise<Subject> {
-  const { tb, dir } = prepareTestbed();
+  const { tb, dir, dispose } = prepareTestbed();
   try {
     const ifname = tb.server.clientSide.ifname;
     const udp = kind === 'fwknopd-udp';
@@ -125,7 +118,6 @@ export async function startFwknopd(kind: Extract<KindName, `fwknopd-${string}`>)
     if (udp) await until('fwknopd to bind its UDP port', () => !isAlive(pid) || (tryRun(tb, tb.server.ns, ['ss', '-Hlun']) ?? '').includes(`:${SPA_PORT} `), 10_000);
     await sleep(500);
     if (!isAlive(pid)) throw new Error(`fwknopd exited at start: ${tail()}`);
-    let stopped = false;
     return {
       kind,
       info: KINDS[kind],
@@ -142,16 +134,10 @@ export async function startFwknopd(kind: Extract<KindName, `fwknopd-${string}`>)
       validPacket: fwknopPacketMaker(cred),
       alive: () => isAlive(pid),
       logTail: tail,
-      stop() {
-        if (stopped) return;
-        stopped = true;
-        tb.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      },
+      stop: dispose,
     };
   } catch (err) {
-    tb.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    dispose();
     throw err;
   }
 }

@@ -89,20 +89,30 @@ export interface Subject {
 }
 
 /** A fresh testbed with the protected service and spoofing-friendly sysctls, and a private temp dir. */
-export function prepareTestbed(): { tb: Testbed; dir: string } {
+/**
+ * A fresh testbed with the protected service and reverse-path filtering off, a scratch directory,
+ * and `dispose`, which removes both; idempotent, for a subject's stop() and its failed start alike.
+ */
+export function prepareTestbed(): { tb: Testbed; dir: string; dispose: () => void } {
   const tb = createTestbed();
   const dir = mkdtempSync(join(tmpdir(), 'knockgate-bench-'));
+  let disposed = false;
+  const dispose = (): void => {
+    if (disposed) return;
+    disposed = true;
+    tb.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     const ifs = [tb.server.clientSide.ifname, tb.server.otherSide.ifname, 'all', 'default'];
     tb.run(tb.server.ns, ['sysctl', '-q', '-w', ...ifs.map((i) => `net.ipv4.conf.${i}.rp_filter=0`)]);
     const banner = tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, String(OPEN_PORT)]);
     drain(banner);
   } catch (err) {
-    tb.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    dispose();
     throw err;
   }
-  return { tb, dir };
+  return { tb, dir, dispose };
 }
 
 /** Reads a child's output so it never blocks on a full pipe; keeps the last `keep` characters. */
