@@ -5,6 +5,7 @@
  */
 
 import './v8-settings.js'; // first: before anything else loads
+import { checkInterfacesExist } from '../config/interfaces-exist.js';
 import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -77,6 +78,7 @@ async function main(argv: string[]): Promise<void> {
   } else {
     config = loadConfig(opts.config);
   }
+  checkInterfacesExist(config);
   if (opts.check) {
     for (const door of config.doors) if (door.oneTimeSequencesFile) OneTimeSequenceFile.load(door.oneTimeSequencesFile);
     if (config.spa?.serverKeyFile && config.doors.some((d) => d.spa)) readServerKey(config.spa.serverKeyFile);

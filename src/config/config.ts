@@ -22,6 +22,10 @@ export interface Config {
   readonly file: string;
   /** Interfaces to capture on; ['any'] means every interface. */
   readonly interfaces: readonly string[];
+  /** Line of `interfaces:` in `file`, for errors found after loading (a missing interface). */
+  readonly interfacesLine: number | null;
+  /** Interfaces where protected ports are not dropped, besides lo (always exempt). */
+  readonly exemptInterfaces: readonly string[];
   readonly firewall: FirewallKind;
   readonly nftTable: string;
   readonly maxTrackedSequences: number;

@@ -293,6 +293,8 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
   return Object.freeze({
     file: src.file,
     interfaces: Object.freeze([...raw.interfaces]),
+    interfacesLine: src.lineOf(['interfaces']) ?? null,
+    exemptInterfaces: Object.freeze([...raw.exempt_interfaces]),
     firewall: raw.firewall,
     nftTable: raw.nft_table,
     maxTrackedSequences: raw.max_tracked_sequences,

@@ -39,7 +39,8 @@ export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
 /** Door names appear in logs, nft comments and command arguments: keep them boring. */
 export const DOOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 /** Linux interface names (IFNAMSIZ - 1), or the pseudo-interface `any`. */
-const INTERFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+/** A Linux interface name; not starting with `@`, which nftables would read as a set reference. */
+const INTERFACE_NAME = /^[A-Za-z0-9_.:-][A-Za-z0-9_.:@-]{0,14}$/;
 
 const endpoint = z.unknown().transform((v, ctx): Endpoint => {
   const r = parseEndpoint(v);
@@ -206,6 +207,8 @@ export const spaSettingsSchema = z
 export const configSchema = z
   .object({
     interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).min(1, 'name at least one interface, or [any]'),
+    /** Interfaces on which protected ports are not dropped (lo always is exempt). */
+    exempt_interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).default([]),
     firewall: z.enum(['nftables', 'none']).default('nftables'),
     /** nftables table (family inet) that knockgate owns; changing it lets two daemons coexist. */
     nft_table: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'table names are letters, digits and "_"').default('knockgate'),

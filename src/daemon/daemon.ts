@@ -227,7 +227,7 @@ export class Daemon {
         const listen = listenerOf(d);
         return listen?.capture === 'socket' ? [listen.port] : [];
       }),
-      interfaces: this.config.interfaces,
+      exemptInterfaces: this.config.exemptInterfaces,
     };
   }
 

@@ -19,8 +19,10 @@
  *       ct state established,related accept      an open session outlives its grant, as with fwknop
  *       ip  saddr . l4proto . dport @grants4 accept
  *       ip6 saddr . l4proto . dport @grants6 accept
- *       [iif]  l4proto . dport @protected counter drop
- *       [iif]  l4proto . dport @hidden counter drop
+ *       iifname != { lo, <exempt_interfaces> }  l4proto . dport @protected counter drop
+ *       iifname != { lo, <exempt_interfaces> }  l4proto . dport @hidden counter drop
+ * The drops hold on every interface but lo and those the operator exempts explicitly, whatever
+ * `interfaces:` says (that list only chooses where knocks are received).
  * `accept` here only ends this chain: every other table's chains still see the packet. So
  * knockgate can only take away, never open what the rest of the firewall closes; see README.
  * A drop answers nothing (no RST, no ICMP): the ports look filtered.
@@ -59,11 +61,13 @@ function grantMatch(f: 4 | 6): unknown {
   };
 }
 
-function interfaceMatch(interfaces: readonly string[]): unknown {
-  if (interfaces.length === 1 && interfaces[0] === 'any') {
-    return { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: 'lo' } };
-  }
-  return { match: { op: '==', left: { meta: { key: 'iifname' } }, right: interfaces.length === 1 ? interfaces[0] : { set: [...interfaces] } } };
+/**
+ * Where the drops apply: every interface but lo and the explicit exemptions. Deliberately not
+ * `interfaces:` (where knocks are received): a misspelt name there must not unprotect a port.
+ */
+function notExempt(exempt: readonly string[]): unknown {
+  const names = [...new Set(['lo', ...exempt])];
+  return { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: names.length === 1 ? names[0] : { set: names } } };
 }
 
 function endpointElems(endpoints: Iterable<Endpoint>): unknown[] {
@@ -102,7 +106,7 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
   cmds.push(rule([{ match: { op: 'in', left: { ct: { key: 'state' } }, right: ['established', 'related'] } }, { accept: null }]));
   cmds.push(rule([grantMatch(4), { accept: null }]));
   cmds.push(rule([grantMatch(6), { accept: null }]));
-  const iif = interfaceMatch(layout.interfaces);
+  const iif = notExempt(layout.exemptInterfaces);
   cmds.push(rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_PROTECTED}` } }, { counter: null }, { drop: null }]));
   cmds.push(rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_HIDDEN}` } }, { counter: null }, { drop: null }]));
   const untracked = [...new Set(layout.untrackedUdpPorts)];

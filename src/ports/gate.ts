@@ -29,8 +29,8 @@ export interface GateLayout {
   readonly hiddenPorts: readonly Endpoint[];
   /** UDP ports where a socket takes SPA: kept out of connection tracking. */
   readonly untrackedUdpPorts: readonly number[];
-  /** Interfaces on which both apply; ['any'] means all but loopback. */
-  readonly interfaces: readonly string[];
+  /** Interfaces on which protected and hidden ports are NOT dropped, besides lo (always exempt). */
+  readonly exemptInterfaces: readonly string[];
 }
 
 export interface Gate {

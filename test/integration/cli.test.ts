@@ -54,13 +54,31 @@ describe('knockgated command line', () => {
     assert.match(r.stdout, /: OK \(1 door: ssh\)/);
   });
 
-  it('exits 69 when the interface does not exist, before touching the firewall', () => {
-    const file = writeConfig(['interfaces: [kgnosuch0]', 'nft_table: kgclitest', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
+  it('exits 78 naming file and line of interfaces: when an interface does not exist, before touching the firewall', () => {
+    const file = writeConfig(['firewall: nftables', 'interfaces: [kgnosuch0]', 'nft_table: kgclitest', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
     const r = run(KNOCKGATED, ['-c', file]);
-    assert.equal(r.status, 69);
+    assert.equal(r.status, 78, r.stderr);
+    assert.ok(r.stderr.includes(`${file}:2: interfaces`), r.stderr);
     assert.match(r.stderr, /kgnosuch0/);
     const listing = spawnSync('nft', ['list', 'table', 'inet', 'kgclitest'], { encoding: 'utf8' });
     assert.notEqual(listing.status, 0, 'the table must not exist');
+  });
+});
+
+describe('knockgated --check and interfaces', () => {
+  it('--check with interfaces: [eth9] (no such interface) exits 78 with FILE:LINE: interfaces', () => {
+    const file = writeConfig(['interfaces: [eth9]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
+    const r = run(KNOCKGATED, ['-c', file, '--check']);
+    assert.equal(r.status, 78, r.stdout + r.stderr);
+    assert.ok(r.stderr.includes(`${file}:1: interfaces`), r.stderr);
+    assert.doesNotMatch(r.stdout, /OK/);
+  });
+
+  it('--check rejects an interface name starting with @ (it would be an nftables set reference)', () => {
+    const file = writeConfig(['interfaces: [lo]', 'exempt_interfaces: ["@protected"]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
+    const r = run(KNOCKGATED, ['-c', file, '--check']);
+    assert.equal(r.status, 78, r.stdout + r.stderr);
+    assert.match(r.stderr, /:2: exempt_interfaces/);
   });
 });
 

@@ -386,7 +386,7 @@ describe('capture-filter', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('nftables-ruleset', () => {
-  const layout = { protectedPorts: [tcp(22), tcp(443), tcp(22), udp(51820)], hiddenPorts: [tcp(5643), udp(7000)], untrackedUdpPorts: [] as number[], interfaces: ['eth0'] };
+  const layout = { protectedPorts: [tcp(22), tcp(443), tcp(22), udp(51820)], hiddenPorts: [tcp(5643), udp(7000)], untrackedUdpPorts: [] as number[], exemptInterfaces: [] as string[] };
   const TABLE = 'knockgate';
   const T = { family: 'inet', table: TABLE };
 
@@ -439,7 +439,7 @@ describe('nftables-ruleset', () => {
     assert.deepEqual(raw.map((c) => (c.add as { rule: { expr: unknown } }).rule.expr), [
       [{ match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right: '@untracked' } }, { notrack: null }],
       [
-        { match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'eth0' } },
+        { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: 'lo' } },
         { match: { op: '==', left: { concat: [{ meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] }, right: '@hidden' } },
         { notrack: null },
       ],
@@ -447,7 +447,7 @@ describe('nftables-ruleset', () => {
   });
 
   it('empty protected/hidden lists flush the sets and add no elements', () => {
-    const cmds = installBatch(TABLE, { protectedPorts: [], hiddenPorts: [], untrackedUdpPorts: [], interfaces: ['eth0'] }, []);
+    const cmds = installBatch(TABLE, { protectedPorts: [], hiddenPorts: [], untrackedUdpPorts: [], exemptInterfaces: [] }, []);
     assert.equal(cmds.filter((c) => shape(c) === 'add element').length, 0);
     assert.equal(cmds.filter((c) => shape(c) === 'flush set').length, 3);
   });
@@ -466,7 +466,7 @@ describe('nftables-ruleset', () => {
 
   it('rules in order: established accept, grants4 accept, grants6 accept, protected drop, hidden drop', () => {
     const r = rules(installBatch(TABLE, layout, []));
-    const iif = { match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'eth0' } };
+    const iif = { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: 'lo' } };
     const l4 = { concat: [{ meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] };
     const grant = (proto: string, set: string): unknown => ({
       match: { op: '==', left: { concat: [{ payload: { protocol: proto, field: 'saddr' } }, { meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] }, right: set },
@@ -484,11 +484,11 @@ describe('nftables-ruleset', () => {
     }
   });
 
-  it('interfaces [any] match everything but loopback; several interfaces match a set', () => {
-    const anyRules = rules(installBatch(TABLE, { ...layout, interfaces: ['any'] }, []));
-    for (const r of anyRules.slice(3)) assert.deepEqual(r[0], { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: 'lo' } });
-    const multi = rules(installBatch(TABLE, { ...layout, interfaces: ['eth0', 'wg0'] }, []));
-    for (const r of multi.slice(3)) assert.deepEqual(r[0], { match: { op: '==', left: { meta: { key: 'iifname' } }, right: { set: ['eth0', 'wg0'] } } });
+  it('drops on every interface but lo and the explicit exemptions, whatever interfaces: says', () => {
+    const exempt = rules(installBatch(TABLE, { ...layout, exemptInterfaces: ['wg0', 'lo', 'wg0'] }, []));
+    for (const r of exempt.slice(3)) assert.deepEqual(r[0], { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: ['lo', 'wg0'] } } });
+    const allRules = installBatch(TABLE, layout, []).filter((c) => shape(c) === 'add rule');
+    assert.ok(!JSON.stringify(allRules).includes('"op":"=="' + ',"left":{"meta":{"key":"iifname"}}'), 'no rule is scoped to a named interface');
   });
 
   it('uses the given table name everywhere', () => {
