@@ -113,6 +113,12 @@ export const SPA_NONCE_BYTES = 16;
 /** Default freshness window: a packet whose timestamp is further than this from now is stale. */
 export const DEFAULT_SPA_FRESHNESS_S = 120;
 
+/**
+ * How long a replay record outlives the last instant its packet can be fresh (core/freshness.ts):
+ * freshness is `|now - ts| < window`, the record lives until ts + window + this margin.
+ */
+export const REPLAY_RETENTION_MARGIN_MS = 5_000;
+
 /** Bounds of the SPA freshness window (`spa.freshness`). */
 export const MAX_SPA_FRESHNESS_MS = 600_000;
 /** Replay store capacity: accepted packets remembered within one freshness window. */
