@@ -32,6 +32,7 @@ import {
 import { checkTemplateArg } from '../core/command-template.js';
 import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatDurationMs } from '../core/duration.js';
+import { NFT_KEYWORDS } from './nft-keywords.js';
 
 /** Where accepted SPA packets are remembered, across restarts. */
 export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
@@ -208,7 +209,11 @@ export const configSchema = z
     interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).min(1, 'name at least one interface, or [any]'),
     firewall: z.enum(['nftables', 'none']).default('nftables'),
     /** nftables table (family inet) that knockgate owns; changing it lets two daemons coexist. */
-    nft_table: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'table names are letters, digits and "_"').default('knockgate'),
+    nft_table: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'table names are letters, digits and "_"')
+      .refine((name) => !NFT_KEYWORDS.has(name), (name) => ({ message: `${JSON.stringify(name)} is an nft keyword: nft could not name the table (e.g. "nft list table inet ${name}" is a syntax error); choose another name, e.g. ${name}_kg` }))
+      .default('knockgate'),
     max_tracked_sequences: z.number().int().min(MIN_MAX_TRACKED_SEQUENCES).max(MAX_MAX_TRACKED_SEQUENCES).default(DEFAULT_MAX_TRACKED_SEQUENCES),
     log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     /** Also append the JSON log lines to this file (knockd's LogFile). */
