@@ -73,6 +73,12 @@ export const GRANT_MIRROR_GRACE_MS = 5_000;
 
 /** Grants handed to `nft` in one batch; more wait for the next batch. */
 export const MAX_GRANTS_PER_FIREWALL_BATCH = 512;
+/**
+ * Bytes of JSON in one batch, well below the worker's 16 MiB request limit (MAX_REQUEST_BYTES in
+ * native/knockgate-nft.c): a batch is cut at whichever of this and the count comes first. 512
+ * IPv6 prefixes × 64 ports is ~8 MiB of JSON, so such a burst goes in a few batches.
+ */
+export const MAX_FIREWALL_BATCH_BYTES = 2 * 1024 * 1024;
 /** Wall-clock limit of one `nft` run, or of one answer from the nftables worker. */
 export const FIREWALL_COMMAND_TIMEOUT_MS = 10_000;
 /** Largest answer read from the nftables worker (a listing of a table with a million grants fits). */
