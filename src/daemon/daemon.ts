@@ -505,7 +505,7 @@ export class Daemon {
           which: 'stop_command',
           source,
           family,
-          dueUnixMs: this.deps.unixMs() + (expiresAtMs - this.deps.nowMs()),
+          dueUnixMs: Math.ceil(this.deps.unixMs() + (expiresAtMs - this.deps.nowMs())),
           argv: expandTemplate(door.stopCommand, values),
           timeoutMs: door.commandTimeoutMs,
         }

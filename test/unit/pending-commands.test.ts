@@ -140,6 +140,7 @@ describe('Daemon and pending stop commands', () => {
     assert.equal(r.which, 'stop_command');
     assert.deepEqual(r.argv, ['/bin/rm', '-f', marker]);
     assert.ok(Math.abs(r.dueUnixMs - (Date.now() + 1000)) < 1000);
+    assert.ok(Number.isSafeInteger(r.dueUnixMs), 'whole milliseconds, as the file keeps them');
     await sleep(1500);
     await idle();
     assert.ok(!existsSync(marker), 'stop command ran');
