@@ -309,6 +309,7 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
     logFile: raw.log_file ? resolve(dirname(src.file), raw.log_file) : null,
     syslog: raw.syslog,
     pidFile: raw.pid_file ? resolve(dirname(src.file), raw.pid_file) : null,
+    pendingCommands: resolve(dirname(src.file), raw.pending_commands),
     spa: raw.spa
       ? Object.freeze({
           serverKeyFile: raw.spa.server_key !== undefined ? resolve(dirname(src.file), raw.spa.server_key) : null,

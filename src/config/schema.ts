@@ -36,6 +36,8 @@ import { NFT_KEYWORDS } from './nft-keywords.js';
 
 /** Where accepted SPA packets are remembered, across restarts. */
 export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
+/** Where stop commands still to run are remembered, across restarts and crashes. */
+export const DEFAULT_PENDING_COMMANDS = '/var/lib/knockgate/pending-commands.json';
 
 /** Door names appear in logs, nft comments and command arguments: keep them boring. */
 export const DOOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
@@ -222,6 +224,8 @@ export const configSchema = z
     syslog: z.boolean().default(false),
     /** Write the daemon's PID here while it runs (knockd's PidFile). */
     pid_file: z.string().min(1).optional(),
+    /** The pending stop commands file (stores/pending-commands.ts). */
+    pending_commands: z.string().min(1).default(DEFAULT_PENDING_COMMANDS),
     spa: spaSettingsSchema.optional(),
     doors: z.array(doorSchema).min(1, 'configure at least one door').max(MAX_DOORS),
   })
