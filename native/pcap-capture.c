@@ -31,6 +31,14 @@
 
 #define MAX_DEVICE_CHARS 64
 #define MAX_FILTER_CHARS 8192
+/*
+ * Frames taken per readable event before the event loop gets control back. pcap_dispatch(-1)
+ * returns only when the ring is empty, which under a flood is never: timers, journal commits,
+ * nftables answers and the SPA sockets would all wait for the flood to end. The descriptor is
+ * polled level-triggered, so frames left in the ring raise the next event at once. 1,024 frames
+ * are ~1 ms of work; the UDP binding caps its reads the same way.
+ */
+#define MAX_FRAMES_PER_EVENT 1024
 
 typedef struct capture {
 	napi_env env;
@@ -88,8 +96,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 	if (c->released || c->closing) return;
 	if (status < 0) return;
 	c->dispatching = 1;
-	/* -1: everything the ring holds now; the loop gets control back after each pass. */
-	pcap_dispatch(c->pcap, -1, on_packet, (u_char *)c);
+	pcap_dispatch(c->pcap, MAX_FRAMES_PER_EVENT, on_packet, (u_char *)c);
 	js_batch_flush(&c->out, !c->closing);
 	c->dispatching = 0;
 	if (c->closing) release(c);

@@ -4,6 +4,7 @@
 #   pcap-capture.node    the libpcap binding (native/pcap-capture.c; needs libpcap-dev and
 #                        Node's own headers, which ship with Node in include/node)
 #   udp-batch.node       the SPA socket, read with recvmmsg (native/udp-batch.c; Node's headers)
+#   flock.node           flock(2) for the one-daemon-per-table lock (native/flock.c; Node's headers)
 # Plain cc, no node-gyp: one C file each, no downloads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,3 +19,4 @@ fi
 "$cc" "${cflags[@]}" -o dist/libexec/knockgate-nft native/knockgate-nft.c -lnftables
 "$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/pcap-capture.node native/pcap-capture.c -lpcap
 "$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/udp-batch.node native/udp-batch.c
+"$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/flock.node native/flock.c

@@ -21,6 +21,7 @@ import { pcapSourceFactory } from '../sensors/pcap.js';
 import { openUdpSource } from '../sensors/udp.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
 import { readServerKey } from '../stores/key-files.js';
+import { lockTable } from '../stores/table-lock.js';
 import { VERSION } from '../version.js';
 
 /** knockd's PidFile: our PID while we run, removed when we exit. */
@@ -85,6 +86,10 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`);
     return;
   }
+  // One daemon per table and network namespace, before the PID file and the firewall are touched.
+  // Taken with `firewall: none` too (on nft_table's name): two daemons on one config would both
+  // run its commands.
+  lockTable(config.nftTable);
   const log = createLogger((opts.logLevel as typeof config.logLevel | undefined) ?? config.logLevel, { file: config.logFile, syslog: config.syslog });
   if (config.pidFile) writePidFile(config.pidFile);
   const nowMs = (): number => performance.now();

@@ -33,6 +33,8 @@ export interface Config {
   readonly logFile: string | null;
   readonly syslog: boolean;
   readonly pidFile: string | null;
+  /** Absolute path of the pending stop commands file. */
+  readonly pendingCommands: string;
   /** Shared settings of SPA doors; null when no `spa:` section is configured. */
   readonly spa: SpaSettings | null;
   readonly doors: readonly Door[];

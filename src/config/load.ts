@@ -10,6 +10,7 @@ import { ConfigError } from '../core/errors.js';
 import { endpointKey, formatEndpoint } from '../core/endpoint.js';
 import type { Door, FwknopStanza, SpaClient } from '../core/door.js';
 import { ed25519PublicFromRaw } from '../core/spa/keys.js';
+import { ed25519PublicKeyProblem } from '../core/spa/ed25519-point.js';
 import { parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import { MAX_CONFIG_FILE_BYTES } from '../core/limits.js';
@@ -235,6 +236,14 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
         if (c.psk !== undefined && !secretsProtected) {
           fail(cat('psk'), `this file holds a secret key but is readable by group or others; chmod 600 ${src.file}`);
         }
+        if (c.public_key !== undefined) {
+          const problem = ed25519PublicKeyProblem(c.public_key);
+          if (problem !== null) {
+            fail(cat('public_key'), problem === 'small-order'
+              ? 'is a small-order Ed25519 point: signatures by it prove nothing (anyone can make one); use the key `knockgate add-client` prints'
+              : `is not a canonically encoded Ed25519 public key (${problem}); use the key \`knockgate add-client\` prints`);
+          }
+        }
         const allow = c.allow ?? d.open;
         allow.forEach((e, s) => {
           if (!seen.has(endpointKey(e.proto, e.port))) fail(cat('allow', s), `${formatEndpoint(e)} is not among the door's "open" ports`);
@@ -302,6 +311,7 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
     logFile: raw.log_file ? resolve(dirname(src.file), raw.log_file) : null,
     syslog: raw.syslog,
     pidFile: raw.pid_file ? resolve(dirname(src.file), raw.pid_file) : null,
+    pendingCommands: resolve(dirname(src.file), raw.pending_commands),
     spa: raw.spa
       ? Object.freeze({
           serverKeyFile: raw.spa.server_key !== undefined ? resolve(dirname(src.file), raw.spa.server_key) : null,

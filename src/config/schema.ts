@@ -32,9 +32,12 @@ import {
 import { checkTemplateArg } from '../core/command-template.js';
 import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatDurationMs } from '../core/duration.js';
+import { NFT_KEYWORDS } from './nft-keywords.js';
 
 /** Where accepted SPA packets are remembered, across restarts. */
 export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
+/** Where stop commands still to run are remembered, across restarts and crashes. */
+export const DEFAULT_PENDING_COMMANDS = '/var/lib/knockgate/pending-commands.json';
 
 /** Door names appear in logs, nft comments and command arguments: keep them boring. */
 export const DOOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
@@ -211,7 +214,11 @@ export const configSchema = z
     exempt_interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).default([]),
     firewall: z.enum(['nftables', 'none']).default('nftables'),
     /** nftables table (family inet) that knockgate owns; changing it lets two daemons coexist. */
-    nft_table: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'table names are letters, digits and "_"').default('knockgate'),
+    nft_table: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'table names are letters, digits and "_"')
+      .refine((name) => !NFT_KEYWORDS.has(name), (name) => ({ message: `${JSON.stringify(name)} is an nft keyword: nft could not name the table (e.g. "nft list table inet ${name}" is a syntax error); choose another name, e.g. ${name}_kg` }))
+      .default('knockgate'),
     max_tracked_sequences: z.number().int().min(MIN_MAX_TRACKED_SEQUENCES).max(MAX_MAX_TRACKED_SEQUENCES).default(DEFAULT_MAX_TRACKED_SEQUENCES),
     log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     /** Also append the JSON log lines to this file (knockd's LogFile). */
@@ -220,6 +227,8 @@ export const configSchema = z
     syslog: z.boolean().default(false),
     /** Write the daemon's PID here while it runs (knockd's PidFile). */
     pid_file: z.string().min(1).optional(),
+    /** The pending stop commands file (stores/pending-commands.ts). */
+    pending_commands: z.string().min(1).default(DEFAULT_PENDING_COMMANDS),
     spa: spaSettingsSchema.optional(),
     doors: z.array(doorSchema).min(1, 'configure at least one door').max(MAX_DOORS),
   })

@@ -12,6 +12,7 @@ export const EXIT = {
   UNAVAILABLE: 69, // a required program, interface or kernel feature is missing
   CANTCREATE: 73, // cannot write a file we must write
   IOERR: 74,
+  TEMPFAIL: 75, // another instance holds what we need
   CONFIG: 78, // bad configuration
 } as const;
 
@@ -24,6 +25,7 @@ export const ERROR_CODES = {
   KG_CAPTURE_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'packet capture could not start' },
   KG_STATE_WRITE_FAILED: { exit: EXIT.CANTCREATE, summary: 'a state file could not be written' },
   KG_RESOLVE_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'a host name could not be resolved' },
+  KG_ALREADY_RUNNING: { exit: EXIT.TEMPFAIL, summary: 'another knockgated manages the same table in this network namespace' },
   KG_CONNECT_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'the service did not answer after knocking' },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -73,6 +73,12 @@ export const GRANT_MIRROR_GRACE_MS = 5_000;
 
 /** Grants handed to `nft` in one batch; more wait for the next batch. */
 export const MAX_GRANTS_PER_FIREWALL_BATCH = 512;
+/**
+ * Bytes of JSON in one batch, well below the worker's 16 MiB request limit (MAX_REQUEST_BYTES in
+ * native/knockgate-nft.c): a batch is cut at whichever of this and the count comes first. 512
+ * IPv6 prefixes × 64 ports is ~8 MiB of JSON, so such a burst goes in a few batches.
+ */
+export const MAX_FIREWALL_BATCH_BYTES = 2 * 1024 * 1024;
 /** Wall-clock limit of one `nft` run, or of one answer from the nftables worker. */
 export const FIREWALL_COMMAND_TIMEOUT_MS = 10_000;
 /** Largest answer read from the nftables worker (a listing of a table with a million grants fits). */
@@ -112,6 +118,12 @@ export const SPA_CLIENT_ID_BYTES = 16;
 export const SPA_NONCE_BYTES = 16;
 /** Default freshness window: a packet whose timestamp is further than this from now is stale. */
 export const DEFAULT_SPA_FRESHNESS_S = 120;
+
+/**
+ * How long a replay record outlives the last instant its packet can be fresh (core/freshness.ts):
+ * freshness is `|now - ts| < window`, the record lives until ts + window + this margin.
+ */
+export const REPLAY_RETENTION_MARGIN_MS = 5_000;
 
 /** Bounds of the SPA freshness window (`spa.freshness`). */
 export const MAX_SPA_FRESHNESS_MS = 600_000;

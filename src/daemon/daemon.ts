@@ -9,6 +9,9 @@
  *   4. frames are processed.
  * On stop the firewall is left exactly as it is: protected ports stay closed to everyone without a
  * grant and grants run out on the kernel's clock (fail closed).
+ * Stop commands (stop_command, knockd's stop shell commands) are recorded durably before their
+ * start command runs (a start command whose stop cannot be recorded does not run) and removed once
+ * they have run; at start, before step 2, overdue ones run and the others are scheduled.
  */
 
 import { knockCaptureFilter } from '../core/capture-filter.js';
@@ -29,6 +32,10 @@ import { serverKeysFromPrivate, type SpaServerKeys } from '../core/spa/native-wi
 import type { ReplayStore } from '../ports/replay-store.js';
 import { readServerKey } from '../stores/key-files.js';
 import { ReplayJournal } from '../stores/replay-journal.js';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { PendingCommand, PendingCommandStore } from '../ports/pending-commands.js';
+import { PendingCommandsFile } from '../stores/pending-commands.js';
 import type { DatagramHandler, DatagramSource } from '../sensors/udp.js';
 import { CommandRunner } from './command-runner.js';
 import { LogLimiter } from './log-limiter.js';
@@ -56,6 +63,8 @@ export interface DaemonDeps {
   readonly openDatagrams: (port: number, onDatagram: DatagramHandler) => Promise<DatagramSource>;
   /** The replay store; by default the journal named in the configuration. */
   readonly replayStore?: ReplayStore;
+  /** The pending stop commands store; by default the file named in the configuration. */
+  readonly pendingCommands?: PendingCommandStore;
 }
 
 /** What a grant opens: for a sequence door the door's own ports and duration, for SPA the request's. */
@@ -70,6 +79,8 @@ interface GrantSpec {
 interface LiveGrant {
   expiresAtMs: number;
   timer: NodeJS.Timeout;
+  /** The durable record of its stop_command, if it has one. */
+  pendingId?: string;
 }
 
 /** What a knock event means to a person reading the log. */
@@ -99,8 +110,9 @@ export class Daemon {
   /** UDP port → handler, for SPA and fwknop doors read through libpcap. */
   private readonly spaByCapturedPort = new Map<number, DatagramDoorHandler>();
   private datagramSources: DatagramSource[] = [];
-  /** Pending knockd-style stop commands. */
-  private readonly shellTimers = new Set<NodeJS.Timeout>();
+  /** Timers of pending stop commands scheduled by record (knockd-style ones, and restored ones), by record id. */
+  private readonly pendingTimers = new Map<string, NodeJS.Timeout>();
+  private pending: PendingCommandStore | null = null;
   private sweepTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -130,6 +142,7 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
+    this.openPending();
     await this.openSpa();
     this.openCaptures();
     if (this.deps.gate) {
@@ -176,14 +189,14 @@ export class Daemon {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const pendingStops = [...this.grants.values()];
     for (const g of pendingStops) clearTimeout(g.timer);
-    for (const t of this.shellTimers) clearTimeout(t);
-    this.shellTimers.clear();
+    for (const t of this.pendingTimers.values()) clearTimeout(t);
+    this.pendingTimers.clear();
     this.grants.clear();
     await this.runner.idle();
     await this.replay?.close();
     this.log.info(
-      { event: 'stopped', live_grants: pendingStops.length },
-      'knockgated stopped; firewall rules left in place, grants expire on the kernel clock, pending stop commands will not run',
+      { event: 'stopped', live_grants: pendingStops.length, pending_stop_commands: this.pending?.list().length ?? 0 },
+      'knockgated stopped; firewall rules left in place, nftables grants expire on the kernel clock, pending stop commands are kept on disk and run at the next start',
     );
   }
 
@@ -385,15 +398,79 @@ export class Daemon {
       if (command === '') return;
       void this.runner.run({ argv: ['/bin/sh', '-c', command.replaceAll('%IP%', source)], timeoutMs: door.commandTimeoutMs, context: { door: door.name, source, command: which } });
     };
-    run(family === 4 ? shell.start4 : shell.start6, 'start');
     const stop = family === 4 ? shell.stop4 : shell.stop6;
-    if (stop !== '') {
-      const timer = setTimeout(() => {
-        this.shellTimers.delete(timer);
-        run(stop, 'stop');
-      }, durationS * 1000);
-      this.shellTimers.add(timer);
+    const record: PendingCommand | null =
+      stop === ''
+        ? null
+        : {
+            id: randomUUID(),
+            door: door.name,
+            which: family === 4 ? 'stop4' : 'stop6',
+            source,
+            family,
+            dueUnixMs: this.deps.unixMs() + durationS * 1000,
+            argv: ['/bin/sh', '-c', stop.replaceAll('%IP%', source)],
+            timeoutMs: door.commandTimeoutMs,
+          };
+    // Durable before the start command runs: no restart can then leave its effect in place.
+    if (record !== null && !this.recordPending(record)) return;
+    run(family === 4 ? shell.start4 : shell.start6, 'start');
+    if (record !== null) this.schedulePending(record);
+  }
+
+  /** Opens the pending stop commands store; runs the overdue records and schedules the others. */
+  private openPending(): void {
+    const needed = this.config.doors.some((d) => d.stopCommand !== null || (d.shell !== null && (d.shell.stop4 !== '' || d.shell.stop6 !== '')));
+    if (!this.deps.pendingCommands && !needed && !existsSync(this.config.pendingCommands)) return;
+    this.pending = this.deps.pendingCommands ?? PendingCommandsFile.open(this.config.pendingCommands);
+    const now = this.deps.unixMs();
+    for (const record of this.pending.list()) {
+      const overdue = record.dueUnixMs <= now;
+      this.log.info(
+        { event: 'pending-command-restored', door: record.door, source: record.source, command: record.which, overdue, due_in_s: overdue ? 0 : Math.ceil((record.dueUnixMs - now) / 1000) },
+        overdue ? 'overdue stop command from before the restart: running it now' : 'stop command from before the restart scheduled',
+      );
+      this.schedulePending(record);
     }
+  }
+
+  /** Makes `record` durable; false (logged and counted, the start command must not run) if it could not. */
+  private recordPending(record: PendingCommand): boolean {
+    try {
+      if (!this.pending) throw new Error('no pending stop commands store is open');
+      this.pending.put(record);
+      return true;
+    } catch (err) {
+      this.count('commands_refused');
+      this.log.error(
+        { event: 'command', door: record.door, source: record.source, command: 'start', outcome: 'refused', reason: 'stop-command-not-recorded', error: (err as Error).message },
+        'start command refused: its stop command could not be recorded durably',
+      );
+      return false;
+    }
+  }
+
+  /** Runs `record` at its due wall-clock time (at once if overdue). */
+  private schedulePending(record: PendingCommand): void {
+    const old = this.pendingTimers.get(record.id);
+    if (old) clearTimeout(old);
+    const timer = setTimeout(() => this.runPending(record), Math.max(0, record.dueUnixMs - this.deps.unixMs()));
+    this.pendingTimers.set(record.id, timer);
+  }
+
+  /** Runs a pending stop command, then removes its record (whatever its exit; kept if it was never started). */
+  private runPending(record: PendingCommand): void {
+    const timer = this.pendingTimers.get(record.id);
+    if (timer) clearTimeout(timer);
+    this.pendingTimers.delete(record.id);
+    void this.runner.run({ argv: record.argv, timeoutMs: record.timeoutMs, context: { door: record.door, source: record.source, command: 'stop' } }).then((r) => {
+      if (r.error === 'queue-full') return; // never started: the record stays and runs at the next start
+      try {
+        this.pending?.remove(record.id);
+      } catch (err) {
+        this.log.error({ event: 'pending-command-not-removed', door: record.door, source: record.source, error: (err as Error).message }, 'stop command ran but its record could not be removed: it will run again at the next start');
+      }
+    });
   }
 
   private async grant(door: Door, spec: GrantSpec): Promise<void> {
@@ -418,21 +495,33 @@ export class Daemon {
     );
     const values = { ip: source, door: door.name, family: String(family), duration: String(durationS), ports };
     if (door.shell) this.runShell(door, family, source, durationS);
+    // A knock never shortens access: keep the later of the two ends.
+    const expiresAtMs = Math.max(existing?.expiresAtMs ?? 0, this.deps.nowMs() + durationS * 1000);
+    // The stop_command is durable before the start command runs; an extension moves its due time.
+    const stopRecord: PendingCommand | null = door.stopCommand
+      ? {
+          id: existing?.pendingId ?? randomUUID(),
+          door: door.name,
+          which: 'stop_command',
+          source,
+          family,
+          dueUnixMs: Math.ceil(this.deps.unixMs() + (expiresAtMs - this.deps.nowMs())),
+          argv: expandTemplate(door.stopCommand, values),
+          timeoutMs: door.commandTimeoutMs,
+        }
+      : null;
+    if (stopRecord !== null && !this.recordPending(stopRecord) && !existing) return; // an extension keeps its earlier record: it runs early, never late
     if (!existing && door.startCommand) {
       void this.runner.run({ argv: expandTemplate(door.startCommand, values), timeoutMs: door.commandTimeoutMs, context: { door: door.name, source, command: 'start' } });
     }
-    // A knock never shortens access: keep the later of the two ends.
-    const expiresAtMs = Math.max(existing?.expiresAtMs ?? 0, this.deps.nowMs() + durationS * 1000);
     if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => {
       this.grants.delete(key);
       this.count('grants_expired');
       this.log.info({ event: 'grant-expired', door: door.name, source }, 'grant expired');
-      if (door.stopCommand) {
-        void this.runner.run({ argv: expandTemplate(door.stopCommand, values), timeoutMs: door.commandTimeoutMs, context: { door: door.name, source, command: 'stop' } });
-      }
+      if (stopRecord !== null) this.runPending(stopRecord);
     }, expiresAtMs - this.deps.nowMs());
-    this.grants.set(key, { expiresAtMs, timer });
+    this.grants.set(key, { expiresAtMs, timer, pendingId: stopRecord?.id });
   }
 }
 

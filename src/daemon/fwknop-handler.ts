@@ -22,6 +22,7 @@ import { formatIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } f
 import { fwknopReplayDigest, openFwknop, parseFwknopAccess, type FwknopKeys, type FwknopMessage } from '../core/spa/fwknop-wire.js';
 import type { SpaHandlerDeps } from './spa-handler.js';
 import { admitReplay } from './replay-admission.js';
+import { checkFreshness, replayExpiryMs } from '../core/freshness.js';
 import { rejectCounter } from './reject-counter.js';
 import type { FwknopRejectReason } from '../core/reasons.js';
 
@@ -89,8 +90,10 @@ export class FwknopHandler {
     const digest = Buffer.from(fwknopReplayDigest(payload), 'base64').toString('hex');
     if (this.deps.replay.seen(digest)) return this.reject('fwknop-replayed', src, stanza);
 
-    const nowS = this.deps.unixMs() / 1000;
-    if (Math.abs(nowS - message.timestamp) * 1000 > this.deps.freshnessMs) return this.reject('fwknop-stale', src, stanza, `clock skew ${Math.round(nowS - message.timestamp)}s`);
+    const nowMs = this.deps.unixMs();
+    const nowS = nowMs / 1000;
+    const freshness = checkFreshness(message.timestamp * 1000, nowMs, this.deps.freshnessMs);
+    if (!freshness.fresh) return this.reject('fwknop-stale', src, stanza, `clock skew ${Math.round(freshness.skewMs / 1000)}s`);
     if (stanza.expiresAtS !== null && nowS > stanza.expiresAtS) return this.reject('fwknop-expired', src, stanza);
     if (stanza.requireUsername !== null && message.username !== stanza.requireUsername) return this.reject('fwknop-username', src, stanza, `user ${JSON.stringify(message.username)}`);
     if (message.messageType !== 1 && message.messageType !== 3) {
@@ -141,7 +144,7 @@ export class FwknopHandler {
     stanza: FwknopStanza,
     d: { address: IPAddressBytes; endpoints: Endpoint[]; durationS: number },
   ): Promise<void> {
-    const admission = await admitReplay(this.deps.replay, digest, timestampS * 1000 + this.deps.freshnessMs, this.deps.log);
+    const admission = await admitReplay(this.deps.replay, digest, replayExpiryMs(timestampS * 1000, this.deps.freshnessMs), this.deps.log);
     if (admission !== 'fresh') return this.reject(`fwknop-${admission}`, src, stanza);
     this.deps.count('fwknop_accepted');
     this.deps.log.info({ event: 'fwknop', door: this.deps.door.name, source: src, stanza: stanza.origin, verdict: 'accepted' }, 'fwknop accepted');

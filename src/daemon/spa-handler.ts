@@ -9,6 +9,7 @@ import type { Door, SpaClient } from '../core/door.js';
 import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import { openSpa, type SpaServerKeys } from '../core/spa/native-wire.js';
 import { decideSpaGrant } from '../core/spa/policy.js';
+import { checkFreshness, replayExpiryMs } from '../core/freshness.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { Logger } from '../ports/logger.js';
 import type { ReplayStore } from '../ports/replay-store.js';
@@ -71,9 +72,9 @@ export class SpaHandler {
     const opened = openSpa(payload, this.deps.keys, this.lookup, this.admitExpensive);
     if (!opened.ok) return this.reject(opened.reason, this.current);
     const { client, request } = opened;
-    const skewMs = this.deps.unixMs() - request.timestampMs;
-    if (Math.abs(skewMs) > this.deps.freshnessMs) {
-      return this.reject('spa-stale', formatIPAddress(source), client.name, `clock skew ${Math.round(skewMs / 1000)}s`);
+    const freshness = checkFreshness(request.timestampMs, this.deps.unixMs(), this.deps.freshnessMs);
+    if (!freshness.fresh) {
+      return this.reject('spa-stale', formatIPAddress(source), client.name, `clock skew ${Math.round(freshness.skewMs / 1000)}s`);
     }
     void this.afterReplayCheck(door, client, opened.replayKey, request, source);
   }
@@ -86,7 +87,7 @@ export class SpaHandler {
     source: IPAddressBytes,
   ): Promise<void> {
     const src = formatIPAddress(source);
-    const admission = await admitReplay(this.deps.replay, replayKey, request.timestampMs + this.deps.freshnessMs, this.deps.log);
+    const admission = await admitReplay(this.deps.replay, replayKey, replayExpiryMs(request.timestampMs, this.deps.freshnessMs), this.deps.log);
     if (admission !== 'fresh') return this.reject(`spa-${admission}`, src, client.name);
     const decision = decideSpaGrant(door, client, request, source);
     if (!decision.ok) return this.reject(decision.reason, src, client.name, decision.detail);

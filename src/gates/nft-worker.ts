@@ -7,6 +7,9 @@
  * with `nft -f`). A request that takes longer than FIREWALL_COMMAND_TIMEOUT_MS kills the worker
  * and rejects; a worker that dies rejects what it held, and the next request starts a new one.
  * The worker's argv is fixed and its environment minimal; it reads only what we write to it.
+ * Each answer is tied to the child that wrote it: bytes from a child that is no longer current (a
+ * late answer from one killed on a timeout, written before it died or by anything holding its
+ * stdout) are dropped, never paired with the next child's request.
  */
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -31,11 +34,15 @@ export class NftWorker {
   private child: ChildProcessWithoutNullStreams | undefined;
   private readonly waiting: Request[] = [];
   private inFlight: Request | undefined;
+  /** Bytes of the current child's answer read so far. */
   private received: Buffer = Buffer.alloc(0);
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly timeoutMs: number = FIREWALL_COMMAND_TIMEOUT_MS,
+  ) {}
 
   /** Runs one JSON document or one nft command line; resolves with what nft printed. */
   run(request: string): Promise<string> {
@@ -67,8 +74,8 @@ export class NftWorker {
     }
     this.inFlight = req;
     this.timer = setTimeout(() => {
-      this.fail(new KnockgateError('KG_FIREWALL_FAILED', `the nftables worker did not answer within ${FIREWALL_COMMAND_TIMEOUT_MS} ms`));
-    }, FIREWALL_COMMAND_TIMEOUT_MS);
+      this.fail(new KnockgateError('KG_FIREWALL_FAILED', `the nftables worker did not answer within ${this.timeoutMs} ms`));
+    }, this.timeoutMs);
     child.stdin.write(`${req.body.length}\n`);
     child.stdin.write(req.body);
   }
@@ -82,7 +89,9 @@ export class NftWorker {
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < 1024) stderr += d;
     });
-    child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (this.child === child) this.onData(chunk);
+    });
     child.stdin.on('error', () => {
       /* EPIPE when it died: reported by 'exit' below */
     });

@@ -4,19 +4,26 @@
  * the daemon is killed, and the deny rules stay in place when it stops: fail closed.
  *
  * Grants are batched: while one batch is in the kernel, new grants queue and go together in the
- * next, so a burst of a thousand grants costs a few transactions rather than one each. A mirror of the expiry times the gate
- * has set lets it skip a knock that would not lengthen a grant.
+ * next, so a burst of a thousand grants costs a few transactions rather than one each. A batch is
+ * cut by count and by bytes (the worker takes at most 16 MiB). A batch the kernel refuses is
+ * all-or-nothing there, so its grants are retried one by one: only the one that is at fault fails.
+ * A mirror of the expiry times the gate has set lets it skip a knock that would not lengthen a
+ * grant, and an address already inside a live prefix grant (the kernel's interval sets refuse an
+ * overlapping element with "File exists") that runs at least as long.
  */
 
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
-import { GRANT_MIRROR_GRACE_MS, MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
+import { GRANT_MIRROR_GRACE_MS, MAX_FIREWALL_BATCH_BYTES, MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
+import { maskIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import type { ActiveGrant, Gate, GateLayout, GrantRequest } from '../ports/gate.js';
 import { createNftExecutor, type NftExecutor } from './nft-runner.js';
 import { grantsFromListing, installBatch, setGrantCommands, type NftCommand } from './nftables-ruleset.js';
 
 interface Pending {
   readonly commands: NftCommand[];
+  /** Bytes of the commands as JSON, for cutting batches by size. */
+  readonly bytes: number;
   readonly commit: () => void;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
@@ -27,6 +34,8 @@ export class NftablesGate implements Gate {
   private readonly nft: NftExecutor;
   /** `family|source|endpointKey` → monotonic ms at which the kernel drops the element. */
   private readonly expiry = new Map<string, number>();
+  /** The prefix grants among them (mirror key → network), to see addresses they cover. */
+  private readonly prefixes = new Map<string, { family: 4 | 6; network: IPAddressBytes; length: number; endpoint: number }>();
   private queue: Pending[] = [];
   private running = false;
 
@@ -56,10 +65,15 @@ export class NftablesGate implements Gate {
     await this.enqueue(installBatch(this.table, layout, stale), () => {
       // Grants made since the listing are already in the mirror with exact times; keep those.
       const now = this.nowMs();
-      for (const g of stale) this.expiry.delete(mirrorKey(g.family, g.source, g.endpoint));
+      for (const g of stale) {
+        this.expiry.delete(mirrorKey(g.family, g.source, g.endpoint));
+        this.prefixes.delete(mirrorKey(g.family, g.source, g.endpoint));
+      }
       for (const g of kept) {
         const key = mirrorKey(g.family, g.source, g.endpoint);
         if (!this.expiry.has(key)) this.expiry.set(key, now + g.expiresInS * 1000);
+        const prefix = g.source.includes('/') ? parsePrefix(g.source) : null;
+        if (prefix !== null && !this.prefixes.has(key)) this.prefixes.set(key, { family: g.family, ...prefix, endpoint: endpointKey(g.endpoint.proto, g.endpoint.port) });
       }
     });
     return kept;
@@ -70,18 +84,24 @@ export class NftablesGate implements Gate {
     const target = now + req.durationS * 1000;
     const commands: NftCommand[] = [];
     const keys: string[] = [];
+    const single = req.source.includes('/') ? null : parseIPAddress(req.source);
     for (const e of req.endpoints) {
       const key = mirrorKey(req.family, req.source, e);
       const current = this.expiry.get(key);
       if (current !== undefined && current >= target) continue;
+      if (single !== null && this.coveredUntil(single, e) >= target) continue;
       // The mirror holds every element the kernel may still hold (entries outlive their expiry by
       // GRANT_MIRROR_GRACE_MS, for the kernel's timer granularity): absent here, absent there.
       commands.push(...setGrantCommands(this.table, req.source, req.family, e, req.durationS, current !== undefined));
       keys.push(key);
     }
     if (commands.length === 0) return;
+    const prefix = req.source.includes('/') ? parsePrefix(req.source) : null;
     await this.enqueue(commands, () => {
       for (const k of keys) this.expiry.set(k, target);
+      if (prefix !== null) {
+        for (const e of req.endpoints) this.prefixes.set(mirrorKey(req.family, req.source, e), { family: req.family, ...prefix, endpoint: endpointKey(e.proto, e.port) });
+      }
     });
     if (this.expiry.size > 4 * MAX_GRANTS_PER_FIREWALL_BATCH) this.prune(this.nowMs());
   }
@@ -99,12 +119,29 @@ export class NftablesGate implements Gate {
   }
 
   private prune(now: number): void {
-    for (const [k, t] of this.expiry) if (t + GRANT_MIRROR_GRACE_MS <= now) this.expiry.delete(k);
+    for (const [k, t] of this.expiry) {
+      if (t + GRANT_MIRROR_GRACE_MS <= now) {
+        this.expiry.delete(k);
+        this.prefixes.delete(k);
+      }
+    }
+  }
+
+  /** Until when (monotonic ms) a live prefix grant covers `address` at `e`; -Infinity if none does. */
+  private coveredUntil(address: IPAddressBytes, e: Endpoint): number {
+    let until = -Infinity;
+    const ek = endpointKey(e.proto, e.port);
+    for (const [k, p] of this.prefixes) {
+      if (p.endpoint !== ek || p.family !== address.family) continue;
+      const t = this.expiry.get(k);
+      if (t !== undefined && t > until && sameIPAddress(maskIPAddress(address, p.length), p.network)) until = t;
+    }
+    return until;
   }
 
   private enqueue(commands: NftCommand[], commit: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ commands, commit, resolve, reject });
+      this.queue.push({ commands, bytes: JSON.stringify(commands).length, commit, resolve, reject });
       if (!this.running) void this.drain();
     });
   }
@@ -113,21 +150,50 @@ export class NftablesGate implements Gate {
     this.running = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_GRANTS_PER_FIREWALL_BATCH);
+        let n = 0;
+        let bytes = 0;
+        while (n < this.queue.length && n < MAX_GRANTS_PER_FIREWALL_BATCH && (n === 0 || bytes + (this.queue[n] as Pending).bytes <= MAX_FIREWALL_BATCH_BYTES)) {
+          bytes += (this.queue[n] as Pending).bytes;
+          n++;
+        }
+        const batch = this.queue.splice(0, n);
         try {
           await this.nft.apply(batch.flatMap((p) => p.commands));
-          for (const p of batch) {
-            p.commit();
-            p.resolve();
-          }
+          for (const p of batch) settle(p, null);
         } catch (err) {
-          for (const p of batch) p.reject(err);
+          if (batch.length === 1) settle(batch[0] as Pending, err);
+          else {
+            // The kernel refused the whole transaction: find the member(s) at fault.
+            for (const p of batch) {
+              try {
+                await this.nft.apply(p.commands);
+                settle(p, null);
+              } catch (one) {
+                settle(p, one);
+              }
+            }
+          }
         }
       }
     } finally {
       this.running = false;
     }
   }
+}
+
+function settle(p: Pending, err: unknown): void {
+  if (err === null) {
+    p.commit();
+    p.resolve();
+  } else p.reject(err);
+}
+
+/** `addr/len` as a network; the gate's callers give only masked, validated prefixes. */
+function parsePrefix(source: string): { network: IPAddressBytes; length: number } | null {
+  const slash = source.indexOf('/');
+  const address = parseIPAddress(source.slice(0, slash));
+  const length = Number(source.slice(slash + 1));
+  return address === null || !Number.isInteger(length) ? null : { network: maskIPAddress(address, length), length };
 }
 
 function mirrorKey(family: 4 | 6, source: string, e: Endpoint): string {

@@ -1,34 +1,78 @@
 /**
  * The local ReplayStore: an append-only journal file plus the in-memory window.
  *
- * Each accepted packet appends one line `EXPIRES_AT_MS KEY\n`. Records are group-committed: the
- * admits of one turn of the event loop (one batch of datagrams from the socket or the capture) go
- * in one write that ends with fdatasync, right after that turn (setImmediate), so a burst of
- * packets costs a few syncs, not one each. The write and the sync are synchronous calls: ~0.3 ms
- * of blocking, against ~1.3 ms of round trips through libuv's thread pool for the same work, and
- * that time is on the path of every grant. admit() resolves 'fresh' only
- * after its line is on disk, and the daemon grants only after that: a packet accepted once is
- * never accepted again, also after a crash or SIGKILL. A torn last line (a crash mid-write) is
- * skipped at load; its packet was never granted, so nothing is lost that mattered.
+ * Each accepted packet appends one record `EXPIRES_AT_MS KEY CRC\n`, where CRC is the CRC-32 of
+ * `EXPIRES_AT_MS KEY` in eight hex digits. Records are group-committed: the admits of one turn of
+ * the event loop (one batch of datagrams from the socket or the capture) go in one write that ends
+ * with fdatasync, right after that turn (setImmediate), so a burst of packets costs a few syncs,
+ * not one each. The write and the sync are synchronous calls: ~0.3 ms of blocking, against ~1.3 ms
+ * of round trips through libuv's thread pool for the same work, and that time is on the path of
+ * every grant. admit() resolves 'fresh' only after its record is on disk, and the daemon grants
+ * only after that: a packet accepted once is never accepted again, also after a crash or SIGKILL.
  *
- * The journal is compacted (live lines rewritten to a temporary file, synced, renamed over) when it
- * holds more than twice the live keys plus COMPACT_SLACK lines, so it stays bounded by the window.
+ * What a failing disk cannot do to it (every file operation goes through the JournalFs port):
+ *   - a torn record is detected wherever it is (the CRC), and one glued to a fragment is still
+ *     found at the end of its line, so a record that was synced is never lost to the bytes before it;
+ *   - after a failed or short write the file is cut back to the end of the last good record
+ *     (verified with fstat) before anything else is written; if even that fails, the journal
+ *     refuses every packet until knockgated restarts (fail closed), rather than append behind a
+ *     fragment;
+ *   - compaction writes the live records fully to a temporary file, checks its size, syncs it,
+ *     renames it over the journal and syncs the directory; a failure before the rename leaves the
+ *     old journal in force, a failure after it makes the journal refuse every packet (fatal: which
+ *     file holds the truth is then unknown).
+ * Records of the earlier format (`EXPIRES_AT_MS KEY`, no CRC) are still read, so an upgrade
+ * forgets nothing.
+ *
+ * The journal is compacted when it holds more than twice the live keys plus COMPACT_SLACK lines,
+ * so it stays bounded by the window.
  */
 
-import { existsSync, fdatasyncSync, mkdirSync, readFileSync, truncateSync, writeSync } from 'node:fs';
-import { open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { KnockgateError } from '../core/errors.js';
 import { ReplayWindow, type ReplayVerdict } from '../core/replay-window.js';
 import type { ReplayStore } from '../ports/replay-store.js';
+import { nodeJournalFs, writeFully, type JournalFs } from './journal-fs.js';
 
 const COMPACT_SLACK_LINES = 10_000;
-const LINE = /^(\d{1,16}) ([0-9a-f]{1,128})$/;
+const RECORD = /^(\d{1,16}) ([0-9a-f]{1,128}) ([0-9a-f]{8})$/;
+const LEGACY_RECORD = /^(\d{1,16}) ([0-9a-f]{1,128})$/;
+/** A checksummed record at the end of a line that has a fragment glued before it. */
+const GLUED_RECORD = /(\d{1,16}) ([0-9a-f]{1,128}) ([0-9a-f]{8})$/;
 
 interface Pending {
-  readonly line: string;
+  readonly record: string;
   readonly resolve: (v: ReplayVerdict) => void;
   readonly reject: (e: unknown) => void;
+}
+
+/** One record line, checksummed. */
+export function journalRecord(expiresAtMs: number, key: string): string {
+  const body = `${Math.trunc(expiresAtMs)} ${key}`;
+  return `${body} ${checksum(body)}\n`;
+}
+
+function checksum(body: string): string {
+  return crc32(body).toString(16).padStart(8, '0');
+}
+
+/** The record a line holds: checksummed, legacy, or checksummed behind a glued fragment. */
+function parseLine(text: string): { expiresAtMs: number; key: string } | null {
+  const m = RECORD.exec(text);
+  if (m && checksum(`${m[1]} ${m[2]}`) === m[3]) return { expiresAtMs: Number(m[1]), key: m[2] as string };
+  const legacy = LEGACY_RECORD.exec(text);
+  if (legacy) return { expiresAtMs: Number(legacy[1]), key: legacy[2] as string };
+  // A fragment may end in digits or hex that the pattern would take for the record's own: try
+  // every start the pattern allows, shortest fields first, and keep the one whose CRC holds.
+  const glued = GLUED_RECORD.exec(text);
+  if (glued) {
+    for (let start = glued.index; start < text.length; start++) {
+      const g = RECORD.exec(text.slice(start));
+      if (g && checksum(`${g[1]} ${g[2]}`) === g[3]) return { expiresAtMs: Number(g[1]), key: g[2] as string };
+    }
+  }
+  return null;
 }
 
 export class ReplayJournal implements ReplayStore {
@@ -39,50 +83,59 @@ export class ReplayJournal implements ReplayStore {
   private lines: number;
   /** When expired keys were last pruned from memory (the window's clock). */
   private prunedAtMs = -Infinity;
+  /** Bytes of the file that hold whole, synced records. */
+  private goodEnd: number;
+  /** Set when the file can no longer be trusted to take a record: every admit is then refused. */
+  private broken: KnockgateError | null = null;
 
   private constructor(
     private readonly path: string,
-    private handle: FileHandle,
+    private readonly fs: JournalFs,
+    private fd: number,
     private readonly window: ReplayWindow,
     private readonly nowMs: () => number,
     lines: number,
+    goodEnd: number,
     /** Lines that could not be read at load (torn or foreign). */
     readonly skippedAtLoad: number,
   ) {
     this.lines = lines;
+    this.goodEnd = goodEnd;
   }
 
   /** Opens (creating with mode 0600 in a 0700 directory if needed) and loads the journal. */
-  static async open(path: string, capacity: number, nowMs: () => number): Promise<ReplayJournal> {
+  static async open(path: string, capacity: number, nowMs: () => number, fs: JournalFs = nodeJournalFs): Promise<ReplayJournal> {
     const window = new ReplayWindow(capacity);
     let lines = 0;
     let skipped = 0;
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      if (existsSync(path)) {
+      fs.mkdirPrivate(dirname(path));
+      let end = 0;
+      let torn = false;
+      if (fs.exists(path)) {
         const now = nowMs();
-        const bytes = readFileSync(path);
-        // A crash mid-write leaves a torn last line: cut it off, or the next record would be glued
-        // to it and become unreadable itself. The cut is found in the bytes, not in decoded text:
-        // a file that is not UTF-8 decodes to a different length.
-        const end = bytes.lastIndexOf(0x0a) + 1;
-        if (end < bytes.length) {
-          truncateSync(path, end);
-          skipped++;
-        }
+        const bytes = fs.readFile(path);
+        // A crash mid-write leaves a torn last line: it is cut off below, so the next record is not
+        // glued to it. The cut is found in the bytes, not in decoded text: a file that is not UTF-8
+        // decodes to a different length.
+        end = bytes.lastIndexOf(0x0a) + 1;
+        torn = end < bytes.length;
+        if (torn) skipped++;
         for (const text of bytes.toString('utf8', 0, end).split('\n')) {
           if (text === '') continue;
           lines++;
-          const m = LINE.exec(text);
-          if (!m) {
-            skipped++;
-            continue;
-          }
-          window.restore(m[2] as string, Number(m[1]), now);
+          const r = parseLine(text);
+          if (r === null) skipped++;
+          else window.restore(r.key, r.expiresAtMs, now);
         }
       }
-      const handle = await open(path, 'a', 0o600);
-      return new ReplayJournal(path, handle, window, nowMs, lines, skipped);
+      const fd = fs.openAppend(path);
+      if (torn) {
+        fs.truncate(fd, end);
+        fs.datasync(fd);
+      }
+      if (fs.size(fd) !== end) throw new Error(`the file is ${fs.size(fd)} bytes after loading ${end}`);
+      return new ReplayJournal(path, fs, fd, window, nowMs, lines, end, skipped);
     } catch (err) {
       throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot open the replay journal ${path}: ${(err as Error).message}`, { cause: err });
     }
@@ -98,10 +151,11 @@ export class ReplayJournal implements ReplayStore {
 
   admit(key: string, expiresAtMs: number): Promise<ReplayVerdict> {
     if (!/^[0-9a-f]{1,128}$/.test(key)) return Promise.reject(new Error('replay keys are lower-case hex'));
+    if (this.broken) return Promise.reject(this.broken);
     const verdict = this.window.admit(key, expiresAtMs, this.nowMs());
     if (verdict !== 'fresh') return Promise.resolve(verdict);
     return new Promise((resolve, reject) => {
-      this.pending.push({ line: `${Math.trunc(expiresAtMs)} ${key}\n`, resolve, reject });
+      this.pending.push({ record: journalRecord(expiresAtMs, key), resolve, reject });
       if (!this.flushing && !this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
@@ -114,7 +168,7 @@ export class ReplayJournal implements ReplayStore {
 
   async close(): Promise<void> {
     while (this.flushing || this.scheduled) await new Promise((r) => setImmediate(r));
-    await this.handle.close();
+    this.fs.close(this.fd);
   }
 
   private async flush(): Promise<void> {
@@ -123,14 +177,21 @@ export class ReplayJournal implements ReplayStore {
       while (this.pending.length > 0) {
         const batch = this.pending;
         this.pending = [];
+        if (this.broken) {
+          for (const p of batch) p.reject(this.broken);
+          continue;
+        }
+        const bytes = Buffer.from(batch.map((p) => p.record).join(''), 'utf8');
         try {
-          writeAllSync(this.handle.fd, Buffer.from(batch.map((p) => p.line).join(''), 'utf8'));
-          fdatasyncSync(this.handle.fd);
+          writeFully(this.fs, this.fd, bytes);
+          this.fs.datasync(this.fd);
+          this.goodEnd += bytes.length;
           this.lines += batch.length;
           for (const p of batch) p.resolve('fresh');
         } catch (err) {
           const e = new KnockgateError('KG_STATE_WRITE_FAILED', `cannot write the replay journal ${this.path}: ${(err as Error).message}`, { cause: err });
           for (const p of batch) p.reject(e);
+          this.cutBack(e);
         }
         // Once the journal is worth compacting, forget expired keys (at most once a second), so
         // that the test below compares with the live keys, not everything since the last prune.
@@ -139,48 +200,77 @@ export class ReplayJournal implements ReplayStore {
           this.window.prune(now);
           this.prunedAtMs = now;
         }
-        if (this.lines > 2 * this.window.size + COMPACT_SLACK_LINES) await this.compact();
+        if (!this.broken && this.lines > 2 * this.window.size + COMPACT_SLACK_LINES) this.compact();
       }
     } finally {
       this.flushing = false;
     }
   }
 
-  private async compact(): Promise<void> {
+  /** After a failed write: cut the file back to its last good record, or refuse from now on. */
+  private cutBack(cause: KnockgateError): void {
+    try {
+      this.fs.truncate(this.fd, this.goodEnd);
+      this.fs.datasync(this.fd);
+      const size = this.fs.size(this.fd);
+      if (size !== this.goodEnd) throw new Error(`the file is ${size} bytes, expected ${this.goodEnd}`);
+    } catch (err) {
+      this.broken = new KnockgateError(
+        'KG_STATE_WRITE_FAILED',
+        `the replay journal ${this.path} could not be cut back after a failed write (${cause.message}; then ${(err as Error).message}): every SPA packet is refused until knockgated restarts`,
+        { cause: err },
+      );
+    }
+  }
+
+  private compact(): void {
     const now = this.nowMs();
     this.window.prune(now);
     const tmp = `${this.path}.compact`;
     let live = 0;
-    let body = '';
+    const records: string[] = [];
     for (const [key, expiry] of this.window.entries(now)) {
-      body += `${expiry} ${key}\n`;
+      records.push(journalRecord(expiry, key));
       live++;
     }
+    const body = Buffer.from(records.join(''), 'utf8');
+    // Before the rename: a failure leaves the old journal, complete and correct, in force.
     try {
-      const out = await open(tmp, 'w', 0o600);
+      const out = this.fs.openTruncate(tmp);
       try {
-        await out.write(body);
-        await out.datasync();
+        writeFully(this.fs, out, body);
+        const size = this.fs.size(out);
+        if (size !== body.length) throw new Error(`wrote ${size} of ${body.length} bytes`);
+        this.fs.datasync(out);
       } finally {
-        await out.close();
+        this.fs.close(out);
       }
-      await rename(tmp, this.path);
-      const dir = await open(dirname(this.path), 'r');
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
-      const old = this.handle;
-      this.handle = await open(this.path, 'a', 0o600);
-      await old.close();
-      this.lines = live;
     } catch {
-      // Compaction is an optimisation: the old journal is still complete and correct.
+      try {
+        this.fs.unlink(tmp);
+      } catch {
+        // nothing to remove
+      }
+      return;
+    }
+    // After the rename, the compacted file is the journal: any failure is fatal.
+    try {
+      this.fs.rename(tmp, this.path);
+      this.fs.syncDir(dirname(this.path));
+      const fd = this.fs.openAppend(this.path);
+      const size = this.fs.size(fd);
+      if (size !== body.length) throw new Error(`the compacted journal is ${size} bytes, expected ${body.length}`);
+      const old = this.fd;
+      this.fd = fd;
+      this.fs.close(old);
+      this.goodEnd = body.length;
+      this.lines = live;
+    } catch (err) {
+      this.broken = new KnockgateError(
+        'KG_STATE_WRITE_FAILED',
+        `compacting the replay journal ${this.path} failed after the rename (${(err as Error).message}): every SPA packet is refused until knockgated restarts`,
+        { cause: err },
+      );
     }
   }
-}
-
-function writeAllSync(fd: number, bytes: Buffer): void {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
 }

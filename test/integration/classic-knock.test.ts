@@ -31,6 +31,7 @@ describe('classic knock sequence, nftables gate, real kernel', () => {
     const yaml = [
       `interfaces: [${tb.server.clientSide.ifname}, ${tb.server.otherSide.ifname}]`,
       'firewall: nftables',
+      `pending_commands: ${JSON.stringify(join(dirname(configFile), 'pending-commands.json'))}`, // not the host's /var/lib
       'doors:',
       '  - name: ssh',
       `    sequence: [${SEQUENCE.join(', ')}]`,

@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -55,12 +56,15 @@ describe('knockgated command line', () => {
   });
 
   it('exits 78 naming file and line of interfaces: when an interface does not exist, before touching the firewall', () => {
-    const file = writeConfig(['firewall: nftables', 'interfaces: [kgnosuch0]', 'nft_table: kgclitest', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
+    // A table name of this run alone: this daemon runs in the host's namespace, where another run of
+    // this test may hold the lock on a shared name (KG_ALREADY_RUNNING, exit 75).
+    const table = `kgclitest_${randomBytes(4).toString('hex')}`;
+    const file = writeConfig(['firewall: nftables', 'interfaces: [kgnosuch0]', `nft_table: ${table}`, 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
     const r = run(KNOCKGATED, ['-c', file]);
     assert.equal(r.status, 78, r.stderr);
     assert.ok(r.stderr.includes(`${file}:2: interfaces`), r.stderr);
     assert.match(r.stderr, /kgnosuch0/);
-    const listing = spawnSync('nft', ['list', 'table', 'inet', 'kgclitest'], { encoding: 'utf8' });
+    const listing = spawnSync('nft', ['list', 'table', 'inet', table], { encoding: 'utf8' });
     assert.notEqual(listing.status, 0, 'the table must not exist');
   });
 });

@@ -24,7 +24,7 @@ describe('firewall: none (commands only)', () => {
     const cmd = (what: string): string => JSON.stringify([process.execPath, RECORDER, commandLog, what, '{ip}', '{door}', '{{literal}}', 'x; rm -rf / #']);
     writeFileSync(
       configFile,
-      ['interfaces: [any]', 'firewall: none', 'doors:', '  - name: web', '    sequence: ["9001/udp", 9002]', '    duration: 2s', `    start_command: ${cmd('start')}`, `    stop_command: ${cmd('stop')}`, ''].join('\n'),
+      ['interfaces: [any]', 'firewall: none', `pending_commands: ${JSON.stringify(join(dirname(configFile), 'pending-commands.json'))}`, 'doors:', '  - name: web', '    sequence: ["9001/udp", 9002]', '    duration: 2s', `    start_command: ${cmd('start')}`, `    stop_command: ${cmd('stop')}`, ''].join('\n'),
     );
     daemon = await startDaemon(tb, configFile);
   });

@@ -18,14 +18,14 @@ import { sealFwknop } from '../../src/core/spa/fwknop-wire.js';
 import { readClientCredential } from '../../src/stores/key-files.js';
 import { clientEntryYaml } from '../support/client-entry.js';
 import { knockgateCli, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
-import { createTestbed, type Testbed } from '../support/netns.js';
+import { createTestbed, spoofedV4, type Testbed } from '../support/netns.js';
 
 const SOURCES = 1000;
 const RATE_PPS = 2000;
 
 const cli = knockgateCli;
 
-const sourceOf = (i: number): string => `10.1.${i >> 8}.${i & 255}`;
+const sourceOf = spoofedV4;
 
 describe('SPA bursts from 1,000 distinct sources', () => {
   let tb: Testbed;

@@ -16,7 +16,7 @@ import { sealSpa } from '../../src/core/spa/native-wire.js';
 import { readClientCredential } from '../../src/stores/key-files.js';
 import { clientEntryYaml } from '../support/client-entry.js';
 import { BANNER_SERVER, KNOCKGATE, knockgateCli, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
-import { createTestbed, type Testbed } from '../support/netns.js';
+import { createTestbed, spoofedV4, type Testbed } from '../support/netns.js';
 
 const FLOOD_PACKETS = 16_000;
 const FLOOD_PPS = 8_000;
@@ -62,7 +62,7 @@ describe('native SPA under a flood of MAC1-valid datagrams', () => {
       udpFrame({
         srcMac,
         dstMac,
-        src: `10.${2 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`,
+        src: spoofedV4(i),
         dst: tb.server.clientSide.v4,
         sport: 30_000 + (i % 30_000),
         dport: 62201,

@@ -19,6 +19,15 @@ export interface Host {
   readonly v6: string;
 }
 
+/**
+ * Where tests take spoofed IPv4 sources from: 198.19.128.0/17 (32,768 addresses, inside the
+ * benchmarking range and never a testbed's own address, whose third octet is below 128).
+ */
+export function spoofedV4(i: number): string {
+  if (!Number.isInteger(i) || i < 0 || i >= 32_768) throw new RangeError(`spoofed source ${i} is outside 198.19.128.0/17`);
+  return `198.19.${128 + (i >> 8)}.${i & 255}`;
+}
+
 export interface Testbed {
   readonly id: string;
   readonly server: { readonly ns: string; readonly clientSide: Host; readonly otherSide: Host };
@@ -43,7 +52,7 @@ export interface TestbedOptions {
 
 export function createTestbed(options: TestbedOptions = {}): Testbed {
   const id = randomBytes(2).toString('hex');
-  const n = parseInt(id, 16) % 250; // third octet / group
+  const n = parseInt(id, 16) % 128; // third octet / group: 0-127, so SPOOFED_V4 is never a testbed address
   const nsServer = `kg-${id}-srv`;
   const nsClient = `kg-${id}-cli`;
   const nsOther = `kg-${id}-oth`;

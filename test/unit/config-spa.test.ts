@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { parseConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { rawPublicOf } from '../../src/core/spa/keys.js';
+import { ed25519PublicFromRaw, rawPublicOf } from '../../src/core/spa/keys.js';
 import { openSpa, sealSpa, serverKeysFromPrivate } from '../../src/core/spa/native-wire.js';
 
 const FILE = '/etc/knockgate/knockgate.yaml';
@@ -188,23 +188,44 @@ describe('parseConfigText: SPA configurations that load', () => {
     assert.deepEqual(knocked.doors[1]?.sequence, [{ proto: 'tcp', port: 62201 }, { proto: 'udp', port: 1000 }]);
   });
 
-  it('an Ed25519 public key that is not a curve point (32 × 0xff) is accepted at load, and then no packet authenticates as it', () => {
-    // node:crypto imports any 32 bytes as an Ed25519 public key, so "not a valid Ed25519 public key"
-    // is unreachable for 32-byte input; such a client is inert, never a way in.
+  it('an Ed25519 public key that is not a canonical point (32 × 0xff: y >= p) is refused at load, naming the key', () => {
     const bogus = Buffer.alloc(32, 0xff);
-    const c = parseConfigText(FILE, spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(bogus)}`]));
-    const client = c.doors[0]?.spa?.clients[0];
-    assert.ok(client?.publicKey);
-    const server = serverKeysFromPrivate(randomBytes(32));
-    const d = sealSpa({
-      serverPublicKey: server.publicKey,
-      clientId: client.id,
-      secret: { mode: 'ed25519', privateKey: ED.privateKey },
-      request: { timestampMs: Date.now(), nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [] },
-      ephemeralPrivate: randomBytes(32),
-      topBit: 0,
-    });
-    assert.deepEqual(openSpa(d, server, (id) => (id === client.idHex ? client : undefined)), { ok: false, reason: 'spa-auth' });
+    expectError(spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(bogus)}`]), 11, 'doors[0].clients[0].public_key', /not a canonically encoded Ed25519 public key \(non-canonical\)/);
+  });
+
+  it('the identity point as a public key lets (R = identity, S = 0) verify any message; such a key is refused at load', () => {
+    const identity = Buffer.from('01' + '00'.repeat(31), 'hex');
+    const forged = Buffer.concat([identity, Buffer.alloc(32)]);
+    const key = ed25519PublicFromRaw(identity);
+    // Why the check exists: node:crypto accepts the forgery for any message.
+    assert.equal(verify(null, Buffer.from('any message at all'), key, forged), true);
+    expectError(spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(identity)}`]), 11, 'doors[0].clients[0].public_key', /small-order Ed25519 point/);
+  });
+
+  it('every small-order point, in every encoding (canonical and not), is refused at load', () => {
+    const encodings = [
+      '01' + '00'.repeat(31), // identity (order 1)
+      'ec' + 'ff'.repeat(30) + '7f', // (0, -1), order 2
+      '00'.repeat(32), // (±sqrt(-1), 0), order 4
+      '00'.repeat(31) + '80',
+      'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
+      'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+      '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+      '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+      '01' + '00'.repeat(30) + '80', // identity with the sign bit: non-canonical
+      'ee' + 'ff'.repeat(30) + '7f', // y = p + 1 ≡ 1: the identity spelled non-canonically
+      'ed' + 'ff'.repeat(30) + '7f', // y = p ≡ 0
+    ];
+    for (const hexKey of encodings) {
+      assert.throws(() => parseConfigText(FILE, spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(Buffer.from(hexKey, 'hex'))}`])), (e: unknown) => e instanceof ConfigError && e.key === 'doors[0].clients[0].public_key', hexKey);
+    }
+  });
+
+  it('real Ed25519 keys still load', () => {
+    for (let i = 0; i < 20; i++) {
+      const pub = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x as string;
+      assert.ok(parseConfigText(FILE, spaConfig([...DOOR.slice(0, 5), `        public_key: ${pub}`])).doors[0]?.spa?.clients[0]?.publicKey);
+    }
   });
 });
 

@@ -263,6 +263,16 @@ describe('parseConfigText: errors name the file, the line and the key (exit 78)'
     );
   });
 
+  it('nft_table names that are nft keywords (nft itself could not name the table)', () => {
+    for (const name of ['counter', 'ip', 'meta', 'rule', 'accept', 'table', 'inet', 'drop']) {
+      expectError(lines('interfaces: [eth0]', `nft_table: ${name}`, 'doors:', '  - name: d', '    sequence: [1000]', '    open: [22]'), 2, 'nft_table', /is an nft keyword/);
+    }
+    // Names that are not keywords still load.
+    for (const name of ['knockgate', 'kg2', 'counter_kg', 'Counter']) {
+      assert.equal(parseConfigText(FILE, lines('interfaces: [eth0]', `nft_table: ${name}`, 'doors:', '  - name: d', '    sequence: [1000]', '    open: [22]')).nftTable, name);
+    }
+  });
+
   it('firewall nftables with no open ports (empty or absent)', () => {
     expectError(oneDoor(['    sequence: [1000]', '    open: []']), 6, 'doors[0].open', /at least one port/);
     expectError(oneDoor(['    sequence: [1000]']), 4, 'doors[0].open', /at least one port/);

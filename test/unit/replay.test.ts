@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,16 @@ function clock(start = T0): { now: () => number; set: (t: number) => void; advan
 }
 
 const keyOf = (i: number): string => i.toString(16).padStart(64, '0');
-const linesOf = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+/** The records of a journal as `EXPIRES KEY`, each checked to carry its CRC-32 (the record format). */
+const linesOf = (file: string): string[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const m = /^(\d+ [0-9a-f]+) ([0-9a-f]{8})$/.exec(l);
+      if (m && crc32(m[1] as string).toString(16).padStart(8, '0') === m[2]) return m[1] as string;
+      return l; // a legacy or foreign line, as it is
+    });
 
 // ---------------------------------------------------------------------------------------------
 
