@@ -16,7 +16,7 @@ const outcome = (p: Promise<void>): Promise<string> => p.then(() => 'ok', (e: Er
 async function main(): Promise<void> {
   const table = process.argv[3] ?? 'knockgate';
   const gate = new NftablesGate(table, () => performance.now());
-  await gate.install({ protectedPorts: ports(64), hiddenPorts: [], untrackedUdpPorts: [], interfaces: ['any'] });
+  await gate.install({ protectedPorts: ports(64), hiddenPorts: [], untrackedUdpPorts: [], exemptInterfaces: [] });
   const out: Record<string, unknown> = {};
   if (process.argv[2] === 'overlap') {
     const e = [{ proto: 'tcp', port: 2000 } as const];
