@@ -234,6 +234,12 @@ describe('parseConfigText: errors name the file, the line and the key (exit 78)'
     expectError(lines('log_level: info', 'interfaces: [any, eth0]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'), 2, 'interfaces', /any/);
   });
 
+  it('an interface name starting with @ (nftables would read it as a set reference)', () => {
+    expectError(lines('interfaces: ["@protected"]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'), 1, 'interfaces[0]', /not a valid interface name/);
+    expectError(lines('interfaces: [eth0]', 'exempt_interfaces: [wg0, "@x"]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'), 2, 'exempt_interfaces[1]', /not a valid interface name/);
+    assert.deepEqual(parseConfigText(FILE, lines('interfaces: ["eth0@if5"]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]')).interfaces, ['eth0@if5']);
+  });
+
   it('missing doors, and empty doors', () => {
     expectError(lines('interfaces: [eth0]', 'firewall: nftables'), 1, 'doors', /required/);
     expectError(lines('interfaces: [eth0]', 'firewall: nftables', 'doors: []'), 3, 'doors', /at least one door/);
