@@ -14,4 +14,6 @@ scripts/setup.sh --with-test-peers
 mapfile -t files < <(find dist/test/unit dist/test/fuzz dist/test/integration -name '*.test.js' | sort)
 echo "test: ${#files[@]} test files"
 # One file at a time: integration tests build namespaces and start daemons; the unit files are quick.
-exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# Then the newer Node.js lines (22, 24): the unit, property and fuzz tests and two end-to-end files.
+scripts/test-runtimes.sh
