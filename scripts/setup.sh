@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 need=(nftables libnftables-dev libpcap-dev iproute2 gcc libc6-dev)
 # Test peers: knockd ships knock(1), the reference client; openssh for the real ssh-through-knock
 # test; conntrack to check what the kernel tracks; iptables for the commands of Debian's
-# knockd.conf; fwknop-client and fwknop-server, the real fwknop peers.
-if [[ "${1:-}" == "--with-test-peers" ]]; then need+=(knockd openssh-client openssh-server conntrack iptables fwknop-client fwknop-server); fi
+# knockd.conf; fwknop-client and fwknop-server, the real fwknop peers; systemd for systemd-analyze,
+# which checks the shipped unit (contrib/systemd).
+if [[ "${1:-}" == "--with-test-peers" ]]; then need+=(knockd openssh-client openssh-server conntrack iptables fwknop-client fwknop-server systemd); fi
 
 missing=()
 for pkg in "${need[@]}"; do
