@@ -1,6 +1,6 @@
 /**
  * Loads one of knockgate's Node-API addons from dist/libexec (built by scripts/build-native.sh),
- * once; a missing or broken build is KG_CAPTURE_FAILED naming the file and the fix.
+ * once; a missing or broken build is KG_CAPTURE_FAILED naming the file and the script that builds it.
  */
 
 import { createRequire } from 'node:module';
@@ -13,11 +13,12 @@ export function loadNativeAddon<T>(file: string, what: string): T {
   const cached = loaded.get(file);
   if (cached !== undefined) return cached as T;
   const path = fileURLToPath(new URL(`../../libexec/${file}`, import.meta.url));
+  const build = fileURLToPath(new URL('../../../scripts/build-native.sh', import.meta.url));
   let addon: T;
   try {
     addon = createRequire(import.meta.url)(path) as T;
   } catch (err) {
-    throw new KnockgateError('KG_CAPTURE_FAILED', `the ${what} did not load from ${path} (run npm run build): ${(err as Error).message}`, { cause: err });
+    throw new KnockgateError('KG_CAPTURE_FAILED', `the ${what} did not load from ${path} (build the native parts with ${build}; it needs gcc, libc6-dev, libpcap-dev and libnftables-dev): ${(err as Error).message}`, { cause: err });
   }
   loaded.set(file, addon);
   return addon;
