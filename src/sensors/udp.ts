@@ -19,6 +19,7 @@ export type DatagramHandler = (payload: Buffer, sourceAddress: string) => void;
 export interface DatagramSource {
   readonly name: string;
   stats?(): SourceStats;
+  /** Final: once it returns (also from inside the handler, mid-batch) no handler call follows. */
   close(): void;
 }
 
@@ -34,9 +35,12 @@ const RECORD_HEADER_BYTES = 24;
 export async function openUdpSource(port: number, onDatagram: DatagramHandler): Promise<DatagramSource> {
   const b = loadNativeAddon<Binding>('udp-batch.node', 'UDP binding');
   const batch = Buffer.alloc(SPA_SOCKET_BATCH_BYTES);
+  // Checked before every record: a handler may close() the source in the middle of a batch, and
+  // after close() returns no handler may see another datagram.
+  let closed = false;
   const onBatch = (count: number, bytes: number): void => {
     let at = 0;
-    for (let i = 0; i < count && at + RECORD_HEADER_BYTES <= bytes; i++) {
+    for (let i = 0; i < count && !closed && at + RECORD_HEADER_BYTES <= bytes; i++) {
       const length = batch.readUInt32LE(at);
       const family = batch[at + 6];
       const source = family === 4 ? formatIPv4(batch, at + 8) : formatIPv6(batch, at + 8);
@@ -51,7 +55,6 @@ export async function openUdpSource(port: number, onDatagram: DatagramHandler): 
   } catch (err) {
     throw new KnockgateError('KG_CAPTURE_FAILED', `cannot listen for SPA on ${port}/udp: ${(err as Error).message}`, { cause: err });
   }
-  let closed = false;
   let last: SourceStats = { received: 0, dropped: 0 };
   const stats = (): SourceStats => (closed ? last : (last = b.stats(handle)));
   return {
