@@ -56,6 +56,7 @@ async function main(argv: string[]): Promise<void> {
     .version(VERSION)
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_FILE)
     .option('--knockd-conf <file>', "run an unchanged knockd.conf instead (its commands run through /bin/sh, as knockd's do)")
+    .option('--pending-commands <file>', 'with --knockd-conf: where the pending stop commands are kept (default /var/lib/knockgate/pending-commands.json; a knockgate.yaml sets pending_commands: instead)')
     .option('--check', 'validate the configuration (and one-time sequence files), print a summary and exit')
     .option('--log-level <level>', 'override log_level: error, warn, info or debug')
     .exitOverride()
@@ -66,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT.USAGE);
     throw err;
   }
-  const opts = program.opts<{ config: string; knockdConf?: string; check?: boolean; logLevel?: string }>();
+  const opts = program.opts<{ config: string; knockdConf?: string; pendingCommands?: string; check?: boolean; logLevel?: string }>();
   if (opts.logLevel !== undefined && !['error', 'warn', 'info', 'debug'].includes(opts.logLevel)) {
     throw new KnockgateError('KG_USAGE', `--log-level must be error, warn, info or debug, got ${JSON.stringify(opts.logLevel)}`);
   }
@@ -75,7 +76,10 @@ async function main(argv: string[]): Promise<void> {
     const imported = importKnockdConf(resolve(opts.knockdConf), readConfigFile(resolve(opts.knockdConf)));
     for (const w of imported.warnings) process.stderr.write(`knockgated: ${resolve(opts.knockdConf)}:${w.line}: ${w.message}\n`);
     config = parseConfigText(resolve(opts.knockdConf), imported.yaml);
+    // knockd.conf has no such option; the state file is the daemon's, so the command line says.
+    if (opts.pendingCommands !== undefined) config = Object.freeze({ ...config, pendingCommands: resolve(opts.pendingCommands) });
   } else {
+    if (opts.pendingCommands !== undefined) throw new KnockgateError('KG_USAGE', '--pending-commands goes with --knockd-conf; in a knockgate.yaml set pending_commands: instead');
     config = loadConfig(opts.config);
   }
   if (opts.check) {
