@@ -5,7 +5,7 @@
  */
 
 import './v8-settings.js'; // first: before anything else loads
-import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, CommanderError } from 'commander';
@@ -21,15 +21,23 @@ import { openUdpSource } from '../sensors/udp.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
 import { readServerKey } from '../stores/key-files.js';
 import { lockTable } from '../stores/table-lock.js';
+import { openNoFollow } from '../config/trusted-file.js';
 import { VERSION } from '../version.js';
 
-/** knockd's PidFile: our PID while we run, removed when we exit. */
+/** knockd's PidFile: our PID while we run, removed when we exit. A symbolic link there is refused. */
 function writePidFile(file: string): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${process.pid}\n`, { mode: 0o644 });
   } catch (err) {
     throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot write the PID file ${file}: ${(err as Error).message}`);
+  }
+  const fd = openNoFollow(file, constants.O_WRONLY | constants.O_TRUNC, 0o644, 'PID file');
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } catch (err) {
+    throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot write the PID file ${file}: ${(err as Error).message}`);
+  } finally {
+    closeSync(fd);
   }
   process.once('exit', () => {
     try {
