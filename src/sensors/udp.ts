@@ -13,8 +13,11 @@ import { SPA_SOCKET_BATCH_BYTES, SPA_SOCKET_BUFFER_BYTES } from '../core/limits.
 import type { SourceStats } from '../ports/packet-source.js';
 import { loadNativeAddon } from './native-addon.js';
 
-/** Called synchronously per datagram; `payload` is valid only during the call. */
-export type DatagramHandler = (payload: Buffer, sourceAddress: string) => void;
+/**
+ * Called synchronously per datagram; `payload` is valid only during the call. `destinationAddress`
+ * is the address the datagram was sent to (IP_PKTINFO), undefined when the kernel did not say.
+ */
+export type DatagramHandler = (payload: Buffer, sourceAddress: string, destinationAddress?: string) => void;
 
 export interface DatagramSource {
   readonly name: string;
@@ -30,7 +33,8 @@ interface Binding {
 }
 
 /** Record layout of native/udp-batch.c. */
-const RECORD_HEADER_BYTES = 24;
+const RECORD_HEADER_BYTES = 40;
+const DESTINATION_OFFSET = 24;
 
 export async function openUdpSource(port: number, onDatagram: DatagramHandler): Promise<DatagramSource> {
   const b = loadNativeAddon<Binding>('udp-batch.node', 'UDP binding');
@@ -44,8 +48,10 @@ export async function openUdpSource(port: number, onDatagram: DatagramHandler): 
       const length = batch.readUInt32LE(at);
       const family = batch[at + 6];
       const source = family === 4 ? formatIPv4(batch, at + 8) : formatIPv6(batch, at + 8);
+      const toFamily = batch[at + 7];
+      const destination = toFamily === 4 ? formatIPv4(batch, at + DESTINATION_OFFSET) : toFamily === 6 ? formatIPv6(batch, at + DESTINATION_OFFSET) : undefined;
       const start = at + RECORD_HEADER_BYTES;
-      onDatagram(batch.subarray(start, start + length), source);
+      onDatagram(batch.subarray(start, start + length), source, destination);
       at = start + ((length + 3) & ~3);
     }
   };
