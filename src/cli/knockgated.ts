@@ -33,7 +33,8 @@ function writePidFile(file: string): void {
   }
   const fd = openNoFollow(file, constants.O_WRONLY | constants.O_TRUNC, 0o644, 'PID file');
   try {
-    writeSync(fd, `${process.pid}\n`);
+    const text = `${process.pid}\n`;
+    if (writeSync(fd, text) !== Buffer.byteLength(text)) throw new Error('short write');
   } catch (err) {
     throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot write the PID file ${file}: ${(err as Error).message}`);
   } finally {
