@@ -7,6 +7,8 @@
  * event. A flush calls onBatch(count, bytes) once, on the event-loop thread, through
  * napi_make_callback (so promises settle after it, as after any I/O callback); an exception it
  * throws goes to process 'uncaughtException'. `deliver` false discards the batch (closing).
+ * A batch already handed to onBatch is JavaScript's to stop: a close() made from inside it must
+ * end the JS loop over its records too (pcap-binding.ts and udp.ts check after every record).
  */
 
 #ifndef KNOCKGATE_JS_BATCH_H

@@ -12,8 +12,12 @@
  *   open(port, bufferBytes, batch, onBatch) -> handle
  *     Binds [::]:port dual-stack (IPv4 peers arrive as family 4), or 0.0.0.0:port when the host
  *     has no IPv6. Exclusive: fails if the port is taken. Throws an Error naming the step.
- *     Records in `batch`: [u32le length][u16le source port][u8 family 4|6][u8 0][16 bytes
- *     address, IPv4 in the first 4][payload][pad to 4]. A datagram longer than
+ *     Records in `batch`: [u32le length][u16le source port][u8 family 4|6][u8 destination
+ *     family 4|6, or 0 when the kernel did not say][16 bytes source address, IPv4 in the first
+ *     4][16 bytes destination address, likewise][payload][pad to 4]. The destination (the
+ *     address the datagram was sent to, for fwknop's DESTINATION) comes from IP_PKTINFO /
+ *     IPV6_PKTINFO ancillary data; an IPv4 destination on the dual-stack socket arrives
+ *     v4-mapped and is reported as family 4. A datagram longer than
  *     MAX_DATAGRAM_BYTES arrives cut to that length (longer than any SPA packet, so the
  *     handler's size check drops it). onBatch(count, bytes) once per batch; records are valid only
  *     during the call; an exception it throws goes to process 'uncaughtException'.
@@ -40,7 +44,7 @@
 #define MAX_DATAGRAM_BYTES 1024
 /* Datagrams read per readable event before the loop gets control back. */
 #define MAX_PER_EVENT 4096
-#define RECORD_HEADER 24
+#define RECORD_HEADER 40
 
 typedef struct receiver {
 	napi_env env;
@@ -54,7 +58,7 @@ typedef struct receiver {
 	struct sockaddr_in6 addrs[VLEN];
 	struct iovec iov[VLEN];
 	struct mmsghdr msgs[VLEN];
-	char control[VLEN][CMSG_SPACE(sizeof(uint32_t))];
+	char control[VLEN][CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
 } receiver;
 
 static napi_value throw_error(napi_env env, const char *message) {
@@ -104,6 +108,26 @@ static void append(receiver *r, const struct mmsghdr *m, const uint8_t *data) {
 		memcpy(p + 4, &port, 2);
 		p[6] = 4;
 		memcpy(p + 8, &a4->sin_addr, 4);
+	}
+	/* The destination address, from the ancillary data (none: family 0, matched by no DESTINATION). */
+	struct msghdr *h = (struct msghdr *)&m->msg_hdr;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			if (IN6_IS_ADDR_V4MAPPED(&pi.ipi6_addr)) {
+				p[7] = 4;
+				memcpy(p + 24, &pi.ipi6_addr.s6_addr[12], 4);
+			} else {
+				p[7] = 6;
+				memcpy(p + 24, &pi.ipi6_addr, 16);
+			}
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo)) && p[7] == 0) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			p[7] = 4;
+			memcpy(p + 24, &pi.ipi_addr, 4); /* ipi_addr: the header's destination address */
+		}
 	}
 	memcpy(p + RECORD_HEADER, data, len);
 	r->out.used += need;
@@ -183,7 +207,8 @@ static int open_socket(int port, int buffer_bytes, char *err, size_t errlen) {
 		a.sin6_family = AF_INET6;
 		a.sin6_port = htons((uint16_t)port);
 		a.sin6_addr = in6addr_any;
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) != 0 ||
+		    bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
 			int e = errno;
 			close(fd);
 			fd = -1;
@@ -197,6 +222,11 @@ static int open_socket(int port, int buffer_bytes, char *err, size_t errlen) {
 		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			snprintf(err, errlen, "socket: %s", strerror(errno));
+			return -1;
+		}
+		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0) {
+			snprintf(err, errlen, "setsockopt IP_PKTINFO: %s", strerror(errno));
+			close(fd);
 			return -1;
 		}
 		struct sockaddr_in a = {0};
@@ -228,7 +258,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 	if (!r) return throw_error(env, "out of memory");
 	if (!js_batch_init(&r->out, env, argv[2], argv[3], RECORD_HEADER + MAX_DATAGRAM_BYTES, "knockgate.udp")) {
 		free(r);
-		return throw_error(env, "batch must be a Buffer of at least 1048 bytes, onBatch a function");
+		return throw_error(env, "batch must be a Buffer of at least 1064 bytes, onBatch a function");
 	}
 	char err[160];
 	int fd = open_socket(port, buffer_bytes, err, sizeof err);

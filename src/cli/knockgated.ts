@@ -6,7 +6,7 @@
 
 import './v8-settings.js'; // first: before anything else loads
 import { checkInterfacesExist } from '../config/interfaces-exist.js';
-import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, CommanderError } from 'commander';
@@ -22,15 +22,24 @@ import { openUdpSource } from '../sensors/udp.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
 import { readServerKey } from '../stores/key-files.js';
 import { lockTable } from '../stores/table-lock.js';
+import { openNoFollow } from '../config/trusted-file.js';
 import { VERSION } from '../version.js';
 
-/** knockd's PidFile: our PID while we run, removed when we exit. */
+/** knockd's PidFile: our PID while we run, removed when we exit. A symbolic link there is refused. */
 function writePidFile(file: string): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${process.pid}\n`, { mode: 0o644 });
   } catch (err) {
     throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot write the PID file ${file}: ${(err as Error).message}`);
+  }
+  const fd = openNoFollow(file, constants.O_WRONLY | constants.O_TRUNC, 0o644, 'PID file');
+  try {
+    const text = `${process.pid}\n`;
+    if (writeSync(fd, text) !== Buffer.byteLength(text)) throw new Error('short write');
+  } catch (err) {
+    throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot write the PID file ${file}: ${(err as Error).message}`);
+  } finally {
+    closeSync(fd);
   }
   process.once('exit', () => {
     try {
@@ -57,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
     .version(VERSION)
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_FILE)
     .option('--knockd-conf <file>', "run an unchanged knockd.conf instead (its commands run through /bin/sh, as knockd's do)")
+    .option('--pending-commands <file>', 'with --knockd-conf: where the pending stop commands are kept (default /var/lib/knockgate/pending-commands.json; a knockgate.yaml sets pending_commands: instead)')
     .option('--check', 'validate the configuration (and one-time sequence files), print a summary and exit')
     .option('--log-level <level>', 'override log_level: error, warn, info or debug')
     .exitOverride()
@@ -67,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT.USAGE);
     throw err;
   }
-  const opts = program.opts<{ config: string; knockdConf?: string; check?: boolean; logLevel?: string }>();
+  const opts = program.opts<{ config: string; knockdConf?: string; pendingCommands?: string; check?: boolean; logLevel?: string }>();
   if (opts.logLevel !== undefined && !['error', 'warn', 'info', 'debug'].includes(opts.logLevel)) {
     throw new KnockgateError('KG_USAGE', `--log-level must be error, warn, info or debug, got ${JSON.stringify(opts.logLevel)}`);
   }
@@ -76,7 +86,10 @@ async function main(argv: string[]): Promise<void> {
     const imported = importKnockdConf(resolve(opts.knockdConf), readConfigFile(resolve(opts.knockdConf)));
     for (const w of imported.warnings) process.stderr.write(`knockgated: ${resolve(opts.knockdConf)}:${w.line}: ${w.message}\n`);
     config = parseConfigText(resolve(opts.knockdConf), imported.yaml);
+    // knockd.conf has no such option; the state file is the daemon's, so the command line says.
+    if (opts.pendingCommands !== undefined) config = Object.freeze({ ...config, pendingCommands: resolve(opts.pendingCommands) });
   } else {
+    if (opts.pendingCommands !== undefined) throw new KnockgateError('KG_USAGE', '--pending-commands goes with --knockd-conf; in a knockgate.yaml set pending_commands: instead');
     config = loadConfig(opts.config);
   }
   checkInterfacesExist(config);

@@ -72,7 +72,8 @@
  * cut to 24 h (less access, with a warning).
  */
 
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync } from 'node:fs';
+import { tryReadTrustedFile } from './trusted-file.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { endpointKey, formatEndpoint, type Endpoint, type Protocol } from '../core/endpoint.js';
@@ -317,19 +318,22 @@ class Importer {
     const whereOpened = (detail: string): never => (from ? this.fail(from, from.key, detail) : this.fail(file, undefined, detail));
     if (++this.filesRead > MAX_ACCESS_FILES) whereOpened(`more than ${MAX_ACCESS_FILES} access files`);
     let real: string;
-    let data: Buffer;
+    // Owner, writability and directories as for every file knockgate trusts (trusted-file.ts):
+    // the stanzas hold keys and say which ports open.
+    const read = tryReadTrustedFile(file, MAX_CONFIG_FILE_BYTES);
+    if ('problem' in read) {
+      if (read.problem === 'open') return whereOpened(`could not open access file ${file}: ${read.detail}`);
+      if (read.problem === 'directory') return whereOpened(`${file}: ${read.detail}`);
+      return whereOpened(`${file} is ${read.detail}${read.detail === 'not a regular file' ? ' (fwknopd refuses it)' : ''}`);
+    }
+    const { data, stat: st } = read;
     try {
-      const st = statSync(file);
-      if (!st.isFile()) return whereOpened(`${file} is not a regular file (fwknopd refuses it)`);
-      if (st.size > MAX_CONFIG_FILE_BYTES) return whereOpened(`${file} is larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
       real = realpathSync(file);
-      if ((st.mode & 0o077) !== 0) {
-        this.warn({ file, line: 0 }, `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}: this file holds keys and should be readable by its owner only (fwknopd warns unless it is 0600)`);
-      }
-      data = readFileSync(file);
     } catch (err) {
-      if (err instanceof ConfigError) throw err;
       return whereOpened(`could not open access file ${file}: ${(err as Error).message}`);
+    }
+    if ((st.mode & 0o077) !== 0) {
+      this.warn({ file, line: 0 }, `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}: this file holds keys and should be readable by its owner only (fwknopd warns unless it is 0600)`);
     }
     if (this.reading.includes(real)) {
       return whereOpened(`include loop: ${file} is already being read (fwknopd refuses to go deeper than ${MAX_DEPTH} levels of %include, and recurses without end through %include_folder)`);

@@ -3,7 +3,6 @@
  * the line and the key (exit code 78); nothing is half-applied because nothing is applied here.
  */
 
-import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ZodIssue } from 'zod';
 import { ConfigError } from '../core/errors.js';
@@ -18,6 +17,7 @@ import type { Config } from './config.js';
 import { formatKeyPath, parseLocatedYaml, type LocatedYaml } from './located-yaml.js';
 import { configSchema, DEFAULT_TCP_FLAGS, fwknopStanzaSchema, type RawConfig, type RawFwknopStanza } from './schema.js';
 import { importAccessConf } from './fwknop-access-conf.js';
+import { readTrustedFile } from './trusted-file.js';
 import { parseCidrList } from '../core/cidr.js';
 import { fwknopKeysProblem } from '../core/spa/fwknop-wire.js';
 import { parse as parseYaml } from 'yaml';
@@ -27,21 +27,16 @@ export const DEFAULT_CONFIG_FILE = '/etc/knockgate/knockgate.yaml';
 
 export function loadConfig(path: string): Config {
   const file = resolve(path);
-  const text = readConfigFile(file);
-  return parseConfigText(file, text, (statSync(file).mode & 0o044) === 0);
+  const { data, stat } = readTrustedFile(file, { maxBytes: MAX_CONFIG_FILE_BYTES });
+  return parseConfigText(file, data.toString('utf8'), (stat.mode & 0o044) === 0);
 }
 
-/** Reads a configuration file (ours, knockd.conf, access.conf) with the size limit; ConfigError otherwise. */
+/**
+ * Reads a configuration file (ours, knockd.conf) with the size limit, after the checks of
+ * trusted-file.ts (owner, not writable by others, nor its directories); ConfigError otherwise.
+ */
 export function readConfigFile(file: string): string {
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) throw new ConfigError(file, undefined, undefined, 'not a regular file');
-    if (st.size > MAX_CONFIG_FILE_BYTES) throw new ConfigError(file, undefined, undefined, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(file, undefined, undefined, `cannot read: ${(err as Error).message}`);
-  }
+  return readTrustedFile(file, { maxBytes: MAX_CONFIG_FILE_BYTES }).data.toString('utf8');
 }
 
 /** Validates and compiles configuration text; `file` is used for messages and relative paths. */

@@ -271,7 +271,7 @@ export class Daemon {
       if (listen.capture === 'pcap') {
         this.spaByCapturedPort.set(listen.port, handler);
       } else {
-        this.datagramSources.push(await this.deps.openDatagrams(listen.port, (payload, from) => handler.handle(payload, from)));
+        this.datagramSources.push(await this.deps.openDatagrams(listen.port, (payload, from, to) => handler.handle(payload, from, to)));
       }
     }
   }

@@ -72,7 +72,8 @@ export class FwknopHandler {
     let found: { stanza: FwknopStanza; message: FwknopMessage } | null = null;
     for (const stanza of fw.stanzas) {
       if (!cidrSetContains(stanza.sources, source)) continue;
-      if (destination !== null && !cidrSetContains(stanza.destinations, destination)) continue;
+      // An unknown destination (a socket that could not say) matches only DESTINATION ANY: fail closed.
+      if (!stanza.destinations.any && (destination === null || !cidrSetContains(stanza.destinations, destination))) continue;
       const r = openFwknop(payload, this.keysOf(stanza));
       if (r.ok) {
         found = { stanza, message: r.message };

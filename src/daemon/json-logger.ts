@@ -11,11 +11,12 @@
  */
 
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KnockgateError } from '../core/errors.js';
 import type { LogLevel } from '../config/config.js';
 import type { Logger } from '../ports/logger.js';
+import { openNoFollow } from '../config/trusted-file.js';
 
 export interface LogTargets {
   /** Default true. */
@@ -49,10 +50,11 @@ export function createLogger(level: LogLevel, targets: LogTargets = {}): Logger 
   if (targets.file) {
     try {
       mkdirSync(dirname(targets.file), { recursive: true });
-      fds.push(openSync(targets.file, 'a', 0o640));
     } catch (err) {
       throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot open the log file ${targets.file}: ${(err as Error).message}`);
     }
+    // Not through a symbolic link, and only a regular file of root's or ours (trusted-file.ts).
+    fds.push(openNoFollow(targets.file, constants.O_WRONLY | constants.O_APPEND, 0o640, 'log file'));
   }
   let syslog: NodeJS.WritableStream | undefined;
   if (targets.syslog) {

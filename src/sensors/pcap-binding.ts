@@ -6,7 +6,8 @@
  * Contract: `onFrame(frame, wireLength)` is called synchronously for each captured frame, in
  * arrival order; `frame` is a view into a reused buffer, valid only during the call, and holds
  * `frame.length` captured bytes (fewer than `wireLength` when the frame was longer than the snap
- * length). `open` throws KG_CAPTURE_FAILED with libpcap's message; nothing is left open then.
+ * length). Once close() has returned (also when called from inside onFrame, mid-batch), onFrame
+ * is not called again. `open` throws KG_CAPTURE_FAILED with libpcap's message; nothing is left open then.
  */
 
 import { KnockgateError } from '../core/errors.js';
@@ -61,9 +62,12 @@ const LINK_TYPES: ReadonlyMap<number, LinkType> = new Map<number, LinkType>([
 export function openCapture(o: CaptureOptions): Capture {
   const b = loadNativeAddon<Binding>('pcap-capture.node', 'libpcap binding');
   const batch = Buffer.alloc(Math.max(o.batchBytes, o.snaplen + 16));
+  // Checked before every frame: onFrame may close() the capture in the middle of a batch, and
+  // after close() returns no onFrame call may follow.
+  let closed = false;
   const onBatch = (count: number, bytes: number): void => {
     let at = 0;
-    for (let i = 0; i < count && at + 8 <= bytes; i++) {
+    for (let i = 0; i < count && !closed && at + 8 <= bytes; i++) {
       const caplen = batch.readUInt32LE(at);
       const wirelen = batch.readUInt32LE(at + 4);
       o.onFrame(batch.subarray(at + 8, at + 8 + caplen), wirelen);
@@ -77,7 +81,6 @@ export function openCapture(o: CaptureOptions): Capture {
     throw new KnockgateError('KG_CAPTURE_FAILED', `cannot capture on ${JSON.stringify(o.device)}: ${(err as Error).message}`, { cause: err });
   }
   const dlt = b.linkType(handle);
-  let closed = false;
   return {
     dlt,
     linkType: LINK_TYPES.get(dlt),

@@ -13,12 +13,16 @@ import { SPA_SOCKET_BATCH_BYTES, SPA_SOCKET_BUFFER_BYTES } from '../core/limits.
 import type { SourceStats } from '../ports/packet-source.js';
 import { loadNativeAddon } from './native-addon.js';
 
-/** Called synchronously per datagram; `payload` is valid only during the call. */
-export type DatagramHandler = (payload: Buffer, sourceAddress: string) => void;
+/**
+ * Called synchronously per datagram; `payload` is valid only during the call. `destinationAddress`
+ * is the address the datagram was sent to (IP_PKTINFO), undefined when the kernel did not say.
+ */
+export type DatagramHandler = (payload: Buffer, sourceAddress: string, destinationAddress?: string) => void;
 
 export interface DatagramSource {
   readonly name: string;
   stats?(): SourceStats;
+  /** Final: once it returns (also from inside the handler, mid-batch) no handler call follows. */
   close(): void;
 }
 
@@ -29,19 +33,25 @@ interface Binding {
 }
 
 /** Record layout of native/udp-batch.c. */
-const RECORD_HEADER_BYTES = 24;
+const RECORD_HEADER_BYTES = 40;
+const DESTINATION_OFFSET = 24;
 
 export async function openUdpSource(port: number, onDatagram: DatagramHandler): Promise<DatagramSource> {
   const b = loadNativeAddon<Binding>('udp-batch.node', 'UDP binding');
   const batch = Buffer.alloc(SPA_SOCKET_BATCH_BYTES);
+  // Checked before every record: a handler may close() the source in the middle of a batch, and
+  // after close() returns no handler may see another datagram.
+  let closed = false;
   const onBatch = (count: number, bytes: number): void => {
     let at = 0;
-    for (let i = 0; i < count && at + RECORD_HEADER_BYTES <= bytes; i++) {
+    for (let i = 0; i < count && !closed && at + RECORD_HEADER_BYTES <= bytes; i++) {
       const length = batch.readUInt32LE(at);
       const family = batch[at + 6];
       const source = family === 4 ? formatIPv4(batch, at + 8) : formatIPv6(batch, at + 8);
+      const toFamily = batch[at + 7];
+      const destination = toFamily === 4 ? formatIPv4(batch, at + DESTINATION_OFFSET) : toFamily === 6 ? formatIPv6(batch, at + DESTINATION_OFFSET) : undefined;
       const start = at + RECORD_HEADER_BYTES;
-      onDatagram(batch.subarray(start, start + length), source);
+      onDatagram(batch.subarray(start, start + length), source, destination);
       at = start + ((length + 3) & ~3);
     }
   };
@@ -51,7 +61,6 @@ export async function openUdpSource(port: number, onDatagram: DatagramHandler): 
   } catch (err) {
     throw new KnockgateError('KG_CAPTURE_FAILED', `cannot listen for SPA on ${port}/udp: ${(err as Error).message}`, { cause: err });
   }
-  let closed = false;
   let last: SourceStats = { received: 0, dropped: 0 };
   const stats = (): SourceStats => (closed ? last : (last = b.stats(handle)));
   return {

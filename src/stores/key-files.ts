@@ -2,12 +2,14 @@
  * Key files: the server's X25519 key and a client's credential. Both are small YAML documents with
  * a `kind` line, written with mode 0600 (never over an existing file unless asked), and refused
  * when they are readable by group or others: a secret that has leaked to other local users is
- * reported, not used.
+ * reported, not used. Also refused (trusted-file.ts): a file another user owns or could write, or
+ * one in a directory another user could write.
  */
 
-import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseLocatedYaml } from '../config/located-yaml.js';
+import { readTrustedFile } from '../config/trusted-file.js';
 import { ConfigError, KnockgateError } from '../core/errors.js';
 import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
 
@@ -44,18 +46,12 @@ function bytesOf(file: string, doc: Record<string, unknown>, key: string, length
 
 /** Reads a key file after checking it is private; errors are ConfigErrors naming the file. */
 export function readPrivateYaml(file: string, kind: string): Record<string, unknown> {
-  let text: string;
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) throw new ConfigError(file, undefined, undefined, 'not a regular file');
-    if ((st.mode & 0o044) !== 0) {
-      throw new ConfigError(file, undefined, undefined, `holds a secret key but is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
-    }
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(file, undefined, undefined, `cannot read: ${(err as Error).message}`);
+  // Owner, writability and directories: trusted-file.ts; readability is this file's rule.
+  const { data, stat: st } = readTrustedFile(file);
+  if ((st.mode & 0o044) !== 0) {
+    throw new ConfigError(file, undefined, undefined, `holds a secret key but is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
   }
+  const text = data.toString('utf8');
   // The same YAML reader as knockgate.yaml: errors name the line, and keys that are lists, mappings
   // or aliases (exponential time in the YAML library) are refused.
   let doc: unknown;

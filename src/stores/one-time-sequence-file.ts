@@ -6,24 +6,17 @@
  * and the file re-read, rather than burning a byte that now belongs to another line.
  */
 
-import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { readTrustedFile } from '../config/trusted-file.js';
 import { ConfigError, KnockgateError } from '../core/errors.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { MAX_ONE_TIME_SEQUENCE_FILE_BYTES } from '../core/limits.js';
 import { parseOneTimeSequenceBytes, type OneTimeSequence } from '../core/one-time-sequences.js';
 
 function readUnused(path: string): OneTimeSequence[] {
-  let bytes: Buffer;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) throw new ConfigError(path, undefined, undefined, 'not a regular file');
-    if (st.size > MAX_ONE_TIME_SEQUENCE_FILE_BYTES) throw new ConfigError(path, undefined, undefined, `larger than ${MAX_ONE_TIME_SEQUENCE_FILE_BYTES} bytes`);
-    if ((st.mode & 0o004) !== 0) throw new ConfigError(path, undefined, undefined, 'one-time sequences are secrets: the file must not be world-readable (chmod 600)');
-    bytes = readFileSync(path);
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(path, undefined, undefined, `cannot read one-time sequences: ${(err as Error).message}`);
-  }
+  // Owner, writability and directories: trusted-file.ts (an editable file is a free sequence).
+  const { data: bytes, stat: st } = readTrustedFile(path, { maxBytes: MAX_ONE_TIME_SEQUENCE_FILE_BYTES, what: 'cannot read one-time sequences' });
+  if ((st.mode & 0o004) !== 0) throw new ConfigError(path, undefined, undefined, 'one-time sequences are secrets: the file must not be world-readable (chmod 600)');
   const parsed = parseOneTimeSequenceBytes(bytes);
   if (!parsed.ok) throw new ConfigError(path, parsed.line, undefined, parsed.error);
   return [...parsed.unused];

@@ -7,10 +7,13 @@
  *
  * A file that exists but cannot be parsed is a clear error at load (KG_STATE_WRITE_FAILED naming
  * the file), never treated as empty: an empty list would silently forget stop commands that must
- * still run. The operator inspects it (it holds argv lists) and removes or fixes it.
+ * still run. The operator inspects it (it holds argv lists) and removes or fixes it. A file (or a
+ * directory leading to it) that another user owns or could write is a ConfigError at open
+ * (trusted-file.ts): its records would be commands run as root.
  */
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { checkTrustedDirectories, readTrustedFile } from '../config/trusted-file.js';
 import { dirname } from 'node:path';
 import { KnockgateError } from '../core/errors.js';
 import type { PendingCommand, PendingCommandStore } from '../ports/pending-commands.js';
@@ -34,13 +37,11 @@ export class PendingCommandsFile implements PendingCommandStore {
     } catch (err) {
       throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot create the directory of ${path}: ${(err as Error).message}`, { cause: err });
     }
+    // The records are argv lists run as root: the file and its directories must be trusted
+    // (trusted-file.ts), also before the first record is written there (ConfigError otherwise).
+    checkTrustedDirectories(path);
     if (!existsSync(path)) return new PendingCommandsFile(path, []);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot read the pending stop commands ${path}: ${(err as Error).message}`, { cause: err });
-    }
+    const text = readTrustedFile(path, { what: 'cannot read the pending stop commands' }).data.toString('utf8');
     return new PendingCommandsFile(path, parseRecords(path, text));
   }
 
@@ -65,7 +66,7 @@ export class PendingCommandsFile implements PendingCommandStore {
     let fd: number | undefined;
     try {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      fd = openSync(tmp, 'w', 0o600);
+      fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
       let off = 0;
       while (off < data.length) off += writeSync(fd, data, off, data.length - off);
       fsyncSync(fd);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { KNOCKGATE, KNOCKGATED, REPO_ROOT, writeConfig } from '../support/daemon-process.js';
@@ -84,6 +84,65 @@ describe('knockgated --check and interfaces', () => {
     assert.equal(r.status, 78, r.stdout + r.stderr);
     assert.match(r.stderr, /:2: exempt_interfaces/);
   });
+});
+
+describe('knockgated refuses files others could change (exit 78) and symbolic links where it writes', () => {
+  const escaped = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const GOOD = ['interfaces: [lo]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n');
+
+  it('a group-writable or foreign-owned config, and one in a world-writable directory', () => {
+    const file = writeConfig(GOOD);
+    assert.equal(run(KNOCKGATED, ['-c', file, '--check']).status, 0);
+    chmodSync(file, 0o660);
+    let r = run(KNOCKGATED, ['-c', file, '--check']);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, new RegExp(`^knockgated: ${escaped(file)}: writable by group or others \\(mode 0660\\)`, 'm'));
+    chmodSync(file, 0o600);
+    chownSync(file, 65534, 65534);
+    r = run(KNOCKGATED, ['-c', file, '--check']);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, new RegExp(`^knockgated: ${escaped(file)}: owned by uid 65534`, 'm'));
+    chownSync(file, 0, 0);
+    chmodSync(dirname(file), 0o777);
+    r = run(KNOCKGATED, ['-c', file, '--check']);
+    chmodSync(dirname(file), 0o700);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, new RegExp(`^knockgated: ${escaped(file)}: its directory ${escaped(dirname(file))} is writable by group or others`, 'm'));
+  });
+
+  it('--knockd-conf: a world-writable or foreign-owned knockd.conf', () => {
+    const conf = join(dirname(writeConfig('')), 'knockd.conf');
+    writeFileSync(conf, ['[options]', '[openSSH]', '\tsequence = 7000,8000,9000', '\tcommand = /bin/true', ''].join('\n'), { mode: 0o600 });
+    assert.equal(run(KNOCKGATED, ['--knockd-conf', conf, '--check']).status, 0);
+    chmodSync(conf, 0o602);
+    let r = run(KNOCKGATED, ['--knockd-conf', conf, '--check']);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, new RegExp(`^knockgated: ${escaped(conf)}: writable by group or others`, 'm'));
+    chmodSync(conf, 0o600);
+    chownSync(conf, 65534, 65534);
+    r = run(KNOCKGATED, ['--knockd-conf', conf, '--check']);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, new RegExp(`^knockgated: ${escaped(conf)}: owned by uid 65534`, 'm'));
+  });
+
+  for (const key of ['pid_file', 'log_file']) {
+    it(`a ${key} that is a symbolic link is an error (exit 73), and its target is not written`, () => {
+      // A table name of this run alone: this daemon runs in the host's namespace (the lock is taken first).
+      const table = `kgclitest_${randomBytes(4).toString('hex')}`;
+      const file = writeConfig('');
+      const dir = dirname(file);
+      const victim = join(dir, 'victim');
+      writeFileSync(victim, 'precious\n', { mode: 0o600 });
+      const link = join(dir, `link-${key}`);
+      symlinkSync(victim, link);
+      // firewall: none and lo: were the link followed, the daemon would run (until the 20 s timeout) and touch no firewall.
+      writeFileSync(file, ['interfaces: [lo]', 'firewall: none', `nft_table: ${table}`, `${key}: ${JSON.stringify(link)}`, 'doors:', '  - name: cmd', '    sequence: [1, 2, 3]', '    start_command: [/bin/true]', ''].join('\n'), { mode: 0o600 });
+      const r = run(KNOCKGATED, ['-c', file]);
+      assert.equal(r.status, 73, r.stderr);
+      assert.match(r.stderr, new RegExp(`${escaped(link)}: it is a symbolic link`));
+      assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
+    });
+  }
 });
 
 describe('knockgate keys and credentials', () => {

@@ -7,11 +7,11 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { knock, sleep, startDaemon, writeConfig } from '../support/daemon-process.js';
+import { knock, sleep, startDaemon, startDaemonWith, writeConfig } from '../support/daemon-process.js';
 
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
   for (const start = Date.now(); Date.now() - start < timeoutMs; await sleep(50)) if (check()) return;
@@ -78,5 +78,31 @@ describe('pending stop commands across a crash (firewall: none)', () => {
     await second.exited();
     const stopped = second.lines.find((l) => l.event === 'stopped');
     assert.match(String(stopped?.msg), /pending stop commands are kept on disk and run at the next start/);
+  });
+
+  it('with --knockd-conf, --pending-commands puts the stop commands where it says (not in /var/lib/knockgate)', async () => {
+    const bed = createTestbed({ serverClientIfname: 'eth0' }); // knockd's default interface
+    const dir = dirname(writeConfig(''));
+    const marker = join(dir, 'knockd-door-open');
+    const conf = join(dir, 'knockd.conf');
+    const state = join(dir, 'state', 'pending-commands.json');
+    writeFileSync(
+      conf,
+      ['[options]', '', '[door]', '\tsequence      = 9301:udp,9302:udp', '\tseq_timeout   = 5', `\tstart_command = /usr/bin/touch ${marker}`, '\tcmd_timeout   = 3', `\tstop_command  = /bin/rm -f ${marker}`, ''].join('\n'),
+      { mode: 0o600 },
+    );
+    try {
+      const daemon = await startDaemonWith(bed, ['--knockd-conf', conf, '--pending-commands', state]);
+      knock(bed, bed.client.ns, bed.server.clientSide.v4, ['9301/udp', '9302/udp']);
+      await daemon.waitFor((l) => l.event === 'command' && l.door === 'door' && l.command === 'start', 5000, 'the start command');
+      assert.ok(existsSync(marker), 'the start command ran');
+      const record = JSON.parse(readFileSync(state, 'utf8')) as { pending: { door: string }[] };
+      assert.deepEqual(record.pending.map((r) => r.door), ['door'], 'the stop command is recorded in the file named on the command line');
+      await until('the stop command to run', () => !existsSync(marker), 6000);
+      daemon.child.kill('SIGTERM');
+      await daemon.exited();
+    } finally {
+      bed.destroy();
+    }
   });
 });
