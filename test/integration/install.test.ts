@@ -1,7 +1,7 @@
 /**
  * The packed tarball installs as a user would install it: `npm install -g` into a fresh prefix
- * builds the native parts at install time, puts `knockgate` and `knockgated` on that prefix's bin,
- * and the installed daemon runs for real (in a namespace, nftables table and all). Without a
+ * builds the native parts at install time, puts `knockgate` and `knockgated` on that prefix's bin
+ * and the three manual pages where man(1) finds them, and the installed daemon runs for real (in a namespace, nftables table and all). Without a
  * compiler the install still succeeds, says why the daemon's parts are missing, the client works,
  * and the daemon names the script that builds them. The tarball is packed from this checkout's
  * build (`npm pack --ignore-scripts`: scripts/test.sh has just built it); npm fetches the runtime
@@ -53,6 +53,11 @@ describe('npm pack, then npm install -g of the tarball', () => {
     assert.equal(sh(bin('knockgated'), ['--version']).stdout.trim(), VERSION);
     for (const part of ['knockgate-nft', 'pcap-capture.node', 'udp-batch.node', 'flock.node']) {
       assert.ok(existsSync(join(prefix, 'lib', 'node_modules', 'knockgate', 'dist', 'libexec', part)), `${part} built at install`);
+    }
+    for (const [section, page] of [['1', 'knockgate'], ['8', 'knockgated'], ['5', 'knockgate.yaml']] as const) {
+      const shown = sh('man', ['-M', join(prefix, 'share', 'man'), section, page], { ...process.env, MANPAGER: 'cat', MANWIDTH: '80' });
+      assert.equal(shown.status, 0, `man ${section} ${page}: ${shown.stderr}`);
+      assert.match(shown.stdout, new RegExp(`^${page.toUpperCase().replace('.', '\\.')}\\(${section}\\)`, 'm'));
     }
     const config = join(dir, 'knockgate.yaml');
     writeFileSync(config, ['interfaces: [any]', 'nft_table: kginstalled', 'doors:', '  - name: ssh', '    sequence: [7001, 7002, 7003]', '    open: [22/tcp]', ''].join('\n'), { mode: 0o600 });
