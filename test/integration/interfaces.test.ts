@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clientEntryYaml } from '../support/client-entry.js';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, KNOCKGATED, knockgateCli, probe, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import { BANNER_SERVER, KNOCKGATED, knockgateCli, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
 
 /** A native SPA socket door on 62201 protecting 22/tcp, with one client, and `head` lines on top. */
 function spaConfig(head: string[]): string {
@@ -43,9 +43,18 @@ describe('protected ports and interfaces', () => {
   let tb: Testbed;
   let daemon: DaemonHandle | undefined;
 
-  before(() => {
+  before(async () => {
     tb = createTestbed();
     tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22']);
+    // The service answers from both sides before knockgate runs (once it listens).
+    for (const [ns, host] of [[tb.client.ns, tb.server.clientSide.v4], [tb.other.ns, tb.server.otherSide.v4]] as const) {
+      let outcome = '';
+      for (let i = 0; i < 50 && outcome !== 'open'; i++) {
+        outcome = probe(tb, ns, host, 22, 200).outcome;
+        if (outcome !== 'open') await sleep(100);
+      }
+      assert.equal(outcome, 'open', `the banner server answers on ${host} before knockgate runs`);
+    }
   });
   after(() => tb?.destroy());
 
@@ -57,7 +66,6 @@ describe('protected ports and interfaces', () => {
   };
 
   it('with interfaces: naming only the other side, the port is still filtered on the client side', async () => {
-    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open', 'the service answers before knockgate runs');
     daemon = await startDaemon(tb, spaConfig([`interfaces: [${tb.server.otherSide.ifname}]`]));
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'timeout', 'client side');
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout', 'other side');
