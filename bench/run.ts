@@ -10,7 +10,8 @@
  * --quick: 3 trials per rate, 4 s windows, 5 latency samples (for trying the harness).
  *
  * Contract: needs root (namespaces, nftables, iptables). Every packet goes into namespaces this
- * run creates; every flood is bounded in count and time by the sender; one subject at a time, one
+ * run creates, from spoofed sources named in bench/sources.ts (inside 198.18.0.0/15 and
+ * 2001:db8::/32, never a testbed's own address); every flood is bounded in count and time by the sender; one subject at a time, one
  * flood at a time. Testbeds, daemons, probes and floods are removed/killed by PID on the way out,
  * also on error and on SIGINT/SIGTERM. Writes OUT/results.json (default docs/benchmarks/),
  * OUT/*.svg and the results section of docs/benchmarks.md; prints progress and the tables.
@@ -251,7 +252,7 @@ async function benchSubject(ctx: Ctx, o: Options, kind: KindName, d: DaemonResul
           active.delete(fresh);
         }
         const st = d.storm;
-        log(`${kind}: storm sent ${st.sent ?? '—'}; RSS ${(st.rssBeforeKiB / 1024).toFixed(1)} → peak ${(st.peakRssKiB / 1024).toFixed(1)} → ${((st.rssAfterKiB.at(-1) ?? 0) / 1024).toFixed(1)} MiB; legit knock after: ${st.legitAfter.opened ? `opened in ${st.legitAfter.latencyMs} ms` : 'NOT opened'}`);
+        log(`${kind}: storm sent ${st.sent ?? '—'}; RSS ${(st.rssBeforeKiB / 1024).toFixed(1)} → peak ${(st.peakRssKiB / 1024).toFixed(1)} → ${((st.rssAfterKiB.at(-1) ?? 0) / 1024).toFixed(1)} MiB; legit knock after: ${st.legitAfter.opened ? `opened in ${st.legitAfter.latencyMs} ms` : 'NOT opened'}${st.countersAfter ? `; counters: ${['capture_received', 'capture_dropped', 'sequences_tracked', 'sequences_evicted'].map((k) => `${k} ${st.countersAfter?.[k] ?? '—'}`).join(', ')}` : ''}`);
       });
     }
   } finally {

@@ -206,6 +206,8 @@ export interface StormResult {
   readonly peakRssKiB: number;
   readonly cpuPercent: number;
   readonly legitAfter: { readonly opened: boolean; readonly latencyMs: number | null };
+  /** knockgated: its counters right after the legitimate knock (sequences_tracked, sequences_evicted, capture_received, ...). */
+  readonly countersAfter?: Record<string, number> | null;
   /** Tree RSS once a second after the storm, while its state expires. */
   readonly rssAfterKiB: number[];
   readonly waitedS: number;
@@ -231,6 +233,7 @@ export async function storm(ctx: Ctx, s: Subject, count: number, rate: number, s
     return null;
   });
   const legit = await runProbe(ctx, s, { knock: s.knock, giveUpMs: 5000, intervalMs: 1 });
+  const countersAfter = s.counters ? await s.counters() : undefined;
   const used = sampler.stop();
   const waitS = SEQUENCE_TIMEOUT_S + 20;
   const after: number[] = [];
@@ -250,6 +253,7 @@ export async function storm(ctx: Ctx, s: Subject, count: number, rate: number, s
     peakRssKiB: Math.max(used.peakTreeRssKiB, ...after),
     cpuPercent: Math.round(used.cpuPercent * 10) / 10,
     legitAfter: { opened: legit.opened, latencyMs: legit.latencyMs },
+    ...(countersAfter !== undefined ? { countersAfter } : {}),
     rssAfterKiB: after,
     waitedS: waitS,
     daemonAlive: s.alive(),
