@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { createTestbed, type Testbed } from '../test/support/netns.js';
 import { floodBinary, macOf, startFlood, type FloodOptions, type FloodSummary } from './flood.js';
 import { udpFrame, writeFramesFile } from './frames.js';
+import { BURST_SOURCES, JUNK_SOURCES, burstSource } from './sources.js';
 import { MAX_FWKNOP_PACKET_BYTES, MAX_SPA_BYTES, MIN_FWKNOP_PACKET_BYTES, MIN_SPA_BYTES } from '../src/core/limits.js';
 
 type Mode = FloodOptions['mode'];
@@ -36,7 +37,7 @@ const RUN_SECONDS = 3;
 const CEILING_SECONDS = 2;
 const UDP_PORTS = [40_001, 40_002];
 const TCP_PORTS = [22, 443];
-const SPOOF = '10.0.0.0/8';
+const SPOOF = JUNK_SOURCES;
 const FRAME_COUNT = 1_000;
 const BAD_FRAMES_EACH = 10;
 /** Receiver: longest life, and most distinct sources it remembers. */
@@ -334,7 +335,7 @@ async function main(): Promise<number> {
     }
 
     // frames: 1,000 valid UDP frames from 1,000 distinct sources, then 10 + 10 broken ones.
-    const srcOf = (i: number): string => `172.16.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+    const srcOf = (i: number): string => burstSource(BURST_SOURCES, i);
     const payload = (i: number): Buffer => {
       const p = Buffer.concat([Buffer.alloc(4), Buffer.from('kgfr'), randomBytes(MIN_SPA_BYTES - 8 + (i % 64))]);
       p.writeUInt32BE(i, 0);

@@ -4,8 +4,9 @@
  * Build:  cc -O2 -Wall -Wextra -o dist/bench/flood bench/flood.c      (no extra libraries)
  *
  * Contract
- *   flood --ifname IF --src-mac MAC --dst-mac MAC --dst IPV4
- *         --spoof CIDR                 (not needed in mode frames)
+ *   flood --ifname IF --src-mac MAC --dst-mac MAC --dst IPV4|IPV6
+ *         --spoof CIDR                 IPv4 a.b.c.d/len or IPv6 x:y::/len, the family of --dst
+ *                                      (not needed in mode frames)
  *         --mode syn|udp-random|udp-native|udp-fwknop|frames
  *         [--ports P1,P2,...]          destination ports, one picked uniformly per packet;
  *                                      default: uniformly 1..65535
@@ -14,12 +15,18 @@
  *                                      unmodified
  *         --rate PPS --count N --seconds S     stop at whichever of count/seconds comes first
  *         [--seed N]                   PRNG seed, 0..2^53-1 (default: from the clock)
+ *         [--write FILE]               dry run: no socket, nothing sent; the frames are written to FILE
+ *                                      (created 0600, must not exist) as records in the --frames format,
+ *                                      as fast as they are built (no pacing; count and seconds still
+ *                                      bound it); --ifname is then not needed
  *
- *   - Sends whole Ethernet + IPv4 frames it builds itself on an AF_PACKET/SOCK_RAW socket on IF, with
- *     PACKET_QDISC_BYPASS, in batches of up to 64 per sendmmsg(2). Nothing is received.
+ *   - Sends whole Ethernet + IPv4 or IPv6 frames it builds itself on an AF_PACKET/SOCK_RAW socket on
+ *     IF, with PACKET_QDISC_BYPASS, in batches of up to 64 per sendmmsg(2). Nothing is received.
  *   - Every packet (modes other than frames) has a fresh random source address drawn uniformly from
- *     --spoof, a fresh random source port, IP ID and (syn) sequence number; the IPv4 header checksum
- *     and the TCP/UDP checksum are correct.
+ *     --spoof, a fresh random source port, IP ID (IPv4) or flow label (IPv6) and (syn) sequence number.
+ *     IPv4: Ethertype 0x0800, 20-byte header, DF, TTL 64, correct header checksum. IPv6: Ethertype
+ *     0x86DD, 40-byte header, no extension headers, hop limit 64. The TCP/UDP checksum is correct
+ *     (over the IPv4 or IPv6 pseudo-header; a UDP checksum that computes to 0 is sent as 0xffff).
  *       syn         TCP SYN with an MSS option, random window
  *       udp-random  random payload bytes, length uniform in 16..512
  *       udp-native  random payload bytes, length uniform in 145..512 (MIN/MAX_SPA_BYTES, knockgate SPA)
@@ -27,12 +34,14 @@
  *   - Pacing: a token bucket against CLOCK_MONOTONIC; credit is capped at max(2 batches, 25 ms of rate),
  *     so a stall is not followed by an unbounded burst. Bursts are at most ~0.5 ms worth of packets.
  *   - Hard limits, checked before anything is sent: rate 1..1,000,000; count 1..20,000,000;
- *     seconds in (0, 600]. Violations and any other usage error: message on stderr, exit 64.
+ *     seconds in (0, 600]; --dst and --spoof of the same family. Violations and any other usage
+ *     error: message on stderr, exit 64.
  *   - ENOBUFS/EAGAIN from sendmmsg: counted in "errors", short back-off (50 µs), the same packets
  *     are retried. SIGINT/SIGTERM: stops early (normal exit).
  *   - At the end, exactly one line on stdout:
  *       {"sent":N,"errors":E,"seconds":X,"pps":Y,"seed":S}
- *     sent = packets the kernel accepted; seconds = from the first send to the end; pps = sent/seconds.
+ *     sent = packets the kernel accepted (dry run: frames written); seconds = from the first send to
+ *     the end; pps = sent/seconds.
  *     Exit 0; exit 1 (JSON still printed) if sending failed with another error; exit 1 without JSON if
  *     setup (socket, interface) failed.
  */
@@ -80,9 +89,9 @@ static void usage_fail(const char *fmt, ...) {
   fputs("flood: ", stderr);
   vfprintf(stderr, fmt, ap);
   fputs("\n", stderr);
-  fputs("usage: flood --ifname IF --src-mac MAC --dst-mac MAC --dst IPV4 --spoof CIDR\n"
+  fputs("usage: flood --ifname IF --src-mac MAC --dst-mac MAC --dst IPV4|IPV6 --spoof CIDR\n"
         "             --mode syn|udp-random|udp-native|udp-fwknop|frames [--ports P1,P2,...]\n"
-        "             [--frames FILE] --rate PPS --count N --seconds S [--seed N]\n", stderr);
+        "             [--frames FILE] --rate PPS --count N --seconds S [--seed N] [--write FILE]\n", stderr);
   va_end(ap);
   exit(EXIT_USAGE);
 }
@@ -119,24 +128,57 @@ static void parse_mac(const char *opt, const char *s, uint8_t out[6]) {
   for (int i = 0; i < 6; i++) out[i] = (uint8_t)b[i];
 }
 
-static uint32_t parse_ipv4(const char *opt, const char *s) {
-  struct in_addr a;
-  if (inet_pton(AF_INET, s, &a) != 1) usage_fail("%s: not an IPv4 address: '%s'", opt, s);
-  return ntohl(a.s_addr);
+/* An address of either family; for IPv4 only v4 is used. */
+struct addr {
+  int v6;
+  uint32_t v4;
+  uint8_t b6[16];
+};
+
+static void parse_addr(const char *opt, const char *s, struct addr *out) {
+  memset(out, 0, sizeof *out);
+  struct in_addr a4;
+  if (inet_pton(AF_INET, s, &a4) == 1) {
+    out->v4 = ntohl(a4.s_addr);
+    return;
+  }
+  if (inet_pton(AF_INET6, s, out->b6) == 1) {
+    out->v6 = 1;
+    return;
+  }
+  usage_fail("%s: not an IPv4 or IPv6 address: '%s'", opt, s);
 }
 
-static void parse_cidr(const char *s, uint32_t *base, uint32_t *hostmask) {
+/* A prefix: base (host bits cleared) and the host-bit mask, in the address's own family. */
+struct prefix {
+  struct addr base;
+  uint32_t hostmask4;
+  uint8_t hostmask6[16];
+};
+
+static void parse_cidr(const char *s, struct prefix *p) {
   char buf[64];
   const char *slash = strchr(s, '/');
-  if (slash == NULL || (size_t)(slash - s) >= sizeof buf) usage_fail("--spoof: not an IPv4 prefix (a.b.c.d/len): '%s'", s);
+  memset(p, 0, sizeof *p);
+  if (slash == NULL || (size_t)(slash - s) >= sizeof buf) usage_fail("--spoof: not a prefix (a.b.c.d/len or x:y::/len): '%s'", s);
   memcpy(buf, s, (size_t)(slash - s));
   buf[slash - s] = '\0';
-  uint32_t a = parse_ipv4("--spoof", buf);
+  parse_addr("--spoof", buf, &p->base);
   uint64_t len = parse_u64("--spoof prefix length", slash + 1);
-  if (len > 32) usage_fail("--spoof: prefix length must be 0..32: '%s'", s);
-  uint32_t hm = len == 0 ? 0xffffffffU : (len == 32 ? 0U : (0xffffffffU >> len));
-  *hostmask = hm;
-  *base = a & ~hm;
+  if (!p->base.v6) {
+    if (len > 32) usage_fail("--spoof: IPv4 prefix length must be 0..32: '%s'", s);
+    uint32_t hm = len == 0 ? 0xffffffffU : (len == 32 ? 0U : (0xffffffffU >> len));
+    p->hostmask4 = hm;
+    p->base.v4 &= ~hm;
+  } else {
+    if (len > 128) usage_fail("--spoof: IPv6 prefix length must be 0..128: '%s'", s);
+    for (int i = 0; i < 16; i++) {
+      int bits = (int)len - 8 * i; /* prefix bits in this byte */
+      uint8_t keep = bits >= 8 ? 0xff : (bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits)));
+      p->hostmask6[i] = (uint8_t)~keep;
+      p->base.b6[i] &= keep;
+    }
+  }
 }
 
 static uint32_t parse_ports(const char *s, uint16_t *ports) {
@@ -195,7 +237,8 @@ static inline void put32(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 24); p[
 struct gen {
   enum mode mode;
   uint8_t src_mac[6], dst_mac[6];
-  uint32_t dst, spoof_base, spoof_hostmask;
+  struct addr dst;
+  struct prefix spoof;
   uint16_t *ports;
   uint32_t nports; /* 0: any port 1..65535 */
 };
@@ -226,12 +269,23 @@ static inline void fill_base64(uint8_t *p, size_t n) {
 
 /* Builds one frame into buf (SLOT_BYTES); returns its length. */
 static size_t build_frame(const struct gen *g, uint8_t *buf) {
-  uint8_t *eth = buf, *ip = buf + 14, *l4 = buf + 34;
+  const int v6 = g->dst.v6;
+  const size_t iphl = v6 ? 40 : 20;
+  uint8_t *eth = buf, *ip = buf + 14, *l4 = buf + 14 + iphl;
   memcpy(eth, g->dst_mac, 6);
   memcpy(eth + 6, g->src_mac, 6);
-  put16(eth + 12, 0x0800);
+  put16(eth + 12, v6 ? 0x86DD : 0x0800);
 
-  uint32_t src = g->spoof_base | ((uint32_t)rnd64() & g->spoof_hostmask);
+  uint32_t src = 0;
+  uint8_t src6[16];
+  if (v6) {
+    uint64_t r[2] = { rnd64(), rnd64() };
+    uint8_t rb[16];
+    memcpy(rb, r, 16);
+    for (int i = 0; i < 16; i++) src6[i] = (uint8_t)(g->spoof.base.b6[i] | (rb[i] & g->spoof.hostmask6[i]));
+  } else {
+    src = g->spoof.base.v4 | ((uint32_t)rnd64() & g->spoof.hostmask4);
+  }
   uint16_t dport = g->nports ? g->ports[rnd_below(g->nports)] : (uint16_t)rnd_between(1, 65535);
   uint16_t sport = (uint16_t)rnd_between(1024, 65535);
   size_t l4len;
@@ -266,30 +320,43 @@ static size_t build_frame(const struct gen *g, uint8_t *buf) {
     put16(l4 + 6, 0);
   }
 
-  /* IPv4 header */
-  ip[0] = 0x45;
-  ip[1] = 0;
-  put16(ip + 2, (uint16_t)(20 + l4len));
-  put16(ip + 4, (uint16_t)rnd64()); /* ID */
-  put16(ip + 6, 0x4000);            /* DF */
-  ip[8] = 64;
-  ip[9] = proto;
-  put16(ip + 10, 0);
-  put32(ip + 12, src);
-  put32(ip + 16, g->dst);
-  put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+  uint64_t sum;
+  if (v6) {
+    /* IPv6 header: version 6, traffic class 0, random flow label; no extension headers */
+    put32(ip, (6U << 28) | ((uint32_t)rnd64() & 0xfffffU));
+    put16(ip + 4, (uint16_t)l4len); /* payload length */
+    ip[6] = proto;                  /* next header */
+    ip[7] = 64;                     /* hop limit */
+    memcpy(ip + 8, src6, 16);
+    memcpy(ip + 24, g->dst.b6, 16);
+    /* pseudo-header: source, destination, upper-layer length (32 bits), next header */
+    sum = csum_add(0, ip + 8, 32) + (uint32_t)l4len + proto;
+  } else {
+    /* IPv4 header */
+    ip[0] = 0x45;
+    ip[1] = 0;
+    put16(ip + 2, (uint16_t)(20 + l4len));
+    put16(ip + 4, (uint16_t)rnd64()); /* ID */
+    put16(ip + 6, 0x4000);            /* DF */
+    ip[8] = 64;
+    ip[9] = proto;
+    put16(ip + 10, 0);
+    put32(ip + 12, src);
+    put32(ip + 16, g->dst.v4);
+    put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+    sum = (src >> 16) + (src & 0xffff) + (g->dst.v4 >> 16) + (g->dst.v4 & 0xffff) + proto + l4len;
+  }
 
   /* TCP/UDP checksum over the pseudo-header and the segment */
-  uint64_t sum = (src >> 16) + (src & 0xffff) + (g->dst >> 16) + (g->dst & 0xffff) + proto + l4len;
   uint16_t c = csum_fold(csum_add(sum, l4, l4len));
   if (proto == 17) {
-    if (c == 0) c = 0xffff; /* 0 means "no checksum" in UDP */
+    if (c == 0) c = 0xffff; /* 0 means "no checksum" in UDP (and is invalid in IPv6) */
     put16(l4 + 6, c);
   } else {
     put16(l4 + 16, c);
   }
 
-  size_t len = 34 + l4len;
+  size_t len = 14 + iphl + l4len;
   if (len < 60) { /* Ethernet minimum, as a real NIC pads */
     memset(buf + len, 0, 60 - len);
     len = 60;
@@ -348,6 +415,25 @@ static void load_frames(const char *path, struct frames *f, uint64_t max_records
   f->n = n;
 }
 
+/* ---- dry run: records of (u16 big-endian length, frame) to a file ---- */
+static int write_records(int wfd, const struct iovec *v, unsigned int n) {
+  static uint8_t out[MAX_BATCH * (SLOT_BYTES + 2)];
+  size_t len = 0;
+  for (unsigned int i = 0; i < n; i++) {
+    put16(out + len, (uint16_t)v[i].iov_len);
+    memcpy(out + len + 2, v[i].iov_base, v[i].iov_len);
+    len += 2 + v[i].iov_len;
+  }
+  size_t done = 0;
+  while (done < len) {
+    ssize_t w = write(wfd, out + done, len - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    done += (size_t)w;
+  }
+  return (int)n;
+}
+
 /* ---- time ---- */
 static inline double now_s(void) {
   struct timespec ts;
@@ -370,6 +456,7 @@ static void sleep_for(long ns) {
 int main(int argc, char **argv) {
   const char *ifname = NULL, *src_mac = NULL, *dst_mac = NULL, *dst = NULL, *spoof = NULL, *mode_s = NULL;
   const char *ports_s = NULL, *frames_path = NULL, *rate_s = NULL, *count_s = NULL, *seconds_s = NULL, *seed_s = NULL;
+  const char *write_path = NULL;
   static const struct option opts[] = {
     { "ifname", required_argument, 0, 'i' }, { "src-mac", required_argument, 0, 'S' },
     { "dst-mac", required_argument, 0, 'D' }, { "dst", required_argument, 0, 'd' },
@@ -377,7 +464,7 @@ int main(int argc, char **argv) {
     { "ports", required_argument, 0, 'p' }, { "frames", required_argument, 0, 'f' },
     { "rate", required_argument, 0, 'r' }, { "count", required_argument, 0, 'c' },
     { "seconds", required_argument, 0, 't' }, { "seed", required_argument, 0, 'e' },
-    { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    { "write", required_argument, 0, 'w' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
   };
   opterr = 0;
   int o;
@@ -395,6 +482,7 @@ int main(int argc, char **argv) {
       case 'c': count_s = optarg; break;
       case 't': seconds_s = optarg; break;
       case 'e': seed_s = optarg; break;
+      case 'w': write_path = optarg; break;
       case 'h': usage_fail("help");
       default: usage_fail("unknown option or missing value: '%s'", argv[optind - 1]);
     }
@@ -411,8 +499,8 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode_s, "frames")) g.mode = M_FRAMES;
   else usage_fail("--mode: unknown mode '%s'", mode_s);
 
-  if (!ifname) usage_fail("--ifname is required");
-  if (strlen(ifname) >= IFNAMSIZ) usage_fail("--ifname: too long: '%s'", ifname);
+  if (!ifname && !write_path) usage_fail("--ifname is required (unless --write)");
+  if (ifname && strlen(ifname) >= IFNAMSIZ) usage_fail("--ifname: too long: '%s'", ifname);
   if (!src_mac) usage_fail("--src-mac is required");
   if (!dst_mac) usage_fail("--dst-mac is required");
   if (!dst) usage_fail("--dst is required");
@@ -421,7 +509,7 @@ int main(int argc, char **argv) {
   if (!seconds_s) usage_fail("--seconds is required");
   parse_mac("--src-mac", src_mac, g.src_mac);
   parse_mac("--dst-mac", dst_mac, g.dst_mac);
-  g.dst = parse_ipv4("--dst", dst);
+  parse_addr("--dst", dst, &g.dst);
 
   uint64_t rate = parse_u64("--rate", rate_s);
   if (rate < 1) usage_fail("--rate: must be at least 1");
@@ -456,31 +544,43 @@ int main(int argc, char **argv) {
   } else {
     if (frames_path) usage_fail("--frames applies only to --mode frames");
     if (!spoof) usage_fail("--spoof is required with --mode %s", mode_s);
-    parse_cidr(spoof, &g.spoof_base, &g.spoof_hostmask);
+    parse_cidr(spoof, &g.spoof);
+    if (g.spoof.base.v6 != g.dst.v6) usage_fail("--spoof %s and --dst %s are not of the same address family", spoof, dst);
     if (ports_s) g.nports = parse_ports(ports_s, ports);
     g.ports = ports;
   }
 
-  /* ---- socket ---- */
-  unsigned int ifindex = if_nametoindex(ifname);
-  if (ifindex == 0) {
-    fprintf(stderr, "flood: no interface '%s': %s\n", ifname, strerror(errno));
-    return 1;
+  /* ---- socket (or, dry run, the output file) ---- */
+  const int dry = write_path != NULL;
+  unsigned int ifindex = 0;
+  int fd;
+  if (dry) {
+    fd = open(write_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      fprintf(stderr, "flood: --write: cannot create '%s': %s\n", write_path, strerror(errno));
+      return 1;
+    }
+  } else {
+    ifindex = if_nametoindex(ifname);
+    if (ifindex == 0) {
+      fprintf(stderr, "flood: no interface '%s': %s\n", ifname, strerror(errno));
+      return 1;
+    }
+    fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0); /* protocol 0: this socket receives nothing */
+    if (fd < 0) {
+      fprintf(stderr, "flood: socket(AF_PACKET, SOCK_RAW): %s (needs CAP_NET_RAW)\n", strerror(errno));
+      return 1;
+    }
+    int one = 1;
+    if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0) {
+      fprintf(stderr, "flood: PACKET_QDISC_BYPASS: %s\n", strerror(errno));
+      return 1;
+    }
+    int sndbuf = 8 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0)
+      (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    (void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* precise wake-ups for pacing */
   }
-  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0); /* protocol 0: this socket receives nothing */
-  if (fd < 0) {
-    fprintf(stderr, "flood: socket(AF_PACKET, SOCK_RAW): %s (needs CAP_NET_RAW)\n", strerror(errno));
-    return 1;
-  }
-  int one = 1;
-  if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0) {
-    fprintf(stderr, "flood: PACKET_QDISC_BYPASS: %s\n", strerror(errno));
-    return 1;
-  }
-  int sndbuf = 8 << 20;
-  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0)
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-  (void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* precise wake-ups for pacing */
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -497,7 +597,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < MAX_BATCH; i++) {
     addrs[i].sll_family = AF_PACKET;
     addrs[i].sll_ifindex = (int)ifindex;
-    addrs[i].sll_protocol = htons(ETH_P_IP);
+    addrs[i].sll_protocol = htons(g.dst.v6 ? ETH_P_IPV6 : ETH_P_IP);
     addrs[i].sll_halen = 6;
     memcpy(addrs[i].sll_addr, g.dst_mac, 6);
     iov[i].iov_base = slots[i];
@@ -515,7 +615,7 @@ int main(int argc, char **argv) {
   double depth = (double)rate / 40.0;
   if (depth < 2.0 * batch) depth = 2.0 * batch;
 
-  fprintf(stderr, "flood: mode %s on %s, rate %llu pps, count %llu, seconds %g, batch %u, seed %llu\n", mode_s, ifname,
+  fprintf(stderr, "flood: mode %s %s %s, rate %llu pps, count %llu, seconds %g, batch %u, seed %llu\n", mode_s, dry ? "written to" : "on", dry ? write_path : ifname,
           (unsigned long long)rate, (unsigned long long)count, seconds, batch, (unsigned long long)seed);
 
   uint64_t sent = 0, errors = 0;
@@ -536,6 +636,7 @@ int main(int argc, char **argv) {
     if (pending == 0) {
       uint64_t left = count - sent;
       uint32_t want = left < batch ? (uint32_t)left : batch;
+      if (dry) tokens = want; /* a dry run is not paced */
       if (tokens < (double)want) {
         double wake = t + ((double)want - tokens) / (double)rate;
         sleep_until(wake < deadline ? wake : deadline);
@@ -556,7 +657,7 @@ int main(int argc, char **argv) {
       pending_done = 0;
     }
 
-    int r = sendmmsg(fd, msgs + pending_done, pending - pending_done, 0);
+    int r = dry ? write_records(fd, iov + pending_done, pending - pending_done) : sendmmsg(fd, msgs + pending_done, pending - pending_done, 0);
     if (r > 0) {
       pending_done += (uint32_t)r;
       sent += (uint64_t)r;
@@ -568,7 +669,7 @@ int main(int argc, char **argv) {
     } else if (r < 0 && errno == EINTR) {
       continue;
     } else {
-      fprintf(stderr, "flood: sendmmsg on %s: %s\n", ifname, r < 0 ? strerror(errno) : "sent nothing");
+      fprintf(stderr, "flood: %s on %s: %s\n", dry ? "write" : "sendmmsg", dry ? write_path : ifname, r < 0 ? strerror(errno) : "sent nothing");
       errors++;
       fatal = 1;
       break;

@@ -176,6 +176,13 @@ export async function startKnockgate(kind: Extract<KindName, `knockgate-${string
       grants() {
         return countNftGrants(tryRun(tb, tb.server.ns, ['nft', '-j', 'list', 'set', 'inet', 'knockgate', 'grants4']) ?? '');
       },
+      async counters() {
+        const from = daemon.lines.length;
+        process.kill(daemon.pid, 'SIGUSR1');
+        const line = await daemon.waitFor((l) => l.event === 'stats' && daemon.lines.indexOf(l) >= from, 3000, 'the stats line').catch(() => null);
+        if (!line) return null;
+        return Object.fromEntries(Object.entries(line).filter((e): e is [string, number] => typeof e[1] === 'number' && e[0] !== 'time' && e[0] !== 'level' && e[0] !== 'pid'));
+      },
       alive: () => isAlive(daemon.pid),
       logTail: () => `${daemon.stderr().slice(-2000)}\n${daemon.lines.slice(-5).map((l) => JSON.stringify(l)).join('\n')}`,
       stop: dispose,

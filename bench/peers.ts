@@ -10,7 +10,8 @@
  *                  as knockgate's hide_knock_ports does; knockd reads them with libpcap regardless)
  *   fwknopd pcap:  -A INPUT -p udp --dport 62201 -j DROP             (nothing listens; libpcap reads)
  *   fwknopd UDP-server mode: nothing more (its socket must receive the datagrams)
- * knockd's door runs `iptables -I INPUT 1 -s %IP% -p tcp --dport 22 -j ACCEPT` (Debian's example
+ * knockd gets the same ruleset from ip6tables (the storm is sent over IPv6; knockd 0.8 reads IPv6
+ * knocks). knockd's door runs `iptables -I INPUT 1 -s %IP% -p tcp --dport 22 -j ACCEPT` (Debian's example
  * command, inserted first so it precedes the DROP). fwknopd manages its own FWKNOP_INPUT chain,
  * jumped to from INPUT position 1 (its defaults). knockd logs to /dev/null (its per-knock log lines
  * would otherwise fill the disk under a flood; the writes still cost what they cost).
@@ -49,6 +50,9 @@ export async function startKnockd(): Promise<Subject> {
     const ifname = tb.server.clientSide.ifname;
     const rules = baseRules([`-A INPUT -p tcp -m multiport --dports ${KNOCK_PORTS.join(',')} -j DROP`]);
     tb.run(tb.server.ns, ['iptables-restore'], rules);
+    // The same ruleset for IPv6 (the storm is sent over IPv6): knock ports hidden there too, as
+    // knockgate's inet table hides them for both families.
+    tb.run(tb.server.ns, ['ip6tables-restore'], rules);
     const conf = join(dir, 'knockd.conf');
     writeFileSync(
       conf,

@@ -10,7 +10,8 @@
  * --quick: 3 trials per rate, 4 s windows, 5 latency samples (for trying the harness).
  *
  * Contract: needs root (namespaces, nftables, iptables). Every packet goes into namespaces this
- * run creates; every flood is bounded in count and time by the sender; one subject at a time, one
+ * run creates, from spoofed sources named in bench/sources.ts (inside 198.18.0.0/15 and
+ * 2001:db8::/32, never a testbed's own address); every flood is bounded in count and time by the sender; one subject at a time, one
  * flood at a time. Testbeds, daemons, probes and floods are removed/killed by PID on the way out,
  * also on error and on SIGINT/SIGTERM. Writes OUT/results.json (default docs/benchmarks/),
  * OUT/*.svg and the results section of docs/benchmarks.md; prints progress and the tables.
@@ -28,6 +29,7 @@ import { machineBusyPercent, machineInfo, readTree, summarize } from './measure.
 import { startFwknopd, startKnockd } from './peers.js';
 import { compare, evaluateTargets, rateLabel, renderText, summarizeRate, writeOutputs, type DaemonResult, type FloodRate, type Results } from './report.js';
 import { Tracker, burst, floodTrial, measureLatency, storm, type Ctx, type FloodTrial } from './scenarios.js';
+import { BURST_SOURCES, JUNK_SOURCES, STORM_SOURCES, SUSTAINED_SOURCES } from './sources.js';
 import { measureSpaCost } from './spa-cost.js';
 import { KINDS, KIND_NAMES, sleep, type KindName, type Subject } from './subject.js';
 
@@ -226,11 +228,11 @@ async function benchSubject(ctx: Ctx, o: Options, kind: KindName, d: DaemonResul
     }
     if (o.parts.includes('bursts') && s.validPacket) {
       await part('burst', async () => {
-        d.burst = await burst(ctx, s, o.burstPackets, o.burstRate, '10.1');
+        d.burst = await burst(ctx, s, o.burstPackets, o.burstRate, BURST_SOURCES);
         log(`${kind}: burst ${d.burst.granted}/${d.burst.packets} granted, ${d.burst.duplicates} duplicates, last grant at ${d.burst.secondsToLastGrant ?? '—'} s`);
       });
       await part('sustained', async () => {
-        d.sustained = await burst(ctx, s, o.sustainedPackets, o.sustainedRate, '10.2', 90);
+        d.sustained = await burst(ctx, s, o.sustainedPackets, o.sustainedRate, SUSTAINED_SOURCES, 90);
         log(`${kind}: sustained ${d.sustained.granted}/${d.sustained.packets} granted, ${d.sustained.grantsPerSecond ?? '—'} grants/s, ${d.sustained.duplicates} duplicates`);
       });
     }
@@ -250,7 +252,7 @@ async function benchSubject(ctx: Ctx, o: Options, kind: KindName, d: DaemonResul
           active.delete(fresh);
         }
         const st = d.storm;
-        log(`${kind}: storm sent ${st.sent ?? '—'}; RSS ${(st.rssBeforeKiB / 1024).toFixed(1)} → peak ${(st.peakRssKiB / 1024).toFixed(1)} → ${((st.rssAfterKiB.at(-1) ?? 0) / 1024).toFixed(1)} MiB; legit knock after: ${st.legitAfter.opened ? `opened in ${st.legitAfter.latencyMs} ms` : 'NOT opened'}`);
+        log(`${kind}: storm sent ${st.sent ?? '—'}; RSS ${(st.rssBeforeKiB / 1024).toFixed(1)} → peak ${(st.peakRssKiB / 1024).toFixed(1)} → ${((st.rssAfterKiB.at(-1) ?? 0) / 1024).toFixed(1)} MiB; legit knock after: ${st.legitAfter.opened ? `opened in ${st.legitAfter.latencyMs} ms` : 'NOT opened'}${st.countersAfter ? `; counters: ${['capture_received', 'capture_dropped', 'sequences_tracked', 'sequences_evicted'].map((k) => `${k} ${st.countersAfter?.[k] ?? '—'}`).join(', ')}` : ''}`);
       });
     }
   } finally {
@@ -289,10 +291,10 @@ async function main(): Promise<number> {
     machine: machineInfo(version),
     method: {
       latency: 'client namespace: earlier knock steps sent, t0 taken just before the last SYN or the SPA datagram, then a fresh non-blocking TCP connect to the protected port every 0.5 ms (each attempt kept 25 ms) until one completes; latency = handshake seen − t0; give up after 3 s (a failure). Grants removed and the port checked closed before each sample.',
-      floods: 'flood from the client namespace (bench/flood.c, AF_PACKET, rate-controlled), sources random in 10.0.0.0/8, to the knock ports (SYN) or the SPA port (random bytes and SPA-shaped datagrams alternating trial by trial); the legitimate knock at the middle of the window; opened = port answered before the window ended. CPU = utime+stime (+ children) of the daemon tree over the window, % of one core; RSS = VmRSS of the daemon tree sampled every 100 ms. Grants removed, conntrack flushed, port checked closed, daemon idle before each trial.',
+      floods: `flood from the client namespace (bench/flood.c, AF_PACKET, rate-controlled), sources random in ${JUNK_SOURCES}, to the knock ports (SYN) or the SPA port (random bytes and SPA-shaped datagrams alternating trial by trial); the legitimate knock at the middle of the window; opened = port answered before the window ended. CPU = utime+stime (+ children) of the daemon tree over the window, % of one core; RSS = VmRSS of the daemon tree sampled every 100 ms. Grants removed, conntrack flushed, port checked closed, daemon idle before each trial.`,
       idle: `VmRSS of the daemon and its children ${(2000 + IDLE_SETTLE_MS) / 1000} s after it is ready, once settled (and, as startupTreeRssKiB, 2 s after it is ready).`,
-      storm: 'on a freshly started daemon: SYNs to the first knock port from random sources in 64.0.0.0/2 at the stated rate; peak RSS during, a legitimate knock right after (opened within 5 s?), RSS each second for sequence_timeout + 20 s.',
-      bursts: 'whole Ethernet frames prepared in advance (valid SPA packets, one per distinct spoofed source 10.1.x.y / 10.2.x.y, each granting its own source), sent by the flood sender at the stated rate; grants counted (nft set elements / iptables rules for the port) every 250–500 ms until all are in or nothing new for 10 s after the last packet.',
+      storm: `on a freshly started daemon: SYNs over IPv6 to the server's IPv6 address, first knock port, from random sources in ${STORM_SOURCES} (IPv4 inside 198.18.0.0/15 has too few addresses for a million distinct sources) at the stated rate; peak RSS during, a legitimate (IPv4) knock right after (opened within 5 s?), RSS each second for sequence_timeout + 20 s.`,
+      bursts: `whole Ethernet frames prepared in advance (valid SPA packets, one per distinct spoofed source, bursts from ${BURST_SOURCES.cidr}, sustained from ${SUSTAINED_SOURCES.cidr}, each granting its own source), sent by the flood sender at the stated rate; grants counted (nft set elements / iptables rules for the port) every 250–500 ms until all are in or nothing new for 10 s after the last packet.`,
       cost: 'scripts/spa-bench.ts (openSpa µs per packet, 1 vs 10,000 clients).',
     },
     daemons: [],

@@ -16,13 +16,10 @@ import { macOf, startFlood, type FloodOptions, type FloodSummary } from './flood
 import { udpFrame, writeFramesFile } from './frames.js';
 import type { ProbeRequest, ProbeResult } from './knock-probe.js';
 import { Sampler, readTree, summarize, waitIdle, type Summary } from './measure.js';
+import { JUNK_SOURCES, STORM_SOURCES, burstSource, type SourceRange } from './sources.js';
 import { OPEN_PORT, SEQUENCE_TIMEOUT_S, sleep, tryRun, type Subject } from './subject.js';
 
 const PROBE = fileURLToPath(new URL('./knock-probe.js', import.meta.url));
-/** Random spoofed sources for junk floods (never the testbed's 198.18/15 client or server). */
-export const JUNK_SOURCES = '10.0.0.0/8';
-/** Sources for the 1,000,000-source storm: 2^30 addresses, so 1e6 random draws are ~99.95% distinct. */
-export const STORM_SOURCES = '64.0.0.0/2';
 
 /** Processes and floods in flight, so an interrupt can stop them. */
 export class Tracker {
@@ -150,7 +147,7 @@ function wireOf(s: Subject): Wire {
   return w;
 }
 
-function flood(ctx: Ctx, s: Subject, o: Omit<FloodOptions, 'ifname' | 'srcMac' | 'dstMac' | 'dst'>): { done: Promise<FloodSummary>; stop(): void } {
+function flood(ctx: Ctx, s: Subject, o: Omit<FloodOptions, 'ifname' | 'srcMac' | 'dstMac' | 'dst'> & { dst?: string }): { done: Promise<FloodSummary>; stop(): void } {
   const w = wireOf(s);
   const f = startFlood(s.tb, s.tb.client.ns, { ifname: s.tb.client.ifname, srcMac: w.srcMac, dstMac: w.dstMac, dst: s.host, ...o });
   ctx.tracker.floods.add(f);
@@ -209,6 +206,8 @@ export interface StormResult {
   readonly peakRssKiB: number;
   readonly cpuPercent: number;
   readonly legitAfter: { readonly opened: boolean; readonly latencyMs: number | null };
+  /** knockgated: its counters right after the legitimate knock (sequences_tracked, sequences_evicted, capture_received, ...). */
+  readonly countersAfter?: Record<string, number> | null;
   /** Tree RSS once a second after the storm, while its state expires. */
   readonly rssAfterKiB: number[];
   readonly waitedS: number;
@@ -216,7 +215,10 @@ export interface StormResult {
   readonly error?: string;
 }
 
-/** 1,000,000 SYNs to the first knock port, each from a random source, then the expiry. */
+/**
+ * 1,000,000 SYNs to the first knock port, each from a random IPv6 source in STORM_SOURCES, to the
+ * server's IPv6 address, then the expiry. The legitimate knock after it is the usual IPv4 one.
+ */
 export async function storm(ctx: Ctx, s: Subject, count: number, rate: number, seed: number): Promise<StormResult> {
   checkAbort(ctx);
   await waitIdle(s.pid, 5000);
@@ -224,13 +226,14 @@ export async function storm(ctx: Ctx, s: Subject, count: number, rate: number, s
   const before = readTree(s.pid).treeRssKiB;
   const sampler = new Sampler(s.pid, 100);
   const seconds = Math.ceil(count / rate) + 30;
-  const f = flood(ctx, s, { mode: 'syn', spoof: STORM_SOURCES, ports: [s.targetPorts[0] as number], rate, count, seconds, seed });
+  const f = flood(ctx, s, { mode: 'syn', dst: s.tb.server.clientSide.v6, spoof: STORM_SOURCES, ports: [s.targetPorts[0] as number], rate, count, seconds, seed });
   let error: string | undefined;
   const sum = await f.done.catch((e: unknown) => {
     error = String(e);
     return null;
   });
   const legit = await runProbe(ctx, s, { knock: s.knock, giveUpMs: 5000, intervalMs: 1 });
+  const countersAfter = s.counters ? await s.counters() : undefined;
   const used = sampler.stop();
   const waitS = SEQUENCE_TIMEOUT_S + 20;
   const after: number[] = [];
@@ -250,6 +253,7 @@ export async function storm(ctx: Ctx, s: Subject, count: number, rate: number, s
     peakRssKiB: Math.max(used.peakTreeRssKiB, ...after),
     cpuPercent: Math.round(used.cpuPercent * 10) / 10,
     legitAfter: { opened: legit.opened, latencyMs: legit.latencyMs },
+    ...(countersAfter !== undefined ? { countersAfter } : {}),
     rssAfterKiB: after,
     waitedS: waitS,
     daemonAlive: s.alive(),
@@ -286,11 +290,11 @@ export interface BurstResult {
 const SETTLE_MS = 10_000;
 
 /**
- * `packets` valid SPA packets, one from each of `packets` distinct sources (BASE.x.y), sent at
+ * `packets` valid SPA packets, one from each of `packets` distinct sources (the first of `range`), sent at
  * `rate` per second; then counts distinct sources granted and duplicate entries, waiting until all
  * are granted, or nothing new was granted for SETTLE_MS after the last packet, or `capS` have passed.
  */
-export async function burst(ctx: Ctx, s: Subject, packets: number, rate: number, base: string, capS = 60): Promise<BurstResult> {
+export async function burst(ctx: Ctx, s: Subject, packets: number, rate: number, range: SourceRange, capS = 60): Promise<BurstResult> {
   checkAbort(ctx);
   if (!s.validPacket) throw new Error(`${s.kind} has no SPA packets`);
   await waitIdle(s.pid, 5000);
@@ -298,7 +302,7 @@ export async function burst(ctx: Ctx, s: Subject, packets: number, rate: number,
   const w = wireOf(s);
   const frames: Buffer[] = [];
   for (let i = 0; i < packets; i++) {
-    const src = `${base}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+    const src = burstSource(range, i);
     frames.push(udpFrame({ srcMac: w.srcMac, dstMac: w.dstMac, src, dst: s.host, sport: 20_000 + (i % 40_000), dport: s.targetPorts[0] as number, payload: s.validPacket(src) }));
   }
   const file = join(ctx.dir, `frames-${s.kind}-${packets}.bin`);

@@ -82,6 +82,8 @@ export interface Subject {
   grants(): GrantCount;
   /** SPA subjects: a fresh valid packet that grants OPEN_PORT to `source` when it comes from there. */
   validPacket?(source: string): Uint8Array;
+  /** knockgated only: its counters (SIGUSR1, then its `stats` log line), or null if none came within 3 s. */
+  counters?(): Promise<Record<string, number> | null>;
   alive(): boolean;
   /** The end of the daemon's output, for error messages. */
   logTail(): string;
