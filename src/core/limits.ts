@@ -140,6 +140,14 @@ export const SPA_UNPROVEN_WORK_BURST = 4_000;
 /** Sources remembered as having proven a key (KnownSources), and for how long. */
 export const MAX_KNOWN_SPA_SOURCES = 65_536;
 export const KNOWN_SPA_SOURCE_TTL_MS = 24 * 3_600_000;
+/**
+ * What one known source may spend past MAC1 on its own allowance (KnownSources.admit), so that a
+ * source that proved a key once, or anyone spoofing its address, cannot force one key agreement
+ * per packet: 5/s and 20 at once is far above any client's knocking; beyond it the source takes
+ * from the shared budget like any other.
+ */
+export const KNOWN_SPA_SOURCE_WORK_PER_S = 5;
+export const KNOWN_SPA_SOURCE_WORK_BURST = 20;
 
 /** Clients of one SPA door (lookup is a hash map: the cost per packet does not grow with this). */
 export const MAX_SPA_CLIENTS_PER_DOOR = 100_000;
