@@ -1,14 +1,15 @@
 /**
  * fwknop-compatible SPA for one door, with fwknopd's semantics and knockgate's ladder:
  *
- *   1. length, prefix and alphabet checks, and the packet's SHA-256 digest looked up in the replay
- *      store before any HMAC (fwknopd's digest cache): a replayed capture costs one hash;
+ *   1. length, prefix and alphabet checks;
  *   2. the stanzas whose SOURCE (and DESTINATION) match the packet (an index, not a scan:
  *      core/spa/fwknop-stanza-index.ts), then the work budget: a source that proved a key lately
  *      spends its own allowance (KnownSources), any other takes one token per distinct HMAC key it
  *      must be tried against from the budget shared by every fwknop door (`fwknop-overload` when
- *      spent); then, in file order, HMAC (once per distinct key), decryption, the inner digest
- *      (core/spa/fwknop-wire.ts); the first stanza that opens wins;
+ *      spent); then the packet's SHA-256 digest looked up in the replay store before any HMAC
+ *      (fwknopd's digest cache): a replayed capture costs one hash; then, in file order, HMAC
+ *      (once per distinct key), decryption, the inner digest (core/spa/fwknop-wire.ts); the first
+ *      stanza that opens wins;
  *   3. freshness (±freshness, fwknopd's 120 s by default), ACCESS_EXPIRE, REQUIRE_USERNAME;
  *   4. message type: access (1) and client-timeout access (3) are granted; NAT (2, 4, 5, 6) and
  *      command (0) messages are refused by name;
@@ -81,10 +82,6 @@ export class FwknopHandler {
     const src = formatIPAddress(source);
     const frame = fwknopFrameProblem(payload);
     if (frame !== null) return this.reject(frame, src); // no key changes these
-    // The replay check before any HMAC, as fwknopd does: one SHA-256 of the packet as received
-    // (fwknopd's digest; the store keys on hex), so a flood of one captured packet costs no HMAC.
-    const digest = fwknopReplayDigestHex(payload);
-    if (this.deps.replay.seen(digest)) return this.reject('fwknop-replayed', src);
     const destination = destinationText === undefined ? null : parseIPAddress(destinationText);
     const stanzas = fw.stanzas;
     let candidates = this.index.candidates(source);
@@ -94,6 +91,11 @@ export class FwknopHandler {
     for (const i of candidates) hmacs.add(this.index.groupOf(i));
     const now = this.deps.nowMs();
     if (!this.deps.knownSources.admit(src, now) && !this.deps.budget.take(now, hmacs.size)) return this.reject('fwknop-overload', src);
+    // The replay check before any HMAC, as fwknopd does: one SHA-256 of the packet as received
+    // (fwknopd's digest; the store keys on hex), so a flood of one captured packet costs no HMAC.
+    // After the budget, so that junk shed by it costs no digest either (the digest is ~2 µs, half an HMAC).
+    const digest = fwknopReplayDigestHex(payload);
+    if (this.deps.replay.seen(digest)) return this.reject('fwknop-replayed', src);
     let lastReason: Reason = 'fwknop-no-stanza';
     let found: { stanza: FwknopStanza; message: FwknopMessage } | null = null;
     const held = new Map<number, boolean>(); // HMAC group → whether the packet's HMAC holds for it

@@ -178,7 +178,7 @@ describe('fwknop: HMAC work is budgeted and indexed (item 17)', () => {
     }
   });
 
-  it('a replayed packet is refused by its digest before any HMAC, and a known source is served while junk has spent the budget', async () => {
+  it('a replayed packet is refused by its digest (after the budget, before any HMAC), and a known source is served while junk has spent the budget', async () => {
     const alice = newKeys();
     const h = await harness(fwknopDoor([...Array.from({ length: 20 }, newKeys), alice]), new WorkBudget(0.001, 21));
     try {
@@ -189,13 +189,16 @@ describe('fwknop: HMAC work is budgeted and indexed (item 17)', () => {
       assert.deepEqual(h.grants, ['198.18.0.2']);
       for (let i = 0; i < 100; i++) handler.handle(junk(i), `10.1.${i}.1`);
       assert.equal(h.counts.get('fwknop_rejected_overload'), 100);
-      handler.handle(first, '10.9.9.9'); // the capture again, from a spoofed source
+      handler.handle(first, '10.9.9.9'); // the capture again, from a spoofed source: shed before its digest
+      assert.equal(h.counts.get('fwknop_rejected_overload'), 101);
+      handler.handle(first, '198.18.0.2'); // and from alice's own address: refused by its digest
       assert.equal(h.counts.get('fwknop_rejected_replayed'), 1);
+      assert.equal(h.counts.get('fwknop_rejected_hmac') ?? 0, 0, 'junk past the budget was tried against keys');
       handler.handle(fwknopPacket(alice, T0 / 1000 + 1), '198.18.0.2'); // known: its own allowance
       await h.settle();
       assert.deepEqual(h.grants, ['198.18.0.2', '198.18.0.2']);
       handler.handle(fwknopPacket(alice, T0 / 1000 + 2), '198.18.0.77'); // unknown, budget spent
-      assert.equal(h.counts.get('fwknop_rejected_overload'), 101);
+      assert.equal(h.counts.get('fwknop_rejected_overload'), 102);
     } finally {
       await h.close();
     }
