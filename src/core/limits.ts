@@ -137,9 +137,27 @@ export const MAX_REPLAY_ENTRIES = 10_000_000;
  */
 export const SPA_UNPROVEN_WORK_PER_S = 2_000;
 export const SPA_UNPROVEN_WORK_BURST = 4_000;
+/**
+ * fwknop doors: HMACs per second (and at once) that datagrams from sources that have not proven a
+ * key lately may cost, shared by every fwknop door (WorkBudget, one token per distinct HMAC key a
+ * datagram is tried against). An HMAC over a fwknop packet is ~3 µs (and a datagram within the
+ * budget also costs its ~2 µs replay digest), so 10,000/s is ~5% of a core: low, because under a
+ * flood the capture ring drops what the daemon has no CPU left for, the known client's packet
+ * included. The burst covers a door of many stanzas and a fleet reconnecting.
+ */
+export const FWKNOP_UNPROVEN_HMACS_PER_S = 10_000;
+export const FWKNOP_UNPROVEN_HMACS_BURST = 10_000;
 /** Sources remembered as having proven a key (KnownSources), and for how long. */
 export const MAX_KNOWN_SPA_SOURCES = 65_536;
 export const KNOWN_SPA_SOURCE_TTL_MS = 24 * 3_600_000;
+/**
+ * What one known source may spend past MAC1 on its own allowance (KnownSources.admit), so that a
+ * source that proved a key once, or anyone spoofing its address, cannot force one key agreement
+ * per packet: 5/s and 20 at once is far above any client's knocking; beyond it the source takes
+ * from the shared budget like any other.
+ */
+export const KNOWN_SPA_SOURCE_WORK_PER_S = 5;
+export const KNOWN_SPA_SOURCE_WORK_BURST = 20;
 
 /** Clients of one SPA door (lookup is a hash map: the cost per packet does not grow with this). */
 export const MAX_SPA_CLIENTS_PER_DOOR = 100_000;

@@ -4,8 +4,13 @@
  * 2 µs for MAC1 itself). Only a holder of the server's public key gets that far; the budget caps
  * what such an insider, spoofing sources at will, can make the daemon spend.
  *
+ * For fwknop doors the unit is one HMAC: a datagram that must be tried against k distinct keys
+ * takes k tokens at once (take(nowMs, k)), or none.
+ *
  * Contract: take(nowMs) is true at most `burst` times at once, and at most `ratePerS` times per
- * second on average after that. Pure: the caller supplies a monotonic clock.
+ * second on average after that; take(nowMs, cost) takes `cost` tokens or none (a cost above
+ * `burst` counts as `burst`, so that no request is refused forever). Pure: the caller supplies a
+ * monotonic clock.
  */
 
 export class WorkBudget {
@@ -20,13 +25,14 @@ export class WorkBudget {
     this.tokens = burst;
   }
 
-  take(nowMs: number): boolean {
+  take(nowMs: number, cost = 1): boolean {
+    const need = Math.min(Math.max(1, cost), this.burst);
     if (this.lastMs !== undefined && nowMs > this.lastMs) {
       this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) * this.ratePerS) / 1000);
     }
     if (this.lastMs === undefined || nowMs > this.lastMs) this.lastMs = nowMs;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < need) return false;
+    this.tokens -= need;
     return true;
   }
 }

@@ -41,7 +41,7 @@ import { CommandRunner } from './command-runner.js';
 import { LogLimiter } from './log-limiter.js';
 import { SpaHandler, type SpaGrant } from './spa-handler.js';
 import { FwknopHandler } from './fwknop-handler.js';
-import { DEFAULT_REPLAY_ENTRIES, DEFAULT_SPA_FRESHNESS_S, KNOWN_SPA_SOURCE_TTL_MS, MAX_KNOWN_SPA_SOURCES, SPA_UNPROVEN_WORK_BURST, SPA_UNPROVEN_WORK_PER_S } from '../core/limits.js';
+import { DEFAULT_REPLAY_ENTRIES, DEFAULT_SPA_FRESHNESS_S, FWKNOP_UNPROVEN_HMACS_BURST, FWKNOP_UNPROVEN_HMACS_PER_S, KNOWN_SPA_SOURCE_TTL_MS, MAX_KNOWN_SPA_SOURCES, SPA_UNPROVEN_WORK_BURST, SPA_UNPROVEN_WORK_PER_S } from '../core/limits.js';
 import { DEFAULT_REPLAY_JOURNAL } from '../config/schema.js';
 
 /** A receiver of one door's datagrams (native SPA or fwknop). */
@@ -265,9 +265,10 @@ export class Daemon {
       knownSources: new KnownSources(MAX_KNOWN_SPA_SOURCES, KNOWN_SPA_SOURCE_TTL_MS),
       nowMs: this.deps.nowMs,
     };
+    const fwknopBudget = new WorkBudget(FWKNOP_UNPROVEN_HMACS_PER_S, FWKNOP_UNPROVEN_HMACS_BURST); // in HMACs, shared by the fwknop doors
     for (const door of spaDoors) {
       const listen = listenerOf(door) as NonNullable<ReturnType<typeof listenerOf>>;
-      const handler: DatagramDoorHandler = door.spa ? new SpaHandler({ ...common, door, keys: this.spaKeys as SpaServerKeys }) : new FwknopHandler({ ...common, door });
+      const handler: DatagramDoorHandler = door.spa ? new SpaHandler({ ...common, door, keys: this.spaKeys as SpaServerKeys }) : new FwknopHandler({ ...common, door, budget: fwknopBudget });
       if (listen.capture === 'pcap') {
         this.spaByCapturedPort.set(listen.port, handler);
       } else {

@@ -1,10 +1,15 @@
 /**
  * fwknop-compatible SPA for one door, with fwknopd's semantics and knockgate's ladder:
  *
- *   1. length and prefix checks, and the packet's SHA-256 digest looked up in the replay store
- *      before any decryption (fwknopd's digest cache);
- *   2. the stanzas whose SOURCE (and DESTINATION) match the packet, in file order: HMAC, then
- *      decryption, then the inner digest (core/spa/fwknop-wire.ts); the first that opens wins;
+ *   1. length, prefix and alphabet checks;
+ *   2. the stanzas whose SOURCE (and DESTINATION) match the packet (an index, not a scan:
+ *      core/spa/fwknop-stanza-index.ts), then the work budget: a source that proved a key lately
+ *      spends its own allowance (KnownSources), any other takes one token per distinct HMAC key it
+ *      must be tried against from the budget shared by every fwknop door (`fwknop-overload` when
+ *      spent); then the packet's SHA-256 digest looked up in the replay store before any HMAC
+ *      (fwknopd's digest cache): a replayed capture costs one hash; then, in file order, HMAC
+ *      (once per distinct key), decryption, the inner digest (core/spa/fwknop-wire.ts); the first
+ *      stanza that opens wins;
  *   3. freshness (±freshness, fwknopd's 120 s by default), ACCESS_EXPIRE, REQUIRE_USERNAME;
  *   4. message type: access (1) and client-timeout access (3) are granted; NAT (2, 4, 5, 6) and
  *      command (0) messages are refused by name;
@@ -19,7 +24,8 @@ import { cidrSetContains } from '../core/cidr.js';
 import type { Door, FwknopStanza } from '../core/door.js';
 import { endpointKey, formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import { formatIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
-import { fwknopReplayDigest, openFwknop, parseFwknopAccess, type FwknopKeys, type FwknopMessage } from '../core/spa/fwknop-wire.js';
+import { fwknopFrameProblem, fwknopHmacHolds, fwknopReplayDigestHex, openFwknop, parseFwknopAccess, type FwknopKeys, type FwknopMessage } from '../core/spa/fwknop-wire.js';
+import { FwknopStanzaIndex } from '../core/spa/fwknop-stanza-index.js';
 import type { SpaHandlerDeps } from './spa-handler.js';
 import { admitReplay } from './replay-admission.js';
 import { checkFreshness, replayExpiryMs } from '../core/freshness.js';
@@ -36,9 +42,13 @@ export type FwknopDaemonReason =
   | 'fwknop-message-type'
   | 'fwknop-not-allowed'
   | 'fwknop-replay-store-full'
-  | 'fwknop-replay-store-failed';
+  | 'fwknop-replay-store-failed'
+  | 'fwknop-overload'; // the packet would cost HMACs, and neither its source's allowance nor the shared budget has them (a flood)
 
-/** What a native SPA handler gets, less the server key (fwknop keys are per stanza). */
+/**
+ * What a native SPA handler gets, less the server key (fwknop keys are per stanza); `budget` is
+ * the fwknop doors' own, in HMACs (FWKNOP_UNPROVEN_HMACS_PER_S), not the native doors'.
+ */
 export type FwknopHandlerDeps = Omit<SpaHandlerDeps, 'keys'>;
 
 type Reason = FwknopRejectReason | FwknopDaemonReason;
@@ -56,8 +66,11 @@ const MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = {
 
 export class FwknopHandler {
   private readonly stanzaKeys = new WeakMap<FwknopStanza, FwknopKeys>();
+  private readonly index: FwknopStanzaIndex;
 
-  constructor(private readonly deps: FwknopHandlerDeps) {}
+  constructor(private readonly deps: FwknopHandlerDeps) {
+    this.index = new FwknopStanzaIndex(deps.door.fwknop?.stanzas ?? []);
+  }
 
   handle(payload: Uint8Array, sourceText: string, destinationText?: string): void {
     const { door } = this.deps;
@@ -67,14 +80,36 @@ export class FwknopHandler {
     const source = parseIPAddress(sourceText);
     if (source === null) return this.reject('fwknop-malformed', sourceText);
     const src = formatIPAddress(source);
+    const frame = fwknopFrameProblem(payload);
+    if (frame !== null) return this.reject(frame, src); // no key changes these
     const destination = destinationText === undefined ? null : parseIPAddress(destinationText);
+    const stanzas = fw.stanzas;
+    let candidates = this.index.candidates(source);
+    // An unknown destination (a socket that could not say) matches only DESTINATION ANY: fail closed.
+    candidates = candidates.filter((i) => {
+      const d = (stanzas[i] as FwknopStanza).destinations;
+      return d.any || (destination !== null && cidrSetContains(d, destination));
+    });
+    if (candidates.length === 0) return this.reject('fwknop-no-stanza', src);
+    const hmacs = new Set<number>();
+    for (const i of candidates) hmacs.add(this.index.groupOf(i));
+    const now = this.deps.nowMs();
+    if (!this.deps.knownSources.admit(src, now) && !this.deps.budget.take(now, hmacs.size)) return this.reject('fwknop-overload', src);
+    // The replay check before any HMAC, as fwknopd does: one SHA-256 of the packet as received
+    // (fwknopd's digest; the store keys on hex), so a flood of one captured packet costs no HMAC.
+    // After the budget, so that junk shed by it costs no digest either (the digest is ~2 µs, half an HMAC).
+    const digest = fwknopReplayDigestHex(payload);
+    if (this.deps.replay.seen(digest)) return this.reject('fwknop-replayed', src);
     let lastReason: Reason = 'fwknop-no-stanza';
     let found: { stanza: FwknopStanza; message: FwknopMessage } | null = null;
-    for (const stanza of fw.stanzas) {
-      if (!cidrSetContains(stanza.sources, source)) continue;
-      // An unknown destination (a socket that could not say) matches only DESTINATION ANY: fail closed.
-      if (!stanza.destinations.any && (destination === null || !cidrSetContains(stanza.destinations, destination))) continue;
-      const r = openFwknop(payload, this.keysOf(stanza));
+    const held = new Map<number, boolean>(); // HMAC group → whether the packet's HMAC holds for it
+    for (const i of candidates) {
+      const stanza = stanzas[i] as FwknopStanza;
+      const keys = this.keysOf(stanza);
+      const g = this.index.groupOf(i);
+      let holds = held.get(g);
+      if (holds === undefined) held.set(g, (holds = fwknopHmacHolds(payload, keys)));
+      const r = holds ? openFwknop(payload, keys) : ({ ok: false, reason: 'fwknop-hmac' } as const);
       if (r.ok) {
         found = { stanza, message: r.message };
         break;
@@ -82,14 +117,9 @@ export class FwknopHandler {
       // Report the rung the best stanza got to: a right HMAC with a wrong key says more than the
       // HMAC failures of the stanzas tried after it.
       if ((DEPTH[r.reason] ?? 0) >= (DEPTH[lastReason] ?? 0)) lastReason = r.reason;
-      if (r.reason === 'fwknop-length' || r.reason === 'fwknop-prefix') break; // no key changes these
     }
     if (found === null) return this.reject(lastReason, src);
     const { stanza, message } = found;
-    // Authenticated: now the replay check. The store keys on hex; this is fwknopd's digest (SHA-256
-    // of the packet as received). Junk never gets here, so it never costs a digest.
-    const digest = Buffer.from(fwknopReplayDigest(payload), 'base64').toString('hex');
-    if (this.deps.replay.seen(digest)) return this.reject('fwknop-replayed', src, stanza);
 
     const nowMs = this.deps.unixMs();
     const nowS = nowMs / 1000;
@@ -148,6 +178,7 @@ export class FwknopHandler {
     const admission = await admitReplay(this.deps.replay, digest, replayExpiryMs(timestampS * 1000, this.deps.freshnessMs), this.deps.log);
     if (admission !== 'fresh') return this.reject(`fwknop-${admission}`, src, stanza);
     this.deps.count('fwknop_accepted');
+    this.deps.knownSources.remember(src, this.deps.nowMs());
     this.deps.log.info({ event: 'fwknop', door: this.deps.door.name, source: src, stanza: stanza.origin, verdict: 'accepted' }, 'fwknop accepted');
     await this.deps.grant(this.deps.door, { source: formatIPAddress(d.address), family: d.address.family, endpoints: d.endpoints, durationS: d.durationS, client: stanza.origin });
   }

@@ -41,7 +41,7 @@ export interface SpaHandlerDeps {
   readonly grant: (door: Door, grant: SpaGrant) => Promise<void>;
   /** Shared by every SPA door: work allowed past MAC1 for sources that have not proven a key. */
   readonly budget: WorkBudget;
-  /** Shared by every SPA door: sources that proved a key lately; they skip the budget. */
+  /** Shared by every SPA door: sources that proved a key lately; each has an allowance of its own before the budget. */
   readonly knownSources: KnownSources;
   /** Monotonic milliseconds, for the budget and the known sources. */
   readonly nowMs: () => number;
@@ -52,10 +52,10 @@ export class SpaHandler {
   private readonly lookup = (hex: string): SpaClient | undefined => this.clients.get(hex);
   /** The source of the datagram being opened (handle() is synchronous up to the grant). */
   private current = '';
-  /** Past MAC1: a source that proved a key lately goes on; any other takes from the budget. */
+  /** Past MAC1: a source that proved a key lately goes on within its own allowance; beyond it, or any other source, takes from the budget. */
   private readonly admitExpensive = (): boolean => {
     const now = this.deps.nowMs();
-    return this.deps.knownSources.has(this.current, now) || this.deps.budget.take(now);
+    return this.deps.knownSources.admit(this.current, now) || this.deps.budget.take(now);
   };
 
   constructor(private readonly deps: SpaHandlerDeps) {

@@ -1,7 +1,7 @@
 /**
  * The pure parts of flood handling for native SPA:
  *   src/core/work-budget.ts    WorkBudget: a token bucket for work past MAC1
- *   src/core/known-sources.ts  KnownSources: sources that proved a key lately, bounded
+ *   src/core/known-sources.ts  KnownSources: sources that proved a key lately, bounded, each with its own allowance
  *   openSpa's admitExpensive hook: consulted only once MAC1 holds, and only then
  * Properties state their invariant in the first line of their description.
  */
@@ -64,6 +64,38 @@ describe('KnownSources', () => {
         assert.ok(k.size <= cap);
       }),
     );
+  });
+});
+
+describe('KnownSources: a per-source allowance (issue 10, item 18)', () => {
+  it('property: one known source flooding gets at most burst + rate × elapsed, and another known source is still served', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 40 }), fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 400 }), (rate, burst, steps) => {
+        const k = new KnownSources(16, 3_600_000, rate, burst);
+        k.remember('198.18.0.1', 0);
+        k.remember('198.18.0.2', 0);
+        let now = 0;
+        let granted = 0;
+        for (const dt of steps) {
+          now += dt;
+          if (k.admit('198.18.0.1', now)) granted++;
+          if (dt % 7 === 0) k.remember('198.18.0.1', now); // proving a key again refills nothing
+        }
+        assert.ok(granted <= burst + (rate * now) / 1000 + 1e-9, `${granted} admitted`);
+        assert.equal(k.admit('198.18.0.2', now), true, 'the other known source was refused');
+      }),
+    );
+  });
+
+  it('admits an unknown or expired source never, and refills a known one at its rate', () => {
+    const k = new KnownSources(4, 1000, 10, 2);
+    assert.equal(k.admit('198.18.0.9', 0), false);
+    k.remember('198.18.0.1', 0);
+    assert.deepEqual([k.admit('198.18.0.1', 0), k.admit('198.18.0.1', 0), k.admit('198.18.0.1', 0)], [true, true, false]);
+    assert.equal(k.admit('198.18.0.1', 100), true); // one token after 100 ms at 10/s
+    assert.equal(k.admit('198.18.0.1', 100), false);
+    assert.equal(k.admit('198.18.0.1', 1000), false); // ttl over
+    assert.equal(k.has('198.18.0.1', 1000), false);
   });
 });
 

@@ -212,6 +212,11 @@ export function fwknopReplayDigest(packet: Uint8Array): string {
   return b64(createHash('sha256').update(packet).digest());
 }
 
+/** The same digest in hex, as the replay store keys it (half the cost of converting the base64). */
+export function fwknopReplayDigestHex(packet: Uint8Array): string {
+  return createHash('sha256').update(packet).digest('hex');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Access messages
 
@@ -447,6 +452,35 @@ const B64_ALPHABET = (() => {
 function isB64Alphabet(b: Uint8Array): boolean {
   for (let i = 0; i < b.length; i++) if (B64_ALPHABET[b[i] as number] === 0) return false;
   return true;
+}
+
+/** The checks before any key: length, prefix, alphabet. Null when the packet may be tried against keys. */
+export function fwknopFrameProblem(packet: Uint8Array): FwknopRejectReason | null {
+  const n = packet instanceof Uint8Array ? packet.length : -1;
+  if (n < MIN_FWKNOP_PACKET_BYTES || n > MAX_FWKNOP_PACKET_BYTES) return 'fwknop-length';
+  if (startsWithText(packet, SALT_PREFIX)) return 'fwknop-prefix';
+  if (!isB64Alphabet(packet)) return 'fwknop-malformed';
+  return null;
+}
+
+/**
+ * Whether the packet's HMAC holds for keys.hmacKey (true when keys have no HMAC key: there is
+ * nothing to check before AES). The frame checks are the caller's (fwknopFrameProblem). One HMAC,
+ * constant-time compare; never throws. Lets a caller with many stanzas sharing an HMAC key compute
+ * it once.
+ */
+export function fwknopHmacHolds(packet: Uint8Array, keys: FwknopKeys): boolean {
+  if (keys.hmacKey === null) return true;
+  try {
+    if (fwknopKeysProblem(keys) !== null) return false;
+    const tagChars = B64_CHARS[keys.hmacType];
+    const encryptedChars = packet.length - tagChars;
+    if (encryptedChars < MIN_ENCODED_CHARS) return false;
+    const expected = hmacKeyOf(keys).mac(SALT_PREFIX_BYTES, packet.subarray(0, encryptedChars)).toString('base64');
+    return equalB64Tag(expected, packet, encryptedChars, tagChars);
+  } catch {
+    return false;
+  }
 }
 
 /**
