@@ -15,6 +15,7 @@
  * Every datagram ends in one logged, counted outcome; nothing is sent back.
  */
 
+import { createHash } from 'node:crypto';
 import { cidrSetContains } from '../core/cidr.js';
 import type { Door, FwknopStanza } from '../core/door.js';
 import { endpointKey, formatEndpoint, type Endpoint } from '../core/endpoint.js';
@@ -26,6 +27,14 @@ import { checkFreshness, replayExpiryMs } from '../core/freshness.js';
 import { rejectCounter } from './reject-counter.js';
 import type { FwknopRejectReason } from '../core/reasons.js';
 
+/**
+ * The replay owner of a stanza (its high-water mark, core/replay-window.ts): a digest of where it
+ * is defined, which names it across restarts without putting any key material in the journal.
+ */
+function stanzaOwnerId(stanza: FwknopStanza): string {
+  return createHash('sha256').update(`fwknop-stanza\0${stanza.origin}`).digest('hex').slice(0, 32);
+}
+
 /** Outcomes beyond the codec's own reasons. */
 export type FwknopDaemonReason =
   | 'fwknop-replayed'
@@ -36,7 +45,8 @@ export type FwknopDaemonReason =
   | 'fwknop-message-type'
   | 'fwknop-not-allowed'
   | 'fwknop-replay-store-full'
-  | 'fwknop-replay-store-failed';
+  | 'fwknop-replay-store-failed'
+  | 'fwknop-replay-high-water';
 
 /** What a native SPA handler gets, less the server key (fwknop keys are per stanza). */
 export type FwknopHandlerDeps = Omit<SpaHandlerDeps, 'keys'>;
@@ -144,7 +154,8 @@ export class FwknopHandler {
     stanza: FwknopStanza,
     d: { address: IPAddressBytes; endpoints: Endpoint[]; durationS: number },
   ): Promise<void> {
-    const admission = await admitReplay(this.deps.replay, digest, replayExpiryMs(timestampS * 1000, this.deps.freshnessMs), this.deps.log);
+    const owner = { id: stanzaOwnerId(stanza), timestampMs: timestampS * 1000 };
+    const admission = await admitReplay(this.deps.replay, digest, replayExpiryMs(timestampS * 1000, this.deps.freshnessMs), this.deps.log, owner);
     if (admission !== 'fresh') return this.reject(`fwknop-${admission}`, src, stanza);
     this.deps.count('fwknop_accepted');
     this.deps.log.info({ event: 'fwknop', door: this.deps.door.name, source: src, stanza: stanza.origin, verdict: 'accepted' }, 'fwknop accepted');
