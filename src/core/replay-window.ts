@@ -13,9 +13,13 @@
  * both its expiry has passed and that rule refuses its copies, so the key that holds an owner's
  * mark is never forgotten: the mark needs no record of its own and survives any prune, restart
  * or compaction that keeps the retained keys. The price: one key per owner is kept for good.
+ *
+ * Capacity is shared, so each owner also has a quota (`ownerCapacity` keys): one client spraying
+ * fresh packets (valid, or refused later by policy: they are recorded too) fills its own quota
+ * ('owner-full') and never the window that every other client needs.
  */
 
-export type ReplayVerdict = 'fresh' | 'replayed' | 'full' | 'behind-high-water';
+export type ReplayVerdict = 'fresh' | 'replayed' | 'full' | 'behind-high-water' | 'owner-full';
 
 /** Who authenticated a packet, and the timestamp it carries. */
 export interface ReplayOwner {
@@ -37,8 +41,15 @@ export class ReplayWindow {
   private readonly keys = new Map<string, Entry>();
   /** Per owner: the newest timestamp accepted. */
   private readonly highWater = new Map<string, number>();
+  /** Per owner: how many keys it holds. */
+  private readonly held = new Map<string, number>();
+  /** When an owner at its quota last made the window prune (at most once a second). */
+  private quotaPrunedAtMs = -Infinity;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly ownerCapacity: number = capacity,
+  ) {}
 
   get size(): number {
     return this.keys.size;
@@ -61,6 +72,16 @@ export class ReplayWindow {
     if (owner !== undefined) {
       const mark = this.highWater.get(owner.id);
       if (mark !== undefined && expiresAtMs <= mark) return 'behind-high-water';
+    }
+    if (owner !== undefined && (seen === undefined || seen.owner !== owner.id) && (this.held.get(owner.id) ?? 0) >= this.ownerCapacity) {
+      // Pruning walks every key: an owner spraying at its quota gets it at most once a second.
+      if (Math.abs(nowMs - this.quotaPrunedAtMs) < 1000) return 'owner-full';
+      this.quotaPrunedAtMs = nowMs;
+      // The packet is authenticated: its timestamp may raise the mark even if it is refused, or
+      // an owner whose quota is all records above its mark could never get a record back.
+      this.highWater.set(owner.id, Math.max(owner.timestampMs, this.highWater.get(owner.id) ?? -Infinity));
+      this.prune(nowMs);
+      if ((this.held.get(owner.id) ?? 0) >= this.ownerCapacity) return 'owner-full';
     }
     if (seen === undefined && this.keys.size >= this.capacity) {
       this.prune(nowMs);
@@ -118,10 +139,14 @@ export class ReplayWindow {
     const old = this.keys.get(key);
     if (old !== undefined) this.remove(key, old);
     this.keys.set(key, { expiresAtMs, owner, timestampMs });
-    if (owner !== undefined) this.highWater.set(owner, Math.max(timestampMs, this.highWater.get(owner) ?? -Infinity));
+    if (owner !== undefined) {
+      this.highWater.set(owner, Math.max(timestampMs, this.highWater.get(owner) ?? -Infinity));
+      this.held.set(owner, (this.held.get(owner) ?? 0) + 1);
+    }
   }
 
-  private remove(key: string, _e: Entry): void {
+  private remove(key: string, e: Entry): void {
     this.keys.delete(key);
+    if (e.owner !== undefined) this.held.set(e.owner, (this.held.get(e.owner) ?? 1) - 1);
   }
 }

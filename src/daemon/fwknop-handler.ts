@@ -46,7 +46,8 @@ export type FwknopDaemonReason =
   | 'fwknop-not-allowed'
   | 'fwknop-replay-store-full'
   | 'fwknop-replay-store-failed'
-  | 'fwknop-replay-high-water';
+  | 'fwknop-replay-high-water'
+  | 'fwknop-replay-client-quota';
 
 /** What a native SPA handler gets, less the server key (fwknop keys are per stanza). */
 export type FwknopHandlerDeps = Omit<SpaHandlerDeps, 'keys'>;

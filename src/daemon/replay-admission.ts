@@ -8,13 +8,14 @@ import type { Logger } from '../ports/logger.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import type { ReplayOwner, ReplayVerdict } from '../core/replay-window.js';
 
-export type ReplayAdmission = 'fresh' | 'replayed' | 'replay-store-full' | 'replay-store-failed' | 'replay-high-water';
+export type ReplayAdmission = 'fresh' | 'replayed' | 'replay-store-full' | 'replay-store-failed' | 'replay-high-water' | 'replay-client-quota';
 
 const ADMISSION: Readonly<Record<ReplayVerdict, ReplayAdmission>> = {
   fresh: 'fresh',
   replayed: 'replayed',
   full: 'replay-store-full',
   'behind-high-water': 'replay-high-water',
+  'owner-full': 'replay-client-quota',
 };
 
 export async function admitReplay(replay: ReplayStore, key: string, expiresAtMs: number, log: Logger, owner?: ReplayOwner): Promise<ReplayAdmission> {

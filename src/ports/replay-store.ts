@@ -13,7 +13,8 @@ export interface ReplayStore {
    * the store is at capacity. Rejects (KG_STATE_WRITE_FAILED) if the record could not be made
    * durable: the caller must then refuse the packet. With `owner` (who authenticated the packet,
    * and its timestamp), 'behind-high-water' if that owner has had a packet accepted that is newer
-   * by the window or more: the owner's high-water mark must be as durable as the records.
+   * by the window or more: the owner's high-water mark must be as durable as the records;
+   * 'owner-full' if that owner holds its quota of live records (others are still admitted).
    */
   admit(key: string, expiresAtMs: number, owner?: ReplayOwner): Promise<ReplayVerdict>;
   /**

@@ -134,8 +134,8 @@ export class ReplayJournal implements ReplayStore {
   }
 
   /** Opens (creating with mode 0600 in a 0700 directory if needed) and loads the journal. */
-  static async open(path: string, capacity: number, nowMs: () => number, fs: JournalFs = nodeJournalFs): Promise<ReplayJournal> {
-    const window = new ReplayWindow(capacity);
+  static async open(path: string, capacity: number, nowMs: () => number, fs: JournalFs = nodeJournalFs, perClientCapacity: number = capacity): Promise<ReplayJournal> {
+    const window = new ReplayWindow(capacity, perClientCapacity);
     let lines = 0;
     let skipped = 0;
     try {
