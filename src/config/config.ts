@@ -15,6 +15,8 @@ export interface SpaSettings {
   readonly freshnessMs: number;
   readonly replayJournal: string;
   readonly maxReplayEntries: number;
+  /** Live replay records one client (or fwknop stanza) may hold. */
+  readonly maxReplayEntriesPerClient: number;
 }
 
 export interface Config {

@@ -313,6 +313,7 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
           freshnessMs: raw.spa.freshness,
           replayJournal: resolve(dirname(src.file), raw.spa.replay_journal),
           maxReplayEntries: raw.spa.max_replay_entries,
+          maxReplayEntriesPerClient: raw.spa.max_replay_entries_per_client,
         })
       : null,
     doors: Object.freeze(doors),

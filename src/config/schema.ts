@@ -27,6 +27,7 @@ import {
   MAX_SPA_FRESHNESS_MS,
   MAX_REPLAY_ENTRIES,
   DEFAULT_REPLAY_ENTRIES,
+  DEFAULT_REPLAY_ENTRIES_PER_CLIENT,
   MAX_SPA_CLIENTS_PER_DOOR,
 } from '../core/limits.js';
 import { checkTemplateArg } from '../core/command-template.js';
@@ -204,6 +205,7 @@ export const spaSettingsSchema = z
     freshness: duration(1000, MAX_SPA_FRESHNESS_MS, false).default(`${DEFAULT_SPA_FRESHNESS_S}s`),
     replay_journal: z.string().min(1).default(DEFAULT_REPLAY_JOURNAL),
     max_replay_entries: z.number().int().min(1000).max(MAX_REPLAY_ENTRIES).default(DEFAULT_REPLAY_ENTRIES),
+    max_replay_entries_per_client: z.number().int().min(1).max(MAX_REPLAY_ENTRIES).default(DEFAULT_REPLAY_ENTRIES_PER_CLIENT),
   })
   .strict();
 

@@ -131,6 +131,11 @@ export const MAX_SPA_FRESHNESS_MS = 600_000;
 export const DEFAULT_REPLAY_ENTRIES = 1_000_000;
 export const MAX_REPLAY_ENTRIES = 10_000_000;
 /**
+ * Replay records one client (native: a client id; fwknop: a stanza) may hold, so that one client
+ * cannot fill the store for the others: 10,000 per window is 83 packets a second for 120 s.
+ */
+export const DEFAULT_REPLAY_ENTRIES_PER_CLIENT = 10_000;
+/**
  * Native SPA datagrams per second (and at once) that may go past MAC1 into the key agreement and
  * signature check (WorkBudget), when they come from a source that has not proven a key lately.
  * 2,000/s of 60-140 µs is at most ~30% of a core; a burst of 4,000 covers a fleet reconnecting.

@@ -47,6 +47,8 @@ export const SPA_REJECT_REASONS = [
   'spa-not-allowed', // asks for ports, a duration or an address beyond the client's allowance
   'spa-replay-store-full', // the replay store holds its maximum of live entries: refused, never forgotten
   'spa-replay-store-failed', // the record could not be made durable: refused (fail closed)
+  'spa-replay-client-quota', // this client holds its quota of replay records (spa.max_replay_entries_per_client): refused, others still admitted
+  'spa-replay-high-water', // older, by the freshness window or more, than a packet already accepted from this client (a clock stepped back)
 ] as const;
 export type SpaRejectReason = (typeof SPA_REJECT_REASONS)[number];
 

@@ -41,7 +41,7 @@ import { CommandRunner } from './command-runner.js';
 import { LogLimiter } from './log-limiter.js';
 import { SpaHandler, type SpaGrant } from './spa-handler.js';
 import { FwknopHandler } from './fwknop-handler.js';
-import { DEFAULT_REPLAY_ENTRIES, DEFAULT_SPA_FRESHNESS_S, FWKNOP_UNPROVEN_HMACS_BURST, FWKNOP_UNPROVEN_HMACS_PER_S, KNOWN_SPA_SOURCE_TTL_MS, MAX_KNOWN_SPA_SOURCES, SPA_UNPROVEN_WORK_BURST, SPA_UNPROVEN_WORK_PER_S } from '../core/limits.js';
+import { DEFAULT_REPLAY_ENTRIES, DEFAULT_REPLAY_ENTRIES_PER_CLIENT, DEFAULT_SPA_FRESHNESS_S, FWKNOP_UNPROVEN_HMACS_BURST, FWKNOP_UNPROVEN_HMACS_PER_S, KNOWN_SPA_SOURCE_TTL_MS, MAX_KNOWN_SPA_SOURCES, SPA_UNPROVEN_WORK_BURST, SPA_UNPROVEN_WORK_PER_S } from '../core/limits.js';
 import { DEFAULT_REPLAY_JOURNAL } from '../config/schema.js';
 
 /** A receiver of one door's datagrams (native SPA or fwknop). */
@@ -252,7 +252,7 @@ export class Daemon {
     const freshnessMs = settings?.freshnessMs ?? DEFAULT_SPA_FRESHNESS_S * 1000;
     this.replay =
       this.deps.replayStore ??
-      (await ReplayJournal.open(settings?.replayJournal ?? DEFAULT_REPLAY_JOURNAL, settings?.maxReplayEntries ?? DEFAULT_REPLAY_ENTRIES, this.deps.unixMs));
+      (await ReplayJournal.open(settings?.replayJournal ?? DEFAULT_REPLAY_JOURNAL, settings?.maxReplayEntries ?? DEFAULT_REPLAY_ENTRIES, this.deps.unixMs, undefined, settings?.maxReplayEntriesPerClient ?? DEFAULT_REPLAY_ENTRIES_PER_CLIENT));
     const common = {
       replay: this.replay,
       freshnessMs,

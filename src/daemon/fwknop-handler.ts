@@ -20,6 +20,7 @@
  * Every datagram ends in one logged, counted outcome; nothing is sent back.
  */
 
+import { createHash } from 'node:crypto';
 import { cidrSetContains } from '../core/cidr.js';
 import type { Door, FwknopStanza } from '../core/door.js';
 import { endpointKey, formatEndpoint, type Endpoint } from '../core/endpoint.js';
@@ -32,6 +33,14 @@ import { checkFreshness, replayExpiryMs } from '../core/freshness.js';
 import { rejectCounter } from './reject-counter.js';
 import type { FwknopRejectReason } from '../core/reasons.js';
 
+/**
+ * The replay owner of a stanza (its high-water mark, core/replay-window.ts): a digest of where it
+ * is defined, which names it across restarts without putting any key material in the journal.
+ */
+function stanzaOwnerId(stanza: FwknopStanza): string {
+  return createHash('sha256').update(`fwknop-stanza\0${stanza.origin}`).digest('hex').slice(0, 32);
+}
+
 /** Outcomes beyond the codec's own reasons. */
 export type FwknopDaemonReason =
   | 'fwknop-replayed'
@@ -43,7 +52,9 @@ export type FwknopDaemonReason =
   | 'fwknop-not-allowed'
   | 'fwknop-replay-store-full'
   | 'fwknop-replay-store-failed'
-  | 'fwknop-overload'; // the packet would cost HMACs, and neither its source's allowance nor the shared budget has them (a flood)
+  | 'fwknop-overload' // the packet would cost HMACs, and neither its source's allowance nor the shared budget has them (a flood)
+  | 'fwknop-replay-high-water'
+  | 'fwknop-replay-client-quota';
 
 /**
  * What a native SPA handler gets, less the server key (fwknop keys are per stanza); `budget` is
@@ -175,7 +186,8 @@ export class FwknopHandler {
     stanza: FwknopStanza,
     d: { address: IPAddressBytes; endpoints: Endpoint[]; durationS: number },
   ): Promise<void> {
-    const admission = await admitReplay(this.deps.replay, digest, replayExpiryMs(timestampS * 1000, this.deps.freshnessMs), this.deps.log);
+    const owner = { id: stanzaOwnerId(stanza), timestampMs: timestampS * 1000 };
+    const admission = await admitReplay(this.deps.replay, digest, replayExpiryMs(timestampS * 1000, this.deps.freshnessMs), this.deps.log, owner);
     if (admission !== 'fresh') return this.reject(`fwknop-${admission}`, src, stanza);
     this.deps.count('fwknop_accepted');
     this.deps.knownSources.remember(src, this.deps.nowMs());

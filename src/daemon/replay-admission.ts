@@ -6,13 +6,21 @@
 
 import type { Logger } from '../ports/logger.js';
 import type { ReplayStore } from '../ports/replay-store.js';
+import type { ReplayOwner, ReplayVerdict } from '../core/replay-window.js';
 
-export type ReplayAdmission = 'fresh' | 'replayed' | 'replay-store-full' | 'replay-store-failed';
+export type ReplayAdmission = 'fresh' | 'replayed' | 'replay-store-full' | 'replay-store-failed' | 'replay-high-water' | 'replay-client-quota';
 
-export async function admitReplay(replay: ReplayStore, key: string, expiresAtMs: number, log: Logger): Promise<ReplayAdmission> {
+const ADMISSION: Readonly<Record<ReplayVerdict, ReplayAdmission>> = {
+  fresh: 'fresh',
+  replayed: 'replayed',
+  full: 'replay-store-full',
+  'behind-high-water': 'replay-high-water',
+  'owner-full': 'replay-client-quota',
+};
+
+export async function admitReplay(replay: ReplayStore, key: string, expiresAtMs: number, log: Logger, owner?: ReplayOwner): Promise<ReplayAdmission> {
   try {
-    const verdict = await replay.admit(key, expiresAtMs);
-    return verdict === 'full' ? 'replay-store-full' : verdict;
+    return ADMISSION[await replay.admit(key, expiresAtMs, owner)];
   } catch (err) {
     log.error({ event: 'replay-store-failed', error: (err as Error).message }, 'replay store write failed; packet refused');
     return 'replay-store-failed';

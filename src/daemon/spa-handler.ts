@@ -87,7 +87,8 @@ export class SpaHandler {
     source: IPAddressBytes,
   ): Promise<void> {
     const src = formatIPAddress(source);
-    const admission = await admitReplay(this.deps.replay, replayKey, replayExpiryMs(request.timestampMs, this.deps.freshnessMs), this.deps.log);
+    const owner = { id: client.idHex, timestampMs: request.timestampMs };
+    const admission = await admitReplay(this.deps.replay, replayKey, replayExpiryMs(request.timestampMs, this.deps.freshnessMs), this.deps.log, owner);
     if (admission !== 'fresh') return this.reject(`spa-${admission}`, src, client.name);
     const decision = decideSpaGrant(door, client, request, source);
     if (!decision.ok) return this.reject(decision.reason, src, client.name, decision.detail);

@@ -24,6 +24,11 @@
  * Records of the earlier format (`EXPIRES_AT_MS KEY`, no CRC) are still read, so an upgrade
  * forgets nothing.
  *
+ * A packet whose owner is known (core/replay-window.ts: the client or stanza that authenticated
+ * it) is recorded as `EXPIRES_AT_MS KEY OWNER TIMESTAMP_MS CRC` (CRC over all four fields), so that
+ * the owner's high-water mark is rebuilt at load: the owned records in the file are all loaded,
+ * expired or not, and only then pruned, and compaction keeps every record the window retains.
+ *
  * The journal is compacted when it holds more than twice the live keys plus COMPACT_SLACK lines,
  * so it stays bounded by the window.
  */
@@ -31,15 +36,18 @@
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { KnockgateError } from '../core/errors.js';
-import { ReplayWindow, type ReplayVerdict } from '../core/replay-window.js';
+import { ReplayWindow, type ReplayOwner, type ReplayVerdict } from '../core/replay-window.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import { nodeJournalFs, writeFully, type JournalFs } from './journal-fs.js';
 
 const COMPACT_SLACK_LINES = 10_000;
 const RECORD = /^(\d{1,16}) ([0-9a-f]{1,128}) ([0-9a-f]{8})$/;
+const OWNED_RECORD = /^(\d{1,16}) ([0-9a-f]{1,128}) ([0-9a-f]{1,128}) (\d{1,16}) ([0-9a-f]{8})$/;
 const LEGACY_RECORD = /^(\d{1,16}) ([0-9a-f]{1,128})$/;
 /** A checksummed record at the end of a line that has a fragment glued before it. */
 const GLUED_RECORD = /(\d{1,16}) ([0-9a-f]{1,128}) ([0-9a-f]{8})$/;
+const GLUED_OWNED_RECORD = /(\d{1,16}) ([0-9a-f]{1,128}) ([0-9a-f]{1,128}) (\d{1,16}) ([0-9a-f]{8})$/;
+const HEX = /^[0-9a-f]{1,128}$/;
 
 interface Pending {
   readonly record: string;
@@ -47,24 +55,46 @@ interface Pending {
   readonly reject: (e: unknown) => void;
 }
 
-/** One record line, checksummed. */
-export function journalRecord(expiresAtMs: number, key: string): string {
-  const body = `${Math.trunc(expiresAtMs)} ${key}`;
+/** One record line, checksummed; with the owner and timestamp when the packet has an owner. */
+export function journalRecord(expiresAtMs: number, key: string, owner?: ReplayOwner): string {
+  const body = owner === undefined ? `${Math.trunc(expiresAtMs)} ${key}` : `${Math.trunc(expiresAtMs)} ${key} ${owner.id} ${Math.trunc(owner.timestampMs)}`;
   return `${body} ${checksum(body)}\n`;
+}
+
+interface ParsedRecord {
+  readonly expiresAtMs: number;
+  readonly key: string;
+  readonly owner?: ReplayOwner;
 }
 
 function checksum(body: string): string {
   return crc32(body).toString(16).padStart(8, '0');
 }
 
+/** An owned record at the very start of `text`, if its CRC holds. */
+function parseOwned(text: string): ParsedRecord | null {
+  const o = OWNED_RECORD.exec(text);
+  if (o === null || checksum(`${o[1]} ${o[2]} ${o[3]} ${o[4]}`) !== o[5]) return null;
+  return { expiresAtMs: Number(o[1]), key: o[2] as string, owner: { id: o[3] as string, timestampMs: Number(o[4]) } };
+}
+
 /** The record a line holds: checksummed, legacy, or checksummed behind a glued fragment. */
-function parseLine(text: string): { expiresAtMs: number; key: string } | null {
+function parseLine(text: string): ParsedRecord | null {
+  const owned = parseOwned(text);
+  if (owned) return owned;
   const m = RECORD.exec(text);
   if (m && checksum(`${m[1]} ${m[2]}`) === m[3]) return { expiresAtMs: Number(m[1]), key: m[2] as string };
   const legacy = LEGACY_RECORD.exec(text);
   if (legacy) return { expiresAtMs: Number(legacy[1]), key: legacy[2] as string };
   // A fragment may end in digits or hex that the pattern would take for the record's own: try
   // every start the pattern allows, shortest fields first, and keep the one whose CRC holds.
+  const gluedOwned = GLUED_OWNED_RECORD.exec(text);
+  if (gluedOwned) {
+    for (let start = gluedOwned.index; start < text.length; start++) {
+      const g = parseOwned(text.slice(start));
+      if (g) return g;
+    }
+  }
   const glued = GLUED_RECORD.exec(text);
   if (glued) {
     for (let start = glued.index; start < text.length; start++) {
@@ -104,8 +134,8 @@ export class ReplayJournal implements ReplayStore {
   }
 
   /** Opens (creating with mode 0600 in a 0700 directory if needed) and loads the journal. */
-  static async open(path: string, capacity: number, nowMs: () => number, fs: JournalFs = nodeJournalFs): Promise<ReplayJournal> {
-    const window = new ReplayWindow(capacity);
+  static async open(path: string, capacity: number, nowMs: () => number, fs: JournalFs = nodeJournalFs, perClientCapacity: number = capacity): Promise<ReplayJournal> {
+    const window = new ReplayWindow(capacity, perClientCapacity);
     let lines = 0;
     let skipped = 0;
     try {
@@ -126,8 +156,9 @@ export class ReplayJournal implements ReplayStore {
           lines++;
           const r = parseLine(text);
           if (r === null) skipped++;
-          else window.restore(r.key, r.expiresAtMs, now);
+          else window.restore(r.key, r.expiresAtMs, now, r.owner);
         }
+        window.prune(now);
       }
       const fd = fs.openAppend(path);
       if (torn) {
@@ -149,13 +180,17 @@ export class ReplayJournal implements ReplayStore {
     return this.window.has(key, this.nowMs());
   }
 
-  admit(key: string, expiresAtMs: number): Promise<ReplayVerdict> {
-    if (!/^[0-9a-f]{1,128}$/.test(key)) return Promise.reject(new Error('replay keys are lower-case hex'));
+  admit(key: string, expiresAtMs: number, owner?: ReplayOwner): Promise<ReplayVerdict> {
+    if (!HEX.test(key)) return Promise.reject(new Error('replay keys are lower-case hex'));
+    if (owner !== undefined && (!HEX.test(owner.id) || !Number.isSafeInteger(Math.trunc(owner.timestampMs)) || owner.timestampMs < 0)) {
+      return Promise.reject(new Error('replay owners are lower-case hex with a non-negative timestamp'));
+    }
     if (this.broken) return Promise.reject(this.broken);
-    const verdict = this.window.admit(key, expiresAtMs, this.nowMs());
+    if (owner !== undefined) owner = { id: owner.id, timestampMs: Math.trunc(owner.timestampMs) };
+    const verdict = this.window.admit(key, expiresAtMs, this.nowMs(), owner);
     if (verdict !== 'fresh') return Promise.resolve(verdict);
     return new Promise((resolve, reject) => {
-      this.pending.push({ record: journalRecord(expiresAtMs, key), resolve, reject });
+      this.pending.push({ record: journalRecord(expiresAtMs, key, owner), resolve, reject });
       if (!this.flushing && !this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
@@ -229,8 +264,8 @@ export class ReplayJournal implements ReplayStore {
     const tmp = `${this.path}.compact`;
     let live = 0;
     const records: string[] = [];
-    for (const [key, expiry] of this.window.entries(now)) {
-      records.push(journalRecord(expiry, key));
+    for (const [key, expiry, owner, timestampMs] of this.window.entries(now)) {
+      records.push(journalRecord(expiry, key, owner === undefined ? undefined : { id: owner, timestampMs: timestampMs ?? 0 }));
       live++;
     }
     const body = Buffer.from(records.join(''), 'utf8');

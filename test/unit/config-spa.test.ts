@@ -108,6 +108,7 @@ describe('parseConfigText: SPA configurations that load', () => {
       freshnessMs: 90_000,
       replayJournal: '/etc/knockgate/state/replay.journal',
       maxReplayEntries: 5000,
+      maxReplayEntriesPerClient: 10_000,
     });
     const door = c.doors[0];
     assert.ok(door?.spa);
@@ -158,7 +159,7 @@ describe('parseConfigText: SPA configurations that load', () => {
 
   it('defaults: freshness 120 s, the default journal, capture socket; max duration = duration without max_duration', () => {
     const c = parseConfigText(FILE, spaConfig(['    spa: {port: 62201, capture: pcap}', '    open: [22]', '    duration: 45s', '    clients:', '      - name: laptop', `        id: ${b64u(ID1)}`, `        psk: ${b64u(PSK1)}`]));
-    assert.deepEqual(c.spa, { serverKeyFile: '/etc/knockgate/server.key', freshnessMs: 120_000, replayJournal: '/var/lib/knockgate/replay.journal', maxReplayEntries: 1_000_000 });
+    assert.deepEqual(c.spa, { serverKeyFile: '/etc/knockgate/server.key', freshnessMs: 120_000, replayJournal: '/var/lib/knockgate/replay.journal', maxReplayEntries: 1_000_000, maxReplayEntriesPerClient: 10_000 });
     assert.equal(c.doors[0]?.spa?.capture, 'pcap');
     assert.equal(c.doors[0]?.spa?.clients[0]?.maxDurationS, 45);
     assert.equal(parseConfigText(FILE, spaConfig(DOOR)).doors[0]?.spa?.capture, 'socket');
