@@ -162,6 +162,7 @@ export const doorSchema = z
       .object({
         port: z.number().int().min(1).max(65_535),
         capture: z.enum(['socket', 'pcap']).default('socket'),
+        door_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'door ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit').optional(),
       })
       .strict()
       .optional(),

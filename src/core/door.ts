@@ -69,6 +69,8 @@ export interface SpaDoorSettings {
   readonly port: number;
   /** `socket`: a UDP socket that never answers; `pcap`: nothing listens, libpcap reads them. */
   readonly capture: 'socket' | 'pcap';
+  /** What the door is called on the wire (docs/protocol.md, door context): `spa.door_id`, else the door's name. */
+  readonly doorId: string;
   readonly clients: readonly SpaClient[];
 }
 

@@ -39,6 +39,8 @@ export const SPA_REJECT_REASONS = [
   'spa-mac1', // mac1 does not match: junk, or sent without the server's public key
   'spa-overload', // past MAC1, but the budget for unproven sources is spent (a flood by a holder of the server key)
   'spa-decrypt', // the DH gives zero or the AEAD does not open: corrupted or forged
+  'spa-wrong-door', // sealed (v2) for another door this daemon serves under the same server key
+  'spa-old-version', // a v1 datagram (no door binding): refused; the client must be upgraded (docs/protocol.md)
   'spa-unknown-client', // the client id names no client of this door
   'spa-auth', // the HMAC or signature does not verify with that client's key
   'spa-malformed', // authenticated, but the body does not parse exactly

@@ -44,7 +44,7 @@ function client(over: Partial<SpaClient> = {}): SpaClient {
 function door(over: Partial<Door> = {}): Door {
   return {
     name: 'ssh',
-    spa: { port: 62201, capture: 'socket', clients: [] },
+    spa: { port: 62201, capture: 'socket', doorId: 'ssh', clients: [] },
     fwknop: null,
     sequence: null,
     oneTimeSequencesFile: null,
