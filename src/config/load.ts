@@ -265,6 +265,7 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
           allow: Object.freeze([...allow]),
           maxDurationS,
           otherAddress: c.other_address,
+          requireAddress: c.require_address,
           minPrefix: Object.freeze({ 4: c.widest_prefix.ipv4, 6: c.widest_prefix.ipv6 }),
         });
       });

@@ -125,6 +125,7 @@ export const spaClientSchema = z
     allow: z.array(endpoint).max(MAX_OPEN_PORTS_PER_DOOR).optional(),
     max_duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
     other_address: z.boolean().default(false),
+    require_address: z.boolean().default(false),
     widest_prefix: z
       .object({ ipv4: z.number().int().min(1).max(32).default(32), ipv6: z.number().int().min(1).max(128).default(128) })
       .strict()

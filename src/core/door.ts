@@ -22,6 +22,8 @@ export interface SpaClient {
   readonly maxDurationS: number;
   /** May ask for an address other than the packet's source. */
   readonly otherAddress: boolean;
+  /** Refuse requests bound to no address (family 0): `require_address`. */
+  readonly requireAddress: boolean;
   /** The shortest prefix length it may ask for, per family (32 / 128: one address only). */
   readonly minPrefix: { readonly 4: number; readonly 6: number };
 }

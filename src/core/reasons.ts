@@ -47,6 +47,7 @@ export const SPA_REJECT_REASONS = [
   'spa-stale', // the timestamp is outside the freshness window
   'spa-replayed', // this (client id, nonce) was seen before
   'spa-not-allowed', // asks for ports, a duration or an address beyond the client's allowance
+  'spa-address-required', // unbound (family 0: "whoever sends it") from a client with require_address: true
   'spa-replay-store-full', // the replay store holds its maximum of live entries: refused, never forgotten
   'spa-replay-store-failed', // the record could not be made durable: refused (fail closed)
 ] as const;

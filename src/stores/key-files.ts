@@ -33,6 +33,10 @@ export interface ClientCredential {
   readonly privateKey?: Uint8Array;
   /** Ports asked for by default (else the server's defaults). */
   readonly ports?: readonly Endpoint[];
+  /** Bind requests to this address (ADDRESS or ADDRESS/PREFIX text), as `knock --allow-ip`. */
+  readonly allowIp?: string;
+  /** Bind requests to the address this URL returns, as `knock --resolve-url`. */
+  readonly resolveUrl?: string;
 }
 
 export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
@@ -116,7 +120,16 @@ export function readClientCredential(file: string): ClientCredential {
     ...(hasPsk ? { psk: bytesOf(file, doc, 'psk', 32) } : { privateKey: bytesOf(file, doc, 'private_key', 32) }),
     doorId: doorIdOf(file, doc),
     ...(ports ? { ports } : {}),
+    ...optionalText(file, doc, 'allow_ip', /^[0-9A-Fa-f.:]{2,45}(\/\d{1,3})?$/, 'must be ADDRESS or ADDRESS/PREFIX'),
+    ...optionalText(file, doc, 'resolve_url', /^https?:\/\/\S{1,2000}$/, 'must be an http:// or https:// URL'),
   };
+}
+
+function optionalText(file: string, doc: Record<string, unknown>, key: 'allow_ip' | 'resolve_url', shape: RegExp, what: string): { allowIp?: string; resolveUrl?: string } {
+  const v = doc[key];
+  if (v === undefined) return {};
+  if (typeof v !== 'string' || !shape.test(v)) throw new ConfigError(file, undefined, key, what);
+  return key === 'allow_ip' ? { allowIp: v } : { resolveUrl: v };
 }
 
 /** Writes a secret file with mode 0600; refuses to replace an existing one unless `force`. */

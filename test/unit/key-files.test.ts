@@ -333,6 +333,15 @@ describe('readClientCredential', () => {
     expectConfigError(() => readClientCredential(put('bad-ports.yaml', base([`psk: ${b64u(randomBytes(32))}`, 'ports: [0]']))), /1 to 65535/, 'ports');
   });
 
+  it('reads the binding keys allow_ip and resolve_url, and refuses malformed ones naming the key', () => {
+    const psk = `psk: ${b64u(randomBytes(32))}`;
+    const cred = readClientCredential(put('bind.yaml', base([psk, 'allow_ip: 198.51.100.7/32', 'resolve_url: https://ip.example.net/'])));
+    assert.equal(cred.allowIp, '198.51.100.7/32');
+    assert.equal(cred.resolveUrl, 'https://ip.example.net/');
+    expectConfigError(() => readClientCredential(put('bad-ip.yaml', base([psk, 'allow_ip: "me please"']))), /ADDRESS or ADDRESS\/PREFIX/, 'allow_ip');
+    expectConfigError(() => readClientCredential(put('bad-url.yaml', base([psk, 'resolve_url: ftp://x/']))), /http:\/\/ or https:\/\//, 'resolve_url');
+  });
+
   it('a credential from before protocol v2 (no door_id) is refused, naming the key and what to do; a bad door id too', () => {
     expectConfigError(() => readClientCredential(put('v1.yaml', base([`psk: ${b64u(randomBytes(32))}`], null))), /predates SPA protocol v2.*door_id: NAME.*add-client --door NAME/, 'door_id');
     expectConfigError(() => readClientCredential(put('bad-door.yaml', base([`psk: ${b64u(randomBytes(32))}`], '"a b"'))), /door id/, 'door_id');
