@@ -133,6 +133,7 @@ describe('parseConfigText: SPA configurations that load', () => {
       allow: open, // the door's open list
       maxDurationS: 300, // the door's max_duration
       otherAddress: false,
+      requireAddress: false,
       minPrefix: { 4: 32, 6: 128 },
     });
     assert.equal(laptop.publicKey, undefined);
