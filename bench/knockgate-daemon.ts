@@ -117,7 +117,7 @@ export async function startKnockgate(kind: Extract<KindName, `knockgate-${string
     } else if (kind === 'knockgate-spa') {
       cli(['keygen', '-o', join(dir, 'server.key')]);
       const cred = join(dir, 'client.yaml');
-      const entry = cli(['add-client', 'bench', '-k', join(dir, 'server.key'), '--port', String(SPA_PORT), '-o', cred]);
+      const entry = cli(['add-client', 'bench', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', String(SPA_PORT), '-o', cred]);
       yaml = [
         `interfaces: [${ifname}]`,
         'spa:',

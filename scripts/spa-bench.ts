@@ -17,7 +17,7 @@ const ITERATIONS = 20_000;
 const WARMUP = 1_000;
 const POOL = 64; // distinct datagrams cycled through, so no single buffer stays hot in a cache
 
-const server = serverKeysFromPrivate(randomBytes(32));
+const server = serverKeysFromPrivate(randomBytes(32), 'bench');
 const request: SpaRequest = {
   timestampMs: Date.now(), nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [{ proto: 'tcp', port: 22 }],
 };
@@ -34,7 +34,7 @@ function edClient(): Client {
   return { secret: { mode: 'ed25519', privateKey }, key: { id, mode: 'ed25519', publicKey: createPublicKey(privateKey) } };
 }
 const seal = (c: Client): Uint8Array =>
-  sealSpa({ serverPublicKey: server.publicKey, clientId: c.key.id, secret: c.secret, request, ephemeralPrivate: randomBytes(32), topBit: (randomBytes(1)[0]! & 1) as 0 | 1 });
+  sealSpa({ serverPublicKey: server.publicKey, doorId: 'bench', clientId: c.key.id, secret: c.secret, request, ephemeralPrivate: randomBytes(32), topBit: (randomBytes(1)[0]! & 1) as 0 | 1 });
 function withMac1(d: Uint8Array): Uint8Array {
   d.set(createHmac('sha256', server.mac1Key).update(d.subarray(0, d.length - 16)).digest().subarray(0, 16), d.length - 16);
   return d;

@@ -1,5 +1,5 @@
 /**
- * Writes docs/spa-vectors.json: known-answer vectors for the SPA v1 wire format (docs/protocol.md).
+ * Writes docs/spa-vectors.json: known-answer vectors for the SPA v2 wire format (docs/protocol.md).
  *
  * Contract: deterministic. Every key and every "random" input is a hex constant below, X25519 and
  * Ed25519 are deterministic, so running this twice gives the same file byte for byte; a change to
@@ -15,7 +15,7 @@ import type { Endpoint } from '../src/core/endpoint.js';
 import { formatIPv4, formatIPv6 } from '../src/core/ip-address.js';
 import { ed25519PrivateFromSeed, ed25519PublicFromRaw, rawPublicOf } from '../src/core/spa/keys.js';
 import {
-  encodeSpaBody, openSpa, sealSpa, serverKeysFromPrivate, type ClientAuthSecret, type SpaClientKey, type SpaRequest,
+  doorContext, encodeSpaBody, openSpa, sealSpa, serverKeysFromPrivate, type ClientAuthSecret, type SpaClientKey, type SpaRequest,
 } from '../src/core/spa/native-wire.js';
 
 const OUTPUT = fileURLToPath(new URL('../../docs/spa-vectors.json', import.meta.url));
@@ -43,6 +43,7 @@ const NONCE = [
   '31acb38df5d9e38a9546104bbab53aea',
 ].map(hex);
 const T0_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+const DOOR_ID = 'ssh';
 
 const tcp = (port: number): Endpoint => ({ proto: 'tcp', port });
 const udp = (port: number): Endpoint => ({ proto: 'udp', port });
@@ -88,7 +89,7 @@ function requestJson(r: SpaRequest): object {
   };
 }
 
-const server = serverKeysFromPrivate(SERVER_PRIVATE);
+const server = serverKeysFromPrivate(SERVER_PRIVATE, DOOR_ID);
 const clients = new Map<string, SpaClientKey>([
   [toHex(PSK_CLIENT_ID), { id: PSK_CLIENT_ID, mode: 'psk', psk: PSK }],
   [toHex(ED_CLIENT_ID), { id: ED_CLIENT_ID, mode: 'ed25519', publicKey: ed25519PublicFromRaw(edPublic) }],
@@ -96,7 +97,7 @@ const clients = new Map<string, SpaClientKey>([
 
 const vectors = CASES.map((c, i) => {
   const ephemeralPrivate = EPHEMERAL[i]!;
-  const datagram = sealSpa({ serverPublicKey: server.publicKey, clientId: c.clientId, secret: c.secret, request: c.request, ephemeralPrivate, topBit: c.topBit });
+  const datagram = sealSpa({ serverPublicKey: server.publicKey, doorId: DOOR_ID, clientId: c.clientId, secret: c.secret, request: c.request, ephemeralPrivate, topBit: c.topBit });
   const opened = openSpa(datagram, server, (id) => clients.get(id));
   if (!opened.ok) throw new Error(`${c.name}: openSpa rejected its own vector: ${opened.reason}`);
   const decoded = requestJson(opened.request);
@@ -107,6 +108,7 @@ const vectors = CASES.map((c, i) => {
     inputs: {
       serverPrivateKey: toHex(SERVER_PRIVATE),
       serverPublicKey: toHex(server.publicKey),
+      doorId: DOOR_ID,
       clientId: toHex(c.clientId),
       mode: c.secret.mode,
       ...(c.secret.mode === 'psk' ? { psk: toHex(PSK) } : { ed25519Seed: toHex(ED_SEED), ed25519PublicKey: toHex(edPublic) }),
@@ -114,13 +116,13 @@ const vectors = CASES.map((c, i) => {
       topBit: c.topBit,
       request: requestJson(c.request),
     },
-    intermediate: { mac1Key: toHex(server.mac1Key), ePrime: toHex(datagram.subarray(0, 32)), body: toHex(encodeSpaBody(c.request)) },
+    intermediate: { mac1Key: toHex(server.mac1Key), doorContext: toHex(doorContext(server.publicKey, DOOR_ID)), ePrime: toHex(datagram.subarray(0, 32)), body: toHex(encodeSpaBody(c.request)) },
     expected: { length: datagram.length, datagram: toHex(datagram), replayKey: opened.replayKey, request: decoded },
   };
 });
 
 const doc = {
-  format: 'knockgate SPA v1 known-answer vectors; see docs/protocol.md. All byte strings are lower-case hex.',
+  format: 'knockgate SPA v2 known-answer vectors; see docs/protocol.md. All byte strings are lower-case hex.',
   generatedBy: 'npm run spa-vectors (scripts/spa-vectors.ts); deterministic',
   vectors,
 };

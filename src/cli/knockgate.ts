@@ -16,6 +16,7 @@ import { sendKnock } from '../client/knock-sender.js';
 import { findCredential, profilePath } from '../client/profiles.js';
 import { addClient, createServerKey } from '../client/provision.js';
 import { buildSpaDatagram, sendDatagram, type SpaAsk } from '../client/spa-sender.js';
+import { checkResolverUrl, resolveOwnAddress } from '../client/address-resolver.js';
 import { parseDurationMs } from '../core/duration.js';
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
@@ -91,6 +92,7 @@ interface SpaFlags {
   ports?: Endpoint[];
   duration?: number;
   allowIp?: { address: SpaAsk['address']; prefix: number };
+  resolveUrl?: string;
   prefix?: number;
   spaPort?: number;
   ipv4?: boolean;
@@ -98,12 +100,30 @@ interface SpaFlags {
   verbose?: boolean;
 }
 
-function spaAsk(cred: ClientCredential, o: SpaFlags): SpaAsk {
+/**
+ * What to ask for. The address the request is bound to, first that applies: --allow-ip,
+ * --resolve-url, the profile's allow_ip, the profile's resolve_url; else none (family 0: the
+ * packet's source, which whoever delivers the datagram first gets; see README "Binding").
+ */
+async function spaAsk(cred: ClientCredential, o: SpaFlags, family: 4 | 6): Promise<SpaAsk> {
+  let bound = o.allowIp ?? null;
+  const url = o.allowIp ? undefined : o.resolveUrl ?? (cred.allowIp === undefined ? cred.resolveUrl : undefined);
+  if (bound === null && o.resolveUrl === undefined && cred.allowIp !== undefined) {
+    try {
+      bound = parseAllowIp(cred.allowIp);
+    } catch (err) {
+      throw new KnockgateError('KG_USAGE', `the credential's allow_ip: ${(err as Error).message}`);
+    }
+  }
+  if (bound === null && url !== undefined) {
+    const address = await resolveOwnAddress(url, { family });
+    bound = { address, prefix: o.prefix ?? (address.family === 4 ? 32 : 128) };
+  }
   return {
     ports: o.ports ?? cred.ports ?? [],
     durationS: o.duration ?? 0,
-    address: o.allowIp?.address ?? null,
-    prefix: o.allowIp?.prefix ?? o.prefix ?? 0,
+    address: bound?.address ?? null,
+    prefix: bound?.prefix ?? o.prefix ?? 0,
   };
 }
 
@@ -114,6 +134,7 @@ function spaOptions(cmd: Command): Command {
     .option('--ports <list>', 'SPA: ports to ask for, e.g. 22/tcp,443/tcp (default: all the server allows this client)', parsePortList)
     .option('--duration <time>', 'SPA: how long, e.g. 30s or 10m (default: the door\'s)', parseSeconds)
     .option('--allow-ip <address[/prefix]>', 'SPA: ask for this address or prefix instead of the packet\'s source (the server must allow it)', parseAllowIp)
+    .option('--resolve-url <url>', 'SPA: bind the request to the address this URL returns (an HTTP(S) GET whose body is your address, as fwknop -R); on any failure nothing is sent', (v) => checkResolverUrl(v).href)
     .option('--prefix <length>', 'SPA: ask for the source address\'s /LENGTH (carrier-grade NAT; the server must allow it)', parsePrefix)
     .option('--spa-port <port>', 'SPA: UDP port (default: the credential\'s)', (v) => {
       const e = parseEndpoint(v);
@@ -181,7 +202,7 @@ async function main(argv: string[]): Promise<void> {
     if (steps.length > 0) throw new KnockgateError('KG_USAGE', 'an SPA knock takes no steps; use --ports to ask for ports');
     const target = await resolveHost(host, family);
     const port = o.spaPort ?? cred.port;
-    await sendDatagram(target.address, target.family, port, buildSpaDatagram(cred, spaAsk(cred, o), Date.now()));
+    await sendDatagram(target.address, target.family, port, buildSpaDatagram(cred, await spaAsk(cred, o, target.family), Date.now()));
     if (o.verbose) process.stdout.write(`sent SPA as ${cred.name} to ${target.address} port ${port}/udp\n`);
   });
 
@@ -202,7 +223,7 @@ async function main(argv: string[]): Promise<void> {
     const cred = findCredential({ ...o, host });
     if (cred === null) throw new KnockgateError('KG_USAGE', `no credential for ${host}: pass --credential FILE, --profile NAME, or create ${profilePath(host)}`);
     const target = await resolveHost(host, o.ipv4 ? 4 : o.ipv6 ? 6 : undefined);
-    const ask = spaAsk(cred, o);
+    const ask = await spaAsk(cred, o, target.family);
     const spaPort = o.spaPort ?? cred.port;
     const socket = await connectThrough({
       host: target.address,
@@ -232,6 +253,7 @@ async function main(argv: string[]): Promise<void> {
     .description('create a client credential, and print the entry to paste under a door\'s "clients:"')
     .argument('<name>', 'client name (letters, digits, _ . -)')
     .option('-k, --server-key <file>', 'the server key from knockgate keygen', DEFAULT_SERVER_KEY)
+    .option('--door <id>', 'the SPA door the client is for: its name in knockgate.yaml (or its spa.door_id); required')
     .option('--mode <mode>', 'ed25519 (default: the server holds only the public key) or psk', 'ed25519')
     .option('--server <host>', 'the host name clients knock (written into the credential)')
     .option('--port <port>', 'the SPA door\'s UDP port', (v) => {
@@ -242,13 +264,14 @@ async function main(argv: string[]): Promise<void> {
     .option('-o, --out <file>', 'where to write the credential (mode 0600; default NAME.knockgate.yaml)')
     .option('--force', 'replace an existing credential file')
     .option('--qr', 'also print the credential as a QR code on the terminal (it is a secret: mind who can see the screen)')
-    .action(async (name: string, o: { serverKey: string; mode: string; server?: string; port: number; out?: string; force?: boolean; qr?: boolean }) => {
+    .action(async (name: string, o: { serverKey: string; door?: string; mode: string; server?: string; port: number; out?: string; force?: boolean; qr?: boolean }) => {
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name)) throw new KnockgateError('KG_USAGE', `client name ${JSON.stringify(name)}: use 1-32 letters, digits, _ . -`);
       if (o.mode !== 'ed25519' && o.mode !== 'psk') throw new KnockgateError('KG_USAGE', `--mode must be ed25519 or psk, got ${JSON.stringify(o.mode)}`);
+      if (o.door === undefined) throw new KnockgateError('KG_USAGE', 'add-client needs --door NAME: the SPA door (its name in knockgate.yaml, or its spa.door_id) the client is for');
       const out = o.out ?? `${name}.knockgate.yaml`;
-      const r = addClient({ name, serverKeyFile: o.serverKey, mode: o.mode, ...(o.server ? { server: o.server } : {}), port: o.port, out, force: o.force ?? false });
+      const r = addClient({ name, serverKeyFile: o.serverKey, door: o.door, mode: o.mode, ...(o.server ? { server: o.server } : {}), port: o.port, out, force: o.force ?? false });
       process.stdout.write(`wrote the client credential to ${out} (give it to the client; it is a secret)\n`);
-      process.stdout.write(`\nadd this under the SPA door's "clients:" in knockgate.yaml:\n\n${r.serverEntry.replace(/^/gm, '      ').trimEnd()}\n`);
+      process.stdout.write(`\nadd this under the \"clients:\" of SPA door ${JSON.stringify(o.door)} in knockgate.yaml:\n\n${r.serverEntry.replace(/^/gm, '      ').trimEnd()}\n`);
       if (o.qr) {
         const qrcode = (await import('qrcode')).default;
         process.stdout.write(`\n${await qrcode.toString(r.credentialText, { type: 'terminal', small: true, errorCorrectionLevel: 'L' })}\n`);

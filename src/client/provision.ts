@@ -8,6 +8,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { rawPublicOf, x25519PrivateFromRaw } from '../core/spa/keys.js';
 import { SPA_CLIENT_ID_BYTES } from '../core/limits.js';
+import { KnockgateError } from '../core/errors.js';
+import { DOOR_ID_PATTERN } from '../core/spa/native-wire.js';
 import { b64, clientCredentialText, readServerKey, serverKeyText, writePrivateFile, type ClientCredential } from '../stores/key-files.js';
 
 export function createServerKey(file: string, force: boolean): { publicKey: Uint8Array } {
@@ -20,6 +22,8 @@ export function createServerKey(file: string, force: boolean): { publicKey: Uint
 export interface AddClientOptions {
   readonly name: string;
   readonly serverKeyFile: string;
+  /** The door's name (or its spa.door_id) in knockgate.yaml: packets made with the credential open only it. */
+  readonly door: string;
   readonly mode: 'ed25519' | 'psk';
   readonly server?: string;
   readonly port: number;
@@ -40,7 +44,8 @@ export function addClient(o: AddClientOptions): AddClientResult {
   const clientId = randomBytes(SPA_CLIENT_ID_BYTES);
   let secretLine: string;
   let credential: ClientCredential;
-  const base = { name: o.name, ...(o.server ? { server: o.server } : {}), port: o.port, serverPublicKey, clientId };
+  if (!DOOR_ID_PATTERN.test(o.door)) throw new KnockgateError('KG_USAGE', `not a door id: ${JSON.stringify(o.door)} (the door's name, or its spa.door_id)`);
+  const base = { name: o.name, ...(o.server ? { server: o.server } : {}), port: o.port, serverPublicKey, doorId: o.door, clientId };
   if (o.mode === 'psk') {
     const psk = randomBytes(32);
     credential = { ...base, psk };

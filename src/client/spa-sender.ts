@@ -38,6 +38,7 @@ export function buildSpaDatagram(cred: ClientCredential, ask: SpaAsk, nowUnixMs:
     : { mode: 'ed25519' as const, privateKey: ed25519PrivateFromSeed(cred.privateKey as Uint8Array) };
   return sealSpa({
     serverPublicKey: cred.serverPublicKey,
+    doorId: cred.doorId,
     clientId: cred.clientId,
     secret,
     request,

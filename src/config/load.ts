@@ -95,6 +95,7 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
     if (listen && owner !== undefined) fail(['doors', i, listen.key, 'port'], `${listen.port}/udp is a port that door ${JSON.stringify(owner)} opens`);
   });
   const clientIds = new Map<string, string>();
+  const spaDoorIds = new Map<string, string>();
   /** Things that load but do not carry over exactly (from imported access.conf files). */
   const warnings: string[] = [];
   const decodeBase64 = (text: string, path: (string | number)[]): Uint8Array => {
@@ -219,6 +220,11 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
       }
       if (raw.spa?.server_key === undefined) fail(at('spa'), 'native SPA doors need the top-level "spa:" section with server_key (knockgate keygen makes one)');
       if (!d.clients || d.clients.length === 0) fail(at('clients'), 'an SPA door needs at least one client (knockgate add-client prints one)');
+      // Doors under one server key must differ in door id, or each would accept the other's packets.
+      const doorId = d.spa.door_id ?? d.name;
+      const sameId = spaDoorIds.get(doorId);
+      if (sameId !== undefined) fail(at('spa', 'door_id'), `door id ${JSON.stringify(doorId)} is already door ${JSON.stringify(sameId)}'s: SPA doors sharing the server key need distinct door ids`);
+      spaDoorIds.set(doorId, d.name);
       const doorMaxS = (d.max_duration ?? d.duration) / 1000;
       if (doorMaxS < common.durationS) fail(at('max_duration'), 'must not be shorter than duration');
       const clients: SpaClient[] = (d.clients ?? []).map((c, j) => {
@@ -254,13 +260,14 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
           allow: Object.freeze([...allow]),
           maxDurationS,
           otherAddress: c.other_address,
+          requireAddress: c.require_address,
           minPrefix: Object.freeze({ 4: c.widest_prefix.ipv4, 6: c.widest_prefix.ipv6 }),
         });
       });
       return Object.freeze({
         ...common,
         fwknop: null,
-        spa: Object.freeze({ port: d.spa.port, capture: d.spa.capture, clients: Object.freeze(clients) }),
+        spa: Object.freeze({ port: d.spa.port, capture: d.spa.capture, doorId, clients: Object.freeze(clients) }),
         sequence: null,
         oneTimeSequencesFile: null,
         sequenceTimeoutMs: 0,

@@ -127,6 +127,7 @@ export const spaClientSchema = z
     allow: z.array(endpoint).max(MAX_OPEN_PORTS_PER_DOOR).optional(),
     max_duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
     other_address: z.boolean().default(false),
+    require_address: z.boolean().default(false),
     widest_prefix: z
       .object({ ipv4: z.number().int().min(1).max(32).default(32), ipv6: z.number().int().min(1).max(128).default(128) })
       .strict()
@@ -164,6 +165,7 @@ export const doorSchema = z
       .object({
         port: z.number().int().min(1).max(65_535),
         capture: z.enum(['socket', 'pcap']).default('socket'),
+        door_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'door ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit').optional(),
       })
       .strict()
       .optional(),

@@ -22,6 +22,8 @@ export interface SpaClient {
   readonly maxDurationS: number;
   /** May ask for an address other than the packet's source. */
   readonly otherAddress: boolean;
+  /** Refuse requests bound to no address (family 0): `require_address`. */
+  readonly requireAddress: boolean;
   /** The shortest prefix length it may ask for, per family (32 / 128: one address only). */
   readonly minPrefix: { readonly 4: number; readonly 6: number };
 }
@@ -69,6 +71,8 @@ export interface SpaDoorSettings {
   readonly port: number;
   /** `socket`: a UDP socket that never answers; `pcap`: nothing listens, libpcap reads them. */
   readonly capture: 'socket' | 'pcap';
+  /** What the door is called on the wire (docs/protocol.md, door context): `spa.door_id`, else the door's name. */
+  readonly doorId: string;
   readonly clients: readonly SpaClient[];
 }
 

@@ -39,12 +39,15 @@ export const SPA_REJECT_REASONS = [
   'spa-mac1', // mac1 does not match: junk, or sent without the server's public key
   'spa-overload', // past MAC1, but the budget for unproven sources is spent (a flood by a holder of the server key)
   'spa-decrypt', // the DH gives zero or the AEAD does not open: corrupted or forged
+  'spa-wrong-door', // sealed (v2) for another door this daemon serves under the same server key
+  'spa-old-version', // a v1 datagram (no door binding): refused; the client must be upgraded (docs/protocol.md)
   'spa-unknown-client', // the client id names no client of this door
   'spa-auth', // the HMAC or signature does not verify with that client's key
   'spa-malformed', // authenticated, but the body does not parse exactly
   'spa-stale', // the timestamp is outside the freshness window
   'spa-replayed', // this (client id, nonce) was seen before
   'spa-not-allowed', // asks for ports, a duration or an address beyond the client's allowance
+  'spa-address-required', // unbound (family 0: "whoever sends it") from a client with require_address: true
   'spa-replay-store-full', // the replay store holds its maximum of live entries: refused, never forgotten
   'spa-replay-store-failed', // the record could not be made durable: refused (fail closed)
   'spa-replay-client-quota', // this client holds its quota of replay records (spa.max_replay_entries_per_client): refused, others still admitted

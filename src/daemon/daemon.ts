@@ -16,7 +16,7 @@
 
 import { knockCaptureFilter } from '../core/capture-filter.js';
 import { expandTemplate } from '../core/command-template.js';
-import { listenerOf, type Door } from '../core/door.js';
+import { listenerOf, type Door, type SpaDoorSettings } from '../core/door.js';
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import { MAX_DROP_LOG_LINES_PER_S, SEQUENCE_SWEEP_INTERVAL_MS } from '../core/limits.js';
 import { parseFrame } from '../core/packet.js';
@@ -105,7 +105,8 @@ export class Daemon {
   private captures: PacketSource[] = [];
   /** Kernel delivery figures of captures already closed (a filter change replaces them). */
   private readonly closedCaptureTotals = { received: 0, dropped: 0 };
-  private readonly spaKeys: SpaServerKeys | null = null;
+  /** The server's X25519 private key; each SPA door derives its own keys (its door context) from it. */
+  private readonly spaPrivate: Uint8Array | null = null;
   private replay: ReplayStore | null = null;
   /** UDP port → handler, for SPA and fwknop doors read through libpcap. */
   private readonly spaByCapturedPort = new Map<number, DatagramDoorHandler>();
@@ -127,7 +128,7 @@ export class Daemon {
     if (this.config.doors.some((d) => d.spa !== null)) {
       const keyFile = this.config.spa?.serverKeyFile;
       if (!keyFile) throw new Error('SPA doors without a server key (the config loader prevents this)');
-      this.spaKeys = serverKeysFromPrivate(readServerKey(keyFile).privateKey);
+      this.spaPrivate = readServerKey(keyFile).privateKey;
     }
     this.tracker = new SequenceTracker(
       this.config.doors.map((door, i) => ({
@@ -266,9 +267,11 @@ export class Daemon {
       nowMs: this.deps.nowMs,
     };
     const fwknopBudget = new WorkBudget(FWKNOP_UNPROVEN_HMACS_PER_S, FWKNOP_UNPROVEN_HMACS_BURST); // in HMACs, shared by the fwknop doors
+    const doorIds = spaDoors.flatMap((d) => (d.spa ? [d.spa.doorId] : []));
     for (const door of spaDoors) {
       const listen = listenerOf(door) as NonNullable<ReturnType<typeof listenerOf>>;
-      const handler: DatagramDoorHandler = door.spa ? new SpaHandler({ ...common, door, keys: this.spaKeys as SpaServerKeys }) : new FwknopHandler({ ...common, door, budget: fwknopBudget });
+      const keys = (spa: SpaDoorSettings): SpaServerKeys => serverKeysFromPrivate(this.spaPrivate as Uint8Array, spa.doorId, doorIds);
+      const handler: DatagramDoorHandler = door.spa ? new SpaHandler({ ...common, door, keys: keys(door.spa) }) : new FwknopHandler({ ...common, door, budget: fwknopBudget });
       if (listen.capture === 'pcap') {
         this.spaByCapturedPort.set(listen.port, handler);
       } else {

@@ -12,6 +12,7 @@ import { parseLocatedYaml } from '../config/located-yaml.js';
 import { readTrustedFile } from '../config/trusted-file.js';
 import { ConfigError, KnockgateError } from '../core/errors.js';
 import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
+import { DOOR_ID_PATTERN } from '../core/spa/native-wire.js';
 
 export const SERVER_KEY_KIND = 'knockgate-server-key-v1';
 export const CLIENT_CREDENTIAL_KIND = 'knockgate-client-v1';
@@ -26,12 +27,18 @@ export interface ClientCredential {
   readonly server?: string;
   readonly port: number;
   readonly serverPublicKey: Uint8Array;
+  /** The door the credential opens (its `spa.door_id`, or its name): bound into every packet. */
+  readonly doorId: string;
   readonly clientId: Uint8Array;
   readonly psk?: Uint8Array;
   /** Ed25519 seed. */
   readonly privateKey?: Uint8Array;
   /** Ports asked for by default (else the server's defaults). */
   readonly ports?: readonly Endpoint[];
+  /** Bind requests to this address (ADDRESS or ADDRESS/PREFIX text), as `knock --allow-ip`. */
+  readonly allowIp?: string;
+  /** Bind requests to the address this URL returns, as `knock --resolve-url`. */
+  readonly resolveUrl?: string;
 }
 
 export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
@@ -72,6 +79,17 @@ export function readServerKey(file: string): ServerKeyFile {
   return { privateKey: bytesOf(file, doc, 'private_key', 32) };
 }
 
+/** The credential's door id; a credential from before protocol v2 has none, and is told what to do. */
+function doorIdOf(file: string, doc: Record<string, unknown>): string {
+  const doorId = doc.door_id;
+  if (doorId === undefined) {
+    throw new ConfigError(file, undefined, 'door_id', 'missing: this credential predates SPA protocol v2, where each packet names its door. '
+      + 'Add a line `door_id: NAME` with the door\'s name in the server\'s knockgate.yaml (or its spa.door_id), or make a new credential with `knockgate add-client --door NAME`');
+  }
+  if (typeof doorId !== 'string' || !DOOR_ID_PATTERN.test(doorId)) throw new ConfigError(file, undefined, 'door_id', 'must be a door id: 1-64 letters, digits, "_", "." or "-"');
+  return doorId;
+}
+
 export function readClientCredential(file: string): ClientCredential {
   const doc = readPrivateYaml(file, CLIENT_CREDENTIAL_KIND);
   const name = typeof doc.name === 'string' ? doc.name : 'client';
@@ -96,8 +114,18 @@ export function readClientCredential(file: string): ClientCredential {
     serverPublicKey: bytesOf(file, doc, 'server_public_key', 32),
     clientId: bytesOf(file, doc, 'client_id', 16),
     ...(hasPsk ? { psk: bytesOf(file, doc, 'psk', 32) } : { privateKey: bytesOf(file, doc, 'private_key', 32) }),
+    doorId: doorIdOf(file, doc),
     ...(ports ? { ports } : {}),
+    ...optionalText(file, doc, 'allow_ip', /^[0-9A-Fa-f.:]{2,45}(\/\d{1,3})?$/, 'must be ADDRESS or ADDRESS/PREFIX'),
+    ...optionalText(file, doc, 'resolve_url', /^https?:\/\/\S{1,2000}$/, 'must be an http:// or https:// URL'),
   };
+}
+
+function optionalText(file: string, doc: Record<string, unknown>, key: 'allow_ip' | 'resolve_url', shape: RegExp, what: string): { allowIp?: string; resolveUrl?: string } {
+  const v = doc[key];
+  if (v === undefined) return {};
+  if (typeof v !== 'string' || !shape.test(v)) throw new ConfigError(file, undefined, key, what);
+  return key === 'allow_ip' ? { allowIp: v } : { resolveUrl: v };
 }
 
 /** Writes a secret file with mode 0600; refuses to replace an existing one unless `force`. */
@@ -137,6 +165,7 @@ export function clientCredentialText(c: ClientCredential): string {
     ...(c.server ? [`server: ${JSON.stringify(c.server)}`] : []),
     `port: ${c.port}`,
     `server_public_key: ${b64(c.serverPublicKey)}`,
+    `door_id: ${JSON.stringify(c.doorId)}`,
     `client_id: ${b64(c.clientId)}`,
     ...(c.psk ? [`psk: ${b64(c.psk)}`] : []),
     ...(c.privateKey ? [`private_key: ${b64(c.privateKey)}`] : []),

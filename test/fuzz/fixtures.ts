@@ -34,7 +34,7 @@ export function derivedBytes(label: string, n: number): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Native SPA
 
-export const SPA_SERVER = serverKeysFromPrivate(hex('a0'.repeat(16) + '5c'.repeat(16)));
+export const SPA_SERVER = serverKeysFromPrivate(hex('a0'.repeat(16) + '5c'.repeat(16)), 'fuzz-door');
 
 interface SpaClientFixture {
   readonly cid: Uint8Array;
@@ -79,7 +79,7 @@ export function spaValidPackets(): { name: string; request: SpaRequest; bytes: U
     name,
     request,
     bytes: sealSpa({
-      serverPublicKey: SPA_SERVER.publicKey,
+      serverPublicKey: SPA_SERVER.publicKey, doorId: 'fuzz-door',
       clientId: client.cid,
       secret: client.secret,
       request,

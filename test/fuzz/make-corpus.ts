@@ -282,12 +282,12 @@ seed('config-yaml', 'imported-access-conf', accessImport.yaml.split(join(REPO_RO
 
 seed('key-files', 'server-key', serverKeyText(derivedBytes('server', 32), SPA_SERVER.publicKey));
 seed('key-files', 'client-psk', clientCredentialText({
-  name: 'laptop', server: 'gate.example', port: 62201, serverPublicKey: SPA_SERVER.publicKey, clientId: derivedBytes('cid-1', 16), psk: derivedBytes('psk-1', 32),
+  name: 'laptop', server: 'gate.example', port: 62201, serverPublicKey: SPA_SERVER.publicKey, doorId: 'gw', clientId: derivedBytes('cid-1', 16), psk: derivedBytes('psk-1', 32),
 }));
 seed(
   'key-files',
   'client-ed25519-ports',
-  clientCredentialText({ name: 'phone', port: 1, serverPublicKey: SPA_SERVER.publicKey, clientId: derivedBytes('cid-2', 16), privateKey: derivedBytes('ed-seed', 32) }) +
+  clientCredentialText({ name: 'phone', port: 1, serverPublicKey: SPA_SERVER.publicKey, doorId: 'gw', clientId: derivedBytes('cid-2', 16), privateKey: derivedBytes('ed-seed', 32) }) +
     'ports: [22/tcp, "51820/udp", 443]\n',
 );
 seed('key-files', 'client-empty-server', 'kind: knockgate-client-v1\nname: ""\nserver: ""\nport: 9\nserver_public_key: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nclient_id: AAAAAAAAAAAAAAAAAAAAAA\npsk: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n');

@@ -99,7 +99,7 @@ describe('fuzz: native SPA (src/core/spa/native-wire.ts)', () => {
       budgetShare: 0.3,
       check: (body) => {
         const d = sealRawBody({
-          serverPublicKey: SPA_SERVER.publicKey, clientId: CLIENT_FOR_BODY.cid, secret: CLIENT_FOR_BODY.secret, body,
+          serverPublicKey: SPA_SERVER.publicKey, doorId: 'fuzz-door', clientId: CLIENT_FOR_BODY.cid, secret: CLIENT_FOR_BODY.secret, body,
           ephemeralPrivate: derivedBytes('eph-body', 32), topBit: 1,
         });
         const r = openSpa(d, SPA_SERVER, spaLookup);
@@ -156,7 +156,7 @@ describe('fuzz: native SPA (src/core/spa/native-wire.ts)', () => {
       fc.property(
         request, fc.constantFrom(SPA_PSK_CLIENT, SPA_ED_CLIENT), bytes(32), fc.constantFrom<0 | 1>(0, 1), fc.nat(), fc.integer({ min: 1, max: 255 }),
         (req, client, eph, topBit, where, xor) => {
-          const d = sealSpa({ serverPublicKey: SPA_SERVER.publicKey, clientId: client.cid, secret: client.secret, request: req, ephemeralPrivate: eph, topBit });
+          const d = sealSpa({ serverPublicKey: SPA_SERVER.publicKey, doorId: 'fuzz-door', clientId: client.cid, secret: client.secret, request: req, ephemeralPrivate: eph, topBit });
           const r = openSpa(d, SPA_SERVER, spaLookup);
           assert.ok(r.ok, r.ok ? '' : r.reason);
           assert.deepEqual(r.request, { ...req, ports: req.ports.map((e) => ({ proto: e.proto, port: e.port })) });

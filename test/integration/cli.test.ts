@@ -162,7 +162,7 @@ describe('knockgate keys and credentials', () => {
     const dir = dirname(writeConfig(''));
     assert.equal(run(KNOCKGATE, ['keygen', '-o', join(dir, 'server.key')]).status, 0);
     const cred = join(dir, 'me.yaml');
-    assert.equal(run(KNOCKGATE, ['add-client', 'me', '-k', join(dir, 'server.key'), '-o', cred]).status, 0);
+    assert.equal(run(KNOCKGATE, ['add-client', 'me', '--door', 'ssh', '-k', join(dir, 'server.key'), '-o', cred]).status, 0);
     assert.equal(statSync(cred).mode & 0o777, 0o600);
     chmodSync(cred, 0o644);
     const r = run(KNOCKGATE, ['knock', '127.0.0.1', '-c', cred]);
@@ -174,7 +174,7 @@ describe('knockgate keys and credentials', () => {
     const file = writeConfig('');
     const dir = dirname(file);
     assert.equal(run(KNOCKGATE, ['keygen', '-o', join(dir, 'server.key')]).status, 0);
-    const added = run(KNOCKGATE, ['add-client', 'me', '-k', join(dir, 'server.key'), '-o', join(dir, 'me.yaml')]).stdout;
+    const added = run(KNOCKGATE, ['add-client', 'me', '--door', 'ssh', '-k', join(dir, 'server.key'), '-o', join(dir, 'me.yaml')]).stdout;
     const entry = added.split('\n').filter((l) => /^\s+(- name|id|public_key):/.test(l)).map((l) => l.trim());
     writeFileSync(file, ['interfaces: [lo]', 'spa: { server_key: server.key, replay_journal: r.journal }', 'doors:', '  - name: ssh', '    spa: { port: 62201 }', '    open: [22/tcp]', '    clients:', `      ${entry[0]}`, ...entry.slice(1).map((l) => `        ${l}`), ''].join('\n'));
     assert.equal(run(KNOCKGATED, ['-c', file, '--check']).status, 0);
@@ -195,7 +195,7 @@ describe('knockgate client profiles', () => {
     assert.equal(run(KNOCKGATE, ['keygen', '-o', join(dir, 'server.key')]).status, 0);
     mkdirSync(join(dir, 'knockgate', 'profiles'), { recursive: true });
     const cred = join(dir, 'knockgate', 'profiles', '127.0.0.1.yaml');
-    assert.equal(run(KNOCKGATE, ['add-client', 'me', '-k', join(dir, 'server.key'), '--port', '9', '-o', cred]).status, 0);
+    assert.equal(run(KNOCKGATE, ['add-client', 'me', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', '9', '-o', cred]).status, 0);
     const withProfile = spawnSync(process.execPath, [KNOCKGATE, 'knock', '-v', '127.0.0.1'], { encoding: 'utf8', env });
     assert.equal(withProfile.status, 0, withProfile.stderr);
     assert.match(withProfile.stdout, /sent SPA as me to 127\.0\.0\.1 port 9\/udp/);

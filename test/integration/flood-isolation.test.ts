@@ -31,7 +31,7 @@ describe('a flood to a pcap-captured fwknop door', () => {
     const configFile = writeConfig('');
     dir = dirname(configFile);
     knockgateCli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = knockgateCli(['add-client', 'alice', '-k', join(dir, 'server.key'), '--port', '62202', '-o', join(dir, 'alice.yaml')]);
+    const alice = knockgateCli(['add-client', 'alice', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', '62202', '-o', join(dir, 'alice.yaml')]);
     writeFileSync(
       configFile,
       [

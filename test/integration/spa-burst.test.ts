@@ -41,7 +41,7 @@ describe('SPA bursts from 1,000 distinct sources', () => {
     const configFile = writeConfig('');
     dir = dirname(configFile);
     cli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = cli(['add-client', 'alice', '-k', join(dir, 'server.key'), '--port', '62201', '-o', join(dir, 'alice.yaml')]);
+    const alice = cli(['add-client', 'alice', '--door', 'native', '-k', join(dir, 'server.key'), '--port', '62201', '-o', join(dir, 'alice.yaml')]);
     writeFileSync(
       join(dir, 'access.conf'),
       ['SOURCE ANY', 'OPEN_PORTS tcp/2222', `KEY_BASE64 ${fwknopKeys.key.toString('base64')}`, `HMAC_KEY_BASE64 ${fwknopKeys.hmacKey.toString('base64')}`, 'HMAC_DIGEST_TYPE sha256', 'FW_ACCESS_TIMEOUT 120', ''].join('\n'),

@@ -35,7 +35,7 @@ describe('native SPA under a flood of MAC1-valid datagrams', () => {
     const configFile = writeConfig('');
     dir = dirname(configFile);
     cli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = cli(['add-client', 'alice', '-k', join(dir, 'server.key'), '--port', '62201', '-o', join(dir, 'alice.yaml')]);
+    const alice = cli(['add-client', 'alice', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', '62201', '-o', join(dir, 'alice.yaml')]);
     writeFileSync(
       configFile,
       [`interfaces: [${tb.server.clientSide.ifname}]`, 'spa:', '  server_key: server.key', '  replay_journal: replay.journal', 'doors:', '  - name: ssh', '    spa: { port: 62201 }', '    open: [22/tcp]', '    duration: 60s', '    clients:', ...clientEntryYaml(alice), ''].join('\n'),
@@ -67,7 +67,7 @@ describe('native SPA under a flood of MAC1-valid datagrams', () => {
         sport: 30_000 + (i % 30_000),
         dport: 62201,
         payload: sealSpa({
-          serverPublicKey,
+          serverPublicKey, doorId: 'ssh',
           clientId: randomBytes(16),
           secret: { mode: 'psk', psk: randomBytes(32) },
           request: { timestampMs: Date.now(), nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [] },

@@ -37,9 +37,9 @@ describe('native SPA', () => {
     configFile = writeConfig('');
     dir = dirname(configFile);
     cli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = cli(['add-client', 'alice', '-k', join(dir, 'server.key'), '--port', '62201', '-o', cred('alice')]);
-    const bob = cli(['add-client', 'bob', '-k', join(dir, 'server.key'), '--mode', 'psk', '--port', '62201', '-o', cred('bob')]);
-    const carol = cli(['add-client', 'carol', '-k', join(dir, 'server.key'), '--port', '62202', '-o', cred('carol')]);
+    const alice = cli(['add-client', 'alice', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', '62201', '-o', cred('alice')]);
+    const bob = cli(['add-client', 'bob', '--door', 'ssh', '-k', join(dir, 'server.key'), '--mode', 'psk', '--port', '62201', '-o', cred('bob')]);
+    const carol = cli(['add-client', 'carol', '--door', 'quiet', '-k', join(dir, 'server.key'), '--port', '62202', '-o', cred('carol')]);
     writeFileSync(
       configFile,
       [

@@ -50,7 +50,7 @@ describe('ssh through knockgate connect', () => {
     tb.start(tb.server.ns, ['/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')]);
 
     run([process.execPath, KNOCKGATE, 'keygen', '-o', join(dir, 'server.key')]);
-    const added = run([process.execPath, KNOCKGATE, 'add-client', 'laptop', '-k', join(dir, 'server.key'), '--server', tb.server.clientSide.v4, '--port', '62201', '-o', join(dir, 'laptop.yaml')]);
+    const added = run([process.execPath, KNOCKGATE, 'add-client', 'laptop', '--door', 'ssh', '-k', join(dir, 'server.key'), '--server', tb.server.clientSide.v4, '--port', '62201', '-o', join(dir, 'laptop.yaml')]);
 
     writeFileSync(
       configFile,

@@ -134,6 +134,7 @@ describe('parseConfigText: SPA configurations that load', () => {
       allow: open, // the door's open list
       maxDurationS: 300, // the door's max_duration
       otherAddress: false,
+      requireAddress: false,
       minPrefix: { 4: 32, 6: 128 },
     });
     assert.equal(laptop.publicKey, undefined);
@@ -238,6 +239,15 @@ describe('parseConfigText: SPA errors name the file, the line and the key (exit 
 
   it('an SPA door without clients, or with an empty list', () => {
     expectError(spaConfig(DOOR.slice(0, 2)), 5, 'doors[0].clients', /at least one client/);
+  });
+
+  it('door ids: the door name by default, spa.door_id when given; two SPA doors with the same id (one server key) are refused', () => {
+    const second = (spa: string): string[] => ['  - name: web', `    spa: ${spa}`, '    open: [22]', '    clients:', '      - name: phone', `        id: ${b64u(ID2)}`, `        psk: ${b64u(PSK2)}`];
+    const ok = parseConfigText(FILE, spaConfig([...DOOR, ...second('{port: 62202, door_id: web.example}')]));
+    assert.deepEqual(ok.doors.map((d) => d.spa?.doorId), ['ssh', 'web.example']);
+    // lines 12-13: the second door and its spa mapping
+    expectError(spaConfig([...DOOR, ...second('{port: 62202, door_id: ssh}')]), 13, 'doors[1].spa.door_id', /door id "ssh" is already door "ssh"'s/);
+    expectError(spaConfig([...DOOR, ...second('{port: 62202, door_id: "a b"}')]), 13, 'doors[1].spa.door_id', /door ids are 1-64/);
     expectError(spaConfig([...DOOR.slice(0, 2), '    clients: []']), 8, 'doors[0].clients', /at least one client/);
   });
 

@@ -70,7 +70,7 @@ async function harness(yaml: string, budget: WorkBudget) {
 
 describe('native SPA: a known source has an allowance of its own, not a free pass (item 18)', () => {
   it('a known source flooding MAC1-valid packets is capped; another known source is still served', async () => {
-    const server = serverKeysFromPrivate(randomBytes(32));
+    const server = serverKeysFromPrivate(randomBytes(32), 'ssh');
     const id = randomBytes(16);
     const psk = randomBytes(32);
     // A budget a flood has already used up: one token, then next to nothing.
@@ -90,6 +90,7 @@ describe('native SPA: a known source has an allowance of its own, not a free pas
     const packet = () =>
       sealSpa({
         serverPublicKey: server.publicKey,
+        doorId: 'ssh',
         clientId: id,
         secret: { mode: 'psk', psk },
         request: { timestampMs: h.clock.unix, nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [] },

@@ -100,14 +100,14 @@ describe('KnownSources: a per-source allowance (issue 10, item 18)', () => {
 });
 
 describe("openSpa's admitExpensive hook", () => {
-  const server = serverKeysFromPrivate(randomBytes(32));
+  const server = serverKeysFromPrivate(randomBytes(32), 'door');
   const cid = randomBytes(16);
   const psk = randomBytes(32);
   const client: SpaClientKey = { id: cid, mode: 'psk', psk };
   const lookup = (id: string) => (id === cid.toString('hex') ? client : undefined);
   const valid = () =>
     sealSpa({
-      serverPublicKey: server.publicKey,
+      serverPublicKey: server.publicKey, doorId: 'door',
       clientId: cid,
       secret: { mode: 'psk', psk },
       request: { timestampMs: Date.now(), nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [] },

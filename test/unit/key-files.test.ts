@@ -136,7 +136,7 @@ function provision(mode: 'psk' | 'ed25519', name = 'laptop'): Provisioned {
   const serverKeyFile = join(dir, 'server.key');
   createServerKey(serverKeyFile, false);
   const out = join(dir, 'creds', `${name}.knockgate.yaml`);
-  const r = addClient({ name, serverKeyFile, mode, server: 'gw.example.net', port: 62201, out, force: false });
+  const r = addClient({ door: 'ssh', name, serverKeyFile, mode, server: 'gw.example.net', port: 62201, out, force: false });
   return { serverKeyFile, out, r };
 }
 
@@ -205,7 +205,7 @@ describe('addClient', () => {
     it(`${mode}: end to end, a datagram built from the credential opens with the server key and the entry`, () => {
       const { serverKeyFile, out, r } = provision(mode);
       const cred = readClientCredential(out);
-      const keys = serverKeysFromPrivate(readServerKey(serverKeyFile).privateKey);
+      const keys = serverKeysFromPrivate(readServerKey(serverKeyFile).privateKey, 'ssh');
       const lookup = lookupFromEntry(parseEntry(r.serverEntry));
       const now = Date.now();
       const d = buildSpaDatagram(cred, { ports: [{ proto: 'tcp', port: 22 }], durationS: 60, address: null, prefix: 0 }, now);
@@ -223,7 +223,7 @@ describe('addClient', () => {
       // Another server's key does not open it.
       const otherServer = join(dir, 'other.key');
       createServerKey(otherServer, false);
-      assert.deepEqual(openSpa(d, serverKeysFromPrivate(readServerKey(otherServer).privateKey), lookup), { ok: false, reason: 'spa-mac1' });
+      assert.deepEqual(openSpa(d, serverKeysFromPrivate(readServerKey(otherServer).privateKey, 'ssh'), lookup), { ok: false, reason: 'spa-mac1' });
     });
 
     it(`${mode}: the server entry loads as a client of an SPA door in knockgate.yaml`, () => {
@@ -284,9 +284,9 @@ describe('addClient', () => {
   it('refuses to overwrite an existing credential without force (KG_USAGE)', () => {
     const { serverKeyFile, out } = provision('psk');
     const before = readFileSync(out, 'utf8');
-    expectUsageError(() => addClient({ name: 'laptop', serverKeyFile, mode: 'psk', port: 62201, out, force: false }));
+    expectUsageError(() => addClient({ door: 'ssh', name: 'laptop', serverKeyFile, mode: 'psk', port: 62201, out, force: false }));
     assert.equal(readFileSync(out, 'utf8'), before);
-    const r = addClient({ name: 'laptop', serverKeyFile, mode: 'psk', port: 62201, out, force: true });
+    const r = addClient({ door: 'ssh', name: 'laptop', serverKeyFile, mode: 'psk', port: 62201, out, force: true });
     assert.equal(readFileSync(out, 'utf8'), r.credentialText);
     assert.equal(modeOf(out), 0o600);
   });
@@ -296,7 +296,7 @@ describe('addClient', () => {
     createServerKey(serverKeyFile, false);
     chmodSync(serverKeyFile, 0o644);
     const out = join(dir, 'c.yaml');
-    expectConfigError(() => addClient({ name: 'x', serverKeyFile, mode: 'ed25519', port: 62201, out, force: false }), /readable by group or others/);
+    expectConfigError(() => addClient({ door: 'ssh', name: 'x', serverKeyFile, mode: 'ed25519', port: 62201, out, force: false }), /readable by group or others/);
     assert.throws(() => statSync(out), /ENOENT/);
   });
 
@@ -311,8 +311,9 @@ describe('addClient', () => {
 });
 
 describe('readClientCredential', () => {
-  const base = (extra: string[]): string =>
-    [`kind: ${CLIENT_CREDENTIAL_KIND}`, 'name: laptop', 'port: 62201', `server_public_key: ${b64u(randomBytes(32))}`, `client_id: ${b64u(randomBytes(16))}`, ...extra, ''].join('\n');
+  const base = (extra: string[], doorId: string | null = 'ssh'): string =>
+    [`kind: ${CLIENT_CREDENTIAL_KIND}`, 'name: laptop', 'port: 62201', `server_public_key: ${b64u(randomBytes(32))}`, `client_id: ${b64u(randomBytes(16))}`,
+      ...(doorId === null ? [] : [`door_id: ${doorId}`]), ...extra, ''].join('\n');
 
   it('needs exactly one of psk and private_key', () => {
     expectConfigError(() => readClientCredential(put('both.yaml', base([`psk: ${b64u(randomBytes(32))}`, `private_key: ${b64u(randomBytes(32))}`]))), /exactly one/);
@@ -330,5 +331,20 @@ describe('readClientCredential', () => {
     const cred = readClientCredential(put('ports.yaml', base([`psk: ${b64u(randomBytes(32))}`, 'ports: [22, "53/udp"]'])));
     assert.deepEqual(cred.ports, [{ proto: 'tcp', port: 22 }, { proto: 'udp', port: 53 }]);
     expectConfigError(() => readClientCredential(put('bad-ports.yaml', base([`psk: ${b64u(randomBytes(32))}`, 'ports: [0]']))), /1 to 65535/, 'ports');
+  });
+
+  it('reads the binding keys allow_ip and resolve_url, and refuses malformed ones naming the key', () => {
+    const psk = `psk: ${b64u(randomBytes(32))}`;
+    const cred = readClientCredential(put('bind.yaml', base([psk, 'allow_ip: 198.51.100.7/32', 'resolve_url: https://ip.example.net/'])));
+    assert.equal(cred.allowIp, '198.51.100.7/32');
+    assert.equal(cred.resolveUrl, 'https://ip.example.net/');
+    expectConfigError(() => readClientCredential(put('bad-ip.yaml', base([psk, 'allow_ip: "me please"']))), /ADDRESS or ADDRESS\/PREFIX/, 'allow_ip');
+    expectConfigError(() => readClientCredential(put('bad-url.yaml', base([psk, 'resolve_url: ftp://x/']))), /http:\/\/ or https:\/\//, 'resolve_url');
+  });
+
+  it('a credential from before protocol v2 (no door_id) is refused, naming the key and what to do; a bad door id too', () => {
+    expectConfigError(() => readClientCredential(put('v1.yaml', base([`psk: ${b64u(randomBytes(32))}`], null))), /predates SPA protocol v2.*door_id: NAME.*add-client --door NAME/, 'door_id');
+    expectConfigError(() => readClientCredential(put('bad-door.yaml', base([`psk: ${b64u(randomBytes(32))}`], '"a b"'))), /door id/, 'door_id');
+    assert.equal(readClientCredential(put('v2.yaml', base([`psk: ${b64u(randomBytes(32))}`], 'web.example'))).doorId, 'web.example');
   });
 });

@@ -88,7 +88,7 @@ async function harness(yaml: string) {
 describe('a copy of an accepted packet is refused at every instant of the window, the boundary included', () => {
   it('native SPA: copies at ts + window - 1, ts + window and ts + window + 1 buy no second grant', async () => {
     const serverRaw = randomBytes(32);
-    const server = serverKeysFromPrivate(serverRaw);
+    const server = serverKeysFromPrivate(serverRaw, 'ssh');
     const id = randomBytes(16);
     const psk = randomBytes(32);
     const h = await harness(
@@ -106,7 +106,7 @@ describe('a copy of an accepted packet is refused at every instant of the window
     try {
       const handler = new SpaHandler({ ...h.deps, keys: server });
       const packet = sealSpa({
-        serverPublicKey: server.publicKey,
+        serverPublicKey: server.publicKey, doorId: 'ssh',
         clientId: id,
         secret: { mode: 'psk', psk },
         request: { timestampMs: T0, nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [] },

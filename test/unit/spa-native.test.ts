@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes, verify,
+  createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes, verify,
 } from 'node:crypto';
 import fc from 'fast-check';
 import type { Endpoint, Protocol } from '../../src/core/endpoint.js';
@@ -42,17 +42,17 @@ const lookupOf = (...clients: Client[]) => {
   return (id: string): SpaClientKey | undefined => map.get(id);
 };
 
-const SERVER = serverKeysFromPrivate(hex('a0'.repeat(16) + '5c'.repeat(16)));
+const SERVER = serverKeysFromPrivate(hex('a0'.repeat(16) + '5c'.repeat(16)), 'test-door');
 const PSK_CLIENT = makeClient(hex('11'.repeat(16)), 'psk', hex('22'.repeat(32)));
 const ED_CLIENT = makeClient(hex('33'.repeat(16)), 'ed25519', hex('44'.repeat(32)));
 const LOOKUP = lookupOf(PSK_CLIENT, ED_CLIENT);
 const BASE_REQUEST: SpaRequest = { timestampMs: 1_767_225_600_000, nonce: hex('55'.repeat(16)), durationS: 0, address: null, prefix: 0, ports: [] };
 
 function seal(client: Client, request: SpaRequest, server: SpaServerKeys = SERVER, eph: Uint8Array = randomBytes(32), topBit: 0 | 1 = 0): Uint8Array {
-  return sealSpa({ serverPublicKey: server.publicKey, clientId: client.cid, secret: client.secret, request, ephemeralPrivate: eph, topBit });
+  return sealSpa({ serverPublicKey: server.publicKey, doorId: server.doorId, clientId: client.cid, secret: client.secret, request, ephemeralPrivate: eph, topBit });
 }
 function sealBody(client: Client, body: Uint8Array): Uint8Array {
-  return sealRawBody({ serverPublicKey: SERVER.publicKey, clientId: client.cid, secret: client.secret, body, ephemeralPrivate: randomBytes(32), topBit: 1 });
+  return sealRawBody({ serverPublicKey: SERVER.publicKey, doorId: 'test-door', clientId: client.cid, secret: client.secret, body, ephemeralPrivate: randomBytes(32), topBit: 1 });
 }
 /** Recomputes mac1 over the rest, as someone who knows S can: the packet then reaches rung 3. */
 function withMac1(d: Uint8Array, mac1Key: Uint8Array = SERVER.mac1Key): Uint8Array {
@@ -92,7 +92,7 @@ const sealArgsArb = fc.record({ eph: bytes(32), topBit: fc.constantFrom<0 | 1>(0
 interface VectorRequest { timestampMs: number; nonce: string; durationS: number; address: { family: 4 | 6; bytes: string } | null; prefix: number; ports: Endpoint[] }
 interface Vector {
   name: string;
-  inputs: { serverPrivateKey: string; serverPublicKey: string; clientId: string; mode: 'psk' | 'ed25519'; psk?: string; ed25519Seed?: string;
+  inputs: { serverPrivateKey: string; serverPublicKey: string; doorId: string; clientId: string; mode: 'psk' | 'ed25519'; psk?: string; ed25519Seed?: string;
     ephemeralPrivateKey: string; topBit: 0 | 1; request: VectorRequest };
   expected: { datagram: string; replayKey: string; request: VectorRequest };
 }
@@ -111,7 +111,7 @@ describe('spa vectors (docs/spa-vectors.json)', () => {
   });
   for (const v of VECTORS) {
     it(`${v.name}: sealSpa reproduces the datagram byte for byte and openSpa opens it back`, () => {
-      const server = serverKeysFromPrivate(hex(v.inputs.serverPrivateKey));
+      const server = serverKeysFromPrivate(hex(v.inputs.serverPrivateKey), v.inputs.doorId);
       assert.equal(toHex(server.publicKey), v.inputs.serverPublicKey);
       const client = vectorClient(v);
       const request = requestFromJson(v.inputs.request);
@@ -131,7 +131,7 @@ describe('spa vectors (docs/spa-vectors.json)', () => {
 
 describe('spa vectors opened by hand from docs/protocol.md', () => {
   const ascii = (s: string): Buffer => Buffer.from(s, 'ascii');
-  const LABEL = ascii('knockgate-spa-v1');
+  const LABEL = ascii('knockgate-spa-v2');
   const der = (prefixHex: string, raw: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefixHex, 'hex'), raw]);
 
   for (const name of ['psk-ports-duration', 'ed25519-ipv6-64']) {
@@ -143,8 +143,10 @@ describe('spa vectors opened by hand from docs/protocol.md', () => {
       const s = createPrivateKey({ key: der('302e020100300506032b656e04220420', hex(v.inputs.serverPrivateKey)), format: 'der', type: 'pkcs8' });
       const S = Buffer.from(createPublicKey(s).export({ format: 'jwk' }).x as string, 'base64url');
       assert.equal(S.toString('hex'), v.inputs.serverPublicKey);
-      // Step 7/8: datagram = E' || sealed || mac1, mac1 = HMAC(SHA-256(LABEL || "/mac1" || S), E' || sealed)[0:16]
-      const mac1Key = createHash('sha256').update(Buffer.concat([LABEL, ascii('/mac1'), S])).digest();
+      // Step 7/8: datagram = E' || sealed || mac1, mac1 = HMAC(SHA-256("knockgate-spa-v1/mac1" || S), E' || sealed)[0:16]
+      const mac1Key = createHash('sha256').update(Buffer.concat([ascii('knockgate-spa-v1/mac1'), S])).digest();
+      // The door context: S || u8(len(door_id)) || door_id.
+      const context = Buffer.concat([S, Buffer.from([v.inputs.doorId.length]), ascii(v.inputs.doorId)]);
       assert.deepEqual(createHmac('sha256', mac1Key).update(d.subarray(0, n - 16)).digest().subarray(0, 16), d.subarray(n - 16));
       // Step 1: E' is E with bit 255 set to r.
       const ePrime = d.subarray(0, 32);
@@ -161,15 +163,15 @@ describe('spa vectors opened by hand from docs/protocol.md', () => {
       assert.deepEqual(shared, diffieHellman({ privateKey: eKey, publicKey: sPub }));
       // Step 3: okm = HKDF-SHA256(shared, salt S, info LABEL || "/seal" || E', 44).
       const okm = Buffer.from(hkdfSync('sha256', shared, S, Buffer.concat([LABEL, ascii('/seal'), ePrime]), 44));
-      // Step 6: ChaCha20-Poly1305 with aad = E'; the tag is the 16 bytes before mac1.
+      // Step 6: ChaCha20-Poly1305 with aad = E' || context; the tag is the 16 bytes before mac1.
       const decipher = createDecipheriv('chacha20-poly1305', okm.subarray(0, 32), okm.subarray(32, 44), { authTagLength: 16 });
-      decipher.setAAD(ePrime, { plaintextLength: n - 32 - 16 - 16 });
+      decipher.setAAD(Buffer.concat([ePrime, context]), { plaintextLength: n - 32 - 16 - 16 });
       decipher.setAuthTag(d.subarray(n - 32, n - 16));
       const pt = Buffer.concat([decipher.update(d.subarray(32, n - 32)), decipher.final()]);
-      // Plaintext = cid || body || auth; step 5: auth over T = LABEL || E' || cid || body.
+      // Plaintext = cid || body || auth; step 5: auth over T = LABEL || context || E' || cid || body.
       assert.equal(pt.subarray(0, 16).toString('hex'), v.inputs.clientId);
       const authLen = v.inputs.mode === 'psk' ? 32 : 64;
-      const T = Buffer.concat([LABEL, ePrime, pt.subarray(0, pt.length - authLen)]);
+      const T = Buffer.concat([LABEL, context, ePrime, pt.subarray(0, pt.length - authLen)]);
       const auth = pt.subarray(pt.length - authLen);
       if (v.inputs.mode === 'psk') {
         assert.deepEqual(createHmac('sha256', Buffer.from(v.inputs.psk!, 'hex')).update(T).digest(), auth);
@@ -180,7 +182,7 @@ describe('spa vectors opened by hand from docs/protocol.md', () => {
       // Step 4: the body, field by field.
       const body = pt.subarray(16, pt.length - authLen);
       const want = v.expected.request;
-      assert.equal(body[0], 1);
+      assert.equal(body[0], 2);
       assert.equal(body[1], 0);
       assert.equal(Number(body.readBigUInt64BE(2)), want.timestampMs);
       assert.equal(body.subarray(10, 26).toString('hex'), want.nonce);
@@ -277,7 +279,7 @@ describe('spa properties', () => {
   it('a datagram sealed for another server key gives spa-mac1', () => {
     fc.assert(
       fc.property(bytes(32), clientArb, requestArb, (otherServerPrivate, client, request) => {
-        const other = serverKeysFromPrivate(otherServerPrivate);
+        const other = serverKeysFromPrivate(otherServerPrivate, 'test-door');
         fc.pre(toHex(other.publicKey) !== toHex(SERVER.publicKey));
         assert.equal(reasonOf(seal(client, request, other), SERVER, lookupOf(client)), 'spa-mac1');
       }),
@@ -287,6 +289,59 @@ describe('spa properties', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+
+/** A v1 datagram (psk mode), built by hand from the v1 document: no door context anywhere. */
+function sealV1ByHand(server: SpaServerKeys, client: Client, request: SpaRequest): Uint8Array {
+  const ascii = (t: string): Buffer => Buffer.from(t, 'ascii');
+  const e = x25519PrivateFromRaw(randomBytes(32));
+  const ePrime = Buffer.from(rawPublicOf(e));
+  ePrime[31]! &= 0x7f;
+  const shared = diffieHellman({ privateKey: e, publicKey: x25519PublicFromRaw(server.publicKey) });
+  const okm = Buffer.from(hkdfSync('sha256', shared, server.publicKey, Buffer.concat([ascii('knockgate-spa-v1/seal'), ePrime]), 44));
+  const body = Buffer.from(encodeSpaBody(request));
+  body[0] = 1; // v1's version byte
+  const signed = Buffer.concat([client.cid, body]);
+  const auth = createHmac('sha256', client.material).update(ascii('knockgate-spa-v1')).update(ePrime).update(signed).digest();
+  const cipher = createCipheriv('chacha20-poly1305', okm.subarray(0, 32), okm.subarray(32, 44), { authTagLength: 16 });
+  const pt = Buffer.concat([signed, auth]);
+  cipher.setAAD(ePrime, { plaintextLength: pt.length });
+  const sealed = Buffer.concat([ePrime, cipher.update(pt), cipher.final(), cipher.getAuthTag()]);
+  const mac1Key = createHash('sha256').update(Buffer.concat([ascii('knockgate-spa-v1/mac1'), server.publicKey])).digest();
+  return Buffer.concat([sealed, createHmac('sha256', mac1Key).update(sealed).digest().subarray(0, 16)]);
+}
+
+describe('spa door binding (protocol v2): a packet opens only the door it was sealed for', () => {
+  const RAW = hex('a0'.repeat(16) + '5c'.repeat(16)); // the same server key for every door below
+  const doorA = serverKeysFromPrivate(RAW, 'door-a', ['door-a', 'door-b']);
+  const doorB = serverKeysFromPrivate(RAW, 'door-b', ['door-a', 'door-b']);
+  const lonelyB = serverKeysFromPrivate(RAW, 'door-b'); // another gateway: knows no door-a
+
+  it('door B (same server key, same client) refuses a packet sealed for door A with spa-wrong-door; door A opens it', () => {
+    for (const client of [PSK_CLIENT, ED_CLIENT]) {
+      const d = seal(client, BASE_REQUEST, doorA);
+      assert.equal(reasonOf(d, doorA, lookupOf(client)), 'ok');
+      assert.equal(reasonOf(d, doorB, lookupOf(client)), 'spa-wrong-door');
+      assert.equal(reasonOf(d, lonelyB, lookupOf(client)), 'spa-decrypt');
+    }
+  });
+
+  it('the same door id under the same key opens on every gateway of a fleet (the roadmap\'s shared key)', () => {
+    const gateway2 = serverKeysFromPrivate(RAW, 'door-a');
+    assert.equal(reasonOf(seal(PSK_CLIENT, BASE_REQUEST, doorA), gateway2, lookupOf(PSK_CLIENT)), 'ok');
+  });
+
+  it('a v1 datagram (no door binding) is refused with spa-old-version, never opened', () => {
+    const d = sealV1ByHand(doorA, PSK_CLIENT, BASE_REQUEST);
+    assert.equal(reasonOf(d, doorA, lookupOf(PSK_CLIENT)), 'spa-old-version');
+    assert.equal(reasonOf(d, lonelyB, lookupOf(PSK_CLIENT)), 'spa-old-version');
+  });
+
+  it('door ids outside 1-64 letters, digits, "_", "." or "-" are refused when sealing', () => {
+    for (const bad of ['', '-x', 'a b', 'x'.repeat(65), 'é']) {
+      assert.throws(() => sealSpa({ serverPublicKey: SERVER.publicKey, doorId: bad, clientId: PSK_CLIENT.cid, secret: PSK_CLIENT.secret, request: BASE_REQUEST, ephemeralPrivate: randomBytes(32), topBit: 0 }), /door id/);
+    }
+  });
+});
 
 describe('spa rungs by example', () => {
   const valid = encodeSpaBody({ ...BASE_REQUEST, address: { family: 4, bytes: hex('c6336407') }, prefix: 32, ports: [{ proto: 'tcp', port: 22 }] });
@@ -310,7 +365,7 @@ describe('spa rungs by example', () => {
   });
 
   const malformed: Array<[string, Uint8Array]> = [
-    ['version 0', edit(0, 0)], ['version 2', edit(0, 2)],
+    ['version 0', edit(0, 0)], ['version 1 inside a v2 envelope', edit(0, 1)], ['version 3', edit(0, 3)],
     ['flags 1', edit(1, 1)], ['flags 0x80', edit(1, 0x80)],
     ['timestamp above 2^53-1', edit(3, 0x20, fam0)],
     ['family 5', edit(30, 5)], ['family 1', edit(30, 1)],
@@ -367,7 +422,7 @@ describe('spa rungs by example', () => {
       { ports: Array.from({ length: 65 }, () => ({ proto: 'udp' as const, port: 53 })) },
     ];
     for (const change of bad) assert.throws(() => seal(PSK_CLIENT, { ...BASE_REQUEST, ...change }), Error, JSON.stringify(change));
-    assert.throws(() => sealSpa({ serverPublicKey: SERVER.publicKey, clientId: new Uint8Array(15), secret: PSK_CLIENT.secret, request: BASE_REQUEST, ephemeralPrivate: randomBytes(32), topBit: 0 }));
+    assert.throws(() => sealSpa({ serverPublicKey: SERVER.publicKey, doorId: 'test-door', clientId: new Uint8Array(15), secret: PSK_CLIENT.secret, request: BASE_REQUEST, ephemeralPrivate: randomBytes(32), topBit: 0 }));
     assert.throws(() => seal(makeClient(PSK_CLIENT.cid, 'psk', new Uint8Array(31)), BASE_REQUEST));
     assert.throws(() => seal(PSK_CLIENT, BASE_REQUEST, { ...SERVER, publicKey: new Uint8Array(32) }), Error, 'low-order server key');
   });

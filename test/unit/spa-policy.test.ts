@@ -36,6 +36,7 @@ function client(over: Partial<SpaClient> = {}): SpaClient {
     allow: [tcp(22), udp(53)],
     maxDurationS: 300,
     otherAddress: false,
+    requireAddress: false,
     minPrefix: { 4: 32, 6: 128 },
     ...over,
   };
@@ -44,7 +45,7 @@ function client(over: Partial<SpaClient> = {}): SpaClient {
 function door(over: Partial<Door> = {}): Door {
   return {
     name: 'ssh',
-    spa: { port: 62201, capture: 'socket', clients: [] },
+    spa: { port: 62201, capture: 'socket', doorId: 'ssh', clients: [] },
     fwknop: null,
     sequence: null,
     oneTimeSequencesFile: null,
@@ -237,6 +238,26 @@ const requestedAddressArb = (source: IPAddressBytes): fc.Arbitrary<IPAddressByte
       return { family: source.family, bytes };
     }),
   );
+
+describe('decideSpaGrant: require_address', () => {
+  it('an unbound request (address null) from a client with requireAddress is refused with spa-address-required, any prefix, any family', () => {
+    for (const [src, prefix] of [[V4_SOURCE, 0], [V4_SOURCE, 24], [V6_SOURCE, 0]] as const) {
+      const d = decideSpaGrant(door(), client({ requireAddress: true, minPrefix: { 4: 24, 6: 64 } }), request({ prefix }), src);
+      assert.equal(d.ok, false, `expected a refusal, got ${JSON.stringify(d)}`);
+      if (!d.ok) {
+        assert.equal(d.reason, 'spa-address-required');
+        assert.match(d.detail, /--allow-ip/);
+      }
+    }
+  });
+
+  it('a bound request from such a client is granted for that address; the other rules still hold', () => {
+    const c = client({ requireAddress: true });
+    assert.equal(granted(decideSpaGrant(door(), c, request({ address: ip('198.51.100.7'), prefix: 32 }), V4_SOURCE)).source, '198.51.100.7');
+    refused(decideSpaGrant(door(), c, request({ address: ip('203.0.113.9'), prefix: 32 }), V4_SOURCE), /not the packet source/);
+    assert.equal(granted(decideSpaGrant(door(), client(), request(), V4_SOURCE)).source, '198.51.100.7', 'without requireAddress, unbound is still the default');
+  });
+});
 
 describe('decideSpaGrant: property', () => {
   it('a granted source always covers the packet source unless otherAddress is true; it is a network (host bits zero)', () => {

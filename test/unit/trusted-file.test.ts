@@ -58,7 +58,7 @@ const KINDS: Kind[] = [
   { name: 'the server key', text: () => `kind: ${SERVER_KEY_KIND}\nprivate_key: ${b64u(32)}\n`, read: (f) => readServerKey(f) },
   {
     name: 'a client credential',
-    text: () => `kind: ${CLIENT_CREDENTIAL_KIND}\nname: me\nport: 62201\nserver_public_key: ${b64u(32)}\nclient_id: ${b64u(16)}\npsk: ${b64u(32)}\n`,
+    text: () => `kind: ${CLIENT_CREDENTIAL_KIND}\nname: me\nport: 62201\nserver_public_key: ${b64u(32)}\nclient_id: ${b64u(16)}\ndoor_id: ssh\npsk: ${b64u(32)}\n`,
     read: (f) => readClientCredential(f),
   },
   { name: 'a one-time sequence file', text: () => '1,2,3\n4,5,6\n', read: (f) => OneTimeSequenceFile.load(f) },

@@ -1,6 +1,10 @@
 /**
- * The knockgate SPA v1 datagram, exactly as docs/protocol.md specifies it: sealing (client) and
+ * The knockgate SPA v2 datagram, exactly as docs/protocol.md specifies it: sealing (client) and
  * rungs 1–6 of the server's ladder (length, mac1, decrypt, unknown client, auth, malformed).
+ * A datagram is bound to one server key and one door id (the door context, in the AEAD's associated
+ * data and in what the client's HMAC or signature covers): a door refuses a packet sealed for
+ * another door (`spa-wrong-door` when that door is one of its siblings under the same key,
+ * `spa-decrypt` otherwise) and a v1 packet (`spa-old-version`); it never accepts either.
  *
  * Contract: openSpa never throws, whatever the bytes; every datagram ends in `ok` or exactly one
  * SpaRejectReason, the first failing rung. Freshness, replay and policy (rungs 7–9) need the clock,
@@ -18,7 +22,9 @@ import { MAX_SPA_BYTES, MAX_SPA_PORTS, MIN_SPA_BYTES, SPA_CLIENT_ID_BYTES, SPA_N
 import type { SpaRejectReason } from '../reasons.js';
 import { RAW_KEY_BYTES, rawPublicOf, x25519PrivateFromRaw, x25519PublicFromRaw } from './keys.js';
 
-export const SPA_VERSION = 1;
+export const SPA_VERSION = 2;
+/** Door ids: what a door is called on the wire; the door's name unless configured (a fleet shares them). */
+export const DOOR_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export interface SpaAddress { readonly family: 4 | 6; readonly bytes: Uint8Array; }
 export interface SpaRequest {
@@ -32,6 +38,8 @@ export interface SpaRequest {
 export type ClientAuthSecret = { readonly mode: 'psk'; readonly psk: Uint8Array } | { readonly mode: 'ed25519'; readonly privateKey: KeyObject };
 export interface SealInput {
   readonly serverPublicKey: Uint8Array; // 32
+  /** The door the packet is for (DOOR_ID_PATTERN): only a door with this id under this key opens it. */
+  readonly doorId: string;
   readonly clientId: Uint8Array; // 16
   readonly secret: ClientAuthSecret;
   readonly request: SpaRequest;
@@ -40,15 +48,26 @@ export interface SealInput {
 }
 /** For tests and vectors only: seal arbitrary body bytes, valid or not. */
 export type RawSealInput = Omit<SealInput, 'request'> & { readonly body: Uint8Array };
-export interface SpaServerKeys { readonly privateKey: KeyObject; readonly publicKey: Uint8Array; readonly mac1Key: Uint8Array; }
+export interface SpaServerKeys {
+  readonly privateKey: KeyObject;
+  readonly publicKey: Uint8Array;
+  readonly mac1Key: Uint8Array;
+  /** The door these keys open packets for, and its context S || u8(len) || door id. */
+  readonly doorId: string;
+  readonly context: Uint8Array;
+  /** Other doors under the same key (this daemon's): only to name `spa-wrong-door`; never accepted. */
+  readonly siblingContexts: readonly Uint8Array[];
+}
 export interface SpaClientKey { readonly id: Uint8Array; readonly mode: 'psk' | 'ed25519'; readonly psk?: Uint8Array; readonly publicKey?: KeyObject; }
 export type SpaOpenResult<C extends SpaClientKey> =
   | { readonly ok: true; readonly client: C; readonly request: SpaRequest; readonly replayKey: string /* hex(cid) + hex(nonce) */ }
   | { readonly ok: false; readonly reason: SpaRejectReason };
 
-const LABEL = Buffer.from('knockgate-spa-v1', 'ascii');
-const SEAL_INFO_PREFIX = Buffer.from('knockgate-spa-v1/seal', 'ascii');
+const LABEL = Buffer.from('knockgate-spa-v2', 'ascii');
+const SEAL_INFO_PREFIX = Buffer.from('knockgate-spa-v2/seal', 'ascii');
+/** v1's, kept on purpose: a v1 packet passes MAC1 and is then named `spa-old-version`. */
 const MAC1_KEY_PREFIX = Buffer.from('knockgate-spa-v1/mac1', 'ascii');
+const V1_SEAL_INFO_PREFIX = Buffer.from('knockgate-spa-v1/seal', 'ascii');
 const TAG_BYTES = 16; // Poly1305
 const MAC1_BYTES = 16;
 const AEAD_KEY_BYTES = 32;
@@ -79,16 +98,29 @@ function mac1KeyOf(serverPublicKey: Uint8Array): Uint8Array {
   return createHash('sha256').update(MAC1_KEY_PREFIX).update(serverPublicKey).digest();
 }
 /** HKDF-SHA256(shared, salt = S, info = LABEL || "/seal" || E') → 32-byte key, 12-byte nonce. */
-function aeadKeys(shared: Uint8Array, serverPublicKey: Uint8Array, ePrime: Uint8Array): { key: Buffer; nonce: Buffer } {
-  const okm = Buffer.from(hkdfSync('sha256', shared, serverPublicKey, Buffer.concat([SEAL_INFO_PREFIX, ePrime]), AEAD_KEY_BYTES + AEAD_NONCE_BYTES));
+function aeadKeys(shared: Uint8Array, serverPublicKey: Uint8Array, ePrime: Uint8Array, infoPrefix: Buffer = SEAL_INFO_PREFIX): { key: Buffer; nonce: Buffer } {
+  const okm = Buffer.from(hkdfSync('sha256', shared, serverPublicKey, Buffer.concat([infoPrefix, ePrime]), AEAD_KEY_BYTES + AEAD_NONCE_BYTES));
   return { key: okm.subarray(0, AEAD_KEY_BYTES), nonce: okm.subarray(AEAD_KEY_BYTES) };
 }
 
-/** The server's key material, derived once at start-up rather than per packet. */
-export function serverKeysFromPrivate(raw: Uint8Array): SpaServerKeys {
+/** The door context: S || u8(length of the door id) || door id (ASCII). Throws on a bad door id. */
+export function doorContext(serverPublicKey: Uint8Array, doorId: string): Uint8Array {
+  requireBytes(serverPublicKey, RAW_KEY_BYTES, 'server public key');
+  if (typeof doorId !== 'string' || !DOOR_ID_PATTERN.test(doorId)) throw new Error(`not a door id: ${JSON.stringify(doorId)} (1-64 letters, digits, "_", "." or "-")`);
+  const id = Buffer.from(doorId, 'ascii');
+  return Buffer.concat([serverPublicKey, Buffer.from([id.length]), id]);
+}
+
+/**
+ * The server's key material for one door, derived once at start-up rather than per packet.
+ * `siblingDoorIds`: the other doors this daemon serves under the same key, so that a packet meant
+ * for one of them is named `spa-wrong-door` rather than `spa-decrypt`.
+ */
+export function serverKeysFromPrivate(raw: Uint8Array, doorId: string, siblingDoorIds: readonly string[] = []): SpaServerKeys {
   const privateKey = x25519PrivateFromRaw(raw);
   const publicKey = rawPublicOf(privateKey);
-  return { privateKey, publicKey, mac1Key: mac1KeyOf(publicKey) };
+  const siblingContexts = [...new Set(siblingDoorIds)].filter((d) => d !== doorId).map((d) => doorContext(publicKey, d));
+  return { privateKey, publicKey, mac1Key: mac1KeyOf(publicKey), doorId, context: doorContext(publicKey, doorId), siblingContexts };
 }
 
 /** The body of step 4. Throws on a request the wire cannot carry or the server would call malformed. */
@@ -163,8 +195,9 @@ export function decodeSpaBody(body: Uint8Array): SpaRequest | null {
 
 /** Steps 1–8 around a body given as bytes. Exported for tests and vectors; use sealSpa. */
 export function sealRawBody(input: RawSealInput): Uint8Array {
-  const { serverPublicKey, clientId, secret, body, ephemeralPrivate, topBit } = input;
+  const { serverPublicKey, doorId, clientId, secret, body, ephemeralPrivate, topBit } = input;
   requireBytes(serverPublicKey, RAW_KEY_BYTES, 'server public key');
+  const context = doorContext(serverPublicKey, doorId);
   requireBytes(clientId, SPA_CLIENT_ID_BYTES, 'client id');
   requireBytes(ephemeralPrivate, RAW_KEY_BYTES, 'ephemeral private key');
   if (topBit !== 0 && topBit !== 1) throw new Error('topBit must be 0 or 1');
@@ -178,14 +211,14 @@ export function sealRawBody(input: RawSealInput): Uint8Array {
   let auth: Buffer;
   if (secret.mode === 'psk') {
     requireBytes(secret.psk, PSK_BYTES, 'psk');
-    auth = createHmac('sha256', secret.psk).update(LABEL).update(ePrime).update(signed).digest();
+    auth = createHmac('sha256', secret.psk).update(LABEL).update(context).update(ePrime).update(signed).digest();
   } else {
     if (secret.privateKey.asymmetricKeyType !== 'ed25519' || secret.privateKey.type !== 'private') throw new Error('expected an Ed25519 private key');
-    auth = sign(null, Buffer.concat([LABEL, ePrime, signed]), secret.privateKey);
+    auth = sign(null, Buffer.concat([LABEL, context, ePrime, signed]), secret.privateKey);
   }
   const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
   const plaintext = Buffer.concat([signed, auth]);
-  cipher.setAAD(ePrime, { plaintextLength: plaintext.length });
+  cipher.setAAD(Buffer.concat([ePrime, context]), { plaintextLength: plaintext.length });
   const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   const out = Buffer.alloc(RAW_KEY_BYTES + sealed.length + MAC1_BYTES);
   out.set(ePrime, 0);
@@ -212,17 +245,12 @@ function peerPublicKey(ePrime: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: u.toString('base64url') }, format: 'jwk' });
 }
 
-/** Rung 3: cid || body || auth, or null if the DH is degenerate or the AEAD does not open. */
-function decrypt(datagram: Uint8Array, keys: SpaServerKeys): Buffer | null {
-  const ePrime = datagram.subarray(0, RAW_KEY_BYTES);
+/** One AEAD opening attempt: the plaintext, or null if the tag does not verify. */
+function aeadOpen(datagram: Uint8Array, key: Buffer, nonce: Buffer, aad: Uint8Array): Buffer | null {
   const tagStart = datagram.length - MAC1_BYTES - TAG_BYTES;
   try {
-    // Throws on some hostile points (OpenSSL refuses an all-zero result): that is a decrypt failure.
-    const shared = diffieHellman({ privateKey: keys.privateKey, publicKey: peerPublicKey(ePrime) });
-    if (isAllZero(shared)) return null;
-    const { key, nonce } = aeadKeys(shared, keys.publicKey, ePrime);
     const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
-    decipher.setAAD(ePrime, { plaintextLength: tagStart - RAW_KEY_BYTES });
+    decipher.setAAD(aad, { plaintextLength: tagStart - RAW_KEY_BYTES });
     decipher.setAuthTag(datagram.subarray(tagStart, tagStart + TAG_BYTES));
     const plaintext = decipher.update(datagram.subarray(RAW_KEY_BYTES, tagStart));
     decipher.final(); // throws if the tag does not verify
@@ -232,20 +260,46 @@ function decrypt(datagram: Uint8Array, keys: SpaServerKeys): Buffer | null {
   }
 }
 
+/**
+ * Rung 3: cid || body || auth for this door, or why not. Only when this door's AEAD does not open,
+ * the same DH result is tried against the sibling doors' contexts and against v1's derivation, so
+ * that the refusal says why (at most 1 + siblings extra AEADs, past MAC1 and the work budget).
+ */
+function decrypt(datagram: Uint8Array, keys: SpaServerKeys): Buffer | 'spa-decrypt' | 'spa-wrong-door' | 'spa-old-version' {
+  const ePrime = datagram.subarray(0, RAW_KEY_BYTES);
+  let shared: Buffer;
+  try {
+    // Throws on some hostile points (OpenSSL refuses an all-zero result): that is a decrypt failure.
+    shared = diffieHellman({ privateKey: keys.privateKey, publicKey: peerPublicKey(ePrime) });
+  } catch {
+    return 'spa-decrypt';
+  }
+  if (isAllZero(shared)) return 'spa-decrypt';
+  const { key, nonce } = aeadKeys(shared, keys.publicKey, ePrime);
+  const mine = aeadOpen(datagram, key, nonce, Buffer.concat([ePrime, keys.context]));
+  if (mine !== null) return mine;
+  for (const other of keys.siblingContexts) {
+    if (aeadOpen(datagram, key, nonce, Buffer.concat([ePrime, other])) !== null) return 'spa-wrong-door';
+  }
+  const v1 = aeadKeys(shared, keys.publicKey, ePrime, V1_SEAL_INFO_PREFIX);
+  if (aeadOpen(datagram, v1.key, v1.nonce, ePrime) !== null) return 'spa-old-version';
+  return 'spa-decrypt';
+}
+
 function reject(reason: SpaRejectReason): { readonly ok: false; readonly reason: SpaRejectReason } {
   return { ok: false, reason };
 }
 
-/** Rung 5: the client's HMAC (constant-time) or signature over LABEL || E' || cid || body. */
-function authenticates(client: SpaClientKey, ePrime: Uint8Array, signed: Uint8Array, auth: Uint8Array): boolean {
+/** Rung 5: the client's HMAC (constant-time) or signature over LABEL || context || E' || cid || body. */
+function authenticates(client: SpaClientKey, context: Uint8Array, ePrime: Uint8Array, signed: Uint8Array, auth: Uint8Array): boolean {
   try {
     if (client.mode === 'psk') {
       if (client.psk === undefined) return false;
-      const expected = createHmac('sha256', client.psk).update(LABEL).update(ePrime).update(signed).digest();
+      const expected = createHmac('sha256', client.psk).update(LABEL).update(context).update(ePrime).update(signed).digest();
       return timingSafeEqual(expected, auth);
     }
     if (client.publicKey === undefined) return false;
-    return verify(null, Buffer.concat([LABEL, ePrime, signed]), client.publicKey, auth);
+    return verify(null, Buffer.concat([LABEL, context, ePrime, signed]), client.publicKey, auth);
   } catch {
     return false; // e.g. a configured key of the wrong type: nothing can authenticate against it
   }
@@ -268,7 +322,7 @@ export function openSpa<C extends SpaClientKey>(
   if (!admitExpensive()) return reject('spa-overload');
 
   const plaintext = decrypt(datagram, keys);
-  if (plaintext === null) return reject('spa-decrypt');
+  if (typeof plaintext === 'string') return reject(plaintext);
 
   const cidHex = plaintext.toString('hex', 0, SPA_CLIENT_ID_BYTES);
   const client = lookup(cidHex);
@@ -278,7 +332,7 @@ export function openSpa<C extends SpaClientKey>(
   // Unreachable at MIN_SPA_BYTES (81 plaintext bytes ≥ 16 + 64), kept so the slicing below is safe.
   if (plaintext.length < SPA_CLIENT_ID_BYTES + authLen) return reject('spa-auth');
   const signedEnd = plaintext.length - authLen;
-  if (!authenticates(client, datagram.subarray(0, RAW_KEY_BYTES), plaintext.subarray(0, signedEnd), plaintext.subarray(signedEnd))) {
+  if (!authenticates(client, keys.context, datagram.subarray(0, RAW_KEY_BYTES), plaintext.subarray(0, signedEnd), plaintext.subarray(signedEnd))) {
     return reject('spa-auth');
   }
 

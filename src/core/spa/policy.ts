@@ -9,6 +9,9 @@
  * - Address: by default the packet's source, one address. Another address needs `other_address`;
  *   a prefix shorter than /32 (/128) needs `max_prefix` to allow it. A prefix is granted as its
  *   network (198.51.100.7/24 becomes 198.51.100.0/24).
+ * - Binding: a client with `require_address` must name the address in the (authenticated) request;
+ *   an unbound one (family 0, "the packet's source") is refused with `spa-address-required`, since
+ *   whoever delivers such a datagram first, from any source, gets the grant.
  */
 
 import { endpointKey, formatEndpoint, type Endpoint } from '../endpoint.js';
@@ -25,7 +28,7 @@ export type SpaGrantDecision =
       readonly endpoints: readonly Endpoint[];
       readonly durationS: number;
     }
-  | { readonly ok: false; readonly reason: 'spa-not-allowed'; readonly detail: string };
+  | { readonly ok: false; readonly reason: 'spa-not-allowed' | 'spa-address-required'; readonly detail: string };
 
 const refuse = (detail: string): SpaGrantDecision => ({ ok: false, reason: 'spa-not-allowed', detail });
 
@@ -39,6 +42,9 @@ export function decideSpaGrant(door: Door, client: SpaClient, req: SpaRequest, p
   if (req.durationS > client.maxDurationS) return refuse(`duration ${req.durationS}s exceeds the client's maximum of ${client.maxDurationS}s`);
   const durationS = req.durationS > 0 ? req.durationS : Math.min(door.durationS, client.maxDurationS);
 
+  if (client.requireAddress && req.address === null) {
+    return { ok: false, reason: 'spa-address-required', detail: 'this client must bind its request to an address (knockgate knock --allow-ip or --resolve-url)' };
+  }
   const base: IPAddressBytes = req.address ?? packetSource;
   const full = base.family === 4 ? 32 : 128;
   const prefix = req.prefix === 0 ? full : req.prefix;
