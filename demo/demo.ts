@@ -74,8 +74,8 @@ async function main(): Promise<void> {
   say('Provisioning SPA: the server key pair, and a client "laptop" with its own Ed25519 key pair');
   show(`$ knockgate keygen -o ${join(dir, 'server.key')}`);
   knockgate(['keygen', '-o', join(dir, 'server.key')]);
-  show(`$ knockgate add-client laptop -k server.key --port 62201 -o laptop.yaml`);
-  const added = knockgate(['add-client', 'laptop', '-k', join(dir, 'server.key'), '--port', '62201', '-o', join(dir, 'laptop.yaml')]);
+  show(`$ knockgate add-client laptop -k server.key --door ssh-spa --port 62201 -o laptop.yaml`);
+  const added = knockgate(['add-client', 'laptop', '-k', join(dir, 'server.key'), '--door', 'ssh-spa', '--port', '62201', '-o', join(dir, 'laptop.yaml')]);
 
 
   const config = [
