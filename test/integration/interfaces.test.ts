@@ -21,7 +21,7 @@ function spaConfig(head: string[]): string {
   const file = writeConfig('');
   const dir = dirname(file);
   knockgateCli(['keygen', '-o', join(dir, 'server.key')]);
-  const alice = knockgateCli(['add-client', 'alice', '-k', join(dir, 'server.key'), '--port', '62201', '-o', join(dir, 'alice.yaml')]);
+  const alice = knockgateCli(['add-client', 'alice', '-k', join(dir, 'server.key'), '--door', 'ssh', '--port', '62201', '-o', join(dir, 'alice.yaml')]);
   const yaml = [
     ...head,
     'spa:',
