@@ -1,7 +1,7 @@
 /**
  * The shape of knockgate.yaml, checked strictly: an unknown key anywhere is an error, and every
  * value is parsed into its final form (ports into endpoints, durations into numbers) here, so that
- * nothing downstream re-reads text. Cross-field rules live in compile.ts.
+ * nothing downstream re-reads text. Cross-field rules live in compile() in load.ts.
  */
 
 import { z } from 'zod';
@@ -42,8 +42,10 @@ export const DEFAULT_PENDING_COMMANDS = '/var/lib/knockgate/pending-commands.jso
 
 /** Door names appear in logs, nft comments and command arguments: keep them boring. */
 export const DOOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
-/** Linux interface names (IFNAMSIZ - 1), or the pseudo-interface `any`. */
-/** A Linux interface name; not starting with `@`, which nftables would read as a set reference. */
+/**
+ * A Linux interface name (IFNAMSIZ - 1 = 15 bytes) or the pseudo-interface `any`; not starting
+ * with `@`, which nftables would read as a set reference.
+ */
 const INTERFACE_NAME = /^[A-Za-z0-9_.:-][A-Za-z0-9_.:@-]{0,14}$/;
 
 const endpoint = z.unknown().transform((v, ctx): Endpoint => {

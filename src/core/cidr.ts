@@ -11,8 +11,6 @@ export interface CidrSet {
   readonly prefixes: readonly { readonly network: IPAddressBytes; readonly length: number }[];
 }
 
-export const ANY_ADDRESS: CidrSet = Object.freeze({ any: true, prefixes: Object.freeze([]) });
-
 /** Parses `ANY`, `198.51.100.7`, `198.51.100.0/24`, `2001:db8::/32`; an error message otherwise. */
 export function parseCidrList(items: readonly string[]): CidrSet | { error: string } {
   const prefixes: { network: IPAddressBytes; length: number }[] = [];

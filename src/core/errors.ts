@@ -11,7 +11,6 @@ export const EXIT = {
   USAGE: 64, // bad command line
   UNAVAILABLE: 69, // a required program, interface or kernel feature is missing
   CANTCREATE: 73, // cannot write a file we must write
-  IOERR: 74,
   TEMPFAIL: 75, // another instance holds what we need
   CONFIG: 78, // bad configuration
 } as const;

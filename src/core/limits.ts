@@ -57,7 +57,7 @@ export const MAX_COMMAND_OUTPUT_BYTES = 4_096;
 export const MAX_COMMAND_ARGS = 64;
 export const MAX_COMMAND_ARG_BYTES = 4_096;
 
-/** One-time sequence files: lines and bytes read. */
+/** One-time sequence files: lines (used ones included) and bytes read; more is an error naming the line. */
 export const MAX_ONE_TIME_SEQUENCE_LINES = 100_000;
 export const MAX_ONE_TIME_SEQUENCE_FILE_BYTES = 8 * 1024 * 1024;
 

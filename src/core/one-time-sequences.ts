@@ -12,7 +12,7 @@
  */
 
 import { parseEndpoint, type Endpoint } from './endpoint.js';
-import { MAX_SEQUENCE_STEPS } from './limits.js';
+import { MAX_ONE_TIME_SEQUENCE_LINES, MAX_SEQUENCE_STEPS } from './limits.js';
 
 export interface OneTimeSequence {
   /** 1-based line number in the file. */
@@ -34,6 +34,10 @@ export function parseOneTimeSequences(text: string): OneTimeParse {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] as string;
+    // The empty string after a final newline is not a line.
+    if (i >= MAX_ONE_TIME_SEQUENCE_LINES && !(i === lines.length - 1 && raw === '')) {
+      return { ok: false, line: i + 1, error: `a one-time sequence file has at most ${MAX_ONE_TIME_SEQUENCE_LINES} lines` };
+    }
     const lineOffset = offset;
     offset += UTF8.encode(raw).length + 1;
     const content = raw.replace(/\r$/, '');

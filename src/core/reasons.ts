@@ -29,10 +29,6 @@ export const SEQUENCE_OUTCOMES = [
 ] as const;
 export type SequenceOutcome = (typeof SEQUENCE_OUTCOMES)[number];
 
-/** Ways sequence state ends without a packet: the clock, or the memory cap. */
-export const SEQUENCE_EXPIRIES = ['timeout', 'evicted'] as const;
-export type SequenceExpiry = (typeof SEQUENCE_EXPIRIES)[number];
-
 /** Why an SPA datagram granted nothing: the rungs of the ladder in docs/protocol.md, in order. */
 export const SPA_REJECT_REASONS = [
   'spa-length', // outside [MIN_SPA_BYTES, MAX_SPA_BYTES]; nothing else was looked at

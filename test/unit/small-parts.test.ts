@@ -20,7 +20,7 @@ import { parseTcpFlags, tcpFlagsMatch, TCP_FLAG_BITS } from '../../src/core/tcp-
 import { parseOneTimeSequenceBytes, parseOneTimeSequences } from '../../src/core/one-time-sequences.js';
 import { knockCaptureFilter } from '../../src/core/capture-filter.js';
 import { grantsFromListing, installBatch, setGrantCommands, type NftCommand } from '../../src/gates/nftables-ruleset.js';
-import { MAX_SEQUENCE_STEPS } from '../../src/core/limits.js';
+import { MAX_ONE_TIME_SEQUENCE_LINES, MAX_SEQUENCE_STEPS } from '../../src/core/limits.js';
 import { HmacKey, type HmacAlgorithm } from '../../src/core/hmac.js';
 import { createHmac } from 'node:crypto';
 
@@ -249,6 +249,14 @@ describe('one-time-sequences', () => {
     assert.deepEqual(bad.ok ? 'ok' : bad.line, 3);
     const bom = parseOneTimeSequenceBytes(Buffer.from('\ufeff7000,8000\n'));
     assert.deepEqual(bom.ok ? 'ok' : bom.line, 1);
+  });
+
+  it(`at most MAX_ONE_TIME_SEQUENCE_LINES (${MAX_ONE_TIME_SEQUENCE_LINES}) lines, used ones included; the next one is an error at its line`, () => {
+    const full = '#000,8000\n'.repeat(MAX_ONE_TIME_SEQUENCE_LINES - 1) + '7000,8000\n';
+    const atLimit = parseOneTimeSequences(full);
+    assert.deepEqual(atLimit.ok && atLimit.unused.map((u) => u.line), [MAX_ONE_TIME_SEQUENCE_LINES]);
+    const over = parseOneTimeSequences(`${full}7001,8001\n`);
+    assert.deepEqual(over.ok ? 'ok' : [over.line, over.error], [MAX_ONE_TIME_SEQUENCE_LINES + 1, `a one-time sequence file has at most ${MAX_ONE_TIME_SEQUENCE_LINES} lines`]);
   });
 
   it('parses lines of steps separated by commas or spaces; skips blank, comment and used lines', () => {
