@@ -22,7 +22,7 @@ import { formatEndpoint, parseEndpoint, type Endpoint } from '../core/endpoint.j
 import { EXIT, KnockgateError } from '../core/errors.js';
 import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import { buildFwknopPacket, localAddressTowards, readFwknopCredential } from '../client/fwknop-sender.js';
-import { MAX_GRANT_DURATION_S, MAX_KNOCK_DELAY_MS, MAX_SEQUENCE_STEPS, MAX_SPA_PORTS } from '../core/limits.js';
+import { DEFAULT_SPA_PORT, MAX_GRANT_DURATION_S, MAX_KNOCK_DELAY_MS, MAX_SEQUENCE_STEPS, MAX_SPA_PORTS } from '../core/limits.js';
 import { writePrivateFile, type ClientCredential } from '../stores/key-files.js';
 import { resolve } from 'node:path';
 import { importKnockdConf } from '../config/knockd-conf.js';
@@ -31,7 +31,6 @@ import { parseConfigText, readConfigFile } from '../config/load.js';
 import { VERSION } from '../version.js';
 
 const DEFAULT_SERVER_KEY = '/etc/knockgate/server.key';
-const DEFAULT_SPA_PORT = 62201;
 
 function parseDelay(value: string): number {
   const n = Number(value);

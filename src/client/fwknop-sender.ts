@@ -17,6 +17,7 @@ import { createSocket } from 'node:dgram';
 import { userInfo } from 'node:os';
 import { ConfigError } from '../core/errors.js';
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
+import { DEFAULT_SPA_PORT } from '../core/limits.js';
 import { sealFwknop, type FwknopHmacType, type FwknopKeys } from '../core/spa/fwknop-wire.js';
 import { readPrivateYaml } from '../stores/key-files.js';
 
@@ -48,7 +49,7 @@ export function readFwknopCredential(file: string): FwknopCredential {
   if (hmacType === undefined) throw new ConfigError(file, undefined, 'hmac_digest_type', `unknown: ${JSON.stringify(doc.hmac_digest_type)}`);
   const mode = doc.encryption_mode ?? 'cbc';
   if (mode !== 'cbc' && mode !== 'legacy') throw new ConfigError(file, undefined, 'encryption_mode', 'must be cbc or legacy');
-  const port = doc.port ?? 62201;
+  const port = doc.port ?? DEFAULT_SPA_PORT;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) throw new ConfigError(file, undefined, 'port', 'must be a UDP port');
   const user = typeof doc.user === 'string' && doc.user !== '' ? doc.user : userInfo().username;
   return { keys: { key: bytes('key', 'key_base64', true) as Uint8Array, hmacKey: bytes('hmac_key', 'hmac_key_base64', false), hmacType, encryptionMode: mode }, port, user };

@@ -77,7 +77,7 @@ import { tryReadTrustedFile } from './trusted-file.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { endpointKey, formatEndpoint, type Endpoint, type Protocol } from '../core/endpoint.js';
-import { MAX_CONFIG_FILE_BYTES, MAX_GRANT_DURATION_S, MAX_OPEN_PORTS_PER_DOOR, MAX_SPA_CLIENTS_PER_DOOR } from '../core/limits.js';
+import { DEFAULT_SPA_PORT, MAX_CONFIG_FILE_BYTES, MAX_GRANT_DURATION_S, MAX_OPEN_PORTS_PER_DOOR, MAX_SPA_CLIENTS_PER_DOOR } from '../core/limits.js';
 import { fwknopKeysProblem, type FwknopHmacType } from '../core/spa/fwknop-wire.js';
 
 export interface AccessConfImport {
@@ -100,7 +100,7 @@ const MIN_IPV4_STR_LEN = 7;
 const MAX_PORT = 65_535;
 const LEGACY_KEY_BYTES = 16;
 const DEF_INTERFACE = 'eth0';
-const DEF_SPA_PORT = 62201;
+const DEF_SPA_PORT = DEFAULT_SPA_PORT;
 /** knockgate's own bound on the files one import reads (%include_folder can name many). */
 const MAX_ACCESS_FILES = 1024;
 

@@ -12,7 +12,7 @@ import { ed25519PublicFromRaw } from '../core/spa/keys.js';
 import { ed25519PublicKeyProblem } from '../core/spa/ed25519-point.js';
 import { parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../core/ip-address.js';
-import { MAX_CONFIG_FILE_BYTES } from '../core/limits.js';
+import { DEFAULT_SEQUENCE_TIMEOUT_MS, MAX_CONFIG_FILE_BYTES } from '../core/limits.js';
 import type { Config } from './config.js';
 import { formatKeyPath, parseLocatedYaml, type LocatedYaml } from './located-yaml.js';
 import { configSchema, DEFAULT_TCP_FLAGS, fwknopStanzaSchema, type RawConfig, type RawFwknopStanza } from './schema.js';
@@ -295,7 +295,7 @@ function compile(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): C
       fwknop: null,
       sequence: d.sequence ? Object.freeze(d.sequence.map((e) => Object.freeze(e))) : null,
       oneTimeSequencesFile: d.one_time_sequences ? resolve(dirname(src.file), d.one_time_sequences) : null,
-      sequenceTimeoutMs: d.sequence_timeout ?? 10_000,
+      sequenceTimeoutMs: d.sequence_timeout ?? DEFAULT_SEQUENCE_TIMEOUT_MS,
       tcpFlags: Object.freeze(d.tcp_flags ?? (parseTcpFlags(DEFAULT_TCP_FLAGS) as TcpFlagCondition)),
       hideKnockPorts: d.hide_knock_ports ?? true,
     });

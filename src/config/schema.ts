@@ -29,6 +29,7 @@ import {
   DEFAULT_REPLAY_ENTRIES,
   DEFAULT_REPLAY_ENTRIES_PER_CLIENT,
   MAX_SPA_CLIENTS_PER_DOOR,
+  DEFAULT_SPA_PORT,
 } from '../core/limits.js';
 import { checkTemplateArg } from '../core/command-template.js';
 import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
@@ -174,7 +175,7 @@ export const doorSchema = z
     clients: z.array(spaClientSchema).max(MAX_SPA_CLIENTS_PER_DOOR).optional(),
     fwknop: z
       .object({
-        port: z.number().int().min(1).max(65_535).default(62201),
+        port: z.number().int().min(1).max(65_535).default(DEFAULT_SPA_PORT),
         capture: z.enum(['socket', 'pcap']).default('pcap'),
       })
       .strict()

@@ -30,7 +30,8 @@ export const MAX_DOORS = 256;
 /** Ports a door may open. */
 export const MAX_OPEN_PORTS_PER_DOOR = 64;
 
-/** Bounds of `sequence_timeout`. */
+/** Default and bounds of `sequence_timeout`. */
+export const DEFAULT_SEQUENCE_TIMEOUT_MS = 10_000;
 export const MIN_SEQUENCE_TIMEOUT_MS = 100;
 export const MAX_SEQUENCE_TIMEOUT_MS = 3_600_000;
 
@@ -116,6 +117,8 @@ export const MAX_SPA_PORTS = 64;
 export const SPA_CLIENT_ID_BYTES = 16;
 /** Size of the per-packet random nonce that, with the client id, the replay store remembers. */
 export const SPA_NONCE_BYTES = 16;
+/** The UDP port SPA uses when nothing says otherwise: fwknop's default, kept for both kinds. */
+export const DEFAULT_SPA_PORT = 62201;
 /** Default freshness window: a packet whose timestamp is further than this from now is stale. */
 export const DEFAULT_SPA_FRESHNESS_S = 120;
 
