@@ -17,13 +17,13 @@
  */
 
 import { KNOWN_SPA_SOURCE_WORK_BURST, KNOWN_SPA_SOURCE_WORK_PER_S } from './limits.js';
+import { WorkBudget } from './work-budget.js';
 
 interface Entry {
   /** Monotonic ms of the source's last authenticated packet. */
   seenMs: number;
-  /** Its own allowance: tokens left, and when they were last refilled. */
-  tokens: number;
-  refillMs: number;
+  /** Its own allowance. */
+  readonly allowance: WorkBudget;
 }
 
 export class KnownSources {
@@ -52,7 +52,7 @@ export class KnownSources {
       e.seenMs = nowMs;
       this.entries.set(source, e);
     } else {
-      this.entries.set(source, { seenMs: nowMs, tokens: this.burst, refillMs: nowMs });
+      this.entries.set(source, { seenMs: nowMs, allowance: new WorkBudget(this.ratePerS, this.burst) });
     }
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value as string;
@@ -66,15 +66,7 @@ export class KnownSources {
 
   /** True when `source` is known and its own allowance has a token left (which this takes). */
   admit(source: string, nowMs: number): boolean {
-    const e = this.live(source, nowMs);
-    if (e === undefined) return false;
-    if (nowMs > e.refillMs) {
-      e.tokens = Math.min(this.burst, e.tokens + ((nowMs - e.refillMs) * this.ratePerS) / 1000);
-      e.refillMs = nowMs;
-    }
-    if (e.tokens < 1) return false;
-    e.tokens -= 1;
-    return true;
+    return this.live(source, nowMs)?.allowance.take(nowMs) ?? false;
   }
 
   private live(source: string, nowMs: number): Entry | undefined {
