@@ -473,14 +473,20 @@ export function fwknopHmacHolds(packet: Uint8Array, keys: FwknopKeys): boolean {
   if (keys.hmacKey === null) return true;
   try {
     if (fwknopKeysProblem(keys) !== null) return false;
-    const tagChars = B64_CHARS[keys.hmacType];
-    const encryptedChars = packet.length - tagChars;
-    if (encryptedChars < MIN_ENCODED_CHARS) return false;
-    const expected = hmacKeyOf(keys).mac(SALT_PREFIX_BYTES, packet.subarray(0, encryptedChars)).toString('base64');
-    return equalB64Tag(expected, packet, encryptedChars, tagChars);
+    const encryptedChars = packet.length - B64_CHARS[keys.hmacType];
+    return encryptedChars >= MIN_ENCODED_CHARS && hmacTagHolds(packet, keys, encryptedChars);
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether the last characters of `packet`, from `encryptedChars` on, are the base64 HMAC of the
+ * bytes before them under keys.hmacKey (which the caller has checked is set and well formed).
+ */
+function hmacTagHolds(packet: Uint8Array, keys: FwknopKeys, encryptedChars: number): boolean {
+  const expected = hmacKeyOf(keys).mac(SALT_PREFIX_BYTES, packet.subarray(0, encryptedChars)).toString('base64');
+  return equalB64Tag(expected, packet, encryptedChars, packet.length - encryptedChars);
 }
 
 /**
@@ -488,10 +494,9 @@ export function fwknopHmacHolds(packet: Uint8Array, keys: FwknopKeys): boolean {
  * checked) or the reason. openFwknop = this, then parseFwknopPlaintext.
  */
 export function decryptFwknop(packet: Uint8Array, keys: FwknopKeys): { ok: true; plaintext: string } | { ok: false; reason: FwknopRejectReason } {
-  const n = packet instanceof Uint8Array ? packet.length : -1;
-  if (n < MIN_FWKNOP_PACKET_BYTES || n > MAX_FWKNOP_PACKET_BYTES) return reject('fwknop-length');
-  if (startsWithText(packet, SALT_PREFIX)) return reject('fwknop-prefix');
-  if (!isB64Alphabet(packet)) return reject('fwknop-malformed');
+  const frame = fwknopFrameProblem(packet);
+  if (frame !== null) return reject(frame);
+  const n = packet.length;
   // The HMAC is checked on the bytes as received, before any text is made of them: junk costs one
   // HMAC and nothing else (this is the per-packet cost of a flood of fwknop-shaped datagrams).
   let encryptedChars = n;
@@ -502,8 +507,7 @@ export function decryptFwknop(packet: Uint8Array, keys: FwknopKeys): { ok: true;
       // Unreachable with MIN_FWKNOP_PACKET_BYTES (140 − 86 ≥ 36), kept as fko_verify_hmac has it.
       if (n - tagChars < MIN_ENCODED_CHARS) return reject('fwknop-length');
       encryptedChars = n - tagChars;
-      const expected = hmacKeyOf(keys).mac(SALT_PREFIX_BYTES, packet.subarray(0, encryptedChars)).toString('base64');
-      if (!equalB64Tag(expected, packet, encryptedChars, tagChars)) return reject('fwknop-hmac');
+      if (!hmacTagHolds(packet, keys, encryptedChars)) return reject('fwknop-hmac');
     }
   } catch {
     return reject('fwknop-hmac'); // e.g. keys of the wrong shape: nothing authenticates against them
