@@ -31,6 +31,7 @@ import {
   MAX_SPA_CLIENTS_PER_DOOR,
   DEFAULT_SPA_PORT,
 } from '../core/limits.js';
+import { DOOR_ID_PATTERN } from '../core/spa/native-wire.js';
 import { checkTemplateArg } from '../core/command-template.js';
 import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatDurationMs } from '../core/duration.js';
@@ -168,7 +169,7 @@ export const doorSchema = z
       .object({
         port: z.number().int().min(1).max(65_535),
         capture: z.enum(['socket', 'pcap']).default('socket'),
-        door_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'door ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit').optional(),
+        door_id: z.string().regex(DOOR_ID_PATTERN, 'door ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit').optional(),
       })
       .strict()
       .optional(),

@@ -28,10 +28,17 @@ const euid = (): number => process.geteuid?.() ?? 0;
 const mode = (st: Stats): string => (st.mode & 0o7777).toString(8).padStart(4, '0');
 const STICKY = 0o1000;
 
+/** Why a file is not a regular file of root's or ours, or null: what even a file we only write must be. */
+function notOurFileReason(st: Stats, uid: number): string | null {
+  if (!st.isFile()) return 'not a regular file';
+  if (st.uid !== 0 && st.uid !== uid) return `owned by uid ${st.uid}, neither root nor the user knockgate runs as (uid ${uid})`;
+  return null;
+}
+
 /** Why a file with these attributes may not be trusted, or null. */
 export function untrustedFileReason(st: Stats, uid = euid()): string | null {
-  if (!st.isFile()) return 'not a regular file';
-  if (st.uid !== 0 && st.uid !== uid) return `owned by uid ${st.uid}, neither root nor the user knockgate runs as (uid ${uid}); chown it`;
+  const notOurs = notOurFileReason(st, uid);
+  if (notOurs !== null) return st.isFile() ? `${notOurs}; chown it` : notOurs;
   if ((st.mode & 0o022) !== 0) return `writable by group or others (mode ${mode(st)}), so another user could change it; chmod go-w it`;
   return null;
 }
@@ -155,8 +162,7 @@ export function openNoFollow(file: string, flags: number, createMode: number, wh
     throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot open the ${what} ${file}: ${why}`, { cause: err });
   }
   // Group-writable is the operator's choice for a file we only write; not being ours or root's is not.
-  const st = fstatSync(fd);
-  const why = !st.isFile() ? 'not a regular file' : st.uid !== 0 && st.uid !== euid() ? `owned by uid ${st.uid}, neither root nor the user knockgate runs as (uid ${euid()})` : null;
+  const why = notOurFileReason(fstatSync(fd), euid());
   if (why !== null) {
     closeSync(fd);
     throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot open the ${what} ${file}: ${why}`);

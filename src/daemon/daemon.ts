@@ -16,7 +16,7 @@
 
 import { knockCaptureFilter } from '../core/capture-filter.js';
 import { expandTemplate } from '../core/command-template.js';
-import { listenerOf, type Door, type SpaDoorSettings } from '../core/door.js';
+import { listenerOf, type Door } from '../core/door.js';
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import { MAX_DROP_LOG_LINES_PER_S, SEQUENCE_SWEEP_INTERVAL_MS } from '../core/limits.js';
 import { parseFrame } from '../core/packet.js';
@@ -28,7 +28,7 @@ import type { Gate } from '../ports/gate.js';
 import type { Logger } from '../ports/logger.js';
 import type { PacketSource, PacketSourceFactory, SourceStats } from '../ports/packet-source.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
-import { serverKeysFromPrivate, type SpaServerKeys } from '../core/spa/native-wire.js';
+import { serverKeysFromPrivate } from '../core/spa/native-wire.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import { readServerKey } from '../stores/key-files.js';
 import { ReplayJournal } from '../stores/replay-journal.js';
@@ -270,8 +270,9 @@ export class Daemon {
     const doorIds = spaDoors.flatMap((d) => (d.spa ? [d.spa.doorId] : []));
     for (const door of spaDoors) {
       const listen = listenerOf(door) as NonNullable<ReturnType<typeof listenerOf>>;
-      const keys = (spa: SpaDoorSettings): SpaServerKeys => serverKeysFromPrivate(this.spaPrivate as Uint8Array, spa.doorId, doorIds);
-      const handler: DatagramDoorHandler = door.spa ? new SpaHandler({ ...common, door, keys: keys(door.spa) }) : new FwknopHandler({ ...common, door, budget: fwknopBudget });
+      const handler: DatagramDoorHandler = door.spa
+        ? new SpaHandler({ ...common, door, keys: serverKeysFromPrivate(this.spaPrivate as Uint8Array, door.spa.doorId, doorIds) })
+        : new FwknopHandler({ ...common, door, budget: fwknopBudget });
       if (listen.capture === 'pcap') {
         this.spaByCapturedPort.set(listen.port, handler);
       } else {

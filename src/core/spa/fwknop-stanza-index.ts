@@ -37,8 +37,6 @@ export class FwknopStanzaIndex {
   /** The distinct prefix lengths present, per family. */
   private readonly lengths: Record<4 | 6, number[]> = { 4: [], 6: [] };
   private readonly groups: Int32Array;
-  /** How many HMAC groups (the most HMACs a datagram can cost). */
-  readonly groupCount: number;
 
   constructor(readonly stanzas: readonly FwknopStanza[]) {
     const groupIds = new Map<string, number>();
@@ -58,7 +56,6 @@ export class FwknopStanzaIndex {
       if (g === undefined) groupIds.set(gk, (g = groupIds.size));
       this.groups[i] = g;
     });
-    this.groupCount = groupIds.size;
   }
 
   /** The stanzas whose SOURCE contains `source`, in file order. */
