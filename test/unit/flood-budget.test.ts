@@ -11,13 +11,9 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Door } from '../../src/core/door.js';
-import { KnownSources } from '../../src/core/known-sources.js';
 import { WorkBudget } from '../../src/core/work-budget.js';
 import { sealSpa, serverKeysFromPrivate } from '../../src/core/spa/native-wire.js';
 import { sealFwknop } from '../../src/core/spa/fwknop-wire.js';
@@ -26,47 +22,13 @@ import { cidrSetContains } from '../../src/core/cidr.js';
 import { parseIPAddress } from '../../src/core/ip-address.js';
 import { FwknopHandler } from '../../src/daemon/fwknop-handler.js';
 import fc from 'fast-check';
-import { LogLimiter } from '../../src/daemon/log-limiter.js';
 import { SpaHandler } from '../../src/daemon/spa-handler.js';
-import { MemoryLogger } from '../../src/ports/logger.js';
-import { ReplayJournal } from '../../src/stores/replay-journal.js';
+import { handlerHarness } from '../support/handler-harness.js';
 import { KNOWN_SPA_SOURCE_WORK_BURST } from '../../src/core/limits.js';
 
 const T0 = 1_790_000_000_000;
 
-async function harness(yaml: string, budget: WorkBudget) {
-  const dir = mkdtempSync(join(tmpdir(), 'kg-budget-'));
-  const config = parseConfigText(join(dir, 'knockgate.yaml'), yaml);
-  const clock = { unix: T0, mono: 1_000 };
-  const journal = await ReplayJournal.open(join(dir, 'replay.journal'), 100_000, () => clock.unix);
-  const grants: string[] = [];
-  const counts = new Map<string, number>();
-  const deps = {
-    door: config.doors[0] as Door,
-    replay: journal,
-    freshnessMs: 120_000,
-    unixMs: () => clock.unix,
-    log: new MemoryLogger(),
-    limiter: new LogLimiter(1_000_000, () => 0),
-    count: (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1),
-    grant: async (_d: Door, g: { source: string }) => {
-      grants.push(g.source);
-    },
-    budget,
-    knownSources: new KnownSources(100, 3_600_000),
-    nowMs: () => clock.mono,
-  };
-  const settle = async (): Promise<void> => {
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-  };
-  return {
-    deps, clock, grants, counts, settle,
-    close: async () => {
-      await journal.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+const harness = (yaml: string, budget: WorkBudget) => handlerHarness(yaml, { unixMs: T0, budget });
 
 describe('native SPA: a known source has an allowance of its own, not a free pass (item 18)', () => {
   it('a known source flooding MAC1-valid packets is capped; another known source is still served', async () => {

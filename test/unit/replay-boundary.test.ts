@@ -7,23 +7,14 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { checkFreshness, replayExpiryMs } from '../../src/core/freshness.js';
-import { parseConfigText } from '../../src/config/load.js';
-import type { Door } from '../../src/core/door.js';
-import { KnownSources } from '../../src/core/known-sources.js';
-import { WorkBudget } from '../../src/core/work-budget.js';
 import { sealSpa, serverKeysFromPrivate } from '../../src/core/spa/native-wire.js';
 import { sealFwknop } from '../../src/core/spa/fwknop-wire.js';
-import { LogLimiter } from '../../src/daemon/log-limiter.js';
 import { SpaHandler } from '../../src/daemon/spa-handler.js';
 import { FwknopHandler } from '../../src/daemon/fwknop-handler.js';
-import { MemoryLogger } from '../../src/ports/logger.js';
-import { ReplayJournal } from '../../src/stores/replay-journal.js';
+import { handlerHarness } from '../support/handler-harness.js';
 
 const WINDOW_MS = 120_000;
 const T0 = 1_790_000_000_000;
@@ -49,41 +40,7 @@ describe('freshness and replay expiry agree', () => {
 });
 
 /** A door, the handler's dependencies and a clock the test sets; grants are collected. */
-async function harness(yaml: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'kg-boundary-'));
-  const config = parseConfigText(join(dir, 'knockgate.yaml'), yaml);
-  const clock = { unix: T0 };
-  const journal = await ReplayJournal.open(join(dir, 'replay.journal'), 10_000, () => clock.unix);
-  const grants: string[] = [];
-  const counts = new Map<string, number>();
-  const log = new MemoryLogger();
-  const deps = {
-    door: config.doors[0] as Door,
-    replay: journal,
-    freshnessMs: WINDOW_MS,
-    unixMs: () => clock.unix,
-    log,
-    limiter: new LogLimiter(1_000_000, () => 0),
-    count: (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1),
-    grant: async (_d: Door, g: { source: string }) => {
-      grants.push(g.source);
-    },
-    budget: new WorkBudget(1_000_000, 1_000_000),
-    knownSources: new KnownSources(100, 60_000),
-    nowMs: () => 0,
-  };
-  /** Lets the journal's group commit (setImmediate) and the grant run. */
-  const settle = async (): Promise<void> => {
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-  };
-  return {
-    deps, clock, grants, counts, settle,
-    close: async () => {
-      await journal.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+const harness = (yaml: string) => handlerHarness(yaml, { unixMs: T0, freshnessMs: WINDOW_MS, journalCapacity: 10_000, knownSourcesTtlMs: 60_000 });
 
 describe('a copy of an accepted packet is refused at every instant of the window, the boundary included', () => {
   it('native SPA: copies at ts + window - 1, ts + window and ts + window + 1 buy no second grant', async () => {

@@ -1,0 +1,63 @@
+/**
+ * What the SPA and fwknop handlers need, for unit tests that drive them in process: the first door
+ * of a YAML config, a real replay journal in a temporary directory, clocks the test sets (`unix`
+ * for packet timestamps, `mono` for budgets and known sources), a MemoryLogger, collected grants
+ * and counters. settle() lets the journal's group commit (setImmediate) and the grant run.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfigText } from '../../src/config/load.js';
+import type { Door } from '../../src/core/door.js';
+import { KnownSources } from '../../src/core/known-sources.js';
+import { WorkBudget } from '../../src/core/work-budget.js';
+import { LogLimiter } from '../../src/daemon/log-limiter.js';
+import { MemoryLogger } from '../../src/ports/logger.js';
+import { ReplayJournal } from '../../src/stores/replay-journal.js';
+
+export interface HandlerHarnessOptions {
+  /** The clocks' start: `unix` (wall-clock ms) and `mono` (monotonic ms). */
+  readonly unixMs: number;
+  readonly monoMs?: number;
+  readonly freshnessMs?: number;
+  readonly journalCapacity?: number;
+  /** Default: a budget no test spends. */
+  readonly budget?: WorkBudget;
+  readonly knownSourcesTtlMs?: number;
+}
+
+export async function handlerHarness(yaml: string, o: HandlerHarnessOptions) {
+  const dir = mkdtempSync(join(tmpdir(), 'kg-handler-'));
+  const config = parseConfigText(join(dir, 'knockgate.yaml'), yaml);
+  const clock = { unix: o.unixMs, mono: o.monoMs ?? 1_000 };
+  const journal = await ReplayJournal.open(join(dir, 'replay.journal'), o.journalCapacity ?? 100_000, () => clock.unix);
+  const grants: string[] = [];
+  const counts = new Map<string, number>();
+  const log = new MemoryLogger();
+  const deps = {
+    door: config.doors[0] as Door,
+    replay: journal,
+    freshnessMs: o.freshnessMs ?? 120_000,
+    unixMs: () => clock.unix,
+    log,
+    limiter: new LogLimiter(1_000_000, () => 0),
+    count: (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1),
+    grant: async (_d: Door, g: { source: string }) => {
+      grants.push(g.source);
+    },
+    budget: o.budget ?? new WorkBudget(1_000_000, 1_000_000),
+    knownSources: new KnownSources(100, o.knownSourcesTtlMs ?? 3_600_000),
+    nowMs: () => clock.mono,
+  };
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  };
+  return {
+    deps, clock, grants, counts, settle,
+    close: async () => {
+      await journal.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
