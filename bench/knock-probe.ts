@@ -20,11 +20,13 @@
  *
  * Prints one JSON line: { opened, latencyMs, attempts, knockAtEpochMs, error? } and exits 0;
  * opened is false when nothing connected before giveUpMs (or deadlineEpochMs) ran out.
+ * Before t0 the probe warms its own connect and send paths on loopback (see warmUpConnects), so
+ * that the stopwatch measures the subject, not a fresh node process's first socket calls.
  * Bounded: at most giveUpMs / intervalMs attempts, at most holdMs / intervalMs + 1 sockets alive.
  */
 
-import { createSocket } from 'node:dgram';
-import { Socket } from 'node:net';
+import { createSocket, type Socket as DgramSocket } from 'node:dgram';
+import { createServer, Socket } from 'node:net';
 import { buildFwknopPacket, readFwknopCredential } from '../src/client/fwknop-sender.js';
 import { buildSpaDatagram } from '../src/client/spa-sender.js';
 import { readClientCredential } from '../src/stores/key-files.js';
@@ -59,6 +61,56 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Blocks the thread for ms (sub-millisecond), without spinning a core. */
 const pause = (ms: number): void => void Atomics.wait(sleeper, 0, 0, ms);
+
+/**
+ * Before t0: complete WARM_UP_CONNECTS handshakes with a server of our own on this namespace's
+ * loopback, so that the measured connects run code that is already loaded and compiled. Without
+ * it, the first connect of a fresh node process alone takes ~5 ms on the bench machine (measured
+ * against a port that was already open), which hid every subject's real latency under the
+ * stopwatch's own start-up. Nothing of it leaves the client namespace: no subject sees it.
+ */
+const WARM_UP_CONNECTS = 50;
+async function warmUpConnects(family: 4 | 6): Promise<void> {
+  const host = family === 6 ? '::1' : '127.0.0.1';
+  const server = createServer((c) => c.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const port = (server.address() as { port: number }).port;
+  for (let i = 0; i < WARM_UP_CONNECTS; i++) {
+    await new Promise<void>((resolve) => {
+      const s = new Socket();
+      s.on('error', () => resolve());
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.connect({ host, port });
+    });
+  }
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * The same for `sock.send` (the SPA datagram's path through dgram and libuv): WARM_UP_SENDS
+ * datagrams to a socket of our own on loopback, each waited for, before t0.
+ */
+const WARM_UP_SENDS = 50;
+async function warmUpSends(sock: DgramSocket, family: 4 | 6): Promise<void> {
+  const host = family === 6 ? '::1' : '127.0.0.1';
+  const sink = createSocket(family === 6 ? 'udp6' : 'udp4');
+  await new Promise<void>((r) => sink.bind(0, host, r));
+  const port = sink.address().port;
+  const payload = Buffer.alloc(200);
+  for (let i = 0; i < WARM_UP_SENDS; i++) {
+    await new Promise<void>((resolve) => {
+      sink.once('message', () => resolve());
+      sock.send(payload, port, host);
+    });
+  }
+  sink.close();
+}
 
 /** One SYN, as knock(1) sends it: connect(2) on a non-blocking socket, then close. */
 function synStart(host: string, port: number): Socket {
@@ -106,10 +158,12 @@ async function main(): Promise<ProbeResult> {
     }
     const sock = createSocket(family);
     await new Promise<void>((r) => sock.bind(0, r));
+    await warmUpSends(sock, family === 'udp6' ? 6 : 4);
     lastSend = () => sock.send(datagram, port, req.host);
     cleanup = () => setTimeout(() => sock.close(), 50);
   }
 
+  await warmUpConnects(family === 'udp6' ? 6 : 4);
   const knockAtEpochMs = Date.now();
   const t0 = performance.now();
   lastSend();

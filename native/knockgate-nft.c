@@ -5,7 +5,9 @@
  * Contract (stdin/stdout are pipes to the daemon, nothing else talks to it):
  *   request:  "<length>\n" then <length> bytes: one nft JSON document ({"nftables": [...]}) or
  *             one nft command line (e.g. "list table inet knockgate"). A document is applied as
- *             one atomic transaction, exactly as `nft -j -f FILE` would apply it.
+ *             one atomic transaction, exactly as `nft -j -f FILE` would apply it. A request
+ *             that starts with "@elements" adds and deletes set elements in one transaction
+ *             built here without libnftables (nft-elements.c: the grant path).
  *   response: "<status> <length>\n" then <length> bytes. status 0: applied; the bytes are what
  *             nft would print (JSON, since output is in JSON mode). status 1: rejected, nothing
  *             was applied; the bytes are nft's error text.
@@ -19,6 +21,7 @@
 
 #include <errno.h>
 #include <nftables/libnftables.h>
+#include "nft-elements.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +115,13 @@ int main(void) {
 			return 65;
 		}
 		request[length] = '\0';
+		if (request[0] == '@') {
+			char error[256];
+			int ok = nft_elements_apply(request, length, error, sizeof error) == 0;
+			free(request);
+			if (respond(ok ? 0 : 1, ok ? "" : error) != 0) break;
+			continue;
+		}
 		int rc = nft_run_cmd_from_buffer(nft, request);
 		free(request);
 		/* Each get returns what was written since the previous get, and resets the buffer. */

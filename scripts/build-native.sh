@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds knockgate's native parts into dist/libexec (called by `npm run build`):
-#   knockgate-nft        the libnftables worker (native/knockgate-nft.c; needs libnftables-dev)
+#   knockgate-nft        the libnftables worker (native/knockgate-nft.c, and nft-elements.c for the
+#                        grant path; needs libnftables-dev)
 #   pcap-capture.node    the libpcap binding (native/pcap-capture.c; needs libpcap-dev and
 #                        Node's own headers, which ship with Node in include/node)
 #   udp-batch.node       the SPA socket, read with recvmmsg (native/udp-batch.c; Node's headers)
@@ -30,7 +31,7 @@ if [[ ! -f "$node_include/node_api.h" ]]; then
   echo "build-native: Node's headers are not in $node_include (node_api.h); install Node with its headers (the official tarball has them)" >&2
   exit 1
 fi
-"$cc" "${cflags[@]}" -o dist/libexec/knockgate-nft native/knockgate-nft.c -lnftables
+"$cc" "${cflags[@]}" -o dist/libexec/knockgate-nft native/knockgate-nft.c native/nft-elements.c -lnftables
 "$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/pcap-capture.node native/pcap-capture.c -lpcap
 "$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/udp-batch.node native/udp-batch.c
 "$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/flock.node native/flock.c

@@ -1,6 +1,7 @@
 /**
  * How the nftables gate talks to the kernel. Two ways, one contract (NftExecutor): the long-lived
- * libnftables worker (nft-worker.ts), used whenever `npm run build` has built it, and spawning
+ * libnftables worker (nft-worker.ts), used whenever `npm run build` has built it (grants take its
+ * fast path, nft-element-request.ts), and spawning
  * `nft -j -f FILE` per batch, the fallback when it has not. Never through a shell, always with a
  * time limit. The only data passed is JSON built by nftables-ruleset.ts from validated values.
  *
@@ -15,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KnockgateError } from '../core/errors.js';
 import { FIREWALL_COMMAND_TIMEOUT_MS } from '../core/limits.js';
+import { elementRequest } from './nft-element-request.js';
+import type { NftCommand } from './nftables-ruleset.js';
 import { defaultWorkerPath, NftWorker } from './nft-worker.js';
 
 const NFT_CANDIDATES = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'];
@@ -97,8 +100,9 @@ class WorkerExecutor implements NftExecutor {
   constructor(path: string) {
     this.worker = new NftWorker(path);
   }
+  /** Grant-set changes take the worker's fast path (nft-element-request.ts); the rest goes as JSON. */
   async apply(commands: readonly unknown[]): Promise<void> {
-    await this.worker.run(JSON.stringify({ nftables: commands }));
+    await this.worker.run(elementRequest(commands as readonly NftCommand[]) ?? JSON.stringify({ nftables: commands }));
   }
   async listTable(family: string, table: string): Promise<string | undefined> {
     try {

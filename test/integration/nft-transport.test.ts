@@ -3,6 +3,8 @@
  * (knockgate-nft), which is restarted when it dies and ends with the daemon, or, when asked
  * (KNOCKGATE_NFT=spawn), through one nft(8) per batch. And a SYN flood at hidden knock ports
  * leaves nothing in connection tracking (they are notrack'ed at raw priority, then dropped).
+ * Grants take the worker's own netlink path (native/nft-elements.c) and leave exactly the elements
+ * that libnftables leaves for the same JSON.
  */
 
 import assert from 'node:assert/strict';
@@ -10,6 +12,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { createTestbed, type Testbed } from '../support/netns.js';
 import { BANNER_SERVER, knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import { elementRequest } from '../../src/gates/nft-element-request.js';
+import { defaultWorkerPath } from '../../src/gates/nft-worker.js';
+import { installBatch, setGrantCommands, type NftCommand } from '../../src/gates/nftables-ruleset.js';
 
 const SEQUENCE = [7101, 7102, 7103];
 
@@ -79,6 +84,60 @@ describe('firewall transport', () => {
     while (alive(second) && Date.now() < deadline) await sleep(50);
     assert.equal(alive(second), false, 'the worker exits when the daemon is gone (end of its input)');
     flush();
+  });
+
+  it('the worker\'s element path leaves the same grant elements as libnftables, and is as atomic', () => {
+    const worker = defaultWorkerPath();
+    assert.ok(worker !== undefined, 'npm run build has built the worker');
+    const layout = { protectedPorts: [{ proto: 'tcp' as const, port: 22 }], hiddenPorts: [], untrackedUdpPorts: [], exemptInterfaces: [] };
+    const grants: [string, 4 | 6, 'tcp' | 'udp', number, number, boolean][] = [
+      ['198.18.7.1', 4, 'tcp', 22, 30, false],
+      ['198.18.8.0/24', 4, 'tcp', 22, 60, false],
+      ['198.18.7.1', 4, 'tcp', 22, 90, true], // a refresh: add, delete, add
+      ['198.18.7.9', 4, 'udp', 62201, 45, false],
+      ['2001:db8::1', 6, 'tcp', 22, 30, false],
+      ['2001:db8:ffff::/48', 6, 'tcp', 443, 120, false],
+    ];
+    const frames: string[] = [];
+    const frame = (body: string): void => void frames.push(`${Buffer.byteLength(body)}\n${body}`);
+    const requests: { table: string; fast: boolean }[] = [];
+    for (const [table, fast] of [['kgfast', true], ['kgjson', false]] as const) {
+      frame(JSON.stringify({ nftables: installBatch(table, layout, []) }));
+      requests.push({ table, fast: false });
+      const batches: NftCommand[][] = grants.map(([src, f, proto, port, s, mayExist]) => setGrantCommands(table, src, f, { proto, port }, s, mayExist));
+      // One batch the kernel must refuse whole: a new grant, then an address inside the live /24.
+      batches.push([...setGrantCommands(table, '198.18.7.200', 4, { proto: 'tcp', port: 22 }, 30, false), ...setGrantCommands(table, '198.18.8.5', 4, { proto: 'tcp', port: 22 }, 30, false)]);
+      for (const cmds of batches) {
+        const fastRequest = elementRequest(cmds);
+        assert.ok(fastRequest !== null, 'grant batches have an element request');
+        frame(fast ? fastRequest : JSON.stringify({ nftables: cmds }));
+        requests.push({ table, fast });
+      }
+    }
+    const out = tb.run(tb.server.ns, [worker], frames.join(''));
+    const answers: { status: string; body: string }[] = [];
+    for (let rest = Buffer.from(out); rest.length > 0; ) {
+      const nl = rest.indexOf(10);
+      const [status, length] = rest.subarray(0, nl).toString().split(' ');
+      answers.push({ status: status as string, body: rest.subarray(nl + 1, nl + 1 + Number(length)).toString() });
+      rest = rest.subarray(nl + 1 + Number(length));
+    }
+    assert.equal(answers.length, requests.length);
+    const statuses = (table: string): string[] => answers.filter((_, i) => requests[i]?.table === table).map((a) => a.status);
+    assert.deepEqual(statuses('kgfast'), statuses('kgjson'));
+    assert.deepEqual(statuses('kgfast'), ['0', '0', '0', '0', '0', '0', '0', '1'], 'only the overlapping batch is refused');
+    assert.match(answers[7]?.body ?? '', /File exists/);
+    const elements = (table: string, set: string): unknown[] => {
+      const listing = JSON.parse(tb.run(tb.server.ns, ['nft', '-j', 'list', 'set', 'inet', table, set])) as { nftables: { set?: { elem?: { elem: { expires?: number } }[] } }[] };
+      const elems = listing.nftables.find((i) => i.set)?.set?.elem ?? [];
+      return elems.map((e) => ({ ...e.elem, expires: undefined })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    };
+    for (const set of ['grants4', 'grants6']) assert.deepEqual(elements('kgfast', set), elements('kgjson', set), set);
+    const v4 = JSON.stringify(elements('kgfast', 'grants4'));
+    assert.match(v4, /"198\.18\.7\.1","tcp",22\]\},"timeout":90/, 'the refresh set the new timeout');
+    assert.doesNotMatch(v4, /198\.18\.7\.200/, 'nothing of the refused batch was applied');
+    assert.equal(elements('kgfast', 'grants6').length, 2);
+    for (const table of ['kgfast', 'kgjson']) tb.run(tb.server.ns, ['nft', 'delete', 'table', 'inet', table]);
   });
 
   it('with KNOCKGATE_NFT=spawn, grants go through nft(8) and still open the door', async () => {
