@@ -14,3 +14,27 @@ export interface OneTimeSequenceStore {
   remaining(): number;
   markUsed(seq: OneTimeSequence): void;
 }
+
+/** In-memory sequences, in order, for unit tests; `failWrites` makes markUsed() fail as a full disk would. */
+export class MemoryOneTimeSequences implements OneTimeSequenceStore {
+  failWrites = false;
+  private readonly unused: OneTimeSequence[];
+
+  constructor(sequences: readonly OneTimeSequence['steps'][]) {
+    this.unused = sequences.map((steps, i) => ({ line: i + 1, offset: i, steps }));
+  }
+
+  current(): OneTimeSequence | null {
+    return this.unused[0] ?? null;
+  }
+
+  remaining(): number {
+    return this.unused.length;
+  }
+
+  markUsed(seq: OneTimeSequence): void {
+    if (this.unused[0] !== seq) throw new Error('markUsed: not the current sequence');
+    if (this.failWrites) throw new Error('simulated write failure');
+    this.unused.shift();
+  }
+}
