@@ -1,26 +1,22 @@
 #!/usr/bin/env node
 /**
  * knockgated: the daemon's entry point. Parses the command line, loads the configuration (exit 78
- * on any config error, naming file, line and key), wires the adapters and runs until SIGTERM/SIGINT.
+ * on any config error, naming file, line and key), has the composition root (daemon/compose.ts) build
+ * the adapters, and runs the daemon until SIGTERM/SIGINT.
  */
 
 import './v8-settings.js'; // first: before anything else loads
 import { checkInterfacesExist } from '../config/interfaces-exist.js';
 import { closeSync, constants, mkdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Command, CommanderError } from 'commander';
 import type { Config } from '../config/config.js';
 import { importKnockdConf } from '../config/knockd-conf.js';
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText, readConfigFile } from '../config/load.js';
+import { composeDaemon, readConfiguredFiles } from '../daemon/compose.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/json-logger.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
-import { NftablesGate } from '../gates/nftables.js';
-import { pcapSourceFactory } from '../sensors/pcap.js';
-import { openUdpSource } from '../sensors/udp.js';
-import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
-import { readServerKey } from '../stores/key-files.js';
 import { lockTable } from '../stores/table-lock.js';
 import { openNoFollow } from '../config/trusted-file.js';
 import { VERSION } from '../version.js';
@@ -93,9 +89,9 @@ async function main(argv: string[]): Promise<void> {
     config = loadConfig(opts.config);
   }
   checkInterfacesExist(config);
+  // The daemon's own first stage (compose.ts): --check runs exactly this, then stops.
+  const files = readConfiguredFiles(config);
   if (opts.check) {
-    for (const door of config.doors) if (door.oneTimeSequencesFile) OneTimeSequenceFile.load(door.oneTimeSequencesFile);
-    if (config.spa?.serverKeyFile && config.doors.some((d) => d.spa)) readServerKey(config.spa.serverKeyFile);
     process.stdout.write(`${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`);
     return;
   }
@@ -105,9 +101,7 @@ async function main(argv: string[]): Promise<void> {
   lockTable(config.nftTable);
   const log = createLogger((opts.logLevel as typeof config.logLevel | undefined) ?? config.logLevel, { file: config.logFile, syslog: config.syslog });
   if (config.pidFile) writePidFile(config.pidFile);
-  const nowMs = (): number => performance.now();
-  const gate = config.firewall === 'nftables' ? new NftablesGate(config.nftTable, nowMs) : null;
-  const daemon = new Daemon({ config, log, gate, sources: pcapSourceFactory, nowMs, unixMs: () => Date.now(), openDatagrams: openUdpSource });
+  const daemon = new Daemon(await composeDaemon(config, log, files));
   if ((statSync(config.file).mode & 0o004) !== 0) {
     log.warn({ event: 'config-readable', file: config.file }, 'the configuration holds knock sequences and is world-readable; chmod 600 it');
   }

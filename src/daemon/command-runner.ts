@@ -7,25 +7,12 @@
 
 import { spawn } from 'node:child_process';
 import { MAX_COMMAND_OUTPUT_BYTES, MAX_CONCURRENT_COMMANDS, MAX_QUEUED_COMMANDS } from '../core/limits.js';
+import type { CommandJob, CommandResult, Commands } from '../ports/commands.js';
 import type { Logger } from '../ports/logger.js';
-
-export interface CommandJob {
-  readonly argv: readonly string[];
-  readonly timeoutMs: number;
-  /** Logged with the result: door, source, which command. */
-  readonly context: Readonly<Record<string, unknown>>;
-}
-
-export interface CommandResult {
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly timedOut: boolean;
-  readonly error?: string;
-}
 
 const CHILD_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 
-export class CommandRunner {
+export class CommandRunner implements Commands {
   private running = 0;
   private readonly waiting: { job: CommandJob; done: (r: CommandResult) => void }[] = [];
   private readonly idleWaiters: (() => void)[] = [];

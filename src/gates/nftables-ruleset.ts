@@ -140,6 +140,17 @@ export function setGrantCommands(table: string, source: string, f: 4 | 6, e: End
   return mayExist ? [add, { delete: { element: { ...t, elem: [val] } } }, add] : [add];
 }
 
+/**
+ * Removes one grant element at once. `add` first (a no-op when the element is there, an element
+ * that is deleted again in the same transaction when it is not), so that an element the kernel
+ * has just timed out is no error; nft 1.0.6 has no `destroy`.
+ */
+export function revokeGrantCommands(table: string, source: string, f: 4 | 6, e: Endpoint): NftCommand[] {
+  const t = { family, table, name: SET_GRANTS[f] };
+  const val = { concat: [sourceValue(source), e.proto, e.port] };
+  return [{ add: { element: { ...t, elem: [{ elem: { val, timeout: 1 } }] } } }, { delete: { element: { ...t, elem: [val] } } }];
+}
+
 /** A grant's source as nft JSON: an address, or `{prefix: {addr, len}}` for `addr/len`. */
 function sourceValue(source: string): unknown {
   const slash = source.indexOf('/');

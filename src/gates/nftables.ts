@@ -16,9 +16,9 @@ import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
 import { GRANT_MIRROR_GRACE_MS, MAX_FIREWALL_BATCH_BYTES, MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
 import { maskIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
-import type { ActiveGrant, Gate, GateLayout, GrantRequest } from '../ports/gate.js';
+import type { ActiveGrant, Gate, GateLayout, GrantRequest, RevokeRequest } from '../ports/gate.js';
 import { createNftExecutor, type NftExecutor } from './nft-runner.js';
-import { grantsFromListing, installBatch, setGrantCommands, type NftCommand } from './nftables-ruleset.js';
+import { grantsFromListing, installBatch, revokeGrantCommands, setGrantCommands, type NftCommand } from './nftables-ruleset.js';
 
 interface Pending {
   readonly commands: NftCommand[];
@@ -31,6 +31,7 @@ interface Pending {
 
 export class NftablesGate implements Gate {
   readonly kind = 'nftables';
+  readonly enforcing = true;
   private readonly nft: NftExecutor;
   /** `family|source|endpointKey` → monotonic ms at which the kernel drops the element. */
   private readonly expiry = new Map<string, number>();
@@ -104,6 +105,29 @@ export class NftablesGate implements Gate {
       }
     });
     if (this.expiry.size > 4 * MAX_GRANTS_PER_FIREWALL_BATCH) this.prune(this.nowMs());
+  }
+
+  /**
+   * Deletes the elements the mirror says the kernel may still hold (every element made or adopted
+   * by this process and not yet pruned); for the others there is nothing to delete. A grant whose
+   * promise has not resolved is not in the mirror yet: revoke after it resolves.
+   */
+  async revoke(req: RevokeRequest): Promise<void> {
+    const commands: NftCommand[] = [];
+    const keys: string[] = [];
+    for (const e of req.endpoints) {
+      const key = mirrorKey(req.family, req.source, e);
+      if (!this.expiry.has(key)) continue;
+      commands.push(...revokeGrantCommands(this.table, req.source, req.family, e));
+      keys.push(key);
+    }
+    if (commands.length === 0) return;
+    await this.enqueue(commands, () => {
+      for (const k of keys) {
+        this.expiry.delete(k);
+        this.prefixes.delete(k);
+      }
+    });
   }
 
   async list(): Promise<readonly ActiveGrant[]> {

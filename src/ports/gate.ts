@@ -1,7 +1,9 @@
 /**
  * The firewall, seen from the daemon. An implementation owns its own part of the firewall (one
  * nftables table), holds grants in the kernel with kernel-side expiry, and keeps the protected
- * ports closed whether or not the daemon runs (fail closed).
+ * ports closed whether or not the daemon runs (fail closed). Implementations: gates/nftables.ts
+ * (the kernel), gates/memory.ts (in process, expiry on an injected clock: unit tests and, later,
+ * --dry-run), gates/none.ts (`firewall: none`: doors run their commands and nothing else).
  */
 
 import type { Endpoint } from '../core/endpoint.js';
@@ -33,8 +35,20 @@ export interface GateLayout {
   readonly exemptInterfaces: readonly string[];
 }
 
+/** What to close: the same source, family and endpoints a grant was made with. */
+export interface RevokeRequest {
+  readonly source: string;
+  readonly family: 4 | 6;
+  readonly endpoints: readonly Endpoint[];
+}
+
 export interface Gate {
   readonly kind: string;
+  /**
+   * False for a gate that changes no firewall (`firewall: none`): the daemon then reports no
+   * firewall installed and no grant kept, since there is none.
+   */
+  readonly enforcing: boolean;
   /** How changes reach the kernel (e.g. 'worker', 'spawn'), for the log. */
   readonly transport?: string;
   /**
@@ -49,4 +63,12 @@ export interface Gate {
   grant(request: GrantRequest): Promise<void>;
   /** The grants the kernel holds now. */
   list(): Promise<readonly ActiveGrant[]>;
+  /**
+   * Closes these grants at once (an element that is already gone is no error); resolves once the
+   * kernel no longer holds them. Connections already established are left alone (they outlive a
+   * grant, as with fwknop). Throws KnockgateError.
+   */
+  revoke(request: RevokeRequest): Promise<void>;
+  /** Releases what the gate holds in this process (a worker thread); the firewall stays as it is. */
+  close(): void;
 }

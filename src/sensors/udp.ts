@@ -10,21 +10,9 @@
 import { KnockgateError } from '../core/errors.js';
 import { formatIPv4, formatIPv6 } from '../core/ip-address.js';
 import { SPA_SOCKET_BATCH_BYTES, SPA_SOCKET_BUFFER_BYTES } from '../core/limits.js';
+import type { DatagramHandler, DatagramSource } from '../ports/datagram-source.js';
 import type { SourceStats } from '../ports/packet-source.js';
 import { loadNativeAddon } from './native-addon.js';
-
-/**
- * Called synchronously per datagram; `payload` is valid only during the call. `destinationAddress`
- * is the address the datagram was sent to (IP_PKTINFO), undefined when the kernel did not say.
- */
-export type DatagramHandler = (payload: Buffer, sourceAddress: string, destinationAddress?: string) => void;
-
-export interface DatagramSource {
-  readonly name: string;
-  stats?(): SourceStats;
-  /** Final: once it returns (also from inside the handler, mid-batch) no handler call follows. */
-  close(): void;
-}
 
 interface Binding {
   open(port: number, bufferBytes: number, batch: Buffer, onBatch: (count: number, bytes: number) => void): object;

@@ -12,6 +12,7 @@ import { ConfigError, KnockgateError } from '../core/errors.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { MAX_ONE_TIME_SEQUENCE_FILE_BYTES } from '../core/limits.js';
 import { parseOneTimeSequenceBytes, type OneTimeSequence } from '../core/one-time-sequences.js';
+import type { OneTimeSequenceStore } from '../ports/one-time-sequences.js';
 
 function readUnused(path: string): OneTimeSequence[] {
   // Owner, writability and directories: trusted-file.ts (an editable file is a free sequence).
@@ -25,7 +26,7 @@ function readUnused(path: string): OneTimeSequence[] {
 const sameSteps = (a: OneTimeSequence, b: OneTimeSequence): boolean =>
   a.steps.map(formatEndpoint).join(',') === b.steps.map(formatEndpoint).join(',');
 
-export class OneTimeSequenceFile {
+export class OneTimeSequenceFile implements OneTimeSequenceStore {
   private constructor(
     readonly path: string,
     private unused: OneTimeSequence[],

@@ -1,6 +1,7 @@
 /**
  * Pending stop commands survive a restart: src/stores/pending-commands.ts (the file) and the
- * daemon's use of the store (src/daemon/daemon.ts, with the in-memory fake): recorded before the
+ * daemon's use of the store (src/daemon/pending-stops.ts and grantor.ts, in the daemon built in
+ * process with the in-memory fake): recorded before the
  * start command runs, removed only after the stop command ran, overdue ones run at start.
  */
 
@@ -9,13 +10,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseConfigText } from '../../src/config/load.js';
-import type { Door } from '../../src/core/door.js';
 import { KnockgateError } from '../../src/core/errors.js';
-import { Daemon } from '../../src/daemon/daemon.js';
+import { systemClock } from '../../src/daemon/clock.js';
+import { CommandRunner } from '../../src/daemon/command-runner.js';
 import { MemoryLogger } from '../../src/ports/logger.js';
 import { MemoryPendingCommands, type PendingCommand } from '../../src/ports/pending-commands.js';
 import { PendingCommandsFile } from '../../src/stores/pending-commands.js';
+import { daemonHarness } from '../support/daemon-harness.js';
+import { tcpFrame } from '../support/frames.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -77,40 +79,30 @@ describe('PendingCommandsFile', () => {
   });
 });
 
-/** A daemon with `firewall: none` and one argv door whose commands touch / remove `marker`. */
-function daemonWith(store: MemoryPendingCommands, dir: string, durationS = 1) {
+/** A daemon with `firewall: none` and one argv door whose commands touch / remove `marker`, on the system clock and the real command runner. */
+async function daemonWith(store: MemoryPendingCommands, dir: string, durationS = 1) {
   const marker = join(dir, 'marker');
-  const config = parseConfigText(
-    join(dir, 'knockgate.yaml'),
-    [
-      'interfaces: [any]',
-      'firewall: none',
-      'doors:',
-      '  - name: web',
-      '    sequence: [9001, 9002]',
-      `    duration: ${durationS}s`,
-      `    start_command: ["/usr/bin/touch", ${JSON.stringify(marker)}]`,
-      `    stop_command: ["/bin/rm", "-f", ${JSON.stringify(marker)}]`,
-      '',
-    ].join('\n'),
-  );
-  const log = new MemoryLogger();
-  const source = { name: 'fake', linkType: 'ethernet', localMac: undefined, close() {} };
-  const daemon = new Daemon({
-    config,
-    log,
-    gate: null,
-    sources: { open: () => source as never },
-    nowMs: () => performance.now(),
-    unixMs: () => Date.now(),
-    openDatagrams: () => Promise.reject(new Error('no SPA here')),
-    pendingCommands: store,
-  });
-  // A completed knock, as onComplete() makes it (the packet path is covered by the integration tests).
-  const knock = (): Promise<void> =>
-    (daemon as unknown as { grant(d: Door, s: object): Promise<void> }).grant(config.doors[0] as Door, { source: '198.18.0.2', family: 4, endpoints: [], durationS });
-  const idle = (): Promise<void> => (daemon as unknown as { runner: { idle(): Promise<void> } }).runner.idle();
-  return { daemon, log, marker, knock, idle };
+  const yaml = [
+    'interfaces: [any]',
+    'firewall: none',
+    'doors:',
+    '  - name: web',
+    '    sequence: [9001, 9002]',
+    `    duration: ${durationS}s`,
+    `    start_command: ["/usr/bin/touch", ${JSON.stringify(marker)}]`,
+    `    stop_command: ["/bin/rm", "-f", ${JSON.stringify(marker)}]`,
+    '',
+  ].join('\n');
+  let runner: CommandRunner | undefined;
+  const h = await daemonHarness(yaml, { dir, clock: systemClock, commands: (log) => (runner = new CommandRunner(log)), pending: store });
+  // A completed knock from 198.18.0.2, through the capture, the parser and the tracker.
+  const knock = async (): Promise<void> => {
+    h.frames.inject(tcpFrame({ src: '198.18.0.2' }, 9001));
+    h.frames.inject(tcpFrame({ src: '198.18.0.2' }, 9002));
+    await h.settle();
+  };
+  const idle = (): Promise<void> => (runner as CommandRunner).idle();
+  return { daemon: h.daemon, log: h.log, marker, knock, idle };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -120,7 +112,7 @@ describe('Daemon and pending stop commands', () => {
     const dir = tempDir();
     const seen: string[] = [];
     const store = new MemoryPendingCommands();
-    const { daemon, marker, knock, idle } = daemonWith(store, dir);
+    const { daemon, marker, knock, idle } = await daemonWith(store, dir);
     const put = store.put.bind(store);
     const remove = store.remove.bind(store);
     store.put = (r) => {
@@ -153,7 +145,7 @@ describe('Daemon and pending stop commands', () => {
     const dir = tempDir();
     const store = new MemoryPendingCommands();
     store.failWrites = true;
-    const { daemon, log, marker, knock, idle } = daemonWith(store, dir);
+    const { daemon, log, marker, knock, idle } = await daemonWith(store, dir);
     await daemon.start();
     await knock();
     await idle();
@@ -166,7 +158,7 @@ describe('Daemon and pending stop commands', () => {
   it('keeps pending stop commands at stop and says so; at the next start runs overdue ones at once and the others when due', async () => {
     const dir = tempDir();
     const store = new MemoryPendingCommands();
-    const first = daemonWith(store, dir, 60);
+    const first = await daemonWith(store, dir, 60);
     await first.daemon.start();
     await first.knock();
     await first.idle();
@@ -184,7 +176,7 @@ describe('Daemon and pending stop commands', () => {
       record({ id: 'old', argv: ['/bin/rm', '-f', overdueMarker], dueUnixMs: Date.now() - 5000 }),
       record({ id: 'later', which: 'stop4', argv: ['/bin/rm', '-f', laterMarker], dueUnixMs: Date.now() + 800 }),
     ]);
-    const second = daemonWith(restored, dir, 60);
+    const second = await daemonWith(restored, dir, 60);
     await second.daemon.start();
     await sleep(100);
     await second.idle();

@@ -1,0 +1,96 @@
+/**
+ * The composition root: the one place knockgated's adapters are built from the frozen
+ * configuration. In two stages, so that `knockgated --check` runs exactly the code the daemon
+ * runs, up to the point where it would write state or touch the kernel:
+ *   1. readConfiguredFiles(): the files the configuration names and the daemon reads once (each
+ *      door's one-time sequence file, the server key), read and checked: a bad one is a config
+ *      error, and nothing has been written;
+ *   2. composeDaemon(): the state files (pending stop commands, the replay journal, each opened
+ *      and created if need be), the command runner, the sensors and the gate (nftables: a worker
+ *      holding libnftables; `firewall: none`: a gate that changes nothing).
+ * Daemon (daemon.ts) receives them all and does no I/O of its own.
+ */
+
+import { existsSync } from 'node:fs';
+import type { Config } from '../config/config.js';
+import { DEFAULT_REPLAY_JOURNAL } from '../config/schema.js';
+import { DEFAULT_REPLAY_ENTRIES, DEFAULT_REPLAY_ENTRIES_PER_CLIENT } from '../core/limits.js';
+import { NftablesGate } from '../gates/nftables.js';
+import { NoGate } from '../gates/none.js';
+import type { Clock } from '../ports/clock.js';
+import type { Gate } from '../ports/gate.js';
+import type { Logger } from '../ports/logger.js';
+import type { PendingCommandStore } from '../ports/pending-commands.js';
+import type { ReplayStore } from '../ports/replay-store.js';
+import { pcapSourceFactory } from '../sensors/pcap.js';
+import { openUdpSource } from '../sensors/udp.js';
+import { readServerKey } from '../stores/key-files.js';
+import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
+import { PendingCommandsFile } from '../stores/pending-commands.js';
+import { ReplayJournal } from '../stores/replay-journal.js';
+import { systemClock } from './clock.js';
+import { CommandRunner } from './command-runner.js';
+import type { DaemonDeps } from './daemon.js';
+
+/** What the configuration names and the daemon reads once, before anything else. */
+export interface ConfiguredFiles {
+  /** Each door's one-time sequence file, by door index. */
+  readonly oneTimeSequences: ReadonlyMap<number, OneTimeSequenceFile>;
+  /** The server's X25519 private key, when some door is native SPA. */
+  readonly serverKey: Uint8Array | null;
+}
+
+/** Stage 1 (and all of --check past the config): throws ConfigError / KnockgateError naming the file. */
+export function readConfiguredFiles(config: Config): ConfiguredFiles {
+  const oneTimeSequences = new Map<number, OneTimeSequenceFile>();
+  config.doors.forEach((door, i) => {
+    if (door.oneTimeSequencesFile !== null) oneTimeSequences.set(i, OneTimeSequenceFile.load(door.oneTimeSequencesFile));
+  });
+  let serverKey: Uint8Array | null = null;
+  if (config.doors.some((d) => d.spa !== null)) {
+    const keyFile = config.spa?.serverKeyFile;
+    if (!keyFile) throw new Error('SPA doors without a server key (the config loader prevents this)');
+    serverKey = readServerKey(keyFile).privateKey;
+  }
+  return { oneTimeSequences, serverKey };
+}
+
+/** Stage 2: every adapter the daemon runs on. The gate is built last (it starts a worker thread). */
+export async function composeDaemon(config: Config, log: Logger, files: ConfiguredFiles = readConfiguredFiles(config), clock: Clock = systemClock): Promise<DaemonDeps> {
+  const pendingCommands = openPendingCommands(config);
+  const replay = await openReplayStore(config, clock);
+  const gate: Gate = config.firewall === 'nftables' ? new NftablesGate(config.nftTable, () => clock.nowMs()) : new NoGate();
+  return {
+    config,
+    log,
+    clock,
+    gate,
+    sources: pcapSourceFactory,
+    datagrams: openUdpSource,
+    commands: new CommandRunner(log),
+    oneTimeSequences: files.oneTimeSequences,
+    serverKey: files.serverKey,
+    replay,
+    pendingCommands,
+  };
+}
+
+/** The file, when a door has a stop command or records are left from an earlier configuration; else none. */
+function openPendingCommands(config: Config): PendingCommandStore | null {
+  const needed = config.doors.some((d) => d.stopCommand !== null || (d.shell !== null && (d.shell.stop4 !== '' || d.shell.stop6 !== '')));
+  if (!needed && !existsSync(config.pendingCommands)) return null;
+  return PendingCommandsFile.open(config.pendingCommands);
+}
+
+/** The replay journal, when some door takes SPA or fwknop datagrams. */
+async function openReplayStore(config: Config, clock: Clock): Promise<ReplayStore | null> {
+  if (!config.doors.some((d) => d.spa !== null || d.fwknop !== null)) return null;
+  const s = config.spa;
+  return ReplayJournal.open(
+    s?.replayJournal ?? DEFAULT_REPLAY_JOURNAL,
+    s?.maxReplayEntries ?? DEFAULT_REPLAY_ENTRIES,
+    () => clock.unixMs(),
+    undefined,
+    s?.maxReplayEntriesPerClient ?? DEFAULT_REPLAY_ENTRIES_PER_CLIENT,
+  );
+}
