@@ -52,11 +52,11 @@ export const SPA_REJECT_REASONS = [
 export type SpaRejectReason = (typeof SPA_REJECT_REASONS)[number];
 
 /**
- * Why a packet in fwknop's SPA format (docs/fwknop-format.md) was not accepted, in the order of the
- * checks; `fwknop-malformed` is used at two rungs (before any crypto, and after decryption).
- * Staleness, replay and policy are the caller's, as for SPA_REJECT_REASONS.
+ * The rungs of fwknop's SPA format itself (core/spa/fwknop-wire.ts, docs/fwknop-format.md), in
+ * the order of the checks: what openFwknop can answer. `fwknop-malformed` is used at two rungs
+ * (before any crypto, and after decryption).
  */
-export const FWKNOP_REJECT_REASONS = [
+export const FWKNOP_WIRE_REJECT_REASONS = [
   'fwknop-length', // outside [MIN_FWKNOP_PACKET_BYTES, MAX_FWKNOP_PACKET_BYTES]; nothing else was looked at
   'fwknop-prefix', // begins with "U2FsdGVkX1" (base64 of "Salted__"), which the client always strips: fwknopd refuses these outright
   'fwknop-malformed', // not unpadded base64 text; or (after decryption) the plaintext fields do not parse exactly
@@ -64,4 +64,34 @@ export const FWKNOP_REJECT_REASONS = [
   'fwknop-decrypt', // not a salt header plus whole AES blocks, bad padding, or the plaintext does not start with 16 digits and ':'
   'fwknop-digest', // the inner digest (last field) does not match the rest of the plaintext
 ] as const;
+export type FwknopWireRejectReason = (typeof FWKNOP_WIRE_REJECT_REASONS)[number];
+
+/**
+ * Why an fwknop-compatible door granted nothing (core/spa/fwknop-ladder.ts): the wire's reasons and
+ * the door's own rungs, in ladder order. `fwknop-malformed` also names an unparseable source
+ * address and an access message that does not parse.
+ */
+export const FWKNOP_REJECT_REASONS = [
+  'fwknop-length',
+  'fwknop-prefix',
+  'fwknop-malformed',
+  'fwknop-no-stanza', // no stanza's SOURCE (and DESTINATION) matches the packet
+  'fwknop-overload', // it would cost HMACs, and neither its source's allowance nor the shared budget has them (a flood)
+  'fwknop-replayed', // its digest is recorded: seen before the HMAC (the local cache), or at the durable check-and-record
+  'fwknop-hmac',
+  'fwknop-decrypt',
+  'fwknop-digest',
+  'fwknop-stale', // the timestamp is outside the freshness window
+  'fwknop-expired', // the stanza's ACCESS_EXPIRE has passed
+  'fwknop-username', // not the stanza's REQUIRE_USERNAME
+  'fwknop-message-type', // a command or NAT message: refused by name
+  'fwknop-not-allowed', // address or ports beyond the stanza (REQUIRE_SOURCE_ADDRESS, OPEN_PORTS, RESTRICT_PORTS, the door's ports)
+  'fwknop-replay-store-full', // the replay store holds its maximum of live entries: refused, never forgotten
+  'fwknop-replay-store-failed', // the record could not be made durable: refused (fail closed)
+  'fwknop-replay-client-quota', // this stanza holds its quota of replay records: refused, other stanzas still admitted
+  'fwknop-replay-high-water', // older, by the freshness window or more, than a packet already accepted for this stanza
+] as const;
 export type FwknopRejectReason = (typeof FWKNOP_REJECT_REASONS)[number];
+
+/** Every reason an SPA-kind door (native or fwknop) can reject a datagram with. */
+export type SpaDoorRejectReason = SpaRejectReason | FwknopRejectReason;

@@ -1,28 +1,19 @@
 /**
- * The replay rung as both SPA handlers (native and fwknop) take it: check-and-record durably, and
- * turn every way it can end into one outcome. A store that cannot write refuses the packet
- * (fail closed) and says so once in the log.
+ * The replay rung's I/O, as both SPA handlers (native and fwknop) take it: the core's replay
+ * check (core/spa/ladder-step.ts) checked and recorded durably in the store, and every way that
+ * can end turned into one outcome for the core. A store that cannot write refuses the packet
+ * (`store-failed`: fail closed) and says so in the log.
  */
 
+import type { ReplayCheck, ReplayOutcome } from '../core/spa/ladder-step.js';
 import type { Logger } from '../ports/logger.js';
 import type { ReplayStore } from '../ports/replay-store.js';
-import type { ReplayOwner, ReplayVerdict } from '../core/replay-window.js';
 
-export type ReplayAdmission = 'fresh' | 'replayed' | 'replay-store-full' | 'replay-store-failed' | 'replay-high-water' | 'replay-client-quota';
-
-const ADMISSION: Readonly<Record<ReplayVerdict, ReplayAdmission>> = {
-  fresh: 'fresh',
-  replayed: 'replayed',
-  full: 'replay-store-full',
-  'behind-high-water': 'replay-high-water',
-  'owner-full': 'replay-client-quota',
-};
-
-export async function admitReplay(replay: ReplayStore, key: string, expiresAtMs: number, log: Logger, owner?: ReplayOwner): Promise<ReplayAdmission> {
+export async function admitReplay(replay: ReplayStore, check: ReplayCheck, log: Logger): Promise<ReplayOutcome> {
   try {
-    return ADMISSION[await replay.admit(key, expiresAtMs, owner)];
+    return await replay.admit(check.key, check.expiresAtMs, check.owner);
   } catch (err) {
     log.error({ event: 'replay-store-failed', error: (err as Error).message }, 'replay store write failed; packet refused');
-    return 'replay-store-failed';
+    return 'store-failed';
   }
 }

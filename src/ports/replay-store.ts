@@ -1,10 +1,28 @@
 /**
  * Where accepted SPA packets are remembered so that none is accepted twice, across restarts and
- * crashes. The local default is a journal file (stores/replay-journal.ts); a shared store for a
- * fleet of gateways (Redis/Valkey) will implement the same interface.
+ * crashes. The local default is a journal file (stores/replay-journal.ts); stores/replay-memory.ts
+ * keeps them for the life of the process only (tests, --dry-run); a shared store for a fleet of
+ * gateways (Redis/Valkey) will implement the same interface.
+ *
+ * The authoritative operations are asynchronous, because a network store cannot answer
+ * synchronously. Beside them each store offers a local, synchronous cache (`local`) that may
+ * only ever say "recorded": the fwknop door consults it before any HMAC, so that a flood of one
+ * captured packet costs one SHA-256 and no round trip. Why a split rather than an async lookup:
+ * that early check is a flood defence, and a defence that must wait for the network (or even a
+ * turn of the event loop per datagram) before shedding a packet is no defence; the durable
+ * check-and-record (admit) stays the one that decides.
  */
 
 import type { ReplayOwner, ReplayVerdict } from '../core/replay-window.js';
+
+/**
+ * What this process knows is recorded. seen(key) is true only when `key` is recorded and has not
+ * expired, so refusing the packet is right; false means "not known here" (a fleet store may hold
+ * it): never a reason to grant, only to go on to the ladder and admit().
+ */
+export interface LocalReplayCache {
+  seen(key: string): boolean;
+}
 
 export interface ReplayStore {
   /**
@@ -17,11 +35,7 @@ export interface ReplayStore {
    * 'owner-full' if that owner holds its quota of live records (others are still admitted).
    */
   admit(key: string, expiresAtMs: number, owner?: ReplayOwner): Promise<ReplayVerdict>;
-  /**
-   * Whether `key` was recorded and has not expired, recording nothing: the cheap early check
-   * (fwknop packets are looked up by digest before any decryption). admit() is still the
-   * authoritative check-and-record.
-   */
-  seen(key: string): boolean;
+  /** The cheap early check, recording nothing; admit() is still the authoritative check-and-record. */
+  readonly local: LocalReplayCache;
   close(): Promise<void>;
 }

@@ -37,7 +37,7 @@ import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { KnockgateError } from '../core/errors.js';
 import { ReplayWindow, type ReplayOwner, type ReplayVerdict } from '../core/replay-window.js';
-import type { ReplayStore } from '../ports/replay-store.js';
+import type { LocalReplayCache, ReplayStore } from '../ports/replay-store.js';
 import { nodeJournalFs, writeFully, type JournalFs } from './journal-fs.js';
 
 const COMPACT_SLACK_LINES = 10_000;
@@ -176,9 +176,13 @@ export class ReplayJournal implements ReplayStore {
     return this.window.size;
   }
 
+  /** Whether `key` is recorded and unexpired (in memory: admitted keys count from admit() on). */
   seen(key: string): boolean {
     return this.window.has(key, this.nowMs());
   }
+
+  /** The port's local cache: the journal's window is the whole truth of a local store. */
+  readonly local: LocalReplayCache = { seen: (key) => this.seen(key) };
 
   admit(key: string, expiresAtMs: number, owner?: ReplayOwner): Promise<ReplayVerdict> {
     if (!HEX.test(key)) return Promise.reject(new Error('replay keys are lower-case hex'));

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import fc from 'fast-check';
-import { FWKNOP_REJECT_REASONS } from '../../src/core/reasons.js';
+import { FWKNOP_WIRE_REJECT_REASONS } from '../../src/core/reasons.js';
 import {
   MAX_FWKNOP_CLIENT_TIMEOUT_S, MAX_FWKNOP_MESSAGE_CHARS, MAX_FWKNOP_PACKET_BYTES, MAX_FWKNOP_USERNAME_CHARS, MAX_FWKNOP_VERSION_CHARS,
   MIN_FWKNOP_PACKET_BYTES,
@@ -26,7 +26,7 @@ import {
 import { checkProperty, fuzzIn, testTimeoutMs } from './harness.js';
 import { FWKNOP_KEY_SETS, fwknopPlaintexts, fwknopValidPackets } from './fixtures.js';
 
-const REASONS = new Set<string>(FWKNOP_REJECT_REASONS);
+const REASONS = new Set<string>(FWKNOP_WIRE_REJECT_REASONS);
 const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 const ascii = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 const VALID = fwknopValidPackets();

@@ -1,6 +1,7 @@
 /**
  * What the SPA and fwknop handlers need, for unit tests that drive them in process: the first door
- * of a YAML config, a real replay journal in a temporary directory, clocks the test sets (`unix`
+ * of a YAML config, a real replay store (by default the journal, in a temporary directory; or the
+ * in-memory store, stores/replay-memory.ts, with `replay: 'memory'`), clocks the test sets (`unix`
  * for packet timestamps, `mono` for budgets and known sources), a MemoryLogger, collected grants
  * and counters. settle() lets the journal's group commit (setImmediate) and the grant run.
  */
@@ -14,7 +15,9 @@ import { KnownSources } from '../../src/core/known-sources.js';
 import { WorkBudget } from '../../src/core/work-budget.js';
 import { LogLimiter } from '../../src/daemon/log-limiter.js';
 import { MemoryLogger } from '../../src/ports/logger.js';
+import type { ReplayStore } from '../../src/ports/replay-store.js';
 import { ReplayJournal } from '../../src/stores/replay-journal.js';
+import { MemoryReplayStore } from '../../src/stores/replay-memory.js';
 
 export interface HandlerHarnessOptions {
   /** The clocks' start: `unix` (wall-clock ms) and `mono` (monotonic ms). */
@@ -25,23 +28,28 @@ export interface HandlerHarnessOptions {
   /** Default: a budget no test spends. */
   readonly budget?: WorkBudget;
   readonly knownSourcesTtlMs?: number;
+  /** Which ReplayStore the handlers get: the journal (default) or the in-memory store. */
+  readonly replay?: 'journal' | 'memory';
+  /** Log lines let through per reason per second (default: all). */
+  readonly logLinesPerS?: number;
 }
 
 export async function handlerHarness(yaml: string, o: HandlerHarnessOptions) {
   const dir = mkdtempSync(join(tmpdir(), 'kg-handler-'));
   const config = parseConfigText(join(dir, 'knockgate.yaml'), yaml);
   const clock = { unix: o.unixMs, mono: o.monoMs ?? 1_000 };
-  const journal = await ReplayJournal.open(join(dir, 'replay.journal'), o.journalCapacity ?? 100_000, () => clock.unix);
+  const capacity = o.journalCapacity ?? 100_000;
+  const replay: ReplayStore = o.replay === 'memory' ? new MemoryReplayStore(capacity, () => clock.unix) : await ReplayJournal.open(join(dir, 'replay.journal'), capacity, () => clock.unix);
   const grants: string[] = [];
   const counts = new Map<string, number>();
   const log = new MemoryLogger();
   const deps = {
     door: config.doors[0] as Door,
-    replay: journal,
+    replay,
     freshnessMs: o.freshnessMs ?? 120_000,
     unixMs: () => clock.unix,
     log,
-    limiter: new LogLimiter(1_000_000, () => 0),
+    limiter: new LogLimiter(o.logLinesPerS ?? 1_000_000, () => clock.mono),
     count: (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1),
     grant: async (_d: Door, g: { source: string }) => {
       grants.push(g.source);
@@ -54,9 +62,9 @@ export async function handlerHarness(yaml: string, o: HandlerHarnessOptions) {
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
   };
   return {
-    deps, clock, grants, counts, settle,
+    deps, clock, grants, counts, settle, log, replay,
     close: async () => {
-      await journal.close();
+      await replay.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -19,7 +19,7 @@ import {
   fwknopReplayDigest, openFwknop, parseFwknopAccess, parseFwknopPlaintext, sealFwknop,
   type FwknopDigestType, type FwknopHmacType, type FwknopKeys, type FwknopMessage, type FwknopSealInput,
 } from '../../src/core/spa/fwknop-wire.js';
-import { FWKNOP_REJECT_REASONS } from '../../src/core/reasons.js';
+import { FWKNOP_WIRE_REJECT_REASONS } from '../../src/core/reasons.js';
 import { MAX_FWKNOP_PACKET_BYTES, MIN_FWKNOP_PACKET_BYTES } from '../../src/core/limits.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ const KEYS: FwknopKeys = { key: ascii('an encryption key'), encryptionMode: 'cbc
 const NO_HMAC: FwknopKeys = { ...KEYS, hmacKey: null };
 const BASE: FwknopSealInput = { username: 'alice', timestamp: 1_767_225_600, messageType: 1, message: '203.0.113.7,tcp/22' };
 const RANDOM = { salt: new Uint8Array(8).fill(7), randomDigits: '0123456789012345' };
-const REASONS = new Set<string>(FWKNOP_REJECT_REASONS);
+const REASONS = new Set<string>(FWKNOP_WIRE_REJECT_REASONS);
 
 function reasonOf(r: ReturnType<typeof openFwknop>): string {
   return r.ok ? 'ok' : r.reason;

@@ -306,21 +306,23 @@ function authenticates(client: SpaClientKey, context: Uint8Array, ePrime: Uint8A
 }
 
 /**
- * Rungs 1–6. `lookup` maps hex(cid) to the door's client, in O(1) (a Map's get). Length and mac1
- * come first and allocate almost nothing, so that a flood of junk costs one HMAC per packet.
+ * Rungs 1–2: length and MAC1, the only work any datagram gets for nothing. They allocate almost
+ * nothing, so that a flood of junk costs one HMAC per packet. Null when the datagram may go on.
  */
-export function openSpa<C extends SpaClientKey>(
-  datagram: Uint8Array, keys: SpaServerKeys, lookup: (clientIdHex: string) => C | undefined,
-  /** Asked once MAC1 holds, before the expensive rungs; false ends with `spa-overload`. */
-  admitExpensive: () => boolean = () => true,
-): SpaOpenResult<C> {
+export function spaFrameProblem(datagram: Uint8Array, keys: SpaServerKeys): 'spa-length' | 'spa-mac1' | null {
   const n = datagram.length;
-  if (n < MIN_SPA_BYTES || n > MAX_SPA_BYTES) return reject('spa-length');
+  if (n < MIN_SPA_BYTES || n > MAX_SPA_BYTES) return 'spa-length';
   const macStart = n - MAC1_BYTES;
   const mac1 = mac1HmacOf(keys).mac(datagram.subarray(0, macStart));
-  if (!timingSafeEqual(mac1.subarray(0, MAC1_BYTES), datagram.subarray(macStart))) return reject('spa-mac1');
-  if (!admitExpensive()) return reject('spa-overload');
+  if (!timingSafeEqual(mac1.subarray(0, MAC1_BYTES), datagram.subarray(macStart))) return 'spa-mac1';
+  return null;
+}
 
+/**
+ * Rungs 3–6 (the expensive ones: key agreement, AEAD, the client's HMAC or signature, the body),
+ * for a datagram spaFrameProblem passed. `lookup` maps hex(cid) to the door's client, in O(1).
+ */
+export function openSpaSealed<C extends SpaClientKey>(datagram: Uint8Array, keys: SpaServerKeys, lookup: (clientIdHex: string) => C | undefined): SpaOpenResult<C> {
   const plaintext = decrypt(datagram, keys);
   if (typeof plaintext === 'string') return reject(plaintext);
 
@@ -339,4 +341,19 @@ export function openSpa<C extends SpaClientKey>(
   const request = decodeSpaBody(plaintext.subarray(SPA_CLIENT_ID_BYTES, signedEnd));
   if (request === null) return reject('spa-malformed');
   return { ok: true, client, request, replayKey: cidHex + Buffer.from(request.nonce).toString('hex') };
+}
+
+/**
+ * Rungs 1–6: spaFrameProblem, then `admitExpensive` (asked once MAC1 holds; false ends with
+ * `spa-overload`), then openSpaSealed. The daemon takes the rungs one by one
+ * (core/spa/native-ladder.ts); this is the whole opening for callers with no budget.
+ */
+export function openSpa<C extends SpaClientKey>(
+  datagram: Uint8Array, keys: SpaServerKeys, lookup: (clientIdHex: string) => C | undefined,
+  admitExpensive: () => boolean = () => true,
+): SpaOpenResult<C> {
+  const frame = spaFrameProblem(datagram, keys);
+  if (frame !== null) return reject(frame);
+  if (!admitExpensive()) return reject('spa-overload');
+  return openSpaSealed(datagram, keys, lookup);
 }

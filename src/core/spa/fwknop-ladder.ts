@@ -1,0 +1,135 @@
+/**
+ * The fwknop-compatible ladder of one door (fwknopd's semantics, knockgate's order), as pure steps:
+ *
+ *   beforeCrypto()  1. length, prefix and alphabet (core/spa/fwknop-frame.ts);
+ *                   2. the stanzas whose SOURCE (and DESTINATION) match the packet (an index, not
+ *                      a scan); an unknown destination matches only DESTINATION ANY (fail closed);
+ *                   3. the work allowance: one HMAC per distinct HMAC key the packet must be tried
+ *                      against (core/spa/work-admission.ts, `fwknop-overload` when spent);
+ *                   then "needs a digest lookup": the packet's SHA-256 (fwknopd's digest), which the
+ *                   daemon looks up in its replay store's local cache before any HMAC, so that a
+ *                   flood of one captured packet costs one hash (after the allowance, so that junk
+ *                   it sheds costs no digest either);
+ *   open()          4. HMAC, decryption, inner digest, first stanza in file order that opens
+ *                      (core/spa/fwknop-stanza-open.ts);
+ *                   5. freshness, ACCESS_EXPIRE, REQUIRE_USERNAME, message type
+ *                      (core/spa/fwknop-message-checks.ts);
+ *                   6. the access message against the stanza and the door
+ *                      (core/spa/fwknop-access-policy.ts);
+ *                   then "needs a replay check": the digest, expiring at timestamp + window + margin,
+ *                   owned by the stanza;
+ *   conclude()      7. the replay outcome (core/spa/replay-rung.ts), then the grant.
+ *
+ * Contract: never throws on packet bytes; every datagram ends in exactly one FwknopRejectReason or
+ * one grant. Pure: clocks are arguments, the allowance's state is passed in.
+ */
+
+import { createHash } from 'node:crypto';
+import { cidrSetContains } from '../cidr.js';
+import type { Door, FwknopStanza } from '../door.js';
+import type { Endpoint } from '../endpoint.js';
+import { replayExpiryMs } from '../freshness.js';
+import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../ip-address.js';
+import type { FwknopRejectReason } from '../reasons.js';
+import { decideFwknopAccess } from './fwknop-access-policy.js';
+import { fwknopMessageRefusal } from './fwknop-message-checks.js';
+import { FwknopStanzaIndex } from './fwknop-stanza-index.js';
+import { FwknopStanzaKeys, openForStanzas } from './fwknop-stanza-open.js';
+import { fwknopFrameProblem, fwknopReplayDigestHex } from './fwknop-wire.js';
+import { ladderReject, type LadderFinal, type LadderReject, type LadderStep, type NeedsReplayCheck, type ReplayOutcome } from './ladder-step.js';
+import type { SpaDatagram } from './native-ladder.js';
+import { FWKNOP_REPLAY_REASONS, replayRefusal } from './replay-rung.js';
+import { admitUnprovenWork, type WorkAllowance } from './work-admission.js';
+
+export interface FwknopDatagram extends SpaDatagram {
+  /**
+   * Where the packet was sent, as the socket or capture gives it (undefined: it could not say).
+   * Parsed only past the frame checks: junk costs no parse.
+   */
+  readonly destinationText?: string;
+}
+
+/** Past the rungs before any key: the digest to look up, and the stanzas to try. */
+export interface NeedsDigestLookup {
+  readonly kind: 'needs-digest-lookup';
+  /** Lower-case hex SHA-256 of the packet as received: the replay key. */
+  readonly digest: string;
+  readonly candidates: readonly number[];
+}
+
+export type FwknopPrecheck = LadderReject<FwknopRejectReason> | NeedsDigestLookup;
+
+/** What conclude() needs of a packet a stanza opened and the policy allowed. */
+export interface FwknopPending {
+  readonly stanza: FwknopStanza;
+  readonly address: IPAddressBytes;
+  readonly endpoints: readonly Endpoint[];
+  readonly durationS: number;
+}
+
+export type FwknopStep = LadderStep<FwknopRejectReason, FwknopPending>;
+
+/**
+ * The replay owner of a stanza (its high-water mark, core/replay-window.ts): a digest of where it
+ * is defined, which names it across restarts without putting any key material in the journal.
+ */
+export function stanzaOwnerId(stanza: FwknopStanza): string {
+  return createHash('sha256').update(`fwknop-stanza\0${stanza.origin}`).digest('hex').slice(0, 32);
+}
+
+export class FwknopLadder {
+  private readonly stanzas: readonly FwknopStanza[];
+  private readonly index: FwknopStanzaIndex;
+  private readonly keys = new FwknopStanzaKeys();
+
+  /** `door` must have fwknop settings; `freshnessMs`: the freshness window. */
+  constructor(
+    private readonly door: Door,
+    private readonly freshnessMs: number,
+  ) {
+    this.stanzas = door.fwknop?.stanzas ?? [];
+    this.index = new FwknopStanzaIndex(this.stanzas);
+  }
+
+  /** Rungs 1–3; `monoMs`: the allowance's clock. */
+  beforeCrypto(d: FwknopDatagram, monoMs: number, allowance: WorkAllowance): FwknopPrecheck {
+    const frame = fwknopFrameProblem(d.payload);
+    if (frame !== null) return ladderReject(frame); // no key changes these
+    const destination = d.destinationText === undefined ? null : parseIPAddress(d.destinationText);
+    const candidates = this.index.candidates(d.source).filter((i) => {
+      const dst = (this.stanzas[i] as FwknopStanza).destinations;
+      return dst.any || (destination !== null && cidrSetContains(dst, destination));
+    });
+    if (candidates.length === 0) return ladderReject('fwknop-no-stanza');
+    const hmacs = new Set<number>();
+    for (const i of candidates) hmacs.add(this.index.groupOf(i));
+    if (!admitUnprovenWork(allowance, d.sourceText, monoMs, hmacs.size)) return ladderReject('fwknop-overload');
+    return { kind: 'needs-digest-lookup', digest: fwknopReplayDigestHex(d.payload), candidates };
+  }
+
+  /** Rungs 4–6, for a packet whose digest the local replay cache did not hold; `unixMs`: the wall clock. */
+  open(d: FwknopDatagram, pre: NeedsDigestLookup, unixMs: number): FwknopStep {
+    const opened = openForStanzas(d.payload, this.stanzas, pre.candidates, this.index, this.keys);
+    if (!opened.ok) return ladderReject(opened.reason);
+    const { stanza, message } = opened;
+    const refusal = fwknopMessageRefusal(stanza, message, unixMs, this.freshnessMs);
+    if (refusal !== null) return refusal;
+    const access = decideFwknopAccess(this.door, stanza, message, d.source);
+    if (!access.ok) return ladderReject(access.reason, stanza.origin, access.detail);
+    const timestampMs = message.timestamp * 1000;
+    return {
+      kind: 'needs-replay-check',
+      replay: { key: pre.digest, expiresAtMs: replayExpiryMs(timestampMs, this.freshnessMs), owner: { id: stanzaOwnerId(stanza), timestampMs } },
+      who: stanza.origin,
+      pending: { stanza, address: access.address, endpoints: access.endpoints, durationS: access.durationS },
+    };
+  }
+
+  /** Rung 7: the replay outcome, then the grant. */
+  conclude(step: NeedsReplayCheck<FwknopPending>, outcome: ReplayOutcome): LadderFinal<FwknopRejectReason> {
+    const { stanza, address, endpoints, durationS } = step.pending;
+    const refusal = replayRefusal(FWKNOP_REPLAY_REASONS, outcome);
+    if (refusal !== null) return ladderReject(refusal, stanza.origin);
+    return { kind: 'grant', who: stanza.origin, grant: { source: formatIPAddress(address), family: address.family, endpoints, durationS, client: stanza.origin } };
+  }
+}

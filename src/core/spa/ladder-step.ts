@@ -1,0 +1,63 @@
+/**
+ * What a step of an SPA ladder (native or fwknop) hands back to the daemon, as data: the core
+ * never calls out. A step ends the datagram (`reject`, with its named reason), or asks for the
+ * one thing the core cannot do itself, the replay store's check-and-record (`needs-replay-check`:
+ * key, expiry, owner), carrying what the core needs to finish; the daemon does that I/O and gives
+ * the outcome to the ladder's conclude(), which returns the final `reject` or `grant`.
+ */
+
+import type { Endpoint } from '../endpoint.js';
+import type { ReplayOwner, ReplayVerdict } from '../replay-window.js';
+
+/** The replay rung, for the daemon to take against its ReplayStore (ports/replay-store.ts). */
+export interface ReplayCheck {
+  /** Lower-case hex: native SPA's hex(client id) + hex(nonce), fwknop's SHA-256 of the packet. */
+  readonly key: string;
+  /** Wall-clock Unix ms (core/freshness.ts replayExpiryMs). */
+  readonly expiresAtMs: number;
+  readonly owner: ReplayOwner;
+}
+
+/** How the replay rung ended: the store's verdict, or `store-failed` if it could not make the record durable. */
+export type ReplayOutcome = ReplayVerdict | 'store-failed';
+
+/** What a door grants one datagram. */
+export interface SpaGrant {
+  /** An address, or `network/prefix`. */
+  readonly source: string;
+  readonly family: 4 | 6;
+  readonly endpoints: readonly Endpoint[];
+  readonly durationS: number;
+  /** Who it is for, in logs and the grant's bookkeeping: the client's name, or the fwknop stanza's origin. */
+  readonly client: string;
+}
+
+export interface LadderReject<R extends string> {
+  readonly kind: 'reject';
+  readonly reason: R;
+  /** Who authenticated the datagram, once that is known (client name, stanza origin). */
+  readonly who?: string;
+  /** Free text for the log line; never a secret. */
+  readonly detail?: string;
+}
+
+export interface NeedsReplayCheck<P> {
+  readonly kind: 'needs-replay-check';
+  readonly replay: ReplayCheck;
+  readonly who: string;
+  /** What the ladder's conclude() needs to finish; opaque to the daemon. */
+  readonly pending: P;
+}
+
+export interface LadderGrant {
+  readonly kind: 'grant';
+  readonly who: string;
+  readonly grant: SpaGrant;
+}
+
+export type LadderStep<R extends string, P> = LadderReject<R> | NeedsReplayCheck<P>;
+export type LadderFinal<R extends string> = LadderReject<R> | LadderGrant;
+
+export function ladderReject<R extends string>(reason: R, who?: string, detail?: string): LadderReject<R> {
+  return { kind: 'reject', reason, who, detail };
+}
