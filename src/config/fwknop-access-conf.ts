@@ -7,6 +7,9 @@
  * mktime() does on its host; a warning says so). It returns
  *   - `stanzasYaml`: the YAML list for a fwknop door's `stanzas:` (indent 0, the caller indents),
  *     one entry per SOURCE in fwknopd's order, each preceded by a `# FILE:LINE` comment;
+ *   - `stanzaOrigins`: for each entry of that list, in order, where its SOURCE and each of its other
+ *     fields were set in the access.conf files (so that a door compiling the list can point an error
+ *     at the variable, not at its own `access_conf` key);
  *   - `yaml`: a complete knockgate configuration with one fwknop door using them;
  *   - `warnings`: one entry per thing that does not carry over exactly (file, 1-based line; line 0:
  *     the file as a whole).
@@ -29,13 +32,24 @@ import { MAX_OPEN_PORTS_PER_DOOR, MAX_SPA_CLIENTS_PER_DOOR } from '../core/limit
 import { DEF_FW_ACCESS_TIMEOUT_S, DEF_INTERFACE, DEF_SPA_PORT, MAX_PORT } from './access-conf/fwknopd-constants.js';
 import { readAccessFiles } from './access-conf/includes.js';
 import { AccessConfReport, type AccessConfWarning } from './access-conf/report.js';
-import { finishStanza, type Stanza } from './access-conf/stanza.js';
+import { finishStanza, type Stanza, type VariableLoc } from './access-conf/stanza.js';
 import { applyStanzaVariable, type StanzaDraft } from './access-conf/stanza-variables.js';
 import { commentText, yamlString as q } from './yaml-scalar.js';
+
+export type { VariableLoc };
+
+/** Where one imported stanza came from: its SOURCE line, and where each YAML field was set. */
+export interface StanzaOrigin {
+  readonly file: string;
+  readonly line: number;
+  readonly variables: Stanza['variables'];
+}
 
 export interface AccessConfImport {
   /** YAML for the `stanzas:` list of a knockgate fwknop door, indented by 0 (the caller indents). */
   readonly stanzasYaml: string;
+  /** Where each entry of `stanzasYaml` came from, in the same order. */
+  readonly stanzaOrigins: readonly StanzaOrigin[];
   /** A complete knockgate config using them, for `knockgate import`. */
   readonly yaml: string;
   readonly warnings: readonly AccessConfWarning[];
@@ -119,5 +133,6 @@ export function importAccessConf(file: string, options?: { port?: number; interf
     indent(stanzasYaml, '      ').replace(/\n$/, ''),
     '',
   ].join('\n');
-  return { stanzasYaml, yaml, warnings: report.warnings };
+  const stanzaOrigins = stanzas.map((s) => ({ file: s.loc.file, line: s.loc.line, variables: s.variables }));
+  return { stanzasYaml, stanzaOrigins, yaml, warnings: report.warnings };
 }

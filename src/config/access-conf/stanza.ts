@@ -26,10 +26,21 @@ import type { AccessConfReport, Loc, Setting } from './report.js';
 import { addressList, portList } from './stanza-lists.js';
 import type { HmacName, KeyValue, StanzaDraft } from './stanza-variables.js';
 
+/** Where a variable was set: its file, line and name as written. */
+export interface VariableLoc extends Loc {
+  readonly key: string;
+}
+
 /** A stanza with its lists expanded and its defaults applied. */
 export interface Stanza {
   /** Its SOURCE line. */
   readonly loc: Loc;
+  /**
+   * Where each YAML field of the stanza (`source`, `open_ports`, `key_base64`, ...) was set in the
+   * access.conf files, for errors found later, when knockgate.yaml's door compiles it; a field
+   * that is a default is absent (the SOURCE line stands for the stanza).
+   */
+  readonly variables: Readonly<Partial<Record<string, VariableLoc>>>;
   readonly source: readonly string[];
   readonly destination: readonly string[];
   readonly openPorts: readonly Endpoint[] | null;
@@ -91,14 +102,33 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
     report.warn(d.maxTimeout ?? at, `MAX_FW_TIMEOUT (${maxTimeoutS}s) < FW_ACCESS_TIMEOUT (${fwTimeoutS}s): as in fwknopd, it caps only the timeouts clients ask for`);
   }
   const expire = d.expire === undefined || d.expire.value <= 0 ? null : d.expire.value;
+  const keyYaml = keyText(key.value, 'key', 'key_base64');
+  const hmacYaml = hmac ? keyText(hmac.value, 'hmac_key', 'hmac_key_base64') : null;
+  const variables: Partial<Record<string, VariableLoc>> = { source: { file: d.file, line: d.line, key: 'SOURCE' } };
+  const note = (field: string, set: Setting<unknown> | undefined): void => {
+    if (set !== undefined) variables[field] = { file: set.file, line: set.line, key: set.key };
+  };
+  note('destination', d.destination);
+  note('open_ports', d.openPorts);
+  note('restrict_ports', d.restrictPorts);
+  note(keyYaml.field, key);
+  if (hmacYaml) note(hmacYaml.field, hmac);
+  note('hmac_digest_type', d.hmacType);
+  note('encryption_mode', d.mode);
+  note('fw_access_timeout', d.fwTimeout);
+  note('max_fw_timeout', d.maxTimeout);
+  note('require_username', d.username);
+  note('require_source_address', d.requireSource);
+  note('access_expire_epoch', d.expire);
   return {
     loc: { file: d.file, line: d.line },
+    variables,
     source,
     destination,
     openPorts,
     restrictPorts,
-    key: keyText(key.value, 'key', 'key_base64'),
-    hmacKey: hmac ? keyText(hmac.value, 'hmac_key', 'hmac_key_base64') : null,
+    key: keyYaml,
+    hmacKey: hmacYaml,
     hmacType,
     mode,
     fwTimeoutS,
