@@ -1,7 +1,7 @@
 /**
  * The shape of knockgate.yaml, checked strictly: an unknown key anywhere is an error, and every
  * value is parsed into its final form (ports into endpoints, durations into numbers) here, so that
- * nothing downstream re-reads text. Cross-field rules live in compile() in load.ts.
+ * nothing downstream re-reads text. Cross-field rules live in compile/ (compileConfig).
  */
 
 import { z } from 'zod';

@@ -37,7 +37,11 @@ export interface ShellCommands {
 
 /** One access.conf stanza, compiled: who may knock with which keys, and for what. */
 export interface FwknopStanza {
-  /** Where it came from, for logs: `access.conf:12` or `knockgate.yaml:40`. */
+  /**
+   * Where it came from, for logs: `knockgate.yaml:40`, or `/etc/fwknop/access.conf stanza 2` for a
+   * stanza read through access_conf. Also the stanza's replay identity (fwknop-handler.ts), so it
+   * must not change between releases.
+   */
   readonly origin: string;
   readonly sources: CidrSet;
   readonly destinations: CidrSet;

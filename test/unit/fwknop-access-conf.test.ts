@@ -617,3 +617,32 @@ describe('the YAML', () => {
     assert.deepEqual((parse(embedded) as { stanzas: unknown }).stanzas, stanzas(r));
   });
 });
+
+describe('a door that reads an access.conf (access_conf:)', () => {
+  const yamlFor = (dir: string): { file: string; text: string } => ({
+    file: join(dir, 'knockgate.yaml'),
+    text: ['interfaces: [eth0]', 'spa:', '  replay_journal: replay.journal', 'doors:', '  - name: fw', '    fwknop: { port: 62201 }', '    access_conf: access.conf', '    open: [22/tcp]', ''].join('\n'),
+  });
+
+  it('names the access.conf line whose OPEN_PORTS the door does not open, and the door', () => {
+    const dir = tree({ 'access.conf': ['SOURCE ANY', ...BASE.slice(1), '', 'SOURCE 10.0.0.0/8', 'KEY other-pass', 'HMAC_KEY other-hmac', 'OPEN_PORTS tcp/22, tcp/80'] });
+    const { file, text } = yamlFor(dir);
+    const err = throwsAt(() => parseConfigText(file, text), 9, 'OPEN_PORTS', /80\/tcp is not among the "open" ports of door "fw" \(.*knockgate\.yaml:8\)/, join(dir, 'access.conf'));
+    assert.equal(err.exitCode, 78);
+  });
+
+  it('names the included file when the stanza is there', () => {
+    const dir = tree({ 'access.conf': ['%include more.conf'], 'more.conf': ['SOURCE ANY', 'KEY k', 'HMAC_KEY h', 'OPEN_PORTS udp/53'] });
+    const { file, text } = yamlFor(dir);
+    throwsAt(() => parseConfigText(file, text), 4, 'OPEN_PORTS', /53\/udp is not among the "open" ports of door "fw"/, join(dir, 'more.conf'));
+  });
+
+  it('still loads when every OPEN_PORTS port is one the door opens, stanzas in file order', () => {
+    const dir = tree({ 'access.conf': [...BASE, 'SOURCE 192.0.2.1', 'KEY k2', 'HMAC_KEY h2'] });
+    const { file, text } = yamlFor(dir);
+    const cfg = parseConfigText(file, text);
+    assert.equal(cfg.doors[0]?.fwknop?.stanzas.length, 2);
+    assert.deepEqual(cfg.doors[0]?.fwknop?.stanzas[0]?.openPorts, [{ proto: 'tcp', port: 22 }]);
+    assert.equal(cfg.doors[0]?.fwknop?.stanzas[1]?.openPorts, null);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * compile(): turns the schema-checked raw configuration into the frozen Config the daemon runs on.
+ * The schema (schema.ts) has already checked every value's shape; this applies the rules that
+ * span fields and doors, in file order: the global settings, the rules across doors
+ * (door-registry.ts), then each door by its kind (knock-door.ts, spa-door.ts, fwknop-door.ts).
+ *
+ * Contract: every failure is a ConfigError with the file, line and key (exit code 78); paths in the
+ * file (log, PID, journal, pending commands, one-time files, access.conf) become absolute against
+ * the configuration file's directory; nothing is read but an access.conf a door names.
+ */
+
+import type { Door } from '../../core/door.js';
+import type { Config } from '../config.js';
+import type { LocatedYaml } from '../located-yaml.js';
+import type { RawConfig, RawDoor } from '../schema.js';
+import { compileContext, failAt, type CompileContext } from './context.js';
+import { compileDoorCommon, doorPath } from './door-common.js';
+import { registerDoors } from './door-registry.js';
+import { compileFwknopDoor } from './fwknop-door.js';
+import { compileKnockDoor } from './knock-door.js';
+import { compileSpaDoor } from './spa-door.js';
+
+export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): Config {
+  if (raw.interfaces.includes('any') && raw.interfaces.length > 1) failAt(src, ['interfaces'], '"any" already covers every interface; list it alone');
+  const ctx = compileContext(src, raw, secretsProtected, registerDoors(src, raw));
+  const doors = raw.doors.map((d, i) => compileDoor(ctx, d, i));
+  return Object.freeze({
+    file: src.file,
+    interfaces: Object.freeze([...raw.interfaces]),
+    interfacesLine: src.lineOf(['interfaces']) ?? null,
+    exemptInterfaces: Object.freeze([...raw.exempt_interfaces]),
+    firewall: raw.firewall,
+    nftTable: raw.nft_table,
+    maxTrackedSequences: raw.max_tracked_sequences,
+    logLevel: raw.log_level,
+    logFile: raw.log_file ? ctx.resolvePath(raw.log_file) : null,
+    syslog: raw.syslog,
+    pidFile: raw.pid_file ? ctx.resolvePath(raw.pid_file) : null,
+    pendingCommands: ctx.resolvePath(raw.pending_commands),
+    spa: raw.spa
+      ? Object.freeze({
+          serverKeyFile: raw.spa.server_key !== undefined ? ctx.resolvePath(raw.spa.server_key) : null,
+          freshnessMs: raw.spa.freshness,
+          replayJournal: ctx.resolvePath(raw.spa.replay_journal),
+          maxReplayEntries: raw.spa.max_replay_entries,
+          maxReplayEntriesPerClient: raw.spa.max_replay_entries_per_client,
+        })
+      : null,
+    doors: Object.freeze(doors),
+    warnings: Object.freeze(ctx.warnings),
+  });
+}
+
+/** One door: the rules every kind shares, then its kind's compiler. */
+function compileDoor(ctx: CompileContext, d: RawDoor, i: number): Door {
+  const common = compileDoorCommon(ctx, d, i);
+  if (d.spa && d.fwknop) ctx.fail(doorPath(i, 'fwknop'), 'a door is either native SPA ("spa") or fwknop-compatible ("fwknop"), not both');
+  if (!d.fwknop) {
+    for (const key of ['access_conf', 'stanzas'] as const) if (d[key] !== undefined) ctx.fail(doorPath(i, key), 'only for fwknop doors');
+  }
+  if (d.fwknop) return compileFwknopDoor(ctx, d, d.fwknop, i, common);
+  if (d.spa) return compileSpaDoor(ctx, d, d.spa, i, common);
+  return compileKnockDoor(ctx, d, i, common);
+}

@@ -1,0 +1,74 @@
+/**
+ * Compiles one fwknop stanza (knockgate's YAML form of an access.conf stanza, whether written in
+ * knockgate.yaml or imported from an access.conf) into the FwknopStanza the handler matches.
+ *
+ * Contract: SOURCE and DESTINATION become CIDR sets; exactly one of key and key_base64, at most
+ * one HMAC key; keys written in knockgate.yaml need a file readable by its owner only (`fromYaml`);
+ * with a firewall, every OPEN_PORTS port is one of the door's "open" ports; the keys must be ones
+ * fwknop would accept (fwknopKeysProblem). A stanza without fw_access_timeout gets the door's
+ * duration. Errors go through `from.fail`, which knows where the stanza was written.
+ */
+
+import { parseCidrList } from '../../core/cidr.js';
+import type { FwknopStanza } from '../../core/door.js';
+import { endpointKey, formatEndpoint } from '../../core/endpoint.js';
+import { fwknopKeysProblem } from '../../core/spa/fwknop-wire.js';
+import type { RawDoor, RawFwknopStanza } from '../schema.js';
+import type { CompileContext, ConfigPath } from './context.js';
+
+export interface StanzaSource {
+  /** For logs and for the stanza's replay identity: where it came from. */
+  readonly origin: string;
+  /** Written in knockgate.yaml (so its keys are in that file), not imported. */
+  readonly fromYaml: boolean;
+  /** How messages name the door's "open" list (with its place in knockgate.yaml when the stanza is elsewhere). */
+  readonly doorOpenText: string;
+  /** Throws the ConfigError for `field` (a key path inside the stanza; [] for the stanza itself), where that field was written. */
+  fail(field: ConfigPath, message: string): never;
+}
+
+export function compileFwknopStanza(ctx: CompileContext, d: RawDoor, st: RawFwknopStanza, from: StanzaSource): FwknopStanza {
+  const fail = (key: ConfigPath, message: string): never => from.fail(key, message);
+  const sources = parseCidrList(st.source);
+  if ('error' in sources) return fail(['source'], sources.error);
+  const destinations = parseCidrList(st.destination);
+  if ('error' in destinations) return fail(['destination'], destinations.error);
+  if ((st.key === undefined) === (st.key_base64 === undefined)) return fail([], 'give exactly one of "key" and "key_base64" (GnuPG stanzas are not supported)');
+  if (st.hmac_key !== undefined && st.hmac_key_base64 !== undefined) return fail(['hmac_key'], 'give at most one of "hmac_key" and "hmac_key_base64"');
+  if (from.fromYaml && !ctx.secretsProtected) return fail([st.key !== undefined ? 'key' : 'key_base64'], `this file holds secret keys but is readable by group or others; chmod 600 ${ctx.src.file}`);
+  const key = st.key !== undefined ? utf8Bytes(st.key) : decodeBase64(from, st.key_base64 as string, 'key_base64');
+  const hmacKey = st.hmac_key !== undefined ? utf8Bytes(st.hmac_key) : st.hmac_key_base64 !== undefined ? decodeBase64(from, st.hmac_key_base64, 'hmac_key_base64') : null;
+  if (ctx.raw.firewall !== 'none') {
+    const doorOpens = new Set(d.open.map((e) => endpointKey(e.proto, e.port)));
+    (st.open_ports ?? []).forEach((e, s) => {
+      if (!doorOpens.has(endpointKey(e.proto, e.port))) fail(['open_ports', s], `${formatEndpoint(e)} is not among ${from.doorOpenText}`);
+    });
+  }
+  const hmacType = st.hmac_digest_type.replace('_', '-') as FwknopStanza['hmacType'];
+  const problem = fwknopKeysProblem({ key, hmacKey, hmacType, encryptionMode: st.encryption_mode });
+  if (problem !== null) return fail([st.key !== undefined ? 'key' : 'key_base64'], problem);
+  return Object.freeze({
+    origin: from.origin,
+    sources,
+    destinations,
+    openPorts: st.open_ports ? Object.freeze([...st.open_ports]) : null,
+    restrictPorts: Object.freeze([...(st.restrict_ports ?? [])]),
+    key,
+    hmacKey,
+    hmacType,
+    encryptionMode: st.encryption_mode,
+    accessTimeoutS: (st.fw_access_timeout ?? d.duration) / 1000,
+    maxTimeoutS: st.max_fw_timeout !== undefined ? st.max_fw_timeout / 1000 : null,
+    requireUsername: st.require_username ?? null,
+    requireSourceAddress: st.require_source_address,
+    expiresAtS: st.access_expire_epoch ?? null,
+  });
+}
+
+const utf8Bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
+
+/** Standard base64 (padding optional, surrounding blanks ignored), or an error at the stanza's `field`. */
+function decodeBase64(from: StanzaSource, text: string, field: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text.trim())) return from.fail([field], 'not base64 text');
+  return new Uint8Array(Buffer.from(text.trim(), 'base64'));
+}
