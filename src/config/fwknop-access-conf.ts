@@ -77,7 +77,15 @@ import { tryReadTrustedFile } from './trusted-file.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { endpointKey, formatEndpoint, type Endpoint, type Protocol } from '../core/endpoint.js';
-import { DEFAULT_SPA_PORT, MAX_CONFIG_FILE_BYTES, MAX_GRANT_DURATION_S, MAX_OPEN_PORTS_PER_DOOR, MAX_SPA_CLIENTS_PER_DOOR } from '../core/limits.js';
+import {
+  DEFAULT_SPA_PORT,
+  FWKNOP_LEGACY_KEY_BYTES,
+  MAX_CONFIG_FILE_BYTES,
+  MAX_FWKNOP_ACCESS_FILES,
+  MAX_GRANT_DURATION_S,
+  MAX_OPEN_PORTS_PER_DOOR,
+  MAX_SPA_CLIENTS_PER_DOOR,
+} from '../core/limits.js';
 import { fwknopKeysProblem, type FwknopHmacType } from '../core/spa/fwknop-wire.js';
 
 export interface AccessConfImport {
@@ -98,11 +106,8 @@ const ACCESS_BUF_LEN = 33;
 const MAX_IPV4_STR_LEN = 16;
 const MIN_IPV4_STR_LEN = 7;
 const MAX_PORT = 65_535;
-const LEGACY_KEY_BYTES = 16;
 const DEF_INTERFACE = 'eth0';
 const DEF_SPA_PORT = DEFAULT_SPA_PORT;
-/** knockgate's own bound on the files one import reads (%include_folder can name many). */
-const MAX_ACCESS_FILES = 1024;
 
 const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
 type HmacName = (typeof HMAC_TYPES)[number];
@@ -316,7 +321,7 @@ class Importer {
   /** parse_access_file(): `depth` is this file's depth (the top file is 1). */
   parseFile(file: string, depth: number, from: (Loc & { key: string }) | null): void {
     const whereOpened = (detail: string): never => (from ? this.fail(from, from.key, detail) : this.fail(file, undefined, detail));
-    if (++this.filesRead > MAX_ACCESS_FILES) whereOpened(`more than ${MAX_ACCESS_FILES} access files`);
+    if (++this.filesRead > MAX_FWKNOP_ACCESS_FILES) whereOpened(`more than ${MAX_FWKNOP_ACCESS_FILES} access files`);
     let real: string;
     // Owner, writability and directories as for every file knockgate trusts (trusted-file.ts):
     // the stanzas hold keys and say which ports open.
@@ -635,8 +640,8 @@ class Importer {
       this.warn(at, 'no HMAC_KEY: packets for this stanza are not authenticated before decryption (fwknop\'s legacy mode), which is weaker; add HMAC_KEY_BASE64 (fwknop --key-gen) to both sides');
       if (d.hmacType !== undefined) this.warn(d.hmacType, 'HMAC_DIGEST_TYPE has no effect without an HMAC key');
     }
-    if (mode === 'legacy' && key.value.bytes.length > LEGACY_KEY_BYTES) {
-      this.warn(key, `legacy mode uses only the first ${LEGACY_KEY_BYTES} bytes of the key (fwknopd truncates it too)`);
+    if (mode === 'legacy' && key.value.bytes.length > FWKNOP_LEGACY_KEY_BYTES) {
+      this.warn(key, `legacy mode uses only the first ${FWKNOP_LEGACY_KEY_BYTES} bytes of the key (fwknopd truncates it too)`);
     }
     const hmacType = d.hmacType?.value ?? 'sha256';
     const problem = fwknopKeysProblem({

@@ -15,7 +15,7 @@
 
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
-import { GRANT_MIRROR_GRACE_MS, MAX_FIREWALL_BATCH_BYTES, MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
+import { GRANT_MIRROR_GRACE_MS, GRANT_MIRROR_PRUNE_ENTRIES, MAX_FIREWALL_BATCH_BYTES, MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
 import { maskIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import type { ActiveGrant, Gate, GateLayout, GrantRequest } from '../ports/gate.js';
 import { createNftExecutor, type NftExecutor } from './nft-runner.js';
@@ -122,7 +122,7 @@ export class NftablesGate implements Gate {
     } finally {
       for (const k of keys) if (this.unsettled.get(k) === applied) this.unsettled.delete(k);
     }
-    if (this.expiry.size > 4 * MAX_GRANTS_PER_FIREWALL_BATCH) this.prune(this.nowMs());
+    if (this.expiry.size > GRANT_MIRROR_PRUNE_ENTRIES) this.prune(this.nowMs());
   }
 
   async list(): Promise<readonly ActiveGrant[]> {
