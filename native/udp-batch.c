@@ -41,6 +41,7 @@
 #include "js-batch.h"
 
 #define VLEN 64
+/* MAX_SPA_DATAGRAM_BYTES in src/core/limits.ts (test/unit/limits.test.ts keeps the two equal). */
 #define MAX_DATAGRAM_BYTES 1024
 /* Datagrams read per readable event before the loop gets control back. */
 #define MAX_PER_EVENT 4096

@@ -9,9 +9,7 @@
 
 import { KnockgateError } from '../core/errors.js';
 import { parseIPAddress, type IPAddressBytes } from '../core/ip-address.js';
-
-export const MAX_RESOLVER_BODY_BYTES = 256;
-export const DEFAULT_RESOLVER_TIMEOUT_MS = 5000;
+import { DEFAULT_RESOLVER_TIMEOUT_MS, MAX_RESOLVER_BODY_BYTES } from '../core/limits.js';
 
 const fail = (url: string, why: string): never => {
   throw new KnockgateError('KG_RESOLVE_FAILED', `cannot learn this host's address from ${url}: ${why}; nothing was sent`);

@@ -8,6 +8,7 @@
 
 import { isAlias, isCollection, isMap, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import { ConfigError } from '../core/errors.js';
+import { MAX_CONFIG_YAML_ALIASES } from '../core/limits.js';
 
 export type KeyPath = readonly (string | number)[];
 
@@ -58,7 +59,7 @@ export function parseLocatedYaml(file: string, text: string): LocatedYaml {
       },
     });
     if (badKey !== undefined) throw new ConfigError(file, lineAt(badKey) ?? 1, undefined, 'a key must be a plain value, not a list, a mapping or an alias');
-    value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    value = doc.toJS({ maxAliasCount: MAX_CONFIG_YAML_ALIASES }) as unknown;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     if (err instanceof RangeError) throw tooDeep(file, err);

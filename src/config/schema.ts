@@ -9,6 +9,7 @@ import { parseDurationMs } from '../core/duration.js';
 import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_GRANT_DURATION_S,
   DEFAULT_MAX_TRACKED_SEQUENCES,
   MAX_COMMAND_ARG_BYTES,
   MAX_COMMAND_ARGS,
@@ -19,12 +20,15 @@ import {
   MAX_OPEN_PORTS_PER_DOOR,
   MAX_SEQUENCE_STEPS,
   MAX_SEQUENCE_TIMEOUT_MS,
+  MIN_COMMAND_TIMEOUT_MS,
   MIN_GRANT_DURATION_S,
   MIN_MAX_TRACKED_SEQUENCES,
   MIN_SEQUENCE_TIMEOUT_MS,
   SPA_CLIENT_ID_BYTES,
   DEFAULT_SPA_FRESHNESS_S,
   MAX_SPA_FRESHNESS_MS,
+  MIN_SPA_FRESHNESS_MS,
+  MIN_REPLAY_ENTRIES,
   MAX_REPLAY_ENTRIES,
   DEFAULT_REPLAY_ENTRIES,
   DEFAULT_REPLAY_ENTRIES_PER_CLIENT,
@@ -190,7 +194,7 @@ export const doorSchema = z
     sequence_timeout: duration(MIN_SEQUENCE_TIMEOUT_MS, MAX_SEQUENCE_TIMEOUT_MS, false).optional(),
     tcp_flags: tcpFlags.optional(),
     open: z.array(endpoint).max(MAX_OPEN_PORTS_PER_DOOR).default([]),
-    duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).default('30s'),
+    duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).default(`${DEFAULT_GRANT_DURATION_S}s`),
     start_command: command.optional(),
     stop_command: command.optional(),
     /** knockd-style shell strings with %IP% (see door.ts); mutually exclusive with *_command. */
@@ -199,7 +203,7 @@ export const doorSchema = z
     stop_shell: z.string().max(MAX_COMMAND_ARG_BYTES).optional(),
     stop_shell_6: z.string().max(MAX_COMMAND_ARG_BYTES).optional(),
     target: z.string().optional(),
-    command_timeout: duration(100, MAX_COMMAND_TIMEOUT_MS, false).default(formatDurationMs(DEFAULT_COMMAND_TIMEOUT_MS)),
+    command_timeout: duration(MIN_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS, false).default(formatDurationMs(DEFAULT_COMMAND_TIMEOUT_MS)),
     hide_knock_ports: z.boolean().optional(),
   })
   .strict();
@@ -208,9 +212,9 @@ export const spaSettingsSchema = z
   .object({
     /** X25519 private key file written by `knockgate keygen`. */
     server_key: z.string().min(1).optional(),
-    freshness: duration(1000, MAX_SPA_FRESHNESS_MS, false).default(`${DEFAULT_SPA_FRESHNESS_S}s`),
+    freshness: duration(MIN_SPA_FRESHNESS_MS, MAX_SPA_FRESHNESS_MS, false).default(`${DEFAULT_SPA_FRESHNESS_S}s`),
     replay_journal: z.string().min(1).default(DEFAULT_REPLAY_JOURNAL),
-    max_replay_entries: z.number().int().min(1000).max(MAX_REPLAY_ENTRIES).default(DEFAULT_REPLAY_ENTRIES),
+    max_replay_entries: z.number().int().min(MIN_REPLAY_ENTRIES).max(MAX_REPLAY_ENTRIES).default(DEFAULT_REPLAY_ENTRIES),
     max_replay_entries_per_client: z.number().int().min(1).max(MAX_REPLAY_ENTRIES).default(DEFAULT_REPLAY_ENTRIES_PER_CLIENT),
   })
   .strict();

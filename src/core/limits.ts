@@ -1,8 +1,11 @@
 /**
  * Every size, count and time bound of knockgate, in one place, with its unit in its name.
  *
- * Contract: nothing else in the code base hard-codes a bound. A reviewer who wants to know
- * how much memory or time a hostile peer can make the daemon spend starts here.
+ * Contract: nothing else in the code base hard-codes a bound or a default. A reviewer who wants to
+ * know how much memory or time a hostile peer can make the daemon spend starts here. Two kinds of
+ * number live elsewhere on purpose: what another program compiles in and an importer reproduces
+ * (knockd's and fwknopd's defaults, beside knockd-conf.ts and fwknop-access-conf.ts, named for
+ * that program), and sizes fixed by a format (header lengths, key sizes, the port range).
  */
 
 /**
@@ -38,6 +41,11 @@ export const MAX_SEQUENCE_TIMEOUT_MS = 3_600_000;
 /** Bounds of a door's grant `duration`. The kernel's set timeouts are whole seconds. */
 export const MIN_GRANT_DURATION_S = 1;
 export const MAX_GRANT_DURATION_S = 86_400;
+/**
+ * A door's `duration` when it names none: fwknopd's default FW_ACCESS_TIMEOUT, long enough to
+ * connect after knocking, short enough that an opening nobody uses does not linger.
+ */
+export const DEFAULT_GRANT_DURATION_S = 30;
 
 /** Default and bounds of the number of (door, source) sequences tracked at once. */
 export const DEFAULT_MAX_TRACKED_SEQUENCES = 100_000;
@@ -49,6 +57,11 @@ export const SEQUENCE_SWEEP_INTERVAL_MS = 250;
 
 /** Commands (start/stop): wall-clock limit per run, and how many may run or wait at once. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+/**
+ * The shortest `command_timeout`: a busy host needs tens of milliseconds to start a program at all,
+ * so a limit below this would kill every command, and is a unit mistake (`5` for `5s`).
+ */
+export const MIN_COMMAND_TIMEOUT_MS = 100;
 export const MAX_COMMAND_TIMEOUT_MS = 600_000;
 export const MAX_CONCURRENT_COMMANDS = 8;
 export const MAX_QUEUED_COMMANDS = 1_024;
@@ -64,6 +77,17 @@ export const MAX_ONE_TIME_SEQUENCE_FILE_BYTES = 8 * 1024 * 1024;
 
 /** Configuration file size. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+/**
+ * YAML aliases a configuration may expand (yaml's maxAliasCount): a real file uses a few, and the
+ * bound stops an alias bomb (aliases of aliases, exponential output) before it costs memory.
+ */
+export const MAX_CONFIG_YAML_ALIASES = 100;
+
+/**
+ * Attempts at one log line that the kernel refuses for now (EAGAIN on a non-blocking stdout), 1 ms
+ * apart: a reader stalled longer than ~100 ms loses the line, rather than the daemon stalling.
+ */
+export const MAX_LOG_WRITE_ATTEMPTS = 100;
 
 /**
  * How long the gate remembers a grant past its expiry. The kernel removes an element on its own
@@ -71,6 +95,12 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
  * rather than assuming it is gone.
  */
 export const GRANT_MIRROR_GRACE_MS = 5_000;
+/**
+ * Entries in the gate's expiry mirror beyond which a grant also forgets the expired ones: the walk
+ * costs in proportion to the mirror, so it is not done on every grant, and the mirror stays
+ * bounded by the live grants plus this.
+ */
+export const GRANT_MIRROR_PRUNE_ENTRIES = 2_048;
 
 /** Grants handed to `nft` in one batch; more wait for the next batch. */
 export const MAX_GRANTS_PER_FIREWALL_BATCH = 512;
@@ -84,6 +114,8 @@ export const MAX_FIREWALL_BATCH_BYTES = 2 * 1024 * 1024;
 export const FIREWALL_COMMAND_TIMEOUT_MS = 10_000;
 /** Largest answer read from the nftables worker (a listing of a table with a million grants fits). */
 export const MAX_NFT_WORKER_RESPONSE_BYTES = 256 * 1024 * 1024;
+/** Bytes of the worker's stderr kept to explain its death: its own messages are one line. */
+export const MAX_NFT_WORKER_STDERR_BYTES = 1_024;
 
 /** Log lines per second per drop reason before the rest are only counted and summarised. */
 export const MAX_DROP_LOG_LINES_PER_S = 20;
@@ -104,9 +136,24 @@ export const CAPTURE_BATCH_BYTES = 256 * 1024;
 export const SPA_SOCKET_BUFFER_BYTES = 16 * 1024 * 1024;
 /** Bytes of datagrams handed from the socket binding to JavaScript in one call. */
 export const SPA_SOCKET_BATCH_BYTES = 256 * 1024;
+/**
+ * Bytes of one datagram the SPA socket reads (MAX_DATAGRAM_BYTES in native/udp-batch.c, which a
+ * unit test keeps equal to this): more than the longest valid packet of either kind (MAX_SPA_BYTES,
+ * MAX_FWKNOP_PACKET_BYTES), so that a longer datagram, which arrives cut to this, is still too
+ * long and is dropped by the length check rather than parsed from its first bytes.
+ */
+export const MAX_SPA_DATAGRAM_BYTES = 1_024;
 
 /** Client: bounds of the delay between knock steps. */
 export const MAX_KNOCK_DELAY_MS = 60_000;
+/**
+ * Client, address resolver (`--resolve-url`): how long one lookup may take, and the largest answer
+ * read (one address with whitespace is under 64 bytes; more is not an answer).
+ */
+export const DEFAULT_RESOLVER_TIMEOUT_MS = 5_000;
+export const MAX_RESOLVER_BODY_BYTES = 256;
+/** Characters of a resolve_url in a credential file: beyond what any resolver URL needs. */
+export const MAX_RESOLVE_URL_CHARS = 2_000;
 
 /** SPA datagram size bounds: the smallest valid packet (psk mode, defaults) and the most we read. */
 export const MIN_SPA_BYTES = 145;
@@ -128,11 +175,27 @@ export const DEFAULT_SPA_FRESHNESS_S = 120;
  */
 export const REPLAY_RETENTION_MARGIN_MS = 5_000;
 
-/** Bounds of the SPA freshness window (`spa.freshness`). */
+/**
+ * Bounds of the SPA freshness window (`spa.freshness`). fwknop timestamps are whole seconds, so
+ * under a second even a client with an exact clock would be stale part of the time.
+ */
+export const MIN_SPA_FRESHNESS_MS = 1_000;
 export const MAX_SPA_FRESHNESS_MS = 600_000;
-/** Replay store capacity: accepted packets remembered within one freshness window. */
+/**
+ * Replay store capacity: accepted packets remembered within one freshness window. A full store
+ * refuses packets (fail closed), so the minimum keeps a few clients from filling it by knocking.
+ */
 export const DEFAULT_REPLAY_ENTRIES = 1_000_000;
+export const MIN_REPLAY_ENTRIES = 1_000;
 export const MAX_REPLAY_ENTRIES = 10_000_000;
+/**
+ * Replay journal compaction (stores/replay-journal.ts): the file is rewritten when it holds more
+ * than twice the live records plus this slack, so a rewrite (a cost in proportion to the live
+ * records) comes at most once per this many appended lines, and the file stays bounded.
+ */
+export const REPLAY_JOURNAL_COMPACT_SLACK_LINES = 10_000;
+/** How often, at most, the journal forgets expired keys before deciding to compact. */
+export const REPLAY_JOURNAL_PRUNE_INTERVAL_MS = 1_000;
 /**
  * Replay records one client (native: a client id; fwknop: a stanza) may hold, so that one client
  * cannot fill the store for the others: 10,000 per window is 83 packets a second for 120 s.
@@ -192,3 +255,5 @@ export const MAX_FWKNOP_MESSAGE_CHARS = 256; // MAX_SPA_MESSAGE_SIZE (also used 
 export const MAX_FWKNOP_CLIENT_TIMEOUT_S = 65_536;
 /** Host part of a NAT access string (MAX_HOSTNAME_LEN, common/fko_util.h). */
 export const MAX_FWKNOP_NAT_HOST_CHARS = 70;
+/** Files one access.conf import may read: knockgate's own bound (%include_folder can name many). */
+export const MAX_FWKNOP_ACCESS_FILES = 1_024;

@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants, mkdirSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KnockgateError } from '../core/errors.js';
+import { MAX_LOG_WRITE_ATTEMPTS } from '../core/limits.js';
 import type { LogLevel } from '../config/config.js';
 import type { Logger } from '../ports/logger.js';
 import { openNoFollow } from '../config/trusted-file.js';
@@ -26,15 +27,13 @@ export interface LogTargets {
 }
 
 const SEVERITY: Readonly<Record<LogLevel, number>> = { debug: 20, info: 30, warn: 40, error: 50 };
-/** Attempts at a write that the kernel refuses for now (EAGAIN on a non-blocking stdout). */
-const MAX_WRITE_ATTEMPTS = 100;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Writes all of `text` to `fd`; a line that cannot be written is dropped, never thrown. */
 function writeLine(fd: number, text: string): void {
   const bytes = Buffer.from(text, 'utf8');
   let done = 0;
-  for (let attempt = 0; done < bytes.length && attempt < MAX_WRITE_ATTEMPTS; ) {
+  for (let attempt = 0; done < bytes.length && attempt < MAX_LOG_WRITE_ATTEMPTS; ) {
     try {
       done += writeSync(fd, bytes, done);
     } catch (err) {

@@ -16,7 +16,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KnockgateError } from '../core/errors.js';
-import { FIREWALL_COMMAND_TIMEOUT_MS, MAX_NFT_WORKER_RESPONSE_BYTES } from '../core/limits.js';
+import { FIREWALL_COMMAND_TIMEOUT_MS, MAX_NFT_WORKER_RESPONSE_BYTES, MAX_NFT_WORKER_STDERR_BYTES } from '../core/limits.js';
 
 /** Where `npm run build` puts the worker, relative to this compiled file (dist/src/gates/). */
 export function defaultWorkerPath(): string | undefined {
@@ -87,7 +87,7 @@ export class NftWorker {
     this.received = Buffer.alloc(0);
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      if (stderr.length < 1024) stderr += d;
+      if (stderr.length < MAX_NFT_WORKER_STDERR_BYTES) stderr += d;
     });
     child.stdout.on('data', (chunk: Buffer) => {
       if (this.child === child) this.onData(chunk);

@@ -9,12 +9,13 @@
  * all-or-nothing there, so its grants are retried one by one: only the one that is at fault fails.
  * A mirror of the expiry times the gate has set lets it skip a knock that would not lengthen a
  * grant, and an address already inside a live prefix grant (the kernel's interval sets refuse an
- * overlapping element with "File exists") that runs at least as long.
+ * overlapping element with "File exists") that runs at least as long. Knocks for one element are
+ * decided one after the other: a second waits until the first is settled in the mirror.
  */
 
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
-import { GRANT_MIRROR_GRACE_MS, MAX_FIREWALL_BATCH_BYTES, MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
+import { GRANT_MIRROR_GRACE_MS, GRANT_MIRROR_PRUNE_ENTRIES, MAX_FIREWALL_BATCH_BYTES, MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
 import { maskIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import type { ActiveGrant, Gate, GateLayout, GrantRequest, RevokeRequest } from '../ports/gate.js';
 import { createNftExecutor, type NftExecutor } from './nft-runner.js';
@@ -37,6 +38,13 @@ export class NftablesGate implements Gate {
   private readonly expiry = new Map<string, number>();
   /** The prefix grants among them (mirror key → network), to see addresses they cover. */
   private readonly prefixes = new Map<string, { family: 4 | 6; network: IPAddressBytes; length: number; endpoint: number }>();
+  /**
+   * Grants queued or in the kernel and not yet settled, by mirror key. A second knock for the same
+   * element waits for the first to settle: decided against the mirror alone, both would be sent as
+   * new (a bare `add`, which leaves an element that exists with the timeout it had, so the shorter
+   * of the two would win in the kernel) or the second would replace the first with a shorter one.
+   */
+  private readonly unsettled = new Map<string, Promise<void>>();
   private queue: Pending[] = [];
   private running = false;
 
@@ -81,6 +89,11 @@ export class NftablesGate implements Gate {
   }
 
   async grant(req: GrantRequest): Promise<void> {
+    for (;;) {
+      const earlier = req.endpoints.map((e) => this.unsettled.get(mirrorKey(req.family, req.source, e))).filter((p) => p !== undefined);
+      if (earlier.length === 0) break;
+      await Promise.allSettled(earlier);
+    }
     const now = this.nowMs();
     const target = now + req.durationS * 1000;
     const commands: NftCommand[] = [];
@@ -98,13 +111,19 @@ export class NftablesGate implements Gate {
     }
     if (commands.length === 0) return;
     const prefix = req.source.includes('/') ? parsePrefix(req.source) : null;
-    await this.enqueue(commands, () => {
+    const applied = this.enqueue(commands, () => {
       for (const k of keys) this.expiry.set(k, target);
       if (prefix !== null) {
         for (const e of req.endpoints) this.prefixes.set(mirrorKey(req.family, req.source, e), { family: req.family, ...prefix, endpoint: endpointKey(e.proto, e.port) });
       }
     });
-    if (this.expiry.size > 4 * MAX_GRANTS_PER_FIREWALL_BATCH) this.prune(this.nowMs());
+    for (const k of keys) this.unsettled.set(k, applied);
+    try {
+      await applied;
+    } finally {
+      for (const k of keys) if (this.unsettled.get(k) === applied) this.unsettled.delete(k);
+    }
+    if (this.expiry.size > GRANT_MIRROR_PRUNE_ENTRIES) this.prune(this.nowMs());
   }
 
   /**

@@ -12,6 +12,8 @@ import { parseLocatedYaml } from '../config/located-yaml.js';
 import { readTrustedFile } from '../config/trusted-file.js';
 import { ConfigError, KnockgateError } from '../core/errors.js';
 import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
+import { MAX_RESOLVE_URL_CHARS, SPA_CLIENT_ID_BYTES } from '../core/limits.js';
+import { RAW_KEY_BYTES } from '../core/spa/keys.js';
 import { DOOR_ID_PATTERN } from '../core/spa/native-wire.js';
 
 export const SERVER_KEY_KIND = 'knockgate-server-key-v1';
@@ -111,13 +113,13 @@ export function readClientCredential(file: string): ClientCredential {
     name,
     ...(typeof doc.server === 'string' ? { server: doc.server } : {}),
     port,
-    serverPublicKey: bytesOf(file, doc, 'server_public_key', 32),
-    clientId: bytesOf(file, doc, 'client_id', 16),
-    ...(hasPsk ? { psk: bytesOf(file, doc, 'psk', 32) } : { privateKey: bytesOf(file, doc, 'private_key', 32) }),
+    serverPublicKey: bytesOf(file, doc, 'server_public_key', RAW_KEY_BYTES),
+    clientId: bytesOf(file, doc, 'client_id', SPA_CLIENT_ID_BYTES),
+    ...(hasPsk ? { psk: bytesOf(file, doc, 'psk', RAW_KEY_BYTES) } : { privateKey: bytesOf(file, doc, 'private_key', RAW_KEY_BYTES) }),
     doorId: doorIdOf(file, doc),
     ...(ports ? { ports } : {}),
     ...optionalText(file, doc, 'allow_ip', /^[0-9A-Fa-f.:]{2,45}(\/\d{1,3})?$/, 'must be ADDRESS or ADDRESS/PREFIX'),
-    ...optionalText(file, doc, 'resolve_url', /^https?:\/\/\S{1,2000}$/, 'must be an http:// or https:// URL'),
+    ...optionalText(file, doc, 'resolve_url', new RegExp(`^https?://\\S{1,${MAX_RESOLVE_URL_CHARS}}$`), 'must be an http:// or https:// URL'),
   };
 }
 

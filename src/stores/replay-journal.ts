@@ -29,18 +29,18 @@
  * the owner's high-water mark is rebuilt at load: the owned records in the file are all loaded,
  * expired or not, and only then pruned, and compaction keeps every record the window retains.
  *
- * The journal is compacted when it holds more than twice the live keys plus COMPACT_SLACK lines,
+ * The journal is compacted when it holds more than twice the live keys plus REPLAY_JOURNAL_COMPACT_SLACK_LINES lines,
  * so it stays bounded by the window.
  */
 
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { KnockgateError } from '../core/errors.js';
+import { REPLAY_JOURNAL_COMPACT_SLACK_LINES, REPLAY_JOURNAL_PRUNE_INTERVAL_MS } from '../core/limits.js';
 import { ReplayWindow, type ReplayOwner, type ReplayVerdict } from '../core/replay-window.js';
 import type { LocalReplayCache, ReplayStore } from '../ports/replay-store.js';
 import { nodeJournalFs, writeFully, type JournalFs } from './journal-fs.js';
 
-const COMPACT_SLACK_LINES = 10_000;
 const RECORD = /^(\d{1,16}) ([0-9a-f]{1,128}) ([0-9a-f]{8})$/;
 const OWNED_RECORD = /^(\d{1,16}) ([0-9a-f]{1,128}) ([0-9a-f]{1,128}) (\d{1,16}) ([0-9a-f]{8})$/;
 const LEGACY_RECORD = /^(\d{1,16}) ([0-9a-f]{1,128})$/;
@@ -235,11 +235,11 @@ export class ReplayJournal implements ReplayStore {
         // Once the journal is worth compacting, forget expired keys (at most once a second), so
         // that the test below compares with the live keys, not everything since the last prune.
         const now = this.nowMs();
-        if (this.lines > COMPACT_SLACK_LINES && now - this.prunedAtMs >= 1000) {
+        if (this.lines > REPLAY_JOURNAL_COMPACT_SLACK_LINES && now - this.prunedAtMs >= REPLAY_JOURNAL_PRUNE_INTERVAL_MS) {
           this.window.prune(now);
           this.prunedAtMs = now;
         }
-        if (!this.broken && this.lines > 2 * this.window.size + COMPACT_SLACK_LINES) this.compact();
+        if (!this.broken && this.lines > 2 * this.window.size + REPLAY_JOURNAL_COMPACT_SLACK_LINES) this.compact();
       }
     } finally {
       this.flushing = false;

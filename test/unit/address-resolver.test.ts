@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KnockgateError } from '../../src/core/errors.js';
 import { formatIPAddress } from '../../src/core/ip-address.js';
-import { MAX_RESOLVER_BODY_BYTES, resolveOwnAddress } from '../../src/client/address-resolver.js';
+import { resolveOwnAddress } from '../../src/client/address-resolver.js';
+import { MAX_RESOLVER_BODY_BYTES } from '../../src/core/limits.js';
 
 describe('resolveOwnAddress', () => {
   let server: Server;

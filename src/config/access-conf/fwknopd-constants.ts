@@ -4,7 +4,7 @@
  * on the files one import reads.
  */
 
-import { DEFAULT_SPA_PORT } from '../../core/limits.js';
+import { DEFAULT_SPA_PORT, FWKNOP_LEGACY_KEY_BYTES } from '../../core/limits.js';
 
 /** DEF_FW_ACCESS_TIMEOUT: a stanza's grant when FW_ACCESS_TIMEOUT is absent or below 1. */
 export const DEF_FW_ACCESS_TIMEOUT_S = 30;
@@ -21,10 +21,8 @@ export const ACCESS_BUF_LEN = 33;
 export const MAX_IPV4_STR_LEN = 16;
 export const MIN_IPV4_STR_LEN = 7;
 export const MAX_PORT = 65_535;
-/** Legacy mode uses this many bytes of the key. */
-export const LEGACY_KEY_BYTES = 16;
+/** Legacy mode uses this many bytes of the key (the codec's constant, core/limits.ts). */
+export const LEGACY_KEY_BYTES = FWKNOP_LEGACY_KEY_BYTES;
 /** fwknopd's PCAP_INTF default. */
 export const DEF_INTERFACE = 'eth0';
 export const DEF_SPA_PORT = DEFAULT_SPA_PORT;
-/** knockgate's own bound on the files one import reads (%include_folder can name many). */
-export const MAX_ACCESS_FILES = 1024;

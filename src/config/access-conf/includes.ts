@@ -14,7 +14,7 @@
  * are several); a file that includes itself, directly or not, is an error (fwknopd hits the depth
  * limit, or recurses without end through %include_folder); every file passes trusted-file.ts's
  * checks (owner, writability, directories: the stanzas hold keys and say which ports open); at
- * most MAX_ACCESS_FILES files.
+ * most MAX_FWKNOP_ACCESS_FILES files.
  *
  * Contract: the only I/O of the import. Every other line goes, in file order, to the caller's
  * `onLine`, with the current stanza of the file it is in (each file starts with none) and returns
@@ -26,7 +26,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { MAX_CONFIG_FILE_BYTES } from '../../core/limits.js';
 import { tryReadTrustedFile } from '../trusted-file.js';
 import { shown, utf8Of } from './c-readings.js';
-import { MAX_ACCESS_FILES, MAX_INCLUDE_DEPTH } from './fwknopd-constants.js';
+import { MAX_FWKNOP_ACCESS_FILES } from '../../core/limits.js';
+import { MAX_INCLUDE_DEPTH } from './fwknopd-constants.js';
 import { lexAccessConf, type AccessLine } from './lexer.js';
 import type { AccessConfReport, Loc } from './report.js';
 
@@ -50,7 +51,7 @@ class AccessFileReader<S> {
   /** parse_access_file(): `depth` is this file's depth (the top file is 1); `from` the directive that named it. */
   readFile(file: string, depth: number, from: (Loc & { key: string }) | null): void {
     const whereOpened = (detail: string): never => (from ? this.report.fail(from, from.key, detail) : this.report.fail(file, undefined, detail));
-    if (++this.filesRead > MAX_ACCESS_FILES) whereOpened(`more than ${MAX_ACCESS_FILES} access files`);
+    if (++this.filesRead > MAX_FWKNOP_ACCESS_FILES) whereOpened(`more than ${MAX_FWKNOP_ACCESS_FILES} access files`);
     let real: string;
     const read = tryReadTrustedFile(file, MAX_CONFIG_FILE_BYTES);
     if ('problem' in read) {
