@@ -31,7 +31,8 @@ import type { OneTimeSequenceStore } from '../ports/one-time-sequences.js';
 import type { PacketSourceFactory } from '../ports/packet-source.js';
 import type { PendingCommandStore } from '../ports/pending-commands.js';
 import type { ReplayStore } from '../ports/replay-store.js';
-import { addStats, Captures } from './captures.js';
+import { Captures } from './captures.js';
+import { Counters } from './counters.js';
 import { buildDatagramDoors, type DatagramDoor } from './datagram-doors.js';
 import { KnockDispatch } from './dispatch.js';
 import { logDoorsReady } from './door-report.js';
@@ -64,10 +65,8 @@ export interface DaemonDeps {
 export class Daemon {
   private readonly config: Config;
   private readonly log: Logger;
-  private readonly counters = new Map<string, number>();
-  private readonly count = (name: string): void => {
-    this.counters.set(name, (this.counters.get(name) ?? 0) + 1);
-  };
+  private readonly counters = new Counters();
+  private readonly count = this.counters.count;
   private readonly oneTime: OneTimeDoors;
   private readonly stepsOf = (door: Door, i: number): readonly Endpoint[] | null => this.oneTime.stepsOf(door, i);
   private readonly tracker: SequenceTracker;
@@ -161,14 +160,7 @@ export class Daemon {
 
   /** Counters by name, for tests and (later) metrics. */
   stats(): Record<string, number> {
-    const capture = this.captures.stats();
-    const socket = addStats({ received: 0, dropped: 0 }, this.datagramSources);
-    return {
-      ...Object.fromEntries(this.counters),
-      ...prefixed('sequences_', this.tracker.stats()),
-      ...(capture !== null ? prefixed('capture_', capture) : {}),
-      ...(this.datagramSources.length > 0 ? prefixed('socket_', socket) : {}),
-    };
+    return this.counters.snapshot({ sequences: this.tracker.stats(), capture: this.captures.stats(), sockets: this.datagramSources });
   }
 
   /** One log line with every counter (on SIGUSR1 and at stop). */
@@ -201,8 +193,4 @@ export class Daemon {
     if (this.layoutStep !== undefined || this.stopped) return;
     this.layoutStep = setImmediate(() => void this.applyLayout());
   }
-}
-
-function prefixed(prefix: string, o: object): Record<string, number> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [prefix + k, v as number]));
 }

@@ -8,7 +8,7 @@
  */
 
 import type { Door } from '../core/door.js';
-import { parseFrame } from '../core/packet.js';
+import { parseFrame, type TransportPacket } from '../core/packet.js';
 import type { KnockEvent, SequenceTracker } from '../core/sequence.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -59,7 +59,16 @@ export class KnockDispatch {
       if (suppressed !== null) log.info({ event: 'frame-dropped', reason: parsed.reason, suppressed: suppressed || undefined }, 'frame dropped');
       return;
     }
-    const packet = parsed.packet;
+    this.onPacket(parsed.packet);
+  }
+
+  /**
+   * One packet already parsed: the frame path above ends here, and so will a sensor that reads
+   * parsed packets (a firewall log) rather than frames.
+   */
+  onPacket(packet: TransportPacket): void {
+    const { count, limiter, log } = this.deps;
+    if (this.deps.stopped()) return;
     if (packet.proto === 'udp') {
       const spa = this.deps.capturedDatagramDoors.get(packet.dport);
       if (spa !== undefined) {

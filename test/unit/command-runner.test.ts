@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_COMMAND_OUTPUT_BYTES, MAX_CONCURRENT_COMMANDS, MAX_QUEUED_COMMANDS } from '../../src/core/limits.js';
-import { CommandRunner, type CommandJob } from '../../src/daemon/command-runner.js';
+import { CommandRunner } from '../../src/daemon/command-runner.js';
+import type { CommandJob } from '../../src/ports/commands.js';
 import { MemoryLogger } from '../../src/ports/logger.js';
 
 const dirs: string[] = [];

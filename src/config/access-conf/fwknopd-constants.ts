@@ -1,7 +1,6 @@
 /**
  * fwknopd's compiled-in values that the access.conf import mirrors (fwknop 2.6.11:
- * server/fwknopd_common.h, server/access.h, common/common.h, lib/fko.h), and knockgate's own bound
- * on the files one import reads.
+ * server/fwknopd_common.h, server/access.h, common/common.h, lib/fko.h).
  */
 
 import { DEFAULT_SPA_PORT, FWKNOP_LEGACY_KEY_BYTES } from '../../core/limits.js';
