@@ -15,6 +15,7 @@ import { BANNER_SERVER, knock, probe, sleep, startDaemon, writeConfig, type Daem
 import { elementRequest } from '../../src/gates/nft-element-request.js';
 import { defaultWorkerPath } from '../../src/gates/nft-worker.js';
 import { installBatch, setGrantCommands, type NftCommand } from '../../src/gates/nftables-ruleset.js';
+import { alive } from '../support/process-alive.js';
 
 const SEQUENCE = [7101, 7102, 7103];
 
@@ -33,15 +34,6 @@ function childrenNamed(ppid: number, name: string): number[] {
     }
   }
   return found;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('firewall transport', () => {

@@ -17,6 +17,7 @@ import { MAX_COMMAND_OUTPUT_BYTES, MAX_CONCURRENT_COMMANDS, MAX_QUEUED_COMMANDS 
 import { CommandRunner } from '../../src/daemon/command-runner.js';
 import type { CommandJob } from '../../src/ports/commands.js';
 import { MemoryLogger } from '../../src/ports/logger.js';
+import { alive } from '../support/process-alive.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -29,16 +30,6 @@ function tempDir(): string {
 }
 
 const job = (argv: string[], timeoutMs = 5_000, context: Record<string, unknown> = { door: 'web', source: '198.18.0.2', command: 'start' }): CommandJob => ({ argv, timeoutMs, context });
-
-/** True while a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
   const end = Date.now() + timeoutMs;
