@@ -48,8 +48,16 @@ const SETTLE_MS = 300;
 // ---------------------------------------------------------------------------------------------
 // Receiver (runs in the server namespace)
 
-interface ReceiverConfig { ports: number[]; shape: 'any' | 'random' | 'native' | 'fwknop' | 'frames' }
-interface ReceiverReport { datagrams: number; shapeOk: number; distinctSources: number; frames: Array<[string, number]> }
+interface ReceiverConfig {
+  ports: number[];
+  shape: 'any' | 'random' | 'native' | 'fwknop' | 'frames';
+}
+interface ReceiverReport {
+  datagrams: number;
+  shapeOk: number;
+  distinctSources: number;
+  frames: Array<[string, number]>;
+}
 
 const B64_CHARS = /^[A-Za-z0-9+/]*$/;
 
@@ -60,11 +68,20 @@ function runReceiver(cfg: ReceiverConfig): void {
   const frames: Array<[string, number]> = [];
   const ok = (m: Buffer): boolean => {
     switch (cfg.shape) {
-      case 'random': return m.length >= 16 && m.length <= 512;
-      case 'native': return m.length >= MIN_SPA_BYTES && m.length <= MAX_SPA_BYTES;
-      case 'fwknop': return m.length >= MIN_FWKNOP_PACKET_BYTES && m.length <= MAX_FWKNOP_PACKET_BYTES && B64_CHARS.test(m.toString('latin1'));
-      case 'frames': return m.length >= 8 && m.subarray(4, 8).toString('latin1') === 'kgfr';
-      default: return true;
+      case 'random':
+        return m.length >= 16 && m.length <= 512;
+      case 'native':
+        return m.length >= MIN_SPA_BYTES && m.length <= MAX_SPA_BYTES;
+      case 'fwknop':
+        return (
+          m.length >= MIN_FWKNOP_PACKET_BYTES &&
+          m.length <= MAX_FWKNOP_PACKET_BYTES &&
+          B64_CHARS.test(m.toString('latin1'))
+        );
+      case 'frames':
+        return m.length >= 8 && m.subarray(4, 8).toString('latin1') === 'kgfr';
+      default:
+        return true;
     }
   };
   let bound = 0;
@@ -74,7 +91,8 @@ function runReceiver(cfg: ReceiverConfig): void {
       datagrams++;
       if (ok(m)) shapeOk++;
       if (sources.size < RECEIVER_MAX_SOURCES) sources.add(rinfo.address);
-      if (cfg.shape === 'frames' && m.length >= 8 && frames.length < 100_000) frames.push([rinfo.address, m.readUInt32BE(0)]);
+      if (cfg.shape === 'frames' && m.length >= 8 && frames.length < 100_000)
+        frames.push([rinfo.address, m.readUInt32BE(0)]);
     });
     s.on('error', (e) => {
       process.stderr.write(`receiver: ${e.message}\n`);
@@ -92,14 +110,19 @@ function runReceiver(cfg: ReceiverConfig): void {
   setTimeout(report, RECEIVER_MAX_LIFE_MS).unref();
 }
 
-function startReceiver(tb: Testbed, cfg: ReceiverConfig): Promise<{ child: ChildProcess; result: Promise<ReceiverReport> }> {
+function startReceiver(
+  tb: Testbed,
+  cfg: ReceiverConfig,
+): Promise<{ child: ChildProcess; result: Promise<ReceiverReport> }> {
   const self = fileURLToPath(import.meta.url);
   const child = tb.start(tb.server.ns, [process.execPath, self, '--recv', JSON.stringify(cfg)]);
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8');
   child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => { if (err.length < 65_536) err += d; });
+  child.stderr?.on('data', (d: string) => {
+    if (err.length < 65_536) err += d;
+  });
   const result = new Promise<ReceiverReport>((resolve, reject) => {
     child.on('close', (code) => {
       const line = out.trim().split('\n').pop() ?? '';
@@ -110,7 +133,9 @@ function startReceiver(tb: Testbed, cfg: ReceiverConfig): Promise<{ child: Child
       }
     });
   });
-  result.catch(() => { /* observed by the caller when it awaits */ });
+  result.catch(() => {
+    /* observed by the caller when it awaits */
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`receiver not ready after 10 s: ${err.trim()}`)), 10_000);
     child.stdout?.on('data', (d: string) => {
@@ -121,7 +146,10 @@ function startReceiver(tb: Testbed, cfg: ReceiverConfig): Promise<{ child: Child
         resolve({ child, result });
       }
     });
-    child.on('close', () => { clearTimeout(timer); reject(new Error(`receiver exited early: ${err.trim()}`)); });
+    child.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error(`receiver exited early: ${err.trim()}`));
+    });
   });
 }
 
@@ -142,7 +170,11 @@ function snmp(tb: Testbed, ns: string): Map<string, number> {
   return m;
 }
 
-function linkStats(tb: Testbed, ns: string, ifname: string): { rx: number; rxDropped: number; tx: number; txDropped: number } {
+function linkStats(
+  tb: Testbed,
+  ns: string,
+  ifname: string,
+): { rx: number; rxDropped: number; tx: number; txDropped: number } {
   const j = JSON.parse(tb.run(ns, ['ip', '-j', '-s', 'link', 'show', 'dev', ifname])) as Array<{
     stats64: { rx: { packets: number; dropped: number }; tx: { packets: number; dropped: number } };
   }>;
@@ -207,9 +239,18 @@ interface Row {
   distinct: number | null;
 }
 
-interface Env { tb: Testbed; srcMac: string; dstMac: string; srvIf: string }
+interface Env {
+  tb: Testbed;
+  srcMac: string;
+  dstMac: string;
+  srvIf: string;
+}
 
-async function measure(env: Env, o: FloodOptions, rxCfg: ReceiverConfig | null): Promise<{ row: Row; report: ReceiverReport | null }> {
+async function measure(
+  env: Env,
+  o: FloodOptions,
+  rxCfg: ReceiverConfig | null,
+): Promise<{ row: Row; report: ReceiverReport | null }> {
   const { tb } = env;
   const rx = rxCfg ? await startReceiver(tb, rxCfg) : null;
   try {
@@ -273,7 +314,11 @@ async function measure(env: Env, o: FloodOptions, rxCfg: ReceiverConfig | null):
     return { row, report };
   } finally {
     if (rx && rx.child.exitCode === null && rx.child.pid !== undefined) {
-      try { process.kill(rx.child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(rx.child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   }
 }
@@ -283,14 +328,39 @@ async function measure(env: Env, o: FloodOptions, rxCfg: ReceiverConfig | null):
 const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 
 function printTable(rows: Row[]): void {
-  const head = ['mode', 'asked pps', 'achieved pps', 'sent', 'ENOBUFS', 'sender CPU%', 'machine CPU%', 'server rx (link)', 'kernel accepted', 'csum/hdr errs', 'UDP socket rcvd', 'shape ok', 'distinct srcs (cap 200k)'];
+  const head = [
+    'mode',
+    'asked pps',
+    'achieved pps',
+    'sent',
+    'ENOBUFS',
+    'sender CPU%',
+    'machine CPU%',
+    'server rx (link)',
+    'kernel accepted',
+    'csum/hdr errs',
+    'UDP socket rcvd',
+    'shape ok',
+    'distinct srcs (cap 200k)',
+  ];
   const body = rows.map((r) => [
-    r.mode, fmt(r.asked), fmt(r.summary.pps), fmt(r.summary.sent), fmt(r.summary.errors), r.senderCpu.toFixed(0), r.machineCpu.toFixed(0),
-    fmt(r.linkRx), fmt(r.kernel), fmt(r.csumErrors), r.socket === null ? '-' : fmt(r.socket), r.shapeOk === null ? '-' : fmt(r.shapeOk),
+    r.mode,
+    fmt(r.asked),
+    fmt(r.summary.pps),
+    fmt(r.summary.sent),
+    fmt(r.summary.errors),
+    r.senderCpu.toFixed(0),
+    r.machineCpu.toFixed(0),
+    fmt(r.linkRx),
+    fmt(r.kernel),
+    fmt(r.csumErrors),
+    r.socket === null ? '-' : fmt(r.socket),
+    r.shapeOk === null ? '-' : fmt(r.shapeOk),
     r.distinct === null ? '-' : fmt(r.distinct),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   console.log(line(head));
   console.log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const b of body) console.log(line(b));
@@ -308,7 +378,12 @@ async function main(): Promise<number> {
     const srvIf = tb.server.clientSide.ifname;
     // Spoofed sources have no route back; make sure reverse-path filtering does not drop them.
     tb.run(tb.server.ns, ['sysctl', '-q', '-w', 'net.ipv4.conf.all.rp_filter=0', `net.ipv4.conf.${srvIf}.rp_filter=0`]);
-    const env: Env = { tb, srcMac: macOf(tb, tb.client.ns, tb.client.ifname), dstMac: macOf(tb, tb.server.ns, srvIf), srvIf };
+    const env: Env = {
+      tb,
+      srcMac: macOf(tb, tb.client.ns, tb.client.ifname),
+      dstMac: macOf(tb, tb.server.ns, srvIf),
+      srvIf,
+    };
     const base = { ifname: tb.client.ifname, srcMac: env.srcMac, dstMac: env.dstMac, dst: tb.server.clientSide.v4 };
     const shapeOf = { 'udp-random': 'random', 'udp-native': 'native', 'udp-fwknop': 'fwknop' } as const;
 
@@ -318,18 +393,37 @@ async function main(): Promise<number> {
       for (const rate of [...RATES, CEILING_RATE]) {
         const seconds = rate === CEILING_RATE ? CEILING_SECONDS : RUN_SECONDS;
         const o: FloodOptions = {
-          ...base, mode, spoof: SPOOF, ports: mode === 'syn' ? TCP_PORTS : UDP_PORTS, rate, count: rate * seconds * 2, seconds,
+          ...base,
+          mode,
+          spoof: SPOOF,
+          ports: mode === 'syn' ? TCP_PORTS : UDP_PORTS,
+          rate,
+          count: rate * seconds * 2,
+          seconds,
         };
         const rxCfg: ReceiverConfig | null = mode === 'syn' ? null : { ports: UDP_PORTS, shape: shapeOf[mode] };
         const { row } = await measure(env, o, rxCfg);
         (rate === CEILING_RATE ? ceiling : rows).push(row);
         process.stderr.write(`done: ${mode} @ ${rate}: ${JSON.stringify(row.summary)}\n`);
         if (rate !== CEILING_RATE) {
-          check(Math.abs(row.summary.pps - rate) / rate <= 0.03, `${mode} @ ${rate}: achieved ${row.summary.pps} pps, more than 3% off`);
+          check(
+            Math.abs(row.summary.pps - rate) / rate <= 0.03,
+            `${mode} @ ${rate}: achieved ${row.summary.pps} pps, more than 3% off`,
+          );
           check(row.csumErrors === 0, `${mode} @ ${rate}: ${row.csumErrors} checksum/header errors at the server`);
-          check(row.linkRx >= row.summary.sent * 0.99, `${mode} @ ${rate}: server link saw ${row.linkRx} of ${row.summary.sent}`);
-          check(row.kernel >= row.summary.sent * 0.99, `${mode} @ ${rate}: server kernel accepted ${row.kernel} of ${row.summary.sent}`);
-          if (row.shapeOk !== null && row.socket !== null) check(row.shapeOk === row.socket, `${mode} @ ${rate}: ${row.socket - row.shapeOk} datagrams of the wrong shape`);
+          check(
+            row.linkRx >= row.summary.sent * 0.99,
+            `${mode} @ ${rate}: server link saw ${row.linkRx} of ${row.summary.sent}`,
+          );
+          check(
+            row.kernel >= row.summary.sent * 0.99,
+            `${mode} @ ${rate}: server kernel accepted ${row.kernel} of ${row.summary.sent}`,
+          );
+          if (row.shapeOk !== null && row.socket !== null)
+            check(
+              row.shapeOk === row.socket,
+              `${mode} @ ${rate}: ${row.socket - row.shapeOk} datagrams of the wrong shape`,
+            );
         }
       }
     }
@@ -342,12 +436,28 @@ async function main(): Promise<number> {
       return p;
     };
     const good = Array.from({ length: FRAME_COUNT }, (_, i) =>
-      udpFrame({ srcMac: env.srcMac, dstMac: env.dstMac, src: srcOf(i), dst: base.dst, sport: 30_000 + i, dport: UDP_PORTS[i % 2]!, payload: payload(i) }));
+      udpFrame({
+        srcMac: env.srcMac,
+        dstMac: env.dstMac,
+        src: srcOf(i),
+        dst: base.dst,
+        sport: 30_000 + i,
+        dport: UDP_PORTS[i % 2]!,
+        payload: payload(i),
+      }),
+    );
     const goodFile = join(tmp, 'good.frames');
     writeFramesFile(goodFile, good);
     const mode600 = spawnSync('stat', ['-c', '%a', goodFile], { encoding: 'utf8' }).stdout.trim();
     check(mode600 === '600', `frames file mode is ${mode600}, not 600`);
-    const fo: FloodOptions = { ...base, mode: 'frames', framesFile: goodFile, rate: 10_000, count: FRAME_COUNT, seconds: 5 };
+    const fo: FloodOptions = {
+      ...base,
+      mode: 'frames',
+      framesFile: goodFile,
+      rate: 10_000,
+      count: FRAME_COUNT,
+      seconds: 5,
+    };
     const { row: fRow, report } = await measure(env, fo, { ports: UDP_PORTS, shape: 'frames' });
     let rightSource = 0;
     const seen = new Set<number>();
@@ -357,14 +467,29 @@ async function main(): Promise<number> {
     }
     check(fRow.summary.sent === FRAME_COUNT, `frames: sent ${fRow.summary.sent} of ${FRAME_COUNT}`);
     check(rightSource === FRAME_COUNT, `frames: ${rightSource} of ${FRAME_COUNT} received with the right source`);
-    check(report?.distinctSources === FRAME_COUNT, `frames: ${report?.distinctSources} distinct sources, not ${FRAME_COUNT}`);
+    check(
+      report?.distinctSources === FRAME_COUNT,
+      `frames: ${report?.distinctSources} distinct sources, not ${FRAME_COUNT}`,
+    );
 
-    const badUdp = good.slice(0, BAD_FRAMES_EACH).map((f) => { const b = Buffer.from(f); b[14 + 20 + 6]! ^= 0x5a; return b; });
-    const badIp = good.slice(BAD_FRAMES_EACH, 2 * BAD_FRAMES_EACH).map((f) => { const b = Buffer.from(f); b[14 + 10]! ^= 0x5a; return b; });
+    const badUdp = good.slice(0, BAD_FRAMES_EACH).map((f) => {
+      const b = Buffer.from(f);
+      b[14 + 20 + 6]! ^= 0x5a;
+      return b;
+    });
+    const badIp = good.slice(BAD_FRAMES_EACH, 2 * BAD_FRAMES_EACH).map((f) => {
+      const b = Buffer.from(f);
+      b[14 + 10]! ^= 0x5a;
+      return b;
+    });
     const badFile = join(tmp, 'bad.frames');
     writeFramesFile(badFile, [...badUdp, ...badIp]);
     const s0 = snmp(tb, tb.server.ns);
-    const { row: bRow } = await measure(env, { ...fo, framesFile: badFile, count: 2 * BAD_FRAMES_EACH }, { ports: UDP_PORTS, shape: 'frames' });
+    const { row: bRow } = await measure(
+      env,
+      { ...fo, framesFile: badFile, count: 2 * BAD_FRAMES_EACH },
+      { ports: UDP_PORTS, shape: 'frames' },
+    );
     const s1 = snmp(tb, tb.server.ns);
     const udpCsum = (s1.get('UdpInCsumErrors') ?? 0) - (s0.get('UdpInCsumErrors') ?? 0);
     const ipHdr = (s1.get('IpInHdrErrors') ?? 0) - (s0.get('IpInHdrErrors') ?? 0);
@@ -372,14 +497,20 @@ async function main(): Promise<number> {
     check(udpCsum === BAD_FRAMES_EACH, `broken frames: UdpInCsumErrors +${udpCsum}, expected +${BAD_FRAMES_EACH}`);
     check(ipHdr === BAD_FRAMES_EACH, `broken frames: IpInHdrErrors +${ipHdr}, expected +${BAD_FRAMES_EACH}`);
 
-    console.log(`\nflood check on ${tb.client.ifname} -> ${srvIf} (veth), ${RUN_SECONDS} s per run, spoofed sources from ${SPOOF}\n`);
+    console.log(
+      `\nflood check on ${tb.client.ifname} -> ${srvIf} (veth), ${RUN_SECONDS} s per run, spoofed sources from ${SPOOF}\n`,
+    );
     printTable(rows);
     console.log(`\nceiling probe: asked ${CEILING_RATE.toLocaleString('en-US')} pps for ${CEILING_SECONDS} s\n`);
     printTable(ceiling);
-    console.log(`\nframes: ${fRow.summary.sent} valid frames sent from ${FRAME_COUNT} distinct sources; ${fRow.socket} received by the UDP sockets, ${rightSource} with the right source address and index`);
-    console.log(`broken frames: ${bRow.summary.sent} sent (${BAD_FRAMES_EACH} bad UDP checksum, ${BAD_FRAMES_EACH} bad IPv4 header checksum); ${bRow.socket} delivered; server UdpInCsumErrors +${udpCsum}, IpInHdrErrors +${ipHdr}`);
+    console.log(
+      `\nframes: ${fRow.summary.sent} valid frames sent from ${FRAME_COUNT} distinct sources; ${fRow.socket} received by the UDP sockets, ${rightSource} with the right source address and index`,
+    );
+    console.log(
+      `broken frames: ${bRow.summary.sent} sent (${BAD_FRAMES_EACH} bad UDP checksum, ${BAD_FRAMES_EACH} bad IPv4 header checksum); ${bRow.socket} delivered; server UdpInCsumErrors +${udpCsum}, IpInHdrErrors +${ipHdr}`,
+    );
     console.log('\nsender CPU%: utime+stime of the flood process over its run (100 = one core); it includes the');
-    console.log('receiving veth\'s softirq work, which runs in the sender\'s context. machine CPU%: both cores.');
+    console.log("receiving veth's softirq work, which runs in the sender's context. machine CPU%: both cores.");
   } finally {
     tb.destroy();
     rmSync(tmp, { recursive: true, force: true });
@@ -395,8 +526,13 @@ async function main(): Promise<number> {
 if (process.argv[2] === '--recv') {
   runReceiver(JSON.parse(process.argv[3] ?? '{}') as ReceiverConfig);
 } else {
-  main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -138,9 +138,19 @@ export function startFlood(tb: Testbed, ns: string, o: FloodOptions): { done: Pr
       } catch {
         /* no summary */
       }
-      if (timedOut) reject(new Error(`flood outlived its ${o.seconds} s by ${EXIT_GRACE_MS} ms and was killed; stderr: ${stderr.trim()}`));
+      if (timedOut)
+        reject(
+          new Error(
+            `flood outlived its ${o.seconds} s by ${EXIT_GRACE_MS} ms and was killed; stderr: ${stderr.trim()}`,
+          ),
+        );
       else if (code === 0 && isSummary(summary)) resolve(summary);
-      else reject(new Error(`flood ${o.mode} exited ${code ?? sig}${isSummary(summary) ? ` after ${summary.sent} packets` : ''}: ${stderr.trim()}`));
+      else
+        reject(
+          new Error(
+            `flood ${o.mode} exited ${code ?? sig}${isSummary(summary) ? ` after ${summary.sent} packets` : ''}: ${stderr.trim()}`,
+          ),
+        );
     });
   });
   return { done, stop: () => signal('SIGTERM') };
@@ -150,6 +160,7 @@ export function macOf(tb: Testbed, ns: string, ifname: string): string {
   const out = tb.run(ns, ['ip', '-j', 'link', 'show', 'dev', ifname]);
   const parsed = JSON.parse(out) as Array<{ address?: unknown }>;
   const mac = parsed[0]?.address;
-  if (typeof mac !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) throw new Error(`no MAC address for ${ifname} in ${ns}`);
+  if (typeof mac !== 'string' || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac))
+    throw new Error(`no MAC address for ${ifname} in ${ns}`);
   return mac.toLowerCase();
 }

@@ -41,10 +41,19 @@ function fold(sum: number): number {
   return ~sum & 0xffff;
 }
 
-export function udpFrame(o: { srcMac: string; dstMac: string; src: string; dst: string; sport: number; dport: number; payload: Uint8Array }): Buffer {
+export function udpFrame(o: {
+  srcMac: string;
+  dstMac: string;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  payload: Uint8Array;
+}): Buffer {
   checkPort('sport', o.sport);
   checkPort('dport', o.dport);
-  if (o.payload.length > MAX_UDP_PAYLOAD_BYTES) throw new Error(`payload of ${o.payload.length} bytes exceeds ${MAX_UDP_PAYLOAD_BYTES}`);
+  if (o.payload.length > MAX_UDP_PAYLOAD_BYTES)
+    throw new Error(`payload of ${o.payload.length} bytes exceeds ${MAX_UDP_PAYLOAD_BYTES}`);
   const src = ipv4Bytes(o.src);
   const dst = ipv4Bytes(o.dst);
   const udpLen = 8 + o.payload.length;

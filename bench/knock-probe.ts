@@ -149,7 +149,11 @@ async function main(): Promise<ProbeResult> {
     let datagram: Uint8Array;
     let port: number;
     if (k.kind === 'native') {
-      datagram = buildSpaDatagram(readClientCredential(k.credential), { ports: [], durationS: 0, address: null, prefix: 0 }, Date.now());
+      datagram = buildSpaDatagram(
+        readClientCredential(k.credential),
+        { ports: [], durationS: 0, address: null, prefix: 0 },
+        Date.now(),
+      );
       port = k.port;
     } else {
       const cred = readFwknopCredential(k.credential);
@@ -209,7 +213,9 @@ main().then(
     setTimeout(() => process.exit(0), 60);
   },
   (err: unknown) => {
-    process.stdout.write(`${JSON.stringify({ opened: false, latencyMs: null, attempts: 0, knockAtEpochMs: Date.now(), error: String(err) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ opened: false, latencyMs: null, attempts: 0, knockAtEpochMs: Date.now(), error: String(err) })}\n`,
+    );
     process.exit(0);
   },
 );

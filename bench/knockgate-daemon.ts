@@ -17,7 +17,18 @@ import { readClientCredential } from '../src/stores/key-files.js';
 import { clientEntryYaml } from '../test/support/client-entry.js';
 import { knockgateCli, startDaemonWith } from '../test/support/daemon-process.js';
 import {
-  GRANT_S, KINDS, KNOCK_PORTS, OPEN_PORT, SEQUENCE_TIMEOUT_S, SPA_PORT, isAlive, prepareTestbed, tryRun, type GrantCount, type KindName, type Subject,
+  GRANT_S,
+  KINDS,
+  KNOCK_PORTS,
+  OPEN_PORT,
+  SEQUENCE_TIMEOUT_S,
+  SPA_PORT,
+  isAlive,
+  prepareTestbed,
+  tryRun,
+  type GrantCount,
+  type KindName,
+  type Subject,
 } from './subject.js';
 
 const cli = knockgateCli;
@@ -33,7 +44,15 @@ export function newFwknopKeyset(): FwknopKeyset {
 }
 
 export function accessConfText(k: FwknopKeyset): string {
-  return [`SOURCE              ANY`, `OPEN_PORTS          tcp/${OPEN_PORT}`, `KEY_BASE64          ${k.key}`, `HMAC_KEY_BASE64     ${k.hmac}`, `HMAC_DIGEST_TYPE    sha256`, `FW_ACCESS_TIMEOUT   ${GRANT_S}`, ''].join('\n');
+  return [
+    `SOURCE              ANY`,
+    `OPEN_PORTS          tcp/${OPEN_PORT}`,
+    `KEY_BASE64          ${k.key}`,
+    `HMAC_KEY_BASE64     ${k.hmac}`,
+    `HMAC_DIGEST_TYPE    sha256`,
+    `FW_ACCESS_TIMEOUT   ${GRANT_S}`,
+    '',
+  ].join('\n');
 }
 
 export function fwknopCredentialText(k: FwknopKeyset): string {
@@ -113,11 +132,28 @@ export async function startKnockgate(kind: Extract<KindName, `knockgate-${string
       ];
       knock = { kind: 'tcp', ports: [...KNOCK_PORTS] };
       targetPorts = [...KNOCK_PORTS];
-      Object.assign(config, { sequence: KNOCK_PORTS, sequence_timeout_s: SEQUENCE_TIMEOUT_S, tcp_flags: 'syn,!ack (default)', hide_knock_ports: true, max_tracked_sequences: 'default (100000)' });
+      Object.assign(config, {
+        sequence: KNOCK_PORTS,
+        sequence_timeout_s: SEQUENCE_TIMEOUT_S,
+        tcp_flags: 'syn,!ack (default)',
+        hide_knock_ports: true,
+        max_tracked_sequences: 'default (100000)',
+      });
     } else if (kind === 'knockgate-spa') {
       cli(['keygen', '-o', join(dir, 'server.key')]);
       const cred = join(dir, 'client.yaml');
-      const entry = cli(['add-client', 'bench', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', String(SPA_PORT), '-o', cred]);
+      const entry = cli([
+        'add-client',
+        'bench',
+        '--door',
+        'ssh',
+        '-k',
+        join(dir, 'server.key'),
+        '--port',
+        String(SPA_PORT),
+        '-o',
+        cred,
+      ]);
       yaml = [
         `interfaces: [${ifname}]`,
         'spa:',
@@ -135,7 +171,8 @@ export async function startKnockgate(kind: Extract<KindName, `knockgate-${string
       knock = { kind: 'native', credential: cred, port: SPA_PORT };
       targetPorts = [SPA_PORT];
       const credential = readClientCredential(cred);
-      validPacket = () => buildSpaDatagram(credential, { ports: [], durationS: 0, address: null, prefix: 0 }, Date.now());
+      validPacket = () =>
+        buildSpaDatagram(credential, { ports: [], durationS: 0, address: null, prefix: 0 }, Date.now());
       Object.assign(config, { spa_port: SPA_PORT, capture: 'socket (default)', client_mode: 'ed25519 (default)' });
     } else {
       const keys = newFwknopKeyset();
@@ -157,7 +194,12 @@ export async function startKnockgate(kind: Extract<KindName, `knockgate-${string
       knock = { kind: 'fwknop', credential: cred, allowIp: tb.client.v4 };
       targetPorts = [SPA_PORT];
       validPacket = fwknopPacketMaker(cred);
-      Object.assign(config, { spa_port: SPA_PORT, capture: 'pcap (default for fwknop doors)', hmac: 'sha256', access_conf: 'SOURCE ANY, OPEN_PORTS tcp/22' });
+      Object.assign(config, {
+        spa_port: SPA_PORT,
+        capture: 'pcap (default for fwknop doors)',
+        hmac: 'sha256',
+        access_conf: 'SOURCE ANY, OPEN_PORTS tcp/22',
+      });
     }
     writeFileSync(configFile, yaml.join('\n'), { mode: 0o600 });
     const daemon = await startDaemonWith(tb, ['-c', configFile]);
@@ -174,17 +216,30 @@ export async function startKnockgate(kind: Extract<KindName, `knockgate-${string
         tb.run(tb.server.ns, ['nft', 'flush', 'set', 'inet', 'knockgate', 'grants4']);
       },
       grants() {
-        return countNftGrants(tryRun(tb, tb.server.ns, ['nft', '-j', 'list', 'set', 'inet', 'knockgate', 'grants4']) ?? '');
+        return countNftGrants(
+          tryRun(tb, tb.server.ns, ['nft', '-j', 'list', 'set', 'inet', 'knockgate', 'grants4']) ?? '',
+        );
       },
       async counters() {
         const from = daemon.lines.length;
         process.kill(daemon.pid, 'SIGUSR1');
-        const line = await daemon.waitFor((l) => l.event === 'stats' && daemon.lines.indexOf(l) >= from, 3000, 'the stats line').catch(() => null);
+        const line = await daemon
+          .waitFor((l) => l.event === 'stats' && daemon.lines.indexOf(l) >= from, 3000, 'the stats line')
+          .catch(() => null);
         if (!line) return null;
-        return Object.fromEntries(Object.entries(line).filter((e): e is [string, number] => typeof e[1] === 'number' && e[0] !== 'time' && e[0] !== 'level' && e[0] !== 'pid'));
+        return Object.fromEntries(
+          Object.entries(line).filter(
+            (e): e is [string, number] =>
+              typeof e[1] === 'number' && e[0] !== 'time' && e[0] !== 'level' && e[0] !== 'pid',
+          ),
+        );
       },
       alive: () => isAlive(daemon.pid),
-      logTail: () => `${daemon.stderr().slice(-2000)}\n${daemon.lines.slice(-5).map((l) => JSON.stringify(l)).join('\n')}`,
+      logTail: () =>
+        `${daemon.stderr().slice(-2000)}\n${daemon.lines
+          .slice(-5)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
       stop: dispose,
     };
     if (validPacket) subject.validPacket = validPacket;

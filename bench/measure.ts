@@ -116,7 +116,10 @@ export class Sampler {
   private n = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly pid: number, intervalMs = 100) {
+  constructor(
+    private readonly pid: number,
+    intervalMs = 100,
+  ) {
     this.first = readTree(pid);
     this.last = this.first;
     this.take(this.first);
@@ -234,6 +237,7 @@ const PACKAGES = ['knockd', 'fwknop-server', 'fwknop-client', 'iptables', 'nftab
 export function machineInfo(knockgateVersion: string): MachineInfo {
   const packages: Record<string, string | null> = {};
   for (const p of PACKAGES) {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not a template
     const r = spawnSync('dpkg-query', ['-W', '-f=${Version}', p], { encoding: 'utf8' });
     packages[p] = r.status === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : null;
   }
@@ -245,7 +249,9 @@ export function machineInfo(knockgateVersion: string): MachineInfo {
   }
   let memTotalMiB = 0;
   try {
-    memTotalMiB = Math.round(Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024);
+    memTotalMiB = Math.round(
+      Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024,
+    );
   } catch {
     /* not there */
   }

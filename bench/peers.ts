@@ -26,8 +26,21 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessConfText, fwknopCredentialText, fwknopPacketMaker, newFwknopKeyset } from './knockgate-daemon.js';
 import {
-  GRANT_S, KINDS, KNOCK_PORTS, OPEN_PORT, SEQUENCE_TIMEOUT_S, SPA_PORT, countIptablesGrants, drain, isAlive, prepareTestbed, sleep, tryRun, until,
-  type KindName, type Subject,
+  GRANT_S,
+  KINDS,
+  KNOCK_PORTS,
+  OPEN_PORT,
+  SEQUENCE_TIMEOUT_S,
+  SPA_PORT,
+  countIptablesGrants,
+  drain,
+  isAlive,
+  prepareTestbed,
+  sleep,
+  tryRun,
+  until,
+  type KindName,
+  type Subject,
 } from './subject.js';
 
 function baseRules(extra: readonly string[]): string {
@@ -82,7 +95,14 @@ export async function startKnockd(): Promise<Subject> {
       host: tb.server.clientSide.v4,
       targetPorts: [...KNOCK_PORTS],
       knock: { kind: 'tcp', ports: [...KNOCK_PORTS] },
-      config: { sequence: KNOCK_PORTS, seq_timeout_s: SEQUENCE_TIMEOUT_S, tcpflags: 'syn', command: 'iptables -I INPUT 1 -s %IP% -p tcp --dport 22 -j ACCEPT', logfile: '/dev/null', interface: ifname },
+      config: {
+        sequence: KNOCK_PORTS,
+        seq_timeout_s: SEQUENCE_TIMEOUT_S,
+        tcpflags: 'syn',
+        command: 'iptables -I INPUT 1 -s %IP% -p tcp --dport 22 -j ACCEPT',
+        logfile: '/dev/null',
+        interface: ifname,
+      },
       resetGrants() {
         tb.run(tb.server.ns, ['iptables-restore'], rules);
       },
@@ -109,17 +129,39 @@ export async function startFwknopd(kind: Extract<KindName, `fwknopd-${string}`>)
     const cred = join(dir, 'fwknop-client.yaml');
     writeFileSync(cred, fwknopCredentialText(keys), { mode: 0o600 });
     const confLines = [`PCAP_INTF                   ${ifname};`];
-    if (kind === 'fwknopd-pcap-tuned') confLines.push('PCAP_DISPATCH_COUNT         1000;', 'PCAP_LOOP_SLEEP             1000;');
+    if (kind === 'fwknopd-pcap-tuned')
+      confLines.push('PCAP_DISPATCH_COUNT         1000;', 'PCAP_LOOP_SLEEP             1000;');
     if (udp) confLines.push('ENABLE_UDP_SERVER           Y;', `UDPSERV_PORT                ${SPA_PORT};`);
     writeFileSync(join(dir, 'fwknopd.conf'), `${confLines.join('\n')}\n`, { mode: 0o600 });
     const child = tb.start(tb.server.ns, [
-      '/usr/sbin/fwknopd', '-f', '-c', join(dir, 'fwknopd.conf'), '-a', join(dir, 'access.conf'), '-i', ifname,
-      '-p', join(dir, 'fwknopd.pid'), '-d', join(dir, 'digest.cache'), '-r', join(dir, 'run'),
+      '/usr/sbin/fwknopd',
+      '-f',
+      '-c',
+      join(dir, 'fwknopd.conf'),
+      '-a',
+      join(dir, 'access.conf'),
+      '-i',
+      ifname,
+      '-p',
+      join(dir, 'fwknopd.pid'),
+      '-d',
+      join(dir, 'digest.cache'),
+      '-r',
+      join(dir, 'run'),
     ]);
     const tail = drain(child);
     const pid = child.pid as number;
-    await until('fwknopd to create FWKNOP_INPUT', () => !isAlive(pid) || (tryRun(tb, tb.server.ns, ['iptables', '-S']) ?? '').includes('-N FWKNOP_INPUT'), 10_000);
-    if (udp) await until('fwknopd to bind its UDP port', () => !isAlive(pid) || (tryRun(tb, tb.server.ns, ['ss', '-Hlun']) ?? '').includes(`:${SPA_PORT} `), 10_000);
+    await until(
+      'fwknopd to create FWKNOP_INPUT',
+      () => !isAlive(pid) || (tryRun(tb, tb.server.ns, ['iptables', '-S']) ?? '').includes('-N FWKNOP_INPUT'),
+      10_000,
+    );
+    if (udp)
+      await until(
+        'fwknopd to bind its UDP port',
+        () => !isAlive(pid) || (tryRun(tb, tb.server.ns, ['ss', '-Hlun']) ?? '').includes(`:${SPA_PORT} `),
+        10_000,
+      );
     await sleep(500);
     if (!isAlive(pid)) throw new Error(`fwknopd exited at start: ${tail()}`);
     return {
@@ -130,11 +172,15 @@ export async function startFwknopd(kind: Extract<KindName, `fwknopd-${string}`>)
       host: tb.server.clientSide.v4,
       targetPorts: [SPA_PORT],
       knock: { kind: 'fwknop', credential: cred, allowIp: tb.client.v4 },
-      config: { 'fwknopd.conf': confLines.map((l) => l.replace(/\s+/g, ' ')), access_conf: `SOURCE ANY, OPEN_PORTS tcp/22, HMAC sha256, FW_ACCESS_TIMEOUT ${GRANT_S}` },
+      config: {
+        'fwknopd.conf': confLines.map((l) => l.replace(/\s+/g, ' ')),
+        access_conf: `SOURCE ANY, OPEN_PORTS tcp/22, HMAC sha256, FW_ACCESS_TIMEOUT ${GRANT_S}`,
+      },
       resetGrants() {
         tb.run(tb.server.ns, ['iptables', '-F', 'FWKNOP_INPUT']);
       },
-      grants: () => countIptablesGrants(tryRun(tb, tb.server.ns, ['iptables-save', '-t', 'filter']) ?? '', 'FWKNOP_INPUT'),
+      grants: () =>
+        countIptablesGrants(tryRun(tb, tb.server.ns, ['iptables-save', '-t', 'filter']) ?? '', 'FWKNOP_INPUT'),
       validPacket: fwknopPacketMaker(cred),
       alive: () => isAlive(pid),
       logTail: tail,

@@ -27,7 +27,17 @@ import { floodBinary } from './flood.js';
 import { startKnockgate } from './knockgate-daemon.js';
 import { machineBusyPercent, machineInfo, readTree, summarize } from './measure.js';
 import { startFwknopd, startKnockd } from './peers.js';
-import { compare, evaluateTargets, rateLabel, renderText, summarizeRate, writeOutputs, type DaemonResult, type FloodRate, type Results } from './report.js';
+import {
+  compare,
+  evaluateTargets,
+  rateLabel,
+  renderText,
+  summarizeRate,
+  writeOutputs,
+  type DaemonResult,
+  type FloodRate,
+  type Results,
+} from './report.js';
 import { Tracker, burst, floodTrial, measureLatency, storm, type Ctx, type FloodTrial } from './scenarios.js';
 import { BURST_SOURCES, JUNK_SOURCES, STORM_SOURCES, SUSTAINED_SOURCES } from './sources.js';
 import { measureSpaCost } from './spa-cost.js';
@@ -92,7 +102,8 @@ function parseArgs(argv: string[]): Options {
   const set: Partial<Record<string, boolean>> = {};
   const int = (name: string, v: string | undefined, lo: number, hi: number): number => {
     const n = Number(v);
-    if (v === undefined || !/^\d+$/.test(v) || n < lo || n > hi) throw new UsageError(`${name}: expected a whole number from ${lo} to ${hi}, got ${v ?? 'nothing'}`);
+    if (v === undefined || !/^\d+$/.test(v) || n < lo || n > hi)
+      throw new UsageError(`${name}: expected a whole number from ${lo} to ${hi}, got ${v ?? 'nothing'}`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -100,34 +111,69 @@ function parseArgs(argv: string[]): Options {
     const v = (): string | undefined => argv[++i];
     set[a] = true;
     switch (a) {
-      case '--quick': o.quick = true; break;
+      case '--quick':
+        o.quick = true;
+        break;
       case '--only': {
-        const names = (v() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-        for (const n of names) if (!(KIND_NAMES as readonly string[]).includes(n)) throw new UsageError(`--only: unknown kind ${n} (kinds: ${KIND_NAMES.join(', ')})`);
+        const names = (v() ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        for (const n of names)
+          if (!(KIND_NAMES as readonly string[]).includes(n))
+            throw new UsageError(`--only: unknown kind ${n} (kinds: ${KIND_NAMES.join(', ')})`);
         if (names.length === 0) throw new UsageError('--only: give at least one kind');
         o.only = KIND_NAMES.filter((k) => names.includes(k));
         break;
       }
-      case '--rates': o.rates = (v() ?? '').split(',').filter(Boolean).map(parseRate); if (o.rates.length === 0) throw new UsageError('--rates: give at least one'); break;
-      case '--trials': o.trials = int(a, v(), 1, 100); break;
-      case '--window': o.windowS = int(a, v(), 2, 120); break;
-      case '--samples': o.samples = int(a, v(), 1, 200); break;
+      case '--rates':
+        o.rates = (v() ?? '').split(',').filter(Boolean).map(parseRate);
+        if (o.rates.length === 0) throw new UsageError('--rates: give at least one');
+        break;
+      case '--trials':
+        o.trials = int(a, v(), 1, 100);
+        break;
+      case '--window':
+        o.windowS = int(a, v(), 2, 120);
+        break;
+      case '--samples':
+        o.samples = int(a, v(), 1, 200);
+        break;
       case '--parts': {
-        const ps = (v() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-        for (const p of ps) if (!(PARTS as readonly string[]).includes(p)) throw new UsageError(`--parts: unknown part ${p} (parts: ${PARTS.join(', ')})`);
+        const ps = (v() ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        for (const p of ps)
+          if (!(PARTS as readonly string[]).includes(p))
+            throw new UsageError(`--parts: unknown part ${p} (parts: ${PARTS.join(', ')})`);
         o.parts = PARTS.filter((p) => ps.includes(p));
         break;
       }
-      case '--burst-rate': o.burstRate = int(a, v(), 100, 1_000_000); break;
-      case '--storm-count': o.stormCount = int(a, v(), 1000, 5_000_000); break;
-      case '--seed': o.seed = int(a, v(), 0, 2 ** 40); break;
-      case '--out': o.outDir = resolve(v() ?? '.'); break;
-      case '--no-doc': o.doc = null; break;
-      case '-h': case '--help':
-        process.stdout.write(`usage: npm run bench -- [--quick] [--only ${KIND_NAMES.join(',')}] [--rates 10k,50k,100k] [--trials N] [--window S] [--samples N] [--parts ${PARTS.join(',')}] [--burst-rate PPS] [--storm-count N] [--seed N] [--out DIR] [--no-doc]\n`);
+      case '--burst-rate':
+        o.burstRate = int(a, v(), 100, 1_000_000);
+        break;
+      case '--storm-count':
+        o.stormCount = int(a, v(), 1000, 5_000_000);
+        break;
+      case '--seed':
+        o.seed = int(a, v(), 0, 2 ** 40);
+        break;
+      case '--out':
+        o.outDir = resolve(v() ?? '.');
+        break;
+      case '--no-doc':
+        o.doc = null;
+        break;
+      case '-h':
+      case '--help':
+        process.stdout.write(
+          `usage: npm run bench -- [--quick] [--only ${KIND_NAMES.join(',')}] [--rates 10k,50k,100k] [--trials N] [--window S] [--samples N] [--parts ${PARTS.join(',')}] [--burst-rate PPS] [--storm-count N] [--seed N] [--out DIR] [--no-doc]\n`,
+        );
         process.exit(0);
         break;
-      default: throw new UsageError(`unknown option ${a}`);
+      default:
+        throw new UsageError(`unknown option ${a}`);
     }
   }
   if (o.quick) {
@@ -191,7 +237,10 @@ async function benchSubject(ctx: Ctx, o: Options, kind: KindName, d: DaemonResul
     // The daemon settles for 2 s after it is ready; meanwhile, how busy is the rest of the machine?
     await sleep(1000);
     d.backgroundCpuPercent = await machineBusyPercent(1000);
-    if (d.backgroundCpuPercent > BUSY_WARN_PERCENT) log(`${kind}: WARNING: the machine is ${d.backgroundCpuPercent}% busy (of one core) before the run; figures will be perturbed`);
+    if (d.backgroundCpuPercent > BUSY_WARN_PERCENT)
+      log(
+        `${kind}: WARNING: the machine is ${d.backgroundCpuPercent}% busy (of one core) before the run; figures will be perturbed`,
+      );
     if (o.parts.includes('idle')) {
       await part('idle', async () => {
         // 2 s after ready, then settled: a Node daemon's heap keeps start-up garbage until V8's
@@ -200,15 +249,20 @@ async function benchSubject(ctx: Ctx, o: Options, kind: KindName, d: DaemonResul
         await sleep(IDLE_SETTLE_MS);
         const r = readTree(s.pid);
         d.idle = { rssKiB: r.rssKiB, treeRssKiB: r.treeRssKiB, startupTreeRssKiB: startup.treeRssKiB };
-        log(`${kind}: idle RSS ${(r.treeRssKiB / 1024).toFixed(1)} MiB (${(startup.treeRssKiB / 1024).toFixed(1)} MiB 2 s after start)`);
+        log(
+          `${kind}: idle RSS ${(r.treeRssKiB / 1024).toFixed(1)} MiB (${(startup.treeRssKiB / 1024).toFixed(1)} MiB 2 s after start)`,
+        );
       });
     }
     if (o.parts.includes('latency')) {
       await part('latency', async () => {
         const l = await measureLatency(ctx, s, o.samples);
         d.latency = l;
-        log(`${kind}: latency median ${l.summary.median ?? '—'} ms (p10 ${l.summary.p10 ?? '—'}, p90 ${l.summary.p90 ?? '—'}), ${l.samplesMs.length} opened, ${l.failures} failed`);
-        if (l.samplesMs.length === 0) throw new Error(`the legitimate knock never opened the port; log tail: ${s.logTail().slice(-1500)}`);
+        log(
+          `${kind}: latency median ${l.summary.median ?? '—'} ms (p10 ${l.summary.p10 ?? '—'}, p90 ${l.summary.p90 ?? '—'}), ${l.samplesMs.length} opened, ${l.failures} failed`,
+        );
+        if (l.samplesMs.length === 0)
+          throw new Error(`the legitimate knock never opened the port; log tail: ${s.logTail().slice(-1500)}`);
       });
     }
     if (o.parts.includes('floods')) {
@@ -219,8 +273,11 @@ async function benchSubject(ctx: Ctx, o: Options, kind: KindName, d: DaemonResul
           for (let i = 0; i < o.trials; i++) {
             const t = await floodTrial(ctx, s, rate, i, o.windowS, o.seed + rate + i);
             trials.push(t);
-            log(`${kind}: ${rateLabel(rate)} pps ${t.mode} trial ${i + 1}/${o.trials}: ${t.opened ? `opened in ${t.latencyMs} ms` : 'NOT opened'}; sent ${t.sent ?? '—'} (${t.achievedPps ?? '—'} pps); CPU ${t.cpuPercent}%; peak RSS ${(t.peakTreeRssKiB / 1024).toFixed(1)} MiB${t.idleWaitMs > 1000 ? `; had waited ${(t.idleWaitMs / 1000).toFixed(1)} s for the daemon to go idle` : ''}${t.error ? `; ${t.error}` : ''}`);
-            if (!t.daemonAlive) throw new Error(`the daemon died during a flood; log tail: ${s.logTail().slice(-1500)}`);
+            log(
+              `${kind}: ${rateLabel(rate)} pps ${t.mode} trial ${i + 1}/${o.trials}: ${t.opened ? `opened in ${t.latencyMs} ms` : 'NOT opened'}; sent ${t.sent ?? '—'} (${t.achievedPps ?? '—'} pps); CPU ${t.cpuPercent}%; peak RSS ${(t.peakTreeRssKiB / 1024).toFixed(1)} MiB${t.idleWaitMs > 1000 ? `; had waited ${(t.idleWaitMs / 1000).toFixed(1)} s for the daemon to go idle` : ''}${t.error ? `; ${t.error}` : ''}`,
+            );
+            if (!t.daemonAlive)
+              throw new Error(`the daemon died during a flood; log tail: ${s.logTail().slice(-1500)}`);
           }
           (d.floods as FloodRate[]).push(summarizeRate(rate, trials, summarize));
         }
@@ -229,11 +286,15 @@ async function benchSubject(ctx: Ctx, o: Options, kind: KindName, d: DaemonResul
     if (o.parts.includes('bursts') && s.validPacket) {
       await part('burst', async () => {
         d.burst = await burst(ctx, s, o.burstPackets, o.burstRate, BURST_SOURCES);
-        log(`${kind}: burst ${d.burst.granted}/${d.burst.packets} granted, ${d.burst.duplicates} duplicates, last grant at ${d.burst.secondsToLastGrant ?? '—'} s`);
+        log(
+          `${kind}: burst ${d.burst.granted}/${d.burst.packets} granted, ${d.burst.duplicates} duplicates, last grant at ${d.burst.secondsToLastGrant ?? '—'} s`,
+        );
       });
       await part('sustained', async () => {
         d.sustained = await burst(ctx, s, o.sustainedPackets, o.sustainedRate, SUSTAINED_SOURCES, 90);
-        log(`${kind}: sustained ${d.sustained.granted}/${d.sustained.packets} granted, ${d.sustained.grantsPerSecond ?? '—'} grants/s, ${d.sustained.duplicates} duplicates`);
+        log(
+          `${kind}: sustained ${d.sustained.granted}/${d.sustained.packets} granted, ${d.sustained.grantsPerSecond ?? '—'} grants/s, ${d.sustained.duplicates} duplicates`,
+        );
       });
     }
     if (o.parts.includes('storm') && info.family === 'sequence') {
@@ -252,7 +313,9 @@ async function benchSubject(ctx: Ctx, o: Options, kind: KindName, d: DaemonResul
           active.delete(fresh);
         }
         const st = d.storm;
-        log(`${kind}: storm sent ${st.sent ?? '—'}; RSS ${(st.rssBeforeKiB / 1024).toFixed(1)} → peak ${(st.peakRssKiB / 1024).toFixed(1)} → ${((st.rssAfterKiB.at(-1) ?? 0) / 1024).toFixed(1)} MiB; legit knock after: ${st.legitAfter.opened ? `opened in ${st.legitAfter.latencyMs} ms` : 'NOT opened'}${st.countersAfter ? `; counters: ${['capture_received', 'capture_dropped', 'sequences_tracked', 'sequences_evicted'].map((k) => `${k} ${st.countersAfter?.[k] ?? '—'}`).join(', ')}` : ''}`);
+        log(
+          `${kind}: storm sent ${st.sent ?? '—'}; RSS ${(st.rssBeforeKiB / 1024).toFixed(1)} → peak ${(st.peakRssKiB / 1024).toFixed(1)} → ${((st.rssAfterKiB.at(-1) ?? 0) / 1024).toFixed(1)} MiB; legit knock after: ${st.legitAfter.opened ? `opened in ${st.legitAfter.latencyMs} ms` : 'NOT opened'}${st.countersAfter ? `; counters: ${['capture_received', 'capture_dropped', 'sequences_tracked', 'sequences_evicted'].map((k) => `${k} ${st.countersAfter?.[k] ?? '—'}`).join(', ')}` : ''}`,
+        );
       });
     }
   } finally {
@@ -285,12 +348,22 @@ async function main(): Promise<number> {
     durationS: 0,
     argv: process.argv.slice(2),
     options: {
-      quick: o.quick, kinds: o.only, rates: o.rates, trials: o.trials, windowS: o.windowS, latencySamples: o.samples, parts: o.parts,
-      burst: `${o.burstPackets} at ${o.burstRate}/s`, sustained: `${o.sustainedPackets} at ${o.sustainedRate}/s`, storm: `${o.stormCount} at ${o.stormRate}/s`, seed: o.seed,
+      quick: o.quick,
+      kinds: o.only,
+      rates: o.rates,
+      trials: o.trials,
+      windowS: o.windowS,
+      latencySamples: o.samples,
+      parts: o.parts,
+      burst: `${o.burstPackets} at ${o.burstRate}/s`,
+      sustained: `${o.sustainedPackets} at ${o.sustainedRate}/s`,
+      storm: `${o.stormCount} at ${o.stormRate}/s`,
+      seed: o.seed,
     },
     machine: machineInfo(version),
     method: {
-      latency: 'client namespace: earlier knock steps sent, t0 taken just before the last SYN or the SPA datagram, then a fresh non-blocking TCP connect to the protected port every 0.5 ms (each attempt kept 25 ms) until one completes; latency = handshake seen − t0; give up after 3 s (a failure). Grants removed and the port checked closed before each sample.',
+      latency:
+        'client namespace: earlier knock steps sent, t0 taken just before the last SYN or the SPA datagram, then a fresh non-blocking TCP connect to the protected port every 0.5 ms (each attempt kept 25 ms) until one completes; latency = handshake seen − t0; give up after 3 s (a failure). Grants removed and the port checked closed before each sample.',
       floods: `flood from the client namespace (bench/flood.c, AF_PACKET, rate-controlled), sources random in ${JUNK_SOURCES}, to the knock ports (SYN) or the SPA port (random bytes and SPA-shaped datagrams alternating trial by trial); the legitimate knock at the middle of the window; opened = port answered before the window ended. CPU = utime+stime (+ children) of the daemon tree over the window, % of one core; RSS = VmRSS of the daemon tree sampled every 100 ms. Grants removed, conntrack flushed, port checked closed, daemon idle before each trial.`,
       idle: `VmRSS of the daemon and its children ${(2000 + IDLE_SETTLE_MS) / 1000} s after it is ready, once settled (and, as startupTreeRssKiB, 2 s after it is ready).`,
       storm: `on a freshly started daemon: SYNs over IPv6 to the server's IPv6 address, first knock port, from random sources in ${STORM_SOURCES} (IPv4 inside 198.18.0.0/15 has too few addresses for a million distinct sources) at the stated rate; peak RSS during, a legitimate (IPv4) knock right after (opened within 5 s?), RSS each second for sequence_timeout + 20 s.`,
@@ -303,10 +376,21 @@ async function main(): Promise<number> {
     load: { beforePercent: null, afterPercent: null },
   };
   results.load.beforePercent = await machineBusyPercent(2000);
-  if (results.load.beforePercent > BUSY_WARN_PERCENT) log(`WARNING: the machine is ${results.load.beforePercent}% busy (of one core) before the benchmark starts: other work will perturb the figures`);
-  log(`knockgate bench: ${o.only.join(', ')}; rates ${o.rates.map(rateLabel).join('/')} pps × ${o.trials} trials × ${o.windowS} s; ${o.samples} latency samples; parts ${o.parts.join(',')}`);
+  if (results.load.beforePercent > BUSY_WARN_PERCENT)
+    log(
+      `WARNING: the machine is ${results.load.beforePercent}% busy (of one core) before the benchmark starts: other work will perturb the figures`,
+    );
+  log(
+    `knockgate bench: ${o.only.join(', ')}; rates ${o.rates.map(rateLabel).join('/')} pps × ${o.trials} trials × ${o.windowS} s; ${o.samples} latency samples; parts ${o.parts.join(',')}`,
+  );
   for (const kind of o.only) {
-    const d: DaemonResult = { kind, label: KINDS[kind].label, isKnockgate: KINDS[kind].isKnockgate, family: KINDS[kind].family, errors: [] };
+    const d: DaemonResult = {
+      kind,
+      label: KINDS[kind].label,
+      isKnockgate: KINDS[kind].isKnockgate,
+      family: KINDS[kind].family,
+      errors: [],
+    };
     results.daemons.push(d);
     try {
       await benchSubject(ctx, o, kind, d);

@@ -55,20 +55,31 @@ function checkAbort(ctx: Ctx): void {
 export function runProbe(ctx: Ctx, s: Subject, req: Omit<ProbeRequest, 'host' | 'openPort'>): Promise<ProbeResult> {
   const full: ProbeRequest = { host: s.host, openPort: OPEN_PORT, ...req };
   return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', s.tb.client.ns, process.execPath, PROBE, JSON.stringify(full)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', s.tb.client.ns, process.execPath, PROBE, JSON.stringify(full)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     ctx.tracker.children.add(child);
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-2000)));
-    const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), req.giveUpMs + 15_000);
+    const timer = setTimeout(
+      () => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'),
+      req.giveUpMs + 15_000,
+    );
     child.on('close', () => {
       clearTimeout(timer);
       ctx.tracker.children.delete(child);
       try {
         resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as ProbeResult);
       } catch {
-        resolve({ opened: false, latencyMs: null, attempts: 0, knockAtEpochMs: Date.now(), error: `probe failed: ${err.trim() || out.trim()}` });
+        resolve({
+          opened: false,
+          latencyMs: null,
+          attempts: 0,
+          knockAtEpochMs: Date.now(),
+          error: `probe failed: ${err.trim() || out.trim()}`,
+        });
       }
     });
   });
@@ -141,15 +152,28 @@ const wires = new WeakMap<Subject, Wire>();
 function wireOf(s: Subject): Wire {
   let w = wires.get(s);
   if (!w) {
-    w = { srcMac: macOf(s.tb, s.tb.client.ns, s.tb.client.ifname), dstMac: macOf(s.tb, s.tb.server.ns, s.tb.server.clientSide.ifname) };
+    w = {
+      srcMac: macOf(s.tb, s.tb.client.ns, s.tb.client.ifname),
+      dstMac: macOf(s.tb, s.tb.server.ns, s.tb.server.clientSide.ifname),
+    };
     wires.set(s, w);
   }
   return w;
 }
 
-function flood(ctx: Ctx, s: Subject, o: Omit<FloodOptions, 'ifname' | 'srcMac' | 'dstMac' | 'dst'> & { dst?: string }): { done: Promise<FloodSummary>; stop(): void } {
+function flood(
+  ctx: Ctx,
+  s: Subject,
+  o: Omit<FloodOptions, 'ifname' | 'srcMac' | 'dstMac' | 'dst'> & { dst?: string },
+): { done: Promise<FloodSummary>; stop(): void } {
   const w = wireOf(s);
-  const f = startFlood(s.tb, s.tb.client.ns, { ifname: s.tb.client.ifname, srcMac: w.srcMac, dstMac: w.dstMac, dst: s.host, ...o });
+  const f = startFlood(s.tb, s.tb.client.ns, {
+    ifname: s.tb.client.ifname,
+    srcMac: w.srcMac,
+    dstMac: w.dstMac,
+    dst: s.host,
+    ...o,
+  });
   ctx.tracker.floods.add(f);
   void f.done.then(
     () => ctx.tracker.floods.delete(f),
@@ -158,21 +182,41 @@ function flood(ctx: Ctx, s: Subject, o: Omit<FloodOptions, 'ifname' | 'srcMac' |
   return f;
 }
 
-export async function floodTrial(ctx: Ctx, s: Subject, rate: number, trial: number, windowS: number, seed: number): Promise<FloodTrial> {
+export async function floodTrial(
+  ctx: Ctx,
+  s: Subject,
+  rate: number,
+  trial: number,
+  windowS: number,
+  seed: number,
+): Promise<FloodTrial> {
   checkAbort(ctx);
   const mode = s.info.junk[trial % s.info.junk.length] as FloodOptions['mode'];
   const idleWaitMs = Math.round(await waitIdle(s.pid, 15_000));
   const closedBefore = await resetAndCheckClosed(ctx, s, true);
   const sampler = new Sampler(s.pid, 100);
   const startedAt = Date.now();
-  const f = flood(ctx, s, { mode, spoof: JUNK_SOURCES, ports: [...s.targetPorts], rate, count: Math.round(rate * windowS), seconds: windowS, seed });
+  const f = flood(ctx, s, {
+    mode,
+    spoof: JUNK_SOURCES,
+    ports: [...s.targetPorts],
+    rate,
+    count: Math.round(rate * windowS),
+    seconds: windowS,
+    seed,
+  });
   let error: string | undefined;
   const summary = f.done.catch((e: unknown) => {
     error = String(e);
     return null;
   });
   await sleep((windowS * 1000) / 2);
-  const probe = await runProbe(ctx, s, { knock: s.knock, giveUpMs: windowS * 1000, deadlineEpochMs: startedAt + windowS * 1000, intervalMs: 1 });
+  const probe = await runProbe(ctx, s, {
+    knock: s.knock,
+    giveUpMs: windowS * 1000,
+    deadlineEpochMs: startedAt + windowS * 1000,
+    intervalMs: 1,
+  });
   const sum = await summary;
   const used = sampler.stop();
   if (probe.error) error = `${error ?? ''} probe: ${probe.error}`.trim();
@@ -226,7 +270,16 @@ export async function storm(ctx: Ctx, s: Subject, count: number, rate: number, s
   const before = readTree(s.pid).treeRssKiB;
   const sampler = new Sampler(s.pid, 100);
   const seconds = Math.ceil(count / rate) + 30;
-  const f = flood(ctx, s, { mode: 'syn', dst: s.tb.server.clientSide.v6, spoof: STORM_SOURCES, ports: [s.targetPorts[0] as number], rate, count, seconds, seed });
+  const f = flood(ctx, s, {
+    mode: 'syn',
+    dst: s.tb.server.clientSide.v6,
+    spoof: STORM_SOURCES,
+    ports: [s.targetPorts[0] as number],
+    rate,
+    count,
+    seconds,
+    seed,
+  });
   let error: string | undefined;
   const sum = await f.done.catch((e: unknown) => {
     error = String(e);
@@ -294,7 +347,14 @@ const SETTLE_MS = 10_000;
  * `rate` per second; then counts distinct sources granted and duplicate entries, waiting until all
  * are granted, or nothing new was granted for SETTLE_MS after the last packet, or `capS` have passed.
  */
-export async function burst(ctx: Ctx, s: Subject, packets: number, rate: number, range: SourceRange, capS = 60): Promise<BurstResult> {
+export async function burst(
+  ctx: Ctx,
+  s: Subject,
+  packets: number,
+  rate: number,
+  range: SourceRange,
+  capS = 60,
+): Promise<BurstResult> {
   checkAbort(ctx);
   if (!s.validPacket) throw new Error(`${s.kind} has no SPA packets`);
   await waitIdle(s.pid, 5000);
@@ -303,7 +363,17 @@ export async function burst(ctx: Ctx, s: Subject, packets: number, rate: number,
   const frames: Buffer[] = [];
   for (let i = 0; i < packets; i++) {
     const src = burstSource(range, i);
-    frames.push(udpFrame({ srcMac: w.srcMac, dstMac: w.dstMac, src, dst: s.host, sport: 20_000 + (i % 40_000), dport: s.targetPorts[0] as number, payload: s.validPacket(src) }));
+    frames.push(
+      udpFrame({
+        srcMac: w.srcMac,
+        dstMac: w.dstMac,
+        src,
+        dst: s.host,
+        sport: 20_000 + (i % 40_000),
+        dport: s.targetPorts[0] as number,
+        payload: s.validPacket(src),
+      }),
+    );
   }
   const file = join(ctx.dir, `frames-${s.kind}-${packets}.bin`);
   writeFramesFile(file, frames);

@@ -30,7 +30,11 @@ export interface SourceRange {
   readonly size: number;
 }
 
-const slash18 = (a: number, b: number, c: number): SourceRange => ({ cidr: `${a}.${b}.${c}.0/18`, base: [a, b, c], size: 64 * 250 });
+const slash18 = (a: number, b: number, c: number): SourceRange => ({
+  cidr: `${a}.${b}.${c}.0/18`,
+  base: [a, b, c],
+  size: 64 * 250,
+});
 
 /** Bursts of valid SPA packets, one per source: 198.19.128.0/18 (16,000 used). */
 export const BURST_SOURCES = slash18(198, 19, 128);
@@ -39,7 +43,8 @@ export const SUSTAINED_SOURCES = slash18(198, 19, 192);
 
 /** The i-th address of a range (0-based): the /24s in order, .1 to .250 in each. */
 export function burstSource(range: SourceRange, i: number): string {
-  if (!Number.isInteger(i) || i < 0 || i >= range.size) throw new RangeError(`source ${i} is outside ${range.cidr} (${range.size} addresses)`);
+  if (!Number.isInteger(i) || i < 0 || i >= range.size)
+    throw new RangeError(`source ${i} is outside ${range.cidr} (${range.size} addresses)`);
   const [a, b, c] = range.base;
   return `${a}.${b}.${c + Math.floor(i / 250)}.${(i % 250) + 1}`;
 }

@@ -29,7 +29,12 @@ export interface SpaCost {
 
 export function measureSpaCost(): SpaCost {
   const r = spawnSync(process.execPath, [SCRIPT], { encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) return { rows: [], worstRatio: null, error: `spa-bench exited ${r.status ?? r.signal}: ${(r.stderr || r.stdout).slice(-2000)}` };
+  if (r.status !== 0)
+    return {
+      rows: [],
+      worstRatio: null,
+      error: `spa-bench exited ${r.status ?? r.signal}: ${(r.stderr || r.stdout).slice(-2000)}`,
+    };
   const lines = r.stdout.split('\n');
   const byPacket = new Map<string, { outcome: string; us1?: number; us10k?: number }>();
   for (const line of lines) {
@@ -44,8 +49,15 @@ export function measureSpaCost(): SpaCost {
   const rows: SpaCostRow[] = [];
   for (const [packet, e] of byPacket) {
     if (e.us1 === undefined || e.us10k === undefined) continue;
-    rows.push({ packet, outcome: e.outcome, us1: e.us1, us10k: e.us10k, ratio: Math.round((e.us10k / e.us1) * 100) / 100 });
+    rows.push({
+      packet,
+      outcome: e.outcome,
+      us1: e.us1,
+      us10k: e.us10k,
+      ratio: Math.round((e.us10k / e.us1) * 100) / 100,
+    });
   }
-  if (rows.length === 0) return { rows, worstRatio: null, error: `no figures in spa-bench output: ${r.stdout.slice(0, 1000)}` };
+  if (rows.length === 0)
+    return { rows, worstRatio: null, error: `no figures in spa-bench output: ${r.stdout.slice(0, 1000)}` };
   return { header: lines[0], rows, worstRatio: Math.max(...rows.map((x) => x.ratio)) };
 }

@@ -21,7 +21,15 @@ import { createTestbed, type Testbed } from '../test/support/netns.js';
 import type { FloodOptions } from './flood.js';
 import type { ProbeKnock } from './knock-probe.js';
 
-export const KIND_NAMES = ['knockgate-seq', 'knockgate-spa', 'knockgate-fwknop', 'knockd', 'fwknopd-pcap', 'fwknopd-pcap-tuned', 'fwknopd-udp'] as const;
+export const KIND_NAMES = [
+  'knockgate-seq',
+  'knockgate-spa',
+  'knockgate-fwknop',
+  'knockd',
+  'fwknopd-pcap',
+  'fwknopd-pcap-tuned',
+  'fwknopd-udp',
+] as const;
 export type KindName = (typeof KIND_NAMES)[number];
 
 export const OPEN_PORT = 22;
@@ -40,13 +48,55 @@ export interface KindInfo {
 }
 
 export const KINDS: Readonly<Record<KindName, KindInfo>> = {
-  'knockgate-seq': { label: 'knockgate, 3-port sequence door', family: 'sequence', isKnockgate: true, junk: ['syn'], color: '#1b7f3b' },
-  'knockgate-spa': { label: 'knockgate, native SPA (ed25519)', family: 'spa', isKnockgate: true, junk: ['udp-random', 'udp-native'], color: '#2f9e5a' },
-  'knockgate-fwknop': { label: 'knockgate, fwknop-compatible SPA', family: 'spa', isKnockgate: true, junk: ['udp-random', 'udp-fwknop'], color: '#6cc08b' },
-  knockd: { label: 'knockd 0.8, 3-port sequence', family: 'sequence', isKnockgate: false, junk: ['syn'], color: '#c0392b' },
-  'fwknopd-pcap': { label: 'fwknopd 2.6.10, pcap, defaults', family: 'spa', isKnockgate: false, junk: ['udp-random', 'udp-fwknop'], color: '#2c6fbb' },
-  'fwknopd-pcap-tuned': { label: 'fwknopd 2.6.10, pcap, tuned loop', family: 'spa', isKnockgate: false, junk: ['udp-random', 'udp-fwknop'], color: '#8e44ad' },
-  'fwknopd-udp': { label: 'fwknopd 2.6.10, UDP-server mode', family: 'spa', isKnockgate: false, junk: ['udp-random', 'udp-fwknop'], color: '#d68910' },
+  'knockgate-seq': {
+    label: 'knockgate, 3-port sequence door',
+    family: 'sequence',
+    isKnockgate: true,
+    junk: ['syn'],
+    color: '#1b7f3b',
+  },
+  'knockgate-spa': {
+    label: 'knockgate, native SPA (ed25519)',
+    family: 'spa',
+    isKnockgate: true,
+    junk: ['udp-random', 'udp-native'],
+    color: '#2f9e5a',
+  },
+  'knockgate-fwknop': {
+    label: 'knockgate, fwknop-compatible SPA',
+    family: 'spa',
+    isKnockgate: true,
+    junk: ['udp-random', 'udp-fwknop'],
+    color: '#6cc08b',
+  },
+  knockd: {
+    label: 'knockd 0.8, 3-port sequence',
+    family: 'sequence',
+    isKnockgate: false,
+    junk: ['syn'],
+    color: '#c0392b',
+  },
+  'fwknopd-pcap': {
+    label: 'fwknopd 2.6.10, pcap, defaults',
+    family: 'spa',
+    isKnockgate: false,
+    junk: ['udp-random', 'udp-fwknop'],
+    color: '#2c6fbb',
+  },
+  'fwknopd-pcap-tuned': {
+    label: 'fwknopd 2.6.10, pcap, tuned loop',
+    family: 'spa',
+    isKnockgate: false,
+    junk: ['udp-random', 'udp-fwknop'],
+    color: '#8e44ad',
+  },
+  'fwknopd-udp': {
+    label: 'fwknopd 2.6.10, UDP-server mode',
+    family: 'spa',
+    isKnockgate: false,
+    junk: ['udp-random', 'udp-fwknop'],
+    color: '#d68910',
+  },
 };
 
 /** knockgate's door compared with which peers. */
@@ -129,8 +179,12 @@ export function drain(child: ChildProcess, keep = 8192): () => string {
 }
 
 /** Runs a command in a namespace; returns stdout, or null on failure (no throw). */
-export function tryRun(tb: Testbed, ns: string, argv: readonly string[]): string | null {
-  const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+export function tryRun(_tb: Testbed, ns: string, argv: readonly string[]): string | null {
+  const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return r.status === 0 ? r.stdout : null;
 }
 

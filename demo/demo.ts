@@ -12,7 +12,17 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { clientEntryYaml } from '../test/support/client-entry.js';
 import { createTestbed, type Testbed } from '../test/support/netns.js';
-import { BANNER_SERVER, KNOCKGATE, REPO_ROOT, knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../test/support/daemon-process.js';
+import {
+  BANNER_SERVER,
+  KNOCKGATE,
+  REPO_ROOT,
+  knock,
+  probe,
+  sleep,
+  startDaemon,
+  writeConfig,
+  type DaemonHandle,
+} from '../test/support/daemon-process.js';
 
 const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
 
@@ -53,7 +63,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 function describe(what: string, r: ReturnType<typeof probe>): void {
   if (r.outcome === 'open') show(`${what}: OPEN, the service answered ${JSON.stringify((r.banner ?? '').trim())}`);
-  else if (r.outcome === 'timeout') show(`${what}: FILTERED, no answer at all (no SYN-ACK, no RST, no ICMP${r.replies.length ? `; but saw ${r.replies.join(', ')}` : ''})`);
+  else if (r.outcome === 'timeout')
+    show(
+      `${what}: FILTERED, no answer at all (no SYN-ACK, no RST, no ICMP${r.replies.length ? `; but saw ${r.replies.join(', ')}` : ''})`,
+    );
   else show(`${what}: ${r.outcome.toUpperCase()} ${r.replies.join(', ')}`);
 }
 
@@ -75,8 +88,18 @@ async function main(): Promise<void> {
   show(`$ knockgate keygen -o ${join(dir, 'server.key')}`);
   knockgate(['keygen', '-o', join(dir, 'server.key')]);
   show(`$ knockgate add-client laptop -k server.key --door ssh-spa --port 62201 -o laptop.yaml`);
-  const added = knockgate(['add-client', 'laptop', '-k', join(dir, 'server.key'), '--door', 'ssh-spa', '--port', '62201', '-o', join(dir, 'laptop.yaml')]);
-
+  const added = knockgate([
+    'add-client',
+    'laptop',
+    '-k',
+    join(dir, 'server.key'),
+    '--door',
+    'ssh-spa',
+    '--port',
+    '62201',
+    '-o',
+    join(dir, 'laptop.yaml'),
+  ]);
 
   const config = [
     `interfaces: [${t.server.clientSide.ifname}, ${t.server.otherSide.ifname}]`,
@@ -95,7 +118,7 @@ async function main(): Promise<void> {
     '    open: [22/tcp]',
     `    duration: ${DURATION_S}s`,
     '    clients:',
-        ...clientEntryYaml(added),
+    ...clientEntryYaml(added),
     '',
   ].join('\n');
   writeFileSync(configFile, config);
@@ -110,8 +133,17 @@ async function main(): Promise<void> {
   say(`The client knocks: knockgate knock ${t.server.clientSide.v4} ${SEQUENCE.join(' ')}`);
   knock(t, t.client.ns, t.server.clientSide.v4, SEQUENCE);
   const grant = await daemon.waitFor((l) => l.event === 'grant', 5000, 'the grant');
-  show(`knockgated logged: ${JSON.stringify({ event: grant.event, door: grant.door, source: grant.source, verdict: grant.verdict, ports: grant.ports, duration_s: grant.duration_s })}`);
-  show(`the kernel now holds: ${t.run(t.server.ns, ['nft', 'list', 'set', 'inet', 'knockgate', 'grants4']).match(/elements = \{([^}]*)\}/)?.[1]?.trim() ?? '(none)'}`);
+  show(
+    `knockgated logged: ${JSON.stringify({ event: grant.event, door: grant.door, source: grant.source, verdict: grant.verdict, ports: grant.ports, duration_s: grant.duration_s })}`,
+  );
+  show(
+    `the kernel now holds: ${
+      t
+        .run(t.server.ns, ['nft', 'list', 'set', 'inet', 'knockgate', 'grants4'])
+        .match(/elements = \{([^}]*)\}/)?.[1]
+        ?.trim() ?? '(none)'
+    }`,
+  );
 
   say('Now the client tries 22/tcp again, and so does the bystander');
   describe('client -> 22/tcp', probe(t, t.client.ns, t.server.clientSide.v4, 22, 1500));
@@ -133,14 +165,22 @@ async function main(): Promise<void> {
   const hex = captured.split('\n')[1]?.trim() ?? '';
   const spaGrant = await daemon.waitFor((l) => l.event === 'grant' && l.door === 'ssh-spa', 5000, 'the SPA grant');
   show(`on the wire: ${hex.length / 2} bytes that look random: ${hex.slice(0, 48)}...`);
-  show(`knockgated logged: ${JSON.stringify({ event: spaGrant.event, door: spaGrant.door, client: spaGrant.client, source: spaGrant.source, verdict: spaGrant.verdict })}`);
+  show(
+    `knockgated logged: ${JSON.stringify({ event: spaGrant.event, door: spaGrant.door, client: spaGrant.client, source: spaGrant.source, verdict: spaGrant.verdict })}`,
+  );
   describe('client -> 22/tcp', probe(t, t.client.ns, t.server.clientSide.v4, 22, 1500));
 
-  say('The eavesdropper replays the captured datagram, byte for byte, from the bystander\'s address');
+  say("The eavesdropper replays the captured datagram, byte for byte, from the bystander's address");
   const before = daemon.lines.length;
   t.run(t.other.ns, [process.execPath, SPA_TOOL, 'send', t.server.otherSide.v4, '62201', hex]);
-  const verdict = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'spa', 5000, 'the verdict on the replay');
-  show(`knockgated logged: ${JSON.stringify({ event: verdict.event, source: verdict.source, verdict: verdict.verdict, reason: verdict.reason })}`);
+  const verdict = await daemon.waitFor(
+    (l) => daemon.lines.indexOf(l) >= before && l.event === 'spa',
+    5000,
+    'the verdict on the replay',
+  );
+  show(
+    `knockgated logged: ${JSON.stringify({ event: verdict.event, source: verdict.source, verdict: verdict.verdict, reason: verdict.reason })}`,
+  );
   describe('bystander -> 22/tcp', probe(t, t.other.ns, t.server.otherSide.v4, 22, 1500));
 
   say('Done.');

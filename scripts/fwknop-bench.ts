@@ -32,11 +32,23 @@ type Layout = 'own keys, SOURCE ANY' | 'one shared key, SOURCE ANY' | 'own keys,
 
 function doorYaml(n: number, layout: Layout): string {
   const shared = { key: randomBytes(24).toString('base64'), hmac: randomBytes(48).toString('base64') };
-  const lines = ['interfaces: [eth0]', 'doors:', '  - name: fw', '    fwknop: {port: 62201}', '    open: [22]', '    stanzas:'];
+  const lines = [
+    'interfaces: [eth0]',
+    'doors:',
+    '  - name: fw',
+    '    fwknop: {port: 62201}',
+    '    open: [22]',
+    '    stanzas:',
+  ];
   for (let i = 0; i < n; i++) {
-    const k = layout === 'one shared key, SOURCE ANY' ? shared : { key: randomBytes(24).toString('base64'), hmac: randomBytes(48).toString('base64') };
+    const k =
+      layout === 'one shared key, SOURCE ANY'
+        ? shared
+        : { key: randomBytes(24).toString('base64'), hmac: randomBytes(48).toString('base64') };
     const source = layout === 'own keys, own SOURCE /24' ? `198.18.${i}.0/24` : 'ANY';
-    lines.push(`      - {source: "${source}", key_base64: "${k.key}", hmac_key_base64: "${k.hmac}", hmac_digest_type: sha256}`);
+    lines.push(
+      `      - {source: "${source}", key_base64: "${k.key}", hmac_key_base64: "${k.hmac}", hmac_digest_type: sha256}`,
+    );
   }
   return lines.join('\n');
 }
@@ -51,15 +63,18 @@ function junkPool(): { payload: Uint8Array; source: string }[] {
     const len = randomInt(limits.MIN_FWKNOP_PACKET_BYTES, limits.MAX_FWKNOP_PACKET_BYTES + 1);
     const payload = Buffer.alloc(len);
     for (let j = 0; j < len; j++) payload[j] = B64.charCodeAt(randomInt(64));
-    pool.push({ payload: new Uint8Array(payload), source: `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}` });
+    pool.push({
+      payload: new Uint8Array(payload),
+      source: `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`,
+    });
   }
   return pool;
 }
 
 function daemonBudget(): WorkBudget | null {
   const l = limits as Record<string, unknown>;
-  const rate = l['FWKNOP_UNPROVEN_HMACS_PER_S'];
-  const burst = l['FWKNOP_UNPROVEN_HMACS_BURST'];
+  const rate = l.FWKNOP_UNPROVEN_HMACS_PER_S;
+  const burst = l.FWKNOP_UNPROVEN_HMACS_BURST;
   return typeof rate === 'number' && typeof burst === 'number' ? new WorkBudget(rate, burst) : null;
 }
 
@@ -95,7 +110,12 @@ for (const layout of layouts) {
     const ample = run(n, layout, new WorkBudget(1e12, 1e12));
     const db = daemonBudget();
     const d = db === null ? null : run(n, layout, db);
-    const shed = d === null ? '' : `  daemon budget: ${d.us.toFixed(2)} µs (overload ${d.counts.get('fwknop_rejected_overload') ?? 0}/${FRAMES})`;
-    console.log(`${layout.padEnd(28)} ${String(n).padStart(3)} stanzas  ample budget: ${ample.us.toFixed(2).padStart(7)} µs${shed}`);
+    const shed =
+      d === null
+        ? ''
+        : `  daemon budget: ${d.us.toFixed(2)} µs (overload ${d.counts.get('fwknop_rejected_overload') ?? 0}/${FRAMES})`;
+    console.log(
+      `${layout.padEnd(28)} ${String(n).padStart(3)} stanzas  ample budget: ${ample.us.toFixed(2).padStart(7)} µs${shed}`,
+    );
   }
 }

@@ -10,7 +10,12 @@
 import { createHmac, createPublicKey, randomBytes } from 'node:crypto';
 import { ed25519PrivateFromSeed } from '../src/core/spa/keys.js';
 import {
-  openSpa, sealSpa, serverKeysFromPrivate, type ClientAuthSecret, type SpaClientKey, type SpaRequest,
+  openSpa,
+  sealSpa,
+  serverKeysFromPrivate,
+  type ClientAuthSecret,
+  type SpaClientKey,
+  type SpaRequest,
 } from '../src/core/spa/native-wire.js';
 
 const ITERATIONS = 20_000;
@@ -19,10 +24,18 @@ const POOL = 64; // distinct datagrams cycled through, so no single buffer stays
 
 const server = serverKeysFromPrivate(randomBytes(32), 'bench');
 const request: SpaRequest = {
-  timestampMs: Date.now(), nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [{ proto: 'tcp', port: 22 }],
+  timestampMs: Date.now(),
+  nonce: randomBytes(16),
+  durationS: 0,
+  address: null,
+  prefix: 0,
+  ports: [{ proto: 'tcp', port: 22 }],
 };
 
-interface Client { readonly secret: ClientAuthSecret; readonly key: SpaClientKey }
+interface Client {
+  readonly secret: ClientAuthSecret;
+  readonly key: SpaClientKey;
+}
 function pskClient(): Client {
   const id = randomBytes(16);
   const psk = randomBytes(32);
@@ -31,12 +44,29 @@ function pskClient(): Client {
 function edClient(): Client {
   const id = randomBytes(16);
   const privateKey = ed25519PrivateFromSeed(randomBytes(32));
-  return { secret: { mode: 'ed25519', privateKey }, key: { id, mode: 'ed25519', publicKey: createPublicKey(privateKey) } };
+  return {
+    secret: { mode: 'ed25519', privateKey },
+    key: { id, mode: 'ed25519', publicKey: createPublicKey(privateKey) },
+  };
 }
 const seal = (c: Client): Uint8Array =>
-  sealSpa({ serverPublicKey: server.publicKey, doorId: 'bench', clientId: c.key.id, secret: c.secret, request, ephemeralPrivate: randomBytes(32), topBit: (randomBytes(1)[0]! & 1) as 0 | 1 });
+  sealSpa({
+    serverPublicKey: server.publicKey,
+    doorId: 'bench',
+    clientId: c.key.id,
+    secret: c.secret,
+    request,
+    ephemeralPrivate: randomBytes(32),
+    topBit: (randomBytes(1)[0]! & 1) as 0 | 1,
+  });
 function withMac1(d: Uint8Array): Uint8Array {
-  d.set(createHmac('sha256', server.mac1Key).update(d.subarray(0, d.length - 16)).digest().subarray(0, 16), d.length - 16);
+  d.set(
+    createHmac('sha256', server.mac1Key)
+      .update(d.subarray(0, d.length - 16))
+      .digest()
+      .subarray(0, 16),
+    d.length - 16,
+  );
   return d;
 }
 
@@ -52,7 +82,12 @@ function lookupWith(size: 1 | 10_000, wrongKey: boolean): (id: string) => SpaCli
   return (id) => map.get(id);
 }
 
-function time(label: string, packets: Uint8Array[], lookup: (id: string) => SpaClientKey | undefined, expect: string): void {
+function time(
+  label: string,
+  packets: Uint8Array[],
+  lookup: (id: string) => SpaClientKey | undefined,
+  expect: string,
+): void {
   const run = (n: number): void => {
     for (let i = 0; i < n; i++) {
       const r = openSpa(packets[i % packets.length]!, server, lookup);

@@ -15,7 +15,14 @@ import type { Endpoint } from '../src/core/endpoint.js';
 import { formatIPv4, formatIPv6 } from '../src/core/ip-address.js';
 import { ed25519PrivateFromSeed, ed25519PublicFromRaw, rawPublicOf } from '../src/core/spa/keys.js';
 import {
-  doorContext, encodeSpaBody, openSpa, sealSpa, serverKeysFromPrivate, type ClientAuthSecret, type SpaClientKey, type SpaRequest,
+  doorContext,
+  encodeSpaBody,
+  openSpa,
+  sealSpa,
+  serverKeysFromPrivate,
+  type ClientAuthSecret,
+  type SpaClientKey,
+  type SpaRequest,
 } from '../src/core/spa/native-wire.js';
 
 const OUTPUT = fileURLToPath(new URL('../../docs/spa-vectors.json', import.meta.url));
@@ -52,26 +59,84 @@ const edPublic = rawPublicOf(edPrivate);
 const pskSecret: ClientAuthSecret = { mode: 'psk', psk: PSK };
 const edSecret: ClientAuthSecret = { mode: 'ed25519', privateKey: edPrivate };
 
-interface Case { name: string; note: string; clientId: Uint8Array; secret: ClientAuthSecret; topBit: 0 | 1; request: SpaRequest }
+interface Case {
+  name: string;
+  note: string;
+  clientId: Uint8Array;
+  secret: ClientAuthSecret;
+  topBit: 0 | 1;
+  request: SpaRequest;
+}
 const largestPorts = Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? tcp(10_000 + i) : udp(60_000 + i)));
 const CASES: Case[] = [
-  { name: 'psk-defaults', note: 'psk mode, source address, door default ports and duration: the smallest packet (145 bytes)',
-    clientId: PSK_CLIENT_ID, secret: pskSecret, topBit: 0,
-    request: { timestampMs: T0_MS, nonce: NONCE[0]!, durationS: 0, address: null, prefix: 0, ports: [] } },
-  { name: 'psk-ports-duration', note: 'psk mode, ports 22/tcp and 443/tcp for 600 s',
-    clientId: PSK_CLIENT_ID, secret: pskSecret, topBit: 1,
-    request: { timestampMs: T0_MS + 1_234, nonce: NONCE[1]!, durationS: 600, address: null, prefix: 0, ports: [tcp(22), tcp(443)] } },
-  { name: 'ed25519-ipv4-24', note: 'ed25519 mode, explicit IPv4 address 198.51.100.7 with prefix 24, door default ports',
-    clientId: ED_CLIENT_ID, secret: edSecret, topBit: 1,
-    request: { timestampMs: T0_MS + 60_000, nonce: NONCE[2]!, durationS: 0, address: { family: 4, bytes: hex('c6336407') }, prefix: 24, ports: [] } },
-  { name: 'ed25519-ipv6-64', note: 'ed25519 mode, IPv6 address 2001:db8:1234:5678::42/64, three ports, 3600 s',
-    clientId: ED_CLIENT_ID, secret: edSecret, topBit: 0,
-    request: { timestampMs: T0_MS + 86_400_000, nonce: NONCE[3]!, durationS: 3_600,
-      address: { family: 6, bytes: hex('20010db8123456780000000000000042') }, prefix: 64, ports: [tcp(22), tcp(443), udp(51_820)] } },
-  { name: 'ed25519-largest', note: 'ed25519 mode, one IPv6 address, 64 ports: the largest possible packet (385 bytes)',
-    clientId: ED_CLIENT_ID, secret: edSecret, topBit: 1,
-    request: { timestampMs: 2 ** 53 - 1, nonce: NONCE[4]!, durationS: 2 ** 32 - 1,
-      address: { family: 6, bytes: hex('fe800000000000000000000000000001') }, prefix: 128, ports: largestPorts } },
+  {
+    name: 'psk-defaults',
+    note: 'psk mode, source address, door default ports and duration: the smallest packet (145 bytes)',
+    clientId: PSK_CLIENT_ID,
+    secret: pskSecret,
+    topBit: 0,
+    request: { timestampMs: T0_MS, nonce: NONCE[0]!, durationS: 0, address: null, prefix: 0, ports: [] },
+  },
+  {
+    name: 'psk-ports-duration',
+    note: 'psk mode, ports 22/tcp and 443/tcp for 600 s',
+    clientId: PSK_CLIENT_ID,
+    secret: pskSecret,
+    topBit: 1,
+    request: {
+      timestampMs: T0_MS + 1_234,
+      nonce: NONCE[1]!,
+      durationS: 600,
+      address: null,
+      prefix: 0,
+      ports: [tcp(22), tcp(443)],
+    },
+  },
+  {
+    name: 'ed25519-ipv4-24',
+    note: 'ed25519 mode, explicit IPv4 address 198.51.100.7 with prefix 24, door default ports',
+    clientId: ED_CLIENT_ID,
+    secret: edSecret,
+    topBit: 1,
+    request: {
+      timestampMs: T0_MS + 60_000,
+      nonce: NONCE[2]!,
+      durationS: 0,
+      address: { family: 4, bytes: hex('c6336407') },
+      prefix: 24,
+      ports: [],
+    },
+  },
+  {
+    name: 'ed25519-ipv6-64',
+    note: 'ed25519 mode, IPv6 address 2001:db8:1234:5678::42/64, three ports, 3600 s',
+    clientId: ED_CLIENT_ID,
+    secret: edSecret,
+    topBit: 0,
+    request: {
+      timestampMs: T0_MS + 86_400_000,
+      nonce: NONCE[3]!,
+      durationS: 3_600,
+      address: { family: 6, bytes: hex('20010db8123456780000000000000042') },
+      prefix: 64,
+      ports: [tcp(22), tcp(443), udp(51_820)],
+    },
+  },
+  {
+    name: 'ed25519-largest',
+    note: 'ed25519 mode, one IPv6 address, 64 ports: the largest possible packet (385 bytes)',
+    clientId: ED_CLIENT_ID,
+    secret: edSecret,
+    topBit: 1,
+    request: {
+      timestampMs: 2 ** 53 - 1,
+      nonce: NONCE[4]!,
+      durationS: 2 ** 32 - 1,
+      address: { family: 6, bytes: hex('fe800000000000000000000000000001') },
+      prefix: 128,
+      ports: largestPorts,
+    },
+  },
 ];
 
 function requestJson(r: SpaRequest): object {
@@ -79,11 +144,14 @@ function requestJson(r: SpaRequest): object {
     timestampMs: r.timestampMs,
     nonce: toHex(r.nonce),
     durationS: r.durationS,
-    address: r.address === null ? null : {
-      family: r.address.family,
-      bytes: toHex(r.address.bytes),
-      text: r.address.family === 4 ? formatIPv4(r.address.bytes, 0) : formatIPv6(r.address.bytes, 0),
-    },
+    address:
+      r.address === null
+        ? null
+        : {
+            family: r.address.family,
+            bytes: toHex(r.address.bytes),
+            text: r.address.family === 4 ? formatIPv4(r.address.bytes, 0) : formatIPv6(r.address.bytes, 0),
+          },
     prefix: r.prefix,
     ports: r.ports.map((p) => ({ proto: p.proto, port: p.port })),
   };
@@ -97,11 +165,20 @@ const clients = new Map<string, SpaClientKey>([
 
 const vectors = CASES.map((c, i) => {
   const ephemeralPrivate = EPHEMERAL[i]!;
-  const datagram = sealSpa({ serverPublicKey: server.publicKey, doorId: DOOR_ID, clientId: c.clientId, secret: c.secret, request: c.request, ephemeralPrivate, topBit: c.topBit });
+  const datagram = sealSpa({
+    serverPublicKey: server.publicKey,
+    doorId: DOOR_ID,
+    clientId: c.clientId,
+    secret: c.secret,
+    request: c.request,
+    ephemeralPrivate,
+    topBit: c.topBit,
+  });
   const opened = openSpa(datagram, server, (id) => clients.get(id));
   if (!opened.ok) throw new Error(`${c.name}: openSpa rejected its own vector: ${opened.reason}`);
   const decoded = requestJson(opened.request);
-  if (JSON.stringify(decoded) !== JSON.stringify(requestJson(c.request))) throw new Error(`${c.name}: decoded request differs`);
+  if (JSON.stringify(decoded) !== JSON.stringify(requestJson(c.request)))
+    throw new Error(`${c.name}: decoded request differs`);
   return {
     name: c.name,
     note: c.note,
@@ -111,12 +188,19 @@ const vectors = CASES.map((c, i) => {
       doorId: DOOR_ID,
       clientId: toHex(c.clientId),
       mode: c.secret.mode,
-      ...(c.secret.mode === 'psk' ? { psk: toHex(PSK) } : { ed25519Seed: toHex(ED_SEED), ed25519PublicKey: toHex(edPublic) }),
+      ...(c.secret.mode === 'psk'
+        ? { psk: toHex(PSK) }
+        : { ed25519Seed: toHex(ED_SEED), ed25519PublicKey: toHex(edPublic) }),
       ephemeralPrivateKey: toHex(ephemeralPrivate),
       topBit: c.topBit,
       request: requestJson(c.request),
     },
-    intermediate: { mac1Key: toHex(server.mac1Key), doorContext: toHex(doorContext(server.publicKey, DOOR_ID)), ePrime: toHex(datagram.subarray(0, 32)), body: toHex(encodeSpaBody(c.request)) },
+    intermediate: {
+      mac1Key: toHex(server.mac1Key),
+      doorContext: toHex(doorContext(server.publicKey, DOOR_ID)),
+      ePrime: toHex(datagram.subarray(0, 32)),
+      body: toHex(encodeSpaBody(c.request)),
+    },
     expected: { length: datagram.length, datagram: toHex(datagram), replayKey: opened.replayKey, request: decoded },
   };
 });

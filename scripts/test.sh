@@ -10,6 +10,8 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 scripts/setup.sh --with-test-peers
+# Formatting and lint in check mode (Biome; biome.json): the tree must be clean before any test runs.
+npm run --silent lint
 
 mapfile -t files < <(find dist/test/unit dist/test/fuzz dist/test/integration -name '*.test.js' | sort)
 echo "test: ${#files[@]} test files"

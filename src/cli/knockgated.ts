@@ -61,8 +61,14 @@ async function main(argv: string[]): Promise<void> {
     .description('knockgate daemon: watches for knocks and opens protected ports for the knocking address alone')
     .version(VERSION)
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG_FILE)
-    .option('--knockd-conf <file>', "run an unchanged knockd.conf instead (its commands run through /bin/sh, as knockd's do)")
-    .option('--pending-commands <file>', 'with --knockd-conf: where the pending stop commands are kept (default /var/lib/knockgate/pending-commands.json; a knockgate.yaml sets pending_commands: instead)')
+    .option(
+      '--knockd-conf <file>',
+      "run an unchanged knockd.conf instead (its commands run through /bin/sh, as knockd's do)",
+    )
+    .option(
+      '--pending-commands <file>',
+      'with --knockd-conf: where the pending stop commands are kept (default /var/lib/knockgate/pending-commands.json; a knockgate.yaml sets pending_commands: instead)',
+    )
     .option('--check', 'validate the configuration (and one-time sequence files), print a summary and exit')
     .option('--log-level <level>', 'override log_level: error, warn, info or debug')
     .exitOverride()
@@ -73,37 +79,60 @@ async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT.USAGE);
     throw err;
   }
-  const opts = program.opts<{ config: string; knockdConf?: string; pendingCommands?: string; check?: boolean; logLevel?: string }>();
+  const opts = program.opts<{
+    config: string;
+    knockdConf?: string;
+    pendingCommands?: string;
+    check?: boolean;
+    logLevel?: string;
+  }>();
   if (opts.logLevel !== undefined && !['error', 'warn', 'info', 'debug'].includes(opts.logLevel)) {
-    throw new KnockgateError('KG_USAGE', `--log-level must be error, warn, info or debug, got ${JSON.stringify(opts.logLevel)}`);
+    throw new KnockgateError(
+      'KG_USAGE',
+      `--log-level must be error, warn, info or debug, got ${JSON.stringify(opts.logLevel)}`,
+    );
   }
   let config: Config;
   if (opts.knockdConf !== undefined) {
     const imported = importKnockdConf(resolve(opts.knockdConf), readConfigFile(resolve(opts.knockdConf)));
-    for (const w of imported.warnings) process.stderr.write(`knockgated: ${resolve(opts.knockdConf)}:${w.line}: ${w.message}\n`);
+    for (const w of imported.warnings)
+      process.stderr.write(`knockgated: ${resolve(opts.knockdConf)}:${w.line}: ${w.message}\n`);
     config = parseConfigText(resolve(opts.knockdConf), imported.yaml);
     // knockd.conf has no such option; the state file is the daemon's, so the command line says.
-    if (opts.pendingCommands !== undefined) config = Object.freeze({ ...config, pendingCommands: resolve(opts.pendingCommands) });
+    if (opts.pendingCommands !== undefined)
+      config = Object.freeze({ ...config, pendingCommands: resolve(opts.pendingCommands) });
   } else {
-    if (opts.pendingCommands !== undefined) throw new KnockgateError('KG_USAGE', '--pending-commands goes with --knockd-conf; in a knockgate.yaml set pending_commands: instead');
+    if (opts.pendingCommands !== undefined)
+      throw new KnockgateError(
+        'KG_USAGE',
+        '--pending-commands goes with --knockd-conf; in a knockgate.yaml set pending_commands: instead',
+      );
     config = loadConfig(opts.config);
   }
   checkInterfacesExist(config);
   // The daemon's own first stage (compose.ts): --check runs exactly this, then stops.
   const files = readConfiguredFiles(config);
   if (opts.check) {
-    process.stdout.write(`${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`);
+    process.stdout.write(
+      `${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`,
+    );
     return;
   }
   // One daemon per table and network namespace, before the PID file and the firewall are touched.
   // Taken with `firewall: none` too (on nft_table's name): two daemons on one config would both
   // run its commands.
   lockTable(config.nftTable);
-  const log = createLogger((opts.logLevel as typeof config.logLevel | undefined) ?? config.logLevel, { file: config.logFile, syslog: config.syslog });
+  const log = createLogger((opts.logLevel as typeof config.logLevel | undefined) ?? config.logLevel, {
+    file: config.logFile,
+    syslog: config.syslog,
+  });
   if (config.pidFile) writePidFile(config.pidFile);
   const daemon = new Daemon(await composeDaemon(config, log, files));
   if ((statSync(config.file).mode & 0o004) !== 0) {
-    log.warn({ event: 'config-readable', file: config.file }, 'the configuration holds knock sequences and is world-readable; chmod 600 it');
+    log.warn(
+      { event: 'config-readable', file: config.file },
+      'the configuration holds knock sequences and is world-readable; chmod 600 it',
+    );
   }
 
   process.on('uncaughtException', (err) => {
@@ -120,7 +149,12 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGUSR1', () => daemon.logStats());
-  process.on('SIGHUP', () => log.warn({ event: 'signal', signal: 'SIGHUP' }, 'reload is not supported yet; restart knockgated to apply a new configuration'));
+  process.on('SIGHUP', () =>
+    log.warn(
+      { event: 'signal', signal: 'SIGHUP' },
+      'reload is not supported yet; restart knockgated to apply a new configuration',
+    ),
+  );
 
   await daemon.start();
 }

@@ -12,7 +12,10 @@ import { parseIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import { DEFAULT_RESOLVER_TIMEOUT_MS, MAX_RESOLVER_BODY_BYTES } from '../core/limits.js';
 
 const fail = (url: string, why: string): never => {
-  throw new KnockgateError('KG_RESOLVE_FAILED', `cannot learn this host's address from ${url}: ${why}; nothing was sent`);
+  throw new KnockgateError(
+    'KG_RESOLVE_FAILED',
+    `cannot learn this host's address from ${url}: ${why}; nothing was sent`,
+  );
 };
 
 /** Throws unless `text` is an absolute http: or https: URL. */
@@ -23,12 +26,16 @@ export function checkResolverUrl(text: string): URL {
   } catch {
     throw new KnockgateError('KG_USAGE', `resolver URL: not a URL: ${JSON.stringify(text)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new KnockgateError('KG_USAGE', `resolver URL: only http: and https: are allowed, got ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new KnockgateError('KG_USAGE', `resolver URL: only http: and https: are allowed, got ${url.protocol}`);
   return url;
 }
 
 /** The body of one GET to `urlText`, parsed as exactly one address; `family` restricts it. */
-export async function resolveOwnAddress(urlText: string, o: { timeoutMs?: number; family?: 4 | 6 } = {}): Promise<IPAddressBytes> {
+export async function resolveOwnAddress(
+  urlText: string,
+  o: { timeoutMs?: number; family?: 4 | 6 } = {},
+): Promise<IPAddressBytes> {
   const url = checkResolverUrl(urlText);
   const shown = url.origin + url.pathname;
   let res: Response;
@@ -36,7 +43,12 @@ export async function resolveOwnAddress(urlText: string, o: { timeoutMs?: number
   try {
     res = await fetch(url, { redirect: 'error', signal, headers: { accept: 'text/plain' } });
   } catch (err) {
-    return fail(shown, signal.aborted ? `no answer within ${o.timeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS} ms` : `request failed (${(err as Error).message})`);
+    return fail(
+      shown,
+      signal.aborted
+        ? `no answer within ${o.timeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS} ms`
+        : `request failed (${(err as Error).message})`,
+    );
   }
   if (res.status !== 200) {
     await res.body?.cancel();
@@ -51,12 +63,19 @@ export async function resolveOwnAddress(urlText: string, o: { timeoutMs?: number
       chunks.push(chunk as Uint8Array);
     }
   } catch (err) {
-    return fail(shown, signal.aborted ? `no complete answer within ${o.timeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS} ms` : `reading the answer failed (${(err as Error).message})`);
+    return fail(
+      shown,
+      signal.aborted
+        ? `no complete answer within ${o.timeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS} ms`
+        : `reading the answer failed (${(err as Error).message})`,
+    );
   }
   if (size > MAX_RESOLVER_BODY_BYTES) return fail(shown, `the answer is longer than ${MAX_RESOLVER_BODY_BYTES} bytes`);
   const text = Buffer.concat(chunks).toString('latin1').trim();
   const address = /^[0-9A-Fa-f.:]{2,45}$/.test(text) ? parseIPAddress(text) : null;
-  if (address === null) return fail(shown, `the answer is not exactly one IP address: ${JSON.stringify(text.slice(0, 64))}`);
-  if (o.family !== undefined && address.family !== o.family) return fail(shown, `it gave an IPv${address.family} address, but the knock goes over IPv${o.family}`);
+  if (address === null)
+    return fail(shown, `the answer is not exactly one IP address: ${JSON.stringify(text.slice(0, 64))}`);
+  if (o.family !== undefined && address.family !== o.family)
+    return fail(shown, `it gave an IPv${address.family} address, but the knock goes over IPv${o.family}`);
   return address;
 }

@@ -30,7 +30,15 @@ export interface FwknopCredential {
 }
 
 const HMAC_TYPES: Readonly<Record<string, FwknopHmacType>> = {
-  md5: 'md5', sha1: 'sha1', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512', sha3_256: 'sha3-256', sha3_512: 'sha3-512', 'sha3-256': 'sha3-256', 'sha3-512': 'sha3-512',
+  md5: 'md5',
+  sha1: 'sha1',
+  sha256: 'sha256',
+  sha384: 'sha384',
+  sha512: 'sha512',
+  sha3_256: 'sha3-256',
+  sha3_512: 'sha3-512',
+  'sha3-256': 'sha3-256',
+  'sha3-512': 'sha3-512',
 };
 
 export function readFwknopCredential(file: string): FwknopCredential {
@@ -38,21 +46,35 @@ export function readFwknopCredential(file: string): FwknopCredential {
   const bytes = (name: string, base64Name: string, required: boolean): Uint8Array | null => {
     const text = doc[name];
     const b64 = doc[base64Name];
-    if (text !== undefined && b64 !== undefined) throw new ConfigError(file, undefined, name, `give ${name} or ${base64Name}, not both`);
+    if (text !== undefined && b64 !== undefined)
+      throw new ConfigError(file, undefined, name, `give ${name} or ${base64Name}, not both`);
     if (typeof text === 'string' && text !== '') return new Uint8Array(Buffer.from(text, 'utf8'));
-    if (typeof b64 === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return new Uint8Array(Buffer.from(b64, 'base64'));
+    if (typeof b64 === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(b64))
+      return new Uint8Array(Buffer.from(b64, 'base64'));
     if (text !== undefined || b64 !== undefined) throw new ConfigError(file, undefined, name, 'not a key');
     if (required) throw new ConfigError(file, undefined, base64Name, 'is required');
     return null;
   };
   const hmacType = HMAC_TYPES[String(doc.hmac_digest_type ?? 'sha256')];
-  if (hmacType === undefined) throw new ConfigError(file, undefined, 'hmac_digest_type', `unknown: ${JSON.stringify(doc.hmac_digest_type)}`);
+  if (hmacType === undefined)
+    throw new ConfigError(file, undefined, 'hmac_digest_type', `unknown: ${JSON.stringify(doc.hmac_digest_type)}`);
   const mode = doc.encryption_mode ?? 'cbc';
-  if (mode !== 'cbc' && mode !== 'legacy') throw new ConfigError(file, undefined, 'encryption_mode', 'must be cbc or legacy');
+  if (mode !== 'cbc' && mode !== 'legacy')
+    throw new ConfigError(file, undefined, 'encryption_mode', 'must be cbc or legacy');
   const port = doc.port ?? DEFAULT_SPA_PORT;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) throw new ConfigError(file, undefined, 'port', 'must be a UDP port');
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new ConfigError(file, undefined, 'port', 'must be a UDP port');
   const user = typeof doc.user === 'string' && doc.user !== '' ? doc.user : userInfo().username;
-  return { keys: { key: bytes('key', 'key_base64', true) as Uint8Array, hmacKey: bytes('hmac_key', 'hmac_key_base64', false), hmacType, encryptionMode: mode }, port, user };
+  return {
+    keys: {
+      key: bytes('key', 'key_base64', true) as Uint8Array,
+      hmacKey: bytes('hmac_key', 'hmac_key_base64', false),
+      hmacType,
+      encryptionMode: mode,
+    },
+    port,
+    user,
+  };
 }
 
 /** The address this host uses towards `host` (what fwknop's -R/-s would otherwise have to guess). */
@@ -68,7 +90,13 @@ export function localAddressTowards(host: string, family: 4 | 6, port: number): 
   });
 }
 
-export function buildFwknopPacket(cred: FwknopCredential, allowIp: string, ports: readonly Endpoint[], durationS: number, nowUnixMs: number): Uint8Array {
+export function buildFwknopPacket(
+  cred: FwknopCredential,
+  allowIp: string,
+  ports: readonly Endpoint[],
+  durationS: number,
+  nowUnixMs: number,
+): Uint8Array {
   const message = `${allowIp},${ports.map((e) => formatEndpoint(e).split('/').reverse().join('/')).join(',')}`;
   return sealFwknop(
     {
@@ -79,6 +107,9 @@ export function buildFwknopPacket(cred: FwknopCredential, allowIp: string, ports
       clientTimeout: durationS > 0 ? durationS : null,
     },
     cred.keys,
-    { salt: randomBytes(8), randomDigits: Array.from({ length: 16 }, (_, i) => String(randomInt(i === 0 ? 1 : 0, 10))).join('') },
+    {
+      salt: randomBytes(8),
+      randomDigits: Array.from({ length: 16 }, (_, i) => String(randomInt(i === 0 ? 1 : 0, 10))).join(''),
+    },
   );
 }

@@ -32,7 +32,9 @@ async function synOnce(host: string, port: number): Promise<void> {
 async function datagramOnce(host: string, family: 4 | 6, port: number): Promise<void> {
   const socket = createSocket(family === 4 ? 'udp4' : 'udp6');
   try {
-    await new Promise<void>((resolve, reject) => socket.send(Buffer.alloc(1), port, host, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      socket.send(Buffer.alloc(1), port, host, (err) => (err ? reject(err) : resolve())),
+    );
   } finally {
     socket.close();
   }

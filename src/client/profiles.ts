@@ -11,7 +11,7 @@ import { KnockgateError } from '../core/errors.js';
 import { readClientCredential, type ClientCredential } from '../stores/key-files.js';
 
 export function profileDir(): string {
-  const base = process.env.XDG_CONFIG_HOME && process.env.XDG_CONFIG_HOME.startsWith('/') ? process.env.XDG_CONFIG_HOME : join(homedir(), '.config');
+  const base = process.env.XDG_CONFIG_HOME?.startsWith('/') ? process.env.XDG_CONFIG_HOME : join(homedir(), '.config');
   return join(base, 'knockgate', 'profiles');
 }
 
@@ -30,7 +30,8 @@ export function findCredential(o: { credential?: string; profile?: string; host:
   if (o.credential) return readClientCredential(o.credential);
   if (o.profile) {
     const path = profilePath(o.profile);
-    if (!existsSync(path)) throw new KnockgateError('KG_USAGE', `no profile ${JSON.stringify(o.profile)} (looked for ${path})`);
+    if (!existsSync(path))
+      throw new KnockgateError('KG_USAGE', `no profile ${JSON.stringify(o.profile)} (looked for ${path})`);
     return readClientCredential(path);
   }
   if (PROFILE_NAME.test(o.host) && existsSync(profilePath(o.host))) return readClientCredential(profilePath(o.host));

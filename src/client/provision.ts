@@ -10,7 +10,14 @@ import { rawPublicOf, x25519PrivateFromRaw } from '../core/spa/keys.js';
 import { SPA_CLIENT_ID_BYTES } from '../core/limits.js';
 import { KnockgateError } from '../core/errors.js';
 import { DOOR_ID_PATTERN } from '../core/spa/native-wire.js';
-import { b64, clientCredentialText, readServerKey, serverKeyText, writePrivateFile, type ClientCredential } from '../stores/key-files.js';
+import {
+  b64,
+  clientCredentialText,
+  readServerKey,
+  serverKeyText,
+  writePrivateFile,
+  type ClientCredential,
+} from '../stores/key-files.js';
 
 export function createServerKey(file: string, force: boolean): { publicKey: Uint8Array } {
   const privateKey = randomBytes(32);
@@ -44,8 +51,19 @@ export function addClient(o: AddClientOptions): AddClientResult {
   const clientId = randomBytes(SPA_CLIENT_ID_BYTES);
   let secretLine: string;
   let credential: ClientCredential;
-  if (!DOOR_ID_PATTERN.test(o.door)) throw new KnockgateError('KG_USAGE', `not a door id: ${JSON.stringify(o.door)} (the door's name, or its spa.door_id)`);
-  const base = { name: o.name, ...(o.server ? { server: o.server } : {}), port: o.port, serverPublicKey, doorId: o.door, clientId };
+  if (!DOOR_ID_PATTERN.test(o.door))
+    throw new KnockgateError(
+      'KG_USAGE',
+      `not a door id: ${JSON.stringify(o.door)} (the door's name, or its spa.door_id)`,
+    );
+  const base = {
+    name: o.name,
+    ...(o.server ? { server: o.server } : {}),
+    port: o.port,
+    serverPublicKey,
+    doorId: o.door,
+    clientId,
+  };
   if (o.mode === 'psk') {
     const psk = randomBytes(32);
     credential = { ...base, psk };

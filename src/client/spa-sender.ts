@@ -50,7 +50,9 @@ export function buildSpaDatagram(cred: ClientCredential, ask: SpaAsk, nowUnixMs:
 export async function sendDatagram(host: string, family: 4 | 6, port: number, datagram: Uint8Array): Promise<void> {
   const socket = createSocket(family === 4 ? 'udp4' : 'udp6');
   try {
-    await new Promise<void>((resolve, reject) => socket.send(datagram, port, host, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      socket.send(datagram, port, host, (err) => (err ? reject(err) : resolve())),
+    );
   } finally {
     socket.close();
   }

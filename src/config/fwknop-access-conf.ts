@@ -74,7 +74,7 @@ function stanzaYaml(s: Stanza): string {
   if (s.username !== null) field('require_username', q(s.username));
   field('require_source_address', s.requireSource ? 'true' : 'false');
   if (s.expire !== null) field('access_expire_epoch', String(s.expire));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 const indent = (text: string, by: string): string =>
@@ -85,7 +85,8 @@ const indent = (text: string, by: string): string =>
 
 export function importAccessConf(file: string, options?: { port?: number; interfaces?: string[] }): AccessConfImport {
   const port = options?.port ?? DEF_SPA_PORT;
-  if (!Number.isInteger(port) || port < 1 || port > MAX_PORT) throw new ConfigError(file, undefined, 'port', `the SPA port must be 1 to ${MAX_PORT}, got ${String(port)}`);
+  if (!Number.isInteger(port) || port < 1 || port > MAX_PORT)
+    throw new ConfigError(file, undefined, 'port', `the SPA port must be 1 to ${MAX_PORT}, got ${String(port)}`);
   const interfaces = options?.interfaces ?? [DEF_INTERFACE];
   if (interfaces.length === 0 || interfaces.some((i) => typeof i !== 'string' || i === '')) {
     throw new ConfigError(file, undefined, 'interfaces', 'name at least one interface');
@@ -93,8 +94,16 @@ export function importAccessConf(file: string, options?: { port?: number; interf
 
   const report = new AccessConfReport();
   const drafts: StanzaDraft[] = [];
-  readAccessFiles<StanzaDraft>(file, report, (line, current) => applyStanzaVariable(report, drafts, MAX_SPA_CLIENTS_PER_DOOR, line, current));
-  if (drafts.length === 0) throw new ConfigError(file, undefined, 'SOURCE', 'could not find a valid SOURCE stanza in the access file (fwknopd refuses to start)');
+  readAccessFiles<StanzaDraft>(file, report, (line, current) =>
+    applyStanzaVariable(report, drafts, MAX_SPA_CLIENTS_PER_DOOR, line, current),
+  );
+  if (drafts.length === 0)
+    throw new ConfigError(
+      file,
+      undefined,
+      'SOURCE',
+      'could not find a valid SOURCE stanza in the access file (fwknopd refuses to start)',
+    );
   const stanzas = drafts.map((d) => finishStanza(report, d));
 
   const open: Endpoint[] = [];
@@ -109,9 +118,15 @@ export function importAccessConf(file: string, options?: { port?: number; interf
     }
   }
   if (open.length === 0) {
-    report.warn({ file, line: 0 }, 'no stanza has OPEN_PORTS, so the generated door\'s "open" list is empty: list the ports the door may open there (knockgate refuses a door that opens nothing)');
+    report.warn(
+      { file, line: 0 },
+      'no stanza has OPEN_PORTS, so the generated door\'s "open" list is empty: list the ports the door may open there (knockgate refuses a door that opens nothing)',
+    );
   } else if (open.length > MAX_OPEN_PORTS_PER_DOOR) {
-    report.warn({ file, line: 0 }, `the stanzas' OPEN_PORTS name ${open.length} ports, more than a knockgate door may open (${MAX_OPEN_PORTS_PER_DOOR}); split them over several doors`);
+    report.warn(
+      { file, line: 0 },
+      `the stanzas' OPEN_PORTS name ${open.length} ports, more than a knockgate door may open (${MAX_OPEN_PORTS_PER_DOOR}); split them over several doors`,
+    );
   }
   const maxDurationS = Math.max(DEF_FW_ACCESS_TIMEOUT_S, ...stanzas.map((s) => s.maxTimeoutS));
 

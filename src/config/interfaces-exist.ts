@@ -12,9 +12,17 @@ export type InterfaceExists = (name: string) => boolean;
 
 export const interfaceExistsInSysfs: InterfaceExists = (name) => existsSync(`/sys/class/net/${name}`);
 
-export function checkInterfacesExist(config: Pick<Config, 'file' | 'interfaces' | 'interfacesLine'>, exists: InterfaceExists = interfaceExistsInSysfs): void {
+export function checkInterfacesExist(
+  config: Pick<Config, 'file' | 'interfaces' | 'interfacesLine'>,
+  exists: InterfaceExists = interfaceExistsInSysfs,
+): void {
   const missing = config.interfaces.filter((i) => i !== 'any' && !exists(i));
   if (missing.length > 0) {
-    throw new ConfigError(config.file, config.interfacesLine ?? undefined, 'interfaces', `no such interface: ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+    throw new ConfigError(
+      config.file,
+      config.interfacesLine ?? undefined,
+      'interfaces',
+      `no such interface: ${missing.map((m) => JSON.stringify(m)).join(', ')}`,
+    );
   }
 }

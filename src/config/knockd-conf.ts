@@ -53,17 +53,25 @@ export function importKnockdConf(file: string, text: string): KnockdImport {
   // ----- top level -----
   let interfaceName = KNOCKD_INTERFACE;
   if (iface === undefined) {
-    warn(0, `no Interface: using knockd's default ${KNOCKD_INTERFACE}; if knockd ran with -i (Debian: KNOCKD_OPTS in /etc/default/knockd), change "interfaces"`);
+    warn(
+      0,
+      `no Interface: using knockd's default ${KNOCKD_INTERFACE}; if knockd ran with -i (Debian: KNOCKD_OPTS in /etc/default/knockd), change "interfaces"`,
+    );
   } else {
-    if (!INTERFACE_NAME.test(iface.value)) fail(iface.line, iface.key, `${q(iface.value)} is not a Linux interface name`);
+    if (!INTERFACE_NAME.test(iface.value))
+      fail(iface.line, iface.key, `${q(iface.value)} is not a Linux interface name`);
     interfaceName = iface.value;
   }
   if (logFile !== undefined && logFile.value !== '') {
-    warn(logFile.line, 'knockgate writes its own JSON log lines to the log file, not knockd\'s "[date] ip: door: Stage 1" lines; adjust anything that parses it');
+    warn(
+      logFile.line,
+      'knockgate writes its own JSON log lines to the log file, not knockd\'s "[date] ip: door: Stage 1" lines; adjust anything that parses it',
+    );
     checkPath(logFile, warn);
   }
   if (pidFile !== undefined && pidFile.value !== '') checkPath(pidFile, warn);
-  if (syslog !== undefined) warn(syslog, "knockgate sends its own log lines to syslog (through logger(1)), worded differently from knockd's");
+  if (syslog !== undefined)
+    warn(syslog, "knockgate sends its own log lines to syslog (through logger(1)), worded differently from knockd's");
 
   const body: string[] = [`interfaces: [${yamlString(interfaceName)}]`, 'firewall: none'];
   if (logFile !== undefined && logFile.value !== '') body.push(`log_file: ${yamlString(logFile.value)}`);
@@ -71,7 +79,9 @@ export function importKnockdConf(file: string, text: string): KnockdImport {
   if (pidFile !== undefined && pidFile.value !== '') body.push(`pid_file: ${yamlString(pidFile.value)}`);
   body.push('doors:');
   const names = doorNames(doors, warn);
-  doors.forEach((d, i) => body.push(...emitDoor(d, names[i] as string, warn, fail)));
+  doors.forEach((d, i) => {
+    body.push(...emitDoor(d, names[i] as string, warn, fail));
+  });
 
   const all = warnings.slice().sort((a, b) => a.line - b.line);
   const header = [
@@ -83,6 +93,5 @@ export function importKnockdConf(file: string, text: string): KnockdImport {
     for (const w of all) header.push(`#   ${w.line}: ${commentText(w.message)}`);
   }
   const out = [...header, ...body];
-  return Object.freeze({ yaml: out.join('\n') + '\n', warnings: Object.freeze(all.map((w) => Object.freeze(w))) });
+  return Object.freeze({ yaml: `${out.join('\n')}\n`, warnings: Object.freeze(all.map((w) => Object.freeze(w))) });
 }
-

@@ -51,12 +51,18 @@ function firstInFile(errors: readonly ConfigError[]): ConfigError {
 function issueToError(src: LocatedYaml, issue: ZodIssue): ConfigError {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] as string;
-    return new ConfigError(src.file, src.lineOfKey(issue.path, key), formatKeyPath([...issue.path, key]), 'unknown key');
+    return new ConfigError(
+      src.file,
+      src.lineOfKey(issue.path, key),
+      formatKeyPath([...issue.path, key]),
+      'unknown key',
+    );
   }
   const key = formatKeyPath(issue.path) || undefined;
   let message = issue.message;
   if (issue.code === 'invalid_type' && issue.received === 'undefined') message = 'is required';
   else if (issue.code === 'invalid_type') message = `expected ${issue.expected}, got ${issue.received}`;
-  else if (issue.code === 'invalid_enum_value') message = `expected one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}, got ${JSON.stringify(issue.received)}`;
+  else if (issue.code === 'invalid_enum_value')
+    message = `expected one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}, got ${JSON.stringify(issue.received)}`;
   return new ConfigError(src.file, src.lineOf(issue.path), key, message);
 }

@@ -6,7 +6,18 @@
  * fault without a line (it belongs to the file as a whole).
  */
 
-import { isAlias, isCollection, isMap, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Alias,
+  type Document,
+  type Node,
+} from 'yaml';
 import { ConfigError } from '../core/errors.js';
 import { MAX_CONFIG_YAML_ALIASES } from '../core/limits.js';
 
@@ -39,7 +50,8 @@ export function parseLocatedYaml(file: string, text: string): LocatedYaml {
   if (first !== undefined) {
     const line = lines.linePos(first.pos[0]).line;
     // For a duplicate key, name it: the text at the error's position up to the colon.
-    const key = first.code === 'DUPLICATE_KEY' ? /^\s*-?\s*([^:#\n]+?)\s*:/.exec(text.slice(first.pos[0]))?.[1] : undefined;
+    const key =
+      first.code === 'DUPLICATE_KEY' ? /^\s*-?\s*([^:#\n]+?)\s*:/.exec(text.slice(first.pos[0]))?.[1] : undefined;
     throw new ConfigError(file, line, key, `YAML syntax: ${first.message.split('\n')[0]}`);
   }
   const lineAt = (node: unknown): number | undefined => {
@@ -58,7 +70,13 @@ export function parseLocatedYaml(file: string, text: string): LocatedYaml {
         return visit.BREAK;
       },
     });
-    if (badKey !== undefined) throw new ConfigError(file, lineAt(badKey) ?? 1, undefined, 'a key must be a plain value, not a list, a mapping or an alias');
+    if (badKey !== undefined)
+      throw new ConfigError(
+        file,
+        lineAt(badKey) ?? 1,
+        undefined,
+        'a key must be a plain value, not a list, a mapping or an alias',
+      );
     value = doc.toJS({ maxAliasCount: MAX_CONFIG_YAML_ALIASES }) as unknown;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
@@ -75,7 +93,12 @@ export function parseLocatedYaml(file: string, text: string): LocatedYaml {
         return visit.BREAK;
       },
     });
-    throw new ConfigError(file, lineAt(unresolved ?? firstAlias) ?? 1, undefined, `YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new ConfigError(
+      file,
+      lineAt(unresolved ?? firstAlias) ?? 1,
+      undefined,
+      `YAML: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   const nodeAt = (path: KeyPath): unknown => {
     for (let n = path.length; n >= 0; n--) {

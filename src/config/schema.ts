@@ -71,11 +71,17 @@ function duration(minMs: number, maxMs: number, wholeSeconds: boolean) {
       return z.NEVER;
     }
     if (r < minMs || r > maxMs) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be from ${formatDurationMs(minMs)} to ${formatDurationMs(maxMs)}, got ${JSON.stringify(v)}` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `must be from ${formatDurationMs(minMs)} to ${formatDurationMs(maxMs)}, got ${JSON.stringify(v)}`,
+      });
       return z.NEVER;
     }
     if (wholeSeconds && r % 1000 !== 0) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be whole seconds (the kernel's set timeouts are), got ${JSON.stringify(v)}` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `must be whole seconds (the kernel's set timeouts are), got ${JSON.stringify(v)}`,
+      });
       return z.NEVER;
     }
     return r;
@@ -100,12 +106,19 @@ const commandArg = z
   });
 
 const command = z
-  .array(commandArg, { invalid_type_error: 'expected an argv list such as ["/usr/bin/logger", "opened for {ip}"]; commands never run through a shell' })
+  .array(commandArg, {
+    invalid_type_error:
+      'expected an argv list such as ["/usr/bin/logger", "opened for {ip}"]; commands never run through a shell',
+  })
   .min(1, 'a command needs at least the program')
   .max(MAX_COMMAND_ARGS)
   .superRefine((argv, ctx) => {
     if (!argv[0]?.startsWith('/')) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [0], message: `the program must be an absolute path (no PATH lookup), got ${JSON.stringify(argv[0])}` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [0],
+        message: `the program must be an absolute path (no PATH lookup), got ${JSON.stringify(argv[0])}`,
+      });
     }
   });
 
@@ -119,7 +132,10 @@ function base64Bytes(bytes: number, what: string) {
     }
     const raw = Buffer.from(text.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), 'base64url');
     if (raw.length !== bytes) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${what} must decode to ${bytes} bytes, got ${raw.length}` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `${what} must decode to ${bytes} bytes, got ${raw.length}`,
+      });
       return z.NEVER;
     }
     return new Uint8Array(raw);
@@ -128,7 +144,9 @@ function base64Bytes(bytes: number, what: string) {
 
 export const spaClientSchema = z
   .object({
-    name: z.string().regex(DOOR_NAME, 'client names are 1-32 letters, digits, "_", "." or "-", starting with a letter or digit'),
+    name: z
+      .string()
+      .regex(DOOR_NAME, 'client names are 1-32 letters, digits, "_", "." or "-", starting with a letter or digit'),
     id: base64Bytes(SPA_CLIENT_ID_BYTES, 'a client id'),
     psk: base64Bytes(32, 'a psk').optional(),
     public_key: base64Bytes(32, 'an Ed25519 public key').optional(),
@@ -137,13 +155,18 @@ export const spaClientSchema = z
     other_address: z.boolean().default(false),
     require_address: z.boolean().default(false),
     widest_prefix: z
-      .object({ ipv4: z.number().int().min(1).max(32).default(32), ipv6: z.number().int().min(1).max(128).default(128) })
+      .object({
+        ipv4: z.number().int().min(1).max(32).default(32),
+        ipv6: z.number().int().min(1).max(128).default(128),
+      })
       .strict()
       .default({}),
   })
   .strict();
 
-const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
+const stringList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
 
 /** One fwknop access.conf stanza in knockgate's YAML (what `knockgate import` writes). */
 export const fwknopStanzaSchema = z
@@ -156,7 +179,9 @@ export const fwknopStanzaSchema = z
     key_base64: z.string().min(1).optional(),
     hmac_key: z.string().min(1).optional(),
     hmac_key_base64: z.string().min(1).optional(),
-    hmac_digest_type: z.enum(['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512', 'sha3_256', 'sha3_512']).default('sha256'),
+    hmac_digest_type: z
+      .enum(['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512', 'sha3_256', 'sha3_512'])
+      .default('sha256'),
     encryption_mode: z.enum(['cbc', 'legacy']).default('cbc'),
     fw_access_timeout: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
     max_fw_timeout: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
@@ -168,12 +193,17 @@ export const fwknopStanzaSchema = z
 
 export const doorSchema = z
   .object({
-    name: z.string().regex(DOOR_NAME, 'door names are 1-32 letters, digits, "_", "." or "-", starting with a letter or digit'),
+    name: z
+      .string()
+      .regex(DOOR_NAME, 'door names are 1-32 letters, digits, "_", "." or "-", starting with a letter or digit'),
     spa: z
       .object({
         port: z.number().int().min(1).max(65_535),
         capture: z.enum(['socket', 'pcap']).default('socket'),
-        door_id: z.string().regex(DOOR_ID_PATTERN, 'door ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit').optional(),
+        door_id: z
+          .string()
+          .regex(DOOR_ID_PATTERN, 'door ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit')
+          .optional(),
       })
       .strict()
       .optional(),
@@ -194,7 +224,9 @@ export const doorSchema = z
     sequence_timeout: duration(MIN_SEQUENCE_TIMEOUT_MS, MAX_SEQUENCE_TIMEOUT_MS, false).optional(),
     tcp_flags: tcpFlags.optional(),
     open: z.array(endpoint).max(MAX_OPEN_PORTS_PER_DOOR).default([]),
-    duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).default(`${DEFAULT_GRANT_DURATION_S}s`),
+    duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).default(
+      `${DEFAULT_GRANT_DURATION_S}s`,
+    ),
     start_command: command.optional(),
     stop_command: command.optional(),
     /** knockd-style shell strings with %IP% (see door.ts); mutually exclusive with *_command. */
@@ -203,7 +235,9 @@ export const doorSchema = z
     stop_shell: z.string().max(MAX_COMMAND_ARG_BYTES).optional(),
     stop_shell_6: z.string().max(MAX_COMMAND_ARG_BYTES).optional(),
     target: z.string().optional(),
-    command_timeout: duration(MIN_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS, false).default(formatDurationMs(DEFAULT_COMMAND_TIMEOUT_MS)),
+    command_timeout: duration(MIN_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS, false).default(
+      formatDurationMs(DEFAULT_COMMAND_TIMEOUT_MS),
+    ),
     hide_knock_ports: z.boolean().optional(),
   })
   .strict();
@@ -214,14 +248,26 @@ export const spaSettingsSchema = z
     server_key: z.string().min(1).optional(),
     freshness: duration(MIN_SPA_FRESHNESS_MS, MAX_SPA_FRESHNESS_MS, false).default(`${DEFAULT_SPA_FRESHNESS_S}s`),
     replay_journal: z.string().min(1).default(DEFAULT_REPLAY_JOURNAL),
-    max_replay_entries: z.number().int().min(MIN_REPLAY_ENTRIES).max(MAX_REPLAY_ENTRIES).default(DEFAULT_REPLAY_ENTRIES),
-    max_replay_entries_per_client: z.number().int().min(1).max(MAX_REPLAY_ENTRIES).default(DEFAULT_REPLAY_ENTRIES_PER_CLIENT),
+    max_replay_entries: z
+      .number()
+      .int()
+      .min(MIN_REPLAY_ENTRIES)
+      .max(MAX_REPLAY_ENTRIES)
+      .default(DEFAULT_REPLAY_ENTRIES),
+    max_replay_entries_per_client: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_REPLAY_ENTRIES)
+      .default(DEFAULT_REPLAY_ENTRIES_PER_CLIENT),
   })
   .strict();
 
 export const configSchema = z
   .object({
-    interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).min(1, 'name at least one interface, or [any]'),
+    interfaces: z
+      .array(z.string().regex(INTERFACE_NAME, 'not a valid interface name'))
+      .min(1, 'name at least one interface, or [any]'),
     /** Interfaces on which protected ports are not dropped (lo always is exempt). */
     exempt_interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).default([]),
     firewall: z.enum(['nftables', 'none']).default('nftables'),
@@ -229,9 +275,19 @@ export const configSchema = z
     nft_table: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'table names are letters, digits and "_"')
-      .refine((name) => !NFT_KEYWORDS.has(name), (name) => ({ message: `${JSON.stringify(name)} is an nft keyword: nft could not name the table (e.g. "nft list table inet ${name}" is a syntax error); choose another name, e.g. ${name}_kg` }))
+      .refine(
+        (name) => !NFT_KEYWORDS.has(name),
+        (name) => ({
+          message: `${JSON.stringify(name)} is an nft keyword: nft could not name the table (e.g. "nft list table inet ${name}" is a syntax error); choose another name, e.g. ${name}_kg`,
+        }),
+      )
       .default('knockgate'),
-    max_tracked_sequences: z.number().int().min(MIN_MAX_TRACKED_SEQUENCES).max(MAX_MAX_TRACKED_SEQUENCES).default(DEFAULT_MAX_TRACKED_SEQUENCES),
+    max_tracked_sequences: z
+      .number()
+      .int()
+      .min(MIN_MAX_TRACKED_SEQUENCES)
+      .max(MAX_MAX_TRACKED_SEQUENCES)
+      .default(DEFAULT_MAX_TRACKED_SEQUENCES),
     log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     /** Also append the JSON log lines to this file (knockd's LogFile). */
     log_file: z.string().min(1).optional(),

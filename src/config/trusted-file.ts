@@ -31,7 +31,8 @@ const STICKY = 0o1000;
 /** Why a file is not a regular file of root's or ours, or null: what even a file we only write must be. */
 function notOurFileReason(st: Stats, uid: number): string | null {
   if (!st.isFile()) return 'not a regular file';
-  if (st.uid !== 0 && st.uid !== uid) return `owned by uid ${st.uid}, neither root nor the user knockgate runs as (uid ${uid})`;
+  if (st.uid !== 0 && st.uid !== uid)
+    return `owned by uid ${st.uid}, neither root nor the user knockgate runs as (uid ${uid})`;
   return null;
 }
 
@@ -39,14 +40,16 @@ function notOurFileReason(st: Stats, uid: number): string | null {
 export function untrustedFileReason(st: Stats, uid = euid()): string | null {
   const notOurs = notOurFileReason(st, uid);
   if (notOurs !== null) return st.isFile() ? `${notOurs}; chown it` : notOurs;
-  if ((st.mode & 0o022) !== 0) return `writable by group or others (mode ${mode(st)}), so another user could change it; chmod go-w it`;
+  if ((st.mode & 0o022) !== 0)
+    return `writable by group or others (mode ${mode(st)}), so another user could change it; chmod go-w it`;
   return null;
 }
 
 /** Why a directory on the way to a trusted file may not be trusted, or null. */
 export function untrustedDirectoryReason(dir: string, st: Stats, uid = euid()): string | null {
   if (!st.isDirectory()) return `${dir} is not a directory`;
-  if (st.uid !== 0 && st.uid !== uid) return `its directory ${dir} is owned by uid ${st.uid}, neither root nor the user knockgate runs as (uid ${uid}), who could replace the file; chown it`;
+  if (st.uid !== 0 && st.uid !== uid)
+    return `its directory ${dir} is owned by uid ${st.uid}, neither root nor the user knockgate runs as (uid ${uid}), who could replace the file; chown it`;
   if ((st.mode & 0o022) !== 0 && (st.mode & STICKY) === 0) {
     return `its directory ${dir} is writable by group or others (mode ${mode(st)}), so another user could replace the file; chmod go-w ${dir}`;
   }
@@ -127,7 +130,8 @@ export function tryReadTrustedFile(file: string, maxBytes?: number): TrustedRead
     const stat = fstatSync(fd);
     const why = untrustedFileReason(stat);
     if (why !== null) return { problem: 'file', detail: why };
-    if (maxBytes !== undefined && stat.size > maxBytes) return { problem: 'size', detail: `larger than ${maxBytes} bytes` };
+    if (maxBytes !== undefined && stat.size > maxBytes)
+      return { problem: 'size', detail: `larger than ${maxBytes} bytes` };
     const dirs = directoriesProblem(path);
     if (dirs !== null) return { problem: 'directory', detail: dirs };
     return { data: readFileSync(fd), stat };
@@ -144,7 +148,13 @@ export function tryReadTrustedFile(file: string, maxBytes?: number): TrustedRead
  */
 export function readTrustedFile(file: string, o: { key?: string; maxBytes?: number; what?: string } = {}): TrustedRead {
   const r = tryReadTrustedFile(file, o.maxBytes);
-  if ('problem' in r) throw new ConfigError(resolve(file), undefined, o.key, r.problem === 'open' ? `${o.what ?? 'cannot read'}: ${r.detail}` : r.detail);
+  if ('problem' in r)
+    throw new ConfigError(
+      resolve(file),
+      undefined,
+      o.key,
+      r.problem === 'open' ? `${o.what ?? 'cannot read'}: ${r.detail}` : r.detail,
+    );
   return r;
 }
 
@@ -155,10 +165,17 @@ export function readTrustedFile(file: string, o: { key?: string; maxBytes?: numb
 export function openNoFollow(file: string, flags: number, createMode: number, what: string): number {
   let fd: number;
   try {
-    fd = openSync(file, flags | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY, createMode);
+    fd = openSync(
+      file,
+      flags | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY,
+      createMode,
+    );
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ELOOP' ? 'it is a symbolic link, which knockgate does not follow there (replace it by the file itself)' : e.message;
+    const why =
+      e.code === 'ELOOP'
+        ? 'it is a symbolic link, which knockgate does not follow there (replace it by the file itself)'
+        : e.message;
     throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot open the ${what} ${file}: ${why}`, { cause: err });
   }
   // Group-writable is the operator's choice for a file we only write; not being ours or root's is not.

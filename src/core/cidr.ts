@@ -26,7 +26,8 @@ export function parseCidrList(items: readonly string[]): CidrSet | { error: stri
     if (parsed === null) return { error: `not an address or prefix: ${JSON.stringify(item)}` };
     const full = parsed.family === 4 ? 32 : 128;
     const length = len === undefined ? full : Number(len);
-    if (!/^\d{1,3}$/.test(len ?? '0') || length > full) return { error: `bad prefix length in ${JSON.stringify(item)}` };
+    if (!/^\d{1,3}$/.test(len ?? '0') || length > full)
+      return { error: `bad prefix length in ${JSON.stringify(item)}` };
     prefixes.push({ network: maskIPAddress(parsed, length), length });
   }
   return { any, prefixes };
@@ -34,5 +35,7 @@ export function parseCidrList(items: readonly string[]): CidrSet | { error: stri
 
 export function cidrSetContains(set: CidrSet, a: IPAddressBytes): boolean {
   if (set.any) return true;
-  return set.prefixes.some((p) => p.network.family === a.family && sameIPAddress(p.network, maskIPAddress(a, p.length)));
+  return set.prefixes.some(
+    (p) => p.network.family === a.family && sameIPAddress(p.network, maskIPAddress(a, p.length)),
+  );
 }

@@ -23,7 +23,8 @@ export function checkTemplateArg(arg: string): string | null {
   for (const m of arg.matchAll(TOKEN)) {
     const token = m[0];
     if (token === '{{' || token === '}}') continue;
-    if (token === '{' || token === '}') return `unbalanced brace in ${JSON.stringify(arg)}; write {{ or }} for a literal brace`;
+    if (token === '{' || token === '}')
+      return `unbalanced brace in ${JSON.stringify(arg)}; write {{ or }} for a literal brace`;
     if (!(PLACEHOLDERS as readonly string[]).includes(m[1] as string)) {
       return `unknown placeholder ${token} in ${JSON.stringify(arg)}; known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`;
     }
@@ -36,7 +37,9 @@ export function expandTemplate(argv: readonly string[], values: PlaceholderValue
     arg.replace(TOKEN, (token, name: string | undefined) => {
       if (token === '{{') return '{';
       if (token === '}}') return '}';
-      return name !== undefined && (PLACEHOLDERS as readonly string[]).includes(name) ? values[name as Placeholder] : token;
+      return name !== undefined && (PLACEHOLDERS as readonly string[]).includes(name)
+        ? values[name as Placeholder]
+        : token;
     }),
   );
 }

@@ -9,11 +9,15 @@ const DURATION_TEXT = /^(\d{1,9})\s*(ms|s|m|h|d)$/;
 
 export function parseDurationMs(value: unknown): number | { error: string } {
   if (typeof value !== 'string') {
-    return { error: `expected a duration with a unit such as "30s", "500ms", "2m" or "1h", got ${JSON.stringify(value)}` };
+    return {
+      error: `expected a duration with a unit such as "30s", "500ms", "2m" or "1h", got ${JSON.stringify(value)}`,
+    };
   }
   const m = DURATION_TEXT.exec(value.trim());
   if (!m) {
-    return { error: `expected a duration with a unit such as "30s", "500ms", "2m" or "1h", got ${JSON.stringify(value)}` };
+    return {
+      error: `expected a duration with a unit such as "30s", "500ms", "2m" or "1h", got ${JSON.stringify(value)}`,
+    };
   }
   return Number(m[1]) * (UNIT_MS[m[2] as string] as number);
 }

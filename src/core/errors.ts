@@ -24,7 +24,10 @@ export const ERROR_CODES = {
   KG_CAPTURE_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'packet capture could not start' },
   KG_STATE_WRITE_FAILED: { exit: EXIT.CANTCREATE, summary: 'a state file could not be written' },
   KG_RESOLVE_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'a host name could not be resolved' },
-  KG_ALREADY_RUNNING: { exit: EXIT.TEMPFAIL, summary: 'another knockgated manages the same table in this network namespace' },
+  KG_ALREADY_RUNNING: {
+    exit: EXIT.TEMPFAIL,
+    summary: 'another knockgated manages the same table in this network namespace',
+  },
   KG_CONNECT_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'the service did not answer after knocking' },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

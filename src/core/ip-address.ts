@@ -14,7 +14,14 @@ export function formatIPv6(b: Uint8Array, offset: number): string {
   const groups: number[] = new Array(8);
   for (let i = 0; i < 8; i++) groups[i] = ((b[offset + 2 * i] as number) << 8) | (b[offset + 2 * i + 1] as number);
   // IPv4-mapped ::ffff:a.b.c.d
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
+  if (
+    groups[0] === 0 &&
+    groups[1] === 0 &&
+    groups[2] === 0 &&
+    groups[3] === 0 &&
+    groups[4] === 0 &&
+    groups[5] === 0xffff
+  ) {
     return `::ffff:${formatIPv4(b, offset + 12)}`;
   }
   let bestStart = -1;
@@ -36,7 +43,10 @@ export function formatIPv6(b: Uint8Array, offset: number): string {
   const hex = (g: number | undefined): string => (g as number).toString(16);
   if (bestStart === -1) return groups.map(hex).join(':');
   const head = groups.slice(0, bestStart).map(hex).join(':');
-  const tail = groups.slice(bestStart + bestLen).map(hex).join(':');
+  const tail = groups
+    .slice(bestStart + bestLen)
+    .map(hex)
+    .join(':');
   return `${head}::${tail}`;
 }
 

@@ -36,17 +36,30 @@ export function parseOneTimeSequences(text: string): OneTimeParse {
     const raw = lines[i] as string;
     // The empty string after a final newline is not a line.
     if (i >= MAX_ONE_TIME_SEQUENCE_LINES && !(i === lines.length - 1 && raw === '')) {
-      return { ok: false, line: i + 1, error: `a one-time sequence file has at most ${MAX_ONE_TIME_SEQUENCE_LINES} lines` };
+      return {
+        ok: false,
+        line: i + 1,
+        error: `a one-time sequence file has at most ${MAX_ONE_TIME_SEQUENCE_LINES} lines`,
+      };
     }
     const lineOffset = offset;
     offset += UTF8.encode(raw).length + 1;
     const content = raw.replace(/\r$/, '');
     if (content.trim() === '' || content.startsWith('#')) continue;
     // The used-mark overwrites the line's first byte: that byte must be a whole character.
-    if (content.charCodeAt(0) > 0x7f) return { ok: false, line: i + 1, error: 'a sequence line must start with an ASCII character (the used-mark "#" overwrites its first byte)' };
+    if (content.charCodeAt(0) > 0x7f)
+      return {
+        ok: false,
+        line: i + 1,
+        error: 'a sequence line must start with an ASCII character (the used-mark "#" overwrites its first byte)',
+      };
     const parts = content.trim().split(/[\s,]+/);
     if (parts.length > MAX_SEQUENCE_STEPS) {
-      return { ok: false, line: i + 1, error: `a sequence has at most ${MAX_SEQUENCE_STEPS} steps, this one has ${parts.length}` };
+      return {
+        ok: false,
+        line: i + 1,
+        error: `a sequence has at most ${MAX_SEQUENCE_STEPS} steps, this one has ${parts.length}`,
+      };
     }
     const steps: Endpoint[] = [];
     for (const part of parts) {

@@ -62,7 +62,9 @@ function u16(b: Uint8Array, o: number): number {
 }
 
 function u32(b: Uint8Array, o: number): number {
-  return (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0;
+  return (
+    (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0
+  );
 }
 
 /**
@@ -70,7 +72,12 @@ function u32(b: Uint8Array, o: number): number {
  * `localMac`, for Ethernet: only frames addressed to it are knocks (the capture is promiscuous and
  * also sees what this host sends). Cooked captures carry the same fact as a packet type.
  */
-export function parseFrame(linkType: LinkType, b: Uint8Array, length: number = b.length, localMac?: Uint8Array): FrameResult {
+export function parseFrame(
+  linkType: LinkType,
+  b: Uint8Array,
+  length: number = b.length,
+  localMac?: Uint8Array,
+): FrameResult {
   const end = Math.min(length, b.length);
   switch (linkType) {
     case 'ethernet':
@@ -161,7 +168,8 @@ function parseIPv6(b: Uint8Array, o: number, end: number): FrameResult {
   for (let count = 0; ; count++) {
     if (next === IPPROTO_TCP || next === IPPROTO_UDP) break;
     if (next === IPV6_FRAGMENT) return drop('ip-fragment');
-    if (next !== IPV6_HOP_BY_HOP && next !== IPV6_ROUTING && next !== IPV6_DEST_OPTS) return drop('transport-unsupported');
+    if (next !== IPV6_HOP_BY_HOP && next !== IPV6_ROUTING && next !== IPV6_DEST_OPTS)
+      return drop('transport-unsupported');
     if (count >= MAX_IPV6_EXTENSION_HEADERS) return drop('ip-extension-headers-exceeded');
     if (packetEnd - offset < 8) return drop('ip-header-invalid');
     next = b[offset] as number;

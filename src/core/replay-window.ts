@@ -73,7 +73,11 @@ export class ReplayWindow {
       const mark = this.highWater.get(owner.id);
       if (mark !== undefined && expiresAtMs <= mark) return 'behind-high-water';
     }
-    if (owner !== undefined && (seen === undefined || seen.owner !== owner.id) && (this.held.get(owner.id) ?? 0) >= this.ownerCapacity) {
+    if (
+      owner !== undefined &&
+      (seen === undefined || seen.owner !== owner.id) &&
+      (this.held.get(owner.id) ?? 0) >= this.ownerCapacity
+    ) {
       // Pruning walks every key: an owner spraying at its quota gets it at most once a second.
       if (Math.abs(nowMs - this.quotaPrunedAtMs) < 1000) return 'owner-full';
       this.quotaPrunedAtMs = nowMs;

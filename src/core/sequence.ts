@@ -121,7 +121,12 @@ export class SequenceTracker {
     private readonly maxTracked: number,
   ) {
     if (!Number.isInteger(maxTracked) || maxTracked < 1) throw new RangeError('maxTracked must be a positive integer');
-    this.doors = doors.map((spec) => ({ spec, stepKeys: keysOf(spec.steps), fresh: new FirstStepPool(maxTracked), advanced: new Map() }));
+    this.doors = doors.map((spec) => ({
+      spec,
+      stepKeys: keysOf(spec.steps),
+      fresh: new FirstStepPool(maxTracked),
+      advanced: new Map(),
+    }));
     this.rebuildIndex();
   }
 
@@ -234,7 +239,13 @@ export class SequenceTracker {
   /** The state of (door, src): from the first-step pool (a view; slot set) or the advanced map. */
   private entryOf(door: DoorState, src: string): (Entry & { slot?: number }) | undefined {
     const slot = door.fresh.find(src);
-    if (slot >= 0) return { stage: 1, deadline: door.fresh.deadline(slot), taken: [door.fresh.fingerprint(slot), door.fresh.seq(slot)], slot };
+    if (slot >= 0)
+      return {
+        stage: 1,
+        deadline: door.fresh.deadline(slot),
+        taken: [door.fresh.fingerprint(slot), door.fresh.seq(slot)],
+        slot,
+      };
     return door.advanced.get(src);
   }
 
@@ -278,7 +289,7 @@ export class SequenceTracker {
         oldestDeadline = t;
       }
     }
-    if (oldest !== undefined && oldest.fresh.evictOldest()) {
+    if (oldest?.fresh.evictOldest()) {
       this.tracked--;
       this.evicted++;
       return;

@@ -76,7 +76,10 @@ export class Captures {
 }
 
 /** Adds what each source reports of kernel delivery to `total`, and returns it. */
-export function addStats(total: { received: number; dropped: number }, sources: readonly { stats?(): SourceStats }[]): { received: number; dropped: number } {
+export function addStats(
+  total: { received: number; dropped: number },
+  sources: readonly { stats?(): SourceStats }[],
+): { received: number; dropped: number } {
   for (const source of sources) {
     const s = source.stats?.();
     if (s) {

@@ -99,7 +99,12 @@ export class ManualClock implements Clock {
 
   private nextDue(end: number): Scheduled | undefined {
     let best: Scheduled | undefined;
-    for (const t of this.timers) if (t.dueMs <= end && (best === undefined || t.dueMs < best.dueMs || (t.dueMs === best.dueMs && t.seq < best.seq))) best = t;
+    for (const t of this.timers)
+      if (
+        t.dueMs <= end &&
+        (best === undefined || t.dueMs < best.dueMs || (t.dueMs === best.dueMs && t.seq < best.seq))
+      )
+        best = t;
     return best;
   }
 

@@ -39,7 +39,10 @@ export class CommandRunner implements Commands {
   run(job: CommandJob): Promise<CommandResult> {
     return new Promise((done) => {
       if (this.waiting.length >= this.bounds.queued) {
-        this.log.error({ event: 'command', ...job.context, outcome: 'refused', reason: 'queue-full' }, 'command refused: too many queued');
+        this.log.error(
+          { event: 'command', ...job.context, outcome: 'refused', reason: 'queue-full' },
+          'command refused: too many queued',
+        );
         done({ exitCode: null, signal: null, timedOut: false, error: 'queue-full' });
         return;
       }
@@ -74,9 +77,15 @@ export class CommandRunner implements Commands {
       let timedOut = false;
       let settled = false;
       // Its own process group (and session), so that the time limit reaches what it starts too.
-      const child = spawn(program, args, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV, detached: true });
+      const child = spawn(program, args, {
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: CHILD_ENV,
+        detached: true,
+      });
       const keep = (d: Buffer): void => {
-        if (output.length < MAX_COMMAND_OUTPUT_BYTES) output += d.toString('utf8').slice(0, MAX_COMMAND_OUTPUT_BYTES - output.length);
+        if (output.length < MAX_COMMAND_OUTPUT_BYTES)
+          output += d.toString('utf8').slice(0, MAX_COMMAND_OUTPUT_BYTES - output.length);
       };
       child.stdout?.on('data', keep);
       child.stderr?.on('data', keep);
@@ -89,7 +98,16 @@ export class CommandRunner implements Commands {
         settled = true;
         clearTimeout(timer);
         const ok = r.exitCode === 0;
-        const fields = { event: 'command', ...job.context, program, exit_code: r.exitCode, signal: r.signal, timed_out: r.timedOut, output: output.trim() || undefined, error: r.error };
+        const fields = {
+          event: 'command',
+          ...job.context,
+          program,
+          exit_code: r.exitCode,
+          signal: r.signal,
+          timed_out: r.timedOut,
+          output: output.trim() || undefined,
+          error: r.error,
+        };
         if (ok) this.log.info(fields, 'command finished');
         else this.log.warn(fields, 'command failed');
         resolve(r);

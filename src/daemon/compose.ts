@@ -44,7 +44,8 @@ export interface ConfiguredFiles {
 export function readConfiguredFiles(config: Config): ConfiguredFiles {
   const oneTimeSequences = new Map<number, OneTimeSequenceFile>();
   config.doors.forEach((door, i) => {
-    if (door.oneTimeSequencesFile !== null) oneTimeSequences.set(i, OneTimeSequenceFile.load(door.oneTimeSequencesFile));
+    if (door.oneTimeSequencesFile !== null)
+      oneTimeSequences.set(i, OneTimeSequenceFile.load(door.oneTimeSequencesFile));
   });
   let serverKey: Uint8Array | null = null;
   if (config.doors.some((d) => d.spa !== null)) {
@@ -56,10 +57,16 @@ export function readConfiguredFiles(config: Config): ConfiguredFiles {
 }
 
 /** Stage 2: every adapter the daemon runs on. The gate is built last (it starts a worker thread). */
-export async function composeDaemon(config: Config, log: Logger, files: ConfiguredFiles = readConfiguredFiles(config), clock: Clock = systemClock): Promise<DaemonDeps> {
+export async function composeDaemon(
+  config: Config,
+  log: Logger,
+  files: ConfiguredFiles = readConfiguredFiles(config),
+  clock: Clock = systemClock,
+): Promise<DaemonDeps> {
   const pendingCommands = openPendingCommands(config);
   const replay = await openReplayStore(config, clock);
-  const gate: Gate = config.firewall === 'nftables' ? new NftablesGate(config.nftTable, () => clock.nowMs()) : new NoGate();
+  const gate: Gate =
+    config.firewall === 'nftables' ? new NftablesGate(config.nftTable, () => clock.nowMs()) : new NoGate();
   return {
     config,
     log,
@@ -77,7 +84,9 @@ export async function composeDaemon(config: Config, log: Logger, files: Configur
 
 /** The file, when a door has a stop command or records are left from an earlier configuration; else none. */
 function openPendingCommands(config: Config): PendingCommandStore | null {
-  const needed = config.doors.some((d) => d.stopCommand !== null || (d.shell !== null && (d.shell.stop4 !== '' || d.shell.stop6 !== '')));
+  const needed = config.doors.some(
+    (d) => d.stopCommand !== null || (d.shell !== null && (d.shell.stop4 !== '' || d.shell.stop6 !== '')),
+  );
   if (!needed && !existsSync(config.pendingCommands)) return null;
   return PendingCommandsFile.open(config.pendingCommands);
 }

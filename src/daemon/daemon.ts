@@ -88,14 +88,38 @@ export class Daemon {
     const limiter = new LogLimiter(MAX_DROP_LOG_LINES_PER_S, () => clock.nowMs());
     this.oneTime = new OneTimeDoors(deps.oneTimeSequences, log, this.count);
     this.tracker = new SequenceTracker(
-      config.doors.map((door, i) => ({ name: door.name, steps: this.oneTime.stepsOf(door, i), timeoutMs: door.sequenceTimeoutMs, tcpFlags: door.tcpFlags, target: door.target })),
+      config.doors.map((door, i) => ({
+        name: door.name,
+        steps: this.oneTime.stepsOf(door, i),
+        timeoutMs: door.sequenceTimeoutMs,
+        tcpFlags: door.tcpFlags,
+        target: door.target,
+      })),
       config.maxTrackedSequences,
     );
     this.book = new GrantBook(clock);
     this.pending = new PendingStops(deps.pendingCommands, deps.commands, clock, log, this.count);
-    this.grantor = new Grantor({ gate: deps.gate, book: this.book, pending: this.pending, commands: deps.commands, clock, log, count: this.count, stopped: isStopped });
+    this.grantor = new Grantor({
+      gate: deps.gate,
+      book: this.book,
+      pending: this.pending,
+      commands: deps.commands,
+      clock,
+      log,
+      count: this.count,
+      stopped: isStopped,
+    });
     const grant = this.grantor.grant.bind(this.grantor);
-    this.datagramDoors = buildDatagramDoors({ config, serverKey: deps.serverKey, replay: deps.replay, clock, log, limiter, count: this.count, grant });
+    this.datagramDoors = buildDatagramDoors({
+      config,
+      serverKey: deps.serverKey,
+      replay: deps.replay,
+      clock,
+      log,
+      limiter,
+      count: this.count,
+      grant,
+    });
     const dispatch = new KnockDispatch({
       doors: config.doors,
       tracker: this.tracker,
@@ -109,27 +133,56 @@ export class Daemon {
       count: this.count,
       stopped: isStopped,
     });
-    this.captures = new Captures(config.interfaces, deps.sources, (source, frame, length) => dispatch.onFrame(source, frame, length), log);
+    this.captures = new Captures(
+      config.interfaces,
+      deps.sources,
+      (source, frame, length) => dispatch.onFrame(source, frame, length),
+      log,
+    );
   }
 
   async start(): Promise<void> {
     const { gate, clock } = this.deps;
     this.pending.restore();
     for (const d of this.datagramDoors) {
-      if (d.capture === 'socket') this.datagramSources.push(await this.deps.datagrams(d.port, (payload, from, to) => d.handler.handle(payload, from, to)));
+      if (d.capture === 'socket')
+        this.datagramSources.push(
+          await this.deps.datagrams(d.port, (payload, from, to) => d.handler.handle(payload, from, to)),
+        );
     }
     this.captures.reopen(captureSteps(this.config, this.stepsOf));
     if (gate.enforcing) {
       const kept = await gate.install(gateLayout(this.config, this.stepsOf));
-      this.log.info({ event: 'firewall-installed', gate: gate.kind, transport: gate.transport, table: this.config.nftTable, grants_kept: kept.length }, 'firewall rules in place');
+      this.log.info(
+        {
+          event: 'firewall-installed',
+          gate: gate.kind,
+          transport: gate.transport,
+          table: this.config.nftTable,
+          grants_kept: kept.length,
+        },
+        'firewall rules in place',
+      );
       for (const g of kept) {
-        this.log.info({ event: 'grant-adopted', source: g.source, port: formatEndpoint(g.endpoint), expires_in_s: g.expiresInS }, 'grant found in the kernel kept');
+        this.log.info(
+          { event: 'grant-adopted', source: g.source, port: formatEndpoint(g.endpoint), expires_in_s: g.expiresInS },
+          'grant found in the kernel kept',
+        );
       }
     }
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => this.tracker.sweep(clock.nowMs()));
     logDoorsReady(this.config, this.oneTime, this.log);
-    for (const detail of this.config.warnings) this.log.warn({ event: 'config-warning', detail }, 'configuration warning');
-    this.log.info({ event: 'ready', interfaces: this.config.interfaces, doors: this.config.doors.length, captures: this.captures.names() }, 'knockgated ready');
+    for (const detail of this.config.warnings)
+      this.log.warn({ event: 'config-warning', detail }, 'configuration warning');
+    this.log.info(
+      {
+        event: 'ready',
+        interfaces: this.config.interfaces,
+        doors: this.config.doors.length,
+        captures: this.captures.names(),
+      },
+      'knockgated ready',
+    );
   }
 
   /** Stops capturing; leaves the firewall as it is (fail closed). */
@@ -160,7 +213,11 @@ export class Daemon {
 
   /** Counters by name, for tests and (later) metrics. */
   stats(): Record<string, number> {
-    return this.counters.snapshot({ sequences: this.tracker.stats(), capture: this.captures.stats(), sockets: this.datagramSources });
+    return this.counters.snapshot({
+      sequences: this.tracker.stats(),
+      capture: this.captures.stats(),
+      sockets: this.datagramSources,
+    });
   }
 
   /** One log line with every counter (on SIGUSR1 and at stop). */
@@ -179,12 +236,16 @@ export class Daemon {
     try {
       this.captures.reopen(captureSteps(this.config, this.stepsOf));
     } catch (err) {
-      this.log.error({ event: 'capture-failed', error: (err as Error).message }, 'could not re-open capture with the new filter; old capture kept');
+      this.log.error(
+        { event: 'capture-failed', error: (err as Error).message },
+        'could not re-open capture with the new filter; old capture kept',
+      );
     }
     if (!this.deps.gate.enforcing) return;
     await this.deps.gate.install(gateLayout(this.config, this.stepsOf)).then(
       () => undefined,
-      (err: Error) => this.log.error({ event: 'firewall-failed', error: err.message }, 'could not update hidden knock ports'),
+      (err: Error) =>
+        this.log.error({ event: 'firewall-failed', error: err.message }, 'could not update hidden knock ports'),
     );
   }
 

@@ -71,7 +71,11 @@ export function buildDatagramDoors(deps: DatagramDoorDeps): DatagramDoor[] {
     let handler: DatagramDoor['handler'];
     if (door.spa) {
       if (deps.serverKey === null) throw new Error('SPA doors without a server key (the config loader prevents this)');
-      handler = new SpaHandler({ ...common, door, keys: serverKeysFromPrivate(deps.serverKey, door.spa.doorId, doorIds) });
+      handler = new SpaHandler({
+        ...common,
+        door,
+        keys: serverKeysFromPrivate(deps.serverKey, door.spa.doorId, doorIds),
+      });
     } else {
       handler = new FwknopHandler({ ...common, door, budget: fwknopBudget });
     }

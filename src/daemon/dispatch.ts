@@ -56,7 +56,11 @@ export class KnockDispatch {
     if (!parsed.ok) {
       count(`frames_dropped_${parsed.reason}`);
       const suppressed = limiter.admit(parsed.reason);
-      if (suppressed !== null) log.info({ event: 'frame-dropped', reason: parsed.reason, suppressed: suppressed || undefined }, 'frame dropped');
+      if (suppressed !== null)
+        log.info(
+          { event: 'frame-dropped', reason: parsed.reason, suppressed: suppressed || undefined },
+          'frame dropped',
+        );
       return;
     }
     this.onPacket(parsed.packet);
@@ -82,7 +86,16 @@ export class KnockDispatch {
       if (suppressed !== null) {
         // Never the port: the sequence is a secret.
         log.info(
-          { event: 'knock', door: e.door, source: e.source, verdict: VERDICT[e.outcome], reason: e.outcome, step: e.stage, of: e.steps, suppressed: suppressed || undefined },
+          {
+            event: 'knock',
+            door: e.door,
+            source: e.source,
+            verdict: VERDICT[e.outcome],
+            reason: e.outcome,
+            step: e.stage,
+            of: e.steps,
+            suppressed: suppressed || undefined,
+          },
           'knock',
         );
       }

@@ -27,7 +27,9 @@ export function logDoorsReady(config: Config, oneTime: OneTimeDoors, log: Logger
         opens: door.open.map(formatEndpoint),
         duration_s: door.durationS,
       },
-      kind === 'sequence' && steps === null ? 'door has no unused one-time sequence left: it cannot open' : 'door ready',
+      kind === 'sequence' && steps === null
+        ? 'door has no unused one-time sequence left: it cannot open'
+        : 'door ready',
     );
   });
 }

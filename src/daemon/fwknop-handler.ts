@@ -33,14 +33,26 @@ export class FwknopHandler {
     if (this.deps.door.fwknop === null) return;
     this.shell.received();
     const source = parseIPAddress(sourceText);
-    if (source === null) return this.shell.reject('fwknop-malformed', sourceText);
+    if (source === null) {
+      this.shell.reject('fwknop-malformed', sourceText);
+      return;
+    }
     const src = formatIPAddress(source);
     const datagram = { payload, source, sourceText: src, destinationText };
     const pre = this.ladder.beforeCrypto(datagram, this.deps.nowMs(), this.deps);
-    if (pre.kind === 'reject') return this.shell.reject(pre.reason, src);
-    if (this.deps.replay.local.seen(pre.digest)) return this.shell.reject('fwknop-replayed', src);
+    if (pre.kind === 'reject') {
+      this.shell.reject(pre.reason, src);
+      return;
+    }
+    if (this.deps.replay.local.seen(pre.digest)) {
+      this.shell.reject('fwknop-replayed', src);
+      return;
+    }
     const step = this.ladder.open(datagram, pre, this.deps.unixMs());
-    if (step.kind === 'reject') return this.shell.reject(step.reason, src, step.who, step.detail);
+    if (step.kind === 'reject') {
+      this.shell.reject(step.reason, src, step.who, step.detail);
+      return;
+    }
     void this.shell.conclude(step, src, (outcome) => this.ladder.conclude(step, outcome));
   }
 }

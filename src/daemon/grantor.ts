@@ -56,7 +56,17 @@ export class Grantor {
         await gate.grant({ source, family, endpoints: spec.endpoints, durationS });
       } catch (err) {
         this.deps.count('grants_failed');
-        log.error({ event: 'grant', door: door.name, source, verdict: 'failed', reason: 'firewall-error', error: (err as Error).message }, 'grant failed: port stays closed');
+        log.error(
+          {
+            event: 'grant',
+            door: door.name,
+            source,
+            verdict: 'failed',
+            reason: 'firewall-error',
+            error: (err as Error).message,
+          },
+          'grant failed: port stays closed',
+        );
         return;
       }
     }
@@ -66,7 +76,15 @@ export class Grantor {
     this.deps.count(existing ? 'grants_extended' : 'grants_opened');
     const ports = spec.endpoints.map(formatEndpoint).join(',');
     log.info(
-      { event: 'grant', door: door.name, source, client: spec.client, verdict: existing ? 'extended' : 'opened', ports: ports || undefined, duration_s: durationS },
+      {
+        event: 'grant',
+        door: door.name,
+        source,
+        client: spec.client,
+        verdict: existing ? 'extended' : 'opened',
+        ports: ports || undefined,
+        duration_s: durationS,
+      },
       existing ? 'grant extended' : 'grant opened',
     );
     const values = { ip: source, door: door.name, family: String(family), duration: String(durationS), ports };
@@ -87,13 +105,28 @@ export class Grantor {
       : null;
     if (stopRecord !== null && !this.deps.pending.record(stopRecord) && !existing) return;
     if (!existing && door.startCommand) {
-      void this.deps.commands.run({ argv: expandTemplate(door.startCommand, values), timeoutMs: door.commandTimeoutMs, context: { door: door.name, source, command: 'start' } });
+      void this.deps.commands.run({
+        argv: expandTemplate(door.startCommand, values),
+        timeoutMs: door.commandTimeoutMs,
+        context: { door: door.name, source, command: 'start' },
+      });
     }
-    book.put({ door: door.name, source, family, endpoints: spec.endpoints, client: spec.client, expiresAtMs, stopCommandId: stopRecord?.id }, () => {
-      this.deps.count('grants_expired');
-      log.info({ event: 'grant-expired', door: door.name, source }, 'grant expired');
-      if (stopRecord !== null) this.deps.pending.run(stopRecord);
-    });
+    book.put(
+      {
+        door: door.name,
+        source,
+        family,
+        endpoints: spec.endpoints,
+        client: spec.client,
+        expiresAtMs,
+        stopCommandId: stopRecord?.id,
+      },
+      () => {
+        this.deps.count('grants_expired');
+        log.info({ event: 'grant-expired', door: door.name, source }, 'grant expired');
+        if (stopRecord !== null) this.deps.pending.run(stopRecord);
+      },
+    );
   }
 
   /**
@@ -104,7 +137,10 @@ export class Grantor {
   private runShell(door: Door, family: 4 | 6, source: string, durationS: number): void {
     const shell = door.shell as NonNullable<Door['shell']>;
     if (!/^[0-9a-fA-F.:]{2,45}$/.test(source)) {
-      this.deps.log.error({ event: 'command', door: door.name, source, outcome: 'refused', reason: 'address-not-plain' }, 'shell command refused');
+      this.deps.log.error(
+        { event: 'command', door: door.name, source, outcome: 'refused', reason: 'address-not-plain' },
+        'shell command refused',
+      );
       return;
     }
     const stop = family === 4 ? shell.stop4 : shell.stop6;
@@ -125,7 +161,11 @@ export class Grantor {
     if (record !== null && !this.deps.pending.record(record)) return;
     const start = family === 4 ? shell.start4 : shell.start6;
     if (start !== '') {
-      void this.deps.commands.run({ argv: ['/bin/sh', '-c', start.replaceAll('%IP%', source)], timeoutMs: door.commandTimeoutMs, context: { door: door.name, source, command: 'start' } });
+      void this.deps.commands.run({
+        argv: ['/bin/sh', '-c', start.replaceAll('%IP%', source)],
+        timeoutMs: door.commandTimeoutMs,
+        context: { door: door.name, source, command: 'start' },
+      });
     }
     if (record !== null) this.deps.pending.schedule(record);
   }

@@ -50,7 +50,10 @@ export function createLogger(level: LogLevel, targets: LogTargets = {}): Logger 
     try {
       mkdirSync(dirname(targets.file), { recursive: true });
     } catch (err) {
-      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot open the log file ${targets.file}: ${(err as Error).message}`);
+      throw new KnockgateError(
+        'KG_STATE_WRITE_FAILED',
+        `cannot open the log file ${targets.file}: ${(err as Error).message}`,
+      );
     }
     // Not through a symbolic link, and only a regular file of root's or ours (trusted-file.ts).
     fds.push(openNoFollow(targets.file, constants.O_WRONLY | constants.O_APPEND, 0o640, 'log file'));

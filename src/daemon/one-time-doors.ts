@@ -51,12 +51,30 @@ export class OneTimeDoors {
     } catch (err) {
       burnt = false;
       this.count('grants_refused');
-      this.log.error({ event: 'grant', door: door.name, source, verdict: 'refused', reason: 'one-time-sequence-not-burnt', error: (err as Error).message }, 'grant refused');
+      this.log.error(
+        {
+          event: 'grant',
+          door: door.name,
+          source,
+          verdict: 'refused',
+          reason: 'one-time-sequence-not-burnt',
+          error: (err as Error).message,
+        },
+        'grant refused',
+      );
     }
     const next = this.stepsOf(door, doorIndex);
     tracker.replaceSteps(doorIndex, next);
-    if (next === null) this.log.warn({ event: 'door-exhausted', door: door.name }, 'last one-time sequence used: the door cannot open until the file has new lines and knockgated restarts');
-    else this.log.info({ event: 'one-time-sequence-advanced', door: door.name, remaining: store.remaining() }, 'next one-time sequence in force');
+    if (next === null)
+      this.log.warn(
+        { event: 'door-exhausted', door: door.name },
+        'last one-time sequence used: the door cannot open until the file has new lines and knockgated restarts',
+      );
+    else
+      this.log.info(
+        { event: 'one-time-sequence-advanced', door: door.name, remaining: store.remaining() },
+        'next one-time sequence in force',
+      );
     return burnt;
   }
 }

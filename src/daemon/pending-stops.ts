@@ -39,8 +39,17 @@ export class PendingStops {
     for (const record of this.store.list()) {
       const overdue = record.dueUnixMs <= now;
       this.log.info(
-        { event: 'pending-command-restored', door: record.door, source: record.source, command: record.which, overdue, due_in_s: overdue ? 0 : Math.ceil((record.dueUnixMs - now) / 1000) },
-        overdue ? 'overdue stop command from before the restart: running it now' : 'stop command from before the restart scheduled',
+        {
+          event: 'pending-command-restored',
+          door: record.door,
+          source: record.source,
+          command: record.which,
+          overdue,
+          due_in_s: overdue ? 0 : Math.ceil((record.dueUnixMs - now) / 1000),
+        },
+        overdue
+          ? 'overdue stop command from before the restart: running it now'
+          : 'stop command from before the restart scheduled',
       );
       this.schedule(record);
     }
@@ -55,7 +64,15 @@ export class PendingStops {
     } catch (err) {
       this.count('commands_refused');
       this.log.error(
-        { event: 'command', door: record.door, source: record.source, command: 'start', outcome: 'refused', reason: 'stop-command-not-recorded', error: (err as Error).message },
+        {
+          event: 'command',
+          door: record.door,
+          source: record.source,
+          command: 'start',
+          outcome: 'refused',
+          reason: 'stop-command-not-recorded',
+          error: (err as Error).message,
+        },
         'start command refused: its stop command could not be recorded durably',
       );
       return false;
@@ -65,21 +82,38 @@ export class PendingStops {
   /** Runs `record` at its due wall-clock time (at once if overdue). */
   schedule(record: PendingCommand): void {
     this.timers.get(record.id)?.cancel();
-    this.timers.set(record.id, this.clock.after(record.dueUnixMs - this.clock.unixMs(), () => this.run(record)));
+    this.timers.set(
+      record.id,
+      this.clock.after(record.dueUnixMs - this.clock.unixMs(), () => this.run(record)),
+    );
   }
 
   /** Runs a pending stop command now, then removes its record. */
   run(record: PendingCommand): void {
     this.timers.get(record.id)?.cancel();
     this.timers.delete(record.id);
-    void this.commands.run({ argv: record.argv, timeoutMs: record.timeoutMs, context: { door: record.door, source: record.source, command: 'stop' } }).then((r) => {
-      if (r.error === 'queue-full') return; // never started: the record stays and runs at the next start
-      try {
-        this.store?.remove(record.id);
-      } catch (err) {
-        this.log.error({ event: 'pending-command-not-removed', door: record.door, source: record.source, error: (err as Error).message }, 'stop command ran but its record could not be removed: it will run again at the next start');
-      }
-    });
+    void this.commands
+      .run({
+        argv: record.argv,
+        timeoutMs: record.timeoutMs,
+        context: { door: record.door, source: record.source, command: 'stop' },
+      })
+      .then((r) => {
+        if (r.error === 'queue-full') return; // never started: the record stays and runs at the next start
+        try {
+          this.store?.remove(record.id);
+        } catch (err) {
+          this.log.error(
+            {
+              event: 'pending-command-not-removed',
+              door: record.door,
+              source: record.source,
+              error: (err as Error).message,
+            },
+            'stop command ran but its record could not be removed: it will run again at the next start',
+          );
+        }
+      });
   }
 
   /** At stop: no timer fires any more; the records stay in the store for the next start. */

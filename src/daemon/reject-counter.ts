@@ -13,7 +13,9 @@ function counterName(reason: string): string {
   return `${reason.slice(0, dash)}_rejected_${reason.slice(dash + 1).replace(/-/g, '_')}`;
 }
 
-const NAMES: ReadonlyMap<string, string> = new Map([...SPA_REJECT_REASONS, ...FWKNOP_REJECT_REASONS].map((r) => [r, counterName(r)]));
+const NAMES: ReadonlyMap<string, string> = new Map(
+  [...SPA_REJECT_REASONS, ...FWKNOP_REJECT_REASONS].map((r) => [r, counterName(r)]),
+);
 
 export function rejectCounter(reason: SpaDoorRejectReason): string {
   return NAMES.get(reason) as string;

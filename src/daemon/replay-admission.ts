@@ -13,7 +13,10 @@ export async function admitReplay(replay: ReplayStore, check: ReplayCheck, log: 
   try {
     return await replay.admit(check.key, check.expiresAtMs, check.owner);
   } catch (err) {
-    log.error({ event: 'replay-store-failed', error: (err as Error).message }, 'replay store write failed; packet refused');
+    log.error(
+      { event: 'replay-store-failed', error: (err as Error).message },
+      'replay store write failed; packet refused',
+    );
     return 'store-failed';
   }
 }

@@ -31,7 +31,9 @@ export interface SpaDoorShellDeps {
 }
 
 /** `spa` doors name who authenticated a packet `client`; fwknop doors name the stanza. */
-export type DoorKind = { readonly event: 'spa'; readonly who: 'client' } | { readonly event: 'fwknop'; readonly who: 'stanza' };
+export type DoorKind =
+  | { readonly event: 'spa'; readonly who: 'client' }
+  | { readonly event: 'fwknop'; readonly who: 'stanza' };
 
 export class SpaDoorShell<R extends SpaDoorRejectReason> {
   private readonly datagramsCounter: string;
@@ -60,7 +62,16 @@ export class SpaDoorShell<R extends SpaDoorRejectReason> {
     if (suppressed === null) return;
     const { event, who: whoField } = this.kind;
     this.deps.log.info(
-      { event, door: this.deps.door.name, source, [whoField]: who, verdict: 'rejected', reason, detail, suppressed: suppressed || undefined },
+      {
+        event,
+        door: this.deps.door.name,
+        source,
+        [whoField]: who,
+        verdict: 'rejected',
+        reason,
+        detail,
+        suppressed: suppressed || undefined,
+      },
       this.rejectedMessage,
     );
   }
@@ -69,14 +80,21 @@ export class SpaDoorShell<R extends SpaDoorRejectReason> {
    * The replay check against the store, then `decide` (the ladder's conclude()) on its outcome,
    * then the grant. Resolves once the grant has been made or the packet refused; never rejects.
    */
-  async conclude<P>(step: NeedsReplayCheck<P>, source: string, decide: (outcome: ReplayOutcome) => LadderFinal<R>): Promise<void> {
+  async conclude<P>(
+    step: NeedsReplayCheck<P>,
+    source: string,
+    decide: (outcome: ReplayOutcome) => LadderFinal<R>,
+  ): Promise<void> {
     const outcome = await admitReplay(this.deps.replay, step.replay, this.deps.log);
     const final = decide(outcome);
     if (final.kind === 'reject') return this.reject(final.reason, source, final.who, final.detail);
     this.deps.count(this.acceptedCounter);
     this.deps.knownSources.remember(source, this.deps.nowMs());
     const { event, who: whoField } = this.kind;
-    this.deps.log.info({ event, door: this.deps.door.name, source, [whoField]: final.who, verdict: 'accepted' }, this.acceptedMessage);
+    this.deps.log.info(
+      { event, door: this.deps.door.name, source, [whoField]: final.who, verdict: 'accepted' },
+      this.acceptedMessage,
+    );
     await this.deps.grant(this.deps.door, final.grant);
   }
 }

@@ -53,10 +53,21 @@ export class SpaHandler {
   handle(payload: Uint8Array, sourceText: string): void {
     this.shell.received();
     const source = parseIPAddress(sourceText);
-    if (source === null) return this.shell.reject('spa-malformed', sourceText, undefined, 'unparseable source address');
+    if (source === null) {
+      this.shell.reject('spa-malformed', sourceText, undefined, 'unparseable source address');
+      return;
+    }
     const src = formatIPAddress(source);
-    const step = this.ladder.check({ payload, source, sourceText: src }, this.deps.unixMs(), this.deps.nowMs(), this.deps);
-    if (step.kind === 'reject') return this.shell.reject(step.reason, src, step.who, step.detail);
+    const step = this.ladder.check(
+      { payload, source, sourceText: src },
+      this.deps.unixMs(),
+      this.deps.nowMs(),
+      this.deps,
+    );
+    if (step.kind === 'reject') {
+      this.shell.reject(step.reason, src, step.who, step.detail);
+      return;
+    }
     void this.shell.conclude(step, src, (outcome) => this.ladder.conclude(step, outcome));
   }
 }

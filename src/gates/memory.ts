@@ -48,7 +48,8 @@ export class MemoryGate implements Gate {
   async install(layout: GateLayout): Promise<readonly ActiveGrant[]> {
     this.usable();
     const protectedKeys = new Set(layout.protectedPorts.map((e) => endpointKey(e.proto, e.port)));
-    for (const [k, el] of this.elements) if (!protectedKeys.has(endpointKey(el.endpoint.proto, el.endpoint.port))) this.elements.delete(k);
+    for (const [k, el] of this.elements)
+      if (!protectedKeys.has(endpointKey(el.endpoint.proto, el.endpoint.port))) this.elements.delete(k);
     this.current = layout;
     this.installs++;
     return this.list();
@@ -60,7 +61,8 @@ export class MemoryGate implements Gate {
     for (const endpoint of req.endpoints) {
       const key = elementKey(req.family, req.source, endpoint);
       const el = this.live(key);
-      if (el === undefined) this.elements.set(key, { source: req.source, family: req.family, endpoint, expiresAtMs: target });
+      if (el === undefined)
+        this.elements.set(key, { source: req.source, family: req.family, endpoint, expiresAtMs: target });
       else if (el.expiresAtMs < target) el.expiresAtMs = target;
     }
   }
@@ -71,7 +73,12 @@ export class MemoryGate implements Gate {
     const out: ActiveGrant[] = [];
     for (const [key, el] of this.elements) {
       if (this.live(key) === undefined) continue;
-      out.push({ source: el.source, family: el.family, endpoint: el.endpoint, expiresInS: Math.floor((el.expiresAtMs - now) / 1000) });
+      out.push({
+        source: el.source,
+        family: el.family,
+        endpoint: el.endpoint,
+        expiresInS: Math.floor((el.expiresAtMs - now) / 1000),
+      });
     }
     return out;
   }
@@ -93,10 +100,17 @@ export class MemoryGate implements Gate {
     const a = parseIPAddress(address);
     if (a === null) return false;
     const k = endpointKey(endpoint.proto, endpoint.port);
-    const guarded = [...this.current.protectedPorts, ...this.current.hiddenPorts].some((e) => endpointKey(e.proto, e.port) === k);
+    const guarded = [...this.current.protectedPorts, ...this.current.hiddenPorts].some(
+      (e) => endpointKey(e.proto, e.port) === k,
+    );
     if (!guarded) return true;
     for (const [key, el] of this.elements) {
-      if (el.family !== a.family || endpointKey(el.endpoint.proto, el.endpoint.port) !== k || this.live(key) === undefined) continue;
+      if (
+        el.family !== a.family ||
+        endpointKey(el.endpoint.proto, el.endpoint.port) !== k ||
+        this.live(key) === undefined
+      )
+        continue;
       const slash = el.source.indexOf('/');
       const network = parseIPAddress(slash < 0 ? el.source : el.source.slice(0, slash));
       if (network === null) continue;
@@ -122,7 +136,8 @@ export class MemoryGate implements Gate {
 
   private changeable(): void {
     this.usable();
-    if (this.failChanges) throw new KnockgateError('KG_FIREWALL_FAILED', 'the memory gate refused the change (failChanges)');
+    if (this.failChanges)
+      throw new KnockgateError('KG_FIREWALL_FAILED', 'the memory gate refused the change (failChanges)');
   }
 }
 

@@ -35,8 +35,20 @@ export function elementRequest(commands: readonly NftCommand[]): string | null {
     if (keys.length !== 1 || (verb !== 'add' && verb !== 'delete')) return null;
     const target = command[verb] as { element?: ElementRef } | null;
     const element = target?.element;
-    if (!element || Object.keys(target).length !== 1 || element.family !== 'inet' || !Array.isArray(element.elem) || element.elem.length === 0) return null;
-    if (typeof element.table !== 'string' || !NAME.test(element.table) || (table !== undefined && table !== element.table)) return null;
+    if (
+      !element ||
+      Object.keys(target).length !== 1 ||
+      element.family !== 'inet' ||
+      !Array.isArray(element.elem) ||
+      element.elem.length === 0
+    )
+      return null;
+    if (
+      typeof element.table !== 'string' ||
+      !NAME.test(element.table) ||
+      (table !== undefined && table !== element.table)
+    )
+      return null;
     table = element.table;
     const family = element.name === SET_GRANTS[4] ? 4 : element.name === SET_GRANTS[6] ? 6 : null;
     if (family === null) return null;
@@ -68,11 +80,21 @@ function keyRange(family: 4 | 6, value: unknown): { key: string; end: string } |
   const parts = (value as { concat?: unknown } | null)?.concat;
   if (!Array.isArray(parts) || parts.length !== 3 || Object.keys(value as object).length !== 1) return null;
   const [source, proto, port] = parts as [unknown, unknown, unknown];
-  if ((proto !== 'tcp' && proto !== 'udp') || typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return null;
+  if (
+    (proto !== 'tcp' && proto !== 'udp') ||
+    typeof port !== 'number' ||
+    !Number.isInteger(port) ||
+    port < 0 ||
+    port > 65535
+  )
+    return null;
   const addresses = sourceRange(family, source);
   if (addresses === null) return null;
   const tail = Buffer.from([PROTOCOL_NUMBER[proto], 0, 0, 0, port >> 8, port & 255, 0, 0]).toString('hex');
-  return { key: Buffer.from(addresses.first.bytes).toString('hex') + tail, end: Buffer.from(addresses.last.bytes).toString('hex') + tail };
+  return {
+    key: Buffer.from(addresses.first.bytes).toString('hex') + tail,
+    end: Buffer.from(addresses.last.bytes).toString('hex') + tail,
+  };
 }
 
 function sourceRange(family: 4 | 6, source: unknown): { first: IPAddressBytes; last: IPAddressBytes } | null {
@@ -84,7 +106,8 @@ function sourceRange(family: 4 | 6, source: unknown): { first: IPAddressBytes; l
   if (!prefix || typeof prefix.addr !== 'string' || typeof prefix.len !== 'number') return null;
   const a = parseIPAddress(prefix.addr);
   const bits = family === 4 ? 32 : 128;
-  if (a === null || a.family !== family || !Number.isInteger(prefix.len) || prefix.len < 0 || prefix.len > bits) return null;
+  if (a === null || a.family !== family || !Number.isInteger(prefix.len) || prefix.len < 0 || prefix.len > bits)
+    return null;
   const first = maskIPAddress(a, prefix.len);
   const last = Uint8Array.from(first.bytes);
   for (let bit = prefix.len; bit < bits; bit++) last[bit >> 3] = (last[bit >> 3] as number) | (0x80 >> (bit & 7));

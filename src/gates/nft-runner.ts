@@ -24,7 +24,11 @@ const NFT_CANDIDATES = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'];
 
 export function findNft(): string {
   const found = NFT_CANDIDATES.find((p) => existsSync(p));
-  if (!found) throw new KnockgateError('KG_FIREWALL_UNAVAILABLE', `nft not found (looked in ${NFT_CANDIDATES.join(', ')}); install the nftables package`);
+  if (!found)
+    throw new KnockgateError(
+      'KG_FIREWALL_UNAVAILABLE',
+      `nft not found (looked in ${NFT_CANDIDATES.join(', ')}); install the nftables package`,
+    );
   return found;
 }
 
@@ -36,7 +40,10 @@ export interface NftResult {
 
 export function runNft(nft: string, args: readonly string[]): Promise<NftResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(nft, [...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const child = spawn(nft, [...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), FIREWALL_COMMAND_TIMEOUT_MS);
@@ -76,7 +83,10 @@ export async function applyNftBatch(nft: string, commands: readonly unknown[]): 
     unlinkSync(file);
   }
   if (r.code !== 0) {
-    throw new KnockgateError('KG_FIREWALL_FAILED', `nft rejected the batch (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
+    throw new KnockgateError(
+      'KG_FIREWALL_FAILED',
+      `nft rejected the batch (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join(' | ')}`,
+    );
   }
 }
 

@@ -16,7 +16,11 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KnockgateError } from '../core/errors.js';
-import { FIREWALL_COMMAND_TIMEOUT_MS, MAX_NFT_WORKER_RESPONSE_BYTES, MAX_NFT_WORKER_STDERR_BYTES } from '../core/limits.js';
+import {
+  FIREWALL_COMMAND_TIMEOUT_MS,
+  MAX_NFT_WORKER_RESPONSE_BYTES,
+  MAX_NFT_WORKER_STDERR_BYTES,
+} from '../core/limits.js';
 
 /** Where `npm run build` puts the worker, relative to this compiled file (dist/src/gates/). */
 export function defaultWorkerPath(): string | undefined {
@@ -46,7 +50,8 @@ export class NftWorker {
 
   /** Runs one JSON document or one nft command line; resolves with what nft printed. */
   run(request: string): Promise<string> {
-    if (this.closed) return Promise.reject(new KnockgateError('KG_FIREWALL_UNAVAILABLE', 'the nftables worker was closed'));
+    if (this.closed)
+      return Promise.reject(new KnockgateError('KG_FIREWALL_UNAVAILABLE', 'the nftables worker was closed'));
     return new Promise((resolve, reject) => {
       this.waiting.push({ body: Buffer.from(request, 'utf8'), resolve, reject });
       this.pump();
@@ -74,7 +79,9 @@ export class NftWorker {
     }
     this.inFlight = req;
     this.timer = setTimeout(() => {
-      this.fail(new KnockgateError('KG_FIREWALL_FAILED', `the nftables worker did not answer within ${this.timeoutMs} ms`));
+      this.fail(
+        new KnockgateError('KG_FIREWALL_FAILED', `the nftables worker did not answer within ${this.timeoutMs} ms`),
+      );
     }, this.timeoutMs);
     child.stdin.write(`${req.body.length}\n`);
     child.stdin.write(req.body);
@@ -82,7 +89,10 @@ export class NftWorker {
 
   private ensureChild(): ChildProcessWithoutNullStreams {
     if (this.child !== undefined) return this.child;
-    const child = spawn(this.path, [], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const child = spawn(this.path, [], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
     this.child = child;
     this.received = Buffer.alloc(0);
     let stderr = '';
@@ -96,13 +106,21 @@ export class NftWorker {
       /* EPIPE when it died: reported by 'exit' below */
     });
     child.on('error', (err) => {
-      if (this.child === child) this.fail(new KnockgateError('KG_FIREWALL_UNAVAILABLE', `cannot run ${this.path}: ${err.message}`, { cause: err }));
+      if (this.child === child)
+        this.fail(
+          new KnockgateError('KG_FIREWALL_UNAVAILABLE', `cannot run ${this.path}: ${err.message}`, { cause: err }),
+        );
     });
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
       this.child = undefined;
       if (this.inFlight !== undefined) {
-        this.fail(new KnockgateError('KG_FIREWALL_FAILED', `the nftables worker exited (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`));
+        this.fail(
+          new KnockgateError(
+            'KG_FIREWALL_FAILED',
+            `the nftables worker exited (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`,
+          ),
+        );
       }
     });
     return child;
@@ -112,7 +130,8 @@ export class NftWorker {
     this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
     const newline = this.received.indexOf(10);
     if (newline < 0) {
-      if (this.received.length > 32) this.fail(new KnockgateError('KG_FIREWALL_FAILED', 'the nftables worker sent a malformed answer'));
+      if (this.received.length > 32)
+        this.fail(new KnockgateError('KG_FIREWALL_FAILED', 'the nftables worker sent a malformed answer'));
       return;
     }
     const header = /^([01]) (\d{1,9})$/.exec(this.received.subarray(0, newline).toString('latin1'));
@@ -129,7 +148,13 @@ export class NftWorker {
     clearTimeout(this.timer);
     if (req !== undefined) {
       if (header[1] === '0') req.resolve(body);
-      else req.reject(new KnockgateError('KG_FIREWALL_FAILED', `nft rejected the batch: ${body.trim().split('\n').slice(0, 3).join(' | ')}`));
+      else
+        req.reject(
+          new KnockgateError(
+            'KG_FIREWALL_FAILED',
+            `nft rejected the batch: ${body.trim().split('\n').slice(0, 3).join(' | ')}`,
+          ),
+        );
     }
     this.pump();
   }

@@ -55,7 +55,13 @@ function grantMatch(f: 4 | 6): unknown {
   return {
     match: {
       op: '==',
-      left: { concat: [{ payload: { protocol: proto, field: 'saddr' } }, { meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] },
+      left: {
+        concat: [
+          { payload: { protocol: proto, field: 'saddr' } },
+          { meta: { key: 'l4proto' } },
+          { payload: { protocol: 'th', field: 'dport' } },
+        ],
+      },
       right: `@${SET_GRANTS[f]}`,
     },
   };
@@ -67,7 +73,9 @@ function grantMatch(f: 4 | 6): unknown {
  */
 function notExempt(exempt: readonly string[]): unknown {
   const names = [...new Set(['lo', ...exempt])];
-  return { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: names.length === 1 ? names[0] : { set: names } } };
+  return {
+    match: { op: '!=', left: { meta: { key: 'iifname' } }, right: names.length === 1 ? names[0] : { set: names } },
+  };
 }
 
 function endpointElems(endpoints: Iterable<Endpoint>): unknown[] {
@@ -84,8 +92,26 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
   const t = { family, table };
   const cmds: NftCommand[] = [
     { add: { table: { family, name: table, comment: 'knockgate: managed by knockgated; do not edit' } } },
-    { add: { set: { ...t, name: SET_GRANTS[4], type: ['ipv4_addr', 'inet_proto', 'inet_service'], flags: ['interval', 'timeout'] } } },
-    { add: { set: { ...t, name: SET_GRANTS[6], type: ['ipv6_addr', 'inet_proto', 'inet_service'], flags: ['interval', 'timeout'] } } },
+    {
+      add: {
+        set: {
+          ...t,
+          name: SET_GRANTS[4],
+          type: ['ipv4_addr', 'inet_proto', 'inet_service'],
+          flags: ['interval', 'timeout'],
+        },
+      },
+    },
+    {
+      add: {
+        set: {
+          ...t,
+          name: SET_GRANTS[6],
+          type: ['ipv6_addr', 'inet_proto', 'inet_service'],
+          flags: ['interval', 'timeout'],
+        },
+      },
+    },
     { add: { set: { ...t, name: SET_PROTECTED, type: ['inet_proto', 'inet_service'] } } },
     { add: { set: { ...t, name: SET_HIDDEN, type: ['inet_proto', 'inet_service'] } } },
     { flush: { set: { ...t, name: SET_PROTECTED } } },
@@ -100,29 +126,61 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
   const hiddenElems = endpointElems(layout.hiddenPorts);
   if (hiddenElems.length > 0) cmds.push({ add: { element: { ...t, name: SET_HIDDEN, elem: hiddenElems } } });
   for (const g of staleGrants) {
-    cmds.push({ delete: { element: { ...t, name: SET_GRANTS[g.family], elem: [{ concat: [sourceValue(g.source), g.endpoint.proto, g.endpoint.port] }] } } });
+    cmds.push({
+      delete: {
+        element: {
+          ...t,
+          name: SET_GRANTS[g.family],
+          elem: [{ concat: [sourceValue(g.source), g.endpoint.proto, g.endpoint.port] }],
+        },
+      },
+    });
   }
   const rule = (expr: unknown[]): NftCommand => ({ add: { rule: { ...t, chain: CHAIN, expr } } });
-  cmds.push(rule([{ match: { op: 'in', left: { ct: { key: 'state' } }, right: ['established', 'related'] } }, { accept: null }]));
+  cmds.push(
+    rule([
+      { match: { op: 'in', left: { ct: { key: 'state' } }, right: ['established', 'related'] } },
+      { accept: null },
+    ]),
+  );
   cmds.push(rule([grantMatch(4), { accept: null }]));
   cmds.push(rule([grantMatch(6), { accept: null }]));
   const iif = notExempt(layout.exemptInterfaces);
-  cmds.push(rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_PROTECTED}` } }, { counter: null }, { drop: null }]));
-  cmds.push(rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_HIDDEN}` } }, { counter: null }, { drop: null }]));
+  cmds.push(
+    rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_PROTECTED}` } }, { counter: null }, { drop: null }]),
+  );
+  cmds.push(
+    rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_HIDDEN}` } }, { counter: null }, { drop: null }]),
+  );
   const untracked = [...new Set(layout.untrackedUdpPorts)];
   if (untracked.length > 0) cmds.push({ add: { element: { ...t, name: SET_UNTRACKED, elem: untracked } } });
-  cmds.push({ add: { chain: { ...t, name: CHAIN_RAW, type: 'filter', hook: 'prerouting', prio: CHAIN_RAW_PRIORITY, policy: 'accept' } } });
+  cmds.push({
+    add: {
+      chain: { ...t, name: CHAIN_RAW, type: 'filter', hook: 'prerouting', prio: CHAIN_RAW_PRIORITY, policy: 'accept' },
+    },
+  });
   cmds.push({ flush: { chain: { ...t, name: CHAIN_RAW } } });
   cmds.push({
     add: {
       rule: {
         ...t,
         chain: CHAIN_RAW,
-        expr: [{ match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right: `@${SET_UNTRACKED}` } }, { notrack: null }],
+        expr: [
+          { match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right: `@${SET_UNTRACKED}` } },
+          { notrack: null },
+        ],
       },
     },
   });
-  cmds.push({ add: { rule: { ...t, chain: CHAIN_RAW, expr: [iif, { match: { op: '==', left: l4key(), right: `@${SET_HIDDEN}` } }, { notrack: null }] } } });
+  cmds.push({
+    add: {
+      rule: {
+        ...t,
+        chain: CHAIN_RAW,
+        expr: [iif, { match: { op: '==', left: l4key(), right: `@${SET_HIDDEN}` } }, { notrack: null }],
+      },
+    },
+  });
   return cmds;
 }
 
@@ -133,7 +191,14 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
  * knows it does not exist, one `add`: a third of the kernel work, which matters for a burst of
  * new grants (each insertion into an interval set costs in proportion to the set's size).
  */
-export function setGrantCommands(table: string, source: string, f: 4 | 6, e: Endpoint, timeoutS: number, mayExist = true): NftCommand[] {
+export function setGrantCommands(
+  table: string,
+  source: string,
+  f: 4 | 6,
+  e: Endpoint,
+  timeoutS: number,
+  mayExist = true,
+): NftCommand[] {
   const t = { family, table, name: SET_GRANTS[f] };
   const val = { concat: [sourceValue(source), e.proto, e.port] };
   const add = { add: { element: { ...t, elem: [{ elem: { val, timeout: timeoutS } }] } } };
@@ -148,7 +213,10 @@ export function setGrantCommands(table: string, source: string, f: 4 | 6, e: End
 export function revokeGrantCommands(table: string, source: string, f: 4 | 6, e: Endpoint): NftCommand[] {
   const t = { family, table, name: SET_GRANTS[f] };
   const val = { concat: [sourceValue(source), e.proto, e.port] };
-  return [{ add: { element: { ...t, elem: [{ elem: { val, timeout: 1 } }] } } }, { delete: { element: { ...t, elem: [val] } } }];
+  return [
+    { add: { element: { ...t, elem: [{ elem: { val, timeout: 1 } }] } } },
+    { delete: { element: { ...t, elem: [val] } } },
+  ];
 }
 
 /** A grant's source as nft JSON: an address, or `{prefix: {addr, len}}` for `addr/len`. */

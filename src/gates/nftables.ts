@@ -15,11 +15,22 @@
 
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
-import { GRANT_MIRROR_GRACE_MS, GRANT_MIRROR_PRUNE_ENTRIES, MAX_FIREWALL_BATCH_BYTES, MAX_GRANTS_PER_FIREWALL_BATCH } from '../core/limits.js';
+import {
+  GRANT_MIRROR_GRACE_MS,
+  GRANT_MIRROR_PRUNE_ENTRIES,
+  MAX_FIREWALL_BATCH_BYTES,
+  MAX_GRANTS_PER_FIREWALL_BATCH,
+} from '../core/limits.js';
 import { maskIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import type { ActiveGrant, Gate, GateLayout, GrantRequest, RevokeRequest } from '../ports/gate.js';
 import { createNftExecutor, type NftExecutor } from './nft-runner.js';
-import { grantsFromListing, installBatch, revokeGrantCommands, setGrantCommands, type NftCommand } from './nftables-ruleset.js';
+import {
+  grantsFromListing,
+  installBatch,
+  revokeGrantCommands,
+  setGrantCommands,
+  type NftCommand,
+} from './nftables-ruleset.js';
 
 interface Pending {
   readonly commands: NftCommand[];
@@ -37,7 +48,10 @@ export class NftablesGate implements Gate {
   /** `family|source|endpointKey` → monotonic ms at which the kernel drops the element. */
   private readonly expiry = new Map<string, number>();
   /** The prefix grants among them (mirror key → network), to see addresses they cover. */
-  private readonly prefixes = new Map<string, { family: 4 | 6; network: IPAddressBytes; length: number; endpoint: number }>();
+  private readonly prefixes = new Map<
+    string,
+    { family: 4 | 6; network: IPAddressBytes; length: number; endpoint: number }
+  >();
   /**
    * Grants queued or in the kernel and not yet settled, by mirror key. A second knock for the same
    * element waits for the first to settle: decided against the mirror alone, both would be sent as
@@ -70,7 +84,8 @@ export class NftablesGate implements Gate {
     const protectedKeys = new Set(layout.protectedPorts.map((e) => endpointKey(e.proto, e.port)));
     const kept: ActiveGrant[] = [];
     const stale: ActiveGrant[] = [];
-    for (const g of existing) (protectedKeys.has(endpointKey(g.endpoint.proto, g.endpoint.port)) ? kept : stale).push(g);
+    for (const g of existing)
+      (protectedKeys.has(endpointKey(g.endpoint.proto, g.endpoint.port)) ? kept : stale).push(g);
     await this.enqueue(installBatch(this.table, layout, stale), () => {
       // Grants made since the listing are already in the mirror with exact times; keep those.
       const now = this.nowMs();
@@ -82,7 +97,12 @@ export class NftablesGate implements Gate {
         const key = mirrorKey(g.family, g.source, g.endpoint);
         if (!this.expiry.has(key)) this.expiry.set(key, now + g.expiresInS * 1000);
         const prefix = g.source.includes('/') ? parsePrefix(g.source) : null;
-        if (prefix !== null && !this.prefixes.has(key)) this.prefixes.set(key, { family: g.family, ...prefix, endpoint: endpointKey(g.endpoint.proto, g.endpoint.port) });
+        if (prefix !== null && !this.prefixes.has(key))
+          this.prefixes.set(key, {
+            family: g.family,
+            ...prefix,
+            endpoint: endpointKey(g.endpoint.proto, g.endpoint.port),
+          });
       }
     });
     return kept;
@@ -90,7 +110,9 @@ export class NftablesGate implements Gate {
 
   async grant(req: GrantRequest): Promise<void> {
     for (;;) {
-      const earlier = req.endpoints.map((e) => this.unsettled.get(mirrorKey(req.family, req.source, e))).filter((p) => p !== undefined);
+      const earlier = req.endpoints
+        .map((e) => this.unsettled.get(mirrorKey(req.family, req.source, e)))
+        .filter((p) => p !== undefined);
       if (earlier.length === 0) break;
       await Promise.allSettled(earlier);
     }
@@ -114,7 +136,12 @@ export class NftablesGate implements Gate {
     const applied = this.enqueue(commands, () => {
       for (const k of keys) this.expiry.set(k, target);
       if (prefix !== null) {
-        for (const e of req.endpoints) this.prefixes.set(mirrorKey(req.family, req.source, e), { family: req.family, ...prefix, endpoint: endpointKey(e.proto, e.port) });
+        for (const e of req.endpoints)
+          this.prefixes.set(mirrorKey(req.family, req.source, e), {
+            family: req.family,
+            ...prefix,
+            endpoint: endpointKey(e.proto, e.port),
+          });
       }
     });
     for (const k of keys) this.unsettled.set(k, applied);
@@ -195,7 +222,11 @@ export class NftablesGate implements Gate {
       while (this.queue.length > 0) {
         let n = 0;
         let bytes = 0;
-        while (n < this.queue.length && n < MAX_GRANTS_PER_FIREWALL_BATCH && (n === 0 || bytes + (this.queue[n] as Pending).bytes <= MAX_FIREWALL_BATCH_BYTES)) {
+        while (
+          n < this.queue.length &&
+          n < MAX_GRANTS_PER_FIREWALL_BATCH &&
+          (n === 0 || bytes + (this.queue[n] as Pending).bytes <= MAX_FIREWALL_BATCH_BYTES)
+        ) {
           bytes += (this.queue[n] as Pending).bytes;
           n++;
         }

@@ -12,7 +12,13 @@
 import { KnockgateError } from '../core/errors.js';
 import type { LinkType } from '../core/packet.js';
 import type { DatagramHandler, DatagramSource } from '../ports/datagram-source.js';
-import type { FilterBuilder, FrameHandler, PacketSource, PacketSourceFactory, SourceStats } from '../ports/packet-source.js';
+import type {
+  FilterBuilder,
+  FrameHandler,
+  PacketSource,
+  PacketSourceFactory,
+  SourceStats,
+} from '../ports/packet-source.js';
 
 export class MemoryPacketSource implements PacketSource {
   readonly name: string;
@@ -64,7 +70,11 @@ export class MemoryPacketSources implements PacketSourceFactory {
   ) {}
 
   open(iface: string, filter: FilterBuilder, onFrame: FrameHandler): PacketSource {
-    if (this.failOpen) throw new KnockgateError('KG_CAPTURE_FAILED', `cannot capture on ${JSON.stringify(iface)}: memory source told to fail`);
+    if (this.failOpen)
+      throw new KnockgateError(
+        'KG_CAPTURE_FAILED',
+        `cannot capture on ${JSON.stringify(iface)}: memory source told to fail`,
+      );
     const mac = this.localMac && Array.from(this.localMac, (b) => b.toString(16).padStart(2, '0')).join(':');
     const source = new MemoryPacketSource(iface, this.linkType, this.localMac, filter(mac), onFrame);
     this.opened.push(source);

@@ -18,7 +18,11 @@ export function loadNativeAddon<T>(file: string, what: string): T {
   try {
     addon = createRequire(import.meta.url)(path) as T;
   } catch (err) {
-    throw new KnockgateError('KG_CAPTURE_FAILED', `the ${what} did not load from ${path} (build the native parts with ${build}; it needs gcc, libc6-dev, libpcap-dev and libnftables-dev): ${(err as Error).message}`, { cause: err });
+    throw new KnockgateError(
+      'KG_CAPTURE_FAILED',
+      `the ${what} did not load from ${path} (build the native parts with ${build}; it needs gcc, libc6-dev, libpcap-dev and libnftables-dev): ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   loaded.set(file, addon);
   return addon;

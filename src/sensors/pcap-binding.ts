@@ -15,7 +15,15 @@ import type { LinkType } from '../core/packet.js';
 import { loadNativeAddon } from './native-addon.js';
 
 interface Binding {
-  open(device: string, filter: string, snaplen: number, bufferBytes: number, promisc: boolean, batch: Buffer, onBatch: (count: number, bytes: number) => void): object;
+  open(
+    device: string,
+    filter: string,
+    snaplen: number,
+    bufferBytes: number,
+    promisc: boolean,
+    batch: Buffer,
+    onBatch: (count: number, bytes: number) => void,
+  ): object;
   linkType(handle: object): number;
   stats(handle: object): CaptureStats;
   close(handle: object): void;
@@ -78,7 +86,11 @@ export function openCapture(o: CaptureOptions): Capture {
   try {
     handle = b.open(o.device, o.filter, o.snaplen, o.bufferBytes, o.promisc, batch, onBatch);
   } catch (err) {
-    throw new KnockgateError('KG_CAPTURE_FAILED', `cannot capture on ${JSON.stringify(o.device)}: ${(err as Error).message}`, { cause: err });
+    throw new KnockgateError(
+      'KG_CAPTURE_FAILED',
+      `cannot capture on ${JSON.stringify(o.device)}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const dlt = b.linkType(handle);
   return {

@@ -11,7 +11,13 @@ import { readFileSync } from 'node:fs';
 import { KnockgateError } from '../core/errors.js';
 import { CAPTURE_BATCH_BYTES, CAPTURE_BUFFER_BYTES, CAPTURE_SNAPLEN_BYTES } from '../core/limits.js';
 import type { LinkType } from '../core/packet.js';
-import type { FilterBuilder, FrameHandler, PacketSource, PacketSourceFactory, SourceStats } from '../ports/packet-source.js';
+import type {
+  FilterBuilder,
+  FrameHandler,
+  PacketSource,
+  PacketSourceFactory,
+  SourceStats,
+} from '../ports/packet-source.js';
 import { openCapture, type Capture } from './pcap-binding.js';
 
 export class PcapSource implements PacketSource {
@@ -69,9 +75,15 @@ export const pcapSourceFactory: PacketSourceFactory = {
     });
     if (capture.linkType === undefined) {
       capture.close();
-      throw new KnockgateError('KG_CAPTURE_FAILED', `interface ${JSON.stringify(iface)} has link type DLT ${capture.dlt}, which knockgate does not parse`);
+      throw new KnockgateError(
+        'KG_CAPTURE_FAILED',
+        `interface ${JSON.stringify(iface)} has link type DLT ${capture.dlt}, which knockgate does not parse`,
+      );
     }
-    const macBytes = mac !== undefined && capture.linkType === 'ethernet' ? Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16))) : undefined;
+    const macBytes =
+      mac !== undefined && capture.linkType === 'ethernet'
+        ? Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16)))
+        : undefined;
     return new PcapSource(capture, iface, capture.linkType, macBytes);
   },
 };

@@ -37,7 +37,12 @@ export async function openUdpSource(port: number, onDatagram: DatagramHandler): 
       const family = batch[at + 6];
       const source = family === 4 ? formatIPv4(batch, at + 8) : formatIPv6(batch, at + 8);
       const toFamily = batch[at + 7];
-      const destination = toFamily === 4 ? formatIPv4(batch, at + DESTINATION_OFFSET) : toFamily === 6 ? formatIPv6(batch, at + DESTINATION_OFFSET) : undefined;
+      const destination =
+        toFamily === 4
+          ? formatIPv4(batch, at + DESTINATION_OFFSET)
+          : toFamily === 6
+            ? formatIPv6(batch, at + DESTINATION_OFFSET)
+            : undefined;
       const start = at + RECORD_HEADER_BYTES;
       onDatagram(batch.subarray(start, start + length), source, destination);
       at = start + ((length + 3) & ~3);
@@ -47,10 +52,15 @@ export async function openUdpSource(port: number, onDatagram: DatagramHandler): 
   try {
     handle = b.open(port, SPA_SOCKET_BUFFER_BYTES, batch, onBatch);
   } catch (err) {
-    throw new KnockgateError('KG_CAPTURE_FAILED', `cannot listen for SPA on ${port}/udp: ${(err as Error).message}`, { cause: err });
+    throw new KnockgateError('KG_CAPTURE_FAILED', `cannot listen for SPA on ${port}/udp: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   let last: SourceStats = { received: 0, dropped: 0 };
-  const stats = (): SourceStats => (closed ? last : (last = b.stats(handle)));
+  const stats = (): SourceStats => {
+    if (!closed) last = b.stats(handle);
+    return last;
+  };
   return {
     name: `udp:${port}`,
     stats,

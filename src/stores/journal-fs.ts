@@ -9,7 +9,21 @@
  * call either does all it says or throws.
  */
 
-import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  constants,
+} from 'node:fs';
 
 export interface JournalFs {
   exists(path: string): boolean;
@@ -62,7 +76,8 @@ export const nodeJournalFs: JournalFs = {
 export function writeFully(fs: JournalFs, fd: number, bytes: Buffer): void {
   for (let done = 0; done < bytes.length; ) {
     const n = fs.write(fd, bytes, done);
-    if (!(n > 0)) throw Object.assign(new Error(`write made no progress at byte ${done} of ${bytes.length}`), { code: 'EIO' });
+    if (!(n > 0))
+      throw Object.assign(new Error(`write made no progress at byte ${done} of ${bytes.length}`), { code: 'EIO' });
     done += n;
   }
 }

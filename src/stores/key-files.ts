@@ -47,9 +47,11 @@ export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('b
 
 function bytesOf(file: string, doc: Record<string, unknown>, key: string, length: number): Uint8Array {
   const v = doc[key];
-  if (typeof v !== 'string' || !/^[A-Za-z0-9_-]+$/.test(v)) throw new ConfigError(file, undefined, key, 'missing or not base64url text');
+  if (typeof v !== 'string' || !/^[A-Za-z0-9_-]+$/.test(v))
+    throw new ConfigError(file, undefined, key, 'missing or not base64url text');
   const raw = Buffer.from(v, 'base64url');
-  if (raw.length !== length) throw new ConfigError(file, undefined, key, `must decode to ${length} bytes, got ${raw.length}`);
+  if (raw.length !== length)
+    throw new ConfigError(file, undefined, key, `must decode to ${length} bytes, got ${raw.length}`);
   return new Uint8Array(raw);
 }
 
@@ -58,7 +60,12 @@ export function readPrivateYaml(file: string, kind: string): Record<string, unkn
   // Owner, writability and directories: trusted-file.ts; readability is this file's rule.
   const { data, stat: st } = readTrustedFile(file);
   if ((st.mode & 0o044) !== 0) {
-    throw new ConfigError(file, undefined, undefined, `holds a secret key but is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+    throw new ConfigError(
+      file,
+      undefined,
+      undefined,
+      `holds a secret key but is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
+    );
   }
   const text = data.toString('utf8');
   // The same YAML reader as knockgate.yaml: errors name the line, and keys that are lists, mappings
@@ -85,10 +92,16 @@ export function readServerKey(file: string): ServerKeyFile {
 function doorIdOf(file: string, doc: Record<string, unknown>): string {
   const doorId = doc.door_id;
   if (doorId === undefined) {
-    throw new ConfigError(file, undefined, 'door_id', 'missing: this credential predates SPA protocol v2, where each packet names its door. '
-      + 'Add a line `door_id: NAME` with the door\'s name in the server\'s knockgate.yaml (or its spa.door_id), or make a new credential with `knockgate add-client --door NAME`');
+    throw new ConfigError(
+      file,
+      undefined,
+      'door_id',
+      'missing: this credential predates SPA protocol v2, where each packet names its door. ' +
+        "Add a line `door_id: NAME` with the door's name in the server's knockgate.yaml (or its spa.door_id), or make a new credential with `knockgate add-client --door NAME`",
+    );
   }
-  if (typeof doorId !== 'string' || !DOOR_ID_PATTERN.test(doorId)) throw new ConfigError(file, undefined, 'door_id', 'must be a door id: 1-64 letters, digits, "_", "." or "-"');
+  if (typeof doorId !== 'string' || !DOOR_ID_PATTERN.test(doorId))
+    throw new ConfigError(file, undefined, 'door_id', 'must be a door id: 1-64 letters, digits, "_", "." or "-"');
   return doorId;
 }
 
@@ -96,13 +109,16 @@ export function readClientCredential(file: string): ClientCredential {
   const doc = readPrivateYaml(file, CLIENT_CREDENTIAL_KIND);
   const name = typeof doc.name === 'string' ? doc.name : 'client';
   const port = doc.port;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) throw new ConfigError(file, undefined, 'port', 'must be a UDP port number');
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new ConfigError(file, undefined, 'port', 'must be a UDP port number');
   const hasPsk = doc.psk !== undefined;
   const hasKey = doc.private_key !== undefined;
-  if (hasPsk === hasKey) throw new ConfigError(file, undefined, undefined, 'needs exactly one of "psk" and "private_key"');
+  if (hasPsk === hasKey)
+    throw new ConfigError(file, undefined, undefined, 'needs exactly one of "psk" and "private_key"');
   let ports: Endpoint[] | undefined;
   if (doc.ports !== undefined) {
-    if (!Array.isArray(doc.ports)) throw new ConfigError(file, undefined, 'ports', 'must be a list of ports like 22/tcp');
+    if (!Array.isArray(doc.ports))
+      throw new ConfigError(file, undefined, 'ports', 'must be a list of ports like 22/tcp');
     ports = doc.ports.map((p) => {
       const e = parseEndpoint(p);
       if ('error' in e) throw new ConfigError(file, undefined, 'ports', e.error);
@@ -115,15 +131,29 @@ export function readClientCredential(file: string): ClientCredential {
     port,
     serverPublicKey: bytesOf(file, doc, 'server_public_key', RAW_KEY_BYTES),
     clientId: bytesOf(file, doc, 'client_id', SPA_CLIENT_ID_BYTES),
-    ...(hasPsk ? { psk: bytesOf(file, doc, 'psk', RAW_KEY_BYTES) } : { privateKey: bytesOf(file, doc, 'private_key', RAW_KEY_BYTES) }),
+    ...(hasPsk
+      ? { psk: bytesOf(file, doc, 'psk', RAW_KEY_BYTES) }
+      : { privateKey: bytesOf(file, doc, 'private_key', RAW_KEY_BYTES) }),
     doorId: doorIdOf(file, doc),
     ...(ports ? { ports } : {}),
     ...optionalText(file, doc, 'allow_ip', /^[0-9A-Fa-f.:]{2,45}(\/\d{1,3})?$/, 'must be ADDRESS or ADDRESS/PREFIX'),
-    ...optionalText(file, doc, 'resolve_url', new RegExp(`^https?://\\S{1,${MAX_RESOLVE_URL_CHARS}}$`), 'must be an http:// or https:// URL'),
+    ...optionalText(
+      file,
+      doc,
+      'resolve_url',
+      new RegExp(`^https?://\\S{1,${MAX_RESOLVE_URL_CHARS}}$`),
+      'must be an http:// or https:// URL',
+    ),
   };
 }
 
-function optionalText(file: string, doc: Record<string, unknown>, key: 'allow_ip' | 'resolve_url', shape: RegExp, what: string): { allowIp?: string; resolveUrl?: string } {
+function optionalText(
+  file: string,
+  doc: Record<string, unknown>,
+  key: 'allow_ip' | 'resolve_url',
+  shape: RegExp,
+  what: string,
+): { allowIp?: string; resolveUrl?: string } {
   const v = doc[key];
   if (v === undefined) return {};
   if (typeof v !== 'string' || !shape.test(v)) throw new ConfigError(file, undefined, key, what);
@@ -145,7 +175,12 @@ export function writePrivateFile(file: string, text: string, force: boolean): vo
     }
   } catch (err) {
     const exists = (err as NodeJS.ErrnoException).code === 'EEXIST';
-    throw new KnockgateError(exists ? 'KG_USAGE' : 'KG_STATE_WRITE_FAILED', exists ? `${file} exists; refusing to overwrite a key (use --force)` : `cannot write ${file}: ${(err as Error).message}`);
+    throw new KnockgateError(
+      exists ? 'KG_USAGE' : 'KG_STATE_WRITE_FAILED',
+      exists
+        ? `${file} exists; refusing to overwrite a key (use --force)`
+        : `cannot write ${file}: ${(err as Error).message}`,
+    );
   }
 }
 

@@ -16,8 +16,17 @@ import type { OneTimeSequenceStore } from '../ports/one-time-sequences.js';
 
 function readUnused(path: string): OneTimeSequence[] {
   // Owner, writability and directories: trusted-file.ts (an editable file is a free sequence).
-  const { data: bytes, stat: st } = readTrustedFile(path, { maxBytes: MAX_ONE_TIME_SEQUENCE_FILE_BYTES, what: 'cannot read one-time sequences' });
-  if ((st.mode & 0o004) !== 0) throw new ConfigError(path, undefined, undefined, 'one-time sequences are secrets: the file must not be world-readable (chmod 600)');
+  const { data: bytes, stat: st } = readTrustedFile(path, {
+    maxBytes: MAX_ONE_TIME_SEQUENCE_FILE_BYTES,
+    what: 'cannot read one-time sequences',
+  });
+  if ((st.mode & 0o004) !== 0)
+    throw new ConfigError(
+      path,
+      undefined,
+      undefined,
+      'one-time sequences are secrets: the file must not be world-readable (chmod 600)',
+    );
   const parsed = parseOneTimeSequenceBytes(bytes);
   if (!parsed.ok) throw new ConfigError(path, parsed.line, undefined, parsed.error);
   return [...parsed.unused];
@@ -56,12 +65,17 @@ export class OneTimeSequenceFile implements OneTimeSequenceStore {
     try {
       onDisk = readUnused(this.path);
     } catch (err) {
-      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot re-read ${this.path}: ${(err as Error).message}`, { cause: err });
+      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot re-read ${this.path}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const match = onDisk.find((s) => s.offset === seq.offset && sameSteps(s, seq));
     if (match === undefined) {
       this.unused = onDisk;
-      throw new KnockgateError('KG_STATE_WRITE_FAILED', `${this.path} changed on disk; re-read it, the knock is not honoured`);
+      throw new KnockgateError(
+        'KG_STATE_WRITE_FAILED',
+        `${this.path} changed on disk; re-read it, the knock is not honoured`,
+      );
     }
     let fd: number | undefined;
     try {
@@ -69,7 +83,11 @@ export class OneTimeSequenceFile implements OneTimeSequenceStore {
       writeSync(fd, '#', seq.offset, 'utf8');
       fsyncSync(fd);
     } catch (err) {
-      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot mark a one-time sequence used in ${this.path}: ${(err as Error).message}`, { cause: err });
+      throw new KnockgateError(
+        'KG_STATE_WRITE_FAILED',
+        `cannot mark a one-time sequence used in ${this.path}: ${(err as Error).message}`,
+        { cause: err },
+      );
     } finally {
       if (fd !== undefined) closeSync(fd);
     }

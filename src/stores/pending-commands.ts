@@ -12,7 +12,17 @@
  * (trusted-file.ts): its records would be commands run as root.
  */
 
-import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { checkTrustedDirectories, readTrustedFile } from '../config/trusted-file.js';
 import { dirname } from 'node:path';
 import { KnockgateError } from '../core/errors.js';
@@ -35,7 +45,11 @@ export class PendingCommandsFile implements PendingCommandStore {
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     } catch (err) {
-      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot create the directory of ${path}: ${(err as Error).message}`, { cause: err });
+      throw new KnockgateError(
+        'KG_STATE_WRITE_FAILED',
+        `cannot create the directory of ${path}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     // The records are argv lists run as root: the file and its directories must be trusted
     // (trusted-file.ts), also before the first record is written there (ConfigError otherwise).
@@ -86,7 +100,11 @@ export class PendingCommandsFile implements PendingCommandStore {
       } catch {
         /* already gone or renamed */
       }
-      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot write the pending stop commands ${this.path}: ${(err as Error).message}`, { cause: err });
+      throw new KnockgateError(
+        'KG_STATE_WRITE_FAILED',
+        `cannot write the pending stop commands ${this.path}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     this.records = next;
   }
@@ -94,7 +112,10 @@ export class PendingCommandsFile implements PendingCommandStore {
 
 function parseRecords(path: string, text: string): PendingCommand[] {
   const bad = (why: string): never => {
-    throw new KnockgateError('KG_STATE_WRITE_FAILED', `${path}: the pending stop commands file is malformed (${why}); inspect it, then fix or remove it`);
+    throw new KnockgateError(
+      'KG_STATE_WRITE_FAILED',
+      `${path}: the pending stop commands file is malformed (${why}); inspect it, then fix or remove it`,
+    );
   };
   let doc: unknown;
   try {
@@ -102,7 +123,8 @@ function parseRecords(path: string, text: string): PendingCommand[] {
   } catch (err) {
     return bad((err as Error).message);
   }
-  if (typeof doc !== 'object' || doc === null || (doc as { format?: unknown }).format !== FORMAT) return bad(`not a ${FORMAT} document`);
+  if (typeof doc !== 'object' || doc === null || (doc as { format?: unknown }).format !== FORMAT)
+    return bad(`not a ${FORMAT} document`);
   const pending = (doc as { pending?: unknown }).pending;
   if (!Array.isArray(pending)) return bad('no "pending" list');
   return pending.map((r: unknown, i): PendingCommand => {

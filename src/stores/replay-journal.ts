@@ -57,7 +57,10 @@ interface Pending {
 
 /** One record line, checksummed; with the owner and timestamp when the packet has an owner. */
 export function journalRecord(expiresAtMs: number, key: string, owner?: ReplayOwner): string {
-  const body = owner === undefined ? `${Math.trunc(expiresAtMs)} ${key}` : `${Math.trunc(expiresAtMs)} ${key} ${owner.id} ${Math.trunc(owner.timestampMs)}`;
+  const body =
+    owner === undefined
+      ? `${Math.trunc(expiresAtMs)} ${key}`
+      : `${Math.trunc(expiresAtMs)} ${key} ${owner.id} ${Math.trunc(owner.timestampMs)}`;
   return `${body} ${checksum(body)}\n`;
 }
 
@@ -134,7 +137,13 @@ export class ReplayJournal implements ReplayStore {
   }
 
   /** Opens (creating with mode 0600 in a 0700 directory if needed) and loads the journal. */
-  static async open(path: string, capacity: number, nowMs: () => number, fs: JournalFs = nodeJournalFs, perClientCapacity: number = capacity): Promise<ReplayJournal> {
+  static async open(
+    path: string,
+    capacity: number,
+    nowMs: () => number,
+    fs: JournalFs = nodeJournalFs,
+    perClientCapacity: number = capacity,
+  ): Promise<ReplayJournal> {
     const window = new ReplayWindow(capacity, perClientCapacity);
     let lines = 0;
     let skipped = 0;
@@ -168,7 +177,11 @@ export class ReplayJournal implements ReplayStore {
       if (fs.size(fd) !== end) throw new Error(`the file is ${fs.size(fd)} bytes after loading ${end}`);
       return new ReplayJournal(path, fs, fd, window, nowMs, lines, end, skipped);
     } catch (err) {
-      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot open the replay journal ${path}: ${(err as Error).message}`, { cause: err });
+      throw new KnockgateError(
+        'KG_STATE_WRITE_FAILED',
+        `cannot open the replay journal ${path}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -186,7 +199,10 @@ export class ReplayJournal implements ReplayStore {
 
   admit(key: string, expiresAtMs: number, owner?: ReplayOwner): Promise<ReplayVerdict> {
     if (!HEX.test(key)) return Promise.reject(new Error('replay keys are lower-case hex'));
-    if (owner !== undefined && (!HEX.test(owner.id) || !Number.isSafeInteger(Math.trunc(owner.timestampMs)) || owner.timestampMs < 0)) {
+    if (
+      owner !== undefined &&
+      (!HEX.test(owner.id) || !Number.isSafeInteger(Math.trunc(owner.timestampMs)) || owner.timestampMs < 0)
+    ) {
       return Promise.reject(new Error('replay owners are lower-case hex with a non-negative timestamp'));
     }
     if (this.broken) return Promise.reject(this.broken);
@@ -228,14 +244,21 @@ export class ReplayJournal implements ReplayStore {
           this.lines += batch.length;
           for (const p of batch) p.resolve('fresh');
         } catch (err) {
-          const e = new KnockgateError('KG_STATE_WRITE_FAILED', `cannot write the replay journal ${this.path}: ${(err as Error).message}`, { cause: err });
+          const e = new KnockgateError(
+            'KG_STATE_WRITE_FAILED',
+            `cannot write the replay journal ${this.path}: ${(err as Error).message}`,
+            { cause: err },
+          );
           for (const p of batch) p.reject(e);
           this.cutBack(e);
         }
         // Once the journal is worth compacting, forget expired keys (at most once a second), so
         // that the test below compares with the live keys, not everything since the last prune.
         const now = this.nowMs();
-        if (this.lines > REPLAY_JOURNAL_COMPACT_SLACK_LINES && now - this.prunedAtMs >= REPLAY_JOURNAL_PRUNE_INTERVAL_MS) {
+        if (
+          this.lines > REPLAY_JOURNAL_COMPACT_SLACK_LINES &&
+          now - this.prunedAtMs >= REPLAY_JOURNAL_PRUNE_INTERVAL_MS
+        ) {
           this.window.prune(now);
           this.prunedAtMs = now;
         }
@@ -269,7 +292,9 @@ export class ReplayJournal implements ReplayStore {
     let live = 0;
     const records: string[] = [];
     for (const [key, expiry, owner, timestampMs] of this.window.entries(now)) {
-      records.push(journalRecord(expiry, key, owner === undefined ? undefined : { id: owner, timestampMs: timestampMs ?? 0 }));
+      records.push(
+        journalRecord(expiry, key, owner === undefined ? undefined : { id: owner, timestampMs: timestampMs ?? 0 }),
+      );
       live++;
     }
     const body = Buffer.from(records.join(''), 'utf8');

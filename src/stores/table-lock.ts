@@ -21,7 +21,20 @@
  * `dir` exists for tests; the daemon always uses RUN_DIR.
  */
 
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { KnockgateError } from '../core/errors.js';
 import { loadNativeAddon } from '../sensors/native-addon.js';
@@ -42,11 +55,23 @@ function ensureDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot create the lock directory ${dir}: ${(err as Error).message}`, { cause: err });
+    throw new KnockgateError(
+      'KG_STATE_WRITE_FAILED',
+      `cannot create the lock directory ${dir}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const st = lstatSync(dir);
-  if (!st.isDirectory()) throw new KnockgateError('KG_STATE_WRITE_FAILED', `the lock directory ${dir} is not a directory (a symlink is refused)`);
-  if ((st.mode & 0o022) !== 0) throw new KnockgateError('KG_STATE_WRITE_FAILED', `the lock directory ${dir} is writable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 700 it`);
+  if (!st.isDirectory())
+    throw new KnockgateError(
+      'KG_STATE_WRITE_FAILED',
+      `the lock directory ${dir} is not a directory (a symlink is refused)`,
+    );
+  if ((st.mode & 0o022) !== 0)
+    throw new KnockgateError(
+      'KG_STATE_WRITE_FAILED',
+      `the lock directory ${dir} is writable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 700 it`,
+    );
 }
 
 function readHolder(fd: number): string {
@@ -76,12 +101,17 @@ export function lockTable(table: string, options: { dir?: string } = {}): TableL
     try {
       fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     } catch (err) {
-      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot open the lock file ${file}: ${(err as Error).message}`, { cause: err });
+      throw new KnockgateError(
+        'KG_STATE_WRITE_FAILED',
+        `cannot open the lock file ${file}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     let locked = false;
     try {
       const st = fstatSync(fd);
-      if (!st.isFile()) throw new KnockgateError('KG_STATE_WRITE_FAILED', `the lock file ${file} is not a regular file`);
+      if (!st.isFile())
+        throw new KnockgateError('KG_STATE_WRITE_FAILED', `the lock file ${file} is not a regular file`);
       if (!flock.tryLockExclusive(fd)) {
         const pid = readHolder(fd);
         throw new KnockgateError(
@@ -110,7 +140,11 @@ export function lockTable(table: string, options: { dir?: string } = {}): TableL
         /* closed */
       }
       if (err instanceof KnockgateError) throw err;
-      throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot ${locked ? 'write' : 'lock'} the lock file ${file}: ${(err as Error).message}`, { cause: err });
+      throw new KnockgateError(
+        'KG_STATE_WRITE_FAILED',
+        `cannot ${locked ? 'write' : 'lock'} the lock file ${file}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     let released = false;
     const release = (): void => {
@@ -127,5 +161,8 @@ export function lockTable(table: string, options: { dir?: string } = {}): TableL
     process.once('exit', release);
     return { file, release };
   }
-  throw new KnockgateError('KG_STATE_WRITE_FAILED', `the lock file ${file} kept being replaced while locking it (${LOCK_ATTEMPTS} attempts)`);
+  throw new KnockgateError(
+    'KG_STATE_WRITE_FAILED',
+    `the lock file ${file} kept being replaced while locking it (${LOCK_ATTEMPTS} attempts)`,
+  );
 }

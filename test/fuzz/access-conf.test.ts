@@ -22,7 +22,8 @@ import { assertConfig, assertLocatedConfigError, lineCount } from './config-chec
 const DIR = mkdtempSync(join(tmpdir(), 'knockgate-fuzz-access-'));
 after(() => rmSync(DIR, { recursive: true, force: true }));
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'fwknop');
-for (const f of ['include', 'conf.d', 'loop-a.conf', 'loop-b.conf']) cpSync(join(FIXTURES, f), join(DIR, f), { recursive: true });
+for (const f of ['include', 'conf.d', 'loop-a.conf', 'loop-b.conf'])
+  cpSync(join(FIXTURES, f), join(DIR, f), { recursive: true });
 const FILE = join(DIR, 'access.conf');
 const YAML_FILE = join(DIR, 'knockgate.yaml');
 
@@ -36,7 +37,8 @@ function textOf(file: string, input: string): string | null | undefined {
   }
 }
 
-const WHOLE_FILE = /could not find a valid SOURCE stanza|is not a regular file|is larger than|could not open access file|include loop|more than \d+ access files/;
+const WHOLE_FILE =
+  /could not find a valid SOURCE stanza|is not a regular file|is larger than|could not open access file|include loop|more than \d+ access files/;
 
 function checkAccess(input: Uint8Array): string {
   writeFileSync(FILE, input, { mode: 0o600 });
@@ -45,13 +47,19 @@ function checkAccess(input: Uint8Array): string {
   try {
     imported = importAccessConf(FILE);
   } catch (e) {
-    return assertLocatedConfigError(e, { file: FILE, text, others: (f) => textOf(f, text), wholeFile: (err) => WHOLE_FILE.test(err.detail) });
+    return assertLocatedConfigError(e, {
+      file: FILE,
+      text,
+      others: (f) => textOf(f, text),
+      wholeFile: (err) => WHOLE_FILE.test(err.detail),
+    });
   }
   for (const w of imported.warnings) {
     const of = textOf(w.file, text);
     assert.notEqual(of, undefined, `a warning names ${w.file}`);
     assert.ok(Number.isInteger(w.line) && w.line >= 0, `warning line ${w.line}`);
-    if (typeof of === 'string') assert.ok(w.line <= lineCount(of), `warning at line ${w.line} of a ${lineCount(of)}-line file`);
+    if (typeof of === 'string')
+      assert.ok(w.line <= lineCount(of), `warning at line ${w.line} of a ${lineCount(of)}-line file`);
   }
   const stanzas = parseYaml(imported.stanzasYaml) as unknown[];
   assert.ok(Array.isArray(stanzas) && stanzas.length >= 1, 'no stanza');
@@ -73,13 +81,74 @@ function checkAccess(input: Uint8Array): string {
 }
 
 const DICTIONARY = [
-  'SOURCE', 'DESTINATION', 'OPEN_PORTS', 'RESTRICT_PORTS', 'KEY', 'KEY_BASE64', 'HMAC_KEY', 'HMAC_KEY_BASE64', 'HMAC_DIGEST_TYPE',
-  'ENCRYPTION_MODE', 'FW_ACCESS_TIMEOUT', 'MAX_FW_TIMEOUT', 'REQUIRE_USERNAME', 'REQUIRE_SOURCE_ADDRESS', 'REQUIRE_SOURCE',
-  'ACCESS_EXPIRE', 'ACCESS_EXPIRE_EPOCH', 'FORCE_NAT', 'FORWARD_ALL', 'DISABLE_DNAT', 'GPG_HOME_DIR', 'ENABLE_CMD_EXEC', 'CMD_CYCLE_OPEN',
-  '%include', '%include_folder', '%include_keys', 'include/first.conf', 'conf.d/', 'loop-b.conf', 'access.conf', 'ANY', 'any', 'tcp/22',
-  'udp/53', 'TCP/0', 'tcp/65536', 'tcp/-1', '0x7f.1', '010.0.0.1', '10.0.0.0/8', '/255.255.255.0', '/33', '/0', 'sha3_256', 'SHA512',
-  'md5', 'legacy', 'CBC', 'ECB', 'Y', 'N', 'yes', '__CHANGEME__', '12/31/2030', '02/30/99', '-1', '0', '8388608', '8388609',
-  '99999999999999999999', 'uGhNomZ1Nc3N9HLT5+2vGWj/EVcbNt9Ktc/Uy88RDeM=', '=', ';', ':', ' ', '\t', '\r', '#',
+  'SOURCE',
+  'DESTINATION',
+  'OPEN_PORTS',
+  'RESTRICT_PORTS',
+  'KEY',
+  'KEY_BASE64',
+  'HMAC_KEY',
+  'HMAC_KEY_BASE64',
+  'HMAC_DIGEST_TYPE',
+  'ENCRYPTION_MODE',
+  'FW_ACCESS_TIMEOUT',
+  'MAX_FW_TIMEOUT',
+  'REQUIRE_USERNAME',
+  'REQUIRE_SOURCE_ADDRESS',
+  'REQUIRE_SOURCE',
+  'ACCESS_EXPIRE',
+  'ACCESS_EXPIRE_EPOCH',
+  'FORCE_NAT',
+  'FORWARD_ALL',
+  'DISABLE_DNAT',
+  'GPG_HOME_DIR',
+  'ENABLE_CMD_EXEC',
+  'CMD_CYCLE_OPEN',
+  '%include',
+  '%include_folder',
+  '%include_keys',
+  'include/first.conf',
+  'conf.d/',
+  'loop-b.conf',
+  'access.conf',
+  'ANY',
+  'any',
+  'tcp/22',
+  'udp/53',
+  'TCP/0',
+  'tcp/65536',
+  'tcp/-1',
+  '0x7f.1',
+  '010.0.0.1',
+  '10.0.0.0/8',
+  '/255.255.255.0',
+  '/33',
+  '/0',
+  'sha3_256',
+  'SHA512',
+  'md5',
+  'legacy',
+  'CBC',
+  'ECB',
+  'Y',
+  'N',
+  'yes',
+  '__CHANGEME__',
+  '12/31/2030',
+  '02/30/99',
+  '-1',
+  '0',
+  '8388608',
+  '8388609',
+  '99999999999999999999',
+  'uGhNomZ1Nc3N9HLT5+2vGWj/EVcbNt9Ktc/Uy88RDeM=',
+  '=',
+  ';',
+  ':',
+  ' ',
+  '\t',
+  '\r',
+  '#',
 ];
 
 describe('fuzz: fwknop access.conf importer (src/config/fwknop-access-conf.ts)', () => {

@@ -13,8 +13,16 @@ import { DOOR_NAME } from '../../src/config/schema.js';
 import { endpointKey } from '../../src/core/endpoint.js';
 import { ConfigError } from '../../src/core/errors.js';
 import {
-  MAX_COMMAND_TIMEOUT_MS, MAX_DOORS, MAX_GRANT_DURATION_S, MAX_OPEN_PORTS_PER_DOOR, MAX_SEQUENCE_STEPS, MAX_SEQUENCE_TIMEOUT_MS,
-  MAX_SPA_FRESHNESS_MS, MAX_REPLAY_ENTRIES, MIN_GRANT_DURATION_S, MIN_SEQUENCE_TIMEOUT_MS,
+  MAX_COMMAND_TIMEOUT_MS,
+  MAX_DOORS,
+  MAX_GRANT_DURATION_S,
+  MAX_OPEN_PORTS_PER_DOOR,
+  MAX_SEQUENCE_STEPS,
+  MAX_SEQUENCE_TIMEOUT_MS,
+  MAX_SPA_FRESHNESS_MS,
+  MAX_REPLAY_ENTRIES,
+  MIN_GRANT_DURATION_S,
+  MIN_SEQUENCE_TIMEOUT_MS,
 } from '../../src/core/limits.js';
 import { fwknopKeysProblem } from '../../src/core/spa/fwknop-wire.js';
 
@@ -54,10 +62,14 @@ export function assertLocatedConfigError(e: unknown, where: WhereAllowed): strin
     assert.ok(where.wholeFile(e), `no line for ${JSON.stringify(e.message)}`);
   } else {
     assert.ok(Number.isInteger(e.line) && e.line >= 1, `line ${e.line}`);
-    if (text !== null && text !== undefined) assert.ok(e.line <= lineCount(text), `line ${e.line} of a ${lineCount(text)}-line file: ${e.message}`);
+    if (text !== null && text !== undefined)
+      assert.ok(e.line <= lineCount(text), `line ${e.line} of a ${lineCount(text)}-line file: ${e.message}`);
   }
   const prefix = e.line === undefined ? `${e.file}: ` : `${e.file}:${e.line}: `;
-  assert.ok(e.message.startsWith(prefix), `message ${JSON.stringify(e.message)} does not start with ${JSON.stringify(prefix)}`);
+  assert.ok(
+    e.message.startsWith(prefix),
+    `message ${JSON.stringify(e.message)} does not start with ${JSON.stringify(prefix)}`,
+  );
   return `error:${messageTemplate(e.detail)}`;
 }
 
@@ -95,7 +107,10 @@ export function assertConfig(c: Config, file: string): void {
     assert.ok(Object.isFrozen(d) && Object.isFrozen(d.open), `door ${d.name} not frozen`);
     assert.ok(DOOR_NAME.test(d.name) && !names.has(d.name), `door name ${JSON.stringify(d.name)}`);
     names.add(d.name);
-    assert.ok(Number.isInteger(d.durationS) && d.durationS >= MIN_GRANT_DURATION_S && d.durationS <= MAX_GRANT_DURATION_S, `duration ${d.durationS}`);
+    assert.ok(
+      Number.isInteger(d.durationS) && d.durationS >= MIN_GRANT_DURATION_S && d.durationS <= MAX_GRANT_DURATION_S,
+      `duration ${d.durationS}`,
+    );
     assert.ok(d.commandTimeoutMs >= 100 && d.commandTimeoutMs <= MAX_COMMAND_TIMEOUT_MS);
     assert.ok(d.open.length <= MAX_OPEN_PORTS_PER_DOOR);
     const open = new Set(d.open.map((e) => endpointKey(e.proto, e.port)));
@@ -103,7 +118,9 @@ export function assertConfig(c: Config, file: string): void {
     for (const e of d.open) assert.ok(e.port >= 1 && e.port <= 65_535);
     if (c.firewall === 'nftables') assert.ok(d.open.length >= 1, 'nftables door that opens nothing');
     else assert.equal(d.open.length, 0, 'firewall none cannot open ports');
-    const kinds = [d.spa !== null, d.fwknop !== null, d.sequence !== null, d.oneTimeSequencesFile !== null].filter(Boolean).length;
+    const kinds = [d.spa !== null, d.fwknop !== null, d.sequence !== null, d.oneTimeSequencesFile !== null].filter(
+      Boolean,
+    ).length;
     assert.equal(kinds, 1, `door ${d.name} is ${kinds} kinds of door`);
     if (d.sequence !== null) {
       assert.ok(d.sequence.length >= 1 && d.sequence.length <= MAX_SEQUENCE_STEPS);
@@ -120,8 +137,13 @@ export function assertConfig(c: Config, file: string): void {
         assert.equal(cl.idHex, Buffer.from(cl.id).toString('hex'));
         assert.ok(!clientIds.has(cl.idHex), 'client id used twice');
         clientIds.add(cl.idHex);
-        assert.ok(cl.mode === 'psk' ? cl.psk?.length === 32 && cl.publicKey === undefined : cl.publicKey?.asymmetricKeyType === 'ed25519' && cl.psk === undefined);
-        for (const e of cl.allow) assert.ok(open.has(endpointKey(e.proto, e.port)), 'a client may ask for a port the door does not open');
+        assert.ok(
+          cl.mode === 'psk'
+            ? cl.psk?.length === 32 && cl.publicKey === undefined
+            : cl.publicKey?.asymmetricKeyType === 'ed25519' && cl.psk === undefined,
+        );
+        for (const e of cl.allow)
+          assert.ok(open.has(endpointKey(e.proto, e.port)), 'a client may ask for a port the door does not open');
         assert.ok(cl.maxDurationS >= MIN_GRANT_DURATION_S && cl.maxDurationS <= MAX_GRANT_DURATION_S);
         assert.ok(cl.minPrefix[4] >= 1 && cl.minPrefix[4] <= 32 && cl.minPrefix[6] >= 1 && cl.minPrefix[6] <= 128);
       }
@@ -130,9 +152,19 @@ export function assertConfig(c: Config, file: string): void {
       assert.ok(d.fwknop.stanzas.length >= 1);
       assert.ok(d.fwknop.maxDurationS >= d.durationS && d.fwknop.maxDurationS <= MAX_GRANT_DURATION_S);
       for (const st of d.fwknop.stanzas) {
-        assert.equal(fwknopKeysProblem({ key: st.key, hmacKey: st.hmacKey, hmacType: st.hmacType, encryptionMode: st.encryptionMode }), null);
+        assert.equal(
+          fwknopKeysProblem({
+            key: st.key,
+            hmacKey: st.hmacKey,
+            hmacType: st.hmacType,
+            encryptionMode: st.encryptionMode,
+          }),
+          null,
+        );
         assert.ok(st.accessTimeoutS >= MIN_GRANT_DURATION_S && st.accessTimeoutS <= MAX_GRANT_DURATION_S);
-        if (c.firewall === 'nftables') for (const e of st.openPorts ?? []) assert.ok(open.has(endpointKey(e.proto, e.port)), 'stanza opens a port the door does not protect');
+        if (c.firewall === 'nftables')
+          for (const e of st.openPorts ?? [])
+            assert.ok(open.has(endpointKey(e.proto, e.port)), 'stanza opens a port the door does not protect');
       }
     }
   }

@@ -27,7 +27,15 @@ const ACCESS_TEXT = readFileSync(ACCESS, 'latin1');
 
 /** What a door's compiled form looks like without KeyObjects, for comparing two loads. */
 function comparable(c: Config): unknown {
-  return JSON.parse(JSON.stringify(c, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'object' && v !== null && 'asymmetricKeyType' in v ? 'KeyObject' : v)));
+  return JSON.parse(
+    JSON.stringify(c, (_k, v: unknown) =>
+      v instanceof Uint8Array
+        ? Buffer.from(v).toString('hex')
+        : typeof v === 'object' && v !== null && 'asymmetricKeyType' in v
+          ? 'KeyObject'
+          : v,
+    ),
+  );
 }
 
 /** No content node: an empty file or only comments, where a missing key has no line to point at. */
@@ -56,7 +64,11 @@ function checkConfig(input: Uint8Array): string {
   assertConfig(config, FILE);
   assert.deepEqual(comparable(parseConfigText(FILE, text, true)), comparable(config), 'a second load differs');
   try {
-    assert.deepEqual(comparable(parseConfigText(FILE, text, false)), comparable(config), 'secretsProtected changed the result');
+    assert.deepEqual(
+      comparable(parseConfigText(FILE, text, false)),
+      comparable(config),
+      'secretsProtected changed the result',
+    );
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     assert.match(e.detail, /chmod 600/);
@@ -66,33 +78,161 @@ function checkConfig(input: Uint8Array): string {
 }
 
 const DICTIONARY = [
-  'interfaces', 'firewall', 'nftables', 'none', 'nft_table', 'max_tracked_sequences', 'log_level', 'log_file', 'syslog', 'pid_file',
-  'spa', 'server_key', 'freshness', 'replay_journal', 'max_replay_entries', 'doors', 'name', 'sequence', 'one_time_sequences',
-  'sequence_timeout', 'tcp_flags', 'open', 'duration', 'max_duration', 'hide_knock_ports', 'start_command', 'stop_command',
-  'command_timeout', 'start_shell', 'start_shell_6', 'stop_shell', 'stop_shell_6', 'target', 'clients', 'id', 'psk', 'public_key',
-  'allow', 'other_address', 'widest_prefix', 'ipv4', 'ipv6', 'fwknop', 'port', 'capture', 'socket', 'pcap', 'access_conf', 'stanzas',
-  'source', 'destination', 'open_ports', 'restrict_ports', 'key', 'key_base64', 'hmac_key', 'hmac_key_base64', 'hmac_digest_type',
-  'encryption_mode', 'legacy', 'cbc', 'fw_access_timeout', 'max_fw_timeout', 'require_username', 'require_source_address',
-  'access_expire_epoch', 'any', 'eth0', 'ANY', '- ', ': ', '  ', '[', ']', '{', '}', '&a ', '*a', '<<: ', '!!binary ', '!!str ', '!!int ',
-  '!!map ', '? ', '---\n', '...\n', '|\n', '>-\n', '%YAML 1.2\n', '22/tcp', '7000/udp', '8000:udp', '65536', '0', '30s', '1d', '86401s',
-  '500ms', '99ms', '1h', 'syn,!ack', 'any', '{ip}', '{door}', '{{', '}}', '/bin/true', 'true', 'false', 'null', '~', '10.0.0.1',
-  '2001:db8::1', '192.0.2.0/24', 'AAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'access.conf',
+  'interfaces',
+  'firewall',
+  'nftables',
+  'none',
+  'nft_table',
+  'max_tracked_sequences',
+  'log_level',
+  'log_file',
+  'syslog',
+  'pid_file',
+  'spa',
+  'server_key',
+  'freshness',
+  'replay_journal',
+  'max_replay_entries',
+  'doors',
+  'name',
+  'sequence',
+  'one_time_sequences',
+  'sequence_timeout',
+  'tcp_flags',
+  'open',
+  'duration',
+  'max_duration',
+  'hide_knock_ports',
+  'start_command',
+  'stop_command',
+  'command_timeout',
+  'start_shell',
+  'start_shell_6',
+  'stop_shell',
+  'stop_shell_6',
+  'target',
+  'clients',
+  'id',
+  'psk',
+  'public_key',
+  'allow',
+  'other_address',
+  'widest_prefix',
+  'ipv4',
+  'ipv6',
+  'fwknop',
+  'port',
+  'capture',
+  'socket',
+  'pcap',
+  'access_conf',
+  'stanzas',
+  'source',
+  'destination',
+  'open_ports',
+  'restrict_ports',
+  'key',
+  'key_base64',
+  'hmac_key',
+  'hmac_key_base64',
+  'hmac_digest_type',
+  'encryption_mode',
+  'legacy',
+  'cbc',
+  'fw_access_timeout',
+  'max_fw_timeout',
+  'require_username',
+  'require_source_address',
+  'access_expire_epoch',
+  'any',
+  'eth0',
+  'ANY',
+  '- ',
+  ': ',
+  '  ',
+  '[',
+  ']',
+  '{',
+  '}',
+  '&a ',
+  '*a',
+  '<<: ',
+  '!!binary ',
+  '!!str ',
+  '!!int ',
+  '!!map ',
+  '? ',
+  '---\n',
+  '...\n',
+  '|\n',
+  '>-\n',
+  '%YAML 1.2\n',
+  '22/tcp',
+  '7000/udp',
+  '8000:udp',
+  '65536',
+  '0',
+  '30s',
+  '1d',
+  '86401s',
+  '500ms',
+  '99ms',
+  '1h',
+  'syn,!ack',
+  'any',
+  '{ip}',
+  '{door}',
+  '{{',
+  '}}',
+  '/bin/true',
+  'true',
+  'false',
+  'null',
+  '~',
+  '10.0.0.1',
+  '2001:db8::1',
+  '192.0.2.0/24',
+  'AAAAAAAAAAAAAAAAAAAAAA',
+  'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+  'access.conf',
 ];
 
 describe('fuzz: configuration files (src/config/load.ts parseConfigText)', () => {
   it('config-yaml', { timeout: testTimeoutMs() }, async (t) => {
-    await fuzzIn(t, { name: 'config-yaml', kind: 'text', maxBytes: 16_384, dictionary: DICTIONARY, check: checkConfig });
+    await fuzzIn(t, {
+      name: 'config-yaml',
+      kind: 'text',
+      maxBytes: 16_384,
+      dictionary: DICTIONARY,
+      check: checkConfig,
+    });
   });
 
   it('regression: nested collection keys are refused at once (toJS took exponential time), a too-deep document is a ConfigError', () => {
     const nested = (n: number): string => `a:\n  - ${'? '.repeat(n)}x\n`;
     const t0 = performance.now();
-    assert.throws(() => parseConfigText(FILE, nested(400)), (e: unknown) => e instanceof ConfigError && e.line === 2 && /plain value/.test(e.detail));
+    assert.throws(
+      () => parseConfigText(FILE, nested(400)),
+      (e: unknown) => e instanceof ConfigError && e.line === 2 && /plain value/.test(e.detail),
+    );
     assert.ok(performance.now() - t0 < 1_000, 'nested keys are slow again');
-    assert.throws(() => parseConfigText(FILE, `interfaces: [eth0]\n[a, b]: 1\n`), (e: unknown) => e instanceof ConfigError && e.line === 2);
-    assert.throws(() => parseConfigText(FILE, `x: &k a\n*k : 1\n`), (e: unknown) => e instanceof ConfigError && e.line === 2);
-    for (const deep of [`a: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`, `a: ${'{a: '.repeat(5_000)}1${'}'.repeat(5_000)}\n`, `${'- '.repeat(5_000)}x\n`]) {
-      assert.throws(() => parseConfigText(FILE, deep), (e: unknown) => e instanceof ConfigError && e.file === FILE);
+    assert.throws(
+      () => parseConfigText(FILE, `interfaces: [eth0]\n[a, b]: 1\n`),
+      (e: unknown) => e instanceof ConfigError && e.line === 2,
+    );
+    assert.throws(
+      () => parseConfigText(FILE, `x: &k a\n*k : 1\n`),
+      (e: unknown) => e instanceof ConfigError && e.line === 2,
+    );
+    for (const deep of [
+      `a: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`,
+      `a: ${'{a: '.repeat(5_000)}1${'}'.repeat(5_000)}\n`,
+      `${'- '.repeat(5_000)}x\n`,
+    ]) {
+      assert.throws(
+        () => parseConfigText(FILE, deep),
+        (e: unknown) => e instanceof ConfigError && e.file === FILE,
+      );
     }
   });
 
@@ -102,7 +242,11 @@ describe('fuzz: configuration files (src/config/load.ts parseConfigText)', () =>
       ['interfaces: [eth0]\ndoors:\n  - name: ssh\n    sequence: *seq\n    open: [22]\n', 4],
       [`a: &a [1]\nb: [${new Array(150).fill('*a').join(', ')}]\n`, 2],
     ] as const) {
-      assert.throws(() => parseConfigText(FILE, text), (e: unknown) => e instanceof ConfigError && e.file === FILE && e.line === line, text);
+      assert.throws(
+        () => parseConfigText(FILE, text),
+        (e: unknown) => e instanceof ConfigError && e.file === FILE && e.line === line,
+        text,
+      );
     }
   });
 });

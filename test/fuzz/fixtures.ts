@@ -14,8 +14,19 @@ import type { Endpoint } from '../../src/core/endpoint.js';
 import { parseIPAddress } from '../../src/core/ip-address.js';
 import type { LinkType, TransportPacket } from '../../src/core/packet.js';
 import { ed25519PrivateFromSeed } from '../../src/core/spa/keys.js';
-import { sealSpa, serverKeysFromPrivate, type ClientAuthSecret, type SpaClientKey, type SpaRequest } from '../../src/core/spa/native-wire.js';
-import { encodeFwknopPlaintext, sealFwknop, type FwknopKeys, type FwknopSealInput } from '../../src/core/spa/fwknop-wire.js';
+import {
+  sealSpa,
+  serverKeysFromPrivate,
+  type ClientAuthSecret,
+  type SpaClientKey,
+  type SpaRequest,
+} from '../../src/core/spa/native-wire.js';
+import {
+  encodeFwknopPlaintext,
+  sealFwknop,
+  type FwknopKeys,
+  type FwknopSealInput,
+} from '../../src/core/spa/fwknop-wire.js';
 import { REPO_ROOT } from './harness.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
@@ -52,16 +63,46 @@ const SPA_CLIENTS = new Map([SPA_PSK_CLIENT, SPA_ED_CLIENT].map((c) => [toHex(c.
 export const spaLookup = (idHex: string): SpaClientKey | undefined => SPA_CLIENTS.get(idHex);
 
 const port = (proto: Endpoint['proto'], n: number): Endpoint => ({ proto, port: n });
-const BASE_REQUEST: SpaRequest = { timestampMs: 1_767_225_600_000, nonce: hex('55'.repeat(16)), durationS: 0, address: null, prefix: 0, ports: [] };
+const BASE_REQUEST: SpaRequest = {
+  timestampMs: 1_767_225_600_000,
+  nonce: hex('55'.repeat(16)),
+  durationS: 0,
+  address: null,
+  prefix: 0,
+  ports: [],
+};
 
 /** Valid native SPA datagrams for SPA_SERVER, one per shape (psk and ed25519, every address family, the largest). */
 export function spaValidPackets(): { name: string; request: SpaRequest; bytes: Uint8Array }[] {
   const cases: [string, SpaClientFixture, SpaRequest][] = [
     ['psk-defaults', SPA_PSK_CLIENT, BASE_REQUEST],
-    ['psk-ports-duration', SPA_PSK_CLIENT, { ...BASE_REQUEST, nonce: derivedBytes('n1', 16), durationS: 3600, ports: [port('tcp', 22), port('udp', 51820)] }],
+    [
+      'psk-ports-duration',
+      SPA_PSK_CLIENT,
+      { ...BASE_REQUEST, nonce: derivedBytes('n1', 16), durationS: 3600, ports: [port('tcp', 22), port('udp', 51820)] },
+    ],
     ['psk-source-prefix', SPA_PSK_CLIENT, { ...BASE_REQUEST, nonce: derivedBytes('n2', 16), prefix: 24 }],
-    ['ed25519-ipv4-24', SPA_ED_CLIENT, { ...BASE_REQUEST, nonce: derivedBytes('n3', 16), address: { family: 4, bytes: hex('c0000201') }, prefix: 24, ports: [port('tcp', 443)] }],
-    ['ed25519-ipv6-64', SPA_ED_CLIENT, { ...BASE_REQUEST, nonce: derivedBytes('n4', 16), address: { family: 6, bytes: hex('20010db8000000000000000000000001') }, prefix: 64 }],
+    [
+      'ed25519-ipv4-24',
+      SPA_ED_CLIENT,
+      {
+        ...BASE_REQUEST,
+        nonce: derivedBytes('n3', 16),
+        address: { family: 4, bytes: hex('c0000201') },
+        prefix: 24,
+        ports: [port('tcp', 443)],
+      },
+    ],
+    [
+      'ed25519-ipv6-64',
+      SPA_ED_CLIENT,
+      {
+        ...BASE_REQUEST,
+        nonce: derivedBytes('n4', 16),
+        address: { family: 6, bytes: hex('20010db8000000000000000000000001') },
+        prefix: 64,
+      },
+    ],
     [
       'ed25519-largest',
       SPA_ED_CLIENT,
@@ -79,7 +120,8 @@ export function spaValidPackets(): { name: string; request: SpaRequest; bytes: U
     name,
     request,
     bytes: sealSpa({
-      serverPublicKey: SPA_SERVER.publicKey, doorId: 'fuzz-door',
+      serverPublicKey: SPA_SERVER.publicKey,
+      doorId: 'fuzz-door',
       clientId: client.cid,
       secret: client.secret,
       request,
@@ -104,11 +146,18 @@ interface Kat {
   readonly encoded?: string;
   readonly inner_digest?: string;
 }
-export const FWKNOP_KATS = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'fwknop-kat.json'), 'utf8')) as Record<string, Kat>;
+export const FWKNOP_KATS = JSON.parse(
+  readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'fwknop-kat.json'), 'utf8'),
+) as Record<string, Kat>;
 
 function keysOfKat(k: Kat): FwknopKeys {
   const key = k.KEY_BASE64 !== undefined ? Buffer.from(k.KEY_BASE64, 'base64') : Buffer.from(k.KEY ?? '', 'latin1');
-  const hmacKey = k.HMAC_KEY_BASE64 !== undefined ? Buffer.from(k.HMAC_KEY_BASE64, 'base64') : k.HMAC_KEY !== undefined ? Buffer.from(k.HMAC_KEY, 'latin1') : null;
+  const hmacKey =
+    k.HMAC_KEY_BASE64 !== undefined
+      ? Buffer.from(k.HMAC_KEY_BASE64, 'base64')
+      : k.HMAC_KEY !== undefined
+        ? Buffer.from(k.HMAC_KEY, 'latin1')
+        : null;
   return {
     key: new Uint8Array(key),
     encryptionMode: k.mode?.startsWith('legacy') ? 'legacy' : 'cbc',
@@ -124,13 +173,54 @@ export const FWKNOP_KEY_SETS: readonly { readonly name: string; readonly keys: F
   { name: 'kat3', keys: keysOfKat(FWKNOP_KATS.kat3_passphrases_hmac_sha512 as Kat) },
   { name: 'kat4', keys: keysOfKat(FWKNOP_KATS.kat4_legacy_iv_no_hmac_2610_client as Kat) },
   { name: 'kat5', keys: keysOfKat(FWKNOP_KATS.kat5_legacy_pre25_client_from_upstream_test_suite as Kat) },
-  { name: 'cbc-nohmac', keys: { key: ascii('fuzz-cbc-key'), encryptionMode: 'cbc', hmacKey: null, hmacType: 'sha256' } },
-  { name: 'cbc-md5', keys: { key: derivedBytes('k-md5', 32), encryptionMode: 'cbc', hmacKey: derivedBytes('h-md5', 136), hmacType: 'md5' } },
-  { name: 'cbc-sha1', keys: { key: derivedBytes('k-sha1', 16), encryptionMode: 'cbc', hmacKey: ascii('h'), hmacType: 'sha1' } },
-  { name: 'cbc-sha384', keys: { key: ascii('k'), encryptionMode: 'cbc', hmacKey: derivedBytes('h-384', 48), hmacType: 'sha384' } },
-  { name: 'cbc-sha3-256', keys: { key: derivedBytes('k-3256', 32), encryptionMode: 'cbc', hmacKey: derivedBytes('h-3256', 64), hmacType: 'sha3-256' } },
-  { name: 'cbc-sha3-512', keys: { key: derivedBytes('k-3512', 24), encryptionMode: 'cbc', hmacKey: derivedBytes('h-3512', 72), hmacType: 'sha3-512' } },
-  { name: 'legacy-long-key', keys: { key: ascii('a legacy key longer than sixteen'), encryptionMode: 'legacy', hmacKey: ascii('legacy-hmac'), hmacType: 'sha256' } },
+  {
+    name: 'cbc-nohmac',
+    keys: { key: ascii('fuzz-cbc-key'), encryptionMode: 'cbc', hmacKey: null, hmacType: 'sha256' },
+  },
+  {
+    name: 'cbc-md5',
+    keys: {
+      key: derivedBytes('k-md5', 32),
+      encryptionMode: 'cbc',
+      hmacKey: derivedBytes('h-md5', 136),
+      hmacType: 'md5',
+    },
+  },
+  {
+    name: 'cbc-sha1',
+    keys: { key: derivedBytes('k-sha1', 16), encryptionMode: 'cbc', hmacKey: ascii('h'), hmacType: 'sha1' },
+  },
+  {
+    name: 'cbc-sha384',
+    keys: { key: ascii('k'), encryptionMode: 'cbc', hmacKey: derivedBytes('h-384', 48), hmacType: 'sha384' },
+  },
+  {
+    name: 'cbc-sha3-256',
+    keys: {
+      key: derivedBytes('k-3256', 32),
+      encryptionMode: 'cbc',
+      hmacKey: derivedBytes('h-3256', 64),
+      hmacType: 'sha3-256',
+    },
+  },
+  {
+    name: 'cbc-sha3-512',
+    keys: {
+      key: derivedBytes('k-3512', 24),
+      encryptionMode: 'cbc',
+      hmacKey: derivedBytes('h-3512', 72),
+      hmacType: 'sha3-512',
+    },
+  },
+  {
+    name: 'legacy-long-key',
+    keys: {
+      key: ascii('a legacy key longer than sixteen'),
+      encryptionMode: 'legacy',
+      hmacKey: ascii('legacy-hmac'),
+      hmacType: 'sha256',
+    },
+  },
 ];
 
 const KAT_KEY_SET: Readonly<Record<string, string>> = {
@@ -143,23 +233,71 @@ const KAT_KEY_SET: Readonly<Record<string, string>> = {
 
 const FWKNOP_MESSAGES: readonly FwknopSealInput[] = [
   { username: 'root', timestamp: 1_795_573_635, messageType: 1, message: '10.0.0.1,tcp/22' },
-  { username: 'alice', timestamp: 0, messageType: 1, message: '192.0.2.7,tcp/22,udp/53,tcp/65535', digestType: 'sha512' },
+  {
+    username: 'alice',
+    timestamp: 0,
+    messageType: 1,
+    message: '192.0.2.7,tcp/22,udp/53,tcp/65535',
+    digestType: 'sha512',
+  },
   { username: 'cmd', timestamp: 2_147_483_647, messageType: 0, message: '10.1.2.3,echo hi', digestType: 'md5' },
-  { username: 'nat', timestamp: 1_700_000_000, messageType: 2, message: '10.0.0.2,tcp/22', natAccess: '192.168.1.2,22', digestType: 'sha1' },
-  { username: 'to', timestamp: 1_700_000_001, messageType: 3, message: '10.0.0.3,tcp/22', clientTimeout: 65_536, digestType: 'sha384' },
-  { username: 'tonat', timestamp: 1_700_000_002, messageType: 4, message: '10.0.0.4,udp/1', natAccess: 'h,1', clientTimeout: 1, digestType: 'sha3-256' },
-  { username: 'lnat', timestamp: 1_700_000_003, messageType: 5, message: '10.0.0.5,tcp/2', natAccess: 'host.example,80', serverAuth: 'pw', digestType: 'sha3-512' },
-  { username: 'u', timestamp: 1_700_000_004, messageType: 6, message: '10.0.0.6,tcp/3', natAccess: 'x,9', serverAuth: 'sa', clientTimeout: 30 },
+  {
+    username: 'nat',
+    timestamp: 1_700_000_000,
+    messageType: 2,
+    message: '10.0.0.2,tcp/22',
+    natAccess: '192.168.1.2,22',
+    digestType: 'sha1',
+  },
+  {
+    username: 'to',
+    timestamp: 1_700_000_001,
+    messageType: 3,
+    message: '10.0.0.3,tcp/22',
+    clientTimeout: 65_536,
+    digestType: 'sha384',
+  },
+  {
+    username: 'tonat',
+    timestamp: 1_700_000_002,
+    messageType: 4,
+    message: '10.0.0.4,udp/1',
+    natAccess: 'h,1',
+    clientTimeout: 1,
+    digestType: 'sha3-256',
+  },
+  {
+    username: 'lnat',
+    timestamp: 1_700_000_003,
+    messageType: 5,
+    message: '10.0.0.5,tcp/2',
+    natAccess: 'host.example,80',
+    serverAuth: 'pw',
+    digestType: 'sha3-512',
+  },
+  {
+    username: 'u',
+    timestamp: 1_700_000_004,
+    messageType: 6,
+    message: '10.0.0.6,tcp/3',
+    natAccess: 'x,9',
+    serverAuth: 'sa',
+    clientTimeout: 30,
+  },
 ];
 
 /** Valid fwknop packets: the KAT wires and packets sealed with each key set, with the key set they open with. */
 export function fwknopValidPackets(): { name: string; keySet: string; bytes: Uint8Array; plaintext?: string }[] {
   const out: { name: string; keySet: string; bytes: Uint8Array; plaintext?: string }[] = [];
-  for (const [name, keySet] of Object.entries(KAT_KEY_SET)) out.push({ name, keySet, bytes: ascii((FWKNOP_KATS[name] as Kat).wire) });
+  for (const [name, keySet] of Object.entries(KAT_KEY_SET))
+    out.push({ name, keySet, bytes: ascii((FWKNOP_KATS[name] as Kat).wire) });
   FWKNOP_KEY_SETS.forEach(({ name, keys }, i) => {
     for (let j = 0; j < FWKNOP_MESSAGES.length; j += 3) {
       const m = FWKNOP_MESSAGES[(i + j) % FWKNOP_MESSAGES.length] as FwknopSealInput;
-      const random = { salt: derivedBytes(`salt-${name}-${j}`, 8), randomDigits: String(1_000_000_000_000_000n + BigInt(i * 1000 + j)).slice(0, 16) };
+      const random = {
+        salt: derivedBytes(`salt-${name}-${j}`, 8),
+        randomDigits: String(1_000_000_000_000_000n + BigInt(i * 1000 + j)).slice(0, 16),
+      };
       try {
         out.push({ name: `${name}-type${m.messageType}`, keySet: name, bytes: sealFwknop(m, keys, random) });
       } catch {
@@ -178,7 +316,9 @@ export function fwknopPlaintexts(): string[] {
     if (k.plaintext !== undefined) out.push(k.plaintext);
     if (k.encoded !== undefined && k.inner_digest !== undefined) out.push(`${k.encoded}:${k.inner_digest}`);
   }
-  FWKNOP_MESSAGES.forEach((m, i) => out.push(encodeFwknopPlaintext(m, String(9_000_000_000_000_000n + BigInt(i)))));
+  FWKNOP_MESSAGES.forEach((m, i) => {
+    out.push(encodeFwknopPlaintext(m, String(9_000_000_000_000_000n + BigInt(i))));
+  });
   return out;
 }
 export { FWKNOP_MESSAGES };
@@ -189,8 +329,25 @@ export { FWKNOP_MESSAGES };
 export const u16 = (n: number): number[] => [(n >>> 8) & 0xff, n & 0xff];
 export const u32 = (n: number): number[] => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
 
-export function tcpSegment(sport: number, dport: number, seq: number, flags: number, payload: readonly number[] = [], dataOffsetWords = 5): number[] {
-  const h = [...u16(sport), ...u16(dport), ...u32(seq), ...u32(0), (dataOffsetWords & 0x0f) << 4, flags, ...u16(64240), ...u16(0), ...u16(0)];
+export function tcpSegment(
+  sport: number,
+  dport: number,
+  seq: number,
+  flags: number,
+  payload: readonly number[] = [],
+  dataOffsetWords = 5,
+): number[] {
+  const h = [
+    ...u16(sport),
+    ...u16(dport),
+    ...u32(seq),
+    ...u32(0),
+    (dataOffsetWords & 0x0f) << 4,
+    flags,
+    ...u16(64240),
+    ...u16(0),
+    ...u16(0),
+  ];
   while (h.length < dataOffsetWords * 4) h.push(1); // NOP options
   return [...h, ...payload];
 }
@@ -199,15 +356,38 @@ export function udpDatagram(sport: number, dport: number, payload: readonly numb
   return [...u16(sport), ...u16(dport), ...u16(8 + payload.length), ...u16(0), ...payload];
 }
 
-export function ipv4(src: readonly number[], dst: readonly number[], proto: number, payload: readonly number[], o: { ihl?: number; frag?: number } = {}): number[] {
+export function ipv4(
+  src: readonly number[],
+  dst: readonly number[],
+  proto: number,
+  payload: readonly number[],
+  o: { ihl?: number; frag?: number } = {},
+): number[] {
   const ihl = o.ihl ?? 5;
-  const h = [0x40 | ihl, 0, ...u16(ihl * 4 + payload.length), ...u16(0x1234), ...u16(o.frag ?? 0x4000), 64, proto, ...u16(0), ...src, ...dst];
+  const h = [
+    0x40 | ihl,
+    0,
+    ...u16(ihl * 4 + payload.length),
+    ...u16(0x1234),
+    ...u16(o.frag ?? 0x4000),
+    64,
+    proto,
+    ...u16(0),
+    ...src,
+    ...dst,
+  ];
   while (h.length < ihl * 4) h.push(1); // NOP options
   return [...h, ...payload];
 }
 
 /** `ext`: extension headers as [type, body] (body padded to 8-byte units, minus the 2-byte head). */
-export function ipv6(src: readonly number[], dst: readonly number[], next: number, payload: readonly number[], ext: readonly [number, number][] = []): number[] {
+export function ipv6(
+  src: readonly number[],
+  dst: readonly number[],
+  next: number,
+  payload: readonly number[],
+  ext: readonly [number, number][] = [],
+): number[] {
   const chain: number[] = [];
   let first = next;
   for (let i = ext.length - 1; i >= 0; i--) {
@@ -265,7 +445,10 @@ export function addressBytes(text: string, family: 4 | 6): number[] {
 /** The shortest frame of `linkType` that carries `p`: no VLAN tag, IP option, extension header or padding. */
 export function encodeCanonical(linkType: LinkType, p: TransportPacket): Uint8Array {
   const payload = [...p.payload];
-  const transport = p.proto === 'tcp' ? tcpSegment(p.sport, p.dport, p.tcpSeq, p.tcpFlags, payload) : udpDatagram(p.sport, p.dport, payload);
+  const transport =
+    p.proto === 'tcp'
+      ? tcpSegment(p.sport, p.dport, p.tcpSeq, p.tcpFlags, payload)
+      : udpDatagram(p.sport, p.dport, payload);
   const proto = p.proto === 'tcp' ? 6 : 17;
   const src = addressBytes(p.src, p.family);
   const dst = addressBytes(p.dst, p.family);

@@ -60,7 +60,8 @@ function envInt(name: string, fallback: number): number {
   const v = process.env[name];
   if (v === undefined || v.trim() === '') return fallback;
   const n = Number(v.trim());
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -136,14 +137,51 @@ export function seedFor(name: string): number {
 // ---------------------------------------------------------------------------------------------
 // Mutations
 
-const INTERESTING_8 = [0x00, 0xff, 0x7f, 0x80, 0x01, 0x02, 0x04, 0x05, 0x06, 0x08, 0x0a, 0x10, 0x11, 0x14, 0x20, 0x28, 0x2c, 0x3a, 0x40, 0x60, 0xfe];
-const INTERESTING_16 = [0x0000, 0xffff, 0x7fff, 0x8000, 0x0001, 0x00ff, 0x0100, 0x0800, 0x86dd, 0x8100, 0x88a8, 0xfffe, 0x0014, 0x0028];
+const INTERESTING_8 = [
+  0x00, 0xff, 0x7f, 0x80, 0x01, 0x02, 0x04, 0x05, 0x06, 0x08, 0x0a, 0x10, 0x11, 0x14, 0x20, 0x28, 0x2c, 0x3a, 0x40,
+  0x60, 0xfe,
+];
+const INTERESTING_16 = [
+  0x0000, 0xffff, 0x7fff, 0x8000, 0x0001, 0x00ff, 0x0100, 0x0800, 0x86dd, 0x8100, 0x88a8, 0xfffe, 0x0014, 0x0028,
+];
 const INTERESTING_32 = [0x0000_0000, 0xffff_ffff, 0x7fff_ffff, 0x8000_0000, 0x0000_0001, 0x001f_ffff, 0x0020_0000];
 
 const enc = new TextEncoder();
 /** Bytes that separate tokens in text inputs (config files, key files, plaintexts). */
-const DELIMS = new Set([0x20, 0x09, 0x0a, 0x0d, 0x2c, 0x3a, 0x3d, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x3b, 0x22, 0x27, 0x23]);
-const TEXT_TOKENS = ['\n', '\r\n', ' ', '\t', '#', ':', '=', ',', ';', '"', "'", '\\', '\u0000', '\u00a0', '\ufeff', '\u2028', '\u00e9', '\ufffd', '0', '-1', '1', '65535', '65536', '4294967296', '9007199254740993', '99999999999999999999', '1e309', 'NaN', ''];
+const DELIMS = new Set([
+  0x20, 0x09, 0x0a, 0x0d, 0x2c, 0x3a, 0x3d, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x3b, 0x22, 0x27, 0x23,
+]);
+const TEXT_TOKENS = [
+  '\n',
+  '\r\n',
+  ' ',
+  '\t',
+  '#',
+  ':',
+  '=',
+  ',',
+  ';',
+  '"',
+  "'",
+  '\\',
+  '\u0000',
+  '\u00a0',
+  '\ufeff',
+  '\u2028',
+  '\u00e9',
+  '\ufffd',
+  '0',
+  '-1',
+  '1',
+  '65535',
+  '65536',
+  '4294967296',
+  '9007199254740993',
+  '99999999999999999999',
+  '1e309',
+  'NaN',
+  '',
+];
 
 export interface MutatorOptions {
   readonly kind: 'binary' | 'text';
@@ -204,8 +242,13 @@ function tokenRanges(b: Uint8Array): [number, number][] {
 
 export class Mutator {
   private readonly tokens: Uint8Array[];
-  constructor(private readonly rng: Rng, private readonly options: MutatorOptions) {
-    this.tokens = [...(options.dictionary ?? []), ...(options.kind === 'text' ? TEXT_TOKENS : [])].map((t) => enc.encode(t));
+  constructor(
+    private readonly rng: Rng,
+    private readonly options: MutatorOptions,
+  ) {
+    this.tokens = [...(options.dictionary ?? []), ...(options.kind === 'text' ? TEXT_TOKENS : [])].map((t) =>
+      enc.encode(t),
+    );
   }
 
   /** 1 to 8 stacked mutations of `input`; `pool` supplies the other parent of splices. */
@@ -392,7 +435,9 @@ export class Mutator {
         const ranges = tokenRanges(b);
         if (ranges.length === 0) return b;
         const [s, e] = r.pick(ranges);
-        return r.chance(0.5) ? concat(b.subarray(0, e), b.subarray(s, e), b.subarray(e)) : concat(b.subarray(0, s), b.subarray(e));
+        return r.chance(0.5)
+          ? concat(b.subarray(0, e), b.subarray(s, e), b.subarray(e))
+          : concat(b.subarray(0, s), b.subarray(e));
       }
       default: {
         // a long line or a deep structure, for the limits and for super-linear parsing
@@ -488,7 +533,15 @@ class Watchdog {
     this.input = new Uint8Array(inputBuf);
     this.worker = new Worker(WATCHDOG_SOURCE, {
       eval: true,
-      workerData: { state: stateBuf, input: inputBuf, name, seed: `0x${seed.toString(16)}`, crashDir: CRASH_DIR, hangMs: settings.hangMs, t0: this.t0 },
+      workerData: {
+        state: stateBuf,
+        input: inputBuf,
+        name,
+        seed: `0x${seed.toString(16)}`,
+        crashDir: CRASH_DIR,
+        hangMs: settings.hangMs,
+        t0: this.t0,
+      },
     });
   }
   /** Resolves once the thread runs (until then a spinning check could not be caught); from then on it keeps no process alive. */
@@ -547,7 +600,8 @@ class FuzzFailure extends Error {
 }
 
 function describeError(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message}${e.stack ? `\n${e.stack.split('\n').slice(1, 6).join('\n')}` : ''}`;
+  if (e instanceof Error)
+    return `${e.name}: ${e.message}${e.stack ? `\n${e.stack.split('\n').slice(1, 6).join('\n')}` : ''}`;
   return String(e);
 }
 
@@ -584,7 +638,11 @@ export async function runFuzz(target: Target): Promise<Report> {
       const r = target.check(input);
       const outcome = typeof r === 'string' ? r : await r;
       const ms = performance.now() - t;
-      if (ms > settings.slowMs) return { error: new Error(`slow input: ${ms.toFixed(0)} ms > ${settings.slowMs} ms (KNOCKGATE_FUZZ_SLOW_MS)`), ms };
+      if (ms > settings.slowMs)
+        return {
+          error: new Error(`slow input: ${ms.toFixed(0)} ms > ${settings.slowMs} ms (KNOCKGATE_FUZZ_SLOW_MS)`),
+          ms,
+        };
       return { outcome, ms };
     } catch (error) {
       return { error, ms: performance.now() - t };
@@ -608,7 +666,8 @@ export async function runFuzz(target: Target): Promise<Report> {
       }
     }
     let smallNote = '';
-    if (small.length < input.length) smallNote = `\nshrunk to ${small.length} bytes (${writeCrash(target.name, small)}), hex: ${hexOf(small)}`;
+    if (small.length < input.length)
+      smallNote = `\nshrunk to ${small.length} bytes (${writeCrash(target.name, small)}), hex: ${hexOf(small)}`;
     await watchdog.stop();
     restoreWarnings();
     throw new FuzzFailure(
@@ -624,7 +683,10 @@ export async function runFuzz(target: Target): Promise<Report> {
   const seeds = [...readCorpus(target.name), ...(target.seeds ?? [])];
   const pool: Uint8Array[] = seeds.length > 0 ? [...seeds] : [new Uint8Array(0)];
   // Seeds and earlier crashes first: each must hold the invariant like any other input.
-  for (const [phase, inputs] of [['crash replay', readCrashes(target.name)], ['seed', seeds]] as const) {
+  for (const [phase, inputs] of [
+    ['crash replay', readCrashes(target.name)],
+    ['seed', seeds],
+  ] as const) {
     for (const input of inputs) {
       const r = await runOne(input);
       if (r.error !== undefined) await fail(input, r.error, phase);
@@ -650,14 +712,24 @@ export async function runFuzz(target: Target): Promise<Report> {
   // Warnings are emitted on the next tick: let them arrive before counting.
   await new Promise((resolve) => setImmediate(resolve));
   restoreWarnings();
-  return { name: target.name, seed, iterations: iteration, elapsedMs: performance.now() - start, outcomes, seeds: seeds.length, pool: pool.length, warnings };
+  return {
+    name: target.name,
+    seed,
+    iterations: iteration,
+    elapsedMs: performance.now() - start,
+    outcomes,
+    seeds: seeds.length,
+    pool: pool.length,
+    warnings,
+  };
 }
 
 export function formatReport(r: Report): string {
   const rate = r.elapsedMs > 0 ? Math.round((r.iterations * 1000) / r.elapsedMs) : 0;
   const sorted = [...r.outcomes].sort((a, b) => b[1] - a[1]);
   const shown = sorted.slice(0, 16).map(([k, n]) => `${k.length > 60 ? `${k.slice(0, 60)}…` : k}×${n}`);
-  const outcomes = shown.join(', ') + (sorted.length > shown.length ? `, and ${sorted.length - shown.length} more` : '');
+  const outcomes =
+    shown.join(', ') + (sorted.length > shown.length ? `, and ${sorted.length - shown.length} more` : '');
   const warned = r.warnings > 0 ? `; ${r.warnings} process warnings` : '';
   return `${r.name}: ${r.iterations} inputs (${r.seeds} seeds) in ${r.elapsedMs.toFixed(0)} ms, ${rate}/s; seed 0x${settings.seed.toString(16)}${warned}; ${r.outcomes.size} distinct outcomes: ${outcomes}`;
 }
@@ -695,7 +767,12 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
     interruptAfterTimeLimit: Math.max(1, Math.round(settings.budgetMs * options.share)),
     markInterruptAsFailure: false,
   });
-  if (details.failed) throw new FuzzFailure(`property ${name} (KNOCKGATE_FUZZ_SEED=0x${settings.seed.toString(16)}):\n${fc.defaultReportMessage(details)}`);
+  if (details.failed)
+    throw new FuzzFailure(
+      `property ${name} (KNOCKGATE_FUZZ_SEED=0x${settings.seed.toString(16)}):\n${fc.defaultReportMessage(details)}`,
+    );
   const ms = performance.now() - start;
-  t.diagnostic(`${name}: ${details.numRuns} runs in ${ms.toFixed(0)} ms, ${Math.round((details.numRuns * 1000) / Math.max(ms, 1))}/s; seed 0x${settings.seed.toString(16)}`);
+  t.diagnostic(
+    `${name}: ${details.numRuns} runs in ${ms.toFixed(0)} ms, ${Math.round((details.numRuns * 1000) / Math.max(ms, 1))}/s; seed 0x${settings.seed.toString(16)}`,
+  );
 }

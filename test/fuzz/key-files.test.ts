@@ -13,11 +13,23 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlias, isCollection, parseDocument, visit } from 'yaml';
 import { ConfigError } from '../../src/core/errors.js';
-import { ed25519PrivateFromSeed, ed25519PublicFromRaw, rawPublicOf, RAW_KEY_BYTES, x25519PrivateFromRaw, x25519PublicFromRaw } from '../../src/core/spa/keys.js';
+import {
+  ed25519PrivateFromSeed,
+  ed25519PublicFromRaw,
+  rawPublicOf,
+  RAW_KEY_BYTES,
+  x25519PrivateFromRaw,
+  x25519PublicFromRaw,
+} from '../../src/core/spa/keys.js';
 import { serverKeysFromPrivate } from '../../src/core/spa/native-wire.js';
-import { clientCredentialText, readClientCredential, readServerKey, serverKeyText, type ClientCredential } from '../../src/stores/key-files.js';
+import {
+  clientCredentialText,
+  readClientCredential,
+  readServerKey,
+  serverKeyText,
+  type ClientCredential,
+} from '../../src/stores/key-files.js';
 import { fuzzIn, testTimeoutMs } from './harness.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'knockgate-fuzz-keys-'));
@@ -36,7 +48,11 @@ const HELPERS: readonly [string, (raw: Uint8Array) => KeyObject, 'x25519' | 'ed2
 function checkRawKeys(input: Uint8Array): string {
   for (const [name, helper, curve, kind] of HELPERS) {
     if (input.length !== RAW_KEY_BYTES) {
-      assert.throws(() => helper(input), (e: unknown) => e instanceof Error && e.constructor === Error && /must be 32 bytes/.test(e.message), name);
+      assert.throws(
+        () => helper(input),
+        (e: unknown) => e instanceof Error && e.constructor === Error && /must be 32 bytes/.test(e.message),
+        name,
+      );
       continue;
     }
     const key = helper(input);
@@ -45,14 +61,23 @@ function checkRawKeys(input: Uint8Array): string {
     const pub = rawPublicOf(key);
     assert.equal(pub.length, RAW_KEY_BYTES);
     if (kind === 'public') assert.equal(hexOf(pub), hexOf(input), `${name}: the raw public key does not read back`);
-    else assert.equal(hexOf(pub), hexOf(rawPublicOf(createPublicKey(key))), `${name}: rawPublicOf disagrees with createPublicKey`);
+    else
+      assert.equal(
+        hexOf(pub),
+        hexOf(rawPublicOf(createPublicKey(key))),
+        `${name}: rawPublicOf disagrees with createPublicKey`,
+      );
   }
   if (input.length !== RAW_KEY_BYTES) return `refused:${input.length < RAW_KEY_BYTES ? 'short' : 'long'}`;
   // X25519 clamps the scalar (RFC 7748 §5): bits 0-2 of byte 0 and bit 7 of byte 31 cleared, bit 6 set.
   const clamped = Uint8Array.from(input);
   clamped[0] = (clamped[0] as number) & 0xf8;
   clamped[31] = ((clamped[31] as number) & 0x7f) | 0x40;
-  assert.equal(hexOf(rawPublicOf(x25519PrivateFromRaw(clamped))), hexOf(rawPublicOf(x25519PrivateFromRaw(input))), 'clamping changed the public key');
+  assert.equal(
+    hexOf(rawPublicOf(x25519PrivateFromRaw(clamped))),
+    hexOf(rawPublicOf(x25519PrivateFromRaw(input))),
+    'clamping changed the public key',
+  );
   assert.equal(hexOf(serverKeysFromPrivate(input, 'x').publicKey), hexOf(rawPublicOf(x25519PrivateFromRaw(input))));
   return 'keys';
 }
@@ -76,7 +101,6 @@ function expectConfigError(e: unknown, lineCount: number): string {
   return `error:${e.key ?? '-'}`;
 }
 
-
 function checkKeyFile(input: Uint8Array): string {
   writeFileSync(FILE, input, { mode: 0o600 });
   const lineCount = Buffer.from(input).toString('utf8').split('\n').length;
@@ -84,7 +108,9 @@ function checkKeyFile(input: Uint8Array): string {
   try {
     const k = readServerKey(FILE);
     assert.equal(k.privateKey.length, 32);
-    writeFileSync(AGAIN, serverKeyText(k.privateKey, serverKeysFromPrivate(k.privateKey, 'x').publicKey), { mode: 0o600 });
+    writeFileSync(AGAIN, serverKeyText(k.privateKey, serverKeysFromPrivate(k.privateKey, 'x').publicKey), {
+      mode: 0o600,
+    });
     assert.equal(hexOf(readServerKey(AGAIN).privateKey), hexOf(k.privateKey), 'server key does not read back');
     server = 'server';
   } catch (e) {
@@ -98,7 +124,8 @@ function checkKeyFile(input: Uint8Array): string {
     assert.ok((c.psk === undefined) !== (c.privateKey === undefined), 'exactly one of psk and private_key');
     assert.equal((c.psk ?? c.privateKey)?.length, 32);
     assert.ok(Number.isInteger(c.port) && c.port >= 1 && c.port <= 65_535);
-    for (const p of c.ports ?? []) assert.ok((p.proto === 'tcp' || p.proto === 'udp') && p.port >= 1 && p.port <= 65_535);
+    for (const p of c.ports ?? [])
+      assert.ok((p.proto === 'tcp' || p.proto === 'udp') && p.port >= 1 && p.port <= 65_535);
     writeFileSync(AGAIN, clientCredentialText(c), { mode: 0o600 });
     assert.deepEqual(written(readClientCredential(AGAIN)), written(c), 'credential does not read back');
     client = c.psk ? 'client:psk' : 'client:ed25519';
@@ -109,9 +136,44 @@ function checkKeyFile(input: Uint8Array): string {
 }
 
 const DICTIONARY = [
-  'kind', 'knockgate-server-key-v1', 'knockgate-client-v1', 'private_key', 'name', 'server', 'port', 'server_public_key', 'client_id', 'psk',
-  'ports', ': ', '- ', '? ', '[', ']', '{', '}', '"', "'", '&a ', '*a', '!!binary ', '0', '65535', '65536', '22/tcp', '51820/udp', '=', '-', '_', '+', '/',
-  'AAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '\u2028', '\u0085', '\x7f',
+  'kind',
+  'knockgate-server-key-v1',
+  'knockgate-client-v1',
+  'private_key',
+  'name',
+  'server',
+  'port',
+  'server_public_key',
+  'client_id',
+  'psk',
+  'ports',
+  ': ',
+  '- ',
+  '? ',
+  '[',
+  ']',
+  '{',
+  '}',
+  '"',
+  "'",
+  '&a ',
+  '*a',
+  '!!binary ',
+  '0',
+  '65535',
+  '65536',
+  '22/tcp',
+  '51820/udp',
+  '=',
+  '-',
+  '_',
+  '+',
+  '/',
+  'AAAAAAAAAAAAAAAAAAAAAA',
+  'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+  '\u2028',
+  '\u0085',
+  '\x7f',
 ];
 
 describe('fuzz: key material (src/core/spa/keys.ts, src/stores/key-files.ts)', () => {
@@ -119,7 +181,14 @@ describe('fuzz: key material (src/core/spa/keys.ts, src/stores/key-files.ts)', (
     await fuzzIn(t, { name: 'spa-raw-keys', kind: 'binary', maxBytes: 64, budgetShare: 0.2, check: checkRawKeys });
   });
   it('key-files', { timeout: testTimeoutMs() }, async (t) => {
-    await fuzzIn(t, { name: 'key-files', kind: 'text', maxBytes: 4_096, dictionary: DICTIONARY, budgetShare: 0.8, check: checkKeyFile });
+    await fuzzIn(t, {
+      name: 'key-files',
+      kind: 'text',
+      maxBytes: 4_096,
+      dictionary: DICTIONARY,
+      budgetShare: 0.8,
+      check: checkKeyFile,
+    });
   });
   it('regression: a key file with nested collection keys is refused as a ConfigError, not after exponential time', () => {
     writeFileSync(FILE, `kind: x\na:\n  - ${'? '.repeat(240)}x\n`, { mode: 0o600 });

@@ -46,7 +46,7 @@ function checkKnockd(input: Uint8Array): string {
     last = w.line;
   }
   // The import is a configuration knockgate runs: it must load, not fail.
-  let config;
+  let config: ReturnType<typeof parseConfigText> | undefined;
   try {
     config = parseConfigText(YAML_FILE, imported.yaml, true);
   } catch (e) {
@@ -55,20 +55,77 @@ function checkKnockd(input: Uint8Array): string {
   assertConfig(config, YAML_FILE);
   assert.equal(config.firewall, 'none');
   assert.equal(config.doors.length, doorSections(text), 'one door per knockd door section');
-  for (const d of config.doors) assert.ok(d.shell !== null && d.startCommand === null, `door ${d.name} does not run knockd's commands`);
+  for (const d of config.doors)
+    assert.ok(d.shell !== null && d.startCommand === null, `door ${d.name} does not run knockd's commands`);
   return `ok:${Math.min(config.doors.length, 3)}:${imported.warnings.length > 0 ? 'warn' : 'clean'}`;
 }
 
 const DICTIONARY = [
-  '[options]', '[', ']', '=', ',', ':', '#', '!', 'UseSyslog', 'LogFile', 'PidFile', 'Interface', 'Sequence', 'One_Time_Sequences',
-  'Seq_Timeout', 'Timeout', 'TCPFlags', 'Target', 'Start_Command', 'Command', 'Start_Command_6', 'Command_6', 'Cmd_Timeout',
-  'Stop_Command', 'Stop_Command_6', 'syn', 'fin', 'rst', 'psh', 'ack', 'urg', '!ack', 'syn|ack', 'tcp', 'udp', 'UDP', '%IP%', '7000',
-  '65535', '65536', '0', '-1', '+5', '99999999999', ' 12abc', '192.0.2.1', '::1', '2001:DB8::1', 'eth0', '/var/log/knockd.log',
-  'relative/path', '\u00a0', '\ufeff', '\v', '\f',
+  '[options]',
+  '[',
+  ']',
+  '=',
+  ',',
+  ':',
+  '#',
+  '!',
+  'UseSyslog',
+  'LogFile',
+  'PidFile',
+  'Interface',
+  'Sequence',
+  'One_Time_Sequences',
+  'Seq_Timeout',
+  'Timeout',
+  'TCPFlags',
+  'Target',
+  'Start_Command',
+  'Command',
+  'Start_Command_6',
+  'Command_6',
+  'Cmd_Timeout',
+  'Stop_Command',
+  'Stop_Command_6',
+  'syn',
+  'fin',
+  'rst',
+  'psh',
+  'ack',
+  'urg',
+  '!ack',
+  'syn|ack',
+  'tcp',
+  'udp',
+  'UDP',
+  '%IP%',
+  '7000',
+  '65535',
+  '65536',
+  '0',
+  '-1',
+  '+5',
+  '99999999999',
+  ' 12abc',
+  '192.0.2.1',
+  '::1',
+  '2001:DB8::1',
+  'eth0',
+  '/var/log/knockd.log',
+  'relative/path',
+  '\u00a0',
+  '\ufeff',
+  '\v',
+  '\f',
 ];
 
 describe('fuzz: knockd.conf importer (src/config/knockd-conf.ts)', () => {
   it('knockd-conf', { timeout: testTimeoutMs() }, async (t) => {
-    await fuzzIn(t, { name: 'knockd-conf', kind: 'text', maxBytes: 16_384, dictionary: DICTIONARY, check: checkKnockd });
+    await fuzzIn(t, {
+      name: 'knockd-conf',
+      kind: 'text',
+      maxBytes: 16_384,
+      dictionary: DICTIONARY,
+      check: checkKnockd,
+    });
   });
 });

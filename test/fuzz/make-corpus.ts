@@ -18,8 +18,22 @@ import { encodeSpaBody } from '../../src/core/spa/native-wire.js';
 import { clientCredentialText, serverKeyText } from '../../src/stores/key-files.js';
 import { CORPUS_DIR, REPO_ROOT } from './harness.js';
 import {
-  ETH_IPV4, ETH_IPV6, SPA_SERVER, derivedBytes, ethernet, fwknopPlaintexts, fwknopValidPackets, ipv4, ipv6, linkWrap, nullLink, sll, sll2,
-  spaValidPackets, tcpSegment, udpDatagram,
+  ETH_IPV4,
+  ETH_IPV6,
+  SPA_SERVER,
+  derivedBytes,
+  ethernet,
+  fwknopPlaintexts,
+  fwknopValidPackets,
+  ipv4,
+  ipv6,
+  linkWrap,
+  nullLink,
+  sll,
+  sll2,
+  spaValidPackets,
+  tcpSegment,
+  udpDatagram,
 } from './fixtures.js';
 
 const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
@@ -27,11 +41,15 @@ const corpus = new Map<string, Map<string, Uint8Array>>();
 function seed(target: string, name: string, data: Uint8Array | string | readonly number[]): void {
   const bytes = typeof data === 'string' ? new Uint8Array(Buffer.from(data, 'utf8')) : Uint8Array.from(data);
   let m = corpus.get(target);
-  if (!m) corpus.set(target, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    corpus.set(target, m);
+  }
   if (m.has(name)) throw new Error(`duplicate seed ${target}/${name}`);
   m.set(name, bytes);
 }
-const fixture = (...path: string[]): Uint8Array => new Uint8Array(readFileSync(join(REPO_ROOT, 'test', 'fixtures', ...path)));
+const fixture = (...path: string[]): Uint8Array =>
+  new Uint8Array(readFileSync(join(REPO_ROOT, 'test', 'fixtures', ...path)));
 
 // ---------------------------------------------------------------------------------------------
 // Frames, per link type
@@ -52,7 +70,11 @@ const ip = {
   v4Fragment: ipv4(SRC4, DST4, 17, udpDatagram(1, 2, knock), { frag: 0x2000 }),
   v4Icmp: ipv4(SRC4, DST4, 1, [8, 0, 0, 0, 0, 1, 0, 1]),
   v6Udp: ipv6(SRC6, DST6, 17, udpDatagram(40003, 9000, knock)),
-  v6TcpExt: ipv6(SRC6, DST6, 6, tcpSegment(40004, 8000, 7, SYN), [[0, 0], [60, 1], [43, 0]]),
+  v6TcpExt: ipv6(SRC6, DST6, 6, tcpSegment(40004, 8000, 7, SYN), [
+    [0, 0],
+    [60, 1],
+    [43, 0],
+  ]),
   v6MappedTcp: ipv6(MAPPED6, DST6, 6, tcpSegment(40005, 443, 9, SYN)),
   v6Fragment: ipv6(SRC6, DST6, 17, udpDatagram(1, 2), [[44, 0]]),
 };
@@ -71,7 +93,10 @@ for (const lt of LINK_TYPES) {
   seed(t, 'ipv6-mapped-src-tcp', linkWrap(lt, 6, ip.v6MappedTcp));
   seed(t, 'ipv6-fragment', linkWrap(lt, 6, ip.v6Fragment));
   // Trailing bytes after the IP packet (Ethernet pads short frames to 60 bytes).
-  seed(t, 'ipv4-udp-padded', [...linkWrap(lt, 4, ipv4(SRC4, DST4, 17, udpDatagram(1000, 2000))), ...new Array<number>(18).fill(0)]);
+  seed(t, 'ipv4-udp-padded', [
+    ...linkWrap(lt, 4, ipv4(SRC4, DST4, 17, udpDatagram(1000, 2000))),
+    ...new Array<number>(18).fill(0),
+  ]);
 }
 seed('packet-ethernet', 'vlan-ipv4-tcp', ethernet(ETH_IPV4, ip.v4TcpSyn, [0x8100]));
 seed('packet-ethernet', 'qinq-ipv6-udp', ethernet(ETH_IPV6, ip.v6Udp, [0x88a8, 0x8100]));
@@ -89,7 +114,11 @@ for (const p of spaValidPackets()) {
   seed('spa-native', `valid-${p.name}`, p.bytes);
   seed('spa-native-body', p.name, encodeSpaBody(p.request));
 }
-seed('spa-native-body', 'flags-set', [...encodeSpaBody(spaValidPackets()[0]!.request)].map((b, i) => (i === 1 ? 1 : b)));
+seed(
+  'spa-native-body',
+  'flags-set',
+  [...encodeSpaBody(spaValidPackets()[0]!.request)].map((b, i) => (i === 1 ? 1 : b)),
+);
 seed('spa-native', 'junk-145', derivedBytes('junk-145', 145));
 seed('spa-native', 'junk-512', derivedBytes('junk-512', 512));
 seed('spa-native', 'junk-513', derivedBytes('junk-513', 513));
@@ -100,7 +129,9 @@ seed('spa-native', 'junk-513', derivedBytes('junk-513', 513));
 for (const p of fwknopValidPackets()) seed('fwknop-packet', `valid-${p.name}`, p.bytes);
 seed('fwknop-packet', 'salted-prefix', `U2FsdGVkX1${'A'.repeat(150)}`);
 seed('fwknop-packet', 'not-base64', `${'A'.repeat(100)}*${'A'.repeat(100)}`);
-fwknopPlaintexts().forEach((p, i) => seed('fwknop-plaintext', `plaintext-${i}`, p));
+fwknopPlaintexts().forEach((p, i) => {
+  seed('fwknop-plaintext', `plaintext-${i}`, p);
+});
 for (const [name, text] of [
   ['one-port', '10.0.0.1,tcp/22'],
   ['many-ports', '192.0.2.255,tcp/1,udp/65535,tcp/443'],
@@ -206,9 +237,17 @@ seed(
     '',
   ].join('\n'),
 );
-seed('config-yaml', 'anchors-and-merge', 'interfaces: &i [eth0]\ndefaults: &d { open: [22], duration: 30s }\ndoors:\n  - <<: *d\n    name: a\n    sequence: [1000]\n');
+seed(
+  'config-yaml',
+  'anchors-and-merge',
+  'interfaces: &i [eth0]\ndefaults: &d { open: [22], duration: 30s }\ndoors:\n  - <<: *d\n    name: a\n    sequence: [1000]\n',
+);
 seed('config-yaml', 'regress-unresolved-alias', 'a: *b\n');
-seed('config-yaml', 'regress-alias-in-door', 'interfaces: [eth0]\ndoors:\n  - name: ssh\n    sequence: *seq\n    open: [22]\n');
+seed(
+  'config-yaml',
+  'regress-alias-in-door',
+  'interfaces: [eth0]\ndoors:\n  - name: ssh\n    sequence: *seq\n    open: [22]\n',
+);
 for (const f of readdirSync(join(REPO_ROOT, 'test', 'fixtures', 'knockd')).sort()) {
   const text = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'knockd', f), 'utf8');
   seed('knockd-conf', f.replace(/\.conf$/, ''), text);
@@ -244,7 +283,14 @@ seed(
 );
 seed('knockd-conf', 'bom-and-crlf', '\ufeff[options]\r\n\tInterface = eth0\r\n[ssh]\r\nSequence = 1,2,3\r\n');
 
-for (const f of ['all-variables.conf', 'include-main.conf', 'loop-a.conf', 'sample-access-keys-set.conf', 'sample-access.conf', 'unsupported.conf']) {
+for (const f of [
+  'all-variables.conf',
+  'include-main.conf',
+  'loop-a.conf',
+  'sample-access-keys-set.conf',
+  'sample-access.conf',
+  'unsupported.conf',
+]) {
   seed('access-conf', f.replace(/\.conf$/, ''), fixture('fwknop', f));
 }
 seed('access-conf', 'conf.d-10-alpha', fixture('fwknop', 'conf.d', '10-alpha.conf'));
@@ -275,41 +321,79 @@ seed(
   ].join('\n'),
 );
 const accessImport = importAccessConf(join(REPO_ROOT, 'test', 'fixtures', 'fwknop', 'sample-access-keys-set.conf'));
-seed('config-yaml', 'imported-access-conf', accessImport.yaml.split(join(REPO_ROOT, 'test', 'fixtures', 'fwknop') + '/').join(''));
+seed(
+  'config-yaml',
+  'imported-access-conf',
+  accessImport.yaml.split(`${join(REPO_ROOT, 'test', 'fixtures', 'fwknop')}/`).join(''),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Key files, one-time sequences, the replay journal
 
 seed('key-files', 'server-key', serverKeyText(derivedBytes('server', 32), SPA_SERVER.publicKey));
-seed('key-files', 'client-psk', clientCredentialText({
-  name: 'laptop', server: 'gate.example', port: 62201, serverPublicKey: SPA_SERVER.publicKey, doorId: 'gw', clientId: derivedBytes('cid-1', 16), psk: derivedBytes('psk-1', 32),
-}));
+seed(
+  'key-files',
+  'client-psk',
+  clientCredentialText({
+    name: 'laptop',
+    server: 'gate.example',
+    port: 62201,
+    serverPublicKey: SPA_SERVER.publicKey,
+    doorId: 'gw',
+    clientId: derivedBytes('cid-1', 16),
+    psk: derivedBytes('psk-1', 32),
+  }),
+);
 seed(
   'key-files',
   'client-ed25519-ports',
-  clientCredentialText({ name: 'phone', port: 1, serverPublicKey: SPA_SERVER.publicKey, doorId: 'gw', clientId: derivedBytes('cid-2', 16), privateKey: derivedBytes('ed-seed', 32) }) +
-    'ports: [22/tcp, "51820/udp", 443]\n',
+  `${clientCredentialText({
+    name: 'phone',
+    port: 1,
+    serverPublicKey: SPA_SERVER.publicKey,
+    doorId: 'gw',
+    clientId: derivedBytes('cid-2', 16),
+    privateKey: derivedBytes('ed-seed', 32),
+  })}ports: [22/tcp, "51820/udp", 443]\n`,
 );
-seed('key-files', 'client-empty-server', 'kind: knockgate-client-v1\nname: ""\nserver: ""\nport: 9\nserver_public_key: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nclient_id: AAAAAAAAAAAAAAAAAAAAAA\npsk: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n');
+seed(
+  'key-files',
+  'client-empty-server',
+  'kind: knockgate-client-v1\nname: ""\nserver: ""\nport: 9\nserver_public_key: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nclient_id: AAAAAAAAAAAAAAAAAAAAAA\npsk: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n',
+);
 seed('key-files', 'wrong-kind', 'kind: knockgate-server-key-v2\nprivate_key: AAAA\n');
 seed('spa-raw-keys', 'x25519-private-32', derivedBytes('server', 32));
 seed('spa-raw-keys', 'ed25519-public-32', rawPublicOf(ed25519PrivateFromSeed(derivedBytes('ed-seed', 32))));
 seed('spa-raw-keys', 'all-ones-32', new Uint8Array(32).fill(0xff));
 seed('spa-raw-keys', 'short-31', derivedBytes('short', 31));
 
-seed('one-time-sequences', 'knockd-style', '# one-time sequences for door ssh\n7000,8000,9000\n#000,8001,9001\n7002:udp 8002 9002/tcp\n\n  7003, 8003/UDP\n');
+seed(
+  'one-time-sequences',
+  'knockd-style',
+  '# one-time sequences for door ssh\n7000,8000,9000\n#000,8001,9001\n7002:udp 8002 9002/tcp\n\n  7003, 8003/UDP\n',
+);
 seed('one-time-sequences', 'crlf', '1000,2000\r\n#used\r\n3000,4000/udp\r\n');
 seed('one-time-sequences', 'bad-port', '1000,2000\n70000,1\n');
 seed('one-time-sequences', 'max-steps', `${Array.from({ length: 32 }, (_, i) => 1000 + i).join(',')}\n`);
 seed('one-time-sequences', 'regress-nbsp-first', '\u00a07000,8000\n9000,9001\n');
-seed('one-time-sequences', 'regress-latin1-comment', [...Buffer.from('# caf'), 0xe9, 0x20, 0xe9, ...Buffer.from('\n7000,8000\n9000\n')]);
+seed('one-time-sequences', 'regress-latin1-comment', [
+  ...Buffer.from('# caf'),
+  0xe9,
+  0x20,
+  0xe9,
+  ...Buffer.from('\n7000,8000\n9000\n'),
+]);
 seed('one-time-sequences', 'regress-bom', '\ufeff7000,8000\n9000\n');
 
 const key1 = Buffer.from(derivedBytes('rk1', 32)).toString('hex');
 const key2 = Buffer.from(derivedBytes('rk2', 16)).toString('hex');
 seed('replay-journal', 'two-records', `1700000060000 ${key1}\n9999999999999999 ${key2}\n`);
 seed('replay-journal', 'torn-last-line', `1700000060000 ${key1}\n99999999999 ${key2.slice(0, 9)}`);
-seed('replay-journal', 'foreign-lines', `hello\n\n1 a\n12345678901234567 ${key2}\n1700000060000 ${key1.toUpperCase()}\n1700000060000 ${'f'.repeat(129)}\n`);
+seed(
+  'replay-journal',
+  'foreign-lines',
+  `hello\n\n1 a\n12345678901234567 ${key2}\n1700000060000 ${key1.toUpperCase()}\n1700000060000 ${'f'.repeat(129)}\n`,
+);
 
 // ---------------------------------------------------------------------------------------------
 

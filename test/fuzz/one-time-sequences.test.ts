@@ -16,7 +16,8 @@ const HASH = 0x23;
 const NL = 0x0a;
 
 /** What the store keeps of a sequence to find it again after re-reading the file. */
-const summary = (s: OneTimeSequence): string => `${s.line}@${s.offset}:${s.steps.map((e) => `${e.port}/${e.proto}`).join(',')}`;
+const summary = (s: OneTimeSequence): string =>
+  `${s.line}@${s.offset}:${s.steps.map((e) => `${e.port}/${e.proto}`).join(',')}`;
 
 function checkBytes(bytes: Uint8Array): string {
   const text = decode(bytes);
@@ -31,10 +32,19 @@ function checkBytes(bytes: Uint8Array): string {
     assert.ok(s.line > prevLine, 'sequences out of line order');
     prevLine = s.line;
     assert.ok(s.steps.length >= 1 && s.steps.length <= MAX_SEQUENCE_STEPS, `${s.steps.length} steps`);
-    for (const e of s.steps) assert.ok((e.proto === 'tcp' || e.proto === 'udp') && Number.isInteger(e.port) && e.port >= 1 && e.port <= 65_535);
+    for (const e of s.steps)
+      assert.ok(
+        (e.proto === 'tcp' || e.proto === 'udp') && Number.isInteger(e.port) && e.port >= 1 && e.port <= 65_535,
+      );
     // The offset, in the file's bytes, is the start of line `line`, and the mark will not land on a '#'.
-    assert.ok(Number.isInteger(s.offset) && s.offset >= 0 && s.offset < bytes.length, `offset ${s.offset} of ${bytes.length} bytes`);
-    assert.ok(s.offset === 0 || bytes[s.offset - 1] === NL, `offset ${s.offset} is not the start of a line in the file`);
+    assert.ok(
+      Number.isInteger(s.offset) && s.offset >= 0 && s.offset < bytes.length,
+      `offset ${s.offset} of ${bytes.length} bytes`,
+    );
+    assert.ok(
+      s.offset === 0 || bytes[s.offset - 1] === NL,
+      `offset ${s.offset} is not the start of a line in the file`,
+    );
     let newlines = 0;
     for (let i = 0; i < s.offset; i++) if (bytes[i] === NL) newlines++;
     assert.equal(newlines + 1, s.line, `offset ${s.offset} is on line ${newlines + 1}, not ${s.line}`);
@@ -48,16 +58,48 @@ function checkBytes(bytes: Uint8Array): string {
     burnt[s.offset] = HASH;
     const again = parseOneTimeSequenceBytes(burnt);
     assert.ok(again.ok, `after burning line ${s.line} the file no longer parses: ${again.ok ? '' : again.error}`);
-    assert.deepEqual(again.unused.map(summary), r.unused.filter((_, j) => j !== i).map(summary), `burning line ${s.line} changed the other sequences`);
+    assert.deepEqual(
+      again.unused.map(summary),
+      r.unused.filter((_, j) => j !== i).map(summary),
+      `burning line ${s.line} changed the other sequences`,
+    );
   }
   return `ok:${Math.min(r.unused.length, 3)}`;
 }
 
-const DICTIONARY = [',', ' ', '\t', '\r', '\n', '#', '/', ':', 'tcp', 'udp', '/udp', ':UDP', '7000', '0', '65535', '65536', '\u00a0', '\ufeff', '\u3000', '\u00e9', '\u2028'];
+const DICTIONARY = [
+  ',',
+  ' ',
+  '\t',
+  '\r',
+  '\n',
+  '#',
+  '/',
+  ':',
+  'tcp',
+  'udp',
+  '/udp',
+  ':UDP',
+  '7000',
+  '0',
+  '65535',
+  '65536',
+  '\u00a0',
+  '\ufeff',
+  '\u3000',
+  '\u00e9',
+  '\u2028',
+];
 
 describe('fuzz: one-time sequence files (src/core/one-time-sequences.ts)', () => {
   it('one-time-sequences', { timeout: testTimeoutMs() }, async (t) => {
-    await fuzzIn(t, { name: 'one-time-sequences', kind: 'text', maxBytes: 4_096, dictionary: DICTIONARY, check: checkBytes });
+    await fuzzIn(t, {
+      name: 'one-time-sequences',
+      kind: 'text',
+      maxBytes: 4_096,
+      dictionary: DICTIONARY,
+      check: checkBytes,
+    });
   });
 
   it('regression: a line whose first character is not one byte, or a file that is not UTF-8, is refused, not burnt at the wrong byte', () => {

@@ -29,10 +29,11 @@ const NOW_MS = 1_700_000_000_000;
 const CAPACITY = 100_000;
 /** The record format, from the file's contract: `EXPIRES_AT_MS KEY`, decimal and lower-case hex. */
 const RECORD = /^(\d{1,16}) ([0-9a-f]{1,128})$/;
-const FRESH_KEY = 'f'.repeat(63) + '0';
+const FRESH_KEY = `${'f'.repeat(63)}0`;
 
 /** Valid UTF-8 only: invalid sequences become U+FFFD, as a UTF-8 decoder reads them (the regression test covers the rest). */
-const asUtf8 = (b: Uint8Array): Buffer => Buffer.from(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'), 'utf8');
+const asUtf8 = (b: Uint8Array): Buffer =>
+  Buffer.from(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'), 'utf8');
 
 async function checkJournal(input: Uint8Array): Promise<string> {
   const bytes = asUtf8(input);
@@ -44,7 +45,11 @@ async function checkJournal(input: Uint8Array): Promise<string> {
     const end = bytes.lastIndexOf(0x0a) + 1;
     torn = end < bytes.length;
     assert.deepEqual(readFileSync(FILE), bytes.subarray(0, end), 'the journal was not cut to its last complete line');
-    const lines = bytes.subarray(0, end).toString('utf8').split('\n').filter((l) => l !== '');
+    const lines = bytes
+      .subarray(0, end)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     assert.ok(j.skippedAtLoad <= lines.length + (torn ? 1 : 0), `skipped ${j.skippedAtLoad} of ${lines.length} lines`);
     for (const l of lines) {
       const m = RECORD.exec(l);
@@ -72,7 +77,19 @@ describe('fuzz: replay journal lines (src/stores/replay-journal.ts)', () => {
       name: 'replay-journal',
       kind: 'text',
       maxBytes: 4_096,
-      dictionary: ['\n', ' ', '0', '9999999999999999', '99999999999999999', '1700000000001', 'abcdef', 'ABCDEF', 'f'.repeat(128), 'f'.repeat(129), '\u00e9'],
+      dictionary: [
+        '\n',
+        ' ',
+        '0',
+        '9999999999999999',
+        '99999999999999999',
+        '1700000000001',
+        'abcdef',
+        'ABCDEF',
+        'f'.repeat(128),
+        'f'.repeat(129),
+        '\u00e9',
+      ],
       check: checkJournal,
     });
   });

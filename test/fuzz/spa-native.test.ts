@@ -16,7 +16,15 @@ import fc from 'fast-check';
 import type { Endpoint } from '../../src/core/endpoint.js';
 import { MAX_SPA_BYTES, MAX_SPA_PORTS, MIN_SPA_BYTES, SPA_NONCE_BYTES } from '../../src/core/limits.js';
 import { SPA_REJECT_REASONS } from '../../src/core/reasons.js';
-import { decodeSpaBody, encodeSpaBody, openSpa, sealRawBody, sealSpa, type SpaClientKey, type SpaRequest } from '../../src/core/spa/native-wire.js';
+import {
+  decodeSpaBody,
+  encodeSpaBody,
+  openSpa,
+  sealRawBody,
+  sealSpa,
+  type SpaClientKey,
+  type SpaRequest,
+} from '../../src/core/spa/native-wire.js';
 import { checkProperty, fuzzIn, testTimeoutMs } from './harness.js';
 import { SPA_ED_CLIENT, SPA_PSK_CLIENT, SPA_SERVER, derivedBytes, spaLookup, spaValidPackets } from './fixtures.js';
 
@@ -29,7 +37,10 @@ const MAC1_BYTES = 16;
 const AUTH_BYTES = { psk: 32, ed25519: 64 } as const;
 
 function mac1Of(d: Uint8Array): Buffer {
-  return createHmac('sha256', SPA_SERVER.mac1Key).update(d.subarray(0, d.length - MAC1_BYTES)).digest().subarray(0, MAC1_BYTES);
+  return createHmac('sha256', SPA_SERVER.mac1Key)
+    .update(d.subarray(0, d.length - MAC1_BYTES))
+    .digest()
+    .subarray(0, MAC1_BYTES);
 }
 /** The datagram with mac1 recomputed, as someone who knows the server's public key can. */
 function withMac1(d: Uint8Array): Uint8Array {
@@ -48,7 +59,8 @@ function assertRequestInBounds(r: SpaRequest): void {
     assert.ok(r.prefix >= 1 && r.prefix <= (r.address.family === 4 ? 32 : 128));
   }
   assert.ok(r.ports.length <= MAX_SPA_PORTS);
-  for (const p of r.ports) assert.ok((p.proto === 'tcp' || p.proto === 'udp') && Number.isInteger(p.port) && p.port >= 1 && p.port <= 65_535);
+  for (const p of r.ports)
+    assert.ok((p.proto === 'tcp' || p.proto === 'udp') && Number.isInteger(p.port) && p.port >= 1 && p.port <= 65_535);
 }
 
 /** Opens `d` and checks everything the result must satisfy; returns "ok" or the reason. */
@@ -59,7 +71,12 @@ function openChecked(d: Uint8Array): string {
   if (!r.ok) {
     assert.ok(OPEN_REASONS.has(r.reason), `openSpa returned ${r.reason}, not a reason of rungs 1-6`);
     assert.equal(r.reason === 'spa-length', !inRange, `spa-length for a ${n}-byte datagram`);
-    if (inRange) assert.equal(r.reason === 'spa-mac1', !timingSafeEqual(mac1Of(d), d.subarray(n - MAC1_BYTES)), 'spa-mac1 disagrees with mac1');
+    if (inRange)
+      assert.equal(
+        r.reason === 'spa-mac1',
+        !timingSafeEqual(mac1Of(d), d.subarray(n - MAC1_BYTES)),
+        'spa-mac1 disagrees with mac1',
+      );
     assert.ok(!VALID_HEX.has(hexOf(d)), `a valid packet was rejected: ${r.reason}`);
     return r.reason;
   }
@@ -99,8 +116,13 @@ describe('fuzz: native SPA (src/core/spa/native-wire.ts)', () => {
       budgetShare: 0.3,
       check: (body) => {
         const d = sealRawBody({
-          serverPublicKey: SPA_SERVER.publicKey, doorId: 'fuzz-door', clientId: CLIENT_FOR_BODY.cid, secret: CLIENT_FOR_BODY.secret, body,
-          ephemeralPrivate: derivedBytes('eph-body', 32), topBit: 1,
+          serverPublicKey: SPA_SERVER.publicKey,
+          doorId: 'fuzz-door',
+          clientId: CLIENT_FOR_BODY.cid,
+          secret: CLIENT_FOR_BODY.secret,
+          body,
+          ephemeralPrivate: derivedBytes('eph-body', 32),
+          topBit: 1,
         });
         const r = openSpa(d, SPA_SERVER, spaLookup);
         const inRange = d.length >= MIN_SPA_BYTES && d.length <= MAX_SPA_BYTES;
@@ -110,7 +132,11 @@ describe('fuzz: native SPA (src/core/spa/native-wire.ts)', () => {
           return 'spa-length';
         }
         if (decoded === null) {
-          assert.deepEqual(r, { ok: false, reason: 'spa-malformed' }, 'an authenticated body that does not parse must be spa-malformed');
+          assert.deepEqual(
+            r,
+            { ok: false, reason: 'spa-malformed' },
+            'an authenticated body that does not parse must be spa-malformed',
+          );
           return 'spa-malformed';
         }
         assert.ok(r.ok, `an authenticated, well-formed body was rejected: ${r.ok ? '' : r.reason}`);
@@ -132,31 +158,65 @@ describe('fuzz: native SPA (src/core/spa/native-wire.ts)', () => {
         d[i] = (d[i] as number) ^ (1 + ((i * 37 + p.bytes.length) % 255));
         assert.equal(openChecked(d), 'spa-mac1', `${p.name} byte ${i}`);
         // Changing mac1 itself and then recomputing it gives the packet back; any other change fails the AEAD.
-        assert.equal(openChecked(withMac1(d)), i < d.length - MAC1_BYTES ? 'spa-decrypt' : 'ok', `${p.name} byte ${i}, mac1 recomputed`);
+        assert.equal(
+          openChecked(withMac1(d)),
+          i < d.length - MAC1_BYTES ? 'spa-decrypt' : 'ok',
+          `${p.name} byte ${i}, mac1 recomputed`,
+        );
         checked++;
       }
     }
     assert.ok(checked > 1_000);
   });
 
-  it('property: any sealed request opens to itself, and any single-byte change of it is rejected', { timeout: testTimeoutMs() }, async (t) => {
+  it('property: any sealed request opens to itself, and any single-byte change of it is rejected', {
+    timeout: testTimeoutMs(),
+  }, async (t) => {
     const bytes = (n: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: n, maxLength: n });
-    const endpoint: fc.Arbitrary<Endpoint> = fc.record({ proto: fc.constantFrom<'tcp' | 'udp'>('tcp', 'udp'), port: fc.integer({ min: 1, max: 65_535 }) });
+    const endpoint: fc.Arbitrary<Endpoint> = fc.record({
+      proto: fc.constantFrom<'tcp' | 'udp'>('tcp', 'udp'),
+      port: fc.integer({ min: 1, max: 65_535 }),
+    });
     const target = fc.oneof(
       fc.record({ address: fc.constant(null), prefix: fc.integer({ min: 0, max: 128 }) }),
-      fc.record({ address: bytes(4).map((b) => ({ family: 4 as const, bytes: b })), prefix: fc.integer({ min: 1, max: 32 }) }),
-      fc.record({ address: bytes(16).map((b) => ({ family: 6 as const, bytes: b })), prefix: fc.integer({ min: 1, max: 128 }) }),
+      fc.record({
+        address: bytes(4).map((b) => ({ family: 4 as const, bytes: b })),
+        prefix: fc.integer({ min: 1, max: 32 }),
+      }),
+      fc.record({
+        address: bytes(16).map((b) => ({ family: 6 as const, bytes: b })),
+        prefix: fc.integer({ min: 1, max: 128 }),
+      }),
     );
     const request: fc.Arbitrary<SpaRequest> = fc
-      .record({ timestampMs: fc.maxSafeNat(), nonce: bytes(16), durationS: fc.nat({ max: 0xffff_ffff }), target, ports: fc.array(endpoint, { maxLength: MAX_SPA_PORTS }) })
+      .record({
+        timestampMs: fc.maxSafeNat(),
+        nonce: bytes(16),
+        durationS: fc.nat({ max: 0xffff_ffff }),
+        target,
+        ports: fc.array(endpoint, { maxLength: MAX_SPA_PORTS }),
+      })
       .map(({ target: tg, ...r }) => ({ ...r, ...tg }));
     await checkProperty(
       t,
       'spa-native-seal-open-mutate',
       fc.property(
-        request, fc.constantFrom(SPA_PSK_CLIENT, SPA_ED_CLIENT), bytes(32), fc.constantFrom<0 | 1>(0, 1), fc.nat(), fc.integer({ min: 1, max: 255 }),
+        request,
+        fc.constantFrom(SPA_PSK_CLIENT, SPA_ED_CLIENT),
+        bytes(32),
+        fc.constantFrom<0 | 1>(0, 1),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
         (req, client, eph, topBit, where, xor) => {
-          const d = sealSpa({ serverPublicKey: SPA_SERVER.publicKey, doorId: 'fuzz-door', clientId: client.cid, secret: client.secret, request: req, ephemeralPrivate: eph, topBit });
+          const d = sealSpa({
+            serverPublicKey: SPA_SERVER.publicKey,
+            doorId: 'fuzz-door',
+            clientId: client.cid,
+            secret: client.secret,
+            request: req,
+            ephemeralPrivate: eph,
+            topBit,
+          });
           const r = openSpa(d, SPA_SERVER, spaLookup);
           assert.ok(r.ok, r.ok ? '' : r.reason);
           assert.deepEqual(r.request, { ...req, ports: req.ports.map((e) => ({ proto: e.proto, port: e.port })) });
@@ -165,7 +225,8 @@ describe('fuzz: native SPA (src/core/spa/native-wire.ts)', () => {
           const m = Uint8Array.from(d);
           m[i] = (m[i] as number) ^ xor;
           assert.deepEqual(openSpa(m, SPA_SERVER, spaLookup), { ok: false, reason: 'spa-mac1' });
-          if (i < d.length - MAC1_BYTES) assert.deepEqual(openSpa(withMac1(m), SPA_SERVER, spaLookup), { ok: false, reason: 'spa-decrypt' });
+          if (i < d.length - MAC1_BYTES)
+            assert.deepEqual(openSpa(withMac1(m), SPA_SERVER, spaLookup), { ok: false, reason: 'spa-decrypt' });
         },
       ),
       { share: 0.3 },

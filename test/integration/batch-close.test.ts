@@ -31,7 +31,11 @@ async function freePort(): Promise<number> {
 async function burst(sender: Socket, port: number): Promise<void> {
   const sent: Promise<void>[] = [];
   for (let i = 0; i < BURST; i++) {
-    sent.push(new Promise<void>((ok, ko) => sender.send(Buffer.from(`datagram ${i}`), port, '127.0.0.1', (err) => (err ? ko(err) : ok()))));
+    sent.push(
+      new Promise<void>((ok, ko) =>
+        sender.send(Buffer.from(`datagram ${i}`), port, '127.0.0.1', (err) => (err ? ko(err) : ok())),
+      ),
+    );
   }
   await Promise.all(sent);
 }

@@ -38,7 +38,7 @@ function inV4(a: string, cidr: string): boolean {
   const [base, len] = cidr.split('/') as [string, string];
   const l = Number(len);
   const mask = l === 0 ? 0 : (0xffffffff << (32 - l)) >>> 0;
-  return ((v4ToInt(a) & mask) >>> 0) === ((v4ToInt(base) & mask) >>> 0);
+  return (v4ToInt(a) & mask) >>> 0 === (v4ToInt(base) & mask) >>> 0;
 }
 function v6Bytes(a: string): Buffer {
   const [head, tail] = a.includes('::') ? (a.split('::') as [string, string]) : [a, null];
@@ -47,7 +47,9 @@ function v6Bytes(a: string): Buffer {
   const groups = tail === null ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
   assert.equal(groups.length, 8, a);
   const b = Buffer.alloc(16);
-  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), 2 * i));
+  groups.forEach((g, i) => {
+    b.writeUInt16BE(parseInt(g, 16), 2 * i);
+  });
   return b;
 }
 function inV6(b: Buffer, cidr: string): boolean {
@@ -83,7 +85,15 @@ function readRecords(file: string): Buffer[] {
   return out;
 }
 
-interface Parsed { src: Buffer; dst: Buffer; proto: number; dport: number; payloadLen: number; csumOk: boolean; tcpFlags: number | null }
+interface Parsed {
+  src: Buffer;
+  dst: Buffer;
+  proto: number;
+  dport: number;
+  payloadLen: number;
+  csumOk: boolean;
+  tcpFlags: number | null;
+}
 
 /** Checks an IPv6 frame's structure and returns what it carries; throws (assert) on anything malformed. */
 function parseV6(f: Buffer): Parsed {
@@ -130,7 +140,20 @@ function dryRun(dir: string, args: string[]): Buffer[] {
   return frames;
 }
 
-const common = ['--src-mac', MACS[0], '--dst-mac', MACS[1], '--ports', PORTS.join(','), '--rate', '1000000', '--seconds', '5', '--seed', '42'];
+const common = [
+  '--src-mac',
+  MACS[0],
+  '--dst-mac',
+  MACS[1],
+  '--ports',
+  PORTS.join(','),
+  '--rate',
+  '1000000',
+  '--seconds',
+  '5',
+  '--seed',
+  '42',
+];
 
 describe('bench/flood.c IPv6 frames (dry run, checked here)', () => {
   let dir: string;
@@ -162,7 +185,17 @@ describe('bench/flood.c IPv6 frames (dry run, checked here)', () => {
   }
 
   it('IPv4 still: junk sources inside JUNK_SOURCES, valid header checksum', () => {
-    const frames = dryRun(dir, ['--mode', 'syn', '--dst', '198.18.127.1', '--spoof', JUNK_SOURCES, '--count', '200', ...common]);
+    const frames = dryRun(dir, [
+      '--mode',
+      'syn',
+      '--dst',
+      '198.18.127.1',
+      '--spoof',
+      JUNK_SOURCES,
+      '--count',
+      '200',
+      ...common,
+    ]);
     for (const f of frames) {
       assert.equal(f.readUInt16BE(12), 0x0800);
       const ip = f.subarray(14, 34);
@@ -174,14 +207,18 @@ describe('bench/flood.c IPv6 frames (dry run, checked here)', () => {
 
   it('refuses a --spoof prefix of the other family than --dst (exit 64, nothing written)', () => {
     const file = join(dir, 'mixed.frames');
-    const r = spawnSync(floodBinary(), ['--mode', 'syn', '--dst', '198.18.127.1', '--spoof', PREFIX6, '--count', '1', ...common, '--write', file], { encoding: 'utf8' });
+    const r = spawnSync(
+      floodBinary(),
+      ['--mode', 'syn', '--dst', '198.18.127.1', '--spoof', PREFIX6, '--count', '1', ...common, '--write', file],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 64);
     assert.match(r.stderr, /same address family/);
     assert.throws(() => readFileSync(file));
   });
 });
 
-describe('the benchmark\'s spoofed sources', () => {
+describe("the benchmark's spoofed sources", () => {
   const testbedV4 = (a: string): boolean => {
     const [w, x, y] = a.split('.').map(Number) as [number, number, number];
     return w === 198 && (x === 18 || x === 19) && y < 128;
@@ -190,8 +227,11 @@ describe('the benchmark\'s spoofed sources', () => {
     assert.ok(inV4(JUNK_SOURCES.split('/')[0]!, '198.18.0.0/15') && Number(JUNK_SOURCES.split('/')[1]) >= 15);
     // A /17 starting at .128.0 of 198.18 or 198.19 is exactly the half testbeds never use.
     assert.match(JUNK_SOURCES, /^198\.1[89]\.128\.0\/17$/);
-    assert.ok(inV6(v6Bytes(STORM_SOURCES.split('/')[0]!), '2001:db8::/32') && Number(STORM_SOURCES.split('/')[1]) >= 32);
-    for (const testbedNet of ['2001:db8:1::/48', '2001:db8:2::/48']) assert.ok(!inV6(v6Bytes(STORM_SOURCES.split('/')[0]!), testbedNet));
+    assert.ok(
+      inV6(v6Bytes(STORM_SOURCES.split('/')[0]!), '2001:db8::/32') && Number(STORM_SOURCES.split('/')[1]) >= 32,
+    );
+    for (const testbedNet of ['2001:db8:1::/48', '2001:db8:2::/48'])
+      assert.ok(!inV6(v6Bytes(STORM_SOURCES.split('/')[0]!), testbedNet));
     const seen = new Set<string>();
     for (const range of [BURST_SOURCES, SUSTAINED_SOURCES]) {
       for (let i = 0; i < range.size; i++) {
@@ -203,7 +243,10 @@ describe('the benchmark\'s spoofed sources', () => {
       }
       assert.throws(() => burstSource(range, range.size), RangeError);
     }
-    assert.ok(BURST_SOURCES.size >= 1000 && SUSTAINED_SOURCES.size >= 5000, 'room for the default burst and sustained counts');
+    assert.ok(
+      BURST_SOURCES.size >= 1000 && SUSTAINED_SOURCES.size >= 5000,
+      'room for the default burst and sustained counts',
+    );
   });
 });
 
@@ -224,14 +267,21 @@ describe('bench/flood.c IPv6 frames on a real veth', () => {
         const ks = lines[i]!.split(/\s+/);
         const vs = lines[i + 1]!.split(/\s+/);
         const pre = ks[0]!.replace(':', '');
-        ks.slice(1).forEach((k, j) => m.set(`${pre}${k}`, Number(vs[j + 1])));
+        ks.slice(1).forEach((k, j) => {
+          m.set(`${pre}${k}`, Number(vs[j + 1]));
+        });
       }
     }
     return m;
   };
-  const receiver = (count: number, lifeMs = 6000): { ready: Promise<void>; result: Promise<{ n: number; sources: string[] }> } => {
+  const receiver = (
+    count: number,
+    lifeMs = 6000,
+  ): { ready: Promise<void>; result: Promise<{ n: number; sources: string[] }> } => {
     const script = join(dir, `recv-${count}-${lifeMs}.mjs`);
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { createSocket } from 'node:dgram';
       const want = ${count}; let n = 0; const sources = new Set(); let left = ${PORTS.length};
       const done = () => { process.stdout.write(JSON.stringify({ n, sources: [...sources] }) + '\\n'); process.exit(0); };
@@ -241,7 +291,8 @@ describe('bench/flood.c IPv6 frames on a real veth', () => {
         s.on('message', (_m, r) => { n++; sources.add(r.address); if (n >= want) setTimeout(done, 200); });
         s.bind(p, '::', () => { if (--left === 0) process.stdout.write('ready\\n'); });
       }
-    `);
+    `,
+    );
     const child = tb.start(tb.server.ns, [process.execPath, script]);
     let out = '';
     let onReady: () => void = () => {};
@@ -271,14 +322,28 @@ describe('bench/flood.c IPv6 frames on a real veth', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const wire = () => ({ ifname: tb.client.ifname, srcMac: macOf(tb, tb.client.ns, tb.client.ifname), dstMac: macOf(tb, tb.server.ns, tb.server.clientSide.ifname), dst: tb.server.clientSide.v6 });
+  const wire = () => ({
+    ifname: tb.client.ifname,
+    srcMac: macOf(tb, tb.client.ns, tb.client.ifname),
+    dstMac: macOf(tb, tb.server.ns, tb.server.clientSide.ifname),
+    dst: tb.server.clientSide.v6,
+  });
 
   it('udp-random over IPv6: every datagram delivered to a UDP socket, from a source in the prefix; a corrupted one is not', async () => {
     const N = 300;
     const rx = receiver(N);
     await rx.ready;
     const before = snmp('/proc/net/snmp6');
-    const f = startFlood(tb, tb.client.ns, { ...wire(), mode: 'udp-random', spoof: PREFIX6, ports: PORTS, rate: 2000, count: N, seconds: 5, seed: 7 });
+    const f = startFlood(tb, tb.client.ns, {
+      ...wire(),
+      mode: 'udp-random',
+      spoof: PREFIX6,
+      ports: PORTS,
+      rate: 2000,
+      count: N,
+      seconds: 5,
+      seed: 7,
+    });
     const sum = await f.done;
     assert.equal(sum.sent, N);
     const got = await rx.result;
@@ -289,24 +354,63 @@ describe('bench/flood.c IPv6 frames on a real veth', () => {
     assert.equal((afterGood.get('Udp6InCsumErrors') ?? 0) - (before.get('Udp6InCsumErrors') ?? 0), 0);
 
     // Negative control: one of those frames with its UDP checksum broken is refused by the kernel.
-    const good = dryRun(dir, ['--mode', 'udp-random', '--dst', tb.server.clientSide.v6, '--spoof', PREFIX6, '--count', '1', '--src-mac', wire().srcMac, '--dst-mac', wire().dstMac, '--ports', PORTS.join(','), '--rate', '1000', '--seconds', '5'])[0]!;
+    const good = dryRun(dir, [
+      '--mode',
+      'udp-random',
+      '--dst',
+      tb.server.clientSide.v6,
+      '--spoof',
+      PREFIX6,
+      '--count',
+      '1',
+      '--src-mac',
+      wire().srcMac,
+      '--dst-mac',
+      wire().dstMac,
+      '--ports',
+      PORTS.join(','),
+      '--rate',
+      '1000',
+      '--seconds',
+      '5',
+    ])[0]!;
     const bad = Buffer.from(good);
     bad[14 + 40 + 6]! ^= 0x5a;
     const file = join(dir, 'bad.frames');
     writeFramesFile(file, [bad]);
     const rx2 = receiver(1, 1000);
     await rx2.ready;
-    await startFlood(tb, tb.client.ns, { ...wire(), mode: 'frames', framesFile: file, rate: 1000, count: 1, seconds: 5 }).done;
+    await startFlood(tb, tb.client.ns, {
+      ...wire(),
+      mode: 'frames',
+      framesFile: file,
+      rate: 1000,
+      count: 1,
+      seconds: 5,
+    }).done;
     await new Promise((r) => setTimeout(r, 300));
     const afterBad = snmp('/proc/net/snmp6');
-    assert.equal((afterBad.get('Udp6InCsumErrors') ?? 0) - (afterGood.get('Udp6InCsumErrors') ?? 0), 1, 'the corrupted datagram counted as a checksum error');
+    assert.equal(
+      (afterBad.get('Udp6InCsumErrors') ?? 0) - (afterGood.get('Udp6InCsumErrors') ?? 0),
+      1,
+      'the corrupted datagram counted as a checksum error',
+    );
     assert.equal((await rx2.result).n, 0, 'the corrupted datagram reached no socket');
   });
 
   it('syn over IPv6: every segment reaches TCP without a checksum error', async () => {
     const N = 300;
     const before = snmp('/proc/net/snmp');
-    const f = startFlood(tb, tb.client.ns, { ...wire(), mode: 'syn', spoof: PREFIX6, ports: PORTS, rate: 2000, count: N, seconds: 5, seed: 9 });
+    const f = startFlood(tb, tb.client.ns, {
+      ...wire(),
+      mode: 'syn',
+      spoof: PREFIX6,
+      ports: PORTS,
+      rate: 2000,
+      count: N,
+      seconds: 5,
+      seed: 9,
+    });
     assert.equal((await f.done).sent, N);
     await new Promise((r) => setTimeout(r, 300));
     const afterS = snmp('/proc/net/snmp');

@@ -9,7 +9,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, REPO_ROOT, knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import {
+  BANNER_SERVER,
+  REPO_ROOT,
+  knock,
+  probe,
+  sleep,
+  startDaemon,
+  writeConfig,
+  type DaemonHandle,
+} from '../support/daemon-process.js';
 
 const SEQUENCE = [5643, 234, 6543, 6679, 35546, 192, 14];
 const SLOW_SEQUENCE = [7101, 7102, 7103];
@@ -27,7 +36,18 @@ describe('classic knock sequence, nftables gate, real kernel', () => {
     tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22']);
     const configFile = writeConfig('');
     commandLog = join(dirname(configFile), 'commands.jsonl');
-    const cmd = (what: string) => JSON.stringify([process.execPath, RECORDER, commandLog, what, '{ip}', '{door}', '{family}', '{duration}', '{ports}']);
+    const cmd = (what: string) =>
+      JSON.stringify([
+        process.execPath,
+        RECORDER,
+        commandLog,
+        what,
+        '{ip}',
+        '{door}',
+        '{family}',
+        '{duration}',
+        '{ports}',
+      ]);
     const yaml = [
       `interfaces: [${tb.server.clientSide.ifname}, ${tb.server.otherSide.ifname}]`,
       'firewall: nftables',
@@ -69,7 +89,10 @@ describe('classic knock sequence, nftables gate, real kernel', () => {
     // Without this, "no RST seen" above could mean a blind probe rather than a silent port.
     const r = probe(tb, tb.client.ns, tb.server.clientSide.v4, 23);
     assert.equal(r.outcome, 'refused');
-    assert.ok(r.replies.some((x) => x.startsWith('rst')), JSON.stringify(r.replies));
+    assert.ok(
+      r.replies.some((x) => x.startsWith('rst')),
+      JSON.stringify(r.replies),
+    );
   });
 
   it('hides the knock ports too: a scanner sees them filtered, not closed', () => {
@@ -104,7 +127,8 @@ describe('classic knock sequence, nftables gate, real kernel', () => {
 
   it('never logs the knock ports (the sequence is a secret)', () => {
     const text = daemon.lines.map((l) => JSON.stringify(l)).join('\n');
-    for (const port of SEQUENCE.filter((p) => p > 1000)) assert.ok(!text.includes(String(port)), `port ${port} appears in the log`);
+    for (const port of SEQUENCE.filter((p) => p > 1000))
+      assert.ok(!text.includes(String(port)), `port ${port} appears in the log`);
   });
 
   it('closes 22/tcp again when the grant runs out, and runs start and stop commands with the right argv', async () => {
@@ -117,7 +141,10 @@ describe('classic knock sequence, nftables gate, real kernel', () => {
     assert.deepEqual(r.replies, []);
     await daemon.waitFor((l) => l.event === 'command' && l.command === 'stop', 5000, 'stop command result');
     assert.ok(existsSync(commandLog));
-    const runs = readFileSync(commandLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const runs = readFileSync(commandLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
     assert.deepEqual(runs, [
       ['start', tb.client.v4, 'ssh', '4', String(DURATION_S), '22/tcp'],
       ['stop', tb.client.v4, 'ssh', '4', String(DURATION_S), '22/tcp'],
@@ -134,9 +161,15 @@ describe('classic knock sequence, nftables gate, real kernel', () => {
 
   it('knocking again extends a grant instead of adding a second one', async () => {
     knock(tb, tb.client.ns, tb.server.clientSide.v6, SEQUENCE);
-    await daemon.waitFor((l) => l.event === 'grant' && l.source === tb.client.v6 && l.verdict === 'extended', 5000, 'the extension');
+    await daemon.waitFor(
+      (l) => l.event === 'grant' && l.source === tb.client.v6 && l.verdict === 'extended',
+      5000,
+      'the extension',
+    );
     const listing = tb.run(tb.server.ns, ['nft', '-j', 'list', 'set', 'inet', 'knockgate', 'grants6']);
-    const elems = (JSON.parse(listing) as { nftables: { set?: { elem?: unknown[] } }[] }).nftables.flatMap((i) => i.set?.elem ?? []);
+    const elems = (JSON.parse(listing) as { nftables: { set?: { elem?: unknown[] } }[] }).nftables.flatMap(
+      (i) => i.set?.elem ?? [],
+    );
     assert.equal(elems.length, 1);
   });
 
@@ -150,11 +183,20 @@ describe('classic knock sequence, nftables gate, real kernel', () => {
     // Steps 2.2 s apart from sockets that are never abandoned: while step 2 is the last step taken,
     // the kernel resends step 1's SYN (at ~3 s). That resend must not count as a wrong step.
     const before = daemon.lines.filter((l) => l.event === 'grant' && l.source === tb.client.v4).length;
-    const retransmissionsBefore = daemon.lines.filter((l) => l.reason === 'retransmission' && l.source === tb.client.v4).length;
+    const retransmissionsBefore = daemon.lines.filter(
+      (l) => l.reason === 'retransmission' && l.source === tb.client.v4,
+    ).length;
     tb.run(tb.client.ns, [process.execPath, SLOW_KNOCK, tb.server.clientSide.v4, '2200', ...SLOW_SEQUENCE.map(String)]);
-    await daemon.waitFor((l) => l.event === 'grant' && l.door === 'slow' && l.source === tb.client.v4, 5000, 'the grant for the slow knock');
-    assert.ok(daemon.lines.filter((l) => l.reason === 'retransmission' && l.source === tb.client.v4).length > retransmissionsBefore, 'the kernel resent at least one SYN');
+    await daemon.waitFor(
+      (l) => l.event === 'grant' && l.door === 'slow' && l.source === tb.client.v4,
+      5000,
+      'the grant for the slow knock',
+    );
+    assert.ok(
+      daemon.lines.filter((l) => l.reason === 'retransmission' && l.source === tb.client.v4).length >
+        retransmissionsBefore,
+      'the kernel resent at least one SYN',
+    );
     assert.equal(daemon.lines.filter((l) => l.event === 'grant' && l.source === tb.client.v4).length, before + 1);
   });
 });
-

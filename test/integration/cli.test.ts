@@ -18,10 +18,26 @@ function run(cli: string, args: string[]) {
 
 describe('knockgated command line', () => {
   it('exits 78 on a bad config, naming the file, the line and the key', () => {
-    const file = writeConfig(['interfaces: [lo]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', '    duration: 30', ''].join('\n'));
+    const file = writeConfig(
+      [
+        'interfaces: [lo]',
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [1, 2, 3]',
+        '    open: [22/tcp]',
+        '    duration: 30',
+        '',
+      ].join('\n'),
+    );
     const r = run(KNOCKGATED, ['-c', file]);
     assert.equal(r.status, 78);
-    assert.match(r.stderr, new RegExp(`^knockgated: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6: doors\\[0\\]\\.duration: expected a duration`, 'm'));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^knockgated: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6: doors\\[0\\]\\.duration: expected a duration`,
+        'm',
+      ),
+    );
     assert.equal(r.stdout, '');
   });
 
@@ -32,7 +48,11 @@ describe('knockgated command line', () => {
   });
 
   it('exits 78 naming the line of a bad one-time sequence', () => {
-    const file = writeConfig(['interfaces: [lo]', 'doors:', '  - name: otp', '    one_time_sequences: otp.txt', '    open: [22/tcp]', ''].join('\n'));
+    const file = writeConfig(
+      ['interfaces: [lo]', 'doors:', '  - name: otp', '    one_time_sequences: otp.txt', '    open: [22/tcp]', ''].join(
+        '\n',
+      ),
+    );
     const otp = file.replace(/knockgate\.yaml$/, 'otp.txt');
     writeFileSync(otp, '1,2,3\n4,99999,6\n', { mode: 0o600 });
     const r = run(KNOCKGATED, ['-c', file, '--check']);
@@ -41,7 +61,11 @@ describe('knockgated command line', () => {
   });
 
   it('refuses a world-readable one-time sequence file', () => {
-    const file = writeConfig(['interfaces: [lo]', 'doors:', '  - name: otp', '    one_time_sequences: otp.txt', '    open: [22/tcp]', ''].join('\n'));
+    const file = writeConfig(
+      ['interfaces: [lo]', 'doors:', '  - name: otp', '    one_time_sequences: otp.txt', '    open: [22/tcp]', ''].join(
+        '\n',
+      ),
+    );
     writeFileSync(file.replace(/knockgate\.yaml$/, 'otp.txt'), '1,2,3\n', { mode: 0o644 });
     const r = run(KNOCKGATED, ['-c', file, '--check']);
     assert.equal(r.status, 78);
@@ -49,7 +73,9 @@ describe('knockgated command line', () => {
   });
 
   it('--check accepts a good config and says what it found', () => {
-    const file = writeConfig(['interfaces: [lo]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
+    const file = writeConfig(
+      ['interfaces: [lo]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'),
+    );
     const r = run(KNOCKGATED, ['-c', file, '--check']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /: OK \(1 door: ssh\)/);
@@ -59,7 +85,18 @@ describe('knockgated command line', () => {
     // A table name of this run alone: this daemon runs in the host's namespace, where another run of
     // this test may hold the lock on a shared name (KG_ALREADY_RUNNING, exit 75).
     const table = `kgclitest_${randomBytes(4).toString('hex')}`;
-    const file = writeConfig(['firewall: nftables', 'interfaces: [kgnosuch0]', `nft_table: ${table}`, 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
+    const file = writeConfig(
+      [
+        'firewall: nftables',
+        'interfaces: [kgnosuch0]',
+        `nft_table: ${table}`,
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [1, 2, 3]',
+        '    open: [22/tcp]',
+        '',
+      ].join('\n'),
+    );
     const r = run(KNOCKGATED, ['-c', file]);
     assert.equal(r.status, 78, r.stderr);
     assert.ok(r.stderr.includes(`${file}:2: interfaces`), r.stderr);
@@ -71,7 +108,9 @@ describe('knockgated command line', () => {
 
 describe('knockgated --check and interfaces', () => {
   it('--check with interfaces: [eth9] (no such interface) exits 78 with FILE:LINE: interfaces', () => {
-    const file = writeConfig(['interfaces: [eth9]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
+    const file = writeConfig(
+      ['interfaces: [eth9]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'),
+    );
     const r = run(KNOCKGATED, ['-c', file, '--check']);
     assert.equal(r.status, 78, r.stdout + r.stderr);
     assert.ok(r.stderr.includes(`${file}:1: interfaces`), r.stderr);
@@ -79,7 +118,17 @@ describe('knockgated --check and interfaces', () => {
   });
 
   it('--check rejects an interface name starting with @ (it would be an nftables set reference)', () => {
-    const file = writeConfig(['interfaces: [lo]', 'exempt_interfaces: ["@protected"]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n'));
+    const file = writeConfig(
+      [
+        'interfaces: [lo]',
+        'exempt_interfaces: ["@protected"]',
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [1, 2, 3]',
+        '    open: [22/tcp]',
+        '',
+      ].join('\n'),
+    );
     const r = run(KNOCKGATED, ['-c', file, '--check']);
     assert.equal(r.status, 78, r.stdout + r.stderr);
     assert.match(r.stderr, /:2: exempt_interfaces/);
@@ -88,7 +137,14 @@ describe('knockgated --check and interfaces', () => {
 
 describe('knockgated refuses files others could change (exit 78) and symbolic links where it writes', () => {
   const escaped = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const GOOD = ['interfaces: [lo]', 'doors:', '  - name: ssh', '    sequence: [1, 2, 3]', '    open: [22/tcp]', ''].join('\n');
+  const GOOD = [
+    'interfaces: [lo]',
+    'doors:',
+    '  - name: ssh',
+    '    sequence: [1, 2, 3]',
+    '    open: [22/tcp]',
+    '',
+  ].join('\n');
 
   it('a group-writable or foreign-owned config, and one in a world-writable directory', () => {
     const file = writeConfig(GOOD);
@@ -96,7 +152,10 @@ describe('knockgated refuses files others could change (exit 78) and symbolic li
     chmodSync(file, 0o660);
     let r = run(KNOCKGATED, ['-c', file, '--check']);
     assert.equal(r.status, 78);
-    assert.match(r.stderr, new RegExp(`^knockgated: ${escaped(file)}: writable by group or others \\(mode 0660\\)`, 'm'));
+    assert.match(
+      r.stderr,
+      new RegExp(`^knockgated: ${escaped(file)}: writable by group or others \\(mode 0660\\)`, 'm'),
+    );
     chmodSync(file, 0o600);
     chownSync(file, 65534, 65534);
     r = run(KNOCKGATED, ['-c', file, '--check']);
@@ -107,12 +166,22 @@ describe('knockgated refuses files others could change (exit 78) and symbolic li
     r = run(KNOCKGATED, ['-c', file, '--check']);
     chmodSync(dirname(file), 0o700);
     assert.equal(r.status, 78);
-    assert.match(r.stderr, new RegExp(`^knockgated: ${escaped(file)}: its directory ${escaped(dirname(file))} is writable by group or others`, 'm'));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^knockgated: ${escaped(file)}: its directory ${escaped(dirname(file))} is writable by group or others`,
+        'm',
+      ),
+    );
   });
 
   it('--knockd-conf: a world-writable or foreign-owned knockd.conf', () => {
     const conf = join(dirname(writeConfig('')), 'knockd.conf');
-    writeFileSync(conf, ['[options]', '[openSSH]', '\tsequence = 7000,8000,9000', '\tcommand = /bin/true', ''].join('\n'), { mode: 0o600 });
+    writeFileSync(
+      conf,
+      ['[options]', '[openSSH]', '\tsequence = 7000,8000,9000', '\tcommand = /bin/true', ''].join('\n'),
+      { mode: 0o600 },
+    );
     assert.equal(run(KNOCKGATED, ['--knockd-conf', conf, '--check']).status, 0);
     chmodSync(conf, 0o602);
     let r = run(KNOCKGATED, ['--knockd-conf', conf, '--check']);
@@ -136,7 +205,21 @@ describe('knockgated refuses files others could change (exit 78) and symbolic li
       const link = join(dir, `link-${key}`);
       symlinkSync(victim, link);
       // firewall: none and lo: were the link followed, the daemon would run (until the 20 s timeout) and touch no firewall.
-      writeFileSync(file, ['interfaces: [lo]', 'firewall: none', `nft_table: ${table}`, `${key}: ${JSON.stringify(link)}`, 'doors:', '  - name: cmd', '    sequence: [1, 2, 3]', '    start_command: [/bin/true]', ''].join('\n'), { mode: 0o600 });
+      writeFileSync(
+        file,
+        [
+          'interfaces: [lo]',
+          'firewall: none',
+          `nft_table: ${table}`,
+          `${key}: ${JSON.stringify(link)}`,
+          'doors:',
+          '  - name: cmd',
+          '    sequence: [1, 2, 3]',
+          '    start_command: [/bin/true]',
+          '',
+        ].join('\n'),
+        { mode: 0o600 },
+      );
       const r = run(KNOCKGATED, ['-c', file]);
       assert.equal(r.status, 73, r.stderr);
       assert.match(r.stderr, new RegExp(`${escaped(link)}: it is a symbolic link`));
@@ -162,7 +245,10 @@ describe('knockgate keys and credentials', () => {
     const dir = dirname(writeConfig(''));
     assert.equal(run(KNOCKGATE, ['keygen', '-o', join(dir, 'server.key')]).status, 0);
     const cred = join(dir, 'me.yaml');
-    assert.equal(run(KNOCKGATE, ['add-client', 'me', '--door', 'ssh', '-k', join(dir, 'server.key'), '-o', cred]).status, 0);
+    assert.equal(
+      run(KNOCKGATE, ['add-client', 'me', '--door', 'ssh', '-k', join(dir, 'server.key'), '-o', cred]).status,
+      0,
+    );
     assert.equal(statSync(cred).mode & 0o777, 0o600);
     chmodSync(cred, 0o644);
     const r = run(KNOCKGATE, ['knock', '127.0.0.1', '-c', cred]);
@@ -174,9 +260,35 @@ describe('knockgate keys and credentials', () => {
     const file = writeConfig('');
     const dir = dirname(file);
     assert.equal(run(KNOCKGATE, ['keygen', '-o', join(dir, 'server.key')]).status, 0);
-    const added = run(KNOCKGATE, ['add-client', 'me', '--door', 'ssh', '-k', join(dir, 'server.key'), '-o', join(dir, 'me.yaml')]).stdout;
-    const entry = added.split('\n').filter((l) => /^\s+(- name|id|public_key):/.test(l)).map((l) => l.trim());
-    writeFileSync(file, ['interfaces: [lo]', 'spa: { server_key: server.key, replay_journal: r.journal }', 'doors:', '  - name: ssh', '    spa: { port: 62201 }', '    open: [22/tcp]', '    clients:', `      ${entry[0]}`, ...entry.slice(1).map((l) => `        ${l}`), ''].join('\n'));
+    const added = run(KNOCKGATE, [
+      'add-client',
+      'me',
+      '--door',
+      'ssh',
+      '-k',
+      join(dir, 'server.key'),
+      '-o',
+      join(dir, 'me.yaml'),
+    ]).stdout;
+    const entry = added
+      .split('\n')
+      .filter((l) => /^\s+(- name|id|public_key):/.test(l))
+      .map((l) => l.trim());
+    writeFileSync(
+      file,
+      [
+        'interfaces: [lo]',
+        'spa: { server_key: server.key, replay_journal: r.journal }',
+        'doors:',
+        '  - name: ssh',
+        '    spa: { port: 62201 }',
+        '    open: [22/tcp]',
+        '    clients:',
+        `      ${entry[0]}`,
+        ...entry.slice(1).map((l) => `        ${l}`),
+        '',
+      ].join('\n'),
+    );
     assert.equal(run(KNOCKGATED, ['-c', file, '--check']).status, 0);
     chmodSync(join(dir, 'server.key'), 0o640);
     const r = run(KNOCKGATED, ['-c', file, '--check']);
@@ -195,7 +307,11 @@ describe('knockgate client profiles', () => {
     assert.equal(run(KNOCKGATE, ['keygen', '-o', join(dir, 'server.key')]).status, 0);
     mkdirSync(join(dir, 'knockgate', 'profiles'), { recursive: true });
     const cred = join(dir, 'knockgate', 'profiles', '127.0.0.1.yaml');
-    assert.equal(run(KNOCKGATE, ['add-client', 'me', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', '9', '-o', cred]).status, 0);
+    assert.equal(
+      run(KNOCKGATE, ['add-client', 'me', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', '9', '-o', cred])
+        .status,
+      0,
+    );
     const withProfile = spawnSync(process.execPath, [KNOCKGATE, 'knock', '-v', '127.0.0.1'], { encoding: 'utf8', env });
     assert.equal(withProfile.status, 0, withProfile.stderr);
     assert.match(withProfile.stdout, /sent SPA as me to 127\.0\.0\.1 port 9\/udp/);

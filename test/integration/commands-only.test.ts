@@ -21,10 +21,22 @@ describe('firewall: none (commands only)', () => {
     tb = createTestbed();
     const configFile = writeConfig('');
     commandLog = join(dirname(configFile), 'commands.jsonl');
-    const cmd = (what: string): string => JSON.stringify([process.execPath, RECORDER, commandLog, what, '{ip}', '{door}', '{{literal}}', 'x; rm -rf / #']);
+    const cmd = (what: string): string =>
+      JSON.stringify([process.execPath, RECORDER, commandLog, what, '{ip}', '{door}', '{{literal}}', 'x; rm -rf / #']);
     writeFileSync(
       configFile,
-      ['interfaces: [any]', 'firewall: none', `pending_commands: ${JSON.stringify(join(dirname(configFile), 'pending-commands.json'))}`, 'doors:', '  - name: web', '    sequence: ["9001/udp", 9002]', '    duration: 2s', `    start_command: ${cmd('start')}`, `    stop_command: ${cmd('stop')}`, ''].join('\n'),
+      [
+        'interfaces: [any]',
+        'firewall: none',
+        `pending_commands: ${JSON.stringify(join(dirname(configFile), 'pending-commands.json'))}`,
+        'doors:',
+        '  - name: web',
+        '    sequence: ["9001/udp", 9002]',
+        '    duration: 2s',
+        `    start_command: ${cmd('start')}`,
+        `    stop_command: ${cmd('stop')}`,
+        '',
+      ].join('\n'),
     );
     daemon = await startDaemon(tb, configFile);
   });
@@ -42,7 +54,10 @@ describe('firewall: none (commands only)', () => {
     await daemon.waitFor((l) => l.event === 'command' && l.command === 'stop', 6000, 'the stop command');
     assert.ok(Date.now() - started >= 1500, 'stop_command ran about `duration` after start_command');
     assert.ok(existsSync(commandLog));
-    const runs = readFileSync(commandLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const runs = readFileSync(commandLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
     assert.deepEqual(runs, [
       ['start', tb.client.v4, 'web', '{literal}', 'x; rm -rf / #'],
       ['stop', tb.client.v4, 'web', '{literal}', 'x; rm -rf / #'],

@@ -13,10 +13,22 @@ import { REPO_ROOT } from '../support/daemon-process.js';
 
 describe('the demo', () => {
   it('runs to the end, shows each step as it says, and cleans up', () => {
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'demo', 'demo.js'), '--duration', '2'], { encoding: 'utf8', timeout: 90_000 });
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'demo', 'demo.js'), '--duration', '2'], {
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    const probes = [...r.stdout.matchAll(/^\s+(client|bystander) -> 22\/tcp: (OPEN|FILTERED)/gm)].map((m) => `${m[1]} ${m[2]}`);
-    assert.deepEqual(probes, ['client FILTERED', 'client OPEN', 'bystander FILTERED', 'client FILTERED', 'client OPEN', 'bystander FILTERED']);
+    const probes = [...r.stdout.matchAll(/^\s+(client|bystander) -> 22\/tcp: (OPEN|FILTERED)/gm)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
+    assert.deepEqual(probes, [
+      'client FILTERED',
+      'client OPEN',
+      'bystander FILTERED',
+      'client FILTERED',
+      'client OPEN',
+      'bystander FILTERED',
+    ]);
     assert.match(r.stdout, /"reason":"spa-replayed"/);
     assert.match(r.stdout, /cleaned up: namespaces, processes and firewall rules removed/);
   });

@@ -85,7 +85,15 @@ describe('fail closed', () => {
     process.kill(daemon1.pid, 'SIGKILL');
     await daemon1.exited();
     const narrower = writeConfig(
-      ['interfaces: [any]', 'doors:', '  - name: ssh', '    sequence: [7001, 7002]', '    open: [22/tcp]', `    duration: ${DURATION_S}s`, ''].join('\n'),
+      [
+        'interfaces: [any]',
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [7001, 7002]',
+        '    open: [22/tcp]',
+        `    duration: ${DURATION_S}s`,
+        '',
+      ].join('\n'),
     );
     const daemon2 = await startDaemon(tb, narrower);
     const listing = tb.run(tb.server.ns, ['nft', 'list', 'set', 'inet', 'knockgate', 'grants4']);

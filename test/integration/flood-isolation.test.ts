@@ -13,7 +13,15 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { macOf, startFlood } from '../../bench/flood.js';
 import { clientEntryYaml } from '../support/client-entry.js';
-import { BANNER_SERVER, KNOCKGATE, knockgateCli, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import {
+  BANNER_SERVER,
+  KNOCKGATE,
+  knockgateCli,
+  sleep,
+  startDaemon,
+  writeConfig,
+  type DaemonHandle,
+} from '../support/daemon-process.js';
 import { createTestbed, type Testbed } from '../support/netns.js';
 
 const FLOOD_PPS = 100_000;
@@ -26,12 +34,28 @@ describe('a flood to a pcap-captured fwknop door', () => {
 
   before(async () => {
     tb = createTestbed();
-    tb.run(tb.server.ns, ['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=0', `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`]);
+    tb.run(tb.server.ns, [
+      'sysctl',
+      '-qw',
+      'net.ipv4.conf.all.rp_filter=0',
+      `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`,
+    ]);
     tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22']);
     const configFile = writeConfig('');
     dir = dirname(configFile);
     knockgateCli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = knockgateCli(['add-client', 'alice', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', '62202', '-o', join(dir, 'alice.yaml')]);
+    const alice = knockgateCli([
+      'add-client',
+      'alice',
+      '--door',
+      'ssh',
+      '-k',
+      join(dir, 'server.key'),
+      '--port',
+      '62202',
+      '-o',
+      join(dir, 'alice.yaml'),
+    ]);
     writeFileSync(
       configFile,
       [
@@ -46,7 +70,10 @@ describe('a flood to a pcap-captured fwknop door', () => {
         '    stanzas:',
         // Ten stanzas: each junk frame costs ten HMACs, more work than the daemon can do at the
         // flood's rate, so libpcap's ring never runs empty while the flood lasts.
-        ...Array.from({ length: 10 }, (_, i) => `      - { source: ANY, key: fwknop-flood-key-${i}, hmac_key: fwknop-flood-hmac-${i} }`),
+        ...Array.from(
+          { length: 10 },
+          (_, i) => `      - { source: ANY, key: fwknop-flood-key-${i}, hmac_key: fwknop-flood-hmac-${i} }`,
+        ),
         '  - name: ssh',
         '    spa: { port: 62202, capture: socket }',
         '    open: [22/tcp]',
@@ -65,8 +92,16 @@ describe('a flood to a pcap-captured fwknop door', () => {
     const srcMac = macOf(tb, tb.client.ns, tb.client.ifname);
     const dstMac = macOf(tb, tb.server.ns, tb.server.clientSide.ifname);
     const flood = startFlood(tb, tb.client.ns, {
-      mode: 'udp-fwknop', ifname: tb.client.ifname, srcMac, dstMac, dst: tb.server.clientSide.v4,
-      spoof: '198.19.128.0/17', ports: [62201], rate: FLOOD_PPS, count: FLOOD_PPS * FLOOD_SECONDS, seconds: FLOOD_SECONDS,
+      mode: 'udp-fwknop',
+      ifname: tb.client.ifname,
+      srcMac,
+      dstMac,
+      dst: tb.server.clientSide.v4,
+      spoof: '198.19.128.0/17',
+      ports: [62201],
+      rate: FLOOD_PPS,
+      count: FLOOD_PPS * FLOOD_SECONDS,
+      seconds: FLOOD_SECONDS,
     });
     let floodEnded = 0;
     const floodDone = flood.done.then((s) => {
@@ -76,12 +111,28 @@ describe('a flood to a pcap-captured fwknop door', () => {
     await sleep(1500); // the flood is in full swing
     const before = daemon.lines.length;
     const knockedAt = Date.now();
-    tb.run(tb.client.ns, [process.execPath, KNOCKGATE, 'knock', tb.server.clientSide.v4, '-c', join(dir, 'alice.yaml')]);
-    await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.verdict === 'opened', 15_000, 'the SPA grant');
+    tb.run(tb.client.ns, [
+      process.execPath,
+      KNOCKGATE,
+      'knock',
+      tb.server.clientSide.v4,
+      '-c',
+      join(dir, 'alice.yaml'),
+    ]);
+    await daemon.waitFor(
+      (l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.verdict === 'opened',
+      15_000,
+      'the SPA grant',
+    );
     const grantedAt = Date.now();
     const summary = await floodDone;
-    process.stdout.write(`# flood ${summary.sent} packets at ${Math.round(summary.pps)} pps; SPA knock to grant ${grantedAt - knockedAt} ms; grant ${floodEnded - grantedAt} ms before the flood ended\n`);
+    process.stdout.write(
+      `# flood ${summary.sent} packets at ${Math.round(summary.pps)} pps; SPA knock to grant ${grantedAt - knockedAt} ms; grant ${floodEnded - grantedAt} ms before the flood ended\n`,
+    );
     assert.ok(summary.sent > FLOOD_PPS, `the flood sent only ${summary.sent} packets`);
-    assert.ok(grantedAt < floodEnded, `the SPA grant waited for the flood to end (granted ${grantedAt - floodEnded} ms after it)`);
+    assert.ok(
+      grantedAt < floodEnded,
+      `the SPA grant waited for the flood to end (granted ${grantedAt - floodEnded} ms after it)`,
+    );
   });
 });

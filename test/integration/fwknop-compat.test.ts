@@ -11,7 +11,16 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, KNOCKGATE, REPO_ROOT, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import {
+  BANNER_SERVER,
+  KNOCKGATE,
+  REPO_ROOT,
+  probe,
+  sleep,
+  startDaemon,
+  writeConfig,
+  type DaemonHandle,
+} from '../support/daemon-process.js';
 
 const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
 const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
@@ -21,15 +30,30 @@ describe('fwknop compatibility', () => {
   let dir: string;
   let configFile: string;
   let daemon: DaemonHandle;
-  const keys = HMAC_TYPES.map(() => ({ key: randomBytes(32).toString('base64'), hmac: randomBytes(64).toString('base64') }));
+  const keys = HMAC_TYPES.map(() => ({
+    key: randomBytes(32).toString('base64'),
+    hmac: randomBytes(64).toString('base64'),
+  }));
 
   /** The real fwknop client, from the client namespace, with the stanza's keys for HMAC type i. */
   const fwknop = (i: number, extra: string[] = [], key = keys[i]?.key, hmac = keys[i]?.hmac) =>
     tb.run(tb.client.ns, [
-      'fwknop', '--no-rc-file', '--no-save-args',
-      '-A', 'tcp/22', '-a', tb.client.v4, '-D', tb.server.clientSide.v4,
-      '--key-base64-rijndael', key as string, '--use-hmac', '--key-base64-hmac', hmac as string,
-      '--hmac-digest-type', HMAC_TYPES[i] as string,
+      'fwknop',
+      '--no-rc-file',
+      '--no-save-args',
+      '-A',
+      'tcp/22',
+      '-a',
+      tb.client.v4,
+      '-D',
+      tb.server.clientSide.v4,
+      '--key-base64-rijndael',
+      key as string,
+      '--use-hmac',
+      '--key-base64-hmac',
+      hmac as string,
+      '--hmac-digest-type',
+      HMAC_TYPES[i] as string,
       ...extra,
     ]);
 
@@ -40,15 +64,43 @@ describe('fwknop compatibility', () => {
     dir = dirname(configFile);
     // fwknopd's own access.conf, one stanza per HMAC type (fwknopd tries them in order).
     const accessConf = keys
-      .map((k, i) => [`SOURCE ANY`, `OPEN_PORTS tcp/22`, `KEY_BASE64 ${k.key}`, `HMAC_KEY_BASE64 ${k.hmac}`, `HMAC_DIGEST_TYPE ${HMAC_TYPES[i]}`, `FW_ACCESS_TIMEOUT 4`, ''].join('\n'))
+      .map((k, i) =>
+        [
+          `SOURCE ANY`,
+          `OPEN_PORTS tcp/22`,
+          `KEY_BASE64 ${k.key}`,
+          `HMAC_KEY_BASE64 ${k.hmac}`,
+          `HMAC_DIGEST_TYPE ${HMAC_TYPES[i]}`,
+          `FW_ACCESS_TIMEOUT 4`,
+          '',
+        ].join('\n'),
+      )
       .join('\n');
     writeFileSync(join(dir, 'access.conf'), accessConf, { mode: 0o600 });
     writeFileSync(
       configFile,
-      ['interfaces: [any]', 'spa:', '  replay_journal: replay.journal', 'doors:', '  - name: fwknop', '    fwknop: { port: 62201, capture: pcap }', '    access_conf: access.conf', '    open: [22/tcp]', '    duration: 4s',
+      [
+        'interfaces: [any]',
+        'spa:',
+        '  replay_journal: replay.journal',
+        'doors:',
+        '  - name: fwknop',
+        '    fwknop: { port: 62201, capture: pcap }',
+        '    access_conf: access.conf',
+        '    open: [22/tcp]',
+        '    duration: 4s',
         // fwknop's stanzas can also live in knockgate's YAML: here a legacy-IV one without HMAC.
-        '  - name: legacy', '    fwknop: { port: 62202, capture: socket }', '    open: [2222/tcp]', '    duration: 4s', '    stanzas:',
-        '      - source: ANY', '        open_ports: [2222/tcp]', '        key: "shortpw"', '        encryption_mode: legacy', ''].join('\n'),
+        '  - name: legacy',
+        '    fwknop: { port: 62202, capture: socket }',
+        '    open: [2222/tcp]',
+        '    duration: 4s',
+        '    stanzas:',
+        '      - source: ANY',
+        '        open_ports: [2222/tcp]',
+        '        key: "shortpw"',
+        '        encryption_mode: legacy',
+        '',
+      ].join('\n'),
     );
     daemon = await startDaemon(tb, configFile);
   });
@@ -59,9 +111,17 @@ describe('fwknop compatibility', () => {
     it(`the real fwknop client opens the port (HMAC ${HMAC_TYPES[i]})`, async () => {
       const before = daemon.lines.length;
       fwknop(i);
-      const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop', 5000, 'the verdict');
+      const line = await daemon.waitFor(
+        (l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop',
+        5000,
+        'the verdict',
+      );
       assert.equal(line.verdict, 'accepted', JSON.stringify(line));
-      await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.source === tb.client.v4, 5000, 'the grant');
+      await daemon.waitFor(
+        (l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.source === tb.client.v4,
+        5000,
+        'the grant',
+      );
       assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
       assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout');
     });
@@ -70,20 +130,50 @@ describe('fwknop compatibility', () => {
   it('the real client in legacy IV mode without HMAC, with a SHA-512 inner digest, opens a YAML stanza door', async () => {
     const before = daemon.lines.length;
     tb.run(tb.client.ns, [
-      'fwknop', '--no-rc-file', '--no-save-args', '-A', 'tcp/2222', '-a', tb.client.v4, '-D', tb.server.clientSide.v4,
-      '-p', '62202', '--key-rijndael', 'shortpw', '-M', 'legacy', '-m', 'sha512',
+      'fwknop',
+      '--no-rc-file',
+      '--no-save-args',
+      '-A',
+      'tcp/2222',
+      '-a',
+      tb.client.v4,
+      '-D',
+      tb.server.clientSide.v4,
+      '-p',
+      '62202',
+      '--key-rijndael',
+      'shortpw',
+      '-M',
+      'legacy',
+      '-m',
+      'sha512',
     ]);
-    const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop', 5000, 'the verdict');
+    const line = await daemon.waitFor(
+      (l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop',
+      5000,
+      'the verdict',
+    );
     assert.equal(line.verdict, 'accepted', JSON.stringify(line));
-    await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.door === 'legacy', 5000, 'the grant');
+    await daemon.waitFor(
+      (l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.door === 'legacy',
+      5000,
+      'the grant',
+    );
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222).outcome, 'open');
   });
 
   it('a client-timeout request (fwknop -f, message type 3) gets its own duration, capped by the door', async () => {
-    for (const [asked, granted] of [[2, 2], [600, 4]] as const) {
+    for (const [asked, granted] of [
+      [2, 2],
+      [600, 4],
+    ] as const) {
       const before = daemon.lines.length;
       fwknop(2, ['-f', String(asked)]);
-      const grant = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'grant', 5000, `the grant for -f ${asked}`);
+      const grant = await daemon.waitFor(
+        (l) => daemon.lines.indexOf(l) >= before && l.event === 'grant',
+        5000,
+        `the grant for -f ${asked}`,
+      );
       assert.equal(grant.duration_s, granted, JSON.stringify(grant));
     }
   });
@@ -97,11 +187,22 @@ describe('fwknop compatibility', () => {
     await new Promise((r) => capture.once('exit', r));
     const hex = out.split('\n')[1]?.trim() ?? '';
     assert.ok(hex.length > 200);
-    await daemon.waitFor((l) => l.event === 'fwknop' && l.verdict === 'accepted' && daemon.lines.filter((x) => x.event === 'fwknop' && x.verdict === 'accepted').length === HMAC_TYPES.length + 4, 5000, 'acceptance');
+    await daemon.waitFor(
+      (l) =>
+        l.event === 'fwknop' &&
+        l.verdict === 'accepted' &&
+        daemon.lines.filter((x) => x.event === 'fwknop' && x.verdict === 'accepted').length === HMAC_TYPES.length + 4,
+      5000,
+      'acceptance',
+    );
     const replay = async (label: string): Promise<void> => {
       const before = daemon.lines.length;
       tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'send', tb.server.otherSide.v4, '62201', hex]);
-      const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop', 5000, `the verdict ${label}`);
+      const line = await daemon.waitFor(
+        (l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop',
+        5000,
+        `the verdict ${label}`,
+      );
       assert.equal(line.reason, 'fwknop-replayed', label);
     };
     await replay('right away');
@@ -114,13 +215,21 @@ describe('fwknop compatibility', () => {
   it('wrong keys are rejected', async () => {
     const before = daemon.lines.length;
     fwknop(2, [], randomBytes(32).toString('base64'), randomBytes(64).toString('base64'));
-    const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop', 5000, 'the verdict');
+    const line = await daemon.waitFor(
+      (l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop',
+      5000,
+      'the verdict',
+    );
     assert.equal(line.verdict, 'rejected');
     assert.equal(line.reason, 'fwknop-hmac');
     const right = keys[2] as { key: string; hmac: string };
     const before2 = daemon.lines.length;
     fwknop(2, [], randomBytes(32).toString('base64'), right.hmac);
-    const line2 = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before2 && l.event === 'fwknop', 5000, 'the verdict');
+    const line2 = await daemon.waitFor(
+      (l) => daemon.lines.indexOf(l) >= before2 && l.event === 'fwknop',
+      5000,
+      'the verdict',
+    );
     assert.equal(line2.verdict, 'rejected');
     assert.match(String(line2.reason), /^fwknop-(decrypt|digest|malformed)$/);
   });
@@ -131,15 +240,49 @@ describe('fwknop compatibility', () => {
       const d = dirname(writeConfig(''));
       const k = { key: randomBytes(32).toString('base64'), hmac: randomBytes(64).toString('base64') };
       writeFileSync(join(d, 'fwknopd.conf'), 'PCAP_INTF eth0;\n', { mode: 0o600 });
-      writeFileSync(join(d, 'access.conf'), `SOURCE ANY\nOPEN_PORTS tcp/22\nKEY_BASE64 ${k.key}\nHMAC_KEY_BASE64 ${k.hmac}\nREQUIRE_SOURCE_ADDRESS Y\nFW_ACCESS_TIMEOUT 30\n`, { mode: 0o600 });
-      writeFileSync(join(d, 'cred.yaml'), `kind: knockgate-fwknop-client-v1\nkey_base64: ${k.key}\nhmac_key_base64: ${k.hmac}\nport: 62201\nuser: root\n`, { mode: 0o600 });
-      bed.start(bed.server.ns, ['fwknopd', '-f', '-c', join(d, 'fwknopd.conf'), '-a', join(d, 'access.conf'), '-i', 'eth0', '-p', join(d, 'pid'), '-d', join(d, 'digest.cache'), '-r', join(d, 'run')]);
+      writeFileSync(
+        join(d, 'access.conf'),
+        `SOURCE ANY\nOPEN_PORTS tcp/22\nKEY_BASE64 ${k.key}\nHMAC_KEY_BASE64 ${k.hmac}\nREQUIRE_SOURCE_ADDRESS Y\nFW_ACCESS_TIMEOUT 30\n`,
+        { mode: 0o600 },
+      );
+      writeFileSync(
+        join(d, 'cred.yaml'),
+        `kind: knockgate-fwknop-client-v1\nkey_base64: ${k.key}\nhmac_key_base64: ${k.hmac}\nport: 62201\nuser: root\n`,
+        { mode: 0o600 },
+      );
+      bed.start(bed.server.ns, [
+        'fwknopd',
+        '-f',
+        '-c',
+        join(d, 'fwknopd.conf'),
+        '-a',
+        join(d, 'access.conf'),
+        '-i',
+        'eth0',
+        '-p',
+        join(d, 'pid'),
+        '-d',
+        join(d, 'digest.cache'),
+        '-r',
+        join(d, 'run'),
+      ]);
       const rule = `-A FWKNOP_INPUT -s ${bed.client.v4}/32 -p tcp -m tcp --dport 22`;
       // fwknopd creates its chain when it starts; wait for it, then knock.
-      for (let i = 0; i < 50 && !bed.run(bed.server.ns, ['iptables', '-S']).includes('-N FWKNOP_INPUT'); i++) await sleep(100);
-      bed.run(bed.client.ns, [process.execPath, KNOCKGATE, 'knock', '--fwknop', join(d, 'cred.yaml'), '--ports', '22/tcp', bed.server.clientSide.v4]);
+      for (let i = 0; i < 50 && !bed.run(bed.server.ns, ['iptables', '-S']).includes('-N FWKNOP_INPUT'); i++)
+        await sleep(100);
+      bed.run(bed.client.ns, [
+        process.execPath,
+        KNOCKGATE,
+        'knock',
+        '--fwknop',
+        join(d, 'cred.yaml'),
+        '--ports',
+        '22/tcp',
+        bed.server.clientSide.v4,
+      ]);
       let rules = '';
-      for (let i = 0; i < 50 && !rules.includes(rule); i++, await sleep(100)) rules = bed.run(bed.server.ns, ['iptables', '-S', 'FWKNOP_INPUT']);
+      for (let i = 0; i < 50 && !rules.includes(rule); i++, await sleep(100))
+        rules = bed.run(bed.server.ns, ['iptables', '-S', 'FWKNOP_INPUT']);
       assert.ok(rules.includes(rule), rules);
     } finally {
       bed.destroy();

@@ -32,9 +32,22 @@ describe('fwknop DESTINATION', () => {
     writeFileSync(
       configFile,
       [
-        'interfaces: [any]', 'spa:', '  replay_journal: replay.journal', 'doors:',
-        '  - name: by-socket', '    fwknop: { port: 62203, capture: socket }', '    open: [22/tcp]', '    duration: 4s', '    stanzas:', ...stanza,
-        '  - name: by-capture', '    fwknop: { port: 62204, capture: pcap }', '    open: [22/tcp]', '    duration: 4s', '    stanzas:', ...stanza,
+        'interfaces: [any]',
+        'spa:',
+        '  replay_journal: replay.journal',
+        'doors:',
+        '  - name: by-socket',
+        '    fwknop: { port: 62203, capture: socket }',
+        '    open: [22/tcp]',
+        '    duration: 4s',
+        '    stanzas:',
+        ...stanza,
+        '  - name: by-capture',
+        '    fwknop: { port: 62204, capture: pcap }',
+        '    open: [22/tcp]',
+        '    duration: 4s',
+        '    stanzas:',
+        ...stanza,
         '',
       ].join('\n'),
       { mode: 0o600 },
@@ -46,11 +59,31 @@ describe('fwknop DESTINATION', () => {
   /** The real fwknop client in `ns`, for its own address `allow`, to `to`:`port`; the daemon's verdict. */
   async function send(ns: string, allow: string, to: string, port: number): Promise<Record<string, unknown>> {
     const before = daemon.lines.length;
-    tb.run(ns, ['fwknop', '--no-rc-file', '--no-save-args', '-A', 'tcp/22', '-a', allow, '-D', to, '-p', String(port), '--key-base64-rijndael', key, '--use-hmac', '--key-base64-hmac', hmac]);
+    tb.run(ns, [
+      'fwknop',
+      '--no-rc-file',
+      '--no-save-args',
+      '-A',
+      'tcp/22',
+      '-a',
+      allow,
+      '-D',
+      to,
+      '-p',
+      String(port),
+      '--key-base64-rijndael',
+      key,
+      '--use-hmac',
+      '--key-base64-hmac',
+      hmac,
+    ]);
     return daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop', 5000, 'the verdict');
   }
 
-  for (const [door, port] of [['by-socket', 62203], ['by-capture', 62204]] as const) {
+  for (const [door, port] of [
+    ['by-socket', 62203],
+    ['by-capture', 62204],
+  ] as const) {
     it(`${door}: a packet sent to another of the server's addresses matches no stanza; one sent to the DESTINATION is accepted`, async () => {
       const wrong = await send(tb.client.ns, tb.client.v4, tb.server.clientSide.v4, port);
       assert.equal(wrong.door, door, JSON.stringify(wrong));

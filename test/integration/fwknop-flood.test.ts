@@ -30,17 +30,45 @@ describe('fwknop door under a flood of fwknop-shaped junk', () => {
 
   before(async () => {
     tb = createTestbed();
-    tb.run(tb.server.ns, ['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=0', `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`]);
+    tb.run(tb.server.ns, [
+      'sysctl',
+      '-qw',
+      'net.ipv4.conf.all.rp_filter=0',
+      `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`,
+    ]);
     tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22']);
     const configFile = writeConfig('');
     dir = dirname(configFile);
     // Others' stanzas first (fwknopd tries them in file order), alice's last.
-    const stanza = (k: { key: string; hmac: string }) => ['SOURCE ANY', 'OPEN_PORTS tcp/22', `KEY_BASE64 ${k.key}`, `HMAC_KEY_BASE64 ${k.hmac}`, 'HMAC_DIGEST_TYPE sha256', 'FW_ACCESS_TIMEOUT 30', ''].join('\n');
-    const others = Array.from({ length: STANZAS - 1 }, () => ({ key: randomBytes(32).toString('base64'), hmac: randomBytes(64).toString('base64') }));
+    const stanza = (k: { key: string; hmac: string }) =>
+      [
+        'SOURCE ANY',
+        'OPEN_PORTS tcp/22',
+        `KEY_BASE64 ${k.key}`,
+        `HMAC_KEY_BASE64 ${k.hmac}`,
+        'HMAC_DIGEST_TYPE sha256',
+        'FW_ACCESS_TIMEOUT 30',
+        '',
+      ].join('\n');
+    const others = Array.from({ length: STANZAS - 1 }, () => ({
+      key: randomBytes(32).toString('base64'),
+      hmac: randomBytes(64).toString('base64'),
+    }));
     writeFileSync(join(dir, 'access.conf'), [...others, alice].map(stanza).join('\n'), { mode: 0o600 });
     writeFileSync(
       configFile,
-      [`interfaces: [${tb.server.clientSide.ifname}]`, 'spa:', '  replay_journal: replay.journal', 'doors:', '  - name: fwknop', '    fwknop: { port: 62201, capture: pcap }', '    access_conf: access.conf', '    open: [22/tcp]', '    duration: 30s', ''].join('\n'),
+      [
+        `interfaces: [${tb.server.clientSide.ifname}]`,
+        'spa:',
+        '  replay_journal: replay.journal',
+        'doors:',
+        '  - name: fwknop',
+        '    fwknop: { port: 62201, capture: pcap }',
+        '    access_conf: access.conf',
+        '    open: [22/tcp]',
+        '    duration: 30s',
+        '',
+      ].join('\n'),
     );
     daemon = await startDaemon(tb, configFile);
   });
@@ -50,8 +78,22 @@ describe('fwknop door under a flood of fwknop-shaped junk', () => {
   it('sheds the HMACs of unproven sources past the budget, and a client that got in before still opens during the flood', async () => {
     const fwknop = (): void =>
       void tb.run(tb.client.ns, [
-        'fwknop', '--no-rc-file', '--no-save-args', '-A', 'tcp/22', '-a', tb.client.v4, '-D', tb.server.clientSide.v4,
-        '--key-base64-rijndael', alice.key, '--use-hmac', '--key-base64-hmac', alice.hmac, '--hmac-digest-type', 'sha256',
+        'fwknop',
+        '--no-rc-file',
+        '--no-save-args',
+        '-A',
+        'tcp/22',
+        '-a',
+        tb.client.v4,
+        '-D',
+        tb.server.clientSide.v4,
+        '--key-base64-rijndael',
+        alice.key,
+        '--use-hmac',
+        '--key-base64-hmac',
+        alice.hmac,
+        '--hmac-digest-type',
+        'sha256',
       ]);
     fwknop();
     await daemon.waitFor((l) => l.event === 'grant' && l.verdict === 'opened', 5000, 'the first grant');
@@ -65,11 +107,29 @@ describe('fwknop door under a flood of fwknop-shaped junk', () => {
       const len = randomInt(140, 400);
       const payload = Buffer.alloc(len);
       for (let j = 0; j < len; j++) payload[j] = B64.charCodeAt(randomInt(64));
-      return udpFrame({ srcMac, dstMac, src: spoofedV4(i), dst: tb.server.clientSide.v4, sport: 30_000 + (i % 30_000), dport: 62201, payload });
+      return udpFrame({
+        srcMac,
+        dstMac,
+        src: spoofedV4(i),
+        dst: tb.server.clientSide.v4,
+        sport: 30_000 + (i % 30_000),
+        dport: 62201,
+        payload,
+      });
     });
     const file = join(dir, 'junk.frames');
     writeFramesFile(file, frames);
-    const flood = startFlood(tb, tb.client.ns, { mode: 'frames', framesFile: file, ifname: tb.client.ifname, srcMac, dstMac, dst: tb.server.clientSide.v4, rate: FLOOD_PPS, count: FLOOD_PACKETS, seconds: 30 });
+    const flood = startFlood(tb, tb.client.ns, {
+      mode: 'frames',
+      framesFile: file,
+      ifname: tb.client.ifname,
+      srcMac,
+      dstMac,
+      dst: tb.server.clientSide.v4,
+      rate: FLOOD_PPS,
+      count: FLOOD_PACKETS,
+      seconds: 30,
+    });
     await sleep(1000); // the budget's burst is spent by now
     fwknop();
     const opened = probe(tb, tb.client.ns, tb.server.clientSide.v4, 22, 1500).outcome;

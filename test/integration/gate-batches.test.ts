@@ -19,7 +19,8 @@ describe('firewall batches', () => {
   });
   after(() => tb?.destroy());
 
-  const run = (scenario: string, table: string): Record<string, unknown> => JSON.parse(tb.run(tb.server.ns, [process.execPath, SCENARIO, scenario, table]).trim()) as Record<string, unknown>;
+  const run = (scenario: string, table: string): Record<string, unknown> =>
+    JSON.parse(tb.run(tb.server.ns, [process.execPath, SCENARIO, scenario, table]).trim()) as Record<string, unknown>;
 
   it('an address inside a live prefix grant does not fail an unrelated grant in the same batch', () => {
     const r = run('overlap', 'kg_overlap');

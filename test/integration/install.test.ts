@@ -19,7 +19,12 @@ import { REPO_ROOT } from '../support/daemon-process.js';
 
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = REPO_ROOT): { status: number | null; stdout: string; stderr: string } {
+function sh(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = REPO_ROOT,
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env, cwd, timeout: 180_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -42,7 +47,12 @@ describe('npm pack, then npm install -g of the tarball', () => {
 
   /** As the README says to install: --foreground-scripts shows what the native build says. */
   const install = (prefix: string, env: NodeJS.ProcessEnv): ReturnType<typeof sh> =>
-    sh('npm', ['install', '-g', '--foreground-scripts', '--prefix', prefix, '--no-audit', '--no-fund', tarball], env, dir);
+    sh(
+      'npm',
+      ['install', '-g', '--foreground-scripts', '--prefix', prefix, '--no-audit', '--no-fund', tarball],
+      env,
+      dir,
+    );
 
   it('installs both tools, builds the native parts, and the installed daemon runs', async () => {
     const prefix = join(dir, 'full');
@@ -52,15 +62,38 @@ describe('npm pack, then npm install -g of the tarball', () => {
     assert.equal(sh(bin('knockgate'), ['--version']).stdout.trim(), VERSION);
     assert.equal(sh(bin('knockgated'), ['--version']).stdout.trim(), VERSION);
     for (const part of ['knockgate-nft', 'pcap-capture.node', 'udp-batch.node', 'flock.node']) {
-      assert.ok(existsSync(join(prefix, 'lib', 'node_modules', 'knockgate', 'dist', 'libexec', part)), `${part} built at install`);
+      assert.ok(
+        existsSync(join(prefix, 'lib', 'node_modules', 'knockgate', 'dist', 'libexec', part)),
+        `${part} built at install`,
+      );
     }
-    for (const [section, page] of [['1', 'knockgate'], ['8', 'knockgated'], ['5', 'knockgate.yaml']] as const) {
-      const shown = sh('man', ['-M', join(prefix, 'share', 'man'), section, page], { ...process.env, MANPAGER: 'cat', MANWIDTH: '80' });
+    for (const [section, page] of [
+      ['1', 'knockgate'],
+      ['8', 'knockgated'],
+      ['5', 'knockgate.yaml'],
+    ] as const) {
+      const shown = sh('man', ['-M', join(prefix, 'share', 'man'), section, page], {
+        ...process.env,
+        MANPAGER: 'cat',
+        MANWIDTH: '80',
+      });
       assert.equal(shown.status, 0, `man ${section} ${page}: ${shown.stderr}`);
       assert.match(shown.stdout, new RegExp(`^${page.toUpperCase().replace('.', '\\.')}\\(${section}\\)`, 'm'));
     }
     const config = join(dir, 'knockgate.yaml');
-    writeFileSync(config, ['interfaces: [any]', 'nft_table: kginstalled', 'doors:', '  - name: ssh', '    sequence: [7001, 7002, 7003]', '    open: [22/tcp]', ''].join('\n'), { mode: 0o600 });
+    writeFileSync(
+      config,
+      [
+        'interfaces: [any]',
+        'nft_table: kginstalled',
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [7001, 7002, 7003]',
+        '    open: [22/tcp]',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
     const check = sh(bin('knockgated'), ['-c', config, '--check']);
     assert.equal(check.status, 0, check.stderr);
     tb = createTestbed();
@@ -92,7 +125,20 @@ describe('npm pack, then npm install -g of the tarball', () => {
     assert.equal(keygen.status, 0, keygen.stderr);
     assert.match(keygen.stdout, /public key: /);
     const config = join(dir, 'client-only.yaml');
-    writeFileSync(config, ['interfaces: [lo]', 'firewall: none', 'nft_table: kgclientonly', 'doors:', '  - name: cmd', '    sequence: [7001]', '    start_command: [/bin/true]', ''].join('\n'), { mode: 0o600 });
+    writeFileSync(
+      config,
+      [
+        'interfaces: [lo]',
+        'firewall: none',
+        'nft_table: kgclientonly',
+        'doors:',
+        '  - name: cmd',
+        '    sequence: [7001]',
+        '    start_command: [/bin/true]',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
     const daemon = sh(join(prefix, 'bin', 'knockgated'), ['-c', config]);
     assert.notEqual(daemon.status, 0);
     assert.match(daemon.stderr, /build-native\.sh/);

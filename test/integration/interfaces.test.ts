@@ -14,14 +14,34 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clientEntryYaml } from '../support/client-entry.js';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, KNOCKGATED, knockgateCli, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import {
+  BANNER_SERVER,
+  KNOCKGATED,
+  knockgateCli,
+  probe,
+  sleep,
+  startDaemon,
+  writeConfig,
+  type DaemonHandle,
+} from '../support/daemon-process.js';
 
 /** A native SPA socket door on 62201 protecting 22/tcp, with one client, and `head` lines on top. */
 function spaConfig(head: string[]): string {
   const file = writeConfig('');
   const dir = dirname(file);
   knockgateCli(['keygen', '-o', join(dir, 'server.key')]);
-  const alice = knockgateCli(['add-client', 'alice', '-k', join(dir, 'server.key'), '--door', 'ssh', '--port', '62201', '-o', join(dir, 'alice.yaml')]);
+  const alice = knockgateCli([
+    'add-client',
+    'alice',
+    '-k',
+    join(dir, 'server.key'),
+    '--door',
+    'ssh',
+    '--port',
+    '62201',
+    '-o',
+    join(dir, 'alice.yaml'),
+  ]);
   const yaml = [
     ...head,
     'spa:',
@@ -47,7 +67,10 @@ describe('protected ports and interfaces', () => {
     tb = createTestbed();
     tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22']);
     // The service answers from both sides before knockgate runs (once it listens).
-    for (const [ns, host] of [[tb.client.ns, tb.server.clientSide.v4], [tb.other.ns, tb.server.otherSide.v4]] as const) {
+    for (const [ns, host] of [
+      [tb.client.ns, tb.server.clientSide.v4],
+      [tb.other.ns, tb.server.otherSide.v4],
+    ] as const) {
       let outcome = '';
       for (let i = 0; i < 50 && outcome !== 'open'; i++) {
         outcome = probe(tb, ns, host, 22, 200).outcome;
@@ -73,7 +96,10 @@ describe('protected ports and interfaces', () => {
   });
 
   it('exempt_interfaces leaves that interface reachable and only that one', async () => {
-    daemon = await startDaemon(tb, spaConfig([`interfaces: [${tb.server.otherSide.ifname}]`, `exempt_interfaces: [${tb.server.clientSide.ifname}]`]));
+    daemon = await startDaemon(
+      tb,
+      spaConfig([`interfaces: [${tb.server.otherSide.ifname}]`, `exempt_interfaces: [${tb.server.clientSide.ifname}]`]),
+    );
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open', 'exempt client side');
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout', 'other side');
     await stop();
@@ -81,7 +107,10 @@ describe('protected ports and interfaces', () => {
 
   it('a misspelt interface is refused at start (exit 78, file:line of interfaces:) and installs nothing', () => {
     const file = spaConfig(['firewall: nftables', 'interfaces: [eth9]', 'nft_table: kgtypo']);
-    const r = spawnSync('ip', ['netns', 'exec', tb.server.ns, process.execPath, KNOCKGATED, '-c', file], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync('ip', ['netns', 'exec', tb.server.ns, process.execPath, KNOCKGATED, '-c', file], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(r.status, 78, r.stderr);
     assert.ok(r.stderr.includes(`${file}:2: interfaces`), r.stderr);
     assert.match(r.stderr, /no such interface: "eth9"/);

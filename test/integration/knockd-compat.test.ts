@@ -19,7 +19,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 5000): Prom
   assert.fail(`timed out waiting for ${what}`);
 }
 
-describe("knockd compatibility", () => {
+describe('knockd compatibility', () => {
   const beds: Testbed[] = [];
   after(() => {
     for (const tb of beds) tb.destroy();
@@ -50,7 +50,20 @@ describe("knockd compatibility", () => {
     const dir = dirname(writeConfig(''));
     const marker = join(dir, 'opened');
     const conf = join(dir, 'knockd.conf');
-    writeFileSync(conf, ['[options]', '\tlogfile = ' + join(dir, 'knockd.log'), '', '[opencloseSSH]', '\tsequence    = 7000,8000:udp,9000', '\tseq_timeout = 10', '\ttcpflags    = syn', `\tcommand     = /usr/bin/touch ${marker}-%IP%`, ''].join('\n'));
+    writeFileSync(
+      conf,
+      [
+        '[options]',
+        `\tlogfile = ${join(dir, 'knockd.log')}`,
+        '',
+        '[opencloseSSH]',
+        '\tsequence    = 7000,8000:udp,9000',
+        '\tseq_timeout = 10',
+        '\ttcpflags    = syn',
+        `\tcommand     = /usr/bin/touch ${marker}-%IP%`,
+        '',
+      ].join('\n'),
+    );
     tb.start(tb.server.ns, ['/usr/sbin/knockd', '-c', conf, '-i', 'eth0', '-v']);
     await until('knockd to start', () => existsSync(join(dir, 'knockd.log')), 5000);
     await sleep(500);

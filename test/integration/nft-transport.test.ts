@@ -11,7 +11,15 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import {
+  BANNER_SERVER,
+  knock,
+  probe,
+  sleep,
+  startDaemon,
+  writeConfig,
+  type DaemonHandle,
+} from '../support/daemon-process.js';
 import { elementRequest } from '../../src/gates/nft-element-request.js';
 import { defaultWorkerPath } from '../../src/gates/nft-worker.js';
 import { installBatch, setGrantCommands, type NftCommand } from '../../src/gates/nftables-ruleset.js';
@@ -48,7 +56,15 @@ describe('firewall transport', () => {
     configFile = writeConfig('');
     writeFileSync(
       configFile,
-      [`interfaces: [${tb.server.clientSide.ifname}]`, 'doors:', '  - name: ssh', `    sequence: [${SEQUENCE.join(', ')}]`, '    open: [22/tcp]', '    duration: 30s', ''].join('\n'),
+      [
+        `interfaces: [${tb.server.clientSide.ifname}]`,
+        'doors:',
+        '  - name: ssh',
+        `    sequence: [${SEQUENCE.join(', ')}]`,
+        '    open: [22/tcp]',
+        '    duration: 30s',
+        '',
+      ].join('\n'),
     );
   });
 
@@ -64,7 +80,11 @@ describe('firewall transport', () => {
     process.kill(first, 'SIGKILL');
     await sleep(200);
     knock(tb, tb.client.ns, tb.server.clientSide.v4, SEQUENCE);
-    await daemon.waitFor((l) => l.event === 'grant' && l.verdict === 'opened', 5000, 'a grant after the worker was killed');
+    await daemon.waitFor(
+      (l) => l.event === 'grant' && l.verdict === 'opened',
+      5000,
+      'a grant after the worker was killed',
+    );
     assert.match(grants(), new RegExp(tb.client.v4.replaceAll('.', '\\.')));
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
     const [second] = childrenNamed(daemon.pid, 'knockgate-nft');
@@ -78,10 +98,15 @@ describe('firewall transport', () => {
     flush();
   });
 
-  it('the worker\'s element path leaves the same grant elements as libnftables, and is as atomic', () => {
+  it("the worker's element path leaves the same grant elements as libnftables, and is as atomic", () => {
     const worker = defaultWorkerPath();
     assert.ok(worker !== undefined, 'npm run build has built the worker');
-    const layout = { protectedPorts: [{ proto: 'tcp' as const, port: 22 }], hiddenPorts: [], untrackedUdpPorts: [], exemptInterfaces: [] };
+    const layout = {
+      protectedPorts: [{ proto: 'tcp' as const, port: 22 }],
+      hiddenPorts: [],
+      untrackedUdpPorts: [],
+      exemptInterfaces: [],
+    };
     const grants: [string, 4 | 6, 'tcp' | 'udp', number, number, boolean][] = [
       ['198.18.7.1', 4, 'tcp', 22, 30, false],
       ['198.18.8.0/24', 4, 'tcp', 22, 60, false],
@@ -93,12 +118,20 @@ describe('firewall transport', () => {
     const frames: string[] = [];
     const frame = (body: string): void => void frames.push(`${Buffer.byteLength(body)}\n${body}`);
     const requests: { table: string; fast: boolean }[] = [];
-    for (const [table, fast] of [['kgfast', true], ['kgjson', false]] as const) {
+    for (const [table, fast] of [
+      ['kgfast', true],
+      ['kgjson', false],
+    ] as const) {
       frame(JSON.stringify({ nftables: installBatch(table, layout, []) }));
       requests.push({ table, fast: false });
-      const batches: NftCommand[][] = grants.map(([src, f, proto, port, s, mayExist]) => setGrantCommands(table, src, f, { proto, port }, s, mayExist));
+      const batches: NftCommand[][] = grants.map(([src, f, proto, port, s, mayExist]) =>
+        setGrantCommands(table, src, f, { proto, port }, s, mayExist),
+      );
       // One batch the kernel must refuse whole: a new grant, then an address inside the live /24.
-      batches.push([...setGrantCommands(table, '198.18.7.200', 4, { proto: 'tcp', port: 22 }, 30, false), ...setGrantCommands(table, '198.18.8.5', 4, { proto: 'tcp', port: 22 }, 30, false)]);
+      batches.push([
+        ...setGrantCommands(table, '198.18.7.200', 4, { proto: 'tcp', port: 22 }, 30, false),
+        ...setGrantCommands(table, '198.18.8.5', 4, { proto: 'tcp', port: 22 }, 30, false),
+      ]);
       for (const cmds of batches) {
         const fastRequest = elementRequest(cmds);
         assert.ok(fastRequest !== null, 'grant batches have an element request');
@@ -115,14 +148,23 @@ describe('firewall transport', () => {
       rest = rest.subarray(nl + 1 + Number(length));
     }
     assert.equal(answers.length, requests.length);
-    const statuses = (table: string): string[] => answers.filter((_, i) => requests[i]?.table === table).map((a) => a.status);
+    const statuses = (table: string): string[] =>
+      answers.filter((_, i) => requests[i]?.table === table).map((a) => a.status);
     assert.deepEqual(statuses('kgfast'), statuses('kgjson'));
-    assert.deepEqual(statuses('kgfast'), ['0', '0', '0', '0', '0', '0', '0', '1'], 'only the overlapping batch is refused');
+    assert.deepEqual(
+      statuses('kgfast'),
+      ['0', '0', '0', '0', '0', '0', '0', '1'],
+      'only the overlapping batch is refused',
+    );
     assert.match(answers[7]?.body ?? '', /File exists/);
     const elements = (table: string, set: string): unknown[] => {
-      const listing = JSON.parse(tb.run(tb.server.ns, ['nft', '-j', 'list', 'set', 'inet', table, set])) as { nftables: { set?: { elem?: { elem: { expires?: number } }[] } }[] };
+      const listing = JSON.parse(tb.run(tb.server.ns, ['nft', '-j', 'list', 'set', 'inet', table, set])) as {
+        nftables: { set?: { elem?: { elem: { expires?: number } }[] } }[];
+      };
       const elems = listing.nftables.find((i) => i.set)?.set?.elem ?? [];
-      return elems.map((e) => ({ ...e.elem, expires: undefined })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      return elems
+        .map((e) => ({ ...e.elem, expires: undefined }))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     };
     for (const set of ['grants4', 'grants6']) assert.deepEqual(elements('kgfast', set), elements('kgjson', set), set);
     const v4 = JSON.stringify(elements('kgfast', 'grants4'));
@@ -164,7 +206,11 @@ describe('firewall transport', () => {
       assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222, 1000).outcome, 'open');
       const knockPort = tb.run(tb.server.ns, ['conntrack', '-L', '-p', 'tcp', '--orig-port-dst', String(SEQUENCE[0])]);
       assert.doesNotMatch(knockPort, /dport=/);
-      assert.match(tb.run(tb.server.ns, ['conntrack', '-L', '-p', 'tcp', '--orig-port-dst', '2222']), /dport=2222/, 'control: conntrack is on, and tracks a port knockgate leaves alone');
+      assert.match(
+        tb.run(tb.server.ns, ['conntrack', '-L', '-p', 'tcp', '--orig-port-dst', '2222']),
+        /dport=2222/,
+        'control: conntrack is on, and tracks a port knockgate leaves alone',
+      );
     } finally {
       process.kill(daemon.pid, 'SIGTERM');
       await daemon.exited();

@@ -8,26 +8,49 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, KNOCKGATED, knock, probe, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import {
+  BANNER_SERVER,
+  KNOCKGATED,
+  knock,
+  probe,
+  startDaemon,
+  writeConfig,
+  type DaemonHandle,
+} from '../support/daemon-process.js';
 
 const FIRST = [7201, 7202, '7203/udp'];
 const SECOND = [7301, 7302];
 
 function config(door: string, sequence: (string | number)[], port: number): string {
   return writeConfig(
-    ['interfaces: [any]', 'doors:', `  - name: ${door}`, `    sequence: [${sequence.map((s) => JSON.stringify(s)).join(', ')}]`, `    open: [${port}/tcp]`, '    duration: 30s', ''].join('\n'),
+    [
+      'interfaces: [any]',
+      'doors:',
+      `  - name: ${door}`,
+      `    sequence: [${sequence.map((s) => JSON.stringify(s)).join(', ')}]`,
+      `    open: [${port}/tcp]`,
+      '    duration: 30s',
+      '',
+    ].join('\n'),
   );
 }
 
 /** Starts knockgated in `ns` and waits (bounded) for it to exit: its code and stderr. */
-async function runToExit(tb: Testbed, configFile: string, timeoutMs = 15_000): Promise<{ code: number | null; stderr: string }> {
+async function runToExit(
+  tb: Testbed,
+  configFile: string,
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; stderr: string }> {
   const child = tb.start(tb.server.ns, [process.execPath, KNOCKGATED, '-c', configFile]);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   child.stdout?.resume();
   const code = await new Promise<number | null | 'running'>((resolve) => {
     const timer = setTimeout(() => resolve('running'), timeoutMs);
-    child.once('exit', (c) => (clearTimeout(timer), resolve(c)));
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
   });
   if (code === 'running') {
     process.kill(child.pid as number, 'SIGKILL');
@@ -61,7 +84,10 @@ describe('one daemon per table and network namespace', () => {
     const rulesBefore = tb.run(tb.server.ns, ['nft', 'list', 'table', 'inet', 'knockgate']);
     const second = await runToExit(tb, secondConfig);
     assert.equal(second.code, 75, second.stderr);
-    assert.match(second.stderr, new RegExp(`knockgated \\(PID ${first.pid}\\) already manages table inet knockgate in this network namespace`));
+    assert.match(
+      second.stderr,
+      new RegExp(`knockgated \\(PID ${first.pid}\\) already manages table inet knockgate in this network namespace`),
+    );
     assert.match(second.stderr, /\[KG_ALREADY_RUNNING\]/);
     assert.equal(tb.run(tb.server.ns, ['nft', 'list', 'table', 'inet', 'knockgate']), rulesBefore);
     // 2222 was never protected here, and still is not: the second daemon installed nothing.

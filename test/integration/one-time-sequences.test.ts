@@ -9,7 +9,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import {
+  BANNER_SERVER,
+  knock,
+  probe,
+  sleep,
+  startDaemon,
+  writeConfig,
+  type DaemonHandle,
+} from '../support/daemon-process.js';
 
 describe('one-time sequences', () => {
   let tb: Testbed;
@@ -25,7 +33,15 @@ describe('one-time sequences', () => {
     writeFileSync(otpFile, '# one sequence per line\n8101,8102,8103\n8201:udp,8202,8203\n', { mode: 0o600 });
     writeFileSync(
       configFile,
-      ['interfaces: [any]', 'doors:', '  - name: otp', '    one_time_sequences: otp.txt', '    open: [22/tcp]', '    duration: 30s', ''].join('\n'),
+      [
+        'interfaces: [any]',
+        'doors:',
+        '  - name: otp',
+        '    one_time_sequences: otp.txt',
+        '    open: [22/tcp]',
+        '    duration: 30s',
+        '',
+      ].join('\n'),
     );
     daemon = await startDaemon(tb, configFile);
   });
@@ -37,7 +53,11 @@ describe('one-time sequences', () => {
     await daemon.waitFor((l) => l.event === 'grant' && l.source === tb.client.v4, 5000, 'the grant');
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
     assert.equal(readFileSync(otpFile, 'utf8'), '# one sequence per line\n#101,8102,8103\n8201:udp,8202,8203\n');
-    await daemon.waitFor((l) => l.event === 'one-time-sequence-advanced' && l.remaining === 1, 2000, 'the next sequence');
+    await daemon.waitFor(
+      (l) => l.event === 'one-time-sequence-advanced' && l.remaining === 1,
+      2000,
+      'the next sequence',
+    );
   });
 
   it('a used line does not open again, also after a restart; the next line does', async () => {

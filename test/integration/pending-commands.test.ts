@@ -52,25 +52,46 @@ describe('pending stop commands across a crash (firewall: none)', () => {
     const first = await startDaemon(tb, configFile);
     const argvKnockAt = Date.now();
     knock(tb, tb.client.ns, tb.server.clientSide.v4, ['9101/udp', '9102/udp']);
-    await first.waitFor((l) => l.event === 'command' && l.door === 'argv-door' && l.command === 'start', 5000, 'the argv start command');
+    await first.waitFor(
+      (l) => l.event === 'command' && l.door === 'argv-door' && l.command === 'start',
+      5000,
+      'the argv start command',
+    );
     const shellKnockAt = Date.now();
     knock(tb, tb.client.ns, tb.server.clientSide.v4, ['9201/udp', '9202/udp']);
-    await first.waitFor((l) => l.event === 'command' && l.door === 'shell-door' && l.command === 'start', 5000, 'the shell start command');
+    await first.waitFor(
+      (l) => l.event === 'command' && l.door === 'shell-door' && l.command === 'start',
+      5000,
+      'the shell start command',
+    );
     assert.ok(existsSync(argvMarker) && existsSync(shellMarker), 'both start commands ran');
 
     first.child.kill('SIGKILL');
     await first.exited();
-    assert.ok(!first.lines.some((l) => l.event === 'command' && l.command === 'stop'), 'no stop command ran before the crash');
+    assert.ok(
+      !first.lines.some((l) => l.event === 'command' && l.command === 'stop'),
+      'no stop command ran before the crash',
+    );
     await sleep(Math.max(0, shellKnockAt + 2500 - Date.now())); // the shell door's stop is now overdue
 
     const second = await startDaemon(tb, configFile);
     const readyAt = Date.now();
     await until('the overdue stop_shell to run at start', () => !existsSync(shellMarker), 3000);
     assert.ok(existsSync(argvMarker), 'the argv door is not due yet');
-    assert.ok(Date.now() < argvKnockAt + 7000 - 500, 'still before the argv door is due (the check above means something)');
-    await until('the argv stop_command to run at its due time', () => !existsSync(argvMarker), argvKnockAt + 7000 + 4000 - Date.now());
+    assert.ok(
+      Date.now() < argvKnockAt + 7000 - 500,
+      'still before the argv door is due (the check above means something)',
+    );
+    await until(
+      'the argv stop_command to run at its due time',
+      () => !existsSync(argvMarker),
+      argvKnockAt + 7000 + 4000 - Date.now(),
+    );
     const closedAt = Date.now();
-    assert.ok(closedAt >= argvKnockAt + 7000 - 1000, `argv stop ran at its due time, not early (${closedAt - argvKnockAt} ms after the knock)`);
+    assert.ok(
+      closedAt >= argvKnockAt + 7000 - 1000,
+      `argv stop ran at its due time, not early (${closedAt - argvKnockAt} ms after the knock)`,
+    );
     assert.ok(readyAt > 0);
     const restored = second.lines.filter((l) => l.event === 'pending-command-restored');
     assert.equal(restored.length, 2, JSON.stringify(restored));
@@ -88,16 +109,34 @@ describe('pending stop commands across a crash (firewall: none)', () => {
     const state = join(dir, 'state', 'pending-commands.json');
     writeFileSync(
       conf,
-      ['[options]', '', '[door]', '\tsequence      = 9301:udp,9302:udp', '\tseq_timeout   = 5', `\tstart_command = /usr/bin/touch ${marker}`, '\tcmd_timeout   = 3', `\tstop_command  = /bin/rm -f ${marker}`, ''].join('\n'),
+      [
+        '[options]',
+        '',
+        '[door]',
+        '\tsequence      = 9301:udp,9302:udp',
+        '\tseq_timeout   = 5',
+        `\tstart_command = /usr/bin/touch ${marker}`,
+        '\tcmd_timeout   = 3',
+        `\tstop_command  = /bin/rm -f ${marker}`,
+        '',
+      ].join('\n'),
       { mode: 0o600 },
     );
     try {
       const daemon = await startDaemonWith(bed, ['--knockd-conf', conf, '--pending-commands', state]);
       knock(bed, bed.client.ns, bed.server.clientSide.v4, ['9301/udp', '9302/udp']);
-      await daemon.waitFor((l) => l.event === 'command' && l.door === 'door' && l.command === 'start', 5000, 'the start command');
+      await daemon.waitFor(
+        (l) => l.event === 'command' && l.door === 'door' && l.command === 'start',
+        5000,
+        'the start command',
+      );
       assert.ok(existsSync(marker), 'the start command ran');
       const record = JSON.parse(readFileSync(state, 'utf8')) as { pending: { door: string }[] };
-      assert.deepEqual(record.pending.map((r) => r.door), ['door'], 'the stop command is recorded in the file named on the command line');
+      assert.deepEqual(
+        record.pending.map((r) => r.door),
+        ['door'],
+        'the stop command is recorded in the file named on the command line',
+      );
       await until('the stop command to run', () => !existsSync(marker), 6000);
       daemon.child.kill('SIGTERM');
       await daemon.exited();

@@ -33,18 +33,47 @@ describe('SPA bursts from 1,000 distinct sources', () => {
   let daemon: DaemonHandle;
   let srcMac: string;
   let dstMac: string;
-  const fwknopKeys = { key: randomBytes(32), hmacKey: randomBytes(64), hmacType: 'sha256' as const, encryptionMode: 'cbc' as const };
+  const fwknopKeys = {
+    key: randomBytes(32),
+    hmacKey: randomBytes(64),
+    hmacType: 'sha256' as const,
+    encryptionMode: 'cbc' as const,
+  };
 
   before(async () => {
     tb = createTestbed();
-    tb.run(tb.server.ns, ['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=0', `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`]);
+    tb.run(tb.server.ns, [
+      'sysctl',
+      '-qw',
+      'net.ipv4.conf.all.rp_filter=0',
+      `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`,
+    ]);
     const configFile = writeConfig('');
     dir = dirname(configFile);
     cli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = cli(['add-client', 'alice', '--door', 'native', '-k', join(dir, 'server.key'), '--port', '62201', '-o', join(dir, 'alice.yaml')]);
+    const alice = cli([
+      'add-client',
+      'alice',
+      '--door',
+      'native',
+      '-k',
+      join(dir, 'server.key'),
+      '--port',
+      '62201',
+      '-o',
+      join(dir, 'alice.yaml'),
+    ]);
     writeFileSync(
       join(dir, 'access.conf'),
-      ['SOURCE ANY', 'OPEN_PORTS tcp/2222', `KEY_BASE64 ${fwknopKeys.key.toString('base64')}`, `HMAC_KEY_BASE64 ${fwknopKeys.hmacKey.toString('base64')}`, 'HMAC_DIGEST_TYPE sha256', 'FW_ACCESS_TIMEOUT 120', ''].join('\n'),
+      [
+        'SOURCE ANY',
+        'OPEN_PORTS tcp/2222',
+        `KEY_BASE64 ${fwknopKeys.key.toString('base64')}`,
+        `HMAC_KEY_BASE64 ${fwknopKeys.hmacKey.toString('base64')}`,
+        'HMAC_DIGEST_TYPE sha256',
+        'FW_ACCESS_TIMEOUT 120',
+        '',
+      ].join('\n'),
       { mode: 0o600 },
     );
     writeFileSync(
@@ -77,21 +106,49 @@ describe('SPA bursts from 1,000 distinct sources', () => {
   after(() => tb?.destroy());
 
   /** Sends the frames, then waits (bounded) until `port` is granted to `SOURCES` elements. */
-  async function burst(name: string, payloadOf: (i: number) => Uint8Array, dport: number, openPort: number): Promise<string[]> {
+  async function burst(
+    name: string,
+    payloadOf: (i: number) => Uint8Array,
+    dport: number,
+    openPort: number,
+  ): Promise<string[]> {
     const frames = Array.from({ length: SOURCES }, (_, i) =>
-      udpFrame({ srcMac, dstMac, src: sourceOf(i), dst: tb.server.clientSide.v4, sport: 20_000 + i, dport, payload: payloadOf(i) }),
+      udpFrame({
+        srcMac,
+        dstMac,
+        src: sourceOf(i),
+        dst: tb.server.clientSide.v4,
+        sport: 20_000 + i,
+        dport,
+        payload: payloadOf(i),
+      }),
     );
     const file = join(dir, `${name}.frames`);
     writeFramesFile(file, frames);
-    const sent = await startFlood(tb, tb.client.ns, { mode: 'frames', framesFile: file, ifname: tb.client.ifname, srcMac, dstMac, dst: tb.server.clientSide.v4, rate: RATE_PPS, count: SOURCES, seconds: 30 }).done;
+    const sent = await startFlood(tb, tb.client.ns, {
+      mode: 'frames',
+      framesFile: file,
+      ifname: tb.client.ifname,
+      srcMac,
+      dstMac,
+      dst: tb.server.clientSide.v4,
+      rate: RATE_PPS,
+      count: SOURCES,
+      seconds: 30,
+    }).done;
     assert.equal(sent.sent, SOURCES);
     assert.ok(sent.seconds < 1, `sent within one second (took ${sent.seconds} s)`);
     let granted: string[] = [];
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      const listing = JSON.parse(tb.run(tb.server.ns, ['nft', '-j', 'list', 'set', 'inet', 'knockgate', 'grants4'])) as { nftables: { set?: { elem?: { elem: { val: { concat: [string, string, number] } } }[] } }[] };
+      const listing = JSON.parse(
+        tb.run(tb.server.ns, ['nft', '-j', 'list', 'set', 'inet', 'knockgate', 'grants4']),
+      ) as { nftables: { set?: { elem?: { elem: { val: { concat: [string, string, number] } } }[] } }[] };
       const elems = listing.nftables.find((x) => x.set)?.set?.elem ?? [];
-      granted = elems.map((e) => e.elem.val.concat).filter((c) => c[2] === openPort).map((c) => c[0]);
+      granted = elems
+        .map((e) => e.elem.val.concat)
+        .filter((c) => c[2] === openPort)
+        .map((c) => c[0]);
       if (granted.length >= SOURCES) break;
       await sleep(200);
     }
@@ -100,11 +157,20 @@ describe('SPA bursts from 1,000 distinct sources', () => {
 
   it('1,000 native SPA packets: 1,000 grants, one per source, none lost', async () => {
     const cred = readClientCredential(join(dir, 'alice.yaml'));
-    const granted = await burst('native', () => buildSpaDatagram(cred, { ports: [], durationS: 0, address: null, prefix: 0 }, Date.now()), 62201, 22);
+    const granted = await burst(
+      'native',
+      () => buildSpaDatagram(cred, { ports: [], durationS: 0, address: null, prefix: 0 }, Date.now()),
+      62201,
+      22,
+    );
     assert.equal(granted.length, SOURCES);
     assert.deepEqual(new Set(granted), new Set(Array.from({ length: SOURCES }, (_, i) => sourceOf(i))));
     process.kill(daemon.pid, 'SIGUSR1');
-    const stats = await daemon.waitFor((l) => l.event === 'stats' && (l.spa_accepted as number) >= SOURCES, 5000, 'the counters');
+    const stats = await daemon.waitFor(
+      (l) => l.event === 'stats' && (l.spa_accepted as number) >= SOURCES,
+      5000,
+      'the counters',
+    );
     assert.equal(stats.spa_accepted, SOURCES);
     assert.equal(stats.socket_dropped, 0);
   });
@@ -114,7 +180,12 @@ describe('SPA bursts from 1,000 distinct sources', () => {
       'fwknop',
       (i) =>
         sealFwknop(
-          { username: 'burst', timestamp: Math.floor(Date.now() / 1000), messageType: 1, message: `${sourceOf(i)},tcp/2222` },
+          {
+            username: 'burst',
+            timestamp: Math.floor(Date.now() / 1000),
+            messageType: 1,
+            message: `${sourceOf(i)},tcp/2222`,
+          },
           fwknopKeys,
           { salt: randomBytes(8), randomDigits: String(1e15 + i).padStart(16, '1') },
         ),
@@ -124,7 +195,11 @@ describe('SPA bursts from 1,000 distinct sources', () => {
     assert.equal(granted.length, SOURCES);
     assert.deepEqual(new Set(granted), new Set(Array.from({ length: SOURCES }, (_, i) => sourceOf(i))));
     process.kill(daemon.pid, 'SIGUSR1');
-    const stats = await daemon.waitFor((l) => l.event === 'stats' && (l.fwknop_accepted as number) >= SOURCES, 5000, 'the counters');
+    const stats = await daemon.waitFor(
+      (l) => l.event === 'stats' && (l.fwknop_accepted as number) >= SOURCES,
+      5000,
+      'the counters',
+    );
     assert.equal(stats.fwknop_accepted, SOURCES);
     assert.equal(stats.socket_dropped, 0);
   });

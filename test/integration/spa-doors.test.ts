@@ -14,17 +14,35 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clientEntryYaml } from '../support/client-entry.js';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, KNOCKGATE, knockgateCli, probe, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import {
+  BANNER_SERVER,
+  KNOCKGATE,
+  knockgateCli,
+  probe,
+  startDaemon,
+  writeConfig,
+  type DaemonHandle,
+} from '../support/daemon-process.js';
 
 const cli = knockgateCli;
 
-describe('native SPA: doors sharing a server key do not accept each other\'s packets', () => {
+describe("native SPA: doors sharing a server key do not accept each other's packets", () => {
   let tb: Testbed;
   let dir: string;
   let daemon: DaemonHandle;
   const cred = (name: string): string => join(dir, `${name}.yaml`);
   const knock = (who: string, port: number, extra: string[] = []): void => {
-    tb.run(tb.client.ns, [process.execPath, KNOCKGATE, 'knock', tb.server.clientSide.v4, '-c', cred(who), '--spa-port', String(port), ...extra]);
+    tb.run(tb.client.ns, [
+      process.execPath,
+      KNOCKGATE,
+      'knock',
+      tb.server.clientSide.v4,
+      '-c',
+      cred(who),
+      '--spa-port',
+      String(port),
+      ...extra,
+    ]);
   };
 
   before(async () => {
@@ -35,10 +53,47 @@ describe('native SPA: doors sharing a server key do not accept each other\'s pac
     cli(['keygen', '-o', join(dir, 'server.key')]);
     // alice's credential names door "ssh", but the operator lists her under door "web" (and bob the
     // other way round): what a packet captured at one door and sent to another amounts to.
-    const alice = cli(['add-client', 'alice', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', '62201', '-o', cred('alice')]);
-    const bob = cli(['add-client', 'bob', '--door', 'web', '-k', join(dir, 'server.key'), '--mode', 'psk', '--port', '62202', '-o', cred('bob')]);
-    const carol = cli(['add-client', 'carol', '--door', 'web', '-k', join(dir, 'server.key'), '--port', '62201', '-o', cred('carol')]);
-    writeFileSync(cred('alice-web'), readFileSync(cred('alice'), 'utf8').replace(/^door_id: .*$/m, 'door_id: "web"'), { mode: 0o600 });
+    const alice = cli([
+      'add-client',
+      'alice',
+      '--door',
+      'ssh',
+      '-k',
+      join(dir, 'server.key'),
+      '--port',
+      '62201',
+      '-o',
+      cred('alice'),
+    ]);
+    const bob = cli([
+      'add-client',
+      'bob',
+      '--door',
+      'web',
+      '-k',
+      join(dir, 'server.key'),
+      '--mode',
+      'psk',
+      '--port',
+      '62202',
+      '-o',
+      cred('bob'),
+    ]);
+    const carol = cli([
+      'add-client',
+      'carol',
+      '--door',
+      'web',
+      '-k',
+      join(dir, 'server.key'),
+      '--port',
+      '62201',
+      '-o',
+      cred('carol'),
+    ]);
+    writeFileSync(cred('alice-web'), readFileSync(cred('alice'), 'utf8').replace(/^door_id: .*$/m, 'door_id: "web"'), {
+      mode: 0o600,
+    });
     writeFileSync(
       configFile,
       [
@@ -70,11 +125,19 @@ describe('native SPA: doors sharing a server key do not accept each other\'s pac
 
   it('a packet sealed for door "ssh" is refused at door "web" (spa-wrong-door) and the reverse; nothing opens', async () => {
     knock('alice', 62201);
-    const a = await daemon.waitFor((l) => l.event === 'spa' && l.door === 'web', 5000, 'web\'s verdict on alice\'s ssh packet');
+    const a = await daemon.waitFor(
+      (l) => l.event === 'spa' && l.door === 'web',
+      5000,
+      "web's verdict on alice's ssh packet",
+    );
     assert.equal(a.verdict, 'rejected');
     assert.equal(a.reason, 'spa-wrong-door');
     knock('bob', 62202);
-    const b = await daemon.waitFor((l) => l.event === 'spa' && l.door === 'ssh', 5000, 'ssh\'s verdict on bob\'s web packet');
+    const b = await daemon.waitFor(
+      (l) => l.event === 'spa' && l.door === 'ssh',
+      5000,
+      "ssh's verdict on bob's web packet",
+    );
     assert.equal(b.verdict, 'rejected');
     assert.equal(b.reason, 'spa-wrong-door');
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222).outcome, 'timeout');
@@ -91,28 +154,47 @@ describe('native SPA: doors sharing a server key do not accept each other\'s pac
 
   it('require_address: an unbound request is refused (spa-address-required), the port stays filtered; --allow-ip and --resolve-url open for that address', async () => {
     knock('carol', 62201);
-    const refused = await daemon.waitFor((l) => l.event === 'spa' && l.client === 'carol', 5000, 'the verdict on carol\'s unbound request');
+    const refused = await daemon.waitFor(
+      (l) => l.event === 'spa' && l.client === 'carol',
+      5000,
+      "the verdict on carol's unbound request",
+    );
     assert.equal(refused.verdict, 'rejected');
     assert.equal(refused.reason, 'spa-address-required');
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 2222).outcome, 'timeout');
     assert.equal(daemon.lines.filter((l) => l.event === 'grant' && l.client === 'carol').length, 0);
 
     knock('carol', 62201, ['--allow-ip', tb.client.v4]);
-    const g1 = await daemon.waitFor((l) => l.event === 'grant' && l.client === 'carol', 5000, 'the grant for the bound request');
+    const g1 = await daemon.waitFor(
+      (l) => l.event === 'grant' && l.client === 'carol',
+      5000,
+      'the grant for the bound request',
+    );
     assert.equal(g1.source, tb.client.v4);
 
     // A resolver on the client's loopback answers with the client's address, as an Internet one would.
-    const resolver = tb.start(tb.client.ns, [process.execPath, '-e',
-      `require('http').createServer((q, r) => r.end(${JSON.stringify(`${tb.client.v4}\n`)})).listen(18080, '127.0.0.1', () => console.log('ready'))`]);
+    const resolver = tb.start(tb.client.ns, [
+      process.execPath,
+      '-e',
+      `require('http').createServer((q, r) => r.end(${JSON.stringify(`${tb.client.v4}\n`)})).listen(18080, '127.0.0.1', () => console.log('ready'))`,
+    ]);
     let out = '';
     resolver.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     for (let i = 0; i < 250 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 20));
     assert.ok(out.includes('ready'), 'the resolver started');
     const before = daemon.lines.length;
     knock('carol', 62201, ['--resolve-url', 'http://127.0.0.1:18080/ip']);
-    const g2 = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.client === 'carol', 5000, 'the grant for the resolved request');
+    const g2 = await daemon.waitFor(
+      (l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.client === 'carol',
+      5000,
+      'the grant for the resolved request',
+    );
     assert.equal(g2.source, tb.client.v4);
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222).outcome, 'open');
-    assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 2222).outcome, 'timeout', 'bound to the client, not to the bystander');
+    assert.equal(
+      probe(tb, tb.other.ns, tb.server.otherSide.v4, 2222).outcome,
+      'timeout',
+      'bound to the client, not to the bystander',
+    );
   });
 });

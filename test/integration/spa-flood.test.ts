@@ -15,7 +15,16 @@ import { udpFrame, writeFramesFile } from '../../bench/frames.js';
 import { sealSpa } from '../../src/core/spa/native-wire.js';
 import { readClientCredential } from '../../src/stores/key-files.js';
 import { clientEntryYaml } from '../support/client-entry.js';
-import { BANNER_SERVER, KNOCKGATE, knockgateCli, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import {
+  BANNER_SERVER,
+  KNOCKGATE,
+  knockgateCli,
+  probe,
+  sleep,
+  startDaemon,
+  writeConfig,
+  type DaemonHandle,
+} from '../support/daemon-process.js';
 import { createTestbed, spoofedV4, type Testbed } from '../support/netns.js';
 
 const FLOOD_PACKETS = 16_000;
@@ -30,15 +39,44 @@ describe('native SPA under a flood of MAC1-valid datagrams', () => {
 
   before(async () => {
     tb = createTestbed();
-    tb.run(tb.server.ns, ['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=0', `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`]);
+    tb.run(tb.server.ns, [
+      'sysctl',
+      '-qw',
+      'net.ipv4.conf.all.rp_filter=0',
+      `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`,
+    ]);
     tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22']);
     const configFile = writeConfig('');
     dir = dirname(configFile);
     cli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = cli(['add-client', 'alice', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', '62201', '-o', join(dir, 'alice.yaml')]);
+    const alice = cli([
+      'add-client',
+      'alice',
+      '--door',
+      'ssh',
+      '-k',
+      join(dir, 'server.key'),
+      '--port',
+      '62201',
+      '-o',
+      join(dir, 'alice.yaml'),
+    ]);
     writeFileSync(
       configFile,
-      [`interfaces: [${tb.server.clientSide.ifname}]`, 'spa:', '  server_key: server.key', '  replay_journal: replay.journal', 'doors:', '  - name: ssh', '    spa: { port: 62201 }', '    open: [22/tcp]', '    duration: 60s', '    clients:', ...clientEntryYaml(alice), ''].join('\n'),
+      [
+        `interfaces: [${tb.server.clientSide.ifname}]`,
+        'spa:',
+        '  server_key: server.key',
+        '  replay_journal: replay.journal',
+        'doors:',
+        '  - name: ssh',
+        '    spa: { port: 62201 }',
+        '    open: [22/tcp]',
+        '    duration: 60s',
+        '    clients:',
+        ...clientEntryYaml(alice),
+        '',
+      ].join('\n'),
     );
     daemon = await startDaemon(tb, configFile);
   });
@@ -46,7 +84,15 @@ describe('native SPA under a flood of MAC1-valid datagrams', () => {
   after(() => tb?.destroy());
 
   it('sheds the work of unproven sources past the budget, and a client that proved its key before still opens during the flood', async () => {
-    const knock = (): void => void tb.run(tb.client.ns, [process.execPath, KNOCKGATE, 'knock', tb.server.clientSide.v4, '-c', join(dir, 'alice.yaml')]);
+    const knock = (): void =>
+      void tb.run(tb.client.ns, [
+        process.execPath,
+        KNOCKGATE,
+        'knock',
+        tb.server.clientSide.v4,
+        '-c',
+        join(dir, 'alice.yaml'),
+      ]);
     // Before the flood: alice's address proves a key once.
     knock();
     await daemon.waitFor((l) => l.event === 'grant' && l.verdict === 'opened', 5000, 'the first grant');
@@ -67,10 +113,18 @@ describe('native SPA under a flood of MAC1-valid datagrams', () => {
         sport: 30_000 + (i % 30_000),
         dport: 62201,
         payload: sealSpa({
-          serverPublicKey, doorId: 'ssh',
+          serverPublicKey,
+          doorId: 'ssh',
           clientId: randomBytes(16),
           secret: { mode: 'psk', psk: randomBytes(32) },
-          request: { timestampMs: Date.now(), nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [] },
+          request: {
+            timestampMs: Date.now(),
+            nonce: randomBytes(16),
+            durationS: 0,
+            address: null,
+            prefix: 0,
+            ports: [],
+          },
           ephemeralPrivate: randomBytes(32),
           topBit: 0,
         }),
@@ -78,7 +132,17 @@ describe('native SPA under a flood of MAC1-valid datagrams', () => {
     );
     const file = join(dir, 'insider.frames');
     writeFramesFile(file, frames);
-    const flood = startFlood(tb, tb.client.ns, { mode: 'frames', framesFile: file, ifname: tb.client.ifname, srcMac, dstMac, dst: tb.server.clientSide.v4, rate: FLOOD_PPS, count: FLOOD_PACKETS, seconds: 30 });
+    const flood = startFlood(tb, tb.client.ns, {
+      mode: 'frames',
+      framesFile: file,
+      ifname: tb.client.ifname,
+      srcMac,
+      dstMac,
+      dst: tb.server.clientSide.v4,
+      rate: FLOOD_PPS,
+      count: FLOOD_PACKETS,
+      seconds: 30,
+    });
     await sleep(1000); // the budget's burst is spent by now
     knock();
     const opened = probe(tb, tb.client.ns, tb.server.clientSide.v4, 22, 1500).outcome;

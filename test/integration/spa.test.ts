@@ -11,7 +11,17 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clientEntryYaml } from '../support/client-entry.js';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, KNOCKGATE, REPO_ROOT, knockgateCli, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import {
+  BANNER_SERVER,
+  KNOCKGATE,
+  REPO_ROOT,
+  knockgateCli,
+  probe,
+  sleep,
+  startDaemon,
+  writeConfig,
+  type DaemonHandle,
+} from '../support/daemon-process.js';
 
 const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
 const DURATION_S = 4;
@@ -37,9 +47,44 @@ describe('native SPA', () => {
     configFile = writeConfig('');
     dir = dirname(configFile);
     cli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = cli(['add-client', 'alice', '--door', 'ssh', '-k', join(dir, 'server.key'), '--port', '62201', '-o', cred('alice')]);
-    const bob = cli(['add-client', 'bob', '--door', 'ssh', '-k', join(dir, 'server.key'), '--mode', 'psk', '--port', '62201', '-o', cred('bob')]);
-    const carol = cli(['add-client', 'carol', '--door', 'quiet', '-k', join(dir, 'server.key'), '--port', '62202', '-o', cred('carol')]);
+    const alice = cli([
+      'add-client',
+      'alice',
+      '--door',
+      'ssh',
+      '-k',
+      join(dir, 'server.key'),
+      '--port',
+      '62201',
+      '-o',
+      cred('alice'),
+    ]);
+    const bob = cli([
+      'add-client',
+      'bob',
+      '--door',
+      'ssh',
+      '-k',
+      join(dir, 'server.key'),
+      '--mode',
+      'psk',
+      '--port',
+      '62201',
+      '-o',
+      cred('bob'),
+    ]);
+    const carol = cli([
+      'add-client',
+      'carol',
+      '--door',
+      'quiet',
+      '-k',
+      join(dir, 'server.key'),
+      '--port',
+      '62202',
+      '-o',
+      cred('carol'),
+    ]);
     writeFileSync(
       configFile,
       [
@@ -77,13 +122,21 @@ describe('native SPA', () => {
     assert.equal(grant.source, tb.client.v4);
     assert.equal(grant.ports, '22/tcp');
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
-    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222).outcome, 'timeout', 'alice may only open 22/tcp');
+    assert.equal(
+      probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222).outcome,
+      'timeout',
+      'alice may only open 22/tcp',
+    );
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout');
   });
 
   it('works over IPv6, with a psk client asking for two ports', async () => {
     knock(tb.client.ns, tb.server.clientSide.v6, 'bob', ['--ports', '22/tcp,2222/tcp']);
-    await daemon.waitFor((l) => l.event === 'grant' && l.client === 'bob' && l.source === tb.client.v6, 5000, 'the IPv6 grant');
+    await daemon.waitFor(
+      (l) => l.event === 'grant' && l.client === 'bob' && l.source === tb.client.v6,
+      5000,
+      'the IPv6 grant',
+    );
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v6, 2222).outcome, 'open');
   });
 
@@ -101,7 +154,11 @@ describe('native SPA', () => {
     const replay = async (ns: string, host: string, label: string): Promise<void> => {
       const before = daemon.lines.length;
       tb.run(ns, [process.execPath, SPA_TOOL, 'send', host, '62201', hex]);
-      const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'spa', 5000, `the verdict on the replay ${label}`);
+      const line = await daemon.waitFor(
+        (l) => daemon.lines.indexOf(l) >= before && l.event === 'spa',
+        5000,
+        `the verdict on the replay ${label}`,
+      );
       assert.equal(line.verdict, 'rejected', label);
       assert.equal(line.reason, 'spa-replayed', label);
     };
@@ -116,13 +173,21 @@ describe('native SPA', () => {
     // A packet accepted just before SIGKILL is on disk before its grant.
     const hex2 = tb.run(tb.client.ns, [process.execPath, SPA_TOOL, 'build', cred('alice'), '0']).trim();
     tb.run(tb.client.ns, [process.execPath, SPA_TOOL, 'send', tb.server.clientSide.v4, '62201', hex2]);
-    await daemon.waitFor((l) => l.event === 'spa' && l.verdict === 'accepted' && l.source === tb.client.v4, 5000, 'acceptance');
+    await daemon.waitFor(
+      (l) => l.event === 'spa' && l.verdict === 'accepted' && l.source === tb.client.v4,
+      5000,
+      'acceptance',
+    );
     process.kill(daemon.pid, 'SIGKILL');
     await daemon.exited();
     daemon = await startDaemon(tb, configFile);
     const before = daemon.lines.length;
     tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'send', tb.server.otherSide.v4, '62201', hex2]);
-    const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'spa', 5000, 'the verdict after SIGKILL');
+    const line = await daemon.waitFor(
+      (l) => daemon.lines.indexOf(l) >= before && l.event === 'spa',
+      5000,
+      'the verdict after SIGKILL',
+    );
     assert.equal(line.reason, 'spa-replayed');
   });
 
@@ -133,22 +198,35 @@ describe('native SPA', () => {
     send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', cred('alice'), String(-200_000)]).trim());
     await waitSpa((l) => l.reason === 'spa-stale', 'a stale rejection');
     send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', cred('alice'), String(+200_000)]).trim());
-    await waitSpa((l) => l.reason === 'spa-stale' && daemon.lines.filter((x) => x.reason === 'spa-stale').length === 2, 'a second stale rejection (from the future)');
+    await waitSpa(
+      (l) => l.reason === 'spa-stale' && daemon.lines.filter((x) => x.reason === 'spa-stale').length === 2,
+      'a second stale rejection (from the future)',
+    );
 
     // Bob's id with a different psk: right server key, wrong client key.
     const forged = join(dir, 'forged.yaml');
-    const bobText = (await import('node:fs')).readFileSync(cred('bob'), 'utf8').replace(/^psk: .*$/m, `psk: ${Buffer.alloc(32, 7).toString('base64url')}`);
+    const bobText = (await import('node:fs'))
+      .readFileSync(cred('bob'), 'utf8')
+      .replace(/^psk: .*$/m, `psk: ${Buffer.alloc(32, 7).toString('base64url')}`);
     writeFileSync(forged, bobText, { mode: 0o600 });
     send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', forged, '0']).trim());
     await waitSpa((l) => l.reason === 'spa-auth', 'an auth rejection');
 
     const stranger = join(dir, 'stranger.yaml');
-    writeFileSync(stranger, bobText.replace(/^client_id: .*$/m, `client_id: ${Buffer.alloc(16, 9).toString('base64url')}`), { mode: 0o600 });
+    writeFileSync(
+      stranger,
+      bobText.replace(/^client_id: .*$/m, `client_id: ${Buffer.alloc(16, 9).toString('base64url')}`),
+      { mode: 0o600 },
+    );
     send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', stranger, '0']).trim());
     await waitSpa((l) => l.reason === 'spa-unknown-client', 'an unknown-client rejection');
 
     const otherServer = join(dir, 'other-server.yaml');
-    writeFileSync(otherServer, bobText.replace(/^server_public_key: .*$/m, `server_public_key: ${Buffer.alloc(32, 5).toString('base64url')}`), { mode: 0o600 });
+    writeFileSync(
+      otherServer,
+      bobText.replace(/^server_public_key: .*$/m, `server_public_key: ${Buffer.alloc(32, 5).toString('base64url')}`),
+      { mode: 0o600 },
+    );
     send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', otherServer, '0']).trim());
     await waitSpa((l) => l.reason === 'spa-mac1', 'a mac1 rejection');
 
@@ -157,11 +235,15 @@ describe('native SPA', () => {
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 2222).outcome, 'timeout');
   });
 
-  it('rejects ports, durations and addresses beyond the client\'s allowance', async () => {
+  it("rejects ports, durations and addresses beyond the client's allowance", async () => {
     const refused = async (who: string, extra: string[], detail: RegExp): Promise<void> => {
       const before = daemon.lines.length;
       knock(tb.other.ns, tb.server.otherSide.v4, who, extra);
-      const line = await daemon.waitFor((l) => daemon.lines.indexOf(l) >= before && l.event === 'spa', 5000, `the verdict on ${extra.join(' ')}`);
+      const line = await daemon.waitFor(
+        (l) => daemon.lines.indexOf(l) >= before && l.event === 'spa',
+        5000,
+        `the verdict on ${extra.join(' ')}`,
+      );
       assert.equal(line.reason, 'spa-not-allowed', JSON.stringify(line));
       assert.match(String(line.detail), detail);
     };
@@ -177,7 +259,10 @@ describe('native SPA', () => {
     knock(tb.other.ns, tb.server.otherSide.v4, 'bob', ['--prefix', '24', '--ports', '2222/tcp']);
     const network = tb.other.v4.replace(/\.\d+$/, '.0/24');
     await daemon.waitFor((l) => l.event === 'grant' && l.source === network, 5000, 'the prefix grant');
-    assert.match(tb.run(tb.server.ns, ['nft', 'list', 'set', 'inet', 'knockgate', 'grants4']), new RegExp(`${network.replace(/[./]/g, '\\$&')} \\. tcp \\. 2222`));
+    assert.match(
+      tb.run(tb.server.ns, ['nft', 'list', 'set', 'inet', 'knockgate', 'grants4']),
+      new RegExp(`${network.replace(/[./]/g, '\\$&')} \\. tcp \\. 2222`),
+    );
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 2222).outcome, 'open');
   });
 

@@ -50,7 +50,22 @@ describe('ssh through knockgate connect', () => {
     tb.start(tb.server.ns, ['/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')]);
 
     run([process.execPath, KNOCKGATE, 'keygen', '-o', join(dir, 'server.key')]);
-    const added = run([process.execPath, KNOCKGATE, 'add-client', 'laptop', '--door', 'ssh', '-k', join(dir, 'server.key'), '--server', tb.server.clientSide.v4, '--port', '62201', '-o', join(dir, 'laptop.yaml')]);
+    const added = run([
+      process.execPath,
+      KNOCKGATE,
+      'add-client',
+      'laptop',
+      '--door',
+      'ssh',
+      '-k',
+      join(dir, 'server.key'),
+      '--server',
+      tb.server.clientSide.v4,
+      '--port',
+      '62201',
+      '-o',
+      join(dir, 'laptop.yaml'),
+    ]);
 
     writeFileSync(
       configFile,
@@ -79,13 +94,28 @@ describe('ssh through knockgate connect', () => {
     spawnSync(
       'ip',
       [
-        'netns', 'exec', tb.client.ns,
-        'ssh', '-F', '/dev/null',
-        '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR',
-        '-o', 'ConnectTimeout=3',
-        '-i', join(dir, 'client_key'),
+        'netns',
+        'exec',
+        tb.client.ns,
+        'ssh',
+        '-F',
+        '/dev/null',
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'LogLevel=ERROR',
+        '-o',
+        'ConnectTimeout=3',
+        '-i',
+        join(dir, 'client_key'),
         ...extra,
-        `root@${tb.server.clientSide.v4}`, 'echo', 'knocked-in',
+        `root@${tb.server.clientSide.v4}`,
+        'echo',
+        'knocked-in',
       ],
       { encoding: 'utf8', timeout: 30_000 },
     );

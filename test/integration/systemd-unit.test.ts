@@ -40,9 +40,17 @@ describe('contrib/systemd/knockgated.service', () => {
   });
 
   it(`systemd-analyze security --offline=yes rates it ${MAX_EXPOSURE_TENTHS / 10} or below`, () => {
-    const r = spawnSync('systemd-analyze', ['security', '--offline=yes', `--threshold=${MAX_EXPOSURE_TENTHS}`, unit], { encoding: 'utf8', cwd: dir });
+    const r = spawnSync('systemd-analyze', ['security', '--offline=yes', `--threshold=${MAX_EXPOSURE_TENTHS}`, unit], {
+      encoding: 'utf8',
+      cwd: dir,
+    });
     const overall = /Overall exposure level for knockgated\.service: ([\d.]+)/.exec(r.stdout);
-    process.stdout.write(`${r.stdout.split('\n').filter((l) => l.includes('✗') || l.includes('Overall')).join('\n')}\n`);
+    process.stdout.write(
+      `${r.stdout
+        .split('\n')
+        .filter((l) => l.includes('✗') || l.includes('Overall'))
+        .join('\n')}\n`,
+    );
     assert.ok(overall, r.stdout + r.stderr);
     assert.equal(r.status, 0, `exposure ${overall[1]} is above ${MAX_EXPOSURE_TENTHS / 10}`);
   });

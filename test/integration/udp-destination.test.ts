@@ -23,7 +23,9 @@ describe('udp source: the destination address of each datagram', () => {
   it('reports 127.0.0.2, 127.0.0.1 and ::1 for datagrams sent there', async () => {
     const port = await freePort();
     const seen: { source: string; destination: string | undefined; text: string }[] = [];
-    const source = await openUdpSource(port, (payload, from, to) => seen.push({ source: from, destination: to, text: payload.toString() }));
+    const source = await openUdpSource(port, (payload, from, to) =>
+      seen.push({ source: from, destination: to, text: payload.toString() }),
+    );
     const v4 = createSocket('udp4');
     const v6 = createSocket('udp6');
     try {
@@ -33,10 +35,11 @@ describe('udp source: the destination address of each datagram', () => {
       await send(v4, '127.0.0.1', 'b');
       await send(v6, '::1', 'c');
       for (let i = 0; i < 100 && seen.length < 3; i++) await sleep(10);
-      assert.deepEqual(
-        seen.map((s) => [s.text, s.destination]).sort(),
-        [['a', '127.0.0.2'], ['b', '127.0.0.1'], ['c', '::1']],
-      );
+      assert.deepEqual(seen.map((s) => [s.text, s.destination]).sort(), [
+        ['a', '127.0.0.2'],
+        ['b', '127.0.0.1'],
+        ['c', '::1'],
+      ]);
     } finally {
       source.close();
       v4.close();

@@ -53,7 +53,9 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
   const commands = typeof o.commands === 'function' ? o.commands(log) : (o.commands ?? new MemoryCommands());
   const pending = o.pending === undefined ? new MemoryPendingCommands() : o.pending;
   const takesDatagrams = config.doors.some((d) => d.spa !== null || d.fwknop !== null);
-  const replay = takesDatagrams ? await ReplayJournal.open(join(dir, 'replay.journal'), 100_000, () => clock.unixMs()) : null;
+  const replay = takesDatagrams
+    ? await ReplayJournal.open(join(dir, 'replay.journal'), 100_000, () => clock.unixMs())
+    : null;
   const daemon = new Daemon({
     config,
     log,
@@ -78,7 +80,19 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
   };
   const events = (event: string) => log.lines.filter((l) => l.fields.event === event);
   return {
-    daemon, config, clock, gate, frames, datagrams, commands, pending, log, dir, settle, advance, events,
+    daemon,
+    config,
+    clock,
+    gate,
+    frames,
+    datagrams,
+    commands,
+    pending,
+    log,
+    dir,
+    settle,
+    advance,
+    events,
     close: async () => {
       await daemon.stop();
       if (o.dir === undefined) rmSync(dir, { recursive: true, force: true });

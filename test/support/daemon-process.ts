@@ -59,8 +59,7 @@ export async function startDaemonWith(tb: Testbed, args: string[]): Promise<Daem
   let buffered = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
       const text = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
       let line: LogLine;
@@ -89,10 +88,23 @@ export async function startDaemonWith(tb: Testbed, args: string[]): Promise<Daem
       const seen = lines.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolvePromise, reject) => {
-        const w = { match, resolve: (l: LogLine) => (clearTimeout(timer), resolvePromise(l)) };
+        const w = {
+          match,
+          resolve: (l: LogLine) => {
+            clearTimeout(timer);
+            resolvePromise(l);
+          },
+        };
         const timer = setTimeout(() => {
           waiters.delete(w);
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${err.trim()}; log tail: ${lines.slice(-5).map((l) => JSON.stringify(l)).join('\n')}`));
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${err.trim()}; log tail: ${lines
+                .slice(-5)
+                .map((l) => JSON.stringify(l))
+                .join('\n')}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(w);
         void exit.then(() => {

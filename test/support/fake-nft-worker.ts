@@ -20,7 +20,10 @@ process.stdin.on('data', (chunk: Buffer) => {
     input = input.subarray(nl + 1 + length);
     const answer = `0 ${Buffer.byteLength(body)}\n${body}`;
     if (body.startsWith('late:')) {
-      spawn('/bin/sh', ['-c', `sleep 0.3; printf '%s' "$0"`, answer], { stdio: ['ignore', 'inherit', 'ignore'], detached: true }).unref();
+      spawn('/bin/sh', ['-c', `sleep 0.3; printf '%s' "$0"`, answer], {
+        stdio: ['ignore', 'inherit', 'ignore'],
+        detached: true,
+      }).unref();
     } else if (body.startsWith('slow:')) {
       setTimeout(() => process.stdout.write(answer), 600);
     } else {

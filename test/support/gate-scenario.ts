@@ -11,7 +11,11 @@ import type { Endpoint } from '../../src/core/endpoint.js';
 import { NftablesGate } from '../../src/gates/nftables.js';
 
 const ports = (n: number): Endpoint[] => Array.from({ length: n }, (_, i) => ({ proto: 'tcp', port: 2000 + i }));
-const outcome = (p: Promise<void>): Promise<string> => p.then(() => 'ok', (e: Error) => `failed: ${e.message}`);
+const outcome = (p: Promise<void>): Promise<string> =>
+  p.then(
+    () => 'ok',
+    (e: Error) => `failed: ${e.message}`,
+  );
 
 async function main(): Promise<void> {
   const table = process.argv[3] ?? 'knockgate';
@@ -25,11 +29,20 @@ async function main(): Promise<void> {
     const covered = outcome(gate.grant({ source: '198.18.200.7', family: 4, endpoints: e, durationS: 30 }));
     const unrelated = outcome(gate.grant({ source: '198.19.1.1', family: 4, endpoints: e, durationS: 30 }));
     const longer = outcome(gate.grant({ source: '198.18.200.9', family: 4, endpoints: e, durationS: 120 }));
-    Object.assign(out, { first: await first, covered: await covered, unrelated: await unrelated, longer: await longer });
+    Object.assign(out, {
+      first: await first,
+      covered: await covered,
+      unrelated: await unrelated,
+      longer: await longer,
+    });
   } else if (process.argv[2] === 'worst') {
     const started = performance.now();
     const all = await Promise.all(
-      Array.from({ length: 512 }, (_, i) => outcome(gate.grant({ source: `2001:db8:77:${i.toString(16)}::/64`, family: 6, endpoints: ports(64), durationS: 60 }))),
+      Array.from({ length: 512 }, (_, i) =>
+        outcome(
+          gate.grant({ source: `2001:db8:77:${i.toString(16)}::/64`, family: 6, endpoints: ports(64), durationS: 60 }),
+        ),
+      ),
     );
     out.ok = all.filter((o) => o === 'ok').length;
     out.failures = [...new Set(all.filter((o) => o !== 'ok'))].slice(0, 3);

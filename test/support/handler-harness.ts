@@ -39,7 +39,10 @@ export async function handlerHarness(yaml: string, o: HandlerHarnessOptions) {
   const config = parseConfigText(join(dir, 'knockgate.yaml'), yaml);
   const clock = { unix: o.unixMs, mono: o.monoMs ?? 1_000 };
   const capacity = o.journalCapacity ?? 100_000;
-  const replay: ReplayStore = o.replay === 'memory' ? new MemoryReplayStore(capacity, () => clock.unix) : await ReplayJournal.open(join(dir, 'replay.journal'), capacity, () => clock.unix);
+  const replay: ReplayStore =
+    o.replay === 'memory'
+      ? new MemoryReplayStore(capacity, () => clock.unix)
+      : await ReplayJournal.open(join(dir, 'replay.journal'), capacity, () => clock.unix);
   const grants: string[] = [];
   const counts = new Map<string, number>();
   const log = new MemoryLogger();
@@ -62,7 +65,13 @@ export async function handlerHarness(yaml: string, o: HandlerHarnessOptions) {
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
   };
   return {
-    deps, clock, grants, counts, settle, log, replay,
+    deps,
+    clock,
+    grants,
+    counts,
+    settle,
+    log,
+    replay,
     close: async () => {
       await replay.close();
       rmSync(dir, { recursive: true, force: true });

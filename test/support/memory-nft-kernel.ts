@@ -17,7 +17,13 @@
  */
 
 import { KnockgateError } from '../../src/core/errors.js';
-import { formatIPAddress, maskIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../../src/core/ip-address.js';
+import {
+  formatIPAddress,
+  maskIPAddress,
+  parseIPAddress,
+  sameIPAddress,
+  type IPAddressBytes,
+} from '../../src/core/ip-address.js';
 import type { NftExecutor } from '../../src/gates/nft-runner.js';
 import type { NftCommand } from '../../src/gates/nftables-ruleset.js';
 
@@ -62,7 +68,8 @@ export class MemoryNftKernel implements NftExecutor {
   async apply(commands: readonly unknown[]): Promise<void> {
     const batch = commands as NftCommand[];
     this.batches.push(batch);
-    if (JSON.stringify({ nftables: batch }).length > WORKER_MAX_REQUEST_BYTES) throw refused('the nftables worker exited (code 65)');
+    if (JSON.stringify({ nftables: batch }).length > WORKER_MAX_REQUEST_BYTES)
+      throw refused('the nftables worker exited (code 65)');
     const own = this.refuse(batch);
     if (own !== undefined) throw refused(own);
     for (const [key, e] of this.elements) if (e.expiresAtMs <= this.nowMs()) this.remove(key, e);
@@ -80,7 +87,8 @@ export class MemoryNftKernel implements NftExecutor {
           else if (verb === 'delete') {
             const key = elementKey(element.name, item);
             const present = this.elements.get(key);
-            if (present === undefined) throw refused(`Could not process rule: No such file or directory (delete ${key})`);
+            if (present === undefined)
+              throw refused(`Could not process rule: No such file or directory (delete ${key})`);
             this.remove(key, present);
             undo.push({ op: 'deleted', key, element: present });
           } else throw new Error(`the model does not know "${verb} element"`);
@@ -107,10 +115,17 @@ export class MemoryNftKernel implements NftExecutor {
         flags: ['interval', 'timeout'],
         elem: this.live()
           .filter((e) => e.set === name)
-          .map((e) => ({ elem: { val: { concat: [sourceValue(e.source), e.proto, e.port] }, expires: Math.floor((e.expiresAtMs - now) / 1000) } })),
+          .map((e) => ({
+            elem: {
+              val: { concat: [sourceValue(e.source), e.proto, e.port] },
+              expires: Math.floor((e.expiresAtMs - now) / 1000),
+            },
+          })),
       },
     });
-    return JSON.stringify({ nftables: [{ metainfo: {} }, { table: { family: 'inet', name: 'knockgate' } }, set('grants4'), set('grants6')] });
+    return JSON.stringify({
+      nftables: [{ metainfo: {} }, { table: { family: 'inet', name: 'knockgate' } }, set('grants4'), set('grants6')],
+    });
   }
 
   close(): void {}
@@ -122,13 +137,16 @@ export class MemoryNftKernel implements NftExecutor {
 
   /** When the kernel drops `source proto/port`, or undefined if it does not hold it. */
   expiresAt(source: string, proto: string, port: number): number | undefined {
-    const e = this.elements.get(`${parseIPAddress(source.split('/')[0] as string)?.family === 4 ? 'grants4' : 'grants6'}|${source}|${proto}|${port}`);
+    const e = this.elements.get(
+      `${parseIPAddress(source.split('/')[0] as string)?.family === 4 ? 'grants4' : 'grants6'}|${source}|${proto}|${port}`,
+    );
     return e !== undefined && e.expiresAtMs > this.nowMs() ? e.expiresAtMs : undefined;
   }
 
   private add(set: 'grants4' | 'grants6', item: unknown, undo: Undo[]): void {
     const { val, timeout } = (item as { elem?: { val?: unknown; timeout?: unknown } }).elem ?? {};
-    if (typeof timeout !== 'number') throw new Error(`the gate added a grant element without a timeout: ${JSON.stringify(item)}`);
+    if (typeof timeout !== 'number')
+      throw new Error(`the gate added a grant element without a timeout: ${JSON.stringify(item)}`);
     const key = elementKey(set, val);
     if (this.elements.has(key)) return; // present: no-op, the timeout stays as it was
     const [value, proto, port] = (val as { concat: [unknown, string, number] }).concat;
@@ -148,7 +166,8 @@ export class MemoryNftKernel implements NftExecutor {
         const text = formatIPAddress(maskIPAddress(r.network, length));
         if (networks.has(text)) return `${text}/${length}`;
       } else {
-        for (const [text, n] of networks) if (sameIPAddress(maskIPAddress(n, r.length), r.network)) return `${text}/${length}`;
+        for (const [text, n] of networks)
+          if (sameIPAddress(maskIPAddress(n, r.length), r.network)) return `${text}/${length}`;
       }
     }
     return undefined;
@@ -159,9 +178,15 @@ export class MemoryNftKernel implements NftExecutor {
     const r = rangeOf(e.source);
     const endpoint = `${e.set}|${e.proto}|${e.port}`;
     let lengths = this.byEndpoint.get(endpoint);
-    if (lengths === undefined) this.byEndpoint.set(endpoint, (lengths = new Map()));
+    if (lengths === undefined) {
+      lengths = new Map();
+      this.byEndpoint.set(endpoint, lengths);
+    }
     let networks = lengths.get(r.length);
-    if (networks === undefined) lengths.set(r.length, (networks = new Map()));
+    if (networks === undefined) {
+      networks = new Map();
+      lengths.set(r.length, networks);
+    }
     networks.set(formatIPAddress(r.network), r.network);
   }
 

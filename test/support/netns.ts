@@ -24,7 +24,8 @@ export interface Host {
  * benchmarking range and never a testbed's own address, whose third octet is below 128).
  */
 export function spoofedV4(i: number): string {
-  if (!Number.isInteger(i) || i < 0 || i >= 32_768) throw new RangeError(`spoofed source ${i} is outside 198.19.128.0/17`);
+  if (!Number.isInteger(i) || i < 0 || i >= 32_768)
+    throw new RangeError(`spoofed source ${i} is outside 198.19.128.0/17`);
   return `198.19.${128 + (i >> 8)}.${i & 255}`;
 }
 
@@ -92,7 +93,13 @@ export function createTestbed(options: TestbedOptions = {}): Testbed {
         { ns: peerNs, ifname: peerIf, v4: `${v4net}.2`, v6: `${v6net}::2` },
       ];
     };
-    const [srvC, client] = link(options.serverClientIfname ?? `kgs${id}c`, nsClient, `kgc${id}`, `198.18.${n}`, `2001:db8:1:${n.toString(16)}`);
+    const [srvC, client] = link(
+      options.serverClientIfname ?? `kgs${id}c`,
+      nsClient,
+      `kgc${id}`,
+      `198.18.${n}`,
+      `2001:db8:1:${n.toString(16)}`,
+    );
     const [srvO, other] = link(`kgs${id}o`, nsOther, `kgo${id}`, `198.19.${n}`, `2001:db8:2:${n.toString(16)}`);
 
     return {
@@ -106,7 +113,10 @@ export function createTestbed(options: TestbedOptions = {}): Testbed {
         return r.stdout;
       },
       start(ns, argv, env) {
-        const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+        const child = spawn('ip', ['netns', 'exec', ns, ...argv], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: env ?? process.env,
+        });
         children.add(child);
         child.on('exit', () => children.delete(child));
         return child;

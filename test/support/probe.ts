@@ -39,7 +39,8 @@ const cap = openCapture({
   onFrame: (raw) => {
     const r = parseFrame(cap.linkType ?? 'linux-sll', raw);
     if (r.ok) {
-      if (r.packet.proto === 'tcp' && (r.packet.tcpFlags & 0x04) !== 0) replies.push(`rst from ${r.packet.src}:${r.packet.sport}`);
+      if (r.packet.proto === 'tcp' && (r.packet.tcpFlags & 0x04) !== 0)
+        replies.push(`rst from ${r.packet.src}:${r.packet.sport}`);
     } else if (r.reason === 'transport-unsupported') {
       replies.push('icmp');
     }
@@ -74,7 +75,12 @@ socket.on('end', () => {
   finish();
 });
 socket.on('error', (err: NodeJS.ErrnoException) => {
-  outcome = err.code === 'ECONNREFUSED' ? 'refused' : err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' ? 'unreachable' : `error:${err.code}`;
+  outcome =
+    err.code === 'ECONNREFUSED'
+      ? 'refused'
+      : err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH'
+        ? 'unreachable'
+        : `error:${err.code}`;
   clearTimeout(timer);
   finish();
 });

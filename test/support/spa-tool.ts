@@ -41,9 +41,17 @@ if (command === 'capture') {
   await sendDatagram(host, host.includes(':') ? 6 : 4, Number(port), Buffer.from(hex, 'hex'));
 } else if (command === 'build') {
   const [file, skew, json] = args as [string, string, string | undefined];
-  const extra = (json ? JSON.parse(json) : {}) as { ports?: { proto: 'tcp' | 'udp'; port: number }[]; durationS?: number; prefix?: number };
+  const extra = (json ? JSON.parse(json) : {}) as {
+    ports?: { proto: 'tcp' | 'udp'; port: number }[];
+    durationS?: number;
+    prefix?: number;
+  };
   const cred = readClientCredential(file);
-  const datagram = buildSpaDatagram(cred, { ports: extra.ports ?? [], durationS: extra.durationS ?? 0, address: null, prefix: extra.prefix ?? 0 }, Date.now() + Number(skew));
+  const datagram = buildSpaDatagram(
+    cred,
+    { ports: extra.ports ?? [], durationS: extra.durationS ?? 0, address: null, prefix: extra.prefix ?? 0 },
+    Date.now() + Number(skew),
+  );
   process.stdout.write(`${Buffer.from(datagram).toString('hex')}\n`);
 } else {
   process.stderr.write('usage: spa-tool capture|send|build ...\n');

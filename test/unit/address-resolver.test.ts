@@ -22,14 +22,28 @@ describe('resolveOwnAddress', () => {
     '/two': (r) => r.end('198.51.100.7 198.51.100.8'),
     '/html': (r) => r.end('<html>198.51.100.7</html>'),
     '/empty': (r) => r.end(''),
-    '/500': (r) => ((r.statusCode = 500), r.end('198.51.100.7')),
-    '/redirect': (r) => (r.writeHead(302, { location: '/v4' }), r.end()),
+    '/500': (r) => {
+      r.statusCode = 500;
+      r.end('198.51.100.7');
+    },
+    '/redirect': (r) => {
+      r.writeHead(302, { location: '/v4' });
+      r.end();
+    },
     '/long': (r) => r.end(`198.51.100.7${' '.repeat(MAX_RESOLVER_BODY_BYTES)}`),
     '/slow': () => undefined, // never answers
   };
 
   before(async () => {
-    server = createServer((req, res) => (routes[req.url ?? ''] ?? ((r) => ((r.statusCode = 404), r.end())))(res));
+    server = createServer((req, res) =>
+      (
+        routes[req.url ?? ''] ??
+        ((r) => {
+          r.statusCode = 404;
+          r.end();
+        })
+      )(res),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -38,7 +52,12 @@ describe('resolveOwnAddress', () => {
     server.close();
   });
 
-  const fails = async (url: string, detail: RegExp, code = 'KG_RESOLVE_FAILED', o: { timeoutMs?: number; family?: 4 | 6 } = {}): Promise<void> => {
+  const fails = async (
+    url: string,
+    detail: RegExp,
+    code = 'KG_RESOLVE_FAILED',
+    o: { timeoutMs?: number; family?: 4 | 6 } = {},
+  ): Promise<void> => {
     await assert.rejects(resolveOwnAddress(url, o), (err: unknown) => {
       assert.ok(err instanceof KnockgateError, String(err));
       assert.equal(err.code, code);

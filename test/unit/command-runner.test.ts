@@ -29,7 +29,11 @@ function tempDir(): string {
   return d;
 }
 
-const job = (argv: string[], timeoutMs = 5_000, context: Record<string, unknown> = { door: 'web', source: '198.18.0.2', command: 'start' }): CommandJob => ({ argv, timeoutMs, context });
+const job = (
+  argv: string[],
+  timeoutMs = 5_000,
+  context: Record<string, unknown> = { door: 'web', source: '198.18.0.2', command: 'start' },
+): CommandJob => ({ argv, timeoutMs, context });
 
 async function until(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -47,7 +51,18 @@ describe('CommandRunner: one run', () => {
     assert.equal(log.lines.length, 1);
     assert.equal(log.lines[0]?.level, 'info');
     assert.equal(log.lines[0]?.msg, 'command finished');
-    assert.deepEqual(log.lines[0]?.fields, { event: 'command', door: 'web', source: '198.18.0.2', command: 'start', program: '/bin/sh', exit_code: 0, signal: null, timed_out: false, output: 'hello', error: undefined });
+    assert.deepEqual(log.lines[0]?.fields, {
+      event: 'command',
+      door: 'web',
+      source: '198.18.0.2',
+      command: 'start',
+      program: '/bin/sh',
+      exit_code: 0,
+      signal: null,
+      timed_out: false,
+      output: 'hello',
+      error: undefined,
+    });
   });
 
   it('a non-zero exit status is a warning with the output (stdout and stderr)', async () => {
@@ -89,7 +104,7 @@ describe('CommandRunner: one run', () => {
     assert.equal(log.lines[0]?.fields.output, args.map((a) => `[${a}]`).join('\n'));
   });
 
-  it('the environment is minimal: PATH and LANG only, nothing of the daemon\'s', async () => {
+  it("the environment is minimal: PATH and LANG only, nothing of the daemon's", async () => {
     process.env.KNOCKGATE_TEST_SECRET = 'must-not-leak';
     try {
       const log = new MemoryLogger();
@@ -104,14 +119,18 @@ describe('CommandRunner: one run', () => {
 
   it('stdin is closed: a command that reads it sees end of file at once', async () => {
     const log = new MemoryLogger();
-    const r = await new CommandRunner(log).run(job(['/bin/sh', '-c', 'if read line; then echo "read: $line"; else echo eof; fi'], 2_000));
+    const r = await new CommandRunner(log).run(
+      job(['/bin/sh', '-c', 'if read line; then echo "read: $line"; else echo eof; fi'], 2_000),
+    );
     assert.equal(r.timedOut, false);
     assert.equal(log.lines[0]?.fields.output, 'eof');
   });
 
   it(`output is kept up to MAX_COMMAND_OUTPUT_BYTES (${MAX_COMMAND_OUTPUT_BYTES}) for the log`, async () => {
     const log = new MemoryLogger();
-    const r = await new CommandRunner(log).run(job(['/bin/sh', '-c', `head -c ${3 * MAX_COMMAND_OUTPUT_BYTES} /dev/zero | tr '\\0' a`]));
+    const r = await new CommandRunner(log).run(
+      job(['/bin/sh', '-c', `head -c ${3 * MAX_COMMAND_OUTPUT_BYTES} /dev/zero | tr '\\0' a`]),
+    );
     assert.equal(r.exitCode, 0);
     assert.equal(log.lines[0]?.fields.output, 'a'.repeat(MAX_COMMAND_OUTPUT_BYTES));
   });
@@ -135,7 +154,9 @@ describe('CommandRunner: the time limit', () => {
     const log = new MemoryLogger();
     const started = Date.now();
     // The shell starts a child that keeps the command's stdout open, then waits for it.
-    const r = await new CommandRunner(log).run(job(['/bin/sh', '-c', `sleep 30 & echo "$$ $!" > ${pidFile}; wait`], 300));
+    const r = await new CommandRunner(log).run(
+      job(['/bin/sh', '-c', `sleep 30 & echo "$$ $!" > ${pidFile}; wait`], 300),
+    );
     const took = Date.now() - started;
     assert.equal(r.timedOut, true);
     assert.ok(took < 3_000, `the run ended ${took} ms after it started, with a 300 ms limit`);
@@ -148,7 +169,9 @@ describe('CommandRunner: the time limit', () => {
     const dir = tempDir();
     const pidFile = join(dir, 'pid');
     const log = new MemoryLogger();
-    const r = await new CommandRunner(log).run(job(['/bin/sh', '-c', `sleep 30 >/dev/null 2>&1 & echo $! > ${pidFile}`], 300));
+    const r = await new CommandRunner(log).run(
+      job(['/bin/sh', '-c', `sleep 30 >/dev/null 2>&1 & echo $! > ${pidFile}`], 300),
+    );
     assert.deepEqual(r, { exitCode: 0, signal: null, timedOut: false });
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     await sleep(500); // past the time limit
@@ -162,11 +185,17 @@ describe('CommandRunner: the time limit', () => {
 
 describe('CommandRunner: bounds and idle()', () => {
   /** A command that marks that it started, then waits until the test releases it. */
-  const blocker = (dir: string, n: number): CommandJob => job(['/bin/sh', '-c', `touch ${dir}/started-${n}; while [ ! -e ${dir}/go-${n} ]; do sleep 0.02; done`], 10_000, { n });
+  const blocker = (dir: string, n: number): CommandJob =>
+    job(['/bin/sh', '-c', `touch ${dir}/started-${n}; while [ ! -e ${dir}/go-${n} ]; do sleep 0.02; done`], 10_000, {
+      n,
+    });
   const startedCount = (dir: string): number => readdirSync(dir).filter((f) => f.startsWith('started-')).length;
 
   it('the defaults are the limits: MAX_CONCURRENT_COMMANDS running and MAX_QUEUED_COMMANDS waiting', () => {
-    assert.deepEqual(new CommandRunner(new MemoryLogger()).bounds, { concurrent: MAX_CONCURRENT_COMMANDS, queued: MAX_QUEUED_COMMANDS });
+    assert.deepEqual(new CommandRunner(new MemoryLogger()).bounds, {
+      concurrent: MAX_CONCURRENT_COMMANDS,
+      queued: MAX_QUEUED_COMMANDS,
+    });
   });
 
   it('at most `concurrent` commands run at once; the next starts when one ends', async () => {
@@ -190,13 +219,23 @@ describe('CommandRunner: bounds and idle()', () => {
     const runner = new CommandRunner(log, { concurrent: 1, queued: 2 });
     const running = runner.run(blocker(dir, 1));
     const waiting = [2, 3].map((n) => runner.run(blocker(dir, n)));
-    const refused = await runner.run({ ...blocker(dir, 4), context: { door: 'web', source: '198.18.0.9', command: 'start' } });
+    const refused = await runner.run({
+      ...blocker(dir, 4),
+      context: { door: 'web', source: '198.18.0.9', command: 'start' },
+    });
     assert.deepEqual(refused, { exitCode: null, signal: null, timedOut: false, error: 'queue-full' });
     const line = log.lines.find((l) => l.fields.outcome === 'refused');
     assert.deepEqual(line, {
       level: 'error',
       msg: 'command refused: too many queued',
-      fields: { event: 'command', door: 'web', source: '198.18.0.9', command: 'start', outcome: 'refused', reason: 'queue-full' },
+      fields: {
+        event: 'command',
+        door: 'web',
+        source: '198.18.0.9',
+        command: 'start',
+        outcome: 'refused',
+        reason: 'queue-full',
+      },
     });
     for (const n of [1, 2, 3, 4]) writeFileSync(join(dir, `go-${n}`), '');
     await Promise.all([running, ...waiting]);

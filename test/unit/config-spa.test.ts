@@ -14,16 +14,14 @@ import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { parseConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { ed25519PublicFromRaw, rawPublicOf } from '../../src/core/spa/keys.js';
-import { openSpa, sealSpa, serverKeysFromPrivate } from '../../src/core/spa/native-wire.js';
 
 const FILE = '/etc/knockgate/knockgate.yaml';
 
-const lines = (...ls: string[]): string => ls.join('\n') + '\n';
+const lines = (...ls: string[]): string => `${ls.join('\n')}\n`;
 const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 
 const ID1 = randomBytes(16);
 const ID2 = randomBytes(16);
-const ID3 = randomBytes(16);
 const PSK1 = randomBytes(32);
 const PSK2 = randomBytes(32);
 const ED = generateKeyPairSync('ed25519');
@@ -119,7 +117,11 @@ describe('parseConfigText: SPA configurations that load', () => {
     assert.equal(door.oneTimeSequencesFile, null);
     assert.equal(door.hideKnockPorts, false);
     assert.equal(door.durationS, 30);
-    const open = [{ proto: 'tcp', port: 22 }, { proto: 'udp', port: 53 }, { proto: 'tcp', port: 443 }];
+    const open = [
+      { proto: 'tcp', port: 22 },
+      { proto: 'udp', port: 53 },
+      { proto: 'tcp', port: 443 },
+    ];
     assert.deepEqual(door.open, open);
 
     const [laptop, phone] = door.spa.clients;
@@ -159,15 +161,41 @@ describe('parseConfigText: SPA configurations that load', () => {
   });
 
   it('defaults: freshness 120 s, the default journal, capture socket; max duration = duration without max_duration', () => {
-    const c = parseConfigText(FILE, spaConfig(['    spa: {port: 62201, capture: pcap}', '    open: [22]', '    duration: 45s', '    clients:', '      - name: laptop', `        id: ${b64u(ID1)}`, `        psk: ${b64u(PSK1)}`]));
-    assert.deepEqual(c.spa, { serverKeyFile: '/etc/knockgate/server.key', freshnessMs: 120_000, replayJournal: '/var/lib/knockgate/replay.journal', maxReplayEntries: 1_000_000, maxReplayEntriesPerClient: 10_000 });
+    const c = parseConfigText(
+      FILE,
+      spaConfig([
+        '    spa: {port: 62201, capture: pcap}',
+        '    open: [22]',
+        '    duration: 45s',
+        '    clients:',
+        '      - name: laptop',
+        `        id: ${b64u(ID1)}`,
+        `        psk: ${b64u(PSK1)}`,
+      ]),
+    );
+    assert.deepEqual(c.spa, {
+      serverKeyFile: '/etc/knockgate/server.key',
+      freshnessMs: 120_000,
+      replayJournal: '/var/lib/knockgate/replay.journal',
+      maxReplayEntries: 1_000_000,
+      maxReplayEntriesPerClient: 10_000,
+    });
     assert.equal(c.doors[0]?.spa?.capture, 'pcap');
     assert.equal(c.doors[0]?.spa?.clients[0]?.maxDurationS, 45);
     assert.equal(parseConfigText(FILE, spaConfig(DOOR)).doors[0]?.spa?.capture, 'socket');
   });
 
-  it('a client max_duration may be shorter than the door\'s duration; the client default is the door max_duration', () => {
-    const c = parseConfigText(FILE, spaConfig([...DOOR.slice(0, 2), '    duration: 1m', '    max_duration: 10m', ...DOOR.slice(2), '        max_duration: 10s']));
+  it("a client max_duration may be shorter than the door's duration; the client default is the door max_duration", () => {
+    const c = parseConfigText(
+      FILE,
+      spaConfig([
+        ...DOOR.slice(0, 2),
+        '    duration: 1m',
+        '    max_duration: 10m',
+        ...DOOR.slice(2),
+        '        max_duration: 10s',
+      ]),
+    );
     assert.equal(c.doors[0]?.spa?.clients[0]?.maxDurationS, 10);
   });
 
@@ -185,49 +213,80 @@ describe('parseConfigText: SPA configurations that load', () => {
   it('an SPA port may share its number with an opened TCP port, and with a TCP knock step', () => {
     const opened = parseConfigText(FILE, spaConfig([...DOOR.slice(0, 1), '    open: [22, 62201]', ...DOOR.slice(2)]));
     assert.equal(opened.doors[0]?.spa?.port, 62201);
-    assert.deepEqual(opened.doors[0]?.open, [{ proto: 'tcp', port: 22 }, { proto: 'tcp', port: 62201 }]);
-    const knocked = parseConfigText(FILE, spaConfig([...DOOR, '  - name: knock', '    sequence: ["62201/tcp", "1000/udp"]', '    open: [23]']));
-    assert.deepEqual(knocked.doors[1]?.sequence, [{ proto: 'tcp', port: 62201 }, { proto: 'udp', port: 1000 }]);
+    assert.deepEqual(opened.doors[0]?.open, [
+      { proto: 'tcp', port: 22 },
+      { proto: 'tcp', port: 62201 },
+    ]);
+    const knocked = parseConfigText(
+      FILE,
+      spaConfig([...DOOR, '  - name: knock', '    sequence: ["62201/tcp", "1000/udp"]', '    open: [23]']),
+    );
+    assert.deepEqual(knocked.doors[1]?.sequence, [
+      { proto: 'tcp', port: 62201 },
+      { proto: 'udp', port: 1000 },
+    ]);
   });
 
   it('an Ed25519 public key that is not a canonical point (32 × 0xff: y >= p) is refused at load, naming the key', () => {
     const bogus = Buffer.alloc(32, 0xff);
-    expectError(spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(bogus)}`]), 11, 'doors[0].clients[0].public_key', /not a canonically encoded Ed25519 public key \(non-canonical\)/);
+    expectError(
+      spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(bogus)}`]),
+      11,
+      'doors[0].clients[0].public_key',
+      /not a canonically encoded Ed25519 public key \(non-canonical\)/,
+    );
   });
 
   it('the identity point as a public key lets (R = identity, S = 0) verify any message where the runtime allows it; such a key is refused at load', () => {
-    const identity = Buffer.from('01' + '00'.repeat(31), 'hex');
+    const identity = Buffer.from(`01${'00'.repeat(31)}`, 'hex');
     const forged = Buffer.concat([identity, Buffer.alloc(32)]);
     const key = ed25519PublicFromRaw(identity);
     // Why the check exists: on Node 20 and 22 node:crypto accepts the forgery for any message (Node
     // 24 refuses it, measured on 24.21.0); knockgate must not depend on which runtime it has.
-    if (Number(process.versions.node.split('.')[0]) < 24) assert.equal(verify(null, Buffer.from('any message at all'), key, forged), true);
-    expectError(spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(identity)}`]), 11, 'doors[0].clients[0].public_key', /small-order Ed25519 point/);
+    if (Number(process.versions.node.split('.')[0]) < 24)
+      assert.equal(verify(null, Buffer.from('any message at all'), key, forged), true);
+    expectError(
+      spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(identity)}`]),
+      11,
+      'doors[0].clients[0].public_key',
+      /small-order Ed25519 point/,
+    );
   });
 
   it('every small-order point, in every encoding (canonical and not), is refused at load', () => {
     const encodings = [
-      '01' + '00'.repeat(31), // identity (order 1)
-      'ec' + 'ff'.repeat(30) + '7f', // (0, -1), order 2
+      `01${'00'.repeat(31)}`, // identity (order 1)
+      `ec${'ff'.repeat(30)}7f`, // (0, -1), order 2
       '00'.repeat(32), // (±sqrt(-1), 0), order 4
-      '00'.repeat(31) + '80',
+      `${'00'.repeat(31)}80`,
       'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
       'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
       '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
       '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
-      '01' + '00'.repeat(30) + '80', // identity with the sign bit: non-canonical
-      'ee' + 'ff'.repeat(30) + '7f', // y = p + 1 ≡ 1: the identity spelled non-canonically
-      'ed' + 'ff'.repeat(30) + '7f', // y = p ≡ 0
+      `01${'00'.repeat(30)}80`, // identity with the sign bit: non-canonical
+      `ee${'ff'.repeat(30)}7f`, // y = p + 1 ≡ 1: the identity spelled non-canonically
+      `ed${'ff'.repeat(30)}7f`, // y = p ≡ 0
     ];
     for (const hexKey of encodings) {
-      assert.throws(() => parseConfigText(FILE, spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(Buffer.from(hexKey, 'hex'))}`])), (e: unknown) => e instanceof ConfigError && e.key === 'doors[0].clients[0].public_key', hexKey);
+      assert.throws(
+        () =>
+          parseConfigText(
+            FILE,
+            spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(Buffer.from(hexKey, 'hex'))}`]),
+          ),
+        (e: unknown) => e instanceof ConfigError && e.key === 'doors[0].clients[0].public_key',
+        hexKey,
+      );
     }
   });
 
   it('real Ed25519 keys still load', () => {
     for (let i = 0; i < 20; i++) {
       const pub = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x as string;
-      assert.ok(parseConfigText(FILE, spaConfig([...DOOR.slice(0, 5), `        public_key: ${pub}`])).doors[0]?.spa?.clients[0]?.publicKey);
+      assert.ok(
+        parseConfigText(FILE, spaConfig([...DOOR.slice(0, 5), `        public_key: ${pub}`])).doors[0]?.spa?.clients[0]
+          ?.publicKey,
+      );
     }
   });
 });
@@ -242,27 +301,73 @@ describe('parseConfigText: SPA errors name the file, the line and the key (exit 
   });
 
   it('door ids: the door name by default, spa.door_id when given; two SPA doors with the same id (one server key) are refused', () => {
-    const second = (spa: string): string[] => ['  - name: web', `    spa: ${spa}`, '    open: [22]', '    clients:', '      - name: phone', `        id: ${b64u(ID2)}`, `        psk: ${b64u(PSK2)}`];
+    const second = (spa: string): string[] => [
+      '  - name: web',
+      `    spa: ${spa}`,
+      '    open: [22]',
+      '    clients:',
+      '      - name: phone',
+      `        id: ${b64u(ID2)}`,
+      `        psk: ${b64u(PSK2)}`,
+    ];
     const ok = parseConfigText(FILE, spaConfig([...DOOR, ...second('{port: 62202, door_id: web.example}')]));
-    assert.deepEqual(ok.doors.map((d) => d.spa?.doorId), ['ssh', 'web.example']);
+    assert.deepEqual(
+      ok.doors.map((d) => d.spa?.doorId),
+      ['ssh', 'web.example'],
+    );
     // lines 12-13: the second door and its spa mapping
-    expectError(spaConfig([...DOOR, ...second('{port: 62202, door_id: ssh}')]), 13, 'doors[1].spa.door_id', /door id "ssh" is already door "ssh"'s/);
-    expectError(spaConfig([...DOOR, ...second('{port: 62202, door_id: "a b"}')]), 13, 'doors[1].spa.door_id', /door ids are 1-64/);
+    expectError(
+      spaConfig([...DOOR, ...second('{port: 62202, door_id: ssh}')]),
+      13,
+      'doors[1].spa.door_id',
+      /door id "ssh" is already door "ssh"'s/,
+    );
+    expectError(
+      spaConfig([...DOOR, ...second('{port: 62202, door_id: "a b"}')]),
+      13,
+      'doors[1].spa.door_id',
+      /door ids are 1-64/,
+    );
     expectError(spaConfig([...DOOR.slice(0, 2), '    clients: []']), 8, 'doors[0].clients', /at least one client/);
   });
 
   it('a client with both psk and public_key, or with neither', () => {
-    expectError(spaConfig([...DOOR, `        public_key: ${ED_PUBLIC_B64}`]), 9, 'doors[0].clients[0]', /exactly one of "psk" and "public_key"/);
+    expectError(
+      spaConfig([...DOOR, `        public_key: ${ED_PUBLIC_B64}`]),
+      9,
+      'doors[0].clients[0]',
+      /exactly one of "psk" and "public_key"/,
+    );
     expectError(spaConfig(DOOR.slice(0, 5)), 9, 'doors[0].clients[0]', /exactly one of "psk" and "public_key"/);
   });
 
   it('an id of the wrong length (15 or 17 bytes), a psk of 31 bytes, a public_key of 33', () => {
     for (const n of [15, 17]) {
-      expectError(spaConfig([...DOOR.slice(0, 4), `        id: ${b64u(randomBytes(n))}`, DOOR[5] as string]), 10, 'doors[0].clients[0].id', new RegExp(`16 bytes, got ${n}`));
+      expectError(
+        spaConfig([...DOOR.slice(0, 4), `        id: ${b64u(randomBytes(n))}`, DOOR[5] as string]),
+        10,
+        'doors[0].clients[0].id',
+        new RegExp(`16 bytes, got ${n}`),
+      );
     }
-    expectError(spaConfig([...DOOR.slice(0, 5), `        psk: ${b64u(randomBytes(31))}`]), 11, 'doors[0].clients[0].psk', /32 bytes, got 31/);
-    expectError(spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(randomBytes(33))}`]), 11, 'doors[0].clients[0].public_key', /32 bytes, got 33/);
-    expectError(spaConfig([...DOOR.slice(0, 4), '        id: "not base64!"', DOOR[5] as string]), 10, 'doors[0].clients[0].id', /base64url/);
+    expectError(
+      spaConfig([...DOOR.slice(0, 5), `        psk: ${b64u(randomBytes(31))}`]),
+      11,
+      'doors[0].clients[0].psk',
+      /32 bytes, got 31/,
+    );
+    expectError(
+      spaConfig([...DOOR.slice(0, 5), `        public_key: ${b64u(randomBytes(33))}`]),
+      11,
+      'doors[0].clients[0].public_key',
+      /32 bytes, got 33/,
+    );
+    expectError(
+      spaConfig([...DOOR.slice(0, 4), '        id: "not base64!"', DOOR[5] as string]),
+      10,
+      'doors[0].clients[0].id',
+      /base64url/,
+    );
   });
 
   it('a client id used twice, across two doors or within one', () => {
@@ -281,38 +386,88 @@ describe('parseConfigText: SPA errors name the file, the line and the key (exit 
       'doors[1].clients[0].id',
       /already used by ssh\/laptop/,
     );
-    expectError(spaConfig([...DOOR, '      - name: phone', `        id: ${b64u(ID1)}`, `        public_key: ${ED_PUBLIC_B64}`]), 13, 'doors[0].clients[1].id', /already used by ssh\/laptop/);
+    expectError(
+      spaConfig([...DOOR, '      - name: phone', `        id: ${b64u(ID1)}`, `        public_key: ${ED_PUBLIC_B64}`]),
+      13,
+      'doors[0].clients[1].id',
+      /already used by ssh\/laptop/,
+    );
   });
 
-  it('an allow port that is not among the door\'s open ports', () => {
-    expectError(spaConfig([...DOOR, '        allow:', '          - 22', '          - "53/tcp"']), 14, 'doors[0].clients[0].allow[1]', /53\/tcp is not among the door's "open" ports/);
+  it("an allow port that is not among the door's open ports", () => {
+    expectError(
+      spaConfig([...DOOR, '        allow:', '          - 22', '          - "53/tcp"']),
+      14,
+      'doors[0].clients[0].allow[1]',
+      /53\/tcp is not among the door's "open" ports/,
+    );
   });
 
-  it('a client max_duration above the door\'s max_duration (or, without one, its duration)', () => {
-    expectError(spaConfig([...DOOR.slice(0, 2), '    max_duration: 5m', ...DOOR.slice(2), '        max_duration: 10m']), 13, 'doors[0].clients[0].max_duration', /must not exceed the door's max_duration of 300s/);
-    expectError(spaConfig([...DOOR.slice(0, 2), '    duration: 30s', ...DOOR.slice(2), '        max_duration: 31s']), 13, 'doors[0].clients[0].max_duration', /of 30s/);
+  it("a client max_duration above the door's max_duration (or, without one, its duration)", () => {
+    expectError(
+      spaConfig([...DOOR.slice(0, 2), '    max_duration: 5m', ...DOOR.slice(2), '        max_duration: 10m']),
+      13,
+      'doors[0].clients[0].max_duration',
+      /must not exceed the door's max_duration of 300s/,
+    );
+    expectError(
+      spaConfig([...DOOR.slice(0, 2), '    duration: 30s', ...DOOR.slice(2), '        max_duration: 31s']),
+      13,
+      'doors[0].clients[0].max_duration',
+      /of 30s/,
+    );
   });
 
   it('a door max_duration shorter than its duration', () => {
-    expectError(spaConfig([...DOOR.slice(0, 2), '    duration: 5m', '    max_duration: 1m', ...DOOR.slice(2)]), 9, 'doors[0].max_duration', /must not be shorter than duration/);
+    expectError(
+      spaConfig([...DOOR.slice(0, 2), '    duration: 5m', '    max_duration: 1m', ...DOOR.slice(2)]),
+      9,
+      'doors[0].max_duration',
+      /must not be shorter than duration/,
+    );
   });
 
   it('knock-sequence keys on an SPA door', () => {
-    for (const line of ['sequence: [1000]', 'tcp_flags: syn', 'sequence_timeout: 5s', 'hide_knock_ports: true', 'one_time_sequences: otp.txt']) {
+    for (const line of [
+      'sequence: [1000]',
+      'tcp_flags: syn',
+      'sequence_timeout: 5s',
+      'hide_knock_ports: true',
+      'one_time_sequences: otp.txt',
+    ]) {
       const key = line.slice(0, line.indexOf(':'));
-      expectError(spaConfig([...DOOR.slice(0, 2), `    ${line}`, ...DOOR.slice(2)]), 8, `doors[0].${key}`, /only for knock-sequence doors; this is an SPA door/);
+      expectError(
+        spaConfig([...DOOR.slice(0, 2), `    ${line}`, ...DOOR.slice(2)]),
+        8,
+        `doors[0].${key}`,
+        /only for knock-sequence doors; this is an SPA door/,
+      );
     }
   });
 
   it('clients or max_duration on a knock-sequence door', () => {
     const seq = ['    sequence: [1000, 2000]', '    open: [22]']; // 6-7
-    expectError(spaConfig([...seq, ...DOOR.slice(2)]), 8, 'doors[0].clients', /only for SPA doors; this is a knock-sequence door/);
+    expectError(
+      spaConfig([...seq, ...DOOR.slice(2)]),
+      8,
+      'doors[0].clients',
+      /only for SPA doors; this is a knock-sequence door/,
+    );
     expectError(spaConfig([...seq, '    max_duration: 5m']), 8, 'doors[0].max_duration', /only for SPA doors/);
   });
 
   it('two SPA doors on the same port', () => {
     expectError(
-      spaConfig([...DOOR, '  - name: web', '    spa: {port: 62201}', '    open: [443]', '    clients:', '      - name: tablet', `        id: ${b64u(ID2)}`, `        psk: ${b64u(PSK2)}`]),
+      spaConfig([
+        ...DOOR,
+        '  - name: web',
+        '    spa: {port: 62201}',
+        '    open: [443]',
+        '    clients:',
+        '      - name: tablet',
+        `        id: ${b64u(ID2)}`,
+        `        psk: ${b64u(PSK2)}`,
+      ]),
       13,
       'doors[1].spa.port',
       /door "ssh" already receives SPA on 62201\/udp/,
@@ -336,23 +491,30 @@ describe('parseConfigText: SPA errors name the file, the line and the key (exit 
       'doors[1].spa.port',
       /62201\/udp is a port that door "ssh" opens/,
     );
-    expectError(spaConfig([DOOR[0] as string, '    open: [22, "62201/udp"]', ...DOOR.slice(2)]), 6, 'doors[0].spa.port', /62201\/udp is a port that door "ssh" opens/);
+    expectError(
+      spaConfig([DOOR[0] as string, '    open: [22, "62201/udp"]', ...DOOR.slice(2)]),
+      6,
+      'doors[0].spa.port',
+      /62201\/udp is a port that door "ssh" opens/,
+    );
   });
 
-  it(
-    'an SPA port equal to a UDP port that a later door opens',
-    () => {
-      expectError(
-        spaConfig([...DOOR, '  - name: dns', '    sequence: [1000]', '    open: ["62201/udp"]']), // 12-14
-        6,
-        'doors[0].spa.port',
-        /62201\/udp is a port that door "dns" opens/,
-      );
-    },
-  );
+  it('an SPA port equal to a UDP port that a later door opens', () => {
+    expectError(
+      spaConfig([...DOOR, '  - name: dns', '    sequence: [1000]', '    open: ["62201/udp"]']), // 12-14
+      6,
+      'doors[0].spa.port',
+      /62201\/udp is a port that door "dns" opens/,
+    );
+  });
 
   it('a knock step equal to an SPA port (whichever door comes first)', () => {
-    expectError(spaConfig([...DOOR, '  - name: knock', '    sequence: [1000, "62201/udp"]', '    open: [23]']), 13, 'doors[1].sequence[1]', /62201\/udp is the SPA port of door "ssh"/);
+    expectError(
+      spaConfig([...DOOR, '  - name: knock', '    sequence: [1000, "62201/udp"]', '    open: [23]']),
+      13,
+      'doors[1].sequence[1]',
+      /62201\/udp is the SPA port of door "ssh"/,
+    );
     expectError(
       lines(
         'interfaces: [eth0]',
@@ -383,6 +545,19 @@ describe('parseConfigText: SPA errors name the file, the line and the key (exit 
 
   it('unknown keys in a client and in the spa section', () => {
     expectError(spaConfig([...DOOR, '        colour: red']), 12, 'doors[0].clients[0].colour', /unknown key/);
-    expectError(lines('interfaces: [eth0]', 'spa:', '  server_key: server.key', '  freshnes: 10s', 'doors:', '  - name: ssh', ...DOOR), 4, 'spa.freshnes', /unknown key/);
+    expectError(
+      lines(
+        'interfaces: [eth0]',
+        'spa:',
+        '  server_key: server.key',
+        '  freshnes: 10s',
+        'doors:',
+        '  - name: ssh',
+        ...DOOR,
+      ),
+      4,
+      'spa.freshnes',
+      /unknown key/,
+    );
   });
 });

@@ -17,7 +17,7 @@ import { MAX_CONFIG_FILE_BYTES } from '../../src/core/limits.js';
 
 const FILE = '/etc/knockgate/knockgate.yaml';
 
-const lines = (...ls: string[]): string => ls.join('\n') + '\n';
+const lines = (...ls: string[]): string => `${ls.join('\n')}\n`;
 
 const README_EXAMPLE = lines(
   'interfaces: [eth0]',
@@ -142,7 +142,10 @@ describe('parseConfigText: valid configurations', () => {
       { proto: 'udp', port: 53 },
     ]);
     assert.equal(web.durationS, 120);
-    assert.deepEqual(web.startCommand, ['/usr/bin/logger', 'opened {ports} for {ip} ({family}) on {door} for {duration}s {{literal}}']);
+    assert.deepEqual(web.startCommand, [
+      '/usr/bin/logger',
+      'opened {ports} for {ip} ({family}) on {door} for {duration}s {{literal}}',
+    ]);
     assert.deepEqual(web.stopCommand, ['/usr/bin/logger', 'closed']);
     assert.equal(web.commandTimeoutMs, 5000);
     assert.equal(web.hideKnockPorts, false);
@@ -154,7 +157,14 @@ describe('parseConfigText: valid configurations', () => {
   it('accepts firewall: none with a start_command and no open ports; accepts interfaces: [any]', () => {
     const c = parseConfigText(
       FILE,
-      lines('interfaces: [any]', 'firewall: none', 'doors:', '  - name: cmd', '    sequence: [1000]', '    start_command: [/bin/true, "{ip}"]'),
+      lines(
+        'interfaces: [any]',
+        'firewall: none',
+        'doors:',
+        '  - name: cmd',
+        '    sequence: [1000]',
+        '    start_command: [/bin/true, "{ip}"]',
+      ),
     );
     assert.equal(c.firewall, 'none');
     assert.deepEqual(c.interfaces, ['any']);
@@ -183,18 +193,58 @@ describe('parseConfigText: valid configurations', () => {
 
 describe('parseConfigText: errors name the file, the line and the key (exit 78)', () => {
   it('unknown key at the top level', () => {
-    expectError(lines('interfaces: [eth0]', 'firewal: nftables', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'), 2, 'firewal', /unknown key/);
+    expectError(
+      lines(
+        'interfaces: [eth0]',
+        'firewal: nftables',
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [1000]',
+        '    open: [22]',
+      ),
+      2,
+      'firewal',
+      /unknown key/,
+    );
     // Of two unknown keys, the first in the file is named.
-    expectError(lines('interfaces: [eth0]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]', 'colour: red', 'size: 3'), 6, 'colour', /unknown key/);
+    expectError(
+      lines(
+        'interfaces: [eth0]',
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [1000]',
+        '    open: [22]',
+        'colour: red',
+        'size: 3',
+      ),
+      6,
+      'colour',
+      /unknown key/,
+    );
   });
 
   it('unknown key inside a door', () => {
-    expectError(oneDoor(['    sequence: [1000]', '    open: [22]', '    colour: red']), 7, 'doors[0].colour', /unknown key/);
+    expectError(
+      oneDoor(['    sequence: [1000]', '    open: [22]', '    colour: red']),
+      7,
+      'doors[0].colour',
+      /unknown key/,
+    );
   });
 
   it('unknown key inside the second door points at that door', () => {
     expectError(
-      lines('interfaces: [eth0]', 'doors:', '  - name: a', '    sequence: [1000]', '    open: [22]', '  - name: b', '    sequence: [2000]', '    open: [23]', '    durration: 30s'),
+      lines(
+        'interfaces: [eth0]',
+        'doors:',
+        '  - name: a',
+        '    sequence: [1000]',
+        '    open: [22]',
+        '  - name: b',
+        '    sequence: [2000]',
+        '    open: [23]',
+        '    durration: 30s',
+      ),
       9,
       'doors[1].durration',
       /unknown key/,
@@ -206,38 +256,123 @@ describe('parseConfigText: errors name the file, the line and the key (exit 78)'
     expectError(oneDoor(['    sequence: [1000]', '    open: [22, 70000]']), 6, 'doors[0].open[1]', /1 to 65535/);
     expectError(oneDoor(['    sequence: [1000, "22/icmp"]', '    open: [22]']), 5, 'doors[0].sequence[1]', /22\/icmp/);
     expectError(oneDoor(['    sequence: [abc]', '    open: [22]']), 5, 'doors[0].sequence[0]', /abc/);
-    expectError(oneDoor(['    sequence: [1000]', '    open:', '      - 22', '      - 22.5']), 8, 'doors[0].open[1]', /22\.5/);
+    expectError(
+      oneDoor(['    sequence: [1000]', '    open:', '      - 22', '      - 22.5']),
+      8,
+      'doors[0].open[1]',
+      /22\.5/,
+    );
   });
 
   it('a bare number as a duration is refused', () => {
-    expectError(oneDoor(['    sequence: [1000]', '    open: [22]', '    duration: 30']), 7, 'doors[0].duration', /unit/);
-    expectError(oneDoor(['    sequence: [1000]', '    sequence_timeout: 10', '    open: [22]']), 6, 'doors[0].sequence_timeout', /unit/);
+    expectError(
+      oneDoor(['    sequence: [1000]', '    open: [22]', '    duration: 30']),
+      7,
+      'doors[0].duration',
+      /unit/,
+    );
+    expectError(
+      oneDoor(['    sequence: [1000]', '    sequence_timeout: 10', '    open: [22]']),
+      6,
+      'doors[0].sequence_timeout',
+      /unit/,
+    );
   });
 
   it('durations out of bounds', () => {
-    expectError(oneDoor(['    sequence: [1000]', '    open: [22]', '    sequence_timeout: 99ms']), 7, 'doors[0].sequence_timeout', /from 100ms to 1h/);
-    expectError(oneDoor(['    sequence: [1000]', '    open: [22]', '    sequence_timeout: 2h']), 7, 'doors[0].sequence_timeout', /from 100ms to 1h/);
-    expectError(oneDoor(['    sequence: [1000]', '    open: [22]', '    duration: 0s']), 7, 'doors[0].duration', /from 1s to 24h/);
-    expectError(oneDoor(['    sequence: [1000]', '    open: [22]', '    duration: 86401s']), 7, 'doors[0].duration', /from 1s to 24h/);
+    expectError(
+      oneDoor(['    sequence: [1000]', '    open: [22]', '    sequence_timeout: 99ms']),
+      7,
+      'doors[0].sequence_timeout',
+      /from 100ms to 1h/,
+    );
+    expectError(
+      oneDoor(['    sequence: [1000]', '    open: [22]', '    sequence_timeout: 2h']),
+      7,
+      'doors[0].sequence_timeout',
+      /from 100ms to 1h/,
+    );
+    expectError(
+      oneDoor(['    sequence: [1000]', '    open: [22]', '    duration: 0s']),
+      7,
+      'doors[0].duration',
+      /from 1s to 24h/,
+    );
+    expectError(
+      oneDoor(['    sequence: [1000]', '    open: [22]', '    duration: 86401s']),
+      7,
+      'doors[0].duration',
+      /from 1s to 24h/,
+    );
   });
 
   it('a sub-second grant duration ("1500ms") is refused: kernel timeouts are whole seconds', () => {
-    expectError(oneDoor(['    sequence: [1000]', '    open: [22]', '    duration: 1500ms']), 7, 'doors[0].duration', /whole seconds/);
+    expectError(
+      oneDoor(['    sequence: [1000]', '    open: [22]', '    duration: 1500ms']),
+      7,
+      'doors[0].duration',
+      /whole seconds/,
+    );
   });
 
   it('missing interfaces', () => {
-    expectError(lines('firewall: nftables', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'), 1, 'interfaces', /required/);
+    expectError(
+      lines('firewall: nftables', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'),
+      1,
+      'interfaces',
+      /required/,
+    );
   });
 
   it('empty interfaces, or "any" together with another interface', () => {
-    expectError(lines('interfaces: []', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'), 1, 'interfaces', /at least one/);
-    expectError(lines('log_level: info', 'interfaces: [any, eth0]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'), 2, 'interfaces', /any/);
+    expectError(
+      lines('interfaces: []', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'),
+      1,
+      'interfaces',
+      /at least one/,
+    );
+    expectError(
+      lines(
+        'log_level: info',
+        'interfaces: [any, eth0]',
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [1000]',
+        '    open: [22]',
+      ),
+      2,
+      'interfaces',
+      /any/,
+    );
   });
 
   it('an interface name starting with @ (nftables would read it as a set reference)', () => {
-    expectError(lines('interfaces: ["@protected"]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'), 1, 'interfaces[0]', /not a valid interface name/);
-    expectError(lines('interfaces: [eth0]', 'exempt_interfaces: [wg0, "@x"]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'), 2, 'exempt_interfaces[1]', /not a valid interface name/);
-    assert.deepEqual(parseConfigText(FILE, lines('interfaces: ["eth0@if5"]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]')).interfaces, ['eth0@if5']);
+    expectError(
+      lines('interfaces: ["@protected"]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'),
+      1,
+      'interfaces[0]',
+      /not a valid interface name/,
+    );
+    expectError(
+      lines(
+        'interfaces: [eth0]',
+        'exempt_interfaces: [wg0, "@x"]',
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [1000]',
+        '    open: [22]',
+      ),
+      2,
+      'exempt_interfaces[1]',
+      /not a valid interface name/,
+    );
+    assert.deepEqual(
+      parseConfigText(
+        FILE,
+        lines('interfaces: ["eth0@if5"]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'),
+      ).interfaces,
+      ['eth0@if5'],
+    );
   });
 
   it('missing doors, and empty doors', () => {
@@ -247,7 +382,16 @@ describe('parseConfigText: errors name the file, the line and the key (exit 78)'
 
   it('duplicate door names point at the second name', () => {
     expectError(
-      lines('interfaces: [eth0]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]', '  - name: ssh', '    sequence: [2000]', '    open: [23]'),
+      lines(
+        'interfaces: [eth0]',
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [1000]',
+        '    open: [22]',
+        '  - name: ssh',
+        '    sequence: [2000]',
+        '    open: [23]',
+      ),
       6,
       'doors[1].name',
       /used twice/,
@@ -255,14 +399,28 @@ describe('parseConfigText: errors name the file, the line and the key (exit 78)'
   });
 
   it('both sequence and one_time_sequences, or neither', () => {
-    expectError(oneDoor(['    sequence: [1000]', '    one_time_sequences: otp.txt', '    open: [22]']), 4, 'doors[0]', /exactly one/);
+    expectError(
+      oneDoor(['    sequence: [1000]', '    one_time_sequences: otp.txt', '    open: [22]']),
+      4,
+      'doors[0]',
+      /exactly one/,
+    );
     expectError(oneDoor(['    open: [22]']), 4, 'doors[0]', /exactly one/);
   });
 
   it('a knock step equal to a port some door opens', () => {
     expectError(oneDoor(['    sequence: [1000, 22]', '    open: [22/tcp]']), 5, 'doors[0].sequence[1]', /22\/tcp/);
     expectError(
-      lines('interfaces: [eth0]', 'doors:', '  - name: a', '    sequence: [1000]', '    open: [443]', '  - name: b', '    sequence: [2000, "443/tcp"]', '    open: [23]'),
+      lines(
+        'interfaces: [eth0]',
+        'doors:',
+        '  - name: a',
+        '    sequence: [1000]',
+        '    open: [443]',
+        '  - name: b',
+        '    sequence: [2000, "443/tcp"]',
+        '    open: [23]',
+      ),
       7,
       'doors[1].sequence[1]',
       /door "a" opens/,
@@ -271,11 +429,36 @@ describe('parseConfigText: errors name the file, the line and the key (exit 78)'
 
   it('nft_table names that are nft keywords (nft itself could not name the table)', () => {
     for (const name of ['counter', 'ip', 'meta', 'rule', 'accept', 'table', 'inet', 'drop']) {
-      expectError(lines('interfaces: [eth0]', `nft_table: ${name}`, 'doors:', '  - name: d', '    sequence: [1000]', '    open: [22]'), 2, 'nft_table', /is an nft keyword/);
+      expectError(
+        lines(
+          'interfaces: [eth0]',
+          `nft_table: ${name}`,
+          'doors:',
+          '  - name: d',
+          '    sequence: [1000]',
+          '    open: [22]',
+        ),
+        2,
+        'nft_table',
+        /is an nft keyword/,
+      );
     }
     // Names that are not keywords still load.
     for (const name of ['knockgate', 'kg2', 'counter_kg', 'Counter']) {
-      assert.equal(parseConfigText(FILE, lines('interfaces: [eth0]', `nft_table: ${name}`, 'doors:', '  - name: d', '    sequence: [1000]', '    open: [22]')).nftTable, name);
+      assert.equal(
+        parseConfigText(
+          FILE,
+          lines(
+            'interfaces: [eth0]',
+            `nft_table: ${name}`,
+            'doors:',
+            '  - name: d',
+            '    sequence: [1000]',
+            '    open: [22]',
+          ),
+        ).nftTable,
+        name,
+      );
     }
   });
 
@@ -287,27 +470,80 @@ describe('parseConfigText: errors name the file, the line and the key (exit 78)'
   it('firewall none without start_command, or with open ports', () => {
     const head = ['interfaces: [eth0]', 'firewall: none'];
     expectError(oneDoor(['    sequence: [1000]'], head), 4, 'doors[0].start_command', /start_command/);
-    expectError(oneDoor(['    sequence: [1000]', '    start_command: [/bin/true]', '    open: [22]'], head), 7, 'doors[0].open', /nothing can be opened/);
+    expectError(
+      oneDoor(['    sequence: [1000]', '    start_command: [/bin/true]', '    open: [22]'], head),
+      7,
+      'doors[0].open',
+      /nothing can be opened/,
+    );
   });
 
   it('start_command with a relative program, or an empty argv', () => {
     const head = ['interfaces: [eth0]', 'firewall: none'];
-    expectError(oneDoor(['    sequence: [1000]', '    start_command: [logger, "{ip}"]'], head), 6, 'doors[0].start_command[0]', /absolute path/);
-    expectError(oneDoor(['    sequence: [1000]', '    start_command: []'], head), 6, 'doors[0].start_command', /at least the program/);
+    expectError(
+      oneDoor(['    sequence: [1000]', '    start_command: [logger, "{ip}"]'], head),
+      6,
+      'doors[0].start_command[0]',
+      /absolute path/,
+    );
+    expectError(
+      oneDoor(['    sequence: [1000]', '    start_command: []'], head),
+      6,
+      'doors[0].start_command',
+      /at least the program/,
+    );
   });
 
   it('unknown placeholder {ipp} and unbalanced braces in a command argument', () => {
-    expectError(oneDoor(['    sequence: [1000]', '    open: [22]', '    stop_command:', '      - /usr/bin/logger', '      - "closed for {ipp}"']), 9, 'doors[0].stop_command[1]', /unknown placeholder \{ipp\}/);
-    expectError(oneDoor(['    sequence: [1000]', '    open: [22]', '    start_command: [/usr/bin/logger, "{ip"]']), 7, 'doors[0].start_command[1]', /unbalanced brace/);
+    expectError(
+      oneDoor([
+        '    sequence: [1000]',
+        '    open: [22]',
+        '    stop_command:',
+        '      - /usr/bin/logger',
+        '      - "closed for {ipp}"',
+      ]),
+      9,
+      'doors[0].stop_command[1]',
+      /unknown placeholder \{ipp\}/,
+    );
+    expectError(
+      oneDoor(['    sequence: [1000]', '    open: [22]', '    start_command: [/usr/bin/logger, "{ip"]']),
+      7,
+      'doors[0].start_command[1]',
+      /unbalanced brace/,
+    );
   });
 
   it('bad tcp_flags ("syn,bogus", a flag named twice)', () => {
-    expectError(oneDoor(['    sequence: [1000]', '    open: [22]', '    tcp_flags: "syn,bogus"']), 7, 'doors[0].tcp_flags', /bogus/);
-    expectError(oneDoor(['    sequence: [1000]', '    open: [22]', '    tcp_flags: "syn,!syn"']), 7, 'doors[0].tcp_flags', /twice/);
+    expectError(
+      oneDoor(['    sequence: [1000]', '    open: [22]', '    tcp_flags: "syn,bogus"']),
+      7,
+      'doors[0].tcp_flags',
+      /bogus/,
+    );
+    expectError(
+      oneDoor(['    sequence: [1000]', '    open: [22]', '    tcp_flags: "syn,!syn"']),
+      7,
+      'doors[0].tcp_flags',
+      /twice/,
+    );
   });
 
   it('a bad enum value names the choices', () => {
-    expectError(lines('interfaces: [eth0]', 'firewall: iptables', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]'), 2, 'firewall', /"nftables", "none"/);
+    expectError(
+      lines(
+        'interfaces: [eth0]',
+        'firewall: iptables',
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [1000]',
+        '    open: [22]',
+      ),
+      2,
+      'firewall',
+      /"nftables", "none"/,
+    );
   });
 
   it('a port listed twice in open', () => {
@@ -315,18 +551,24 @@ describe('parseConfigText: errors name the file, the line and the key (exit 78)'
   });
 
   it('YAML syntax errors name the file and the line', () => {
-    const e = configError(lines('interfaces: [eth0]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: "22/tcp'));
+    const e = configError(
+      lines('interfaces: [eth0]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: "22/tcp'),
+    );
     assert.equal(e.exitCode, 78);
     assert.ok(e.message.startsWith(`${FILE}:`), e.message);
     assert.match(e.detail, /^YAML syntax: /);
-    const tab = configError(lines('interfaces: [eth0]', 'doors:', '  - name: ssh', '\tsequence: [1000]', '    open: [22]'));
+    const tab = configError(
+      lines('interfaces: [eth0]', 'doors:', '  - name: ssh', '\tsequence: [1000]', '    open: [22]'),
+    );
     assert.equal(tab.line, 4);
     assert.ok(tab.message.startsWith(`${FILE}:4: `), tab.message);
     assert.match(tab.detail, /^YAML syntax: /);
   });
 
   it('a duplicate key is an error at the line of its second occurrence', () => {
-    const e = configError(oneDoor(['    sequence: [1000]', '    open: [22]', '    duration: 30s', '    duration: 40s']));
+    const e = configError(
+      oneDoor(['    sequence: [1000]', '    open: [22]', '    duration: 30s', '    duration: 40s']),
+    );
     assert.equal(e.exitCode, 78);
     assert.equal(e.line, 8);
     assert.ok(e.message.startsWith(`${FILE}:8: `), e.message);
@@ -341,7 +583,19 @@ describe('parseConfigText: errors name the file, the line and the key (exit 78)'
 
   it('reports the error that comes first in the file', () => {
     // sequence[0] is bad on line 5, log_level on line 7: the user should see line 5 first.
-    expectError(lines('interfaces: [eth0]', 'doors:', '  - name: ssh', '    open: [22]', '    sequence: [0]', '    duration: 30s', 'log_level: loud'), 5, 'doors[0].sequence[0]');
+    expectError(
+      lines(
+        'interfaces: [eth0]',
+        'doors:',
+        '  - name: ssh',
+        '    open: [22]',
+        '    sequence: [0]',
+        '    duration: 30s',
+        'log_level: loud',
+      ),
+      5,
+      'doors[0].sequence[0]',
+    );
   });
 });
 
@@ -359,15 +613,29 @@ describe('loadConfig', () => {
       assert.equal(loadConfig(relative(process.cwd(), file)).file, file);
 
       const otp = join(dir, 'otp.yaml');
-      writeFileSync(otp, lines('interfaces: [eth0]', 'doors:', '  - name: otp', '    one_time_sequences: seq/otp.txt', '    open: [22]'));
+      writeFileSync(
+        otp,
+        lines('interfaces: [eth0]', 'doors:', '  - name: otp', '    one_time_sequences: seq/otp.txt', '    open: [22]'),
+      );
       assert.equal(loadConfig(otp).doors[0]?.oneTimeSequencesFile, join(dir, 'seq', 'otp.txt'));
 
       // Errors in a file carry its absolute path and the line.
       const bad = join(dir, 'bad.yaml');
-      writeFileSync(bad, lines('interfaces: [eth0]', 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]', '    duration: 30'));
+      writeFileSync(
+        bad,
+        lines(
+          'interfaces: [eth0]',
+          'doors:',
+          '  - name: ssh',
+          '    sequence: [1000]',
+          '    open: [22]',
+          '    duration: 30',
+        ),
+      );
       assert.throws(
         () => loadConfig(bad),
-        (err: unknown) => err instanceof ConfigError && err.exitCode === 78 && err.message.startsWith(`${bad}:6: doors[0].duration: `),
+        (err: unknown) =>
+          err instanceof ConfigError && err.exitCode === 78 && err.message.startsWith(`${bad}:6: doors[0].duration: `),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -380,7 +648,11 @@ describe('loadConfig', () => {
       const missing = join(dir, 'nope.yaml');
       assert.throws(
         () => loadConfig(missing),
-        (err: unknown) => err instanceof ConfigError && err.exitCode === 78 && err.message.startsWith(`${missing}: `) && /cannot read/.test(err.message),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.exitCode === 78 &&
+          err.message.startsWith(`${missing}: `) &&
+          /cannot read/.test(err.message),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -394,13 +666,15 @@ describe('loadConfig', () => {
       mkdirSync(sub);
       assert.throws(
         () => loadConfig(sub),
-        (err: unknown) => err instanceof ConfigError && err.exitCode === 78 && err.message === `${sub}: not a regular file`,
+        (err: unknown) =>
+          err instanceof ConfigError && err.exitCode === 78 && err.message === `${sub}: not a regular file`,
       );
       const big = join(dir, 'big.yaml');
       writeFileSync(big, README_EXAMPLE + '#'.repeat(MAX_CONFIG_FILE_BYTES));
       assert.throws(
         () => loadConfig(big),
-        (err: unknown) => err instanceof ConfigError && err.exitCode === 78 && err.message.startsWith(`${big}: larger than`),
+        (err: unknown) =>
+          err instanceof ConfigError && err.exitCode === 78 && err.message.startsWith(`${big}: larger than`),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -15,9 +15,11 @@ const CORE = join(REPO_ROOT, 'src', 'core');
 /** Modules outside the core that the core may import: computation only. */
 const ALLOWED_MODULES = new Set(['node:crypto']);
 /** node:crypto functions that draw randomness or make keys: the caller's, never the core's. */
-const RANDOM = /\b(randomBytes|randomFill(Sync)?|randomInt|randomUUID|getRandomValues|generateKeyPair(Sync)?|generateKey(Sync)?)\b/;
+const RANDOM =
+  /\b(randomBytes|randomFill(Sync)?|randomInt|randomUUID|getRandomValues|generateKeyPair(Sync)?|generateKey(Sync)?)\b/;
 /** Clocks, timers, the process and ambient randomness. */
-const AMBIENT = /\b(Date\.now|new Date\s*\(|performance\.now|process\.|hrtime|setTimeout|setInterval|setImmediate|queueMicrotask|Math\.random|globalThis|require\s*\(|import\s*\()/;
+const AMBIENT =
+  /\b(Date\.now|new Date\s*\(|performance\.now|process\.|hrtime|setTimeout|setInterval|setImmediate|queueMicrotask|Math\.random|globalThis|require\s*\(|import\s*\()/;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -20,7 +20,16 @@ const ALICE = '198.18.0.2';
 const BOB = '198.18.0.3';
 
 const door = (extra: string[] = []): string =>
-  ['interfaces: [any]', 'doors:', '  - name: web', '    sequence: [7001, 7002, 7003]', '    open: [22]', '    duration: 30s', ...extra.map((l) => `    ${l}`), ''].join('\n');
+  [
+    'interfaces: [any]',
+    'doors:',
+    '  - name: web',
+    '    sequence: [7001, 7002, 7003]',
+    '    open: [22]',
+    '    duration: 30s',
+    ...extra.map((l) => `    ${l}`),
+    '',
+  ].join('\n');
 
 type Harness = Awaited<ReturnType<typeof daemonHarness>>;
 
@@ -53,7 +62,10 @@ describe('Daemon (in process): classic knocks to grants', () => {
       assert.equal(stats.knocks_progress, 2);
       assert.equal(stats.knocks_complete, 1);
       assert.equal(stats.grants_opened, 1);
-      assert.deepEqual(h.events('grant').map((l) => [l.msg, l.fields.verdict, l.fields.ports, l.fields.duration_s]), [['grant opened', 'opened', '22/tcp', 30]]);
+      assert.deepEqual(
+        h.events('grant').map((l) => [l.msg, l.fields.verdict, l.fields.ports, l.fields.duration_s]),
+        [['grant opened', 'opened', '22/tcp', 30]],
+      );
 
       await h.advance(29_999);
       assert.equal(h.gate.admits(ALICE, SSH), true, 'still open 1 ms before the end');
@@ -62,7 +74,10 @@ describe('Daemon (in process): classic knocks to grants', () => {
       assert.equal(h.gate.admits(ALICE, SSH), false, 'closed once the duration has run');
       assert.deepEqual(h.daemon.grants(), []);
       assert.equal(h.daemon.stats().grants_expired, 1);
-      assert.deepEqual(h.events('grant-expired').map((l) => [l.fields.door, l.fields.source]), [['web', ALICE]]);
+      assert.deepEqual(
+        h.events('grant-expired').map((l) => [l.fields.door, l.fields.source]),
+        [['web', ALICE]],
+      );
     } finally {
       await h.close();
     }
@@ -77,7 +92,10 @@ describe('Daemon (in process): classic knocks to grants', () => {
       await h.advance(20_000);
       await knock(h, ALICE, [7001, 7002, 7003]);
       assert.equal(h.daemon.stats().grants_extended, 1);
-      assert.deepEqual(h.events('grant').map((l) => l.fields.verdict), ['opened', 'extended']);
+      assert.deepEqual(
+        h.events('grant').map((l) => l.fields.verdict),
+        ['opened', 'extended'],
+      );
       const second = h.daemon.grants()[0];
       assert.equal(second?.id, first?.id, 'an extension keeps the grant');
       assert.equal(second?.sinceUnixMs, T0_UNIX_MS);
@@ -114,8 +132,15 @@ describe('Daemon (in process): classic knocks to grants', () => {
     try {
       await h.daemon.start();
       h.frames.inject(new Uint8Array([0x45, 0, 0]));
-      assert.equal(h.daemon.stats()['frames_dropped_frame-truncated'], 1, 'counted under the reason as the parser names it');
-      assert.deepEqual(h.events('frame-dropped').map((l) => l.fields.reason), ['frame-truncated']);
+      assert.equal(
+        h.daemon.stats()['frames_dropped_frame-truncated'],
+        1,
+        'counted under the reason as the parser names it',
+      );
+      assert.deepEqual(
+        h.events('frame-dropped').map((l) => l.fields.reason),
+        ['frame-truncated'],
+      );
     } finally {
       await h.close();
     }
@@ -131,7 +156,10 @@ describe('Daemon (in process): classic knocks to grants', () => {
       assert.equal(h.gate.admits(ALICE, SSH), false);
       assert.deepEqual(h.daemon.grants(), []);
       assert.deepEqual((h.commands as MemoryCommands).jobs, []);
-      assert.deepEqual(h.events('grant').map((l) => [l.fields.verdict, l.fields.reason]), [['failed', 'firewall-error']]);
+      assert.deepEqual(
+        h.events('grant').map((l) => [l.fields.verdict, l.fields.reason]),
+        [['failed', 'firewall-error']],
+      );
     } finally {
       await h.close();
     }
@@ -152,25 +180,44 @@ describe('Daemon (in process): classic knocks to grants', () => {
 
 describe('Daemon (in process): start and stop commands', () => {
   it('start_command runs on the first grant only; stop_command is kept durably, moved by an extension, and runs at the end', async () => {
-    const h = await daemonHarness(door(['start_command: ["/usr/bin/logger", "open {ip} {ports}"]', 'stop_command: ["/usr/bin/logger", "close {ip}"]']));
+    const h = await daemonHarness(
+      door([
+        'start_command: ["/usr/bin/logger", "open {ip} {ports}"]',
+        'stop_command: ["/usr/bin/logger", "close {ip}"]',
+      ]),
+    );
     const jobs = (h.commands as MemoryCommands).jobs;
     const pending = h.pending as MemoryPendingCommands;
     try {
       await h.daemon.start();
       await knock(h, ALICE, [7001, 7002, 7003]);
-      assert.deepEqual(jobs.map((j) => [j.context.command, ...j.argv]), [['start', '/usr/bin/logger', `open ${ALICE} 22/tcp`]]);
-      assert.deepEqual(pending.list().map((r) => [r.which, r.dueUnixMs, ...r.argv]), [['stop_command', T0_UNIX_MS + 30_000, '/usr/bin/logger', `close ${ALICE}`]]);
+      assert.deepEqual(
+        jobs.map((j) => [j.context.command, ...j.argv]),
+        [['start', '/usr/bin/logger', `open ${ALICE} 22/tcp`]],
+      );
+      assert.deepEqual(
+        pending.list().map((r) => [r.which, r.dueUnixMs, ...r.argv]),
+        [['stop_command', T0_UNIX_MS + 30_000, '/usr/bin/logger', `close ${ALICE}`]],
+      );
       assert.equal(h.daemon.grants()[0]?.stopCommandId, pending.list()[0]?.id);
 
       await h.advance(10_000);
       await knock(h, ALICE, [7001, 7002, 7003]);
       assert.equal(jobs.length, 1, 'an extension runs no second start command');
-      assert.deepEqual(pending.list().map((r) => r.dueUnixMs), [T0_UNIX_MS + 40_000], 'the one record, due later');
+      assert.deepEqual(
+        pending.list().map((r) => r.dueUnixMs),
+        [T0_UNIX_MS + 40_000],
+        'the one record, due later',
+      );
 
       await h.advance(29_999);
       assert.equal(jobs.length, 1);
       await h.advance(1);
-      assert.deepEqual(jobs.map((j) => [j.context.command, ...j.argv]).at(-1), ['stop', '/usr/bin/logger', `close ${ALICE}`]);
+      assert.deepEqual(jobs.map((j) => [j.context.command, ...j.argv]).at(-1), [
+        'stop',
+        '/usr/bin/logger',
+        `close ${ALICE}`,
+      ]);
       assert.deepEqual(pending.list(), [], 'removed once it ran');
     } finally {
       await h.close();
@@ -178,14 +225,25 @@ describe('Daemon (in process): start and stop commands', () => {
   });
 
   it("knockd's shell commands: start through /bin/sh with %IP%, the stop command recorded first and run `duration` later", async () => {
-    const h = await daemonHarness(door(['start_shell: "/usr/sbin/iptables -I INPUT -s %IP% -j ACCEPT"', 'stop_shell: "/usr/sbin/iptables -D INPUT -s %IP% -j ACCEPT"']));
+    const h = await daemonHarness(
+      door([
+        'start_shell: "/usr/sbin/iptables -I INPUT -s %IP% -j ACCEPT"',
+        'stop_shell: "/usr/sbin/iptables -D INPUT -s %IP% -j ACCEPT"',
+      ]),
+    );
     const jobs = (h.commands as MemoryCommands).jobs;
     const pending = h.pending as MemoryPendingCommands;
     try {
       await h.daemon.start();
       await knock(h, ALICE, [7001, 7002, 7003]);
-      assert.deepEqual(jobs.map((j) => j.argv), [['/bin/sh', '-c', `/usr/sbin/iptables -I INPUT -s ${ALICE} -j ACCEPT`]]);
-      assert.deepEqual(pending.list().map((r) => [r.which, r.dueUnixMs]), [['stop4', T0_UNIX_MS + 30_000]]);
+      assert.deepEqual(
+        jobs.map((j) => j.argv),
+        [['/bin/sh', '-c', `/usr/sbin/iptables -I INPUT -s ${ALICE} -j ACCEPT`]],
+      );
+      assert.deepEqual(
+        pending.list().map((r) => [r.which, r.dueUnixMs]),
+        [['stop4', T0_UNIX_MS + 30_000]],
+      );
       await h.advance(30_000);
       assert.deepEqual(jobs.at(-1)?.argv, ['/bin/sh', '-c', `/usr/sbin/iptables -D INPUT -s ${ALICE} -j ACCEPT`]);
       assert.deepEqual(pending.list(), []);
@@ -195,7 +253,9 @@ describe('Daemon (in process): start and stop commands', () => {
   });
 
   it('with firewall: none the door only runs its commands: no firewall installed, nothing granted in a gate', async () => {
-    const yaml = door(['start_command: ["/usr/bin/logger", "open {ip}"]']).replace('interfaces: [any]', 'interfaces: [any]\nfirewall: none').replace('    open: [22]\n', '');
+    const yaml = door(['start_command: ["/usr/bin/logger", "open {ip}"]'])
+      .replace('interfaces: [any]', 'interfaces: [any]\nfirewall: none')
+      .replace('    open: [22]\n', '');
     const h = await daemonHarness(yaml);
     try {
       await h.daemon.start();
@@ -211,7 +271,15 @@ describe('Daemon (in process): start and stop commands', () => {
 });
 
 describe('Daemon (in process): one-time sequences', () => {
-  const oneTimeDoor = ['interfaces: [any]', 'doors:', '  - name: otp', '    one_time_sequences: /nonexistent/otp.txt', '    open: [22]', '    hide_knock_ports: true', ''].join('\n');
+  const oneTimeDoor = [
+    'interfaces: [any]',
+    'doors:',
+    '  - name: otp',
+    '    one_time_sequences: /nonexistent/otp.txt',
+    '    open: [22]',
+    '    hide_knock_ports: true',
+    '',
+  ].join('\n');
   const seq = (...ports: number[]): Endpoint[] => ports.map((port) => ({ proto: 'tcp', port }));
 
   it('a used sequence is burnt before the grant, never opens again, and the capture filter and hidden ports move to the next', async () => {
@@ -226,7 +294,10 @@ describe('Daemon (in process): one-time sequences', () => {
       await knock(h, ALICE, [7101, 7102]);
       assert.equal(h.gate.admits(ALICE, SSH), true);
       assert.equal(store.remaining(), 1);
-      assert.deepEqual(h.events('one-time-sequence-advanced').map((l) => l.fields.remaining), [1]);
+      assert.deepEqual(
+        h.events('one-time-sequence-advanced').map((l) => l.fields.remaining),
+        [1],
+      );
       // The explicit layout step, after the packet callback: a new capture, then the old one closed; the firewall follows.
       assert.equal(firstCapture?.isOpen, false);
       assert.match(h.frames.live()[0]?.filter ?? '', /7201/);
@@ -255,7 +326,10 @@ describe('Daemon (in process): one-time sequences', () => {
       await knock(h, ALICE, [7101, 7102]);
       assert.equal(h.gate.admits(ALICE, SSH), false);
       assert.equal(h.daemon.stats().grants_refused, 1);
-      assert.deepEqual(h.events('grant').map((l) => [l.fields.verdict, l.fields.reason]), [['refused', 'one-time-sequence-not-burnt']]);
+      assert.deepEqual(
+        h.events('grant').map((l) => [l.fields.verdict, l.fields.reason]),
+        [['refused', 'one-time-sequence-not-burnt']],
+      );
     } finally {
       await h.close();
     }

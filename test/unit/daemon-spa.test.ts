@@ -62,10 +62,16 @@ describe('Daemon (in process): native SPA', () => {
       assert.equal(h.datagrams.deliver(SPA_PORT, first, ALICE), true);
       await h.settle();
       assert.equal(h.gate.admits(ALICE, SSH), true);
-      assert.deepEqual(h.daemon.grants().map((g) => [g.door, g.source, g.client, g.sinceUnixMs]), [['ssh', ALICE, 'laptop', T0_UNIX_MS]]);
+      assert.deepEqual(
+        h.daemon.grants().map((g) => [g.door, g.source, g.client, g.sinceUnixMs]),
+        [['ssh', ALICE, 'laptop', T0_UNIX_MS]],
+      );
       assert.equal(h.daemon.stats().spa_accepted, 1);
       assert.equal(h.daemon.stats().socket_received, 1);
-      assert.deepEqual(h.events('grant').map((l) => [l.fields.verdict, l.fields.client]), [['opened', 'laptop']]);
+      assert.deepEqual(
+        h.events('grant').map((l) => [l.fields.verdict, l.fields.client]),
+        [['opened', 'laptop']],
+      );
 
       h.datagrams.deliver(SPA_PORT, first, ALICE); // an eavesdropper's copy
       await h.settle();
@@ -136,7 +142,13 @@ describe('Daemon (in process): fwknop', () => {
   ].join('\n');
   const packet = (unixMs: number): Uint8Array =>
     sealFwknop(
-      { username: 'alice', timestamp: Math.floor(unixMs / 1000), messageType: 1, message: '0.0.0.0,tcp/22', clientTimeout: null },
+      {
+        username: 'alice',
+        timestamp: Math.floor(unixMs / 1000),
+        messageType: 1,
+        message: '0.0.0.0,tcp/22',
+        clientTimeout: null,
+      },
       { key, hmacKey: hmac, hmacType: 'sha256', encryptionMode: 'cbc' },
       { salt: randomBytes(8), randomDigits: '1234567890123456' },
     );
@@ -150,7 +162,10 @@ describe('Daemon (in process): fwknop', () => {
       await h.settle();
       assert.equal(h.daemon.stats().fwknop_accepted, 1);
       assert.equal(h.gate.admits(ALICE, SSH), true);
-      assert.deepEqual(h.daemon.grants().map((g) => [g.door, g.source, g.endpoints]), [['fw', ALICE, [SSH]]]);
+      assert.deepEqual(
+        h.daemon.grants().map((g) => [g.door, g.source, g.endpoints]),
+        [['fw', ALICE, [SSH]]],
+      );
 
       h.frames.inject(udpFrame({ src: ALICE }, SPA_PORT, p));
       await h.settle();

@@ -9,10 +9,22 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FirstStepPool } from '../../src/core/first-step-pool.js';
 
-type Op = { kind: 'add'; src: number; dt: number } | { kind: 'remove'; src: number } | { kind: 'evict' } | { kind: 'expire'; dt: number } | { kind: 'clear' };
+type Op =
+  | { kind: 'add'; src: number; dt: number }
+  | { kind: 'remove'; src: number }
+  | { kind: 'evict' }
+  | { kind: 'expire'; dt: number }
+  | { kind: 'clear' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 60, arbitrary: fc.record({ kind: fc.constant('add' as const), src: fc.integer({ min: 0, max: 60 }), dt: fc.integer({ min: 0, max: 3 }) }) },
+  {
+    weight: 60,
+    arbitrary: fc.record({
+      kind: fc.constant('add' as const),
+      src: fc.integer({ min: 0, max: 60 }),
+      dt: fc.integer({ min: 0, max: 3 }),
+    }),
+  },
   { weight: 30, arbitrary: fc.record({ kind: fc.constant('remove' as const), src: fc.integer({ min: 0, max: 60 }) }) },
   { weight: 10, arbitrary: fc.constant({ kind: 'evict' as const }) },
   { weight: 10, arbitrary: fc.record({ kind: fc.constant('expire' as const), dt: fc.integer({ min: 0, max: 20 }) }) },

@@ -55,7 +55,14 @@ describe('native SPA: a known source has an allowance of its own, not a free pas
         doorId: 'ssh',
         clientId: id,
         secret: { mode: 'psk', psk },
-        request: { timestampMs: h.clock.unix, nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [] },
+        request: {
+          timestampMs: h.clock.unix,
+          nonce: randomBytes(16),
+          durationS: 0,
+          address: null,
+          prefix: 0,
+          ports: [],
+        },
         ephemeralPrivate: randomBytes(32),
         topBit: 0,
       });
@@ -70,7 +77,10 @@ describe('native SPA: a known source has an allowance of its own, not a free pas
       await h.settle();
       const overload = h.counts.get('spa_rejected_overload') ?? 0;
       const admitted = FLOOD - overload;
-      assert.ok(admitted <= KNOWN_SPA_SOURCE_WORK_BURST + 1, `${admitted} of ${FLOOD} packets from one known source went past MAC1`);
+      assert.ok(
+        admitted <= KNOWN_SPA_SOURCE_WORK_BURST + 1,
+        `${admitted} of ${FLOOD} packets from one known source went past MAC1`,
+      );
       assert.ok(overload >= FLOOD - KNOWN_SPA_SOURCE_WORK_BURST - 1);
       handler.handle(packet(), '198.18.0.3');
       await h.settle();
@@ -88,8 +98,15 @@ function junk(i: number): Uint8Array {
   for (let j = 0; j < len; j++) b[j] = B64.charCodeAt((i * 31 + j * 7 + ((i * j) % 13)) % 64);
   return new Uint8Array(b);
 }
-interface StanzaKeys { key: string; hmac: string; source?: string }
-const newKeys = (): StanzaKeys => ({ key: randomBytes(24).toString('base64'), hmac: randomBytes(48).toString('base64') });
+interface StanzaKeys {
+  key: string;
+  hmac: string;
+  source?: string;
+}
+const newKeys = (): StanzaKeys => ({
+  key: randomBytes(24).toString('base64'),
+  hmac: randomBytes(48).toString('base64'),
+});
 function fwknopDoor(stanzas: StanzaKeys[]): string {
   return [
     'interfaces: [eth0]',
@@ -98,13 +115,21 @@ function fwknopDoor(stanzas: StanzaKeys[]): string {
     '    fwknop: {port: 62201}',
     '    open: [22]',
     '    stanzas:',
-    ...stanzas.map((k) => `      - {source: "${k.source ?? 'ANY'}", key_base64: "${k.key}", hmac_key_base64: "${k.hmac}", hmac_digest_type: sha256}`),
+    ...stanzas.map(
+      (k) =>
+        `      - {source: "${k.source ?? 'ANY'}", key_base64: "${k.key}", hmac_key_base64: "${k.hmac}", hmac_digest_type: sha256}`,
+    ),
   ].join('\n');
 }
 function fwknopPacket(k: StanzaKeys, timestampS: number): Uint8Array {
   return sealFwknop(
     { username: 'alice', timestamp: timestampS, messageType: 1, message: '0.0.0.0,tcp/22', clientTimeout: null },
-    { key: Buffer.from(k.key, 'base64'), hmacKey: Buffer.from(k.hmac, 'base64'), hmacType: 'sha256', encryptionMode: 'cbc' },
+    {
+      key: Buffer.from(k.key, 'base64'),
+      hmacKey: Buffer.from(k.hmac, 'base64'),
+      hmacType: 'sha256',
+      encryptionMode: 'cbc',
+    },
     { salt: randomBytes(8), randomDigits: '1234567890123456' },
   );
 }
@@ -170,19 +195,46 @@ describe('fwknop: HMAC work is budgeted and indexed (item 17)', () => {
   it('property: the stanza index gives exactly the stanzas a scan of SOURCE would, in file order; groups are equal HMAC keys', () => {
     const prefix = fc.oneof(
       fc.constant('ANY'),
-      fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.constantFrom(8, 16, 24, 32, 30)).map(([a, b, l]) => `198.18.${a}.${b * 64}/${l}`),
-      fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(32, 48, 64, 128)).map(([a, l]) => `2001:db8:${a}::/${l}`),
+      fc
+        .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.constantFrom(8, 16, 24, 32, 30))
+        .map(([a, b, l]) => `198.18.${a}.${b * 64}/${l}`),
+      fc
+        .tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(32, 48, 64, 128))
+        .map(([a, l]) => `2001:db8:${a}::/${l}`),
     );
-    const hmacs = [randomBytes(48).toString('base64'), randomBytes(48).toString('base64'), randomBytes(48).toString('base64')];
+    const hmacs = [
+      randomBytes(48).toString('base64'),
+      randomBytes(48).toString('base64'),
+      randomBytes(48).toString('base64'),
+    ];
     const key = randomBytes(24).toString('base64');
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.array(prefix, { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 12 }),
-        fc.array(fc.oneof(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 255 })).map(([a, b]) => `198.18.${a}.${b}`), fc.integer({ min: 0, max: 3 }).map((a) => `2001:db8:${a}::5`)), { maxLength: 20 }),
+        fc.array(fc.tuple(fc.array(prefix, { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 2 })), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.array(
+          fc.oneof(
+            fc
+              .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 255 }))
+              .map(([a, b]) => `198.18.${a}.${b}`),
+            fc.integer({ min: 0, max: 3 }).map((a) => `2001:db8:${a}::5`),
+          ),
+          { maxLength: 20 },
+        ),
         (defs, addresses) => {
           const yaml = [
-            'interfaces: [eth0]', 'doors:', '  - name: fw', '    fwknop: {port: 62201}', '    open: [22]', '    stanzas:',
-            ...defs.map(([srcs, g]) => `      - {source: "${srcs.includes('ANY') ? 'ANY' : srcs.join(', ')}", key_base64: "${key}", hmac_key_base64: "${hmacs[g]}", hmac_digest_type: sha256}`),
+            'interfaces: [eth0]',
+            'doors:',
+            '  - name: fw',
+            '    fwknop: {port: 62201}',
+            '    open: [22]',
+            '    stanzas:',
+            ...defs.map(
+              ([srcs, g]) =>
+                `      - {source: "${srcs.includes('ANY') ? 'ANY' : srcs.join(', ')}", key_base64: "${key}", hmac_key_base64: "${hmacs[g]}", hmac_digest_type: sha256}`,
+            ),
           ].join('\n');
           const stanzas = (parseConfigText('/nonexistent/k.yaml', yaml).doors[0] as Door).fwknop!.stanzas;
           const index = new FwknopStanzaIndex(stanzas);
@@ -191,7 +243,11 @@ describe('fwknop: HMAC work is budgeted and indexed (item 17)', () => {
             const scan = stanzas.map((s, i) => (cidrSetContains(s.sources, a) ? i : -1)).filter((i) => i >= 0);
             assert.deepEqual(index.candidates(a), scan, text);
           }
-          defs.forEach(([, g], i) => defs.forEach(([, g2], j) => assert.equal(index.groupOf(i) === index.groupOf(j), g === g2)));
+          defs.forEach(([, g], i) => {
+            defs.forEach(([, g2], j) => {
+              assert.equal(index.groupOf(i) === index.groupOf(j), g === g2);
+            });
+          });
         },
       ),
       { numRuns: 200 },

@@ -17,16 +17,21 @@ import { openSpa, sealSpa, serverKeysFromPrivate, type SpaClientKey } from '../.
 describe('WorkBudget', () => {
   it('property: over any schedule, grants never exceed burst + rate × elapsed', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 100 }), fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 500 }), (rate, burst, steps) => {
-        const b = new WorkBudget(rate, burst);
-        let now = 1000;
-        let granted = 0;
-        for (const dt of steps) {
-          now += dt;
-          if (b.take(now)) granted++;
-        }
-        assert.ok(granted <= burst + (rate * (now - 1000)) / 1000 + 1e-9);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 100 }),
+        fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 500 }),
+        (rate, burst, steps) => {
+          const b = new WorkBudget(rate, burst);
+          let now = 1000;
+          let granted = 0;
+          for (const dt of steps) {
+            now += dt;
+            if (b.take(now)) granted++;
+          }
+          assert.ok(granted <= burst + (rate * (now - 1000)) / 1000 + 1e-9);
+        },
+      ),
     );
   });
 
@@ -58,11 +63,17 @@ describe('KnownSources', () => {
 
   it('property: never holds more than its capacity', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }), (cap, srcs) => {
-        const k = new KnownSources(cap, 10_000);
-        srcs.forEach((s, i) => k.remember(`s${s}`, i));
-        assert.ok(k.size <= cap);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }),
+        (cap, srcs) => {
+          const k = new KnownSources(cap, 10_000);
+          srcs.forEach((s, i) => {
+            k.remember(`s${s}`, i);
+          });
+          assert.ok(k.size <= cap);
+        },
+      ),
     );
   });
 });
@@ -70,20 +81,25 @@ describe('KnownSources', () => {
 describe('KnownSources: a per-source allowance (issue 10, item 18)', () => {
   it('property: one known source flooding gets at most burst + rate × elapsed, and another known source is still served', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 40 }), fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 400 }), (rate, burst, steps) => {
-        const k = new KnownSources(16, 3_600_000, rate, burst);
-        k.remember('198.18.0.1', 0);
-        k.remember('198.18.0.2', 0);
-        let now = 0;
-        let granted = 0;
-        for (const dt of steps) {
-          now += dt;
-          if (k.admit('198.18.0.1', now)) granted++;
-          if (dt % 7 === 0) k.remember('198.18.0.1', now); // proving a key again refills nothing
-        }
-        assert.ok(granted <= burst + (rate * now) / 1000 + 1e-9, `${granted} admitted`);
-        assert.equal(k.admit('198.18.0.2', now), true, 'the other known source was refused');
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 400 }),
+        (rate, burst, steps) => {
+          const k = new KnownSources(16, 3_600_000, rate, burst);
+          k.remember('198.18.0.1', 0);
+          k.remember('198.18.0.2', 0);
+          let now = 0;
+          let granted = 0;
+          for (const dt of steps) {
+            now += dt;
+            if (k.admit('198.18.0.1', now)) granted++;
+            if (dt % 7 === 0) k.remember('198.18.0.1', now); // proving a key again refills nothing
+          }
+          assert.ok(granted <= burst + (rate * now) / 1000 + 1e-9, `${granted} admitted`);
+          assert.equal(k.admit('198.18.0.2', now), true, 'the other known source was refused');
+        },
+      ),
     );
   });
 
@@ -91,7 +107,10 @@ describe('KnownSources: a per-source allowance (issue 10, item 18)', () => {
     const k = new KnownSources(4, 1000, 10, 2);
     assert.equal(k.admit('198.18.0.9', 0), false);
     k.remember('198.18.0.1', 0);
-    assert.deepEqual([k.admit('198.18.0.1', 0), k.admit('198.18.0.1', 0), k.admit('198.18.0.1', 0)], [true, true, false]);
+    assert.deepEqual(
+      [k.admit('198.18.0.1', 0), k.admit('198.18.0.1', 0), k.admit('198.18.0.1', 0)],
+      [true, true, false],
+    );
     assert.equal(k.admit('198.18.0.1', 100), true); // one token after 100 ms at 10/s
     assert.equal(k.admit('198.18.0.1', 100), false);
     assert.equal(k.admit('198.18.0.1', 1000), false); // ttl over
@@ -107,7 +126,8 @@ describe("openSpa's admitExpensive hook", () => {
   const lookup = (id: string) => (id === cid.toString('hex') ? client : undefined);
   const valid = () =>
     sealSpa({
-      serverPublicKey: server.publicKey, doorId: 'door',
+      serverPublicKey: server.publicKey,
+      doorId: 'door',
       clientId: cid,
       secret: { mode: 'psk', psk },
       request: { timestampMs: Date.now(), nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [] },
@@ -118,9 +138,18 @@ describe("openSpa's admitExpensive hook", () => {
   it('is not consulted for junk (it fails MAC1 first), and ends a MAC1-valid packet with spa-overload when it says no', () => {
     let asked = 0;
     const junk = randomBytes(200);
-    assert.deepEqual(openSpa(junk, server, lookup, () => (asked++, false)), { ok: false, reason: 'spa-mac1' });
+    assert.deepEqual(
+      openSpa(junk, server, lookup, () => {
+        asked++;
+        return false;
+      }),
+      { ok: false, reason: 'spa-mac1' },
+    );
     assert.equal(asked, 0);
-    const r = openSpa(valid(), server, lookup, () => (asked++, false));
+    const r = openSpa(valid(), server, lookup, () => {
+      asked++;
+      return false;
+    });
     assert.equal(asked, 1);
     assert.deepEqual(r, { ok: false, reason: 'spa-overload' });
     const ok = openSpa(valid(), server, lookup, () => true);

@@ -24,9 +24,14 @@ import { parseConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/core/errors.js';
 
 /** The fixtures live in the source tree; the test runs from dist/test/unit or test/unit. */
-const FIXTURES = ['../../../test/fixtures', '../fixtures'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((dir) => existsSync(join(dir, 'fwknop'))) as string;
+const FIXTURES = ['../../../test/fixtures', '../fixtures']
+  .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+  .find((dir) => existsSync(join(dir, 'fwknop'))) as string;
 const FW = join(FIXTURES, 'fwknop');
-const KAT = JSON.parse(readFileSync(join(FIXTURES, 'fwknop-kat.json'), 'utf8')) as Record<string, Record<string, string>>;
+const KAT = JSON.parse(readFileSync(join(FIXTURES, 'fwknop-kat.json'), 'utf8')) as Record<
+  string,
+  Record<string, string>
+>;
 
 const TMP = mkdtempSync(join(tmpdir(), 'kg-access-conf-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
@@ -37,7 +42,7 @@ function tree(files: Record<string, string | string[] | Buffer>): string {
   for (const [name, content] of Object.entries(files)) {
     const path = join(dir, name);
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, Array.isArray(content) ? content.join('\n') + '\n' : content);
+    writeFileSync(path, Array.isArray(content) ? `${content.join('\n')}\n` : content);
     chmodSync(path, 0o600);
   }
   return dir;
@@ -52,7 +57,8 @@ const only = (r: AccessConfImport): StanzaDoc => {
   assert.equal(s.length, 1);
   return s[0] as StanzaDoc;
 };
-const door = (r: AccessConfImport): Record<string, unknown> => (parse(r.yaml) as { doors: Record<string, unknown>[] }).doors[0] as Record<string, unknown>;
+const door = (r: AccessConfImport): Record<string, unknown> =>
+  (parse(r.yaml) as { doors: Record<string, unknown>[] }).doors[0] as Record<string, unknown>;
 const imp = (...lines: string[]): AccessConfImport => importAccessConf(conf(...lines));
 /** Minimal valid stanza lines to append variables to. */
 const BASE = ['SOURCE ANY', 'KEY some-passphrase', 'HMAC_KEY some-hmac-key', 'OPEN_PORTS tcp/22'];
@@ -66,7 +72,13 @@ function hasWarning(r: AccessConfImport, file: string, line: number, re: RegExp)
     `no warning ${re} at ${file}:${line}; got ${JSON.stringify(r.warnings, null, 1)}`,
   );
 }
-function throwsAt(fn: () => unknown, line: number | undefined, key: string | undefined, re: RegExp, file?: string): ConfigError {
+function throwsAt(
+  fn: () => unknown,
+  line: number | undefined,
+  key: string | undefined,
+  re: RegExp,
+  file?: string,
+): ConfigError {
   let caught: unknown;
   try {
     fn();
@@ -78,7 +90,10 @@ function throwsAt(fn: () => unknown, line: number | undefined, key: string | und
   assert.equal(caught.key, key, caught.message);
   if (file !== undefined) assert.equal(caught.file, file);
   assert.match(caught.detail, re);
-  assert.ok(caught.message.startsWith(`${caught.file}${line === undefined ? '' : `:${line}`}: ${key ? `${key}: ` : ''}`), caught.message);
+  assert.ok(
+    caught.message.startsWith(`${caught.file}${line === undefined ? '' : `:${line}`}: ${key ? `${key}: ` : ''}`),
+    caught.message,
+  );
   return caught;
 }
 const errorIn = (line: number, key: string | undefined, re: RegExp, ...lines: string[]): ConfigError => {
@@ -121,15 +136,28 @@ describe("fwknop's sample access.conf", () => {
       stanzas: [only(r)],
     });
     // Only the file-mode note (the repository's fixtures are 0644): nothing about the stanza.
-    assert.deepEqual(r.warnings.filter((w) => !/mode 0/.test(w.message)), []);
+    assert.deepEqual(
+      r.warnings.filter((w) => !/mode 0/.test(w.message)),
+      [],
+    );
   });
 
   it('takes the SPA port and the interfaces from the options', () => {
     const r = importAccessConf(join(FW, 'sample-access-keys-set.conf'), { port: 40000, interfaces: ['ens3', 'wg0'] });
     assert.deepEqual((parse(r.yaml) as Record<string, unknown>).interfaces, ['ens3', 'wg0']);
     assert.deepEqual(door(r).fwknop, { port: 40000, capture: 'pcap' });
-    throwsAt(() => importAccessConf(join(FW, 'sample-access-keys-set.conf'), { port: 70000 }), undefined, 'port', /1 to 65535/);
-    throwsAt(() => importAccessConf(join(FW, 'sample-access-keys-set.conf'), { interfaces: [] }), undefined, 'interfaces', /at least one/);
+    throwsAt(
+      () => importAccessConf(join(FW, 'sample-access-keys-set.conf'), { port: 70000 }),
+      undefined,
+      'port',
+      /1 to 65535/,
+    );
+    throwsAt(
+      () => importAccessConf(join(FW, 'sample-access-keys-set.conf'), { interfaces: [] }),
+      undefined,
+      'interfaces',
+      /at least one/,
+    );
   });
 });
 
@@ -182,7 +210,7 @@ describe('every supported variable', () => {
     hasWarning(r, file, 16, /start of 2030-12-31 in local standard time.*UTC\+00:00.*1924905600/);
   });
 
-  it('applies fwknopd\'s defaults: any destination, 30 s, 300 s, CBC, SHA-256, no username, N', () => {
+  it("applies fwknopd's defaults: any destination, 30 s, 300 s, CBC, SHA-256, no username, N", () => {
     assert.deepEqual(only(imp('SOURCE ANY', 'KEY k1', 'HMAC_KEY k2')), {
       source: ['ANY'],
       destination: ['ANY'],
@@ -215,7 +243,7 @@ describe('every supported variable', () => {
     assert.equal(warningsAt(r3, 5, /as 0, which means its default/).length, 1);
   });
 
-  it('cuts timeouts beyond knockgate\'s 24 h (less access) and warns when MAX_FW_TIMEOUT < FW_ACCESS_TIMEOUT', () => {
+  it("cuts timeouts beyond knockgate's 24 h (less access) and warns when MAX_FW_TIMEOUT < FW_ACCESS_TIMEOUT", () => {
     const r2 = imp(...BASE, 'FW_ACCESS_TIMEOUT 100000', 'MAX_FW_TIMEOUT 8388608');
     assert.equal(only(r2).fw_access_timeout, '86400s');
     assert.equal(only(r2).max_fw_timeout, '86400s');
@@ -238,20 +266,30 @@ describe('every supported variable', () => {
 
   it('decodes base64 keys as fwknop\'s b64_decode (up to the first "=") and writes them canonically', () => {
     assert.equal(only(imp('SOURCE ANY', 'KEY_BASE64 QUJD', 'HMAC_KEY x', 'OPEN_PORTS tcp/22')).key_base64, 'QUJD');
-    assert.equal(only(imp('SOURCE ANY', 'KEY_BASE64 QUJD=garbage', 'HMAC_KEY x', 'OPEN_PORTS tcp/22')).key_base64, 'QUJD');
+    assert.equal(
+      only(imp('SOURCE ANY', 'KEY_BASE64 QUJD=garbage', 'HMAC_KEY x', 'OPEN_PORTS tcp/22')).key_base64,
+      'QUJD',
+    );
     assert.equal(only(imp('SOURCE ANY', 'KEY_BASE64 QUI', 'HMAC_KEY x', 'OPEN_PORTS tcp/22')).key_base64, 'QUI=');
   });
 
   it('writes a key that is not UTF-8 as key_base64 of the same bytes', () => {
-    const bytes = Buffer.concat([Buffer.from('SOURCE ANY\nKEY pass'), Buffer.from([0xff, 0xfe]), Buffer.from('word\nHMAC_KEY h\nOPEN_PORTS tcp/22\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('SOURCE ANY\nKEY pass'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('word\nHMAC_KEY h\nOPEN_PORTS tcp/22\n'),
+    ]);
     const dir = tree({ 'access.conf': bytes });
     const s = only(importAccessConf(join(dir, 'access.conf')));
     assert.equal(s.key, undefined);
-    assert.deepEqual(Buffer.from(s.key_base64 as string, 'base64'), Buffer.concat([Buffer.from('pass'), Buffer.from([0xff, 0xfe]), Buffer.from('word')]));
+    assert.deepEqual(
+      Buffer.from(s.key_base64 as string, 'base64'),
+      Buffer.concat([Buffer.from('pass'), Buffer.from([0xff, 0xfe]), Buffer.from('word')]),
+    );
   });
 
   it('quotes every string so that YAML reads it back verbatim', () => {
-    const key = 'pa"ss\\word: #{x} \'q\' é';
+    const key = "pa\"ss\\word: #{x} 'q' é";
     const s = only(imp('SOURCE ANY', `KEY ${key}`, 'HMAC_KEY h', 'OPEN_PORTS tcp/22', 'REQUIRE_USERNAME o\'brien "x"'));
     assert.equal(s.key, key);
     assert.equal(s.require_username, 'o\'brien "x"');
@@ -282,7 +320,14 @@ describe('booleans (add_acc_bool: a leading Y or y)', () => {
 
 describe('lists, as expand_acc_int_list and expand_acc_port_list cut them', () => {
   it('skips blanks after commas and allows them before commas after an address', () => {
-    const s = only(imp('SOURCE   192.0.2.1 ,   198.51.100.0/24,203.0.113.0/28', 'KEY k', 'HMAC_KEY h', 'OPEN_PORTS  tcp/22 ,  udp/53,tcp/443'));
+    const s = only(
+      imp(
+        'SOURCE   192.0.2.1 ,   198.51.100.0/24,203.0.113.0/28',
+        'KEY k',
+        'HMAC_KEY h',
+        'OPEN_PORTS  tcp/22 ,  udp/53,tcp/443',
+      ),
+    );
     assert.deepEqual(s.source, ['192.0.2.1', '198.51.100.0/24', '203.0.113.0/28']);
     assert.deepEqual(s.open_ports, ['22/tcp', '53/udp', '443/tcp']);
   });
@@ -290,8 +335,13 @@ describe('lists, as expand_acc_int_list and expand_acc_port_list cut them', () =
     errorIn(1, 'SOURCE', /invalid mask "24 "/, 'SOURCE 192.0.2.0/24 , 198.51.100.1', 'KEY k');
   });
   it('masks host bits, accepts dotted masks and /0.0.0.0, and collapses ANY', () => {
-    assert.deepEqual(only(imp('SOURCE 10.1.2.3/8, 10.9.9.9/255.255.255.0', 'KEY k', 'HMAC_KEY h', 'OPEN_PORTS tcp/22')).source, ['10.0.0.0/8', '10.9.9.0/24']);
-    assert.deepEqual(only(imp('SOURCE 192.0.2.1/0.0.0.0', 'KEY k', 'HMAC_KEY h', 'OPEN_PORTS tcp/22')).source, ['0.0.0.0/0']);
+    assert.deepEqual(
+      only(imp('SOURCE 10.1.2.3/8, 10.9.9.9/255.255.255.0', 'KEY k', 'HMAC_KEY h', 'OPEN_PORTS tcp/22')).source,
+      ['10.0.0.0/8', '10.9.9.0/24'],
+    );
+    assert.deepEqual(only(imp('SOURCE 192.0.2.1/0.0.0.0', 'KEY k', 'HMAC_KEY h', 'OPEN_PORTS tcp/22')).source, [
+      '0.0.0.0/0',
+    ]);
     assert.deepEqual(only(imp('SOURCE 192.0.2.1, any', 'KEY k', 'HMAC_KEY h', 'OPEN_PORTS tcp/22')).source, ['ANY']);
   });
   it('reads addresses as inet_aton does, with a warning when the text is unusual', () => {
@@ -325,7 +375,10 @@ describe('lists, as expand_acc_int_list and expand_acc_port_list cut them', () =
 
 describe('line syntax (sscanf "%s %[^;\\n\\r]")', () => {
   it('skips "#" and ";" lines and blank lines, reads CRLF files and values ending at ";"', () => {
-    const dir = tree({ 'access.conf': '# comment\r\n;also a comment\r\n\r\nSOURCE ANY\r\nKEY k;not part of it\r\nHMAC_KEY h\r\nOPEN_PORTS tcp/22 ; ports\r\n' });
+    const dir = tree({
+      'access.conf':
+        '# comment\r\n;also a comment\r\n\r\nSOURCE ANY\r\nKEY k;not part of it\r\nHMAC_KEY h\r\nOPEN_PORTS tcp/22 ; ports\r\n',
+    });
     const r = importAccessConf(join(dir, 'access.conf'));
     assert.deepEqual(only(r).open_ports, ['22/tcp']);
     assert.equal(only(r).key, 'k');
@@ -377,7 +430,7 @@ describe('line syntax (sscanf "%s %[^;\\n\\r]")', () => {
 });
 
 describe('%include and %include_folder', () => {
-  it('reads a relative %include from the including file\'s directory, then the folder\'s *.conf in name order', () => {
+  it("reads a relative %include from the including file's directory, then the folder's *.conf in name order", () => {
     const main = join(FW, 'include-main.conf');
     const r = importAccessConf(main);
     assert.deepEqual(
@@ -391,7 +444,12 @@ describe('%include and %include_folder', () => {
         [['192.0.2.20'], 'beta-stanza-key', '30s'],
       ],
     );
-    hasWarning(r, main, 2, /relative path "include\/first\.conf" read as .*include\/first\.conf; fwknopd opens it from its working directory/);
+    hasWarning(
+      r,
+      main,
+      2,
+      /relative path "include\/first\.conf" read as .*include\/first\.conf; fwknopd opens it from its working directory/,
+    );
     hasWarning(r, join(FW, 'include', 'first.conf'), 5, /relative path "sub\/second\.conf"/);
     hasWarning(r, main, 7, /2 files read in name order \(10-alpha\.conf, 20-beta\.conf\)/);
     assert.deepEqual(door(r).open, ['80/tcp', '8080/tcp', '22/tcp', '53/udp']);
@@ -401,22 +459,46 @@ describe('%include and %include_folder', () => {
   });
 
   it('reads absolute paths as given, without a warning', () => {
-    const dir = tree({ 'other/extra.conf': ['SOURCE 192.0.2.7', 'KEY extra-key', 'HMAC_KEY h', 'OPEN_PORTS tcp/22'], 'd/x.conf': ['SOURCE 192.0.2.8', 'KEY x-key', 'HMAC_KEY h', 'OPEN_PORTS tcp/22'] });
+    const dir = tree({
+      'other/extra.conf': ['SOURCE 192.0.2.7', 'KEY extra-key', 'HMAC_KEY h', 'OPEN_PORTS tcp/22'],
+      'd/x.conf': ['SOURCE 192.0.2.8', 'KEY x-key', 'HMAC_KEY h', 'OPEN_PORTS tcp/22'],
+    });
     const file = conf(`%include ${join(dir, 'other', 'extra.conf')}`, `%include_folder ${join(dir, 'd')}/`, ...BASE);
     const r = importAccessConf(file);
-    assert.deepEqual(stanzas(r).map((s) => s.source), [['192.0.2.7'], ['192.0.2.8'], ['ANY']]);
-    assert.deepEqual(r.warnings.filter((w) => /relative|name order/.test(w.message)), []);
+    assert.deepEqual(
+      stanzas(r).map((s) => s.source),
+      [['192.0.2.7'], ['192.0.2.8'], ['ANY']],
+    );
+    assert.deepEqual(
+      r.warnings.filter((w) => /relative|name order/.test(w.message)),
+      [],
+    );
   });
 
   it('refuses an include loop (fwknopd gives up at its depth limit)', () => {
     const b = join(FW, 'loop-b.conf');
-    throwsAt(() => importAccessConf(join(FW, 'loop-a.conf')), 4, '%include', /include loop: .*loop-a\.conf is already being read.*3 levels/, b);
+    throwsAt(
+      () => importAccessConf(join(FW, 'loop-a.conf')),
+      4,
+      '%include',
+      /include loop: .*loop-a\.conf is already being read.*3 levels/,
+      b,
+    );
   });
 
-  it('follows fwknopd\'s MAX_DEPTH: a file included twice over may not include another', () => {
-    const ok = tree({ '1.conf': ['%include 2.conf', ...BASE], '2.conf': ['%include 3.conf'], '3.conf': ['SOURCE 192.0.2.3', 'KEY k3', 'HMAC_KEY h'] });
+  it("follows fwknopd's MAX_DEPTH: a file included twice over may not include another", () => {
+    const ok = tree({
+      '1.conf': ['%include 2.conf', ...BASE],
+      '2.conf': ['%include 3.conf'],
+      '3.conf': ['SOURCE 192.0.2.3', 'KEY k3', 'HMAC_KEY h'],
+    });
     assert.equal(stanzas(importAccessConf(join(ok, '1.conf'))).length, 2);
-    const deep = tree({ '1.conf': ['%include 2.conf', ...BASE], '2.conf': ['%include 3.conf'], '3.conf': ['# third level', '%include 4.conf'], '4.conf': ['SOURCE 192.0.2.4', 'KEY k4'] });
+    const deep = tree({
+      '1.conf': ['%include 2.conf', ...BASE],
+      '2.conf': ['%include 3.conf'],
+      '3.conf': ['# third level', '%include 4.conf'],
+      '4.conf': ['SOURCE 192.0.2.4', 'KEY k4'],
+    });
     throwsAt(() => importAccessConf(join(deep, '1.conf')), 2, '%include', /deeper than 3 levels/, join(deep, '3.conf'));
   });
 
@@ -434,9 +516,17 @@ describe('%include and %include_folder', () => {
   });
 
   it('takes every entry whose last extension starts with ".conf", as parse_access_folder does', () => {
-    const dir = tree({ 'd/a.conf': ['SOURCE 192.0.2.1', 'KEY a', 'HMAC_KEY h', 'OPEN_PORTS tcp/22'], 'd/b.confx': ['SOURCE 192.0.2.2', 'KEY b', 'HMAC_KEY h', 'OPEN_PORTS tcp/22'], 'd/c.conf.bak': ['SOURCE 192.0.2.3', 'KEY c'], 'd/conf': ['SOURCE 192.0.2.4', 'KEY d'] });
+    const dir = tree({
+      'd/a.conf': ['SOURCE 192.0.2.1', 'KEY a', 'HMAC_KEY h', 'OPEN_PORTS tcp/22'],
+      'd/b.confx': ['SOURCE 192.0.2.2', 'KEY b', 'HMAC_KEY h', 'OPEN_PORTS tcp/22'],
+      'd/c.conf.bak': ['SOURCE 192.0.2.3', 'KEY c'],
+      'd/conf': ['SOURCE 192.0.2.4', 'KEY d'],
+    });
     const r = importAccessConf(conf(`%include_folder ${join(dir, 'd')}`));
-    assert.deepEqual(stanzas(r).map((s) => s.key), ['a', 'b']);
+    assert.deepEqual(
+      stanzas(r).map((s) => s.key),
+      ['a', 'b'],
+    );
   });
 
   it('refuses %include_keys (keys from elsewhere are not supported)', () => {
@@ -447,7 +537,16 @@ describe('%include and %include_folder', () => {
 describe('the fwknop known-answer keys (test/fixtures/fwknop-kat.json)', () => {
   it('imports KEY_BASE64 + HMAC_KEY_BASE64 unchanged', () => {
     const k = KAT.kat1_client_T_mode as Record<string, string>;
-    const s = only(imp('SOURCE ANY', `KEY_BASE64 ${k.KEY_BASE64}`, `HMAC_KEY_BASE64 ${k.HMAC_KEY_BASE64}`, 'HMAC_DIGEST_TYPE sha256', 'OPEN_PORTS tcp/22', 'REQUIRE_USERNAME root'));
+    const s = only(
+      imp(
+        'SOURCE ANY',
+        `KEY_BASE64 ${k.KEY_BASE64}`,
+        `HMAC_KEY_BASE64 ${k.HMAC_KEY_BASE64}`,
+        'HMAC_DIGEST_TYPE sha256',
+        'OPEN_PORTS tcp/22',
+        'REQUIRE_USERNAME root',
+      ),
+    );
     assert.equal(s.key_base64, k.KEY_BASE64);
     assert.equal(s.hmac_key_base64, k.HMAC_KEY_BASE64);
     assert.equal(s.hmac_digest_type, 'sha256');
@@ -456,7 +555,9 @@ describe('the fwknop known-answer keys (test/fixtures/fwknop-kat.json)', () => {
   });
   it('imports passphrase keys with HMAC SHA-512', () => {
     const k = KAT.kat3_passphrases_hmac_sha512 as Record<string, string>;
-    const s = only(imp('SOURCE ANY', `KEY ${k.KEY}`, `HMAC_KEY ${k.HMAC_KEY}`, 'HMAC_DIGEST_TYPE sha512', 'OPEN_PORTS tcp/3333'));
+    const s = only(
+      imp('SOURCE ANY', `KEY ${k.KEY}`, `HMAC_KEY ${k.HMAC_KEY}`, 'HMAC_DIGEST_TYPE sha512', 'OPEN_PORTS tcp/3333'),
+    );
     assert.equal(s.key, 'anotherpassphrase');
     assert.equal(s.hmac_key, 'my-hmac-passphrase');
     assert.equal(s.hmac_digest_type, 'sha512');
@@ -478,11 +579,20 @@ describe('unsupported variables', () => {
     const s = only(r);
     assert.equal(s.key, 'a-passphrase');
     assert.deepEqual(s.open_ports, ['22/tcp']);
-    assert.deepEqual(Object.keys(s).filter((k) => /^(gpg|cmd|force|disable|forward)/i.test(k)), []);
+    assert.deepEqual(
+      Object.keys(s).filter((k) => /^(gpg|cmd|force|disable|forward)/i.test(k)),
+      [],
+    );
   });
   it('warns for each, naming file and line and what happens instead', () => {
-    for (const line of [6, 7, 8, 9, 10]) hasWarning(r, file, line, /GnuPG is not supported.*GnuPG-encrypted packets are refused/);
-    hasWarning(r, file, 11, /ENABLE_CMD_EXEC: command execution is not supported; SPA command messages for this stanza are refused/);
+    for (const line of [6, 7, 8, 9, 10])
+      hasWarning(r, file, line, /GnuPG is not supported.*GnuPG-encrypted packets are refused/);
+    hasWarning(
+      r,
+      file,
+      11,
+      /ENABLE_CMD_EXEC: command execution is not supported; SPA command messages for this stanza are refused/,
+    );
     hasWarning(r, file, 12, /CMD_EXEC_USER: command execution is not supported/);
     hasWarning(r, file, 13, /DISABLE_DNAT only affects NAT access/);
     hasWarning(r, file, 14, /FORWARD_ALL N has no effect/);
@@ -495,14 +605,35 @@ describe('unsupported variables', () => {
     errorIn(5, 'FORCE_SNAT', /NAT is not supported/, ...BASE, 'FORCE_SNAT 192.168.1.2');
     errorIn(5, 'FORCE_MASQUERADE', /NAT is not supported/, ...BASE, 'FORCE_MASQUERADE Y');
     errorIn(5, 'FORWARD_ALL', /FORWARD_ALL=Y/, ...BASE, 'FORWARD_ALL Y');
-    errorIn(5, 'CMD_CYCLE_OPEN', /command cycles are not supported.*open ports that fwknopd never opens/, ...BASE, 'CMD_CYCLE_OPEN /bin/true');
+    errorIn(
+      5,
+      'CMD_CYCLE_OPEN',
+      /command cycles are not supported.*open ports that fwknopd never opens/,
+      ...BASE,
+      'CMD_CYCLE_OPEN /bin/true',
+    );
     errorIn(5, 'CMD_CYCLE_CLOSE', /command cycles/, ...BASE, 'CMD_CYCLE_CLOSE NONE');
     errorIn(5, 'CMD_CYCLE_TIMER', /command cycles/, ...BASE, 'CMD_CYCLE_TIMER 10');
   });
   it('refuses GnuPG-only stanzas, saying so', () => {
-    errorIn(1, 'KEY', /GnuPG-only stanzas are not supported/, 'SOURCE ANY', 'GPG_DECRYPT_ID ABCD1234', 'GPG_DECRYPT_PW pw', 'GPG_REMOTE_ID 1234ABCD');
+    errorIn(
+      1,
+      'KEY',
+      /GnuPG-only stanzas are not supported/,
+      'SOURCE ANY',
+      'GPG_DECRYPT_ID ABCD1234',
+      'GPG_DECRYPT_PW pw',
+      'GPG_REMOTE_ID 1234ABCD',
+    );
     errorIn(1, 'KEY', /GnuPG-only/, 'SOURCE ANY', 'GPG_ALLOW_NO_PW Y', 'GPG_FINGERPRINT_ID AB');
-    errorIn(3, 'ENCRYPTION_MODE', /CBC and legacy modes only \(Asymmetric is GnuPG/, 'SOURCE ANY', 'KEY k', 'ENCRYPTION_MODE Asymmetric');
+    errorIn(
+      3,
+      'ENCRYPTION_MODE',
+      /CBC and legacy modes only \(Asymmetric is GnuPG/,
+      'SOURCE ANY',
+      'KEY k',
+      'ENCRYPTION_MODE Asymmetric',
+    );
   });
 });
 
@@ -516,15 +647,29 @@ describe('errors fwknopd would also raise', () => {
     errorIn(3, 'HMAC_KEY', /__CHANGEME__/, 'SOURCE ANY', 'KEY k', 'HMAC_KEY __CHANGEME__');
     errorIn(3, 'GPG_DECRYPT_PW', /__CHANGEME__/, 'SOURCE ANY', 'KEY k', 'GPG_DECRYPT_PW __CHANGEME__');
     errorIn(2, 'KEY_BASE64', /doesn't look like base64/, 'SOURCE ANY', 'KEY_BASE64 not-base64!');
-    errorIn(3, 'HMAC_KEY_BASE64', /should not be identical/, 'SOURCE ANY', 'KEY_BASE64 c2FtZQ==', 'HMAC_KEY_BASE64 c2FtZQ');
+    errorIn(
+      3,
+      'HMAC_KEY_BASE64',
+      /should not be identical/,
+      'SOURCE ANY',
+      'KEY_BASE64 c2FtZQ==',
+      'HMAC_KEY_BASE64 c2FtZQ',
+    );
     errorIn(3, 'HMAC_KEY', /should not be identical/, 'SOURCE ANY', 'KEY same', 'HMAC_KEY same');
   });
-  it('unknown digest types and modes, with fwknop\'s spelling', () => {
-    errorIn(5, 'HMAC_DIGEST_TYPE', /must be one of \{md5,sha1,sha256,sha384,sha512,sha3_256,sha3_512\}/, ...BASE, 'HMAC_DIGEST_TYPE sha3-256');
+  it("unknown digest types and modes, with fwknop's spelling", () => {
+    errorIn(
+      5,
+      'HMAC_DIGEST_TYPE',
+      /must be one of \{md5,sha1,sha256,sha384,sha512,sha3_256,sha3_512\}/,
+      ...BASE,
+      'HMAC_DIGEST_TYPE sha3-256',
+    );
     errorIn(5, 'ENCRYPTION_MODE', /unrecognized ENCRYPTION_MODE "pcbc"/, ...BASE, 'ENCRYPTION_MODE pcbc');
-    for (const m of ['CTR', 'ecb', 'CFB', 'ofb']) errorIn(5, 'ENCRYPTION_MODE', /CBC and legacy modes only/, ...BASE, `ENCRYPTION_MODE ${m}`);
+    for (const m of ['CTR', 'ecb', 'CFB', 'ofb'])
+      errorIn(5, 'ENCRYPTION_MODE', /CBC and legacy modes only/, ...BASE, `ENCRYPTION_MODE ${m}`);
   });
-  it('timeouts out of fwknopd\'s range [0, 2<<22]', () => {
+  it("timeouts out of fwknopd's range [0, 2<<22]", () => {
     errorIn(5, 'FW_ACCESS_TIMEOUT', /not in range \[0,8388608\]/, ...BASE, 'FW_ACCESS_TIMEOUT -1');
     errorIn(5, 'MAX_FW_TIMEOUT', /not in range/, ...BASE, 'MAX_FW_TIMEOUT 8388609');
   });
@@ -532,7 +677,13 @@ describe('errors fwknopd would also raise', () => {
     errorIn(5, 'ACCESS_EXPIRE', /need MM\/DD\/YYYY/, ...BASE, 'ACCESS_EXPIRE 2027-01-01');
     errorIn(5, 'ACCESS_EXPIRE', /need MM\/DD\/YYYY/, ...BASE, 'ACCESS_EXPIRE 123/01/2027');
     errorIn(5, 'ACCESS_EXPIRE', /1970-01-01.*no expiry/, ...BASE, 'ACCESS_EXPIRE 01/01/1960');
-    errorIn(5, 'ACCESS_EXPIRE_EPOCH', /not a number of seconds.*strtoul would read 0.*no expiry/, ...BASE, 'ACCESS_EXPIRE_EPOCH tomorrow');
+    errorIn(
+      5,
+      'ACCESS_EXPIRE_EPOCH',
+      /not a number of seconds.*strtoul would read 0.*no expiry/,
+      ...BASE,
+      'ACCESS_EXPIRE_EPOCH tomorrow',
+    );
     errorIn(5, 'ACCESS_EXPIRE_EPOCH', /not a number of seconds/, ...BASE, 'ACCESS_EXPIRE_EPOCH -5');
   });
   it('keys knockgate and fwknopd cannot use (over 32 bytes in CBC mode)', () => {
@@ -568,19 +719,34 @@ describe('ACCESS_EXPIRE and ACCESS_EXPIRE_EPOCH', () => {
     const none = imp(...BASE, 'ACCESS_EXPIRE_EPOCH 0');
     assert.equal(only(none).access_expire_epoch, undefined);
     assert.equal(warningsAt(none, 5, /means no expiry/).length, 1);
-    assert.equal(only(imp(...BASE, 'ACCESS_EXPIRE 01/01/2027', 'ACCESS_EXPIRE_EPOCH 1900000000')).access_expire_epoch, 1900000000);
+    assert.equal(
+      only(imp(...BASE, 'ACCESS_EXPIRE 01/01/2027', 'ACCESS_EXPIRE_EPOCH 1900000000')).access_expire_epoch,
+      1900000000,
+    );
   });
 });
 
 describe('OPEN_PORTS absent', () => {
-  it('warns per stanza that knockgate limits it to the door\'s ports', () => {
-    const r = imp('SOURCE ANY', 'KEY k', 'HMAC_KEY h', 'RESTRICT_PORTS tcp/23', 'SOURCE 192.0.2.1', 'KEY k2', 'HMAC_KEY h2', 'OPEN_PORTS tcp/22');
+  it("warns per stanza that knockgate limits it to the door's ports", () => {
+    const r = imp(
+      'SOURCE ANY',
+      'KEY k',
+      'HMAC_KEY h',
+      'RESTRICT_PORTS tcp/23',
+      'SOURCE 192.0.2.1',
+      'KEY k2',
+      'HMAC_KEY h2',
+      'OPEN_PORTS tcp/22',
+    );
     assert.equal(stanzas(r)[0]?.open_ports, undefined);
     assert.deepEqual(stanzas(r)[0]?.restrict_ports, ['23/tcp']);
-    assert.equal(warningsAt(r, 1, /no OPEN_PORTS: fwknopd opens whatever ports the client asks for.*door's "open" list/).length, 1);
+    assert.equal(
+      warningsAt(r, 1, /no OPEN_PORTS: fwknopd opens whatever ports the client asks for.*door's "open" list/).length,
+      1,
+    );
     assert.deepEqual(door(r).open, ['22/tcp']);
   });
-  it('leaves the door\'s open list empty, with a warning, when no stanza has OPEN_PORTS', () => {
+  it("leaves the door's open list empty, with a warning, when no stanza has OPEN_PORTS", () => {
     const file = conf('SOURCE ANY', 'KEY k', 'HMAC_KEY h');
     const r = importAccessConf(file);
     assert.deepEqual(door(r).open, []);
@@ -591,7 +757,22 @@ describe('OPEN_PORTS absent', () => {
 describe('the YAML', () => {
   it('is a configuration knockgate loads, with the same keys', () => {
     const k = KAT.kat1_client_T_mode as Record<string, string>;
-    const file = conf('SOURCE 192.0.2.0/24, 203.0.113.9', `KEY_BASE64 ${k.KEY_BASE64}`, `HMAC_KEY_BASE64 ${k.HMAC_KEY_BASE64}`, 'OPEN_PORTS tcp/22, udp/1194', 'RESTRICT_PORTS tcp/23', 'REQUIRE_USERNAME root', 'REQUIRE_SOURCE_ADDRESS Y', 'ACCESS_EXPIRE_EPOCH 1900000000', 'SOURCE ANY', 'KEY pass phrase', 'HMAC_KEY other', 'HMAC_DIGEST_TYPE sha3_512', 'OPEN_PORTS tcp/22', 'MAX_FW_TIMEOUT 900');
+    const file = conf(
+      'SOURCE 192.0.2.0/24, 203.0.113.9',
+      `KEY_BASE64 ${k.KEY_BASE64}`,
+      `HMAC_KEY_BASE64 ${k.HMAC_KEY_BASE64}`,
+      'OPEN_PORTS tcp/22, udp/1194',
+      'RESTRICT_PORTS tcp/23',
+      'REQUIRE_USERNAME root',
+      'REQUIRE_SOURCE_ADDRESS Y',
+      'ACCESS_EXPIRE_EPOCH 1900000000',
+      'SOURCE ANY',
+      'KEY pass phrase',
+      'HMAC_KEY other',
+      'HMAC_DIGEST_TYPE sha3_512',
+      'OPEN_PORTS tcp/22',
+      'MAX_FW_TIMEOUT 900',
+    );
     const r = importAccessConf(file);
     const cfg = parseConfigText(join(dirname(file), 'knockgate.yaml'), r.yaml);
     const d = cfg.doors[0];
@@ -621,20 +802,55 @@ describe('the YAML', () => {
 describe('a door that reads an access.conf (access_conf:)', () => {
   const yamlFor = (dir: string): { file: string; text: string } => ({
     file: join(dir, 'knockgate.yaml'),
-    text: ['interfaces: [eth0]', 'spa:', '  replay_journal: replay.journal', 'doors:', '  - name: fw', '    fwknop: { port: 62201 }', '    access_conf: access.conf', '    open: [22/tcp]', ''].join('\n'),
+    text: [
+      'interfaces: [eth0]',
+      'spa:',
+      '  replay_journal: replay.journal',
+      'doors:',
+      '  - name: fw',
+      '    fwknop: { port: 62201 }',
+      '    access_conf: access.conf',
+      '    open: [22/tcp]',
+      '',
+    ].join('\n'),
   });
 
   it('names the access.conf line whose OPEN_PORTS the door does not open, and the door', () => {
-    const dir = tree({ 'access.conf': ['SOURCE ANY', ...BASE.slice(1), '', 'SOURCE 10.0.0.0/8', 'KEY other-pass', 'HMAC_KEY other-hmac', 'OPEN_PORTS tcp/22, tcp/80'] });
+    const dir = tree({
+      'access.conf': [
+        'SOURCE ANY',
+        ...BASE.slice(1),
+        '',
+        'SOURCE 10.0.0.0/8',
+        'KEY other-pass',
+        'HMAC_KEY other-hmac',
+        'OPEN_PORTS tcp/22, tcp/80',
+      ],
+    });
     const { file, text } = yamlFor(dir);
-    const err = throwsAt(() => parseConfigText(file, text), 9, 'OPEN_PORTS', /80\/tcp is not among the "open" ports of door "fw" \(.*knockgate\.yaml:8\)/, join(dir, 'access.conf'));
+    const err = throwsAt(
+      () => parseConfigText(file, text),
+      9,
+      'OPEN_PORTS',
+      /80\/tcp is not among the "open" ports of door "fw" \(.*knockgate\.yaml:8\)/,
+      join(dir, 'access.conf'),
+    );
     assert.equal(err.exitCode, 78);
   });
 
   it('names the included file when the stanza is there', () => {
-    const dir = tree({ 'access.conf': ['%include more.conf'], 'more.conf': ['SOURCE ANY', 'KEY k', 'HMAC_KEY h', 'OPEN_PORTS udp/53'] });
+    const dir = tree({
+      'access.conf': ['%include more.conf'],
+      'more.conf': ['SOURCE ANY', 'KEY k', 'HMAC_KEY h', 'OPEN_PORTS udp/53'],
+    });
     const { file, text } = yamlFor(dir);
-    throwsAt(() => parseConfigText(file, text), 4, 'OPEN_PORTS', /53\/udp is not among the "open" ports of door "fw"/, join(dir, 'more.conf'));
+    throwsAt(
+      () => parseConfigText(file, text),
+      4,
+      'OPEN_PORTS',
+      /53\/udp is not among the "open" ports of door "fw"/,
+      join(dir, 'more.conf'),
+    );
   });
 
   it('still loads when every OPEN_PORTS port is one the door opens, stanzas in file order', () => {

@@ -16,7 +16,13 @@ import { replayExpiryMs } from '../../src/core/freshness.js';
 import { parseIPAddress } from '../../src/core/ip-address.js';
 import { KnownSources } from '../../src/core/known-sources.js';
 import { WorkBudget } from '../../src/core/work-budget.js';
-import { FwknopLadder, stanzaOwnerId, type FwknopPending, type FwknopStep, type NeedsDigestLookup } from '../../src/core/spa/fwknop-ladder.js';
+import {
+  FwknopLadder,
+  stanzaOwnerId,
+  type FwknopPending,
+  type FwknopStep,
+  type NeedsDigestLookup,
+} from '../../src/core/spa/fwknop-ladder.js';
 import type { NeedsReplayCheck, ReplayOutcome } from '../../src/core/spa/ladder-step.js';
 import { fwknopReplayDigestHex, sealFwknop, type FwknopSealInput } from '../../src/core/spa/fwknop-wire.js';
 
@@ -29,7 +35,17 @@ const KEY = 'fwknop-ladder-key';
 const HMAC = 'fwknop-ladder-hmac';
 
 function door(stanzas: string[], open = '[22, 80, 443]'): Door {
-  const yaml = ['interfaces: [eth0]', 'doors:', '  - name: fw', '    fwknop: {port: 62201}', `    open: ${open}`, '    duration: 30s', '    max_duration: 10m', '    stanzas:', ...stanzas.map((s) => `      - ${s}`)].join('\n');
+  const yaml = [
+    'interfaces: [eth0]',
+    'doors:',
+    '  - name: fw',
+    '    fwknop: {port: 62201}',
+    `    open: ${open}`,
+    '    duration: 30s',
+    '    max_duration: 10m',
+    '    stanzas:',
+    ...stanzas.map((s) => `      - ${s}`),
+  ].join('\n');
   return parseConfigText('/nonexistent/knockgate.yaml', yaml).doors[0] as Door;
 }
 const stanza = (extra = '', key = KEY, hmac = HMAC) => `{source: ANY, key: ${key}, hmac_key: ${hmac}${extra}}`;
@@ -58,7 +74,8 @@ function lookup(ladder: FwknopLadder, bytes: Uint8Array, source = SOURCE): Needs
 function run(ladder: FwknopLadder, bytes: Uint8Array, now = T0, source = SOURCE): FwknopStep {
   return ladder.open(datagram(bytes, source), lookup(ladder, bytes, source), now);
 }
-const reasonOf = (s: FwknopStep | ReturnType<FwknopLadder['beforeCrypto']>): string => (s.kind === 'reject' ? s.reason : s.kind);
+const reasonOf = (s: FwknopStep | ReturnType<FwknopLadder['beforeCrypto']>): string =>
+  s.kind === 'reject' ? s.reason : s.kind;
 
 describe('fwknop ladder, beforeCrypto(): the rungs before any key', () => {
   const ladder = new FwknopLadder(door([stanza()]), WINDOW_MS);
@@ -66,7 +83,10 @@ describe('fwknop ladder, beforeCrypto(): the rungs before any key', () => {
   it('length, prefix and alphabet are named before anything else', () => {
     const good = packet();
     assert.equal(reasonOf(ladder.beforeCrypto(datagram(good.subarray(0, 100)), MONO, generous())), 'fwknop-length');
-    assert.equal(reasonOf(ladder.beforeCrypto(datagram(Buffer.concat([Buffer.from('U2FsdGVkX1'), good])), MONO, generous())), 'fwknop-prefix');
+    assert.equal(
+      reasonOf(ladder.beforeCrypto(datagram(Buffer.concat([Buffer.from('U2FsdGVkX1'), good])), MONO, generous())),
+      'fwknop-prefix',
+    );
     const bad = Uint8Array.from(good);
     bad[50] = 0x21; // '!'
     assert.equal(reasonOf(ladder.beforeCrypto(datagram(bad), MONO, generous())), 'fwknop-malformed');
@@ -74,23 +94,48 @@ describe('fwknop ladder, beforeCrypto(): the rungs before any key', () => {
 
   it('asks for a lookup of the packet digest, with the stanzas to try', () => {
     const bytes = packet();
-    assert.deepEqual(lookup(ladder, bytes), { kind: 'needs-digest-lookup', digest: fwknopReplayDigestHex(bytes), candidates: [0] });
+    assert.deepEqual(lookup(ladder, bytes), {
+      kind: 'needs-digest-lookup',
+      digest: fwknopReplayDigestHex(bytes),
+      candidates: [0],
+    });
   });
 
   it('fwknop-no-stanza: no SOURCE matches; a DESTINATION other than ANY needs a known destination (fail closed)', () => {
     const l = new FwknopLadder(door([stanza().replace('source: ANY', 'source: 198.51.100.0/24')]), WINDOW_MS);
     assert.equal(reasonOf(l.beforeCrypto(datagram(packet()), MONO, generous())), 'fwknop-no-stanza');
     const dst = new FwknopLadder(door([stanza(', destination: 203.0.113.0/24')]), WINDOW_MS);
-    assert.equal(reasonOf(dst.beforeCrypto(datagram(packet()), MONO, generous())), 'fwknop-no-stanza', 'an unknown destination matched');
-    assert.equal(reasonOf(dst.beforeCrypto(datagram(packet(), SOURCE, '198.51.100.1'), MONO, generous())), 'fwknop-no-stanza');
-    assert.equal(reasonOf(dst.beforeCrypto(datagram(packet(), SOURCE, '203.0.113.9'), MONO, generous())), 'needs-digest-lookup');
+    assert.equal(
+      reasonOf(dst.beforeCrypto(datagram(packet()), MONO, generous())),
+      'fwknop-no-stanza',
+      'an unknown destination matched',
+    );
+    assert.equal(
+      reasonOf(dst.beforeCrypto(datagram(packet(), SOURCE, '198.51.100.1'), MONO, generous())),
+      'fwknop-no-stanza',
+    );
+    assert.equal(
+      reasonOf(dst.beforeCrypto(datagram(packet(), SOURCE, '203.0.113.9'), MONO, generous())),
+      'needs-digest-lookup',
+    );
   });
 
   it('fwknop-overload: one token per distinct HMAC key to try; a known source spends its own allowance', () => {
-    const two = new FwknopLadder(door([stanza(), stanza('', KEY, 'other-hmac-key'), stanza(', require_username: bob')]), WINDOW_MS);
+    const two = new FwknopLadder(
+      door([stanza(), stanza('', KEY, 'other-hmac-key'), stanza(', require_username: bob')]),
+      WINDOW_MS,
+    );
     const allowance = { knownSources: new KnownSources(100, 60_000), budget: new WorkBudget(0.001, 3) };
-    assert.equal(reasonOf(two.beforeCrypto(datagram(packet()), MONO, allowance)), 'needs-digest-lookup', 'two HMAC keys cost two of three tokens');
-    assert.equal(reasonOf(two.beforeCrypto(datagram(packet()), MONO, allowance)), 'fwknop-overload', 'one token left, two needed');
+    assert.equal(
+      reasonOf(two.beforeCrypto(datagram(packet()), MONO, allowance)),
+      'needs-digest-lookup',
+      'two HMAC keys cost two of three tokens',
+    );
+    assert.equal(
+      reasonOf(two.beforeCrypto(datagram(packet()), MONO, allowance)),
+      'fwknop-overload',
+      'one token left, two needed',
+    );
     allowance.knownSources.remember('198.18.0.3', MONO);
     assert.equal(reasonOf(two.beforeCrypto(datagram(packet(), '198.18.0.3'), MONO, allowance)), 'needs-digest-lookup');
   });
@@ -98,14 +143,27 @@ describe('fwknop ladder, beforeCrypto(): the rungs before any key', () => {
 
 describe('fwknop ladder, open(): crypto, message checks, access policy', () => {
   it('fwknop-hmac, fwknop-decrypt, and the deepest rung any stanza reached is the one reported', () => {
-    assert.equal(reasonOf(run(new FwknopLadder(door([stanza('', KEY, 'wrong-hmac')]), WINDOW_MS), packet())), 'fwknop-hmac');
-    assert.equal(reasonOf(run(new FwknopLadder(door([stanza('', 'wrong-key')]), WINDOW_MS), packet())), 'fwknop-decrypt');
+    assert.equal(
+      reasonOf(run(new FwknopLadder(door([stanza('', KEY, 'wrong-hmac')]), WINDOW_MS), packet())),
+      'fwknop-hmac',
+    );
+    assert.equal(
+      reasonOf(run(new FwknopLadder(door([stanza('', 'wrong-key')]), WINDOW_MS), packet())),
+      'fwknop-decrypt',
+    );
     const l = new FwknopLadder(door([stanza('', 'wrong-key'), stanza('', KEY, 'wrong-hmac')]), WINDOW_MS);
-    assert.equal(reasonOf(run(l, packet())), 'fwknop-decrypt', 'a later HMAC failure hid the right HMAC of the first stanza');
+    assert.equal(
+      reasonOf(run(l, packet())),
+      'fwknop-decrypt',
+      'a later HMAC failure hid the right HMAC of the first stanza',
+    );
   });
 
   it('the first stanza in file order that opens wins', () => {
-    const l = new FwknopLadder(door([stanza('', 'wrong-key'), stanza(', fw_access_timeout: 45s'), stanza(', fw_access_timeout: 90s')]), WINDOW_MS);
+    const l = new FwknopLadder(
+      door([stanza('', 'wrong-key'), stanza(', fw_access_timeout: 45s'), stanza(', fw_access_timeout: 90s')]),
+      WINDOW_MS,
+    );
     const step = run(l, packet());
     assert.equal(step.kind, 'needs-replay-check');
     assert.equal((step as NeedsReplayCheck<FwknopPending>).pending.durationS, 45);
@@ -114,9 +172,15 @@ describe('fwknop ladder, open(): crypto, message checks, access policy', () => {
   it('freshness: ts ± (window - 1 ms) goes on; ts ± window is fwknop-stale, with the skew', () => {
     const ladder = new FwknopLadder(door([stanza()]), WINDOW_MS);
     const bytes = packet();
-    for (const now of [T0 + WINDOW_MS - 1, T0 - WINDOW_MS + 1]) assert.equal(reasonOf(run(ladder, bytes, now)), 'needs-replay-check', `at ${now - T0} ms`);
+    for (const now of [T0 + WINDOW_MS - 1, T0 - WINDOW_MS + 1])
+      assert.equal(reasonOf(run(ladder, bytes, now)), 'needs-replay-check', `at ${now - T0} ms`);
     const origin = (ladder as unknown as { stanzas: FwknopStanza[] }).stanzas[0]?.origin;
-    assert.deepEqual(run(ladder, bytes, T0 + WINDOW_MS), { kind: 'reject', reason: 'fwknop-stale', who: origin, detail: 'clock skew 120s' });
+    assert.deepEqual(run(ladder, bytes, T0 + WINDOW_MS), {
+      kind: 'reject',
+      reason: 'fwknop-stale',
+      who: origin,
+      detail: 'clock skew 120s',
+    });
     assert.equal(reasonOf(run(ladder, bytes, T0 - WINDOW_MS)), 'fwknop-stale');
   });
 
@@ -163,7 +227,11 @@ describe('fwknop ladder, open(): crypto, message checks, access policy', () => {
     const bytes = packet();
     const step = run(ladder, bytes, T0 + 3_000) as NeedsReplayCheck<FwknopPending>;
     const s = d.fwknop?.stanzas[0] as FwknopStanza;
-    assert.deepEqual(step.replay, { key: fwknopReplayDigestHex(bytes), expiresAtMs: replayExpiryMs(T0, WINDOW_MS), owner: { id: stanzaOwnerId(s), timestampMs: T0 } });
+    assert.deepEqual(step.replay, {
+      key: fwknopReplayDigestHex(bytes),
+      expiresAtMs: replayExpiryMs(T0, WINDOW_MS),
+      owner: { id: stanzaOwnerId(s), timestampMs: T0 },
+    });
     assert.equal(step.who, s.origin);
   });
 });
@@ -171,7 +239,7 @@ describe('fwknop ladder, open(): crypto, message checks, access policy', () => {
 describe('fwknop ladder, conclude()', () => {
   const d = door([stanza(', max_fw_timeout: 2m')]);
   const ladder = new FwknopLadder(d, WINDOW_MS);
-  const origin = (d.fwknop?.stanzas[0] as FwknopStanza).origin;
+  const origin = (d.fwknop!.stanzas[0] as FwknopStanza).origin;
 
   it('each refusal of the store has its own reason', () => {
     const step = run(ladder, packet()) as NeedsReplayCheck<FwknopPending>;
@@ -182,15 +250,32 @@ describe('fwknop ladder, conclude()', () => {
       ['behind-high-water', 'fwknop-replay-high-water'],
       ['owner-full', 'fwknop-replay-client-quota'],
     ];
-    for (const [outcome, reason] of expected) assert.deepEqual(ladder.conclude(step, outcome), { kind: 'reject', reason, who: origin, detail: undefined });
+    for (const [outcome, reason] of expected)
+      assert.deepEqual(ladder.conclude(step, outcome), { kind: 'reject', reason, who: origin, detail: undefined });
   });
 
   it('fresh: 0.0.0.0 means the source; a client timeout is capped by MAX_FW_TIMEOUT', () => {
     const plain = run(ladder, packet()) as NeedsReplayCheck<FwknopPending>;
-    assert.deepEqual(ladder.conclude(plain, 'fresh'), { kind: 'grant', who: origin, grant: { source: SOURCE, family: 4, endpoints: [{ proto: 'tcp', port: 22 }], durationS: 30, client: origin } });
-    const asked = run(ladder, packet({ messageType: 3, clientTimeout: 600, message: '192.0.2.7,tcp/22,tcp/443' })) as NeedsReplayCheck<FwknopPending>;
+    assert.deepEqual(ladder.conclude(plain, 'fresh'), {
+      kind: 'grant',
+      who: origin,
+      grant: { source: SOURCE, family: 4, endpoints: [{ proto: 'tcp', port: 22 }], durationS: 30, client: origin },
+    });
+    const asked = run(
+      ladder,
+      packet({ messageType: 3, clientTimeout: 600, message: '192.0.2.7,tcp/22,tcp/443' }),
+    ) as NeedsReplayCheck<FwknopPending>;
     const g = ladder.conclude(asked, 'fresh');
     assert.equal(g.kind, 'grant');
-    assert.deepEqual(g.kind === 'grant' && g.grant, { source: '192.0.2.7', family: 4, endpoints: [{ proto: 'tcp', port: 22 }, { proto: 'tcp', port: 443 }], durationS: 120, client: origin });
+    assert.deepEqual(g.kind === 'grant' && g.grant, {
+      source: '192.0.2.7',
+      family: 4,
+      endpoints: [
+        { proto: 'tcp', port: 22 },
+        { proto: 'tcp', port: 443 },
+      ],
+      durationS: 120,
+      client: origin,
+    });
   });
 });

@@ -15,9 +15,22 @@ import { fileURLToPath } from 'node:url';
 import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import {
-  FWKNOP_DIGEST_TYPES, FWKNOP_HMAC_TYPES, decryptFwknop, deriveFwknopAesKey, encodeFwknopPlaintext, fwknopKeysProblem,
-  fwknopReplayDigest, openFwknop, parseFwknopAccess, parseFwknopPlaintext, sealFwknop,
-  type FwknopDigestType, type FwknopHmacType, type FwknopKeys, type FwknopMessage, type FwknopSealInput,
+  FWKNOP_DIGEST_TYPES,
+  FWKNOP_HMAC_TYPES,
+  decryptFwknop,
+  deriveFwknopAesKey,
+  encodeFwknopPlaintext,
+  fwknopKeysProblem,
+  fwknopReplayDigest,
+  openFwknop,
+  parseFwknopAccess,
+  parseFwknopPlaintext,
+  sealFwknop,
+  type FwknopDigestType,
+  type FwknopHmacType,
+  type FwknopKeys,
+  type FwknopMessage,
+  type FwknopSealInput,
 } from '../../src/core/spa/fwknop-wire.js';
 import { FWKNOP_WIRE_REJECT_REASONS } from '../../src/core/reasons.js';
 import { MAX_FWKNOP_PACKET_BYTES, MIN_FWKNOP_PACKET_BYTES } from '../../src/core/limits.js';
@@ -26,19 +39,38 @@ import { MAX_FWKNOP_PACKET_BYTES, MIN_FWKNOP_PACKET_BYTES } from '../../src/core
 // Fixtures and helpers
 
 interface Kat {
-  readonly KEY?: string; readonly KEY_BASE64?: string; readonly HMAC_KEY?: string; readonly HMAC_KEY_BASE64?: string;
-  readonly hmac?: string; readonly wire: string; readonly plaintext?: string; readonly salt_hex?: string;
+  readonly KEY?: string;
+  readonly KEY_BASE64?: string;
+  readonly HMAC_KEY?: string;
+  readonly HMAC_KEY_BASE64?: string;
+  readonly hmac?: string;
+  readonly wire: string;
+  readonly plaintext?: string;
+  readonly salt_hex?: string;
   readonly [k: string]: unknown;
 }
-const FIXTURE = JSON.parse(readFileSync(fileURLToPath(new URL('../../../test/fixtures/fwknop-kat.json', import.meta.url)), 'utf8')) as Record<string, Kat>;
+const FIXTURE = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../../test/fixtures/fwknop-kat.json', import.meta.url)), 'utf8'),
+) as Record<string, Kat>;
 const kat = (name: string): Kat => {
   const k = FIXTURE[name];
   assert.ok(k, `fixture ${name}`);
   return k;
 };
 const KAT1 = kat('kat1_client_T_mode') as Kat & {
-  rand: string; user: string; ts: number; version: string; type: number; msg: string; salt_hex: string; aes_key_hex: string;
-  aes_iv_hex: string; encoded: string; inner_digest: string; hmac_b64: string; replay_digest: string;
+  rand: string;
+  user: string;
+  ts: number;
+  version: string;
+  type: number;
+  msg: string;
+  salt_hex: string;
+  aes_key_hex: string;
+  aes_iv_hex: string;
+  encoded: string;
+  inner_digest: string;
+  hmac_b64: string;
+  replay_digest: string;
 };
 const KAT2 = kat('kat2_on_the_wire_accepted_by_fwknopd') as Kat & { fwknopd_digest_cache_line: string };
 const KATS = Object.keys(FIXTURE).filter((k) => k.startsWith('kat'));
@@ -48,13 +80,31 @@ const ascii = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1')
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/=+$/, '');
 const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('latin1');
-const HMAC_CHARS: Record<FwknopHmacType, number> = { md5: 22, sha1: 27, sha256: 43, sha384: 64, sha512: 86, 'sha3-256': 43, 'sha3-512': 86 };
+const HMAC_CHARS: Record<FwknopHmacType, number> = {
+  md5: 22,
+  sha1: 27,
+  sha256: 43,
+  sha384: 64,
+  sha512: 86,
+  'sha3-256': 43,
+  'sha3-512': 86,
+};
 
 function keysOf(k: Kat): FwknopKeys {
   const key = k.KEY_BASE64 !== undefined ? Buffer.from(k.KEY_BASE64, 'base64') : Buffer.from(k.KEY as string, 'latin1');
-  const hmacKey = k.HMAC_KEY_BASE64 !== undefined ? Buffer.from(k.HMAC_KEY_BASE64, 'base64') : k.HMAC_KEY !== undefined ? Buffer.from(k.HMAC_KEY, 'latin1') : null;
+  const hmacKey =
+    k.HMAC_KEY_BASE64 !== undefined
+      ? Buffer.from(k.HMAC_KEY_BASE64, 'base64')
+      : k.HMAC_KEY !== undefined
+        ? Buffer.from(k.HMAC_KEY, 'latin1')
+        : null;
   const mode = typeof k.mode === 'string' && k.mode.startsWith('legacy') ? 'legacy' : 'cbc';
-  return { key: new Uint8Array(key), encryptionMode: mode, hmacKey: hmacKey && new Uint8Array(hmacKey), hmacType: (k.hmac as FwknopHmacType | undefined) ?? 'sha256' };
+  return {
+    key: new Uint8Array(key),
+    encryptionMode: mode,
+    hmacKey: hmacKey && new Uint8Array(hmacKey),
+    hmacType: (k.hmac as FwknopHmacType | undefined) ?? 'sha256',
+  };
 }
 /** The encrypted part of a wire string: the HMAC (if any) cut off, "U2FsdGVkX1" restored. */
 function encryptedPart(wire: string, keys: FwknopKeys): string {
@@ -70,14 +120,28 @@ function fieldsOf(plaintext: string): Omit<FwknopMessage, 'digestType'> {
   const f = plaintext.split(':');
   assert.equal(f.length, 7);
   return {
-    random: f[0] as string, username: unb64(f[1] as string), timestamp: Number(f[2]), version: f[3] as string, messageType: Number(f[4]),
-    message: unb64(f[5] as string), natAccess: null, serverAuth: null, clientTimeout: null,
+    random: f[0] as string,
+    username: unb64(f[1] as string),
+    timestamp: Number(f[2]),
+    version: f[3] as string,
+    messageType: Number(f[4]),
+    message: unb64(f[5] as string),
+    natAccess: null,
+    serverAuth: null,
+    clientTimeout: null,
   };
 }
 /** The input that rebuilds a fixture packet. */
 function sealInputOf(plaintext: string, digestType: FwknopDigestType = 'sha256'): FwknopSealInput {
   const m = fieldsOf(plaintext);
-  return { username: m.username, timestamp: m.timestamp, version: m.version, messageType: m.messageType, message: m.message, digestType };
+  return {
+    username: m.username,
+    timestamp: m.timestamp,
+    version: m.version,
+    messageType: m.messageType,
+    message: m.message,
+    digestType,
+  };
 }
 /** By hand, with node:crypto only: EVP_BytesToKey(MD5, 1 iteration). */
 function bytesToKey(pw: Uint8Array, salt: Uint8Array): { key: string; iv: string } {
@@ -99,9 +163,19 @@ function withDigest(encoded: string, type: FwknopDigestType = 'sha256'): string 
   return `${encoded}:${b64(createHash(type).update(encoded).digest())}`;
 }
 
-const KEYS: FwknopKeys = { key: ascii('an encryption key'), encryptionMode: 'cbc', hmacKey: ascii('an hmac key'), hmacType: 'sha256' };
+const KEYS: FwknopKeys = {
+  key: ascii('an encryption key'),
+  encryptionMode: 'cbc',
+  hmacKey: ascii('an hmac key'),
+  hmacType: 'sha256',
+};
 const NO_HMAC: FwknopKeys = { ...KEYS, hmacKey: null };
-const BASE: FwknopSealInput = { username: 'alice', timestamp: 1_767_225_600, messageType: 1, message: '203.0.113.7,tcp/22' };
+const BASE: FwknopSealInput = {
+  username: 'alice',
+  timestamp: 1_767_225_600,
+  messageType: 1,
+  message: '203.0.113.7,tcp/22',
+};
 const RANDOM = { salt: new Uint8Array(8).fill(7), randomDigits: '0123456789012345' };
 const REASONS = new Set<string>(FWKNOP_WIRE_REJECT_REASONS);
 
@@ -124,8 +198,22 @@ describe('fwknop known answers (real client packets)', () => {
     // HMAC: the last 43 characters, computed over the encrypted part with "U2FsdGVkX1" restored
     const enc = KAT1.wire.slice(0, -43);
     assert.equal(KAT1.wire.slice(-43), KAT1.hmac_b64);
-    assert.equal(b64(createHmac('sha256', keys.hmacKey as Uint8Array).update(PREFIX + enc).digest()), KAT1.hmac_b64);
-    assert.notEqual(b64(createHmac('sha256', keys.hmacKey as Uint8Array).update(enc).digest()), KAT1.hmac_b64);
+    assert.equal(
+      b64(
+        createHmac('sha256', keys.hmacKey as Uint8Array)
+          .update(PREFIX + enc)
+          .digest(),
+      ),
+      KAT1.hmac_b64,
+    );
+    assert.notEqual(
+      b64(
+        createHmac('sha256', keys.hmacKey as Uint8Array)
+          .update(enc)
+          .digest(),
+      ),
+      KAT1.hmac_b64,
+    );
     // replay digest: SHA-256 of the whole packet as sent
     assert.equal(fwknopReplayDigest(ascii(KAT1.wire)), KAT1.replay_digest);
     const d = decryptFwknop(ascii(KAT1.wire), keys);
@@ -133,14 +221,28 @@ describe('fwknop known answers (real client packets)', () => {
     assert.deepEqual(openFwknop(ascii(KAT1.wire), keys), {
       ok: true,
       message: {
-        random: KAT1.rand, username: KAT1.user, timestamp: KAT1.ts, version: KAT1.version, messageType: KAT1.type, message: KAT1.msg,
-        natAccess: null, serverAuth: null, clientTimeout: null, digestType: 'sha256',
+        random: KAT1.rand,
+        username: KAT1.user,
+        timestamp: KAT1.ts,
+        version: KAT1.version,
+        messageType: KAT1.type,
+        message: KAT1.msg,
+        natAccess: null,
+        serverAuth: null,
+        clientTimeout: null,
+        digestType: 'sha256',
       },
     });
   });
 
   it('kat1: sealFwknop with its inputs reproduces the wire byte for byte', () => {
-    const input: FwknopSealInput = { username: KAT1.user, timestamp: KAT1.ts, version: KAT1.version, messageType: KAT1.type, message: KAT1.msg };
+    const input: FwknopSealInput = {
+      username: KAT1.user,
+      timestamp: KAT1.ts,
+      version: KAT1.version,
+      messageType: KAT1.type,
+      message: KAT1.msg,
+    };
     assert.equal(encodeFwknopPlaintext(input, KAT1.rand), `${KAT1.encoded}:${KAT1.inner_digest}`);
     const wire = sealFwknop(input, keysOf(KAT1), { salt: Buffer.from(KAT1.salt_hex, 'hex'), randomDigits: KAT1.rand });
     assert.equal(text(wire), KAT1.wire);
@@ -157,12 +259,18 @@ describe('fwknop known answers (real client packets)', () => {
       const keys = keysOf(k);
       const plaintext = k.plaintext ?? `${KAT1.encoded}:${KAT1.inner_digest}`;
       assert.deepEqual(decryptFwknop(ascii(k.wire), keys), { ok: true, plaintext });
-      assert.deepEqual(openFwknop(ascii(k.wire), keys), { ok: true, message: { ...fieldsOf(plaintext), digestType: 'sha256' } });
+      assert.deepEqual(openFwknop(ascii(k.wire), keys), {
+        ok: true,
+        message: { ...fieldsOf(plaintext), digestType: 'sha256' },
+      });
     });
     it(`${name}: rebuilt byte for byte from its fields and the salt in the wire`, () => {
       const keys = keysOf(k);
       const plaintext = k.plaintext ?? `${KAT1.encoded}:${KAT1.inner_digest}`;
-      const wire = sealFwknop(sealInputOf(plaintext), keys, { salt: saltOf(k.wire, keys), randomDigits: plaintext.slice(0, 16) });
+      const wire = sealFwknop(sealInputOf(plaintext), keys, {
+        salt: saltOf(k.wire, keys),
+        randomDigits: plaintext.slice(0, 16),
+      });
       assert.equal(text(wire), k.wire);
     });
   }
@@ -174,13 +282,22 @@ describe('fwknop known answers (real client packets)', () => {
       assert.equal(reasonOf(openFwknop(ascii(kat(name).wire), { ...keys, encryptionMode: 'cbc' })), 'fwknop-decrypt');
     }
     const sealed = sealFwknop(BASE, { ...NO_HMAC, key: ascii('short') }, RANDOM);
-    assert.equal(reasonOf(openFwknop(sealed, { ...NO_HMAC, key: ascii('short'), encryptionMode: 'legacy' })), 'fwknop-decrypt');
+    assert.equal(
+      reasonOf(openFwknop(sealed, { ...NO_HMAC, key: ascii('short'), encryptionMode: 'legacy' })),
+      'fwknop-decrypt',
+    );
   });
 
   it('legacy mode: the key is right-padded with "0" to 16 bytes, or cut to 16', () => {
     const salt = ascii('saltsalt');
-    assert.deepEqual(deriveFwknopAesKey(ascii('shortpw'), salt, 'legacy'), deriveFwknopAesKey(ascii('shortpw000000000'), salt, 'cbc'));
-    assert.deepEqual(deriveFwknopAesKey(ascii('0123456789abcdefXYZ'), salt, 'legacy'), deriveFwknopAesKey(ascii('0123456789abcdef'), salt, 'cbc'));
+    assert.deepEqual(
+      deriveFwknopAesKey(ascii('shortpw'), salt, 'legacy'),
+      deriveFwknopAesKey(ascii('shortpw000000000'), salt, 'cbc'),
+    );
+    assert.deepEqual(
+      deriveFwknopAesKey(ascii('0123456789abcdefXYZ'), salt, 'legacy'),
+      deriveFwknopAesKey(ascii('0123456789abcdef'), salt, 'cbc'),
+    );
     // with a key of exactly 16 bytes the two modes agree
     const k16 = { ...NO_HMAC, key: ascii('sixteen byte key') };
     assert.equal(openFwknop(sealFwknop(BASE, k16, RANDOM), { ...k16, encryptionMode: 'legacy' }).ok, true);
@@ -192,7 +309,12 @@ describe('fwknop seal → open round trips', () => {
   for (const hmacType of FWKNOP_HMAC_TYPES) {
     for (const encryptionMode of modes) {
       it(`HMAC ${hmacType}, ${encryptionMode}: access (1) and client timeout access (3)`, () => {
-        const keys: FwknopKeys = { key: randomBytes(32), encryptionMode, hmacKey: randomBytes(hmacType === 'sha3-256' ? 136 : 64), hmacType };
+        const keys: FwknopKeys = {
+          key: randomBytes(32),
+          encryptionMode,
+          hmacKey: randomBytes(hmacType === 'sha3-256' ? 136 : 64),
+          hmacType,
+        };
         for (const input of [BASE, { ...BASE, messageType: 3, clientTimeout: 45 }]) {
           const wire = sealFwknop(input, keys, { salt: randomBytes(8), randomDigits: '9876543210987654' });
           assert.equal(wire.length, text(wire).length);
@@ -200,11 +322,22 @@ describe('fwknop seal → open round trips', () => {
           const r = openFwknop(wire, keys);
           assert.ok(r.ok, reasonOf(r));
           assert.deepEqual(r.message, {
-            random: '9876543210987654', username: 'alice', timestamp: BASE.timestamp, version: '3.0.0', messageType: input.messageType,
-            message: BASE.message, natAccess: null, serverAuth: null, clientTimeout: input.clientTimeout ?? null, digestType: 'sha256',
+            random: '9876543210987654',
+            username: 'alice',
+            timestamp: BASE.timestamp,
+            version: '3.0.0',
+            messageType: input.messageType,
+            message: BASE.message,
+            natAccess: null,
+            serverAuth: null,
+            clientTimeout: input.clientTimeout ?? null,
+            digestType: 'sha256',
           });
           // the HMAC is the tail, and the packet does not open without it or with another type
-          assert.equal(reasonOf(openFwknop(wire, { ...keys, hmacType: hmacType === 'md5' ? 'sha1' : 'md5' })), 'fwknop-hmac');
+          assert.equal(
+            reasonOf(openFwknop(wire, { ...keys, hmacType: hmacType === 'md5' ? 'sha1' : 'md5' })),
+            'fwknop-hmac',
+          );
           assert.notEqual(reasonOf(openFwknop(wire, { ...keys, hmacKey: null })), 'ok');
         }
       });
@@ -255,8 +388,13 @@ describe('fwknop seal → open round trips', () => {
   });
 
   it('property: any valid access request survives seal → open unchanged (sizes kept within 140..399 bytes)', () => {
-    const userChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.@$!'.split(''));
-    const endpoint = fc.record({ proto: fc.constantFrom('tcp' as const, 'udp' as const), port: fc.integer({ min: 1, max: 65_535 }) });
+    const userChar = fc.constantFrom(
+      ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.@$!'.split(''),
+    );
+    const endpoint = fc.record({
+      proto: fc.constantFrom('tcp' as const, 'udp' as const),
+      port: fc.integer({ min: 1, max: 65_535 }),
+    });
     fc.assert(
       fc.property(
         fc.string({ unit: userChar, minLength: 1, maxLength: 16 }).filter((u) => /^[A-Za-z0-9]/.test(u)),
@@ -270,15 +408,33 @@ describe('fwknop seal → open round trips', () => {
         fc.stringMatching(/^\d{16}$/),
         (username, timestamp, ip, ports, clientTimeout, hmacType, digestType, salt, randomDigits) => {
           const message = `${ip},${ports.map((p) => `${p.proto}/${p.port}`).join(',')}`;
-          const input: FwknopSealInput = { username, timestamp, messageType: clientTimeout === null ? 1 : 3, message, clientTimeout, digestType };
+          const input: FwknopSealInput = {
+            username,
+            timestamp,
+            messageType: clientTimeout === null ? 1 : 3,
+            message,
+            clientTimeout,
+            digestType,
+          };
           const keys: FwknopKeys = { ...KEYS, hmacType };
           const r = openFwknop(sealFwknop(input, keys, { salt, randomDigits }), keys);
           assert.ok(r.ok, reasonOf(r));
           assert.deepEqual(r.message, {
-            random: randomDigits, username, timestamp, version: '3.0.0', messageType: input.messageType, message, natAccess: null, serverAuth: null,
-            clientTimeout, digestType,
+            random: randomDigits,
+            username,
+            timestamp,
+            version: '3.0.0',
+            messageType: input.messageType,
+            message,
+            natAccess: null,
+            serverAuth: null,
+            clientTimeout,
+            digestType,
           });
-          assert.deepEqual(parseFwknopAccess(r.message.message), { address: ip, ports: ports.map((p) => ({ proto: p.proto, port: p.port })) });
+          assert.deepEqual(parseFwknopAccess(r.message.message), {
+            address: ip,
+            ports: ports.map((p) => ({ proto: p.proto, port: p.port })),
+          });
         },
       ),
       { numRuns: 200 },
@@ -295,15 +451,31 @@ describe('fwknop rejections', () => {
   });
 
   it('right HMAC key, wrong encryption key → fwknop-decrypt (or, by a 2^-8 chance on padding, a later rung)', () => {
-    assert.equal(reasonOf(openFwknop(ascii(KAT2.wire), { ...keysOf(KAT2), key: ascii('not the key') })), 'fwknop-decrypt');
+    assert.equal(
+      reasonOf(openFwknop(ascii(KAT2.wire), { ...keysOf(KAT2), key: ascii('not the key') })),
+      'fwknop-decrypt',
+    );
   });
 
   it('no HMAC, wrong key → fwknop-decrypt or fwknop-digest, never ok', () => {
     const noHmac = sealFwknop(BASE, NO_HMAC, RANDOM);
     for (let i = 0; i < 50; i++) {
-      assert.ok(['fwknop-decrypt', 'fwknop-digest'].includes(reasonOf(openFwknop(noHmac, { ...NO_HMAC, key: randomBytes(16) }))));
+      assert.ok(
+        ['fwknop-decrypt', 'fwknop-digest'].includes(
+          reasonOf(openFwknop(noHmac, { ...NO_HMAC, key: randomBytes(16) })),
+        ),
+      );
     }
-    assert.equal(reasonOf(openFwknop(ascii(kat('kat4_legacy_iv_no_hmac_2610_client').wire), { ...NO_HMAC, key: ascii('shortpx'), encryptionMode: 'legacy' })), 'fwknop-decrypt');
+    assert.equal(
+      reasonOf(
+        openFwknop(ascii(kat('kat4_legacy_iv_no_hmac_2610_client').wire), {
+          ...NO_HMAC,
+          key: ascii('shortpx'),
+          encryptionMode: 'legacy',
+        }),
+      ),
+      'fwknop-decrypt',
+    );
   });
 
   it('a packet that starts with U2FsdGVkX1 → fwknop-prefix, whatever follows', () => {
@@ -325,7 +497,12 @@ describe('fwknop rejections', () => {
 
   it('not unpadded base64 text → fwknop-malformed, before the HMAC', () => {
     const w = text(wire);
-    for (const bad of [`${w.slice(0, 50)}=${w.slice(51)}`, `${w.slice(0, 50)}-${w.slice(51)}`, `${w.slice(0, 50)}\n${w.slice(51)}`, `${w.slice(0, 50)}\u00e9${w.slice(51)}`]) {
+    for (const bad of [
+      `${w.slice(0, 50)}=${w.slice(51)}`,
+      `${w.slice(0, 50)}-${w.slice(51)}`,
+      `${w.slice(0, 50)}\n${w.slice(51)}`,
+      `${w.slice(0, 50)}\u00e9${w.slice(51)}`,
+    ]) {
       assert.equal(reasonOf(openFwknop(ascii(bad), KEYS)), 'fwknop-malformed');
     }
   });
@@ -410,7 +587,8 @@ describe('fwknop plaintext parsing', () => {
   const R = '1234567890123456';
   const U = b64(ascii('alice'));
   const M = b64(ascii('10.0.0.1,tcp/22'));
-  const open = (encoded: string, type: FwknopDigestType = 'sha256'): string => reasonOf(openFwknop(sealRaw(withDigest(encoded, type), KEYS), KEYS));
+  const open = (encoded: string, type: FwknopDigestType = 'sha256'): string =>
+    reasonOf(openFwknop(sealRaw(withDigest(encoded, type), KEYS), KEYS));
 
   it('the smallest well-formed plaintext opens; sha3-256 and sha3-512 digests are told apart from sha256/sha512', () => {
     assert.equal(open(`${R}:${U}:1700000000:3.0.0:1:${M}`), 'ok');
@@ -466,7 +644,15 @@ describe('fwknop plaintext parsing', () => {
 
   it('sealFwknop refuses what fwknopd would refuse', () => {
     // too short for fwknopd (MIN_SPA_DATA_SIZE 140): a one-digit timestamp, md5 digest, no HMAC
-    assert.throws(() => sealFwknop({ ...BASE, username: 'a', timestamp: 0, message: '0.0.0.0,tcp/1', digestType: 'md5' }, NO_HMAC, RANDOM), /118 bytes/);
+    assert.throws(
+      () =>
+        sealFwknop(
+          { ...BASE, username: 'a', timestamp: 0, message: '0.0.0.0,tcp/1', digestType: 'md5' },
+          NO_HMAC,
+          RANDOM,
+        ),
+      /118 bytes/,
+    );
     const refuse = (input: FwknopSealInput, keys: FwknopKeys = KEYS, random = RANDOM): void => {
       assert.throws(() => sealFwknop(input, keys, random), Error, JSON.stringify(input));
     };
@@ -499,21 +685,57 @@ describe('fwknop plaintext parsing', () => {
 
 describe('parseFwknopAccess', () => {
   it('accepts what fwknop 2.6 accepts', () => {
-    assert.deepEqual(parseFwknopAccess('10.0.0.1,tcp/22'), { address: '10.0.0.1', ports: [{ proto: 'tcp', port: 22 }] });
-    assert.deepEqual(parseFwknopAccess('192.168.10.200,tcp/22,udp/53,tcp/8443'), {
-      address: '192.168.10.200', ports: [{ proto: 'tcp', port: 22 }, { proto: 'udp', port: 53 }, { proto: 'tcp', port: 8443 }],
+    assert.deepEqual(parseFwknopAccess('10.0.0.1,tcp/22'), {
+      address: '10.0.0.1',
+      ports: [{ proto: 'tcp', port: 22 }],
     });
-    assert.deepEqual(parseFwknopAccess('1.2.3.4,udp/65535'), { address: '1.2.3.4', ports: [{ proto: 'udp', port: 65_535 }] });
+    assert.deepEqual(parseFwknopAccess('192.168.10.200,tcp/22,udp/53,tcp/8443'), {
+      address: '192.168.10.200',
+      ports: [
+        { proto: 'tcp', port: 22 },
+        { proto: 'udp', port: 53 },
+        { proto: 'tcp', port: 8443 },
+      ],
+    });
+    assert.deepEqual(parseFwknopAccess('1.2.3.4,udp/65535'), {
+      address: '1.2.3.4',
+      ports: [{ proto: 'udp', port: 65_535 }],
+    });
     assert.deepEqual(parseFwknopAccess('0.0.0.0,tcp/22'), { address: '0.0.0.0', ports: [{ proto: 'tcp', port: 22 }] });
-    assert.deepEqual(parseFwknopAccess('1.2.3.4,tcp/00022'), { address: '1.2.3.4', ports: [{ proto: 'tcp', port: 22 }] }); // strtol base 10
+    assert.deepEqual(parseFwknopAccess('1.2.3.4,tcp/00022'), {
+      address: '1.2.3.4',
+      ports: [{ proto: 'tcp', port: 22 }],
+    }); // strtol base 10
   });
 
   it('refuses malformed messages, IPv6 (fwknop 2.6 has none), icmp/none, and octal-looking octets', () => {
     for (const m of [
-      '', '10.0.0.1', '10.0.0.1,', '10.0.0.1,tcp/22,', ',tcp/22', '10.0.0.1,tcp/', '10.0.0.1,tcp/0', '10.0.0.1,tcp/65536', '10.0.0.1,tcp/123456',
-      '10.0.0.1,TCP/22', '10.0.0.1,tcp:22', '10.0.0.1,22', '10.0.0.1,icmp/0', '10.0.0.1,none/0', '10.0.0.1,tcp/22 ', ' 10.0.0.1,tcp/22',
-      '10.0.0.256,tcp/22', '10.0.0,tcp/22', '10.0.0.1.5,tcp/22', '010.0.0.1,tcp/22', 'host.example,tcp/22',
-      '2001:db8::1,tcp/22', '::1,tcp/22', '::ffff:10.0.0.1,tcp/22', '10.0.0.1,tcp/-1', '10.0.0.1,tcp/+22',
+      '',
+      '10.0.0.1',
+      '10.0.0.1,',
+      '10.0.0.1,tcp/22,',
+      ',tcp/22',
+      '10.0.0.1,tcp/',
+      '10.0.0.1,tcp/0',
+      '10.0.0.1,tcp/65536',
+      '10.0.0.1,tcp/123456',
+      '10.0.0.1,TCP/22',
+      '10.0.0.1,tcp:22',
+      '10.0.0.1,22',
+      '10.0.0.1,icmp/0',
+      '10.0.0.1,none/0',
+      '10.0.0.1,tcp/22 ',
+      ' 10.0.0.1,tcp/22',
+      '10.0.0.256,tcp/22',
+      '10.0.0,tcp/22',
+      '10.0.0.1.5,tcp/22',
+      '010.0.0.1,tcp/22',
+      'host.example,tcp/22',
+      '2001:db8::1,tcp/22',
+      '::1,tcp/22',
+      '::ffff:10.0.0.1,tcp/22',
+      '10.0.0.1,tcp/-1',
+      '10.0.0.1,tcp/+22',
       `10.0.0.1,${'tcp/1,'.repeat(50)}tcp/1`, // 256 characters or more
     ]) {
       assert.equal(parseFwknopAccess(m), null, m);

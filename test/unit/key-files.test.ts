@@ -21,9 +21,19 @@ import { addClient, createServerKey } from '../../src/client/provision.js';
 import { buildSpaDatagram } from '../../src/client/spa-sender.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { ConfigError, KnockgateError } from '../../src/core/errors.js';
-import { ed25519PrivateFromSeed, ed25519PublicFromRaw, rawPublicOf, x25519PrivateFromRaw } from '../../src/core/spa/keys.js';
+import {
+  ed25519PrivateFromSeed,
+  ed25519PublicFromRaw,
+  rawPublicOf,
+  x25519PrivateFromRaw,
+} from '../../src/core/spa/keys.js';
 import { openSpa, serverKeysFromPrivate, type SpaClientKey } from '../../src/core/spa/native-wire.js';
-import { CLIENT_CREDENTIAL_KIND, readClientCredential, readServerKey, SERVER_KEY_KIND } from '../../src/stores/key-files.js';
+import {
+  CLIENT_CREDENTIAL_KIND,
+  readClientCredential,
+  readServerKey,
+  SERVER_KEY_KIND,
+} from '../../src/stores/key-files.js';
 
 const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 const modeOf = (file: string): number => statSync(file).mode & 0o777;
@@ -56,7 +66,14 @@ function expectConfigError(fn: () => unknown, detail: RegExp, key?: string): Con
 }
 
 function expectUsageError(fn: () => unknown): void {
-  assert.throws(fn, (err: unknown) => err instanceof KnockgateError && err.code === 'KG_USAGE' && err.exitCode === 64 && /exists; refusing to overwrite/.test(err.message));
+  assert.throws(
+    fn,
+    (err: unknown) =>
+      err instanceof KnockgateError &&
+      err.code === 'KG_USAGE' &&
+      err.exitCode === 64 &&
+      /exists; refusing to overwrite/.test(err.message),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,11 +129,23 @@ describe('server key: createServerKey and readServerKey', () => {
   it('refuses bad base64url and wrong lengths', () => {
     const head = `kind: ${SERVER_KEY_KIND}\n`;
     const std = Buffer.from(randomBytes(32)).toString('base64'); // may hold + / and = padding
-    expectConfigError(() => readServerKey(put('a.key', `${head}private_key: "${std.slice(0, 40)}+/=="\n`)), /base64url/, 'private_key');
+    expectConfigError(
+      () => readServerKey(put('a.key', `${head}private_key: "${std.slice(0, 40)}+/=="\n`)),
+      /base64url/,
+      'private_key',
+    );
     expectConfigError(() => readServerKey(put('b.key', `${head}private_key: "abc def"\n`)), /base64url/, 'private_key');
     expectConfigError(() => readServerKey(put('c.key', `${head}\n`)), /missing/, 'private_key');
-    expectConfigError(() => readServerKey(put('d.key', `${head}private_key: ${b64u(randomBytes(31))}\n`)), /32 bytes, got 31/, 'private_key');
-    expectConfigError(() => readServerKey(put('e.key', `${head}private_key: ${b64u(randomBytes(33))}\n`)), /32 bytes, got 33/, 'private_key');
+    expectConfigError(
+      () => readServerKey(put('d.key', `${head}private_key: ${b64u(randomBytes(31))}\n`)),
+      /32 bytes, got 31/,
+      'private_key',
+    );
+    expectConfigError(
+      () => readServerKey(put('e.key', `${head}private_key: ${b64u(randomBytes(33))}\n`)),
+      /32 bytes, got 33/,
+      'private_key',
+    );
   });
 
   it('a missing file is a ConfigError that says it cannot be read', () => {
@@ -136,11 +165,25 @@ function provision(mode: 'psk' | 'ed25519', name = 'laptop'): Provisioned {
   const serverKeyFile = join(dir, 'server.key');
   createServerKey(serverKeyFile, false);
   const out = join(dir, 'creds', `${name}.knockgate.yaml`);
-  const r = addClient({ door: 'ssh', name, serverKeyFile, mode, server: 'gw.example.net', port: 62201, out, force: false });
+  const r = addClient({
+    door: 'ssh',
+    name,
+    serverKeyFile,
+    mode,
+    server: 'gw.example.net',
+    port: 62201,
+    out,
+    force: false,
+  });
   return { serverKeyFile, out, r };
 }
 
-interface Entry { name: string; id: string; psk?: string; public_key?: string }
+interface Entry {
+  name: string;
+  id: string;
+  psk?: string;
+  public_key?: string;
+}
 
 /** The server entry parsed as YAML: one list item with name, id and one of psk / public_key. */
 function parseEntry(text: string): Entry {
@@ -155,9 +198,14 @@ function parseEntry(text: string): Entry {
 
 function lookupFromEntry(e: Entry): (idHex: string) => SpaClientKey | undefined {
   const id = new Uint8Array(Buffer.from(e.id, 'base64url'));
-  const key: SpaClientKey = e.psk !== undefined
-    ? { id, mode: 'psk', psk: new Uint8Array(Buffer.from(e.psk, 'base64url')) }
-    : { id, mode: 'ed25519', publicKey: ed25519PublicFromRaw(new Uint8Array(Buffer.from(e.public_key as string, 'base64url'))) };
+  const key: SpaClientKey =
+    e.psk !== undefined
+      ? { id, mode: 'psk', psk: new Uint8Array(Buffer.from(e.psk, 'base64url')) }
+      : {
+          id,
+          mode: 'ed25519',
+          publicKey: ed25519PublicFromRaw(new Uint8Array(Buffer.from(e.public_key as string, 'base64url'))),
+        };
   const hex = Buffer.from(id).toString('hex');
   return (idHex) => (idHex === hex ? key : undefined);
 }
@@ -175,7 +223,10 @@ describe('addClient', () => {
       assert.equal(cred.ports, undefined);
       assert.deepEqual(cred.clientId, new Uint8Array(r.credential.clientId));
       assert.equal(cred.clientId.length, 16);
-      assert.deepEqual(cred.serverPublicKey, rawPublicOf(x25519PrivateFromRaw(readServerKey(serverKeyFile).privateKey)));
+      assert.deepEqual(
+        cred.serverPublicKey,
+        rawPublicOf(x25519PrivateFromRaw(readServerKey(serverKeyFile).privateKey)),
+      );
       if (mode === 'psk') {
         assert.equal(cred.privateKey, undefined);
         assert.deepEqual(cred.psk, new Uint8Array(r.credential.psk as Uint8Array));
@@ -194,7 +245,10 @@ describe('addClient', () => {
       assert.deepEqual(new Uint8Array(Buffer.from(e.id, 'base64url')), new Uint8Array(r.credential.clientId));
       if (mode === 'psk') {
         assert.deepEqual(Object.keys(e).sort(), ['id', 'name', 'psk']);
-        assert.deepEqual(new Uint8Array(Buffer.from(e.psk as string, 'base64url')), new Uint8Array(r.credential.psk as Uint8Array));
+        assert.deepEqual(
+          new Uint8Array(Buffer.from(e.psk as string, 'base64url')),
+          new Uint8Array(r.credential.psk as Uint8Array),
+        );
       } else {
         assert.deepEqual(Object.keys(e).sort(), ['id', 'name', 'public_key']);
         const expected = rawPublicOf(ed25519PrivateFromSeed(r.credential.privateKey as Uint8Array));
@@ -208,7 +262,11 @@ describe('addClient', () => {
       const keys = serverKeysFromPrivate(readServerKey(serverKeyFile).privateKey, 'ssh');
       const lookup = lookupFromEntry(parseEntry(r.serverEntry));
       const now = Date.now();
-      const d = buildSpaDatagram(cred, { ports: [{ proto: 'tcp', port: 22 }], durationS: 60, address: null, prefix: 0 }, now);
+      const d = buildSpaDatagram(
+        cred,
+        { ports: [{ proto: 'tcp', port: 22 }], durationS: 60, address: null, prefix: 0 },
+        now,
+      );
       const opened = openSpa(d, keys, lookup);
       assert.equal(opened.ok, true, JSON.stringify(opened));
       if (!opened.ok) return;
@@ -218,12 +276,19 @@ describe('addClient', () => {
       assert.deepEqual(opened.request.ports, [{ proto: 'tcp', port: 22 }]);
       assert.ok(opened.replayKey.startsWith(Buffer.from(cred.clientId).toString('hex')));
       // Two datagrams never share a nonce (replay key).
-      const again = openSpa(buildSpaDatagram(cred, { ports: [], durationS: 0, address: null, prefix: 0 }, now), keys, lookup);
+      const again = openSpa(
+        buildSpaDatagram(cred, { ports: [], durationS: 0, address: null, prefix: 0 }, now),
+        keys,
+        lookup,
+      );
       assert.ok(again.ok && again.replayKey !== opened.replayKey);
       // Another server's key does not open it.
       const otherServer = join(dir, 'other.key');
       createServerKey(otherServer, false);
-      assert.deepEqual(openSpa(d, serverKeysFromPrivate(readServerKey(otherServer).privateKey, 'ssh'), lookup), { ok: false, reason: 'spa-mac1' });
+      assert.deepEqual(openSpa(d, serverKeysFromPrivate(readServerKey(otherServer).privateKey, 'ssh'), lookup), {
+        ok: false,
+        reason: 'spa-mac1',
+      });
     });
 
     it(`${mode}: the server entry loads as a client of an SPA door in knockgate.yaml`, () => {
@@ -254,7 +319,11 @@ describe('addClient', () => {
     const { r } = provision('ed25519');
     const seed = Buffer.from(r.credential.privateKey as Uint8Array);
     assert.equal(seed.length, 32);
-    const priv: KeyObject = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+    const priv: KeyObject = createPrivateKey({
+      key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
+      format: 'der',
+      type: 'pkcs8',
+    });
     const pkcs8 = priv.export({ format: 'der', type: 'pkcs8' });
     const forbidden = [
       seed.toString('base64url'),
@@ -265,7 +334,9 @@ describe('addClient', () => {
       pkcs8.toString('base64'),
       pkcs8.toString('base64url'),
       // 9-byte pieces of the seed (12 base64url characters), at each of the three alignments.
-      ...[0, 1, 2].flatMap((skip) => [0, 10, 20].map((at) => seed.subarray(at + skip, at + skip + 9).toString('base64url'))),
+      ...[0, 1, 2].flatMap((skip) =>
+        [0, 10, 20].map((at) => seed.subarray(at + skip, at + skip + 9).toString('base64url')),
+      ),
     ];
     for (const f of forbidden) assert.ok(!r.serverEntry.includes(f), `server entry contains ${f}`);
     // Only the three public keys, one per line.
@@ -284,7 +355,9 @@ describe('addClient', () => {
   it('refuses to overwrite an existing credential without force (KG_USAGE)', () => {
     const { serverKeyFile, out } = provision('psk');
     const before = readFileSync(out, 'utf8');
-    expectUsageError(() => addClient({ door: 'ssh', name: 'laptop', serverKeyFile, mode: 'psk', port: 62201, out, force: false }));
+    expectUsageError(() =>
+      addClient({ door: 'ssh', name: 'laptop', serverKeyFile, mode: 'psk', port: 62201, out, force: false }),
+    );
     assert.equal(readFileSync(out, 'utf8'), before);
     const r = addClient({ door: 'ssh', name: 'laptop', serverKeyFile, mode: 'psk', port: 62201, out, force: true });
     assert.equal(readFileSync(out, 'utf8'), r.credentialText);
@@ -296,55 +369,126 @@ describe('addClient', () => {
     createServerKey(serverKeyFile, false);
     chmodSync(serverKeyFile, 0o644);
     const out = join(dir, 'c.yaml');
-    expectConfigError(() => addClient({ door: 'ssh', name: 'x', serverKeyFile, mode: 'ed25519', port: 62201, out, force: false }), /readable by group or others/);
+    expectConfigError(
+      () => addClient({ door: 'ssh', name: 'x', serverKeyFile, mode: 'ed25519', port: 62201, out, force: false }),
+      /readable by group or others/,
+    );
     assert.throws(() => statSync(out), /ENOENT/);
   });
 
-  it(
-    'a client named with digits only (accepted by `knockgate add-client`) keeps its name as a string in both files',
-    () => {
-      const { out, r } = provision('ed25519', '1234');
-      assert.equal(parseEntry(r.serverEntry).name, '1234');
-      assert.equal(readClientCredential(out).name, '1234');
-    },
-  );
+  it('a client named with digits only (accepted by `knockgate add-client`) keeps its name as a string in both files', () => {
+    const { out, r } = provision('ed25519', '1234');
+    assert.equal(parseEntry(r.serverEntry).name, '1234');
+    assert.equal(readClientCredential(out).name, '1234');
+  });
 });
 
 describe('readClientCredential', () => {
   const base = (extra: string[], doorId: string | null = 'ssh'): string =>
-    [`kind: ${CLIENT_CREDENTIAL_KIND}`, 'name: laptop', 'port: 62201', `server_public_key: ${b64u(randomBytes(32))}`, `client_id: ${b64u(randomBytes(16))}`,
-      ...(doorId === null ? [] : [`door_id: ${doorId}`]), ...extra, ''].join('\n');
+    [
+      `kind: ${CLIENT_CREDENTIAL_KIND}`,
+      'name: laptop',
+      'port: 62201',
+      `server_public_key: ${b64u(randomBytes(32))}`,
+      `client_id: ${b64u(randomBytes(16))}`,
+      ...(doorId === null ? [] : [`door_id: ${doorId}`]),
+      ...extra,
+      '',
+    ].join('\n');
 
   it('needs exactly one of psk and private_key', () => {
-    expectConfigError(() => readClientCredential(put('both.yaml', base([`psk: ${b64u(randomBytes(32))}`, `private_key: ${b64u(randomBytes(32))}`]))), /exactly one/);
+    expectConfigError(
+      () =>
+        readClientCredential(
+          put('both.yaml', base([`psk: ${b64u(randomBytes(32))}`, `private_key: ${b64u(randomBytes(32))}`])),
+        ),
+      /exactly one/,
+    );
     expectConfigError(() => readClientCredential(put('neither.yaml', base([]))), /exactly one/);
   });
 
   it('refuses a bad port, a short client id, the wrong kind, and a world-readable file', () => {
-    expectConfigError(() => readClientCredential(put('p.yaml', base([`psk: ${b64u(randomBytes(32))}`]).replace('port: 62201', 'port: 70000'))), /UDP port/, 'port');
-    expectConfigError(() => readClientCredential(put('i.yaml', base([`psk: ${b64u(randomBytes(32))}`]).replace(/client_id: .*/, `client_id: ${b64u(randomBytes(15))}`))), /16 bytes, got 15/, 'client_id');
-    expectConfigError(() => readClientCredential(put('k.yaml', base([`psk: ${b64u(randomBytes(32))}`]).replace(CLIENT_CREDENTIAL_KIND, SERVER_KEY_KIND))), /not a knockgate-client-v1/, 'kind');
-    expectConfigError(() => readClientCredential(put('w.yaml', base([`psk: ${b64u(randomBytes(32))}`]), 0o604)), /readable by group or others/);
+    expectConfigError(
+      () =>
+        readClientCredential(
+          put('p.yaml', base([`psk: ${b64u(randomBytes(32))}`]).replace('port: 62201', 'port: 70000')),
+        ),
+      /UDP port/,
+      'port',
+    );
+    expectConfigError(
+      () =>
+        readClientCredential(
+          put(
+            'i.yaml',
+            base([`psk: ${b64u(randomBytes(32))}`]).replace(/client_id: .*/, `client_id: ${b64u(randomBytes(15))}`),
+          ),
+        ),
+      /16 bytes, got 15/,
+      'client_id',
+    );
+    expectConfigError(
+      () =>
+        readClientCredential(
+          put('k.yaml', base([`psk: ${b64u(randomBytes(32))}`]).replace(CLIENT_CREDENTIAL_KIND, SERVER_KEY_KIND)),
+        ),
+      /not a knockgate-client-v1/,
+      'kind',
+    );
+    expectConfigError(
+      () => readClientCredential(put('w.yaml', base([`psk: ${b64u(randomBytes(32))}`]), 0o604)),
+      /readable by group or others/,
+    );
   });
 
   it('reads optional default ports', () => {
-    const cred = readClientCredential(put('ports.yaml', base([`psk: ${b64u(randomBytes(32))}`, 'ports: [22, "53/udp"]'])));
-    assert.deepEqual(cred.ports, [{ proto: 'tcp', port: 22 }, { proto: 'udp', port: 53 }]);
-    expectConfigError(() => readClientCredential(put('bad-ports.yaml', base([`psk: ${b64u(randomBytes(32))}`, 'ports: [0]']))), /1 to 65535/, 'ports');
+    const cred = readClientCredential(
+      put('ports.yaml', base([`psk: ${b64u(randomBytes(32))}`, 'ports: [22, "53/udp"]'])),
+    );
+    assert.deepEqual(cred.ports, [
+      { proto: 'tcp', port: 22 },
+      { proto: 'udp', port: 53 },
+    ]);
+    expectConfigError(
+      () => readClientCredential(put('bad-ports.yaml', base([`psk: ${b64u(randomBytes(32))}`, 'ports: [0]']))),
+      /1 to 65535/,
+      'ports',
+    );
   });
 
   it('reads the binding keys allow_ip and resolve_url, and refuses malformed ones naming the key', () => {
     const psk = `psk: ${b64u(randomBytes(32))}`;
-    const cred = readClientCredential(put('bind.yaml', base([psk, 'allow_ip: 198.51.100.7/32', 'resolve_url: https://ip.example.net/'])));
+    const cred = readClientCredential(
+      put('bind.yaml', base([psk, 'allow_ip: 198.51.100.7/32', 'resolve_url: https://ip.example.net/'])),
+    );
     assert.equal(cred.allowIp, '198.51.100.7/32');
     assert.equal(cred.resolveUrl, 'https://ip.example.net/');
-    expectConfigError(() => readClientCredential(put('bad-ip.yaml', base([psk, 'allow_ip: "me please"']))), /ADDRESS or ADDRESS\/PREFIX/, 'allow_ip');
-    expectConfigError(() => readClientCredential(put('bad-url.yaml', base([psk, 'resolve_url: ftp://x/']))), /http:\/\/ or https:\/\//, 'resolve_url');
+    expectConfigError(
+      () => readClientCredential(put('bad-ip.yaml', base([psk, 'allow_ip: "me please"']))),
+      /ADDRESS or ADDRESS\/PREFIX/,
+      'allow_ip',
+    );
+    expectConfigError(
+      () => readClientCredential(put('bad-url.yaml', base([psk, 'resolve_url: ftp://x/']))),
+      /http:\/\/ or https:\/\//,
+      'resolve_url',
+    );
   });
 
   it('a credential from before protocol v2 (no door_id) is refused, naming the key and what to do; a bad door id too', () => {
-    expectConfigError(() => readClientCredential(put('v1.yaml', base([`psk: ${b64u(randomBytes(32))}`], null))), /predates SPA protocol v2.*door_id: NAME.*add-client --door NAME/, 'door_id');
-    expectConfigError(() => readClientCredential(put('bad-door.yaml', base([`psk: ${b64u(randomBytes(32))}`], '"a b"'))), /door id/, 'door_id');
-    assert.equal(readClientCredential(put('v2.yaml', base([`psk: ${b64u(randomBytes(32))}`], 'web.example'))).doorId, 'web.example');
+    expectConfigError(
+      () => readClientCredential(put('v1.yaml', base([`psk: ${b64u(randomBytes(32))}`], null))),
+      /predates SPA protocol v2.*door_id: NAME.*add-client --door NAME/,
+      'door_id',
+    );
+    expectConfigError(
+      () => readClientCredential(put('bad-door.yaml', base([`psk: ${b64u(randomBytes(32))}`], '"a b"'))),
+      /door id/,
+      'door_id',
+    );
+    assert.equal(
+      readClientCredential(put('v2.yaml', base([`psk: ${b64u(randomBytes(32))}`], 'web.example'))).doorId,
+      'web.example',
+    );
   });
 });

@@ -18,7 +18,7 @@ import { importKnockdConf, type KnockdImport } from '../../src/config/knockd-con
 import { ConfigError } from '../../src/core/errors.js';
 
 const FILE = '/etc/knockd.conf';
-const lines = (...ls: string[]): string => ls.join('\n') + '\n';
+const lines = (...ls: string[]): string => `${ls.join('\n')}\n`;
 
 /** The fixtures live in the source tree; the test runs from dist/test/unit or test/unit. */
 const FIXTURES = ['../../../test/fixtures/knockd', '../fixtures/knockd']
@@ -85,8 +85,22 @@ describe('importKnockdConf: reference files', () => {
       firewall: 'none',
       syslog: true,
       doors: [
-        { name: 'openSSH', sequence: ['7000/tcp', '8000/tcp', '9000/tcp'], sequence_timeout: '5s', tcp_flags: 'syn', start_shell: iptables('-A'), duration: '10s' },
-        { name: 'closeSSH', sequence: ['9000/tcp', '8000/tcp', '7000/tcp'], sequence_timeout: '5s', tcp_flags: 'syn', start_shell: iptables('-D'), duration: '10s' },
+        {
+          name: 'openSSH',
+          sequence: ['7000/tcp', '8000/tcp', '9000/tcp'],
+          sequence_timeout: '5s',
+          tcp_flags: 'syn',
+          start_shell: iptables('-A'),
+          duration: '10s',
+        },
+        {
+          name: 'closeSSH',
+          sequence: ['9000/tcp', '8000/tcp', '7000/tcp'],
+          sequence_timeout: '5s',
+          tcp_flags: 'syn',
+          start_shell: iptables('-D'),
+          duration: '10s',
+        },
         {
           name: 'openHTTPS',
           sequence: ['12345/tcp', '54321/tcp', '24680/tcp', '13579/tcp'],
@@ -116,8 +130,22 @@ describe('importKnockdConf: reference files', () => {
       firewall: 'none',
       log_file: '/var/log/knockd.log',
       doors: [
-        { name: 'openSSH', sequence: ['7000/tcp', '8000/tcp', '9000/tcp'], sequence_timeout: '10s', tcp_flags: 'syn', start_shell: cmd('-A'), duration: '10s' },
-        { name: 'closeSSH', sequence: ['9000/tcp', '8000/tcp', '7000/tcp'], sequence_timeout: '10s', tcp_flags: 'syn', start_shell: cmd('-D'), duration: '10s' },
+        {
+          name: 'openSSH',
+          sequence: ['7000/tcp', '8000/tcp', '9000/tcp'],
+          sequence_timeout: '10s',
+          tcp_flags: 'syn',
+          start_shell: cmd('-A'),
+          duration: '10s',
+        },
+        {
+          name: 'closeSSH',
+          sequence: ['9000/tcp', '8000/tcp', '7000/tcp'],
+          sequence_timeout: '10s',
+          tcp_flags: 'syn',
+          start_shell: cmd('-D'),
+          duration: '10s',
+        },
       ],
     });
     warningAt(r, 2, /JSON log lines/);
@@ -143,7 +171,8 @@ describe('importKnockdConf: reference files', () => {
     });
   });
 
-  const smtp = (op: string, tables = 'iptables'): string => `/usr/sbin/${tables} ${op} INPUT -s %IP% -p tcp --dport 25 -j ACCEPT`;
+  const smtp = (op: string, tables = 'iptables'): string =>
+    `/usr/sbin/${tables} ${op} INPUT -s %IP% -p tcp --dport 25 -j ACCEPT`;
 
   it('knockd(1) example 3: one_time_sequences, excluded flag', () => {
     const r = importKnockdConf(FILE, fixture('man-example-3.conf'));
@@ -185,7 +214,13 @@ describe('importKnockdConf: reference files', () => {
 
   it('parseConfigText accepts the imports of the Debian default and the man page examples', loadTodo, () => {
     assert.ok(parseConfigText, 'src/config/load.ts did not load');
-    for (const name of ['debian-default.conf', 'man-example-1.conf', 'man-example-2.conf', 'man-example-3.conf', 'man-example-4.conf']) {
+    for (const name of [
+      'debian-default.conf',
+      'man-example-1.conf',
+      'man-example-2.conf',
+      'man-example-3.conf',
+      'man-example-4.conf',
+    ]) {
       const { yaml } = importKnockdConf(FILE, fixture(name));
       assert.doesNotThrow(() => parseConfigText?.('/etc/knockgate/knockgate.yaml', yaml), name);
     }
@@ -194,7 +229,17 @@ describe('importKnockdConf: reference files', () => {
 
 describe('importKnockdConf: [options]', () => {
   it('LogFile, PidFile, Interface and UseSyslog', () => {
-    const r = imp(lines('[options]', '  LogFile = /var/log/knockd.log', '  PidFile = /run/knockd.pid', '  Interface = ens3', '  UseSyslog', '[d]', SEQ));
+    const r = imp(
+      lines(
+        '[options]',
+        '  LogFile = /var/log/knockd.log',
+        '  PidFile = /run/knockd.pid',
+        '  Interface = ens3',
+        '  UseSyslog',
+        '[d]',
+        SEQ,
+      ),
+    );
     const top = doc(r);
     assert.deepEqual(top.interfaces, ['ens3']);
     assert.equal(top.firewall, 'none');
@@ -211,11 +256,16 @@ describe('importKnockdConf: [options]', () => {
   });
 
   it('the first non-empty Interface wins, later ones are ignored (knockd only sets an unset o_int)', () => {
-    assert.deepEqual(doc(imp(lines('[options]', 'interface =', 'interface = eth1', 'interface = eth2', '[d]', SEQ))).interfaces, ['eth1']);
+    assert.deepEqual(
+      doc(imp(lines('[options]', 'interface =', 'interface = eth1', 'interface = eth2', '[d]', SEQ))).interfaces,
+      ['eth1'],
+    );
   });
 
   it('LogFile and PidFile: the last wins, an empty one turns it off', () => {
-    const top = doc(imp(lines('[options]', 'logfile = /a.log', 'logfile = /b.log', 'pidfile = /x.pid', 'pidfile =', '[d]', SEQ)));
+    const top = doc(
+      imp(lines('[options]', 'logfile = /a.log', 'logfile = /b.log', 'pidfile = /x.pid', 'pidfile =', '[d]', SEQ)),
+    );
     assert.equal(top.log_file, '/b.log');
     assert.equal('pid_file' in top, false);
   });
@@ -241,7 +291,14 @@ describe('importKnockdConf: [options]', () => {
 describe('importKnockdConf: door keys', () => {
   it('defaults: seq_timeout 25s, cmd_timeout 10s, tcp_flags any, empty start_shell', () => {
     const r = imp(oneDoor(SEQ));
-    assert.deepEqual(doc(r).doors[0], { name: 'door', sequence: ['7000/tcp', '8000/tcp'], sequence_timeout: '25s', tcp_flags: 'any', start_shell: '', duration: '10s' });
+    assert.deepEqual(doc(r).doors[0], {
+      name: 'door',
+      sequence: ['7000/tcp', '8000/tcp'],
+      sequence_timeout: '25s',
+      tcp_flags: 'any',
+      start_shell: '',
+      duration: '10s',
+    });
     warningAt(r, 1, /runs no command/);
   });
 
@@ -296,7 +353,10 @@ describe('importKnockdConf: door keys', () => {
   });
 
   it('values are verbatim: "=" inside, inner spaces, %IP% kept', () => {
-    assert.equal(door(oneDoor(SEQ, 'command = /usr/bin/env A=1  B=2 /bin/x --ip=%IP%   ')).start_shell, '/usr/bin/env A=1  B=2 /bin/x --ip=%IP%');
+    assert.equal(
+      door(oneDoor(SEQ, 'command = /usr/bin/env A=1  B=2 /bin/x --ip=%IP%   ')).start_shell,
+      '/usr/bin/env A=1  B=2 /bin/x --ip=%IP%',
+    );
   });
 });
 
@@ -309,7 +369,9 @@ describe('importKnockdConf: IPv6 commands', () => {
   });
 
   it('an explicitly empty _6 command is emitted as "" (do nothing)', () => {
-    const d = door(oneDoor(SEQ, 'start_command = /bin/a', 'start_command_6 =', 'stop_command = /bin/b', 'stop_command_6 ='));
+    const d = door(
+      oneDoor(SEQ, 'start_command = /bin/a', 'start_command_6 =', 'stop_command = /bin/b', 'stop_command_6 ='),
+    );
     assert.equal(d.start_shell_6, '');
     assert.equal(d.stop_shell_6, '');
   });
@@ -378,10 +440,13 @@ describe('importKnockdConf: Sequence', () => {
   it('a single step is allowed and gets no sequence-tracking warning', () => {
     const r = imp(oneDoor('sequence = 7000', 'command = /bin/a'));
     assert.deepEqual(doc(r).doors[0]?.sequence, ['7000/tcp']);
-    assert.equal(r.warnings.some((w) => RETRANSMIT.test(w.message)), false);
+    assert.equal(
+      r.warnings.some((w) => RETRANSMIT.test(w.message)),
+      false,
+    );
   });
 
-  it("atoi leniency: trailing text after a port is ignored by knockd, imported with a warning", () => {
+  it('atoi leniency: trailing text after a port is ignored by knockd, imported with a warning', () => {
     const r = imp(oneDoor('sequence = 7000,8000 # comment', 'command = /bin/a'));
     assert.deepEqual(doc(r).doors[0]?.sequence, ['7000/tcp', '8000/tcp']);
     warningAt(r, 2, /reads "8000 # comment" as port 8000/);
@@ -428,19 +493,43 @@ describe('importKnockdConf: Sequence', () => {
 
 describe('importKnockdConf: syntax', () => {
   it('keys are case-insensitive', () => {
-    const text = lines('[options]', 'LOGFILE = /l', 'pIdFiLe = /p', 'INTERFACE = eth1', 'USESYSLOG', '[d]', 'SEQUENCE = 1,2:UDP', 'SEQ_TIMEOUT = 9', 'TcpFlags = SYN', 'START_COMMAND = /x', 'stop_COMMAND = /y', 'CMD_timeout = 4');
+    const text = lines(
+      '[options]',
+      'LOGFILE = /l',
+      'pIdFiLe = /p',
+      'INTERFACE = eth1',
+      'USESYSLOG',
+      '[d]',
+      'SEQUENCE = 1,2:UDP',
+      'SEQ_TIMEOUT = 9',
+      'TcpFlags = SYN',
+      'START_COMMAND = /x',
+      'stop_COMMAND = /y',
+      'CMD_timeout = 4',
+    );
     assert.deepEqual(doc(imp(text)), {
       interfaces: ['eth1'],
       firewall: 'none',
       log_file: '/l',
       syslog: true,
       pid_file: '/p',
-      doors: [{ name: 'd', sequence: ['1/tcp', '2/udp'], sequence_timeout: '9s', tcp_flags: 'syn', start_shell: '/x', stop_shell: '/y', duration: '4s' }],
+      doors: [
+        {
+          name: 'd',
+          sequence: ['1/tcp', '2/udp'],
+          sequence_timeout: '9s',
+          tcp_flags: 'syn',
+          start_shell: '/x',
+          stop_shell: '/y',
+          duration: '4s',
+        },
+      ],
     });
   });
 
   it('comments, indented comments, blank lines, tabs, CRLF and a missing final newline', () => {
-    const text = '# knockd.conf\r\n\r\n   # indented comment\r\n[options]\r\n\t\tlogfile\t=\t/var/log/k.log \r\n\r\n[d]\r\n  #sequence = 1\r\n\tsequence = 1,2\r\n\tcommand = /bin/a';
+    const text =
+      '# knockd.conf\r\n\r\n   # indented comment\r\n[options]\r\n\t\tlogfile\t=\t/var/log/k.log \r\n\r\n[d]\r\n  #sequence = 1\r\n\tsequence = 1,2\r\n\tcommand = /bin/a';
     const r = imp(text);
     const top = doc(r);
     assert.equal(top.log_file, '/var/log/k.log');
@@ -488,7 +577,10 @@ describe('importKnockdConf: syntax', () => {
     // Without a stop command the duration means nothing: clamped silently.
     r = imp(oneDoor(SEQ, 'command = /a', 'cmd_timeout = 0'));
     assert.equal(doc(r).doors[0]?.duration, '1s');
-    assert.equal(r.warnings.some((w) => w.line === 4), false);
+    assert.equal(
+      r.warnings.some((w) => w.line === 4),
+      false,
+    );
   });
 
   it('the YAML reads back every string verbatim', () => {
@@ -503,7 +595,10 @@ describe('importKnockdConf: syntax', () => {
   it('warnings are sorted by line', () => {
     const r = imp(lines('[options]', 'logfile = x.log', '[b a]', SEQ, 'stop_command = /y'));
     const ls = r.warnings.map((w) => w.line);
-    assert.deepEqual(ls, [...ls].sort((a, b) => a - b));
+    assert.deepEqual(
+      ls,
+      [...ls].sort((a, b) => a - b),
+    );
   });
 });
 
@@ -554,7 +649,12 @@ describe('importKnockdConf: errors for what knockgate cannot express', () => {
   });
 
   it('an interface name Linux cannot have', () => {
-    expectError(lines('[options]', 'interface = a-very-long-interface-name', '[d]', SEQ), 2, 'interface', /not a Linux interface name/);
+    expectError(
+      lines('[options]', 'interface = a-very-long-interface-name', '[d]', SEQ),
+      2,
+      'interface',
+      /not a Linux interface name/,
+    );
   });
 
   it('a file without doors', () => {

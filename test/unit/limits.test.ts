@@ -25,11 +25,23 @@ import {
 
 const FILE = '/etc/knockgate/knockgate.yaml';
 const knockDoor = (...extra: string[]): string =>
-  ['interfaces: [eth0]', 'doors:', '  - name: ssh', '    sequence: [7000, 8000, 9000]', '    open: [22]', ...extra.map((l) => `    ${l}`), ''].join('\n');
-const withSpa = (...settings: string[]): string => ['spa:', '  server_key: server.key', ...settings.map((l) => `  ${l}`), knockDoor()].join('\n');
+  [
+    'interfaces: [eth0]',
+    'doors:',
+    '  - name: ssh',
+    '    sequence: [7000, 8000, 9000]',
+    '    open: [22]',
+    ...extra.map((l) => `    ${l}`),
+    '',
+  ].join('\n');
+const withSpa = (...settings: string[]): string =>
+  ['spa:', '  server_key: server.key', ...settings.map((l) => `  ${l}`), knockDoor()].join('\n');
 
 function rejected(text: string, key: RegExp): void {
-  assert.throws(() => parseConfigText(FILE, text), (err: unknown) => err instanceof ConfigError && key.test(err.message));
+  assert.throws(
+    () => parseConfigText(FILE, text),
+    (err: unknown) => err instanceof ConfigError && key.test(err.message),
+  );
 }
 
 describe('limits enforced by the configuration schema', () => {
@@ -40,17 +52,30 @@ describe('limits enforced by the configuration schema', () => {
   });
 
   it(`command_timeout: MIN_COMMAND_TIMEOUT_MS (${MIN_COMMAND_TIMEOUT_MS} ms) is taken, a millisecond less is refused`, () => {
-    assert.equal(parseConfigText(FILE, knockDoor(`command_timeout: ${formatDurationMs(MIN_COMMAND_TIMEOUT_MS)}`)).doors[0]?.commandTimeoutMs, MIN_COMMAND_TIMEOUT_MS);
-    rejected(knockDoor(`command_timeout: ${formatDurationMs(MIN_COMMAND_TIMEOUT_MS - 1)}`), /command_timeout: must be from/);
+    assert.equal(
+      parseConfigText(FILE, knockDoor(`command_timeout: ${formatDurationMs(MIN_COMMAND_TIMEOUT_MS)}`)).doors[0]
+        ?.commandTimeoutMs,
+      MIN_COMMAND_TIMEOUT_MS,
+    );
+    rejected(
+      knockDoor(`command_timeout: ${formatDurationMs(MIN_COMMAND_TIMEOUT_MS - 1)}`),
+      /command_timeout: must be from/,
+    );
   });
 
   it(`spa.freshness: MIN_SPA_FRESHNESS_MS (${MIN_SPA_FRESHNESS_MS} ms) is taken, a millisecond less is refused`, () => {
-    assert.equal(parseConfigText(FILE, withSpa(`freshness: ${formatDurationMs(MIN_SPA_FRESHNESS_MS)}`)).spa?.freshnessMs, MIN_SPA_FRESHNESS_MS);
+    assert.equal(
+      parseConfigText(FILE, withSpa(`freshness: ${formatDurationMs(MIN_SPA_FRESHNESS_MS)}`)).spa?.freshnessMs,
+      MIN_SPA_FRESHNESS_MS,
+    );
     rejected(withSpa(`freshness: ${formatDurationMs(MIN_SPA_FRESHNESS_MS - 1)}`), /freshness: must be from/);
   });
 
   it(`spa.max_replay_entries: MIN_REPLAY_ENTRIES (${MIN_REPLAY_ENTRIES}) is taken, one less is refused`, () => {
-    assert.equal(parseConfigText(FILE, withSpa(`max_replay_entries: ${MIN_REPLAY_ENTRIES}`)).spa?.maxReplayEntries, MIN_REPLAY_ENTRIES);
+    assert.equal(
+      parseConfigText(FILE, withSpa(`max_replay_entries: ${MIN_REPLAY_ENTRIES}`)).spa?.maxReplayEntries,
+      MIN_REPLAY_ENTRIES,
+    );
     rejected(withSpa(`max_replay_entries: ${MIN_REPLAY_ENTRIES - 1}`), /max_replay_entries/);
   });
 });

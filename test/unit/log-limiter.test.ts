@@ -15,7 +15,8 @@ function limiter(perSecond: number, startMs = 1_000_000): { l: LogLimiter; clock
 }
 
 /** `n` lines for `key` at the current instant, as the limiter answers them. */
-const lines = (l: LogLimiter, key: string, n: number): (number | null)[] => Array.from({ length: n }, () => l.admit(key));
+const lines = (l: LogLimiter, key: string, n: number): (number | null)[] =>
+  Array.from({ length: n }, () => l.admit(key));
 
 describe('LogLimiter', () => {
   it('lets `perSecond` lines of a key through in a window, each reporting nothing suppressed, and drops the rest', () => {
@@ -68,7 +69,7 @@ describe('LogLimiter', () => {
     assert.equal(l.admit('k'), null);
   });
 
-  it('each window\'s first line reports what was dropped since the last line let through, window after window', () => {
+  it("each window's first line reports what was dropped since the last line let through, window after window", () => {
     const { l, clock } = limiter(1);
     assert.deepEqual(lines(l, 'k', 3), [0, null, null]); // 2 dropped
     clock.now += 1_000;

@@ -45,7 +45,10 @@ describe('NftWorker', () => {
       // The late answer arrives (at 300 ms) while the second request is in flight on a new child;
       // that child answers only at 600 ms, so the second request times out: it must not resolve
       // with the first request's answer.
-      const outcome = await second.then((v) => `resolved: ${v}`, (e: Error) => `rejected: ${e.message}`);
+      const outcome = await second.then(
+        (v) => `resolved: ${v}`,
+        (e: Error) => `rejected: ${e.message}`,
+      );
       assert.match(outcome, /^rejected: .*did not answer/, `the second request got ${outcome}`);
       assert.equal(await worker.run('third'), 'third');
     } finally {

@@ -34,7 +34,6 @@ const ETH_VLAN = 0x8100;
 const ETH_QINQ = 0x88a8;
 
 const SYN = 0x02;
-const ACK = 0x10;
 
 interface TcpOpts {
   sport: number;
@@ -134,9 +133,15 @@ function ipv6ExtHeader(next: number, extLen = 0): number[] {
 const MAC_LOCAL = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
 const MAC_PEER = [0x02, 0x00, 0x00, 0x00, 0x00, 0x02];
 
-function ethernet(ethertype: number, payload: readonly number[], o: { dst?: readonly number[]; vlanTpids?: readonly number[] } = {}): number[] {
+function ethernet(
+  ethertype: number,
+  payload: readonly number[],
+  o: { dst?: readonly number[]; vlanTpids?: readonly number[] } = {},
+): number[] {
   const f = [...(o.dst ?? MAC_LOCAL), ...MAC_PEER];
-  (o.vlanTpids ?? []).forEach((tpid, i) => f.push(...u16(tpid), ...u16(100 + i)));
+  (o.vlanTpids ?? []).forEach((tpid, i) => {
+    f.push(...u16(tpid), ...u16(100 + i));
+  });
   return [...f, ...u16(ethertype), ...payload];
 }
 
@@ -159,7 +164,8 @@ function ok(r: FrameResult): TransportPacket {
 }
 
 function reason(r: FrameResult): string {
-  if (r.ok) assert.fail(`expected a drop, got a packet ${JSON.stringify({ ...r.packet, payload: [...r.packet.payload] })}`);
+  if (r.ok)
+    assert.fail(`expected a drop, got a packet ${JSON.stringify({ ...r.packet, payload: [...r.packet.payload] })}`);
   return r.reason;
 }
 
@@ -215,7 +221,11 @@ function v6Bytes(text: string): number[] {
   const h = head === '' ? [] : head.split(':');
   const t = tail === undefined || tail === '' ? [] : tail.split(':');
   const zeros = tail === undefined ? 0 : 8 - h.length - t.length;
-  const groups = [...h.map((x) => parseInt(x, 16)), ...new Array<number>(zeros).fill(0), ...t.map((x) => parseInt(x, 16))];
+  const groups = [
+    ...h.map((x) => parseInt(x, 16)),
+    ...new Array<number>(zeros).fill(0),
+    ...t.map((x) => parseInt(x, 16)),
+  ];
   assert.equal(groups.length, 8, text);
   return groups.flatMap((g) => u16(g));
 }
@@ -282,7 +292,10 @@ describe('parseFrame: supported link types and protocols', () => {
     };
     const tcp = tcpSegment({ sport: 1, dport: 2 });
     assert.equal(ok(parseFrame('raw', bytes(ipv6Packet([...chain(8), ...tcp], { next: 60 })))).dport, 2);
-    assert.equal(reason(parseFrame('raw', bytes(ipv6Packet([...chain(9), ...tcp], { next: 60 })))), 'ip-extension-headers-exceeded');
+    assert.equal(
+      reason(parseFrame('raw', bytes(ipv6Packet([...chain(9), ...tcp], { next: 60 })))),
+      'ip-extension-headers-exceeded',
+    );
   });
 
   it('drops an IPv6 extension header that runs past the payload length as ip-header-invalid', () => {
@@ -294,9 +307,15 @@ describe('parseFrame: supported link types and protocols', () => {
   it('drops an IPv6 extension header chain that ends at the packet end without a transport header as ip-header-invalid', () => {
     // The destination options header says another one follows, but the packet is over.
     assert.equal(reason(parseFrame('raw', bytes(ipv6Packet(ipv6ExtHeader(60, 0), { next: 60 })))), 'ip-header-invalid');
-    assert.equal(reason(parseFrame('raw', bytes(ipv6Packet([...ipv6ExtHeader(60, 0), 6, 0, 0, 0], { next: 60 })))), 'ip-header-invalid');
+    assert.equal(
+      reason(parseFrame('raw', bytes(ipv6Packet([...ipv6ExtHeader(60, 0), 6, 0, 0, 0], { next: 60 })))),
+      'ip-header-invalid',
+    );
     // "No next header" (59) is not a transport we parse.
-    assert.equal(reason(parseFrame('raw', bytes(ipv6Packet(ipv6ExtHeader(59, 0), { next: 0 })))), 'transport-unsupported');
+    assert.equal(
+      reason(parseFrame('raw', bytes(ipv6Packet(ipv6ExtHeader(59, 0), { next: 0 })))),
+      'transport-unsupported',
+    );
   });
 
   it('skips one 802.1Q VLAN tag', () => {
@@ -306,13 +325,25 @@ describe('parseFrame: supported link types and protocols', () => {
 
   it('skips two tags (QinQ, 802.1ad outer + 802.1Q inner) but drops three as link-unsupported', () => {
     const ip = ipv4Packet(tcpSegment({ sport: 1, dport: 2345 }));
-    assert.equal(ok(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { vlanTpids: [ETH_QINQ, ETH_VLAN] })))).dport, 2345);
-    assert.equal(ok(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { vlanTpids: [ETH_VLAN, ETH_VLAN] })))).dport, 2345);
-    assert.equal(reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { vlanTpids: [ETH_QINQ, ETH_VLAN, ETH_VLAN] })))), 'link-unsupported');
+    assert.equal(
+      ok(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { vlanTpids: [ETH_QINQ, ETH_VLAN] })))).dport,
+      2345,
+    );
+    assert.equal(
+      ok(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { vlanTpids: [ETH_VLAN, ETH_VLAN] })))).dport,
+      2345,
+    );
+    assert.equal(
+      reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { vlanTpids: [ETH_QINQ, ETH_VLAN, ETH_VLAN] })))),
+      'link-unsupported',
+    );
   });
 
   it('drops an Ethernet frame of another ethertype (ARP) as link-unsupported', () => {
-    assert.equal(reason(parseFrame('ethernet', bytes(ethernet(0x0806, new Array<number>(28).fill(0))))), 'link-unsupported');
+    assert.equal(
+      reason(parseFrame('ethernet', bytes(ethernet(0x0806, new Array<number>(28).fill(0))))),
+      'link-unsupported',
+    );
   });
 
   it('parses linux-sll (cooked v1) with packet type host, and drops outgoing (4) and other-host (3)', () => {
@@ -357,13 +388,25 @@ describe('parseFrame: supported link types and protocols', () => {
   it('with localMac: drops a frame addressed to another MAC, parses one addressed to ours', () => {
     const ip = ipv4Packet(tcpSegment({ sport: 1, dport: 80 }));
     const local = bytes(MAC_LOCAL);
-    assert.equal(reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { dst: MAC_PEER })), undefined, local)), 'link-not-for-us');
+    assert.equal(
+      reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { dst: MAC_PEER })), undefined, local)),
+      'link-not-for-us',
+    );
     const broadcast = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
-    assert.equal(reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { dst: broadcast })), undefined, local)), 'link-not-for-us');
+    assert.equal(
+      reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { dst: broadcast })), undefined, local)),
+      'link-not-for-us',
+    );
     // Last byte differs only.
     const almost = [...MAC_LOCAL.slice(0, 5), 0x03];
-    assert.equal(reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { dst: almost })), undefined, local)), 'link-not-for-us');
-    assert.equal(ok(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { dst: MAC_LOCAL })), undefined, local)).dport, 80);
+    assert.equal(
+      reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { dst: almost })), undefined, local)),
+      'link-not-for-us',
+    );
+    assert.equal(
+      ok(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { dst: MAC_LOCAL })), undefined, local)).dport,
+      80,
+    );
     // Without localMac the MAC is not looked at.
     assert.equal(ok(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ip, { dst: MAC_PEER })))).dport, 80);
   });
@@ -399,11 +442,30 @@ describe('parseFrame: supported link types and protocols', () => {
 
 describe('parseFrame: drop reasons', () => {
   const valid: [string, LinkType, number[]][] = [
-    ['Ethernet IPv4 TCP', 'ethernet', ethernet(ETH_IPV4, ipv4Packet(tcpSegment({ sport: 1, dport: 2, payload: [1, 2, 3] })))],
-    ['Ethernet IPv4 TCP with IP and TCP options', 'ethernet', ethernet(ETH_IPV4, ipv4Packet(tcpSegment({ sport: 1, dport: 2, dataOffsetWords: 8 }), { ihl: 7 }))],
-    ['Ethernet QinQ IPv4 UDP', 'ethernet', ethernet(ETH_IPV4, ipv4Packet(udpDatagram(1, 2, [1]), { proto: PROTO_UDP }), { vlanTpids: [ETH_QINQ, ETH_VLAN] })],
+    [
+      'Ethernet IPv4 TCP',
+      'ethernet',
+      ethernet(ETH_IPV4, ipv4Packet(tcpSegment({ sport: 1, dport: 2, payload: [1, 2, 3] }))),
+    ],
+    [
+      'Ethernet IPv4 TCP with IP and TCP options',
+      'ethernet',
+      ethernet(ETH_IPV4, ipv4Packet(tcpSegment({ sport: 1, dport: 2, dataOffsetWords: 8 }), { ihl: 7 })),
+    ],
+    [
+      'Ethernet QinQ IPv4 UDP',
+      'ethernet',
+      ethernet(ETH_IPV4, ipv4Packet(udpDatagram(1, 2, [1]), { proto: PROTO_UDP }), { vlanTpids: [ETH_QINQ, ETH_VLAN] }),
+    ],
     ['Ethernet IPv6 UDP', 'ethernet', ethernet(ETH_IPV6, ipv6Packet(udpDatagram(1, 2, [1, 2]), { next: PROTO_UDP }))],
-    ['Ethernet IPv6 hop-by-hop TCP', 'ethernet', ethernet(ETH_IPV6, ipv6Packet([...ipv6ExtHeader(PROTO_TCP, 1), ...tcpSegment({ sport: 1, dport: 2 })], { next: 0 }))],
+    [
+      'Ethernet IPv6 hop-by-hop TCP',
+      'ethernet',
+      ethernet(
+        ETH_IPV6,
+        ipv6Packet([...ipv6ExtHeader(PROTO_TCP, 1), ...tcpSegment({ sport: 1, dport: 2 })], { next: 0 }),
+      ),
+    ],
     ['linux-sll IPv4 TCP', 'linux-sll', sll(0, ETH_IPV4, ipv4Packet(tcpSegment({ sport: 1, dport: 2 })))],
     ['linux-sll2 IPv6 TCP', 'linux-sll2', sll2(0, ETH_IPV6, ipv6Packet(tcpSegment({ sport: 1, dport: 2 })))],
     ['raw IPv4 UDP', 'raw', ipv4Packet(udpDatagram(1, 2), { proto: PROTO_UDP })],
@@ -415,7 +477,11 @@ describe('parseFrame: drop reasons', () => {
       assert.equal(ok(parseFrame(link, bytes(frame))).dport, 2);
       const full = bytes(frame);
       for (let len = 0; len < frame.length; len++) {
-        assert.equal(reason(parseFrame(link, full.slice(0, len))), 'frame-truncated', `sliced to ${len} of ${frame.length}`);
+        assert.equal(
+          reason(parseFrame(link, full.slice(0, len))),
+          'frame-truncated',
+          `sliced to ${len} of ${frame.length}`,
+        );
         assert.equal(reason(parseFrame(link, full, len)), 'frame-truncated', `length ${len} of ${frame.length}`);
       }
     });
@@ -434,7 +500,10 @@ describe('parseFrame: drop reasons', () => {
     const fragHeader = [PROTO_TCP, 0, 0, 0, 0, 0, 0, 1];
     const tcp = tcpSegment({ sport: 1, dport: 2 });
     assert.equal(reason(parseFrame('raw', bytes(ipv6Packet([...fragHeader, ...tcp], { next: 44 })))), 'ip-fragment');
-    assert.equal(reason(parseFrame('raw', bytes(ipv6Packet([...ipv6ExtHeader(44, 0), ...fragHeader, ...tcp], { next: 0 })))), 'ip-fragment');
+    assert.equal(
+      reason(parseFrame('raw', bytes(ipv6Packet([...ipv6ExtHeader(44, 0), ...fragHeader, ...tcp], { next: 0 })))),
+      'ip-fragment',
+    );
   });
 
   it('drops IPv4 with IHL < 5 or a total length below the header length as ip-header-invalid', () => {
@@ -447,19 +516,29 @@ describe('parseFrame: drop reasons', () => {
   });
 
   it('drops an IPv6 packet with payload length 0 (jumbogram) as ip-header-invalid', () => {
-    assert.equal(reason(parseFrame('raw', bytes(ipv6Packet(tcpSegment({ sport: 1, dport: 2 }), { payloadLength: 0 })))), 'ip-header-invalid');
+    assert.equal(
+      reason(parseFrame('raw', bytes(ipv6Packet(tcpSegment({ sport: 1, dport: 2 }), { payloadLength: 0 })))),
+      'ip-header-invalid',
+    );
   });
 
   it('drops an IP version that disagrees with the ethertype as ip-version-mismatch', () => {
     const v6 = ipv6Packet(tcpSegment({ sport: 1, dport: 2 }));
     const v4 = ipv4Packet(tcpSegment({ sport: 1, dport: 2 }));
     assert.equal(reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, v6)))), 'ip-version-mismatch');
-    assert.equal(reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV6, [...v4, ...new Array<number>(20).fill(0)])))), 'ip-version-mismatch');
+    assert.equal(
+      reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV6, [...v4, ...new Array<number>(20).fill(0)])))),
+      'ip-version-mismatch',
+    );
   });
 
   it('drops TCP with data offset < 5, or past the packet end, as transport-header-invalid', () => {
     for (const words of [0, 1, 4]) {
-      assert.equal(reason(parseFrame('raw', bytes(ipv4Packet(tcpSegment({ sport: 1, dport: 2, dataOffsetWords: words }))))), 'transport-header-invalid', `offset ${words}`);
+      assert.equal(
+        reason(parseFrame('raw', bytes(ipv4Packet(tcpSegment({ sport: 1, dport: 2, dataOffsetWords: words }))))),
+        'transport-header-invalid',
+        `offset ${words}`,
+      );
     }
     // Data offset 6 (24 bytes) in a 20-byte segment.
     const seg = tcpSegment({ sport: 1, dport: 2 });
@@ -469,17 +548,33 @@ describe('parseFrame: drop reasons', () => {
 
   it('drops UDP with length < 8, or past the packet end, as transport-header-invalid', () => {
     for (const len of [0, 1, 7]) {
-      assert.equal(reason(parseFrame('raw', bytes(ipv4Packet(udpDatagram(1, 2, [1, 2], len), { proto: PROTO_UDP })))), 'transport-header-invalid', `udp length ${len}`);
+      assert.equal(
+        reason(parseFrame('raw', bytes(ipv4Packet(udpDatagram(1, 2, [1, 2], len), { proto: PROTO_UDP })))),
+        'transport-header-invalid',
+        `udp length ${len}`,
+      );
     }
-    assert.equal(reason(parseFrame('raw', bytes(ipv4Packet(udpDatagram(1, 2, [1, 2], 11), { proto: PROTO_UDP })))), 'transport-header-invalid');
+    assert.equal(
+      reason(parseFrame('raw', bytes(ipv4Packet(udpDatagram(1, 2, [1, 2], 11), { proto: PROTO_UDP })))),
+      'transport-header-invalid',
+    );
     // A UDP length shorter than the IP payload is fine: the payload ends where UDP says.
-    assert.deepEqual([...ok(parseFrame('raw', bytes(ipv4Packet(udpDatagram(1, 2, [1, 2], 9), { proto: PROTO_UDP })))).payload], [1]);
+    assert.deepEqual(
+      [...ok(parseFrame('raw', bytes(ipv4Packet(udpDatagram(1, 2, [1, 2], 9), { proto: PROTO_UDP })))).payload],
+      [1],
+    );
   });
 
   it('drops ICMP and ICMPv6 as transport-unsupported', () => {
     const icmp = [8, 0, 0, 0, 0, 1, 0, 1];
-    assert.equal(reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ipv4Packet(icmp, { proto: PROTO_ICMP }))))), 'transport-unsupported');
-    assert.equal(reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV6, ipv6Packet(icmp, { next: 58 }))))), 'transport-unsupported');
+    assert.equal(
+      reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV4, ipv4Packet(icmp, { proto: PROTO_ICMP }))))),
+      'transport-unsupported',
+    );
+    assert.equal(
+      reason(parseFrame('ethernet', bytes(ethernet(ETH_IPV6, ipv6Packet(icmp, { next: 58 }))))),
+      'transport-unsupported',
+    );
   });
 });
 
@@ -509,7 +604,8 @@ describe('formatIPv4 / formatIPv6', () => {
   });
 
   it('writes IPv4-mapped addresses as ::ffff:a.b.c.d', () => {
-    const mapped = (a: number, b: number, c: number, d: number): Uint8Array => bytes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d]);
+    const mapped = (a: number, b: number, c: number, d: number): Uint8Array =>
+      bytes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d]);
     assert.equal(formatIPv6(mapped(192, 0, 2, 1), 0), '::ffff:192.0.2.1');
     assert.equal(formatIPv6(mapped(0, 0, 0, 0), 0), '::ffff:0.0.0.0');
     assert.equal(formatIPv6(mapped(255, 255, 255, 255), 0), '::ffff:255.255.255.255');
@@ -522,11 +618,14 @@ describe('formatIPv4 / formatIPv6', () => {
     assert.equal(p.src, '::ffff:203.0.113.9');
   });
 
-  const group = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.integer({ min: 0, max: 0xffff }), weight: 2 });
+  const group = fc.oneof(
+    { arbitrary: fc.constant(0), weight: 3 },
+    { arbitrary: fc.integer({ min: 0, max: 0xffff }), weight: 2 },
+  );
   const zeroRichAddress = fc.array(group, { minLength: 8, maxLength: 8 }).map((g) => bytes(g.flatMap((x) => u16(x))));
   const anyAddress = fc.oneof(zeroRichAddress, fc.uint8Array({ minLength: 16, maxLength: 16 }));
 
-  it('property: formatIPv6 equals the URL serializer\'s form of the same address, for non-mapped addresses', () => {
+  it("property: formatIPv6 equals the URL serializer's form of the same address, for non-mapped addresses", () => {
     fc.assert(
       fc.property(anyAddress, fc.nat({ max: 8 }), (addr, pad) => {
         fc.pre(!isV4Mapped(addr));
@@ -558,7 +657,7 @@ describe('formatIPv4 / formatIPv6', () => {
     );
   });
 
-  it('property: for fc.ipV6() strings, formatIPv6 of the address bytes equals the URL serializer\'s form', () => {
+  it("property: for fc.ipV6() strings, formatIPv6 of the address bytes equals the URL serializer's form", () => {
     fc.assert(
       fc.property(fc.ipV6(), (text) => {
         const canonical = urlCanonical(text);
@@ -575,9 +674,15 @@ describe('formatIPv4 / formatIPv6', () => {
 // Properties of parseFrame
 
 const ipv4Addr = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 });
-const ipv6Addr = fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }).map((a) => [...a]), zeroRich());
+const ipv6Addr = fc.oneof(
+  fc.uint8Array({ minLength: 16, maxLength: 16 }).map((a) => [...a]),
+  zeroRich(),
+);
 function zeroRich(): fc.Arbitrary<number[]> {
-  const g = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.integer({ min: 0, max: 0xffff }), weight: 2 });
+  const g = fc.oneof(
+    { arbitrary: fc.constant(0), weight: 3 },
+    { arbitrary: fc.integer({ min: 0, max: 0xffff }), weight: 2 },
+  );
   return fc.array(g, { minLength: 8, maxLength: 8 }).map((gs) => gs.flatMap((x) => u16(x)));
 }
 const port = fc.integer({ min: 0, max: 0xffff });
@@ -602,8 +707,18 @@ const tcp4Case = fc.record({
   ethPad: fc.nat({ max: 20 }),
 });
 
-function buildTcp4(c: typeof tcp4Case extends fc.Arbitrary<infer T> ? T : never): { frame: number[]; headerEnd: number } {
-  const tcp = tcpSegment({ sport: c.sport, dport: c.dport, seq: c.seq, flags: c.flags, payload: c.payload, dataOffsetWords: c.dataOffset });
+function buildTcp4(c: typeof tcp4Case extends fc.Arbitrary<infer T> ? T : never): {
+  frame: number[];
+  headerEnd: number;
+} {
+  const tcp = tcpSegment({
+    sport: c.sport,
+    dport: c.dport,
+    seq: c.seq,
+    flags: c.flags,
+    payload: c.payload,
+    dataOffsetWords: c.dataOffset,
+  });
   const ip = ipv4Packet(tcp, { src: c.src, dst: c.dst, ihl: c.ihl });
   const frame = frameFor(c.link, ETH_IPV4, ip);
   const headerEnd = frame.length - c.payload.length;
@@ -624,7 +739,9 @@ const udp6Case = fc.record({
 function buildUdp6(c: typeof udp6Case extends fc.Arbitrary<infer T> ? T : never): number[] {
   const udp = udpDatagram(c.sport, c.dport, c.payload);
   const exts: number[] = [];
-  c.ext.forEach((e, i) => exts.push(...ipv6ExtHeader(i + 1 < c.ext.length ? (c.ext[i + 1] as { type: number }).type : PROTO_UDP, e.len)));
+  c.ext.forEach((e, i) => {
+    exts.push(...ipv6ExtHeader(i + 1 < c.ext.length ? (c.ext[i + 1] as { type: number }).type : PROTO_UDP, e.len));
+  });
   const first = c.ext.length > 0 ? (c.ext[0] as { type: number }).type : PROTO_UDP;
   return frameFor(c.link, ETH_IPV6, ipv6Packet([...exts, ...udp], { src: c.src, dst: c.dst, next: first }));
 }

@@ -6,14 +6,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { KnockgateError } from '../../src/core/errors.js';
 import { systemClock } from '../../src/daemon/clock.js';
 import { CommandRunner } from '../../src/daemon/command-runner.js';
-import { MemoryLogger } from '../../src/ports/logger.js';
 import { MemoryPendingCommands, type PendingCommand } from '../../src/ports/pending-commands.js';
 import { PendingCommandsFile } from '../../src/stores/pending-commands.js';
 import { daemonHarness } from '../support/daemon-harness.js';
@@ -30,7 +29,17 @@ function tempDir(): string {
 }
 
 function record(over: Partial<PendingCommand> = {}): PendingCommand {
-  return { id: 'r1', door: 'web', which: 'stop_command', source: '198.18.0.2', family: 4, dueUnixMs: 1_700_000_000_000, argv: ['/bin/true'], timeoutMs: 5000, ...over };
+  return {
+    id: 'r1',
+    door: 'web',
+    which: 'stop_command',
+    source: '198.18.0.2',
+    family: 4,
+    dueUnixMs: 1_700_000_000_000,
+    argv: ['/bin/true'],
+    timeoutMs: 5000,
+    ...over,
+  };
 }
 
 describe('PendingCommandsFile', () => {
@@ -52,7 +61,12 @@ describe('PendingCommandsFile', () => {
       ],
     );
     again.remove('b');
-    assert.deepEqual(PendingCommandsFile.open(path).list().map((r) => r.id), ['a']);
+    assert.deepEqual(
+      PendingCommandsFile.open(path)
+        .list()
+        .map((r) => r.id),
+      ['a'],
+    );
   });
 
   it('a corrupt file is a clear error at load, not an empty list', () => {
@@ -60,9 +74,16 @@ describe('PendingCommandsFile', () => {
     writeFileSync(path, '{"format":"knockgate-pending-commands/1","pending":[{"id":', { mode: 0o600 });
     assert.throws(
       () => PendingCommandsFile.open(path),
-      (err: unknown) => err instanceof KnockgateError && err.code === 'KG_STATE_WRITE_FAILED' && err.message.includes(path) && /malformed/.test(err.message),
+      (err: unknown) =>
+        err instanceof KnockgateError &&
+        err.code === 'KG_STATE_WRITE_FAILED' &&
+        err.message.includes(path) &&
+        /malformed/.test(err.message),
     );
-    writeFileSync(path, JSON.stringify({ format: 'knockgate-pending-commands/1', pending: [{ id: 'x', door: 'web' }] }));
+    writeFileSync(
+      path,
+      JSON.stringify({ format: 'knockgate-pending-commands/1', pending: [{ id: 'x', door: 'web' }] }),
+    );
     assert.throws(() => PendingCommandsFile.open(path), /record 0 is incomplete/);
   });
 
@@ -73,8 +94,14 @@ describe('PendingCommandsFile', () => {
     f.put(record({ id: 'a' }));
     rmSync(dir, { recursive: true, force: true });
     writeFileSync(dir, 'not a directory'); // the directory is now a file: every write fails
-    assert.throws(() => f.put(record({ id: 'b' })), (err: unknown) => err instanceof KnockgateError && err.code === 'KG_STATE_WRITE_FAILED');
-    assert.deepEqual(f.list().map((r) => r.id), ['a']);
+    assert.throws(
+      () => f.put(record({ id: 'b' })),
+      (err: unknown) => err instanceof KnockgateError && err.code === 'KG_STATE_WRITE_FAILED',
+    );
+    assert.deepEqual(
+      f.list().map((r) => r.id),
+      ['a'],
+    );
     rmSync(dir, { force: true });
   });
 });
@@ -94,7 +121,12 @@ async function daemonWith(store: MemoryPendingCommands, dir: string, durationS =
     '',
   ].join('\n');
   let runner: CommandRunner | undefined;
-  const h = await daemonHarness(yaml, { dir, clock: systemClock, commands: (log) => (runner = new CommandRunner(log)), pending: store });
+  const h = await daemonHarness(yaml, {
+    dir,
+    clock: systemClock,
+    commands: (log) => (runner = new CommandRunner(log)),
+    pending: store,
+  });
   // A completed knock from 198.18.0.2, through the capture, the parser and the tracker.
   const knock = async (): Promise<void> => {
     h.frames.inject(tcpFrame({ src: '198.18.0.2' }, 9001));
@@ -182,7 +214,10 @@ describe('Daemon and pending stop commands', () => {
     await second.idle();
     assert.ok(!existsSync(overdueMarker), 'overdue stop command ran at start');
     assert.ok(existsSync(laterMarker), 'the other not yet');
-    assert.deepEqual(restored.list().map((r) => r.id), ['later']);
+    assert.deepEqual(
+      restored.list().map((r) => r.id),
+      ['later'],
+    );
     await sleep(1100);
     await second.idle();
     assert.ok(!existsSync(laterMarker), 'ran at its due time');

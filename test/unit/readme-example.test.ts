@@ -23,16 +23,29 @@ function exampleBlock(): string {
   return m[1] as string;
 }
 
-const request = (durationS: number): SpaRequest => ({ timestampMs: 0, nonce: new Uint8Array(16), durationS, address: null, prefix: 0, ports: [] });
+const request = (durationS: number): SpaRequest => ({
+  timestampMs: 0,
+  nonce: new Uint8Array(16),
+  durationS,
+  address: null,
+  prefix: 0,
+  ports: [],
+});
 const source = parseIPAddress('198.18.0.2') as NonNullable<ReturnType<typeof parseIPAddress>>;
 
 describe('the README minimal SPA configuration', () => {
   it('loads, with one SPA door and the client that add-client printed', () => {
     const c = parseConfigText(README, exampleBlock());
-    assert.deepEqual(c.doors.map((d) => d.name), ['ssh']);
+    assert.deepEqual(
+      c.doors.map((d) => d.name),
+      ['ssh'],
+    );
     const door = c.doors[0];
     assert.ok(door?.spa);
-    assert.deepEqual(door.spa.clients.map((k) => [k.name, k.mode]), [['laptop', 'ed25519']]);
+    assert.deepEqual(
+      door.spa.clients.map((k) => [k.name, k.mode]),
+      [['laptop', 'ed25519']],
+    );
   });
 
   it('a plain knock gets duration (30 s), --duration 5m is granted up to max_duration, and refused without that line', () => {

@@ -22,10 +22,15 @@ const T0 = 1_790_000_000_000;
 describe('freshness and replay expiry agree', () => {
   it('property: whenever a timestamp is fresh, its replay record is still live', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.integer({ min: -700_000, max: 700_000 }), fc.integer({ min: 1_000, max: 600_000 }), (ts, offset, window) => {
-        const now = ts + offset;
-        if (checkFreshness(ts, now, window).fresh) assert.ok(now < replayExpiryMs(ts, window));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 4_000_000_000_000 }),
+        fc.integer({ min: -700_000, max: 700_000 }),
+        fc.integer({ min: 1_000, max: 600_000 }),
+        (ts, offset, window) => {
+          const now = ts + offset;
+          if (checkFreshness(ts, now, window).fresh) assert.ok(now < replayExpiryMs(ts, window));
+        },
+      ),
       { numRuns: 2_000 },
     );
   });
@@ -40,7 +45,8 @@ describe('freshness and replay expiry agree', () => {
 });
 
 /** A door, the handler's dependencies and a clock the test sets; grants are collected. */
-const harness = (yaml: string) => handlerHarness(yaml, { unixMs: T0, freshnessMs: WINDOW_MS, journalCapacity: 10_000, knownSourcesTtlMs: 60_000 });
+const harness = (yaml: string) =>
+  handlerHarness(yaml, { unixMs: T0, freshnessMs: WINDOW_MS, journalCapacity: 10_000, knownSourcesTtlMs: 60_000 });
 
 describe('a copy of an accepted packet is refused at every instant of the window, the boundary included', () => {
   it('native SPA: copies at ts + window - 1, ts + window and ts + window + 1 buy no second grant', async () => {
@@ -63,7 +69,8 @@ describe('a copy of an accepted packet is refused at every instant of the window
     try {
       const handler = new SpaHandler({ ...h.deps, keys: server });
       const packet = sealSpa({
-        serverPublicKey: server.publicKey, doorId: 'ssh',
+        serverPublicKey: server.publicKey,
+        doorId: 'ssh',
         clientId: id,
         secret: { mode: 'psk', psk },
         request: { timestampMs: T0, nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [] },

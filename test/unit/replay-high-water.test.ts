@@ -93,7 +93,9 @@ describe('ReplayJournal high-water mark is durable', () => {
     now += 2000;
     assert.equal(await j.admit(key(B, 999_999), replayExpiryMs(now, W), { id: B, timestampMs: now }), 'fresh');
     await j.close();
-    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').length;
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '').length;
     assert.ok(lines < 10_100, `compacted (${lines} lines)`);
     now = T + 1000;
     j = await ReplayJournal.open(file, 100_000, clock);

@@ -36,11 +36,18 @@ describe('replay journal on a failing disk', () => {
       await assert.rejects(j.admit('aa02', T0 + 60_000), /cannot write the replay journal/);
       assert.equal(await j.admit('aa03', T0 + 60_000), 'fresh');
       await j.close();
-      assert.equal(readFileSync(file, 'utf8'), journalRecord(T0 + 60_000, 'aa01') + journalRecord(T0 + 60_000, 'aa03'), 'the fragment was not cut back');
+      assert.equal(
+        readFileSync(file, 'utf8'),
+        journalRecord(T0 + 60_000, 'aa01') + journalRecord(T0 + 60_000, 'aa03'),
+        'the fragment was not cut back',
+      );
       const again = await ReplayJournal.open(file, 1000, () => T0);
       try {
         assert.ok(again.seen('aa01'));
-        assert.ok(again.seen('aa03'), `REPLAY after ${code}: the synced record was glued to the fragment: ${JSON.stringify(readFileSync(file, 'utf8'))}`);
+        assert.ok(
+          again.seen('aa03'),
+          `REPLAY after ${code}: the synced record was glued to the fragment: ${JSON.stringify(readFileSync(file, 'utf8'))}`,
+        );
         assert.equal(again.skippedAtLoad, 0, 'the fragment is still in the file');
       } finally {
         await again.close();

@@ -25,24 +25,37 @@ const key = (o: number, i: number): string => owner(o) + i.toString(16).padStart
 describe('ReplayWindow per-client quota', () => {
   it('a client spraying fresh packets cannot make another client\'s packet "full"', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 9 }), (quota, spray, others) => {
-        const w = new ReplayWindow(quota * (others + 1), quota);
-        for (let i = 0; i < spray; i++) {
-          const v = w.admit(key(0, i), replayExpiryMs(T, W), T + i, { id: owner(0), timestampMs: T });
-          assert.equal(v, i < quota ? 'fresh' : 'owner-full');
-        }
-        for (let o = 1; o <= others; o++) {
-          for (let i = 0; i < quota; i++) assert.equal(w.admit(key(o, i), replayExpiryMs(T, W), T + spray, { id: owner(o), timestampMs: T }), 'fresh');
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 9 }),
+        (quota, spray, others) => {
+          const w = new ReplayWindow(quota * (others + 1), quota);
+          for (let i = 0; i < spray; i++) {
+            const v = w.admit(key(0, i), replayExpiryMs(T, W), T + i, { id: owner(0), timestampMs: T });
+            assert.equal(v, i < quota ? 'fresh' : 'owner-full');
+          }
+          for (let o = 1; o <= others; o++) {
+            for (let i = 0; i < quota; i++)
+              assert.equal(
+                w.admit(key(o, i), replayExpiryMs(T, W), T + spray, { id: owner(o), timestampMs: T }),
+                'fresh',
+              );
+          }
+        },
+      ),
     );
   });
 
   it('a client at its quota gets it back once its records expire', () => {
     const w = new ReplayWindow(1000, 2);
     // Timestamps rise, so the older records fall behind the client's mark and may go.
-    for (let i = 0; i < 2; i++) assert.equal(w.admit(key(0, i), replayExpiryMs(T + i, W), T, { id: owner(0), timestampMs: T + i }), 'fresh');
-    assert.equal(w.admit(key(0, 2), replayExpiryMs(T + 2, W), T + 1, { id: owner(0), timestampMs: T + 2 }), 'owner-full');
+    for (let i = 0; i < 2; i++)
+      assert.equal(w.admit(key(0, i), replayExpiryMs(T + i, W), T, { id: owner(0), timestampMs: T + i }), 'fresh');
+    assert.equal(
+      w.admit(key(0, 2), replayExpiryMs(T + 2, W), T + 1, { id: owner(0), timestampMs: T + 2 }),
+      'owner-full',
+    );
     const later = T + 2 * W;
     assert.equal(w.admit(key(0, 3), replayExpiryMs(later, W), later, { id: owner(0), timestampMs: later }), 'fresh');
   });
@@ -57,7 +70,9 @@ describe('ReplayJournal per-client quota', () => {
 
   it('one client at quota: its next packet is "owner-full", nothing is written, another client is admitted', async () => {
     const j = await ReplayJournal.open(join(dir, 'replay.journal'), 1000, () => T, undefined, 5);
-    const spray = await Promise.all(Array.from({ length: 50 }, (_, i) => j.admit(key(7, i), replayExpiryMs(T, W), { id: owner(7), timestampMs: T })));
+    const spray = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => j.admit(key(7, i), replayExpiryMs(T, W), { id: owner(7), timestampMs: T })),
+    );
     assert.deepEqual(spray.filter((v) => v === 'fresh').length, 5);
     assert.ok(spray.slice(5).every((v) => v === 'owner-full'));
     assert.equal(j.size, 5);

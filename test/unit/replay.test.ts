@@ -16,7 +16,16 @@ import { syncBuiltinESMExports } from 'node:module';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -39,7 +48,13 @@ const linesOf = (file: string): string[] =>
     .filter((l) => l !== '')
     .map((l) => {
       const m = /^(\d+ [0-9a-f]+) ([0-9a-f]{8})$/.exec(l);
-      if (m && crc32(m[1] as string).toString(16).padStart(8, '0') === m[2]) return m[1] as string;
+      if (
+        m &&
+        crc32(m[1] as string)
+          .toString(16)
+          .padStart(8, '0') === m[2]
+      )
+        return m[1] as string;
       return l; // a legacy or foreign line, as it is
     });
 
@@ -127,7 +142,14 @@ describe('ReplayWindow', () => {
   it('a live key is always "replayed"; any other key is "full" exactly when capacity live keys are held, else "fresh" (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ key: fc.constantFrom('01', '02', '03', '04', '05'), ttl: fc.integer({ min: 1, max: 1000 }), step: fc.integer({ min: 0, max: 300 }) }), { maxLength: 60 }),
+        fc.array(
+          fc.record({
+            key: fc.constantFrom('01', '02', '03', '04', '05'),
+            ttl: fc.integer({ min: 1, max: 1000 }),
+            step: fc.integer({ min: 0, max: 300 }),
+          }),
+          { maxLength: 60 },
+        ),
         (ops) => {
           const w = new ReplayWindow(3);
           const model = new Map<string, number>(); // live expiries per the spec
@@ -243,7 +265,10 @@ describe('ReplayJournal', () => {
     try {
       const keys = Array.from({ length: 200 }, (_, i) => keyOf(i));
       const verdicts = await Promise.all(keys.map((k) => j.admit(k, T0 + 120_000)));
-      assert.deepEqual(verdicts, keys.map(() => 'fresh'));
+      assert.deepEqual(
+        verdicts,
+        keys.map(() => 'fresh'),
+      );
       const lines = linesOf(file);
       assert.equal(lines.length, 200);
       assert.deepEqual(new Set(lines), new Set(keys.map((k) => `${T0 + 120_000} ${k}`)));
@@ -294,26 +319,31 @@ describe('ReplayJournal', () => {
     }
   });
 
-  it(
-    'a record appended after a torn last line survives the next restart',
-    async () => {
-      mkdirSync(join(dir, 'state'));
-      writeFileSync(file, `${T0 + 60_000} aa01\n${T0 + 60_000} aa`); // torn: "… aa02" never finished
-      const second = await ReplayJournal.open(file, 1000, clock().now);
-      assert.equal(await second.admit('bb01', T0 + 60_000), 'fresh');
-      await second.close();
-      const third = await ReplayJournal.open(file, 1000, clock().now);
-      try {
-        assert.equal(await third.admit('bb01', T0 + 60_000), 'replayed');
-      } finally {
-        await third.close();
-      }
-    },
-  );
+  it('a record appended after a torn last line survives the next restart', async () => {
+    mkdirSync(join(dir, 'state'));
+    writeFileSync(file, `${T0 + 60_000} aa01\n${T0 + 60_000} aa`); // torn: "… aa02" never finished
+    const second = await ReplayJournal.open(file, 1000, clock().now);
+    assert.equal(await second.admit('bb01', T0 + 60_000), 'fresh');
+    await second.close();
+    const third = await ReplayJournal.open(file, 1000, clock().now);
+    try {
+      assert.equal(await third.admit('bb01', T0 + 60_000), 'replayed');
+    } finally {
+      await third.close();
+    }
+  });
 
   it('garbage lines are skipped and counted; the good lines around them are loaded', async () => {
     const good = [`${T0 + 60_000} aa01`, `${T0 + 60_000} aa02`];
-    const garbage = ['hello world', `${T0 + 60_000} AA03`, `${T0 + 60_000}  aa04`, `-5 aa05`, `aa06 ${T0 + 60_000}`, `${T0 + 60_000} aa07 extra`, '\u0000\u0001'];
+    const garbage = [
+      'hello world',
+      `${T0 + 60_000} AA03`,
+      `${T0 + 60_000}  aa04`,
+      `-5 aa05`,
+      `aa06 ${T0 + 60_000}`,
+      `${T0 + 60_000} aa07 extra`,
+      '\u0000\u0001',
+    ];
     mkdirSync(join(dir, 'state'));
     writeFileSync(file, [good[0], ...garbage, good[1], ''].join('\n'));
     const j = await ReplayJournal.open(file, 1000, clock().now);
@@ -362,7 +392,8 @@ describe('ReplayJournal', () => {
       c.advance(2_000); // the short keys expire
       assert.equal(await j.admit('cafe', T0 + 600_000), 'fresh');
       // Compaction runs after the batch has resolved: wait for the rename (at most 2 s).
-      for (let waited = 0; statSync(file).size >= bigBytes / 100 && waited < 2_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      for (let waited = 0; statSync(file).size >= bigBytes / 100 && waited < 2_000; waited += 10)
+        await new Promise((r) => setTimeout(r, 10));
       const lines = linesOf(file);
       assert.ok(statSync(file).size < bigBytes / 100, `file shrank from ${bigBytes} to ${statSync(file).size} bytes`);
       assert.deepEqual(new Set(lines), new Set([...liveKeys, 'cafe'].map((k) => `${T0 + 600_000} ${k}`)));
@@ -387,22 +418,20 @@ describe('ReplayJournal', () => {
     assert.ok(elapsed < 5_000, `compaction case took ${elapsed} ms`);
   });
 
-  it(
-    'compacts once the keys have expired, also when the window is far from its capacity',
-    async () => {
-      const c = clock();
-      const j = await ReplayJournal.open(file, 1_000_000, c.now);
-      try {
-        const shortKeys = Array.from({ length: 10_100 }, (_, i) => keyOf(i));
-        await Promise.all(shortKeys.map((k) => j.admit(k, T0 + 1_000)));
-        const bigBytes = statSync(file).size;
-        c.advance(2_000); // every key has expired: 10 100 lines, 0 live keys
-        assert.equal(await j.admit('cafe', T0 + 600_000), 'fresh');
-        for (let waited = 0; statSync(file).size >= bigBytes / 100 && waited < 300; waited += 10) await new Promise((r) => setTimeout(r, 10));
-        assert.deepEqual(linesOf(file), [`${T0 + 600_000} cafe`]);
-      } finally {
-        await j.close();
-      }
-    },
-  );
+  it('compacts once the keys have expired, also when the window is far from its capacity', async () => {
+    const c = clock();
+    const j = await ReplayJournal.open(file, 1_000_000, c.now);
+    try {
+      const shortKeys = Array.from({ length: 10_100 }, (_, i) => keyOf(i));
+      await Promise.all(shortKeys.map((k) => j.admit(k, T0 + 1_000)));
+      const bigBytes = statSync(file).size;
+      c.advance(2_000); // every key has expired: 10 100 lines, 0 live keys
+      assert.equal(await j.admit('cafe', T0 + 600_000), 'fresh');
+      for (let waited = 0; statSync(file).size >= bigBytes / 100 && waited < 300; waited += 10)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(linesOf(file), [`${T0 + 600_000} cafe`]);
+    } finally {
+      await j.close();
+    }
+  });
 });

@@ -33,13 +33,27 @@ const SYN_NOT_ACK = flagsOf('syn,!ack');
 const tcpStep = (port: number): Endpoint => ({ proto: 'tcp', port });
 const udpStep = (port: number): Endpoint => ({ proto: 'udp', port });
 
-function door(name: string, ports: readonly (number | Endpoint)[] | null, timeoutMs = 10_000, tcpFlags = SYN_NOT_ACK): SequenceDoorSpec {
-  return { name, steps: ports === null ? null : ports.map((p) => (typeof p === 'number' ? tcpStep(p) : p)), timeoutMs, tcpFlags };
+function door(
+  name: string,
+  ports: readonly (number | Endpoint)[] | null,
+  timeoutMs = 10_000,
+  tcpFlags = SYN_NOT_ACK,
+): SequenceDoorSpec {
+  return {
+    name,
+    steps: ports === null ? null : ports.map((p) => (typeof p === 'number' ? tcpStep(p) : p)),
+    timeoutMs,
+    tcpFlags,
+  };
 }
 
 let nextSport = 30_000;
 /** A fresh connection attempt (new source port) unless sport/seq are given. */
-function syn(src: string, dport: number, o: { sport?: number; seq?: number; flags?: number; proto?: Protocol } = {}): KnockPacket {
+function syn(
+  src: string,
+  dport: number,
+  o: { sport?: number; seq?: number; flags?: number; proto?: Protocol } = {},
+): KnockPacket {
   const proto = o.proto ?? 'tcp';
   return {
     family: src.includes(':') ? 6 : 4,
@@ -51,7 +65,8 @@ function syn(src: string, dport: number, o: { sport?: number; seq?: number; flag
     tcpSeq: proto === 'udp' ? 0 : (o.seq ?? 1000),
   };
 }
-const udp = (src: string, dport: number, sport?: number): KnockPacket => syn(src, dport, { proto: 'udp', ...(sport === undefined ? {} : { sport }) });
+const udp = (src: string, dport: number, sport?: number): KnockPacket =>
+  syn(src, dport, { proto: 'udp', ...(sport === undefined ? {} : { sport }) });
 
 /** The single event of a one-door packet. */
 function one(events: KnockEvent[]): KnockEvent {
@@ -94,7 +109,10 @@ describe('SequenceTracker: the theory-of-operation table, row by row', () => {
 
   it('AT(k) | now >= started + T -> IDLE, then the packet is re-read as from IDLE', () => {
     const t = new SequenceTracker([door('d', [1000, 2000, 3000], 1000)], 100);
-    assert.deepEqual(knock(t, A, [1000, 2000], 0), [['progress', 1], ['progress', 2]]);
+    assert.deepEqual(knock(t, A, [1000, 2000], 0), [
+      ['progress', 1],
+      ['progress', 2],
+    ]);
     // At the deadline, the next step is re-read from IDLE: not the first step.
     assert.deepEqual(outcome(t.observe(syn(A, 3000), 1000)), ['not-first-step', 0]);
     assert.equal(t.stats().timedOut, 1);
@@ -103,7 +121,10 @@ describe('SequenceTracker: the theory-of-operation table, row by row', () => {
     assert.deepEqual(knock(t, B, [1000], 5000), [['progress', 1]]);
     assert.deepEqual(outcome(t.observe(syn(B, 1000), 6000)), ['progress', 1]);
     assert.equal(t.stats().timedOut, 2);
-    assert.deepEqual(knock(t, B, [2000, 3000], 6999), [['progress', 2], ['complete', 3]]);
+    assert.deepEqual(knock(t, B, [2000, 3000], 6999), [
+      ['progress', 2],
+      ['complete', 3],
+    ]);
   });
 
   it('AT(k) | same proto, source port, port and TCP seq as a step already taken -> retransmission, AT(k)', () => {
@@ -156,12 +177,27 @@ describe('SequenceTracker: the theory-of-operation table, row by row', () => {
 
   it('DONE | a resend of any step of the completed attempt -> retransmission; a new knock -> as IDLE', () => {
     const t = new SequenceTracker([door('d', [1000, 2000, 3000])], 100);
-    const steps = [syn(A, 1000, { sport: 41000, seq: 1 }), syn(A, 2000, { sport: 41001, seq: 2 }), syn(A, 3000, { sport: 41002, seq: 3 })];
-    assert.deepEqual(steps.map((p, i) => outcome(t.observe(p, i))), [['progress', 1], ['progress', 2], ['complete', 3]]);
+    const steps = [
+      syn(A, 1000, { sport: 41000, seq: 1 }),
+      syn(A, 2000, { sport: 41001, seq: 2 }),
+      syn(A, 3000, { sport: 41002, seq: 3 }),
+    ];
+    assert.deepEqual(
+      steps.map((p, i) => outcome(t.observe(p, i))),
+      [
+        ['progress', 1],
+        ['progress', 2],
+        ['complete', 3],
+      ],
+    );
     // The kernel keeps resending the dropped SYNs: none of them completes the door again.
     for (const p of [...steps, ...steps]) assert.deepEqual(outcome(t.observe(p, 5)), ['retransmission', 0]);
     // A genuine new knock opens again (a knock extends a grant).
-    assert.deepEqual(knock(t, A, [1000, 2000, 3000], 6), [['progress', 1], ['progress', 2], ['complete', 3]]);
+    assert.deepEqual(knock(t, A, [1000, 2000, 3000], 6), [
+      ['progress', 1],
+      ['progress', 2],
+      ['complete', 3],
+    ]);
     // After the deadline the memory is gone: a resend is just a first step again.
     assert.deepEqual(outcome(t.observe(steps[0] as KnockPacket, 6 + 10_000)), ['progress', 1]);
   });
@@ -171,7 +207,10 @@ describe('SequenceTracker: the theory-of-operation table, row by row', () => {
     knock(t, A, [1000, 2000], 0);
     assert.deepEqual(outcome(t.observe(syn(A, 1000), 1)), ['wrong-step', 1]);
     assert.equal(t.progressOf(0, A, 1), 1);
-    assert.deepEqual(knock(t, A, [2000, 3000], 2), [['progress', 2], ['complete', 3]]);
+    assert.deepEqual(knock(t, A, [2000, 3000], 2), [
+      ['progress', 2],
+      ['complete', 3],
+    ]);
   });
 
   it('AT(k) | any other knock port -> wrong-step, IDLE', () => {
@@ -202,7 +241,9 @@ describe('SequenceTracker: the theory-of-operation table, row by row', () => {
 
   it('events carry door index and name, source, family, stage and step count', () => {
     const t = new SequenceTracker([door('x', [1]), door('y', [1000, 2000])], 100);
-    assert.deepEqual(t.observe(syn(A, 1000), 0), [{ doorIndex: 1, door: 'y', source: A, family: 4, outcome: 'progress', stage: 1, steps: 2 }]);
+    assert.deepEqual(t.observe(syn(A, 1000), 0), [
+      { doorIndex: 1, door: 'y', source: A, family: 4, outcome: 'progress', stage: 1, steps: 2 },
+    ]);
   });
 });
 
@@ -251,7 +292,11 @@ describe('SequenceTracker: scenarios', () => {
 
   it('a sequence with a repeated port [1000, 1000, 2000] completes with three distinct SYNs', () => {
     const t = new SequenceTracker([door('d', [1000, 1000, 2000])], 100);
-    assert.deepEqual(knock(t, A, [1000, 1000, 2000], 0), [['progress', 1], ['progress', 2], ['complete', 3]]);
+    assert.deepEqual(knock(t, A, [1000, 1000, 2000], 0), [
+      ['progress', 1],
+      ['progress', 2],
+      ['complete', 3],
+    ]);
     // One SYN and its retransmission do not count twice.
     const p = syn(A, 1000);
     assert.deepEqual(outcome(t.observe(p, 1)), ['progress', 1]);
@@ -281,7 +326,10 @@ describe('SequenceTracker: scenarios', () => {
     assert.deepEqual(knock(t, A, [2000], 9000), [['progress', 2]]); // does not extend the deadline
     assert.deepEqual(knock(t, A, [3000], 500 + T - 1), [['complete', 3]]);
 
-    assert.deepEqual(knock(t, B, [1000, 2000], 500), [['progress', 1], ['progress', 2]]);
+    assert.deepEqual(knock(t, B, [1000, 2000], 500), [
+      ['progress', 1],
+      ['progress', 2],
+    ]);
     assert.deepEqual(knock(t, B, [3000], 500 + T), [['not-first-step', 0]]);
     assert.equal(t.progressOf(0, B, 500 + T), 0);
   });
@@ -308,7 +356,10 @@ describe('SequenceTracker: scenarios', () => {
     assert.equal(t.progressOf(0, C, 1200), 1);
     assert.equal(t.progressOf(1, A, 1200), 1);
     // The live ones still work.
-    assert.deepEqual(knock(t, C, [2000, 3000], 1500), [['progress', 2], ['complete', 3]]);
+    assert.deepEqual(knock(t, C, [2000, 3000], 1500), [
+      ['progress', 2],
+      ['complete', 3],
+    ]);
     assert.equal(t.sweep(10_000), 1);
     assert.deepEqual(t.stats(), { tracked: 0, timedOut: 3, evicted: 0 });
     // A swept source starts from IDLE.
@@ -334,11 +385,17 @@ describe('SequenceTracker: scenarios', () => {
     assert.deepEqual(outcome(t.observe(syn(A, 3000, { flags: RST }), 1)), ['flags-mismatch', 1]);
     assert.deepEqual(outcome(t.observe(syn(B, 1000, { flags: RST }), 1)), ['flags-mismatch', 0]);
     assert.deepEqual(t.stats(), before);
-    assert.deepEqual(knock(t, A, [2000, 3000], 2), [['progress', 2], ['complete', 3]]);
+    assert.deepEqual(knock(t, A, [2000, 3000], 2), [
+      ['progress', 2],
+      ['complete', 3],
+    ]);
   });
 
   it('UDP steps ignore TCP flags; a TCP packet does not match a UDP step of the same port', () => {
-    const t = new SequenceTracker([door('d', [udpStep(7000), tcpStep(8000), udpStep(9000)], 10_000, flagsOf('syn,!ack,!fin'))], 100);
+    const t = new SequenceTracker(
+      [door('d', [udpStep(7000), tcpStep(8000), udpStep(9000)], 10_000, flagsOf('syn,!ack,!fin'))],
+      100,
+    );
     assert.deepEqual(t.observe(syn(A, 7000), 0), []); // 7000/tcp is not in the knock set
     assert.deepEqual(outcome(t.observe(udp(A, 7000), 0)), ['progress', 1]);
     assert.deepEqual(t.observe(syn(A, 9000), 0), []);
@@ -352,7 +409,10 @@ describe('SequenceTracker: scenarios', () => {
     knock(t, A, [1000], 0);
     for (const p of [22, 80, 1001, 2999, 65535, 0]) assert.deepEqual(t.observe(syn(A, p), 1), []);
     assert.deepEqual(t.observe(udp(A, 1000), 1), []);
-    assert.deepEqual(knock(t, A, [2000, 3000], 2), [['progress', 2], ['complete', 3]]);
+    assert.deepEqual(knock(t, A, [2000, 3000], 2), [
+      ['progress', 2],
+      ['complete', 3],
+    ]);
   });
 
   it('two doors sharing a port both get an event, and progress separately', () => {
@@ -384,7 +444,10 @@ describe('SequenceTracker: scenarios', () => {
     assert.equal(e.family, 6);
     assert.equal(e.source, v6a);
     knock(t, v6b, [1000, 2000], 0);
-    assert.deepEqual(knock(t, v6a, [2000, 3000], 1), [['progress', 2], ['complete', 3]]);
+    assert.deepEqual(knock(t, v6a, [2000, 3000], 1), [
+      ['progress', 2],
+      ['complete', 3],
+    ]);
     assert.equal(t.progressOf(0, v6b, 1), 2);
   });
 
@@ -402,7 +465,10 @@ describe('SequenceTracker: scenarios', () => {
     // Old-only ports are no longer knock ports; the half-knocked old sequence cannot complete.
     assert.deepEqual(t.observe(syn(A, 1000), 1), []);
     assert.deepEqual(outcome(t.observe(syn(A, 3000), 1)), ['not-first-step', 0]);
-    assert.deepEqual(knock(t, A, [7000, 3000], 2), [['progress', 1], ['complete', 2]]);
+    assert.deepEqual(knock(t, A, [7000, 3000], 2), [
+      ['progress', 1],
+      ['complete', 2],
+    ]);
     assert.deepEqual(knock(t, A, [6000], 2), [['complete', 3]]);
 
     t.replaceSteps(1, null);
@@ -520,7 +586,10 @@ class Model {
       };
       if (e !== undefined) {
         // DONE (stage n): only its own retransmissions are remembered; anything else is as IDLE.
-        if (e.taken.has(print)) return ev('retransmission', e.stage === n ? 0 : e.stage);
+        if (e.taken.has(print)) {
+          ev('retransmission', e.stage === n ? 0 : e.stage);
+          return;
+        }
         if (e.stage === n) {
           map.delete(p.src);
           this.tracked--;
@@ -533,23 +602,36 @@ class Model {
             e.stage++;
             e.taken.add(print);
             if (e.stage === 2) e.poolOrder = this.order++;
-            return ev('complete', n);
+            ev('complete', n);
+            return;
           }
           e.stage++;
           e.taken.add(print);
           if (e.stage === 2) e.poolOrder = this.order++;
-          return ev('progress', e.stage);
+          ev('progress', e.stage);
+          return;
         }
         map.delete(p.src);
         this.tracked--;
-        if (keys[0] !== key) return ev('wrong-step', 0);
+        if (keys[0] !== key) {
+          ev('wrong-step', 0);
+          return;
+        }
         start();
-        return ev('wrong-step', 1);
+        ev('wrong-step', 1);
+        return;
       }
-      if (keys[0] !== key) return ev('not-first-step', 0);
-      if (n === 1) return ev('complete', 1);
+      if (keys[0] !== key) {
+        ev('not-first-step', 0);
+        return;
+      }
+      if (n === 1) {
+        ev('complete', 1);
+        return;
+      }
       start();
-      return ev('progress', 1);
+      ev('progress', 1);
+      return;
     });
     return out;
   }
@@ -632,7 +714,10 @@ function actionArb(sources: readonly string[], ports: readonly number[], maxDt: 
 
 const KNOCK_PORTS = [1000, 1001, 1002, 1003];
 const NOISE_PORTS = [9999, 22];
-const stepArb = fc.record({ proto: fc.constantFrom<Protocol>('tcp', 'tcp', 'udp'), port: fc.constantFrom(...KNOCK_PORTS) });
+const stepArb = fc.record({
+  proto: fc.constantFrom<Protocol>('tcp', 'tcp', 'udp'),
+  port: fc.constantFrom(...KNOCK_PORTS),
+});
 const doorArb = (i: number): fc.Arbitrary<SequenceDoorSpec> =>
   fc.record({
     name: fc.constant(`door${i}`),
@@ -642,7 +727,12 @@ const doorArb = (i: number): fc.Arbitrary<SequenceDoorSpec> =>
   });
 
 /** Whether `src` sent door's steps in order (flags passing) within (t - T, t], ending with packet `end`. */
-function backedByFullSequence(history: readonly { t: number; p: KnockPacket }[], end: number, d: SequenceDoorSpec, src: string): boolean {
+function backedByFullSequence(
+  history: readonly { t: number; p: KnockPacket }[],
+  end: number,
+  d: SequenceDoorSpec,
+  src: string,
+): boolean {
   const steps = d.steps ?? [];
   const endT = (history[end] as { t: number }).t;
   let k = 0;
@@ -662,7 +752,11 @@ describe('SequenceTracker properties', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 3 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => doorArb(i)))),
-        fc.array(actionArb(sources, [...KNOCK_PORTS, ...NOISE_PORTS], 60), { minLength: 1, maxLength: 150, size: 'max' }),
+        fc.array(actionArb(sources, [...KNOCK_PORTS, ...NOISE_PORTS], 60), {
+          minLength: 1,
+          maxLength: 150,
+          size: 'max',
+        }),
         (doors, actions) => {
           const maxTracked = 1000;
           const tracker = new SequenceTracker(doors, maxTracked);
@@ -679,7 +773,10 @@ describe('SequenceTracker properties', () => {
               assert.deepEqual(got, model.observe(a.p, now));
               for (const e of got) {
                 if (e.outcome === 'complete') {
-                  assert.ok(backedByFullSequence(history, history.length - 1, doors[e.doorIndex] as SequenceDoorSpec, e.source), 'completion without the full sequence');
+                  assert.ok(
+                    backedByFullSequence(history, history.length - 1, doors[e.doorIndex] as SequenceDoorSpec, e.source),
+                    'completion without the full sequence',
+                  );
                 }
               }
             }
@@ -690,7 +787,10 @@ describe('SequenceTracker properties', () => {
               doors.forEach((_, i) => {
                 const m = model.entries[i]?.get(src);
                 const n = doors[i]?.steps?.length ?? 0;
-                assert.equal(tracker.progressOf(i, src, now), m !== undefined && now < m.deadline && m.stage < n ? m.stage : 0);
+                assert.equal(
+                  tracker.progressOf(i, src, now),
+                  m !== undefined && now < m.deadline && m.stage < n ? m.stage : 0,
+                );
               });
             }
           }

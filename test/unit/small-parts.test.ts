@@ -13,13 +13,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checkTemplateArg, expandTemplate, PLACEHOLDERS, type PlaceholderValues } from '../../src/core/command-template.js';
+import {
+  checkTemplateArg,
+  expandTemplate,
+  PLACEHOLDERS,
+  type PlaceholderValues,
+} from '../../src/core/command-template.js';
 import { formatDurationMs, parseDurationMs } from '../../src/core/duration.js';
 import { endpointKey, formatEndpoint, parseEndpoint, type Endpoint, type Protocol } from '../../src/core/endpoint.js';
 import { parseTcpFlags, tcpFlagsMatch, TCP_FLAG_BITS } from '../../src/core/tcp-flags.js';
 import { parseOneTimeSequenceBytes, parseOneTimeSequences } from '../../src/core/one-time-sequences.js';
 import { knockCaptureFilter } from '../../src/core/capture-filter.js';
-import { grantsFromListing, installBatch, setGrantCommands, type NftCommand } from '../../src/gates/nftables-ruleset.js';
+import {
+  grantsFromListing,
+  installBatch,
+  setGrantCommands,
+  type NftCommand,
+} from '../../src/gates/nftables-ruleset.js';
 import { MAX_ONE_TIME_SEQUENCE_LINES, MAX_SEQUENCE_STEPS } from '../../src/core/limits.js';
 import { HmacKey, type HmacAlgorithm } from '../../src/core/hmac.js';
 import { createHmac } from 'node:crypto';
@@ -36,11 +46,16 @@ describe('hmac', () => {
   it('property: HmacKey gives the bytes of createHmac, for every algorithm, key length (also above one block) and split of the message', () => {
     const algorithms: HmacAlgorithm[] = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512'];
     fc.assert(
-      fc.property(fc.constantFrom(...algorithms), fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 4 }), (algorithm, key, parts) => {
-        const expected = createHmac(algorithm, key);
-        for (const p of parts) expected.update(p);
-        assert.deepEqual(new HmacKey(algorithm, key).mac(...parts), expected.digest());
-      }),
+      fc.property(
+        fc.constantFrom(...algorithms),
+        fc.uint8Array({ minLength: 1, maxLength: 200 }),
+        fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 4 }),
+        (algorithm, key, parts) => {
+          const expected = createHmac(algorithm, key);
+          for (const p of parts) expected.update(p);
+          assert.deepEqual(new HmacKey(algorithm, key).mac(...parts), expected.digest());
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -53,10 +68,25 @@ describe('hmac', () => {
 });
 
 describe('command-template', () => {
-  const values: PlaceholderValues = { ip: '198.51.100.7', door: 'ssh', family: '4', duration: '30', ports: '22/tcp,443/tcp' };
+  const values: PlaceholderValues = {
+    ip: '198.51.100.7',
+    door: 'ssh',
+    family: '4',
+    duration: '30',
+    ports: '22/tcp,443/tcp',
+  };
 
   it('checkTemplateArg accepts known placeholders, literal braces and plain text', () => {
-    for (const arg of ['/usr/bin/logger', '{ip}', 'open {ports} for {ip}/{family} on {door} ({duration}s)', '{{ip}}', '{{', '}}', 'a{{b}}c', '']) {
+    for (const arg of [
+      '/usr/bin/logger',
+      '{ip}',
+      'open {ports} for {ip}/{family} on {door} ({duration}s)',
+      '{{ip}}',
+      '{{',
+      '}}',
+      'a{{b}}c',
+      '',
+    ]) {
       assert.equal(checkTemplateArg(arg), null, arg);
     }
   });
@@ -70,15 +100,26 @@ describe('command-template', () => {
   });
 
   it('expandTemplate replaces placeholders and turns {{ and }} into literal braces', () => {
-    assert.deepEqual(expandTemplate(['/usr/bin/logger', 'opened {ports} for {ip} (IPv{family}) on {door} for {duration}s'], values), [
-      '/usr/bin/logger',
-      'opened 22/tcp,443/tcp for 198.51.100.7 (IPv4) on ssh for 30s',
+    assert.deepEqual(
+      expandTemplate(['/usr/bin/logger', 'opened {ports} for {ip} (IPv{family}) on {door} for {duration}s'], values),
+      ['/usr/bin/logger', 'opened 22/tcp,443/tcp for 198.51.100.7 (IPv4) on ssh for 30s'],
+    );
+    assert.deepEqual(expandTemplate(['{{ip}}', '{{{ip}}}', 'x}}y{{z', '{ip}{ip}'], values), [
+      '{ip}',
+      '{198.51.100.7}',
+      'x}y{z',
+      '198.51.100.7198.51.100.7',
     ]);
-    assert.deepEqual(expandTemplate(['{{ip}}', '{{{ip}}}', 'x}}y{{z', '{ip}{ip}'], values), ['{ip}', '{198.51.100.7}', 'x}y{z', '198.51.100.7198.51.100.7']);
   });
 
   it('values with shell metacharacters or $-patterns stay one argv element, verbatim', () => {
-    const nasty: PlaceholderValues = { ip: '; rm -rf /', door: "$(reboot) `id` $& $1 $$ $'", family: '"a b"', duration: '\n', ports: '* ? | > <' };
+    const nasty: PlaceholderValues = {
+      ip: '; rm -rf /',
+      door: "$(reboot) `id` $& $1 $$ $'",
+      family: '"a b"',
+      duration: '\n',
+      ports: '* ? | > <',
+    };
     const out = expandTemplate(['/bin/echo', '{ip}', 'x{door}y', '{family}', '{duration}', '{ports}'], nasty);
     assert.deepEqual(out, ['/bin/echo', '; rm -rf /', "x$(reboot) `id` $& $1 $$ $'y", '"a b"', '\n', '* ? | > <']);
   });
@@ -128,7 +169,23 @@ describe('duration', () => {
   });
 
   it('refuses bare numbers, fractions, signs, unknown or upper-case units and non-strings', () => {
-    for (const v of [30, '30', '1.5s', '-1s', '+1s', '10S', '10sec', '1w', 's', '', '1000000000ms', null, undefined, {}, ['1s']]) {
+    for (const v of [
+      30,
+      '30',
+      '1.5s',
+      '-1s',
+      '+1s',
+      '10S',
+      '10sec',
+      '1w',
+      's',
+      '',
+      '1000000000ms',
+      null,
+      undefined,
+      {},
+      ['1s'],
+    ]) {
       const r = parseDurationMs(v);
       assert.equal(typeof r, 'object', JSON.stringify(v));
       assert.match((r as { error: string }).error, /unit/);
@@ -172,7 +229,30 @@ describe('endpoint', () => {
   });
 
   it('refuses out-of-range, fractional, other protocols and non-port values', () => {
-    for (const v of [0, 65536, 70000, -1, 22.5, Number.NaN, '0', '65536', '99999', '123456', '22/icmp', '22/', '/22', 'abc', '22 /udp', '22/tcp/udp', '', null, undefined, true, {}, [22]]) {
+    for (const v of [
+      0,
+      65536,
+      70000,
+      -1,
+      22.5,
+      Number.NaN,
+      '0',
+      '65536',
+      '99999',
+      '123456',
+      '22/icmp',
+      '22/',
+      '/22',
+      'abc',
+      '22 /udp',
+      '22/tcp/udp',
+      '',
+      null,
+      undefined,
+      true,
+      {},
+      [22],
+    ]) {
       assert.ok('error' in (parseEndpoint(v) as object), JSON.stringify(v));
     }
   });
@@ -187,7 +267,10 @@ describe('endpoint', () => {
       fc.property(endpointArb, endpointArb, (e, f) => {
         assert.deepEqual(parseEndpoint(formatEndpoint(e)), e);
         assert.deepEqual(parseEndpoint(`${e.port}:${e.proto.toUpperCase()}`), e);
-        assert.equal(endpointKey(e.proto, e.port) === endpointKey(f.proto, f.port), e.proto === f.proto && e.port === f.port);
+        assert.equal(
+          endpointKey(e.proto, e.port) === endpointKey(f.proto, f.port),
+          e.proto === f.proto && e.port === f.port,
+        );
       }),
       { numRuns: 2000 },
     );
@@ -200,7 +283,11 @@ describe('tcp-flags', () => {
   it('compiles syn,!ack to mask/value and canonical text', () => {
     assert.deepEqual(parseTcpFlags('syn,!ack'), { mask: 0x12, value: 0x02, text: 'syn,!ack' });
     assert.deepEqual(parseTcpFlags(' SYN , !Ack '), { mask: 0x12, value: 0x02, text: 'syn,!ack' });
-    assert.deepEqual(parseTcpFlags('fin,syn,rst,psh,ack,urg,ece,cwr'), { mask: 0xff, value: 0xff, text: 'fin,syn,rst,psh,ack,urg,ece,cwr' });
+    assert.deepEqual(parseTcpFlags('fin,syn,rst,psh,ack,urg,ece,cwr'), {
+      mask: 0xff,
+      value: 0xff,
+      text: 'fin,syn,rst,psh,ack,urg,ece,cwr',
+    });
     assert.deepEqual(parseTcpFlags('!rst'), { mask: 0x04, value: 0, text: '!rst' });
   });
 
@@ -226,14 +313,19 @@ describe('tcp-flags', () => {
   it('property: a compiled condition matches a flags byte exactly when every named flag is set and every !flag is clear', () => {
     const names = Object.keys(TCP_FLAG_BITS);
     fc.assert(
-      fc.property(fc.subarray(names, { minLength: 1 }), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), fc.integer({ min: 0, max: 255 }), (chosen, negs, flags) => {
-        const text = chosen.map((n, i) => (negs[i] ? `!${n}` : n)).join(',');
-        const c = parseTcpFlags(text);
-        assert.ok(!('error' in c), text);
-        assert.equal(c.text, text);
-        const expected = chosen.every((n, i) => ((flags & (TCP_FLAG_BITS[n] as number)) !== 0) !== negs[i]);
-        assert.equal(tcpFlagsMatch(flags, c), expected);
-      }),
+      fc.property(
+        fc.subarray(names, { minLength: 1 }),
+        fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+        fc.integer({ min: 0, max: 255 }),
+        (chosen, negs, flags) => {
+          const text = chosen.map((n, i) => (negs[i] ? `!${n}` : n)).join(',');
+          const c = parseTcpFlags(text);
+          assert.ok(!('error' in c), text);
+          assert.equal(c.text, text);
+          const expected = chosen.every((n, i) => ((flags & (TCP_FLAG_BITS[n] as number)) !== 0) !== negs[i]);
+          assert.equal(tcpFlagsMatch(flags, c), expected);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -244,23 +336,38 @@ describe('tcp-flags', () => {
 describe('one-time-sequences', () => {
   it('bytes: valid UTF-8 (a literal U+FFFD in a comment too) parses; a bad byte is refused at its line; a BOM is not dropped', () => {
     const ok = parseOneTimeSequenceBytes(Buffer.from('# r\u00e9serv\u00e9 \ufffd\n7000,8000\n'));
-    assert.deepEqual(ok.ok && ok.unused.map((u) => [u.line, u.offset]), [[2, Buffer.byteLength('# r\u00e9serv\u00e9 \ufffd\n')]]);
-    const bad = parseOneTimeSequenceBytes(Uint8Array.from([...Buffer.from('7000\n8000\n# caf'), 0xe9, ...Buffer.from('\n9000\n')]));
+    assert.deepEqual(ok.ok && ok.unused.map((u) => [u.line, u.offset]), [
+      [2, Buffer.byteLength('# r\u00e9serv\u00e9 \ufffd\n')],
+    ]);
+    const bad = parseOneTimeSequenceBytes(
+      Uint8Array.from([...Buffer.from('7000\n8000\n# caf'), 0xe9, ...Buffer.from('\n9000\n')]),
+    );
     assert.deepEqual(bad.ok ? 'ok' : bad.line, 3);
     const bom = parseOneTimeSequenceBytes(Buffer.from('\ufeff7000,8000\n'));
     assert.deepEqual(bom.ok ? 'ok' : bom.line, 1);
   });
 
   it(`at most MAX_ONE_TIME_SEQUENCE_LINES (${MAX_ONE_TIME_SEQUENCE_LINES}) lines, used ones included; the next one is an error at its line`, () => {
-    const full = '#000,8000\n'.repeat(MAX_ONE_TIME_SEQUENCE_LINES - 1) + '7000,8000\n';
+    const full = `${'#000,8000\n'.repeat(MAX_ONE_TIME_SEQUENCE_LINES - 1)}7000,8000\n`;
     const atLimit = parseOneTimeSequences(full);
     assert.deepEqual(atLimit.ok && atLimit.unused.map((u) => u.line), [MAX_ONE_TIME_SEQUENCE_LINES]);
     const over = parseOneTimeSequences(`${full}7001,8001\n`);
-    assert.deepEqual(over.ok ? 'ok' : [over.line, over.error], [MAX_ONE_TIME_SEQUENCE_LINES + 1, `a one-time sequence file has at most ${MAX_ONE_TIME_SEQUENCE_LINES} lines`]);
+    assert.deepEqual(over.ok ? 'ok' : [over.line, over.error], [
+      MAX_ONE_TIME_SEQUENCE_LINES + 1,
+      `a one-time sequence file has at most ${MAX_ONE_TIME_SEQUENCE_LINES} lines`,
+    ]);
   });
 
   it('parses lines of steps separated by commas or spaces; skips blank, comment and used lines', () => {
-    const text = ['# my sequences', '7000,8000/udp,9000', '', '#000 8001 9001   (used)', '7002 8002:udp  9002', '   ', '7003, 8003'].join('\n');
+    const text = [
+      '# my sequences',
+      '7000,8000/udp,9000',
+      '',
+      '#000 8001 9001   (used)',
+      '7002 8002:udp  9002',
+      '   ',
+      '7003, 8003',
+    ].join('\n');
     const r = parseOneTimeSequences(text);
     assert.ok(r.ok);
     assert.deepEqual(
@@ -316,10 +423,13 @@ describe('one-time-sequences', () => {
     assert.deepEqual(parseOneTimeSequences('# a\n#b\n\n'), { ok: true, unused: [] });
   });
 
-  it('property: every unused sequence\'s offset points, in the UTF-8 bytes, at the start of its line, and used lines are never returned', () => {
+  it("property: every unused sequence's offset points, in the UTF-8 bytes, at the start of its line, and used lines are never returned", () => {
     const comment = fc.string({ unit: 'grapheme', maxLength: 20 }).map((s) => `#${s.replace(/[\r\n]/g, '')}`);
     const seqLine = fc.array(endpointArb, { minLength: 1, maxLength: 5 }).chain((eps) =>
-      fc.constantFrom(', ', ' ', ',').map((sep) => ({ eps, text: eps.map((e) => (e.proto === 'udp' ? formatEndpoint(e) : String(e.port))).join(sep) })),
+      fc.constantFrom(', ', ' ', ',').map((sep) => ({
+        eps,
+        text: eps.map((e) => (e.proto === 'udp' ? formatEndpoint(e) : String(e.port))).join(sep),
+      })),
     );
     const lineArb = fc.oneof(
       comment.map((text) => ({ eps: null as Endpoint[] | null, text })),
@@ -364,8 +474,19 @@ describe('capture-filter', () => {
   });
 
   it('prefixes ether dst only for a valid MAC', () => {
-    assert.equal(knockCaptureFilter([tcp(1000)], '02:00:5e:10:00:01'), 'ether dst 02:00:5e:10:00:01 and ((tcp dst port 1000))');
-    for (const bad of ['', 'zz:00:5e:10:00:01', '02:00:5e:10:00', '02:00:5e:10:00:01:02', '02-00-5e-10-00-01', '02:00:5e:10:00:01 or 1=1', ' 02:00:5e:10:00:01']) {
+    assert.equal(
+      knockCaptureFilter([tcp(1000)], '02:00:5e:10:00:01'),
+      'ether dst 02:00:5e:10:00:01 and ((tcp dst port 1000))',
+    );
+    for (const bad of [
+      '',
+      'zz:00:5e:10:00:01',
+      '02:00:5e:10:00',
+      '02:00:5e:10:00:01:02',
+      '02-00-5e-10-00-01',
+      '02:00:5e:10:00:01 or 1=1',
+      ' 02:00:5e:10:00:01',
+    ]) {
       assert.equal(knockCaptureFilter([tcp(1000)], bad), '((tcp dst port 1000))', JSON.stringify(bad));
     }
   });
@@ -394,7 +515,12 @@ describe('capture-filter', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('nftables-ruleset', () => {
-  const layout = { protectedPorts: [tcp(22), tcp(443), tcp(22), udp(51820)], hiddenPorts: [tcp(5643), udp(7000)], untrackedUdpPorts: [] as number[], exemptInterfaces: [] as string[] };
+  const layout = {
+    protectedPorts: [tcp(22), tcp(443), tcp(22), udp(51820)],
+    hiddenPorts: [tcp(5643), udp(7000)],
+    untrackedUdpPorts: [] as number[],
+    exemptInterfaces: [] as string[],
+  };
   const TABLE = 'knockgate';
   const T = { family: 'inet', table: TABLE };
 
@@ -411,51 +537,100 @@ describe('nftables-ruleset', () => {
 
   it('starts by adding the table, then declares sets, flushes protected/hidden, and fills them', () => {
     const cmds = installBatch(TABLE, layout, []);
-    assert.deepEqual(cmds[0], { add: { table: { family: 'inet', name: TABLE, comment: 'knockgate: managed by knockgated; do not edit' } } });
+    assert.deepEqual(cmds[0], {
+      add: { table: { family: 'inet', name: TABLE, comment: 'knockgate: managed by knockgated; do not edit' } },
+    });
     const idx = (pred: (c: NftCommand) => boolean): number => cmds.findIndex(pred);
-    const flushProtected = idx((c) => JSON.stringify(c) === JSON.stringify({ flush: { set: { ...T, name: 'protected' } } }));
+    const flushProtected = idx(
+      (c) => JSON.stringify(c) === JSON.stringify({ flush: { set: { ...T, name: 'protected' } } }),
+    );
     const flushHidden = idx((c) => JSON.stringify(c) === JSON.stringify({ flush: { set: { ...T, name: 'hidden' } } }));
-    const fillProtected = idx((c) => shape(c) === 'add element' && (c.add as { element: { name: string } }).element.name === 'protected');
-    const fillHidden = idx((c) => shape(c) === 'add element' && (c.add as { element: { name: string } }).element.name === 'hidden');
-    const addSet = (name: string): number => idx((c) => shape(c) === 'add set' && (c.add as { set: { name: string } }).set.name === name);
-    for (const i of [flushProtected, flushHidden, fillProtected, fillHidden, addSet('grants4'), addSet('grants6')]) assert.ok(i > 0);
+    const fillProtected = idx(
+      (c) => shape(c) === 'add element' && (c.add as { element: { name: string } }).element.name === 'protected',
+    );
+    const fillHidden = idx(
+      (c) => shape(c) === 'add element' && (c.add as { element: { name: string } }).element.name === 'hidden',
+    );
+    const addSet = (name: string): number =>
+      idx((c) => shape(c) === 'add set' && (c.add as { set: { name: string } }).set.name === name);
+    for (const i of [flushProtected, flushHidden, fillProtected, fillHidden, addSet('grants4'), addSet('grants6')])
+      assert.ok(i > 0);
     assert.ok(addSet('protected') < flushProtected && flushProtected < fillProtected);
     assert.ok(addSet('hidden') < flushHidden && flushHidden < fillHidden);
     // Duplicates collapse; each element is proto . port.
-    assert.deepEqual((cmds[fillProtected]?.add as { element: unknown }).element, {
+    assert.deepEqual((cmds[fillProtected]!.add as { element: unknown }).element, {
       ...T,
       name: 'protected',
       elem: [{ concat: ['tcp', 22] }, { concat: ['tcp', 443] }, { concat: ['udp', 51820] }],
     });
-    assert.deepEqual((cmds[fillHidden]?.add as { element: { elem: unknown } }).element.elem, [{ concat: ['tcp', 5643] }, { concat: ['udp', 7000] }]);
+    assert.deepEqual((cmds[fillHidden]!.add as { element: { elem: unknown } }).element.elem, [
+      { concat: ['tcp', 5643] },
+      { concat: ['udp', 7000] },
+    ]);
     // Grant sets are never flushed: existing grants survive a reload.
     assert.equal(cmds.filter((c) => shape(c) === 'flush set' && /grants/.test(JSON.stringify(c))).length, 0);
     // The chain hooks input before the filter priority and is flushed before the rules are added.
     const chain = idx((c) => shape(c) === 'add chain');
-    assert.deepEqual((cmds[chain]?.add as { chain: unknown }).chain, { ...T, name: 'input', type: 'filter', hook: 'input', prio: -10, policy: 'accept' });
+    assert.deepEqual((cmds[chain]!.add as { chain: unknown }).chain, {
+      ...T,
+      name: 'input',
+      type: 'filter',
+      hook: 'input',
+      prio: -10,
+      policy: 'accept',
+    });
     const flushChain = idx((c) => shape(c) === 'flush chain');
     assert.ok(chain < flushChain && flushChain < idx((c) => shape(c) === 'add rule'));
   });
 
   it('SPA socket ports and hidden knock ports are kept out of connection tracking by raw-priority prerouting rules', () => {
     const cmds = installBatch(TABLE, { ...layout, untrackedUdpPorts: [62201, 62201, 62202] }, []);
-    const chain = cmds.find((c) => shape(c) === 'add chain' && (c.add as { chain: { name: string } }).chain.name === 'prerouting');
-    assert.deepEqual((chain?.add as { chain: unknown }).chain, { ...T, name: 'prerouting', type: 'filter', hook: 'prerouting', prio: -300, policy: 'accept' });
-    const fill = cmds.find((c) => shape(c) === 'add element' && (c.add as { element: { name: string } }).element.name === 'untracked');
-    assert.deepEqual((fill?.add as { element: { elem: unknown } }).element.elem, [62201, 62202]);
-    const raw = cmds.filter((c) => shape(c) === 'add rule' && (c.add as { rule: { chain: string } }).rule.chain === 'prerouting');
-    assert.deepEqual(raw.map((c) => (c.add as { rule: { expr: unknown } }).rule.expr), [
-      [{ match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right: '@untracked' } }, { notrack: null }],
+    const chain = cmds.find(
+      (c) => shape(c) === 'add chain' && (c.add as { chain: { name: string } }).chain.name === 'prerouting',
+    );
+    assert.deepEqual((chain!.add as { chain: unknown }).chain, {
+      ...T,
+      name: 'prerouting',
+      type: 'filter',
+      hook: 'prerouting',
+      prio: -300,
+      policy: 'accept',
+    });
+    const fill = cmds.find(
+      (c) => shape(c) === 'add element' && (c.add as { element: { name: string } }).element.name === 'untracked',
+    );
+    assert.deepEqual((fill!.add as { element: { elem: unknown } }).element.elem, [62201, 62202]);
+    const raw = cmds.filter(
+      (c) => shape(c) === 'add rule' && (c.add as { rule: { chain: string } }).rule.chain === 'prerouting',
+    );
+    assert.deepEqual(
+      raw.map((c) => (c.add as { rule: { expr: unknown } }).rule.expr),
       [
-        { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: 'lo' } },
-        { match: { op: '==', left: { concat: [{ meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] }, right: '@hidden' } },
-        { notrack: null },
+        [
+          { match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right: '@untracked' } },
+          { notrack: null },
+        ],
+        [
+          { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: 'lo' } },
+          {
+            match: {
+              op: '==',
+              left: { concat: [{ meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] },
+              right: '@hidden',
+            },
+          },
+          { notrack: null },
+        ],
       ],
-    ]);
+    );
   });
 
   it('empty protected/hidden lists flush the sets and add no elements', () => {
-    const cmds = installBatch(TABLE, { protectedPorts: [], hiddenPorts: [], untrackedUdpPorts: [], exemptInterfaces: [] }, []);
+    const cmds = installBatch(
+      TABLE,
+      { protectedPorts: [], hiddenPorts: [], untrackedUdpPorts: [], exemptInterfaces: [] },
+      [],
+    );
     assert.equal(cmds.filter((c) => shape(c) === 'add element').length, 0);
     assert.equal(cmds.filter((c) => shape(c) === 'flush set').length, 3);
   });
@@ -477,7 +652,17 @@ describe('nftables-ruleset', () => {
     const iif = { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: 'lo' } };
     const l4 = { concat: [{ meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] };
     const grant = (proto: string, set: string): unknown => ({
-      match: { op: '==', left: { concat: [{ payload: { protocol: proto, field: 'saddr' } }, { meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] }, right: set },
+      match: {
+        op: '==',
+        left: {
+          concat: [
+            { payload: { protocol: proto, field: 'saddr' } },
+            { meta: { key: 'l4proto' } },
+            { payload: { protocol: 'th', field: 'dport' } },
+          ],
+        },
+        right: set,
+      },
     });
     assert.deepEqual(r, [
       [{ match: { op: 'in', left: { ct: { key: 'state' } }, right: ['established', 'related'] } }, { accept: null }],
@@ -486,7 +671,9 @@ describe('nftables-ruleset', () => {
       [iif, { match: { op: '==', left: l4, right: '@protected' } }, { counter: null }, { drop: null }],
       [iif, { match: { op: '==', left: l4, right: '@hidden' } }, { counter: null }, { drop: null }],
     ]);
-    for (const c of installBatch(TABLE, layout, []).filter((x) => shape(x) === 'add rule' && (x.add as { rule: { chain: string } }).rule.chain !== 'prerouting')) {
+    for (const c of installBatch(TABLE, layout, []).filter(
+      (x) => shape(x) === 'add rule' && (x.add as { rule: { chain: string } }).rule.chain !== 'prerouting',
+    )) {
       assert.equal((c.add as { rule: { chain: string; table: string } }).rule.chain, 'input');
       assert.equal((c.add as { rule: { chain: string; table: string } }).rule.table, TABLE);
     }
@@ -494,9 +681,15 @@ describe('nftables-ruleset', () => {
 
   it('drops on every interface but lo and the explicit exemptions, whatever interfaces: says', () => {
     const exempt = rules(installBatch(TABLE, { ...layout, exemptInterfaces: ['wg0', 'lo', 'wg0'] }, []));
-    for (const r of exempt.slice(3)) assert.deepEqual(r[0], { match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: ['lo', 'wg0'] } } });
+    for (const r of exempt.slice(3))
+      assert.deepEqual(r[0], {
+        match: { op: '!=', left: { meta: { key: 'iifname' } }, right: { set: ['lo', 'wg0'] } },
+      });
     const allRules = installBatch(TABLE, layout, []).filter((c) => shape(c) === 'add rule');
-    assert.ok(!JSON.stringify(allRules).includes('"op":"=="' + ',"left":{"meta":{"key":"iifname"}}'), 'no rule is scoped to a named interface');
+    assert.ok(
+      !JSON.stringify(allRules).includes('"op":"=="' + ',"left":{"meta":{"key":"iifname"}}'),
+      'no rule is scoped to a named interface',
+    );
   });
 
   it('uses the given table name everywhere', () => {
@@ -512,10 +705,10 @@ describe('nftables-ruleset', () => {
     };
     cmds.slice(1).forEach(walk);
     assert.deepEqual([...tables], ['kg2']);
-    assert.equal((cmds[0]?.add as { table: { name: string } }).table.name, 'kg2');
+    assert.equal((cmds[0]!.add as { table: { name: string } }).table.name, 'kg2');
   });
 
-  it('setGrantCommands: add, delete, add with the timeout, in the family\'s set', () => {
+  it("setGrantCommands: add, delete, add with the timeout, in the family's set", () => {
     const val = { concat: ['2001:db8::7', 'tcp', 22] };
     const t6 = { family: 'inet', table: TABLE, name: 'grants6' };
     assert.deepEqual(setGrantCommands(TABLE, '2001:db8::7', 6, tcp(22), 30), [
@@ -524,8 +717,10 @@ describe('nftables-ruleset', () => {
       { add: { element: { ...t6, elem: [{ elem: { val, timeout: 30 } }] } } },
     ]);
     const v4 = setGrantCommands(TABLE, '198.51.100.7', 4, udp(53), 86400);
-    assert.equal((v4[0]?.add as { element: { name: string } }).element.name, 'grants4');
-    assert.deepEqual((v4[2]?.add as { element: { elem: unknown } }).element.elem, [{ elem: { val: { concat: ['198.51.100.7', 'udp', 53] }, timeout: 86400 } }]);
+    assert.equal((v4[0]!.add as { element: { name: string } }).element.name, 'grants4');
+    assert.deepEqual((v4[2]!.add as { element: { elem: unknown } }).element.elem, [
+      { elem: { val: { concat: ['198.51.100.7', 'udp', 53] }, timeout: 86400 } },
+    ]);
   });
 
   it('setGrantCommands for an element known not to exist: a single add', () => {
@@ -562,11 +757,25 @@ describe('nftables-ruleset', () => {
             elem: [
               { elem: { val: { concat: ['2001:db8::1', 'udp', 51820] }, timeout: 60, expires: 12 } },
               { elem: { val: { concat: ['2001:db8::2', 'tcp', 443] }, timeout: 60 } },
-              { elem: { val: { concat: [{ prefix: { addr: '2001:db8:5::', len: 64 } }, 'tcp', 22] }, timeout: 60, expires: 40 } },
+              {
+                elem: {
+                  val: { concat: [{ prefix: { addr: '2001:db8:5::', len: 64 } }, 'tcp', 22] },
+                  timeout: 60,
+                  expires: 40,
+                },
+              },
             ],
           },
         },
-        { set: { family: 'inet', name: 'protected', table: 'knockgate', type: ['inet_proto', 'inet_service'], elem: [{ concat: ['tcp', 22] }] } },
+        {
+          set: {
+            family: 'inet',
+            name: 'protected',
+            table: 'knockgate',
+            type: ['inet_proto', 'inet_service'],
+            elem: [{ concat: ['tcp', 22] }],
+          },
+        },
       ],
     };
     assert.deepEqual(grantsFromListing(listing), [
@@ -577,7 +786,7 @@ describe('nftables-ruleset', () => {
     ]);
     // And back: a prefix source becomes a prefix element again.
     const cmds = setGrantCommands('knockgate', '198.51.100.0/24', 4, { proto: 'tcp', port: 22 }, 30);
-    assert.deepEqual((cmds[2]?.add as { element: { elem: unknown } }).element.elem, [
+    assert.deepEqual((cmds[2]!.add as { element: { elem: unknown } }).element.elem, [
       { elem: { val: { concat: [{ prefix: { addr: '198.51.100.0', len: 24 } }, 'tcp', 22] }, timeout: 30 } },
     ]);
   });
@@ -612,8 +821,11 @@ describe('nftables-ruleset', () => {
         },
       ],
     };
-    assert.deepEqual(grantsFromListing(listing), [{ source: '198.18.1.2', family: 4, endpoint: tcp(22), expiresInS: 5 }]);
-    for (const odd of [null, undefined, 5, 'x', {}, { nftables: null }, { nftables: {} }, []]) assert.deepEqual(grantsFromListing(odd), []);
+    assert.deepEqual(grantsFromListing(listing), [
+      { source: '198.18.1.2', family: 4, endpoint: tcp(22), expiresInS: 5 },
+    ]);
+    for (const odd of [null, undefined, 5, 'x', {}, { nftables: null }, { nftables: {} }, []])
+      assert.deepEqual(grantsFromListing(odd), []);
   });
 
   it('grantsFromListing skips null entries', () => {

@@ -107,21 +107,53 @@ describe('native ladder, check(): rungs 1-7', () => {
   it('freshness: ts ± (window - 1 ms) goes on; ts ± window is spa-stale, with the skew in the detail', () => {
     const bytes = packet();
     for (const now of [T0 + WINDOW_MS - 1, T0 - WINDOW_MS + 1, T0]) {
-      assert.equal(ladder.check(datagram(bytes), now, MONO, generous()).kind, 'needs-replay-check', `at ${now - T0} ms`);
+      assert.equal(
+        ladder.check(datagram(bytes), now, MONO, generous()).kind,
+        'needs-replay-check',
+        `at ${now - T0} ms`,
+      );
     }
-    assert.deepEqual(ladder.check(datagram(bytes), T0 + WINDOW_MS, MONO, generous()), { kind: 'reject', reason: 'spa-stale', who: 'laptop', detail: 'clock skew 120s' });
-    assert.deepEqual(ladder.check(datagram(bytes), T0 - WINDOW_MS, MONO, generous()), { kind: 'reject', reason: 'spa-stale', who: 'laptop', detail: 'clock skew -120s' });
+    assert.deepEqual(ladder.check(datagram(bytes), T0 + WINDOW_MS, MONO, generous()), {
+      kind: 'reject',
+      reason: 'spa-stale',
+      who: 'laptop',
+      detail: 'clock skew 120s',
+    });
+    assert.deepEqual(ladder.check(datagram(bytes), T0 - WINDOW_MS, MONO, generous()), {
+      kind: 'reject',
+      reason: 'spa-stale',
+      who: 'laptop',
+      detail: 'clock skew -120s',
+    });
   });
 
   it('spa-overload: past MAC1 with the budget spent; a known source spends its own allowance first; junk costs no token', () => {
     const allowance = { knownSources: new KnownSources(100, 60_000), budget: new WorkBudget(0.001, 1) };
     const junk = Uint8Array.from(packet(), (b, i) => (i === 0 ? b ^ 1 : b));
-    for (let i = 0; i < 10; i++) assert.equal((ladder.check(datagram(junk), T0, MONO, allowance) as { reason: string }).reason, 'spa-mac1');
-    assert.equal(ladder.check(datagram(packet()), T0, MONO, allowance).kind, 'needs-replay-check', 'the one token was taken by junk');
-    assert.deepEqual(ladder.check(datagram(packet()), T0, MONO, allowance), { kind: 'reject', reason: 'spa-overload', who: undefined, detail: undefined });
+    for (let i = 0; i < 10; i++)
+      assert.equal((ladder.check(datagram(junk), T0, MONO, allowance) as { reason: string }).reason, 'spa-mac1');
+    assert.equal(
+      ladder.check(datagram(packet()), T0, MONO, allowance).kind,
+      'needs-replay-check',
+      'the one token was taken by junk',
+    );
+    assert.deepEqual(ladder.check(datagram(packet()), T0, MONO, allowance), {
+      kind: 'reject',
+      reason: 'spa-overload',
+      who: undefined,
+      detail: undefined,
+    });
     allowance.knownSources.remember('198.18.0.3', MONO);
-    assert.equal(ladder.check(datagram(packet(), '198.18.0.3'), T0, MONO, allowance).kind, 'needs-replay-check', 'a known source was refused');
-    assert.equal((ladder.check(datagram(packet()), T0, MONO, allowance) as { reason: string }).reason, 'spa-overload', 'an unknown source was served');
+    assert.equal(
+      ladder.check(datagram(packet(), '198.18.0.3'), T0, MONO, allowance).kind,
+      'needs-replay-check',
+      'a known source was refused',
+    );
+    assert.equal(
+      (ladder.check(datagram(packet()), T0, MONO, allowance) as { reason: string }).reason,
+      'spa-overload',
+      'an unknown source was served',
+    );
   });
 });
 
@@ -158,7 +190,9 @@ describe('native ladder, conclude(): the replay outcome, then the policy', () =>
     const r = ladder.conclude(tooLong, 'fresh');
     assert.equal(r.kind === 'reject' && r.reason, 'spa-not-allowed');
     assert.match((r as { detail: string }).detail, /duration 600s exceeds the client's maximum of 300s/);
-    const port = needsReplay(ladder.check(datagram(packet({ ports: [{ proto: 'tcp', port: 443 }] })), T0, MONO, generous()));
+    const port = needsReplay(
+      ladder.check(datagram(packet({ ports: [{ proto: 'tcp', port: 443 }] })), T0, MONO, generous()),
+    );
     assert.equal((ladder.conclude(port, 'fresh') as { reason: string }).reason, 'spa-not-allowed');
 
     const bound = new NativeLadder(doorYaml(', require_address: true'), server, WINDOW_MS);

@@ -12,14 +12,36 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes, verify,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  hkdfSync,
+  randomBytes,
+  verify,
 } from 'node:crypto';
 import fc from 'fast-check';
 import type { Endpoint, Protocol } from '../../src/core/endpoint.js';
-import { ed25519PrivateFromSeed, ed25519PublicFromRaw, rawPublicOf, x25519PrivateFromRaw, x25519PublicFromRaw } from '../../src/core/spa/keys.js';
 import {
-  encodeSpaBody, openSpa, sealRawBody, sealSpa, serverKeysFromPrivate,
-  type ClientAuthSecret, type SpaClientKey, type SpaRequest, type SpaServerKeys,
+  ed25519PrivateFromSeed,
+  ed25519PublicFromRaw,
+  rawPublicOf,
+  x25519PrivateFromRaw,
+  x25519PublicFromRaw,
+} from '../../src/core/spa/keys.js';
+import {
+  encodeSpaBody,
+  openSpa,
+  sealRawBody,
+  sealSpa,
+  serverKeysFromPrivate,
+  type ClientAuthSecret,
+  type SpaClientKey,
+  type SpaRequest,
+  type SpaServerKeys,
 } from '../../src/core/spa/native-wire.js';
 import { MAX_SPA_BYTES, MAX_SPA_PORTS, MIN_SPA_BYTES } from '../../src/core/limits.js';
 
@@ -30,12 +52,22 @@ const bytes = (n: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength
 // ---------------------------------------------------------------------------------------------
 // Fixtures and arbitraries
 
-interface Client { readonly cid: Uint8Array; readonly material: Uint8Array; readonly secret: ClientAuthSecret; readonly key: SpaClientKey }
+interface Client {
+  readonly cid: Uint8Array;
+  readonly material: Uint8Array;
+  readonly secret: ClientAuthSecret;
+  readonly key: SpaClientKey;
+}
 
 function makeClient(cid: Uint8Array, mode: 'psk' | 'ed25519', material: Uint8Array): Client {
   if (mode === 'psk') return { cid, material, secret: { mode, psk: material }, key: { id: cid, mode, psk: material } };
   const privateKey = ed25519PrivateFromSeed(material);
-  return { cid, material, secret: { mode, privateKey }, key: { id: cid, mode, publicKey: createPublicKey(privateKey) } };
+  return {
+    cid,
+    material,
+    secret: { mode, privateKey },
+    key: { id: cid, mode, publicKey: createPublicKey(privateKey) },
+  };
 }
 const lookupOf = (...clients: Client[]) => {
   const map = new Map(clients.map((c) => [toHex(c.cid), c.key] as const));
@@ -46,18 +78,53 @@ const SERVER = serverKeysFromPrivate(hex('a0'.repeat(16) + '5c'.repeat(16)), 'te
 const PSK_CLIENT = makeClient(hex('11'.repeat(16)), 'psk', hex('22'.repeat(32)));
 const ED_CLIENT = makeClient(hex('33'.repeat(16)), 'ed25519', hex('44'.repeat(32)));
 const LOOKUP = lookupOf(PSK_CLIENT, ED_CLIENT);
-const BASE_REQUEST: SpaRequest = { timestampMs: 1_767_225_600_000, nonce: hex('55'.repeat(16)), durationS: 0, address: null, prefix: 0, ports: [] };
+const BASE_REQUEST: SpaRequest = {
+  timestampMs: 1_767_225_600_000,
+  nonce: hex('55'.repeat(16)),
+  durationS: 0,
+  address: null,
+  prefix: 0,
+  ports: [],
+};
 
-function seal(client: Client, request: SpaRequest, server: SpaServerKeys = SERVER, eph: Uint8Array = randomBytes(32), topBit: 0 | 1 = 0): Uint8Array {
-  return sealSpa({ serverPublicKey: server.publicKey, doorId: server.doorId, clientId: client.cid, secret: client.secret, request, ephemeralPrivate: eph, topBit });
+function seal(
+  client: Client,
+  request: SpaRequest,
+  server: SpaServerKeys = SERVER,
+  eph: Uint8Array = randomBytes(32),
+  topBit: 0 | 1 = 0,
+): Uint8Array {
+  return sealSpa({
+    serverPublicKey: server.publicKey,
+    doorId: server.doorId,
+    clientId: client.cid,
+    secret: client.secret,
+    request,
+    ephemeralPrivate: eph,
+    topBit,
+  });
 }
 function sealBody(client: Client, body: Uint8Array): Uint8Array {
-  return sealRawBody({ serverPublicKey: SERVER.publicKey, doorId: 'test-door', clientId: client.cid, secret: client.secret, body, ephemeralPrivate: randomBytes(32), topBit: 1 });
+  return sealRawBody({
+    serverPublicKey: SERVER.publicKey,
+    doorId: 'test-door',
+    clientId: client.cid,
+    secret: client.secret,
+    body,
+    ephemeralPrivate: randomBytes(32),
+    topBit: 1,
+  });
 }
 /** Recomputes mac1 over the rest, as someone who knows S can: the packet then reaches rung 3. */
 function withMac1(d: Uint8Array, mac1Key: Uint8Array = SERVER.mac1Key): Uint8Array {
   const out = Uint8Array.from(d);
-  out.set(createHmac('sha256', mac1Key).update(out.subarray(0, out.length - 16)).digest().subarray(0, 16), out.length - 16);
+  out.set(
+    createHmac('sha256', mac1Key)
+      .update(out.subarray(0, out.length - 16))
+      .digest()
+      .subarray(0, 16),
+    out.length - 16,
+  );
   return out;
 }
 const reasonOf = (d: Uint8Array, server: SpaServerKeys = SERVER, lookup = LOOKUP): string => {
@@ -70,8 +137,14 @@ const endpointArb: fc.Arbitrary<Endpoint> = fc
   .map(([proto, port]) => ({ proto, port }));
 const targetArb = fc.oneof(
   fc.record({ address: fc.constant(null), prefix: fc.integer({ min: 0, max: 128 }) }),
-  fc.record({ address: bytes(4).map((b) => ({ family: 4 as const, bytes: b })), prefix: fc.integer({ min: 1, max: 32 }) }),
-  fc.record({ address: bytes(16).map((b) => ({ family: 6 as const, bytes: b })), prefix: fc.integer({ min: 1, max: 128 }) }),
+  fc.record({
+    address: bytes(4).map((b) => ({ family: 4 as const, bytes: b })),
+    prefix: fc.integer({ min: 1, max: 32 }),
+  }),
+  fc.record({
+    address: bytes(16).map((b) => ({ family: 6 as const, bytes: b })),
+    prefix: fc.integer({ min: 1, max: 128 }),
+  }),
 );
 const requestArb: fc.Arbitrary<SpaRequest> = fc
   .record({
@@ -89,25 +162,53 @@ const sealArgsArb = fc.record({ eph: bytes(32), topBit: fc.constantFrom<0 | 1>(0
 
 // ---------------------------------------------------------------------------------------------
 
-interface VectorRequest { timestampMs: number; nonce: string; durationS: number; address: { family: 4 | 6; bytes: string } | null; prefix: number; ports: Endpoint[] }
+interface VectorRequest {
+  timestampMs: number;
+  nonce: string;
+  durationS: number;
+  address: { family: 4 | 6; bytes: string } | null;
+  prefix: number;
+  ports: Endpoint[];
+}
 interface Vector {
   name: string;
-  inputs: { serverPrivateKey: string; serverPublicKey: string; doorId: string; clientId: string; mode: 'psk' | 'ed25519'; psk?: string; ed25519Seed?: string;
-    ephemeralPrivateKey: string; topBit: 0 | 1; request: VectorRequest };
+  inputs: {
+    serverPrivateKey: string;
+    serverPublicKey: string;
+    doorId: string;
+    clientId: string;
+    mode: 'psk' | 'ed25519';
+    psk?: string;
+    ed25519Seed?: string;
+    ephemeralPrivateKey: string;
+    topBit: 0 | 1;
+    request: VectorRequest;
+  };
   expected: { datagram: string; replayKey: string; request: VectorRequest };
 }
-const VECTORS = (JSON.parse(readFileSync(fileURLToPath(new URL('../../../docs/spa-vectors.json', import.meta.url)), 'utf8')) as { vectors: Vector[] }).vectors;
+const VECTORS = (
+  JSON.parse(readFileSync(fileURLToPath(new URL('../../../docs/spa-vectors.json', import.meta.url)), 'utf8')) as {
+    vectors: Vector[];
+  }
+).vectors;
 const requestFromJson = (r: VectorRequest): SpaRequest => ({
-  timestampMs: r.timestampMs, nonce: hex(r.nonce), durationS: r.durationS, prefix: r.prefix,
+  timestampMs: r.timestampMs,
+  nonce: hex(r.nonce),
+  durationS: r.durationS,
+  prefix: r.prefix,
   address: r.address === null ? null : { family: r.address.family, bytes: hex(r.address.bytes) },
   ports: r.ports.map((p) => ({ proto: p.proto, port: p.port })),
 });
-const vectorClient = (v: Vector): Client => makeClient(hex(v.inputs.clientId), v.inputs.mode, hex(v.inputs.psk ?? v.inputs.ed25519Seed ?? ''));
+const vectorClient = (v: Vector): Client =>
+  makeClient(hex(v.inputs.clientId), v.inputs.mode, hex(v.inputs.psk ?? v.inputs.ed25519Seed ?? ''));
 
 describe('spa vectors (docs/spa-vectors.json)', () => {
   it('has the vectors the brief asks for', () => {
     assert.ok(VECTORS.length >= 4);
-    assert.deepEqual(VECTORS.slice(0, 4).map((v) => v.name), ['psk-defaults', 'psk-ports-duration', 'ed25519-ipv4-24', 'ed25519-ipv6-64']);
+    assert.deepEqual(
+      VECTORS.slice(0, 4).map((v) => v.name),
+      ['psk-defaults', 'psk-ports-duration', 'ed25519-ipv4-24', 'ed25519-ipv6-64'],
+    );
   });
   for (const v of VECTORS) {
     it(`${v.name}: sealSpa reproduces the datagram byte for byte and openSpa opens it back`, () => {
@@ -140,18 +241,34 @@ describe('spa vectors opened by hand from docs/protocol.md', () => {
       assert.ok(v);
       const d = Buffer.from(v.expected.datagram, 'hex');
       const n = d.length;
-      const s = createPrivateKey({ key: der('302e020100300506032b656e04220420', hex(v.inputs.serverPrivateKey)), format: 'der', type: 'pkcs8' });
+      const s = createPrivateKey({
+        key: der('302e020100300506032b656e04220420', hex(v.inputs.serverPrivateKey)),
+        format: 'der',
+        type: 'pkcs8',
+      });
       const S = Buffer.from(createPublicKey(s).export({ format: 'jwk' }).x as string, 'base64url');
       assert.equal(S.toString('hex'), v.inputs.serverPublicKey);
       // Step 7/8: datagram = E' || sealed || mac1, mac1 = HMAC(SHA-256("knockgate-spa-v1/mac1" || S), E' || sealed)[0:16]
-      const mac1Key = createHash('sha256').update(Buffer.concat([ascii('knockgate-spa-v1/mac1'), S])).digest();
+      const mac1Key = createHash('sha256')
+        .update(Buffer.concat([ascii('knockgate-spa-v1/mac1'), S]))
+        .digest();
       // The door context: S || u8(len(door_id)) || door_id.
       const context = Buffer.concat([S, Buffer.from([v.inputs.doorId.length]), ascii(v.inputs.doorId)]);
-      assert.deepEqual(createHmac('sha256', mac1Key).update(d.subarray(0, n - 16)).digest().subarray(0, 16), d.subarray(n - 16));
+      assert.deepEqual(
+        createHmac('sha256', mac1Key)
+          .update(d.subarray(0, n - 16))
+          .digest()
+          .subarray(0, 16),
+        d.subarray(n - 16),
+      );
       // Step 1: E' is E with bit 255 set to r.
       const ePrime = d.subarray(0, 32);
       assert.equal(ePrime[31]! >> 7, v.inputs.topBit);
-      const eKey = createPrivateKey({ key: der('302e020100300506032b656e04220420', hex(v.inputs.ephemeralPrivateKey)), format: 'der', type: 'pkcs8' });
+      const eKey = createPrivateKey({
+        key: der('302e020100300506032b656e04220420', hex(v.inputs.ephemeralPrivateKey)),
+        format: 'der',
+        type: 'pkcs8',
+      });
       const E = Buffer.from(createPublicKey(eKey).export({ format: 'jwk' }).x as string, 'base64url');
       const cleared = Buffer.from(ePrime);
       cleared[31]! &= 0x7f;
@@ -164,7 +281,9 @@ describe('spa vectors opened by hand from docs/protocol.md', () => {
       // Step 3: okm = HKDF-SHA256(shared, salt S, info LABEL || "/seal" || E', 44).
       const okm = Buffer.from(hkdfSync('sha256', shared, S, Buffer.concat([LABEL, ascii('/seal'), ePrime]), 44));
       // Step 6: ChaCha20-Poly1305 with aad = E' || context; the tag is the 16 bytes before mac1.
-      const decipher = createDecipheriv('chacha20-poly1305', okm.subarray(0, 32), okm.subarray(32, 44), { authTagLength: 16 });
+      const decipher = createDecipheriv('chacha20-poly1305', okm.subarray(0, 32), okm.subarray(32, 44), {
+        authTagLength: 16,
+      });
       decipher.setAAD(Buffer.concat([ePrime, context]), { plaintextLength: n - 32 - 16 - 16 });
       decipher.setAuthTag(d.subarray(n - 32, n - 16));
       const pt = Buffer.concat([decipher.update(d.subarray(32, n - 32)), decipher.final()]);
@@ -176,7 +295,11 @@ describe('spa vectors opened by hand from docs/protocol.md', () => {
       if (v.inputs.mode === 'psk') {
         assert.deepEqual(createHmac('sha256', Buffer.from(v.inputs.psk!, 'hex')).update(T).digest(), auth);
       } else {
-        const c = createPrivateKey({ key: der('302e020100300506032b657004220420', hex(v.inputs.ed25519Seed!)), format: 'der', type: 'pkcs8' });
+        const c = createPrivateKey({
+          key: der('302e020100300506032b657004220420', hex(v.inputs.ed25519Seed!)),
+          format: 'der',
+          type: 'pkcs8',
+        });
         assert.ok(verify(null, T, createPublicKey(c), auth));
       }
       // Step 4: the body, field by field.
@@ -230,7 +353,8 @@ describe('spa properties', () => {
           f[bit >> 3]! ^= 1 << (bit & 7);
           assert.equal(reasonOf(f, SERVER, lookup), 'spa-mac1', `bit ${bit}`);
           // E' (top bit included: it is the AEAD aad and in the HKDF info) and sealed are covered by the AEAD too.
-          if (bit < (d.length - 16) * 8) assert.equal(reasonOf(withMac1(f), SERVER, lookup), 'spa-decrypt', `bit ${bit} with mac1 fixed`);
+          if (bit < (d.length - 16) * 8)
+            assert.equal(reasonOf(withMac1(f), SERVER, lookup), 'spa-decrypt', `bit ${bit} with mac1 fixed`);
         }
       }),
       { numRuns: 4 },
@@ -242,7 +366,10 @@ describe('spa properties', () => {
       { arbitrary: fc.uint8Array({ maxLength: 600 }), weight: 1 },
       { arbitrary: fc.uint8Array({ minLength: MIN_SPA_BYTES, maxLength: MAX_SPA_BYTES }), weight: 2 },
       // reaches rung 3 with a hostile E': random, or a low-order point
-      { arbitrary: fc.uint8Array({ minLength: MIN_SPA_BYTES, maxLength: MAX_SPA_BYTES }).map((b) => withMac1(b)), weight: 2 },
+      {
+        arbitrary: fc.uint8Array({ minLength: MIN_SPA_BYTES, maxLength: MAX_SPA_BYTES }).map((b) => withMac1(b)),
+        weight: 2,
+      },
     );
     fc.assert(
       fc.property(junk, (b) => {
@@ -256,12 +383,18 @@ describe('spa properties', () => {
 
   it('a datagram opened with the wrong client key (other secret, or other mode) is rejected with spa-auth', () => {
     fc.assert(
-      fc.property(clientArb, fc.constantFrom<'psk' | 'ed25519'>('psk', 'ed25519'), bytes(32), requestArb, (client, otherMode, otherMaterial, request) => {
-        const impostor = makeClient(client.cid, otherMode, otherMaterial);
-        fc.pre(otherMode !== client.secret.mode || toHex(otherMaterial) !== toHex(client.material));
-        const d = seal(client, request);
-        assert.equal(reasonOf(d, SERVER, lookupOf(impostor)), 'spa-auth');
-      }),
+      fc.property(
+        clientArb,
+        fc.constantFrom<'psk' | 'ed25519'>('psk', 'ed25519'),
+        bytes(32),
+        requestArb,
+        (client, otherMode, otherMaterial, request) => {
+          const impostor = makeClient(client.cid, otherMode, otherMaterial);
+          fc.pre(otherMode !== client.secret.mode || toHex(otherMaterial) !== toHex(client.material));
+          const d = seal(client, request);
+          assert.equal(reasonOf(d, SERVER, lookupOf(impostor)), 'spa-auth');
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -297,16 +430,24 @@ function sealV1ByHand(server: SpaServerKeys, client: Client, request: SpaRequest
   const ePrime = Buffer.from(rawPublicOf(e));
   ePrime[31]! &= 0x7f;
   const shared = diffieHellman({ privateKey: e, publicKey: x25519PublicFromRaw(server.publicKey) });
-  const okm = Buffer.from(hkdfSync('sha256', shared, server.publicKey, Buffer.concat([ascii('knockgate-spa-v1/seal'), ePrime]), 44));
+  const okm = Buffer.from(
+    hkdfSync('sha256', shared, server.publicKey, Buffer.concat([ascii('knockgate-spa-v1/seal'), ePrime]), 44),
+  );
   const body = Buffer.from(encodeSpaBody(request));
   body[0] = 1; // v1's version byte
   const signed = Buffer.concat([client.cid, body]);
-  const auth = createHmac('sha256', client.material).update(ascii('knockgate-spa-v1')).update(ePrime).update(signed).digest();
+  const auth = createHmac('sha256', client.material)
+    .update(ascii('knockgate-spa-v1'))
+    .update(ePrime)
+    .update(signed)
+    .digest();
   const cipher = createCipheriv('chacha20-poly1305', okm.subarray(0, 32), okm.subarray(32, 44), { authTagLength: 16 });
   const pt = Buffer.concat([signed, auth]);
   cipher.setAAD(ePrime, { plaintextLength: pt.length });
   const sealed = Buffer.concat([ePrime, cipher.update(pt), cipher.final(), cipher.getAuthTag()]);
-  const mac1Key = createHash('sha256').update(Buffer.concat([ascii('knockgate-spa-v1/mac1'), server.publicKey])).digest();
+  const mac1Key = createHash('sha256')
+    .update(Buffer.concat([ascii('knockgate-spa-v1/mac1'), server.publicKey]))
+    .digest();
   return Buffer.concat([sealed, createHmac('sha256', mac1Key).update(sealed).digest().subarray(0, 16)]);
 }
 
@@ -325,7 +466,7 @@ describe('spa door binding (protocol v2): a packet opens only the door it was se
     }
   });
 
-  it('the same door id under the same key opens on every gateway of a fleet (the roadmap\'s shared key)', () => {
+  it("the same door id under the same key opens on every gateway of a fleet (the roadmap's shared key)", () => {
     const gateway2 = serverKeysFromPrivate(RAW, 'door-a');
     assert.equal(reasonOf(seal(PSK_CLIENT, BASE_REQUEST, doorA), gateway2, lookupOf(PSK_CLIENT)), 'ok');
   });
@@ -338,19 +479,40 @@ describe('spa door binding (protocol v2): a packet opens only the door it was se
 
   it('door ids outside 1-64 letters, digits, "_", "." or "-" are refused when sealing', () => {
     for (const bad of ['', '-x', 'a b', 'x'.repeat(65), 'é']) {
-      assert.throws(() => sealSpa({ serverPublicKey: SERVER.publicKey, doorId: bad, clientId: PSK_CLIENT.cid, secret: PSK_CLIENT.secret, request: BASE_REQUEST, ephemeralPrivate: randomBytes(32), topBit: 0 }), /door id/);
+      assert.throws(
+        () =>
+          sealSpa({
+            serverPublicKey: SERVER.publicKey,
+            doorId: bad,
+            clientId: PSK_CLIENT.cid,
+            secret: PSK_CLIENT.secret,
+            request: BASE_REQUEST,
+            ephemeralPrivate: randomBytes(32),
+            topBit: 0,
+          }),
+        /door id/,
+      );
     }
   });
 });
 
 describe('spa rungs by example', () => {
-  const valid = encodeSpaBody({ ...BASE_REQUEST, address: { family: 4, bytes: hex('c6336407') }, prefix: 32, ports: [{ proto: 'tcp', port: 22 }] });
+  const valid = encodeSpaBody({
+    ...BASE_REQUEST,
+    address: { family: 4, bytes: hex('c6336407') },
+    prefix: 32,
+    ports: [{ proto: 'tcp', port: 22 }],
+  });
   const edit = (at: number, value: number, from: Uint8Array = valid): Uint8Array => {
     const b = Uint8Array.from(from);
     b[at] = value;
     return b;
   };
-  const v6 = encodeSpaBody({ ...BASE_REQUEST, address: { family: 6, bytes: hex('20010db8000000000000000000000001') }, prefix: 128 });
+  const v6 = encodeSpaBody({
+    ...BASE_REQUEST,
+    address: { family: 6, bytes: hex('20010db8000000000000000000000001') },
+    prefix: 128,
+  });
   const fam0 = encodeSpaBody(BASE_REQUEST);
   const manyPorts = (count: number): Uint8Array => {
     const b = Buffer.concat([fam0.subarray(0, 32), Buffer.from([count]), Buffer.alloc(3 * count)]);
@@ -359,23 +521,40 @@ describe('spa rungs by example', () => {
   };
 
   it('the bodies the examples start from are valid, including the edges', () => {
-    for (const body of [valid, v6, fam0, edit(31, 128, fam0), manyPorts(MAX_SPA_PORTS), edit(3, 0x1f, edit(4, 0xff, edit(5, 0xff, fam0)))]) {
+    for (const body of [
+      valid,
+      v6,
+      fam0,
+      edit(31, 128, fam0),
+      manyPorts(MAX_SPA_PORTS),
+      edit(3, 0x1f, edit(4, 0xff, edit(5, 0xff, fam0))),
+    ]) {
       for (const client of [PSK_CLIENT, ED_CLIENT]) assert.equal(reasonOf(sealBody(client, body)), 'ok');
     }
   });
 
   const malformed: Array<[string, Uint8Array]> = [
-    ['version 0', edit(0, 0)], ['version 1 inside a v2 envelope', edit(0, 1)], ['version 3', edit(0, 3)],
-    ['flags 1', edit(1, 1)], ['flags 0x80', edit(1, 0x80)],
+    ['version 0', edit(0, 0)],
+    ['version 1 inside a v2 envelope', edit(0, 1)],
+    ['version 3', edit(0, 3)],
+    ['flags 1', edit(1, 1)],
+    ['flags 0x80', edit(1, 0x80)],
     ['timestamp above 2^53-1', edit(3, 0x20, fam0)],
-    ['family 5', edit(30, 5)], ['family 1', edit(30, 1)],
-    ['family 4 with 16 address bytes', edit(31, 32, edit(30, 4, v6))], ['family 6 with 4 address bytes', edit(30, 6)],
-    ['family 4 prefix 0', edit(31, 0)], ['family 4 prefix 33', edit(31, 33)],
-    ['family 6 prefix 0', edit(31, 0, v6)], ['family 6 prefix 129', edit(31, 129, v6)],
-    ['family 0 prefix 129', edit(31, 129, fam0)], ['family 0 prefix 255', edit(31, 255, fam0)],
+    ['family 5', edit(30, 5)],
+    ['family 1', edit(30, 1)],
+    ['family 4 with 16 address bytes', edit(31, 32, edit(30, 4, v6))],
+    ['family 6 with 4 address bytes', edit(30, 6)],
+    ['family 4 prefix 0', edit(31, 0)],
+    ['family 4 prefix 33', edit(31, 33)],
+    ['family 6 prefix 0', edit(31, 0, v6)],
+    ['family 6 prefix 129', edit(31, 129, v6)],
+    ['family 0 prefix 129', edit(31, 129, fam0)],
+    ['family 0 prefix 255', edit(31, 255, fam0)],
     ['count 65', manyPorts(65)],
-    ['count larger than the ports present', edit(36, 2)], ['count smaller than the ports present', edit(36, 0)],
-    ['protocol 1', edit(37, 1)], ['protocol 0', edit(37, 0)],
+    ['count larger than the ports present', edit(36, 2)],
+    ['count smaller than the ports present', edit(36, 0)],
+    ['protocol 1', edit(37, 1)],
+    ['protocol 0', edit(37, 0)],
     ['port 0', edit(39, 0, edit(38, 0))],
     ['a byte left over', Buffer.concat([valid, Buffer.from([0])])],
     ['truncated before count', valid.subarray(0, 36)],
@@ -389,7 +568,8 @@ describe('spa rungs by example', () => {
   }
 
   it('lengths 144 and 513 give spa-length, even with a valid mac1; 145 and 512 get past rung 1', () => {
-    for (const n of [0, 1, 144, 513, 600]) assert.equal(reasonOf(n >= 16 ? withMac1(randomBytes(n)) : randomBytes(n)), 'spa-length', `${n}`);
+    for (const n of [0, 1, 144, 513, 600])
+      assert.equal(reasonOf(n >= 16 ? withMac1(randomBytes(n)) : randomBytes(n)), 'spa-length', `${n}`);
     assert.equal(sealBody(PSK_CLIENT, new Uint8Array(32)).length, 144);
     assert.equal(reasonOf(sealBody(PSK_CLIENT, new Uint8Array(32))), 'spa-length');
     assert.equal(reasonOf(sealBody(PSK_CLIENT, new Uint8Array(401))), 'spa-length');
@@ -400,8 +580,15 @@ describe('spa rungs by example', () => {
 
   it("low-order points as E' give spa-decrypt, with either top bit", () => {
     const p = 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f';
-    const lowOrder = ['00'.repeat(32), '01' + '00'.repeat(31), 'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
-      '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157', 'ec' + p, 'ed' + p, 'ee' + p];
+    const lowOrder = [
+      '00'.repeat(32),
+      `01${'00'.repeat(31)}`,
+      'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
+      '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
+      `ec${p}`,
+      `ed${p}`,
+      `ee${p}`,
+    ];
     for (const u of lowOrder) {
       for (const top of [0, 0x80]) {
         const d = seal(PSK_CLIENT, BASE_REQUEST);
@@ -414,22 +601,50 @@ describe('spa rungs by example', () => {
 
   it('sealSpa throws on invalid local input', () => {
     const bad: Array<Partial<SpaRequest>> = [
-      { timestampMs: -1 }, { timestampMs: 1.5 }, { timestampMs: 2 ** 53 }, { nonce: new Uint8Array(15) },
-      { durationS: 2 ** 32 }, { durationS: -1 }, { prefix: 129 }, { prefix: -1 },
-      { address: { family: 4, bytes: new Uint8Array(4) }, prefix: 0 }, { address: { family: 4, bytes: new Uint8Array(4) }, prefix: 33 },
-      { address: { family: 4, bytes: new Uint8Array(16) }, prefix: 32 }, { address: { family: 6, bytes: new Uint8Array(4) }, prefix: 64 },
-      { ports: [{ proto: 'tcp', port: 0 }] }, { ports: [{ proto: 'tcp', port: 65_536 }] }, { ports: [{ proto: 'icmp' as Protocol, port: 1 }] },
+      { timestampMs: -1 },
+      { timestampMs: 1.5 },
+      { timestampMs: 2 ** 53 },
+      { nonce: new Uint8Array(15) },
+      { durationS: 2 ** 32 },
+      { durationS: -1 },
+      { prefix: 129 },
+      { prefix: -1 },
+      { address: { family: 4, bytes: new Uint8Array(4) }, prefix: 0 },
+      { address: { family: 4, bytes: new Uint8Array(4) }, prefix: 33 },
+      { address: { family: 4, bytes: new Uint8Array(16) }, prefix: 32 },
+      { address: { family: 6, bytes: new Uint8Array(4) }, prefix: 64 },
+      { ports: [{ proto: 'tcp', port: 0 }] },
+      { ports: [{ proto: 'tcp', port: 65_536 }] },
+      { ports: [{ proto: 'icmp' as Protocol, port: 1 }] },
       { ports: Array.from({ length: 65 }, () => ({ proto: 'udp' as const, port: 53 })) },
     ];
-    for (const change of bad) assert.throws(() => seal(PSK_CLIENT, { ...BASE_REQUEST, ...change }), Error, JSON.stringify(change));
-    assert.throws(() => sealSpa({ serverPublicKey: SERVER.publicKey, doorId: 'test-door', clientId: new Uint8Array(15), secret: PSK_CLIENT.secret, request: BASE_REQUEST, ephemeralPrivate: randomBytes(32), topBit: 0 }));
+    for (const change of bad)
+      assert.throws(() => seal(PSK_CLIENT, { ...BASE_REQUEST, ...change }), Error, JSON.stringify(change));
+    assert.throws(() =>
+      sealSpa({
+        serverPublicKey: SERVER.publicKey,
+        doorId: 'test-door',
+        clientId: new Uint8Array(15),
+        secret: PSK_CLIENT.secret,
+        request: BASE_REQUEST,
+        ephemeralPrivate: randomBytes(32),
+        topBit: 0,
+      }),
+    );
     assert.throws(() => seal(makeClient(PSK_CLIENT.cid, 'psk', new Uint8Array(31)), BASE_REQUEST));
-    assert.throws(() => seal(PSK_CLIENT, BASE_REQUEST, { ...SERVER, publicKey: new Uint8Array(32) }), Error, 'low-order server key');
+    assert.throws(
+      () => seal(PSK_CLIENT, BASE_REQUEST, { ...SERVER, publicKey: new Uint8Array(32) }),
+      Error,
+      'low-order server key',
+    );
   });
 
   it('keys.ts: raw keys round-trip and wrong lengths throw', () => {
     const raw = randomBytes(32);
-    assert.deepEqual(rawPublicOf(x25519PublicFromRaw(rawPublicOf(x25519PrivateFromRaw(raw)))), rawPublicOf(x25519PrivateFromRaw(raw)));
+    assert.deepEqual(
+      rawPublicOf(x25519PublicFromRaw(rawPublicOf(x25519PrivateFromRaw(raw)))),
+      rawPublicOf(x25519PrivateFromRaw(raw)),
+    );
     const edPub = rawPublicOf(ed25519PrivateFromSeed(raw));
     assert.deepEqual(rawPublicOf(ed25519PublicFromRaw(edPub)), edPub);
     for (const f of [x25519PrivateFromRaw, x25519PublicFromRaw, ed25519PrivateFromSeed, ed25519PublicFromRaw]) {
@@ -442,7 +657,7 @@ describe('spa rungs by example', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('spa datagrams look random', () => {
-  it('across 200 random datagrams of one length, no bit position is constant (the top bit of E\' included), so no byte is', () => {
+  it("across 200 random datagrams of one length, no bit position is constant (the top bit of E' included), so no byte is", () => {
     const ones = new Array<number>(MIN_SPA_BYTES * 8).fill(0);
     const runs = 200;
     for (let i = 0; i < runs; i++) {
@@ -453,6 +668,6 @@ describe('spa datagrams look random', () => {
     }
     const constant = ones.map((c, bit) => (c === 0 || c === runs ? bit : -1)).filter((bit) => bit >= 0);
     assert.deepEqual(constant, []);
-    assert.ok(ones[31 * 8 + 7]! > 0 && ones[31 * 8 + 7]! < runs, 'top bit of E\' takes both values');
+    assert.ok(ones[31 * 8 + 7]! > 0 && ones[31 * 8 + 7]! < runs, "top bit of E' takes both values");
   });
 });

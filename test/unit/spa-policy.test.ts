@@ -64,7 +64,15 @@ function door(over: Partial<Door> = {}): Door {
 }
 
 function request(over: Partial<SpaRequest> = {}): SpaRequest {
-  return { timestampMs: 1_767_225_600_000, nonce: new Uint8Array(16).fill(0x55), durationS: 0, address: null, prefix: 0, ports: [], ...over };
+  return {
+    timestampMs: 1_767_225_600_000,
+    nonce: new Uint8Array(16).fill(0x55),
+    durationS: 0,
+    address: null,
+    prefix: 0,
+    ports: [],
+    ...over,
+  };
 }
 
 const V4_SOURCE = ip('198.51.100.7');
@@ -85,7 +93,7 @@ function refused(d: SpaGrantDecision, detail: RegExp): void {
 }
 
 describe('decideSpaGrant: ports', () => {
-  it('an empty port list grants exactly the client\'s allow list (not the door\'s open list)', () => {
+  it("an empty port list grants exactly the client's allow list (not the door's open list)", () => {
     const g = granted(decideSpaGrant(door(), client(), request(), V4_SOURCE));
     assert.deepEqual(g.endpoints, [tcp(22), udp(53)]);
   });
@@ -106,17 +114,32 @@ describe('decideSpaGrant: ports', () => {
 
 describe('decideSpaGrant: duration', () => {
   it('0 means min(door.durationS, client.maxDurationS)', () => {
-    assert.equal(granted(decideSpaGrant(door({ durationS: 30 }), client({ maxDurationS: 300 }), request(), V4_SOURCE)).durationS, 30);
-    assert.equal(granted(decideSpaGrant(door({ durationS: 600 }), client({ maxDurationS: 120 }), request(), V4_SOURCE)).durationS, 120);
+    assert.equal(
+      granted(decideSpaGrant(door({ durationS: 30 }), client({ maxDurationS: 300 }), request(), V4_SOURCE)).durationS,
+      30,
+    );
+    assert.equal(
+      granted(decideSpaGrant(door({ durationS: 600 }), client({ maxDurationS: 120 }), request(), V4_SOURCE)).durationS,
+      120,
+    );
   });
 
-  it('a duration up to the client\'s maximum is granted as asked', () => {
-    assert.equal(granted(decideSpaGrant(door(), client({ maxDurationS: 300 }), request({ durationS: 300 }), V4_SOURCE)).durationS, 300);
-    assert.equal(granted(decideSpaGrant(door(), client({ maxDurationS: 300 }), request({ durationS: 5 }), V4_SOURCE)).durationS, 5);
+  it("a duration up to the client's maximum is granted as asked", () => {
+    assert.equal(
+      granted(decideSpaGrant(door(), client({ maxDurationS: 300 }), request({ durationS: 300 }), V4_SOURCE)).durationS,
+      300,
+    );
+    assert.equal(
+      granted(decideSpaGrant(door(), client({ maxDurationS: 300 }), request({ durationS: 5 }), V4_SOURCE)).durationS,
+      5,
+    );
   });
 
-  it('a duration above the client\'s maximum is refused', () => {
-    refused(decideSpaGrant(door(), client({ maxDurationS: 300 }), request({ durationS: 301 }), V4_SOURCE), /301s exceeds .* 300s/);
+  it("a duration above the client's maximum is refused", () => {
+    refused(
+      decideSpaGrant(door(), client({ maxDurationS: 300 }), request({ durationS: 301 }), V4_SOURCE),
+      /301s exceeds .* 300s/,
+    );
   });
 });
 
@@ -131,8 +154,10 @@ describe('decideSpaGrant: address', () => {
   });
 
   it('prefix 0 or the full length (32 / 128) is one address', () => {
-    for (const prefix of [0, 32]) assert.equal(granted(decideSpaGrant(door(), client(), request({ prefix }), V4_SOURCE)).source, '198.51.100.7');
-    for (const prefix of [0, 128]) assert.equal(granted(decideSpaGrant(door(), client(), request({ prefix }), V6_SOURCE)).source, '2001:db8:1:2::7');
+    for (const prefix of [0, 32])
+      assert.equal(granted(decideSpaGrant(door(), client(), request({ prefix }), V4_SOURCE)).source, '198.51.100.7');
+    for (const prefix of [0, 128])
+      assert.equal(granted(decideSpaGrant(door(), client(), request({ prefix }), V6_SOURCE)).source, '2001:db8:1:2::7');
   });
 
   it('prefix 24 with minPrefix[4] = 24 grants the /24 network of the source', () => {
@@ -147,19 +172,27 @@ describe('decideSpaGrant: address', () => {
     assert.equal(granted(decideSpaGrant(door(), c, request({ prefix: 64 }), V6_SOURCE)).source, '2001:db8:1:2::/64');
   });
 
-  it('a prefix wider than the client\'s limit is refused (23 < 24; 24 with the default /32)', () => {
-    refused(decideSpaGrant(door(), client({ minPrefix: { 4: 24, 6: 128 } }), request({ prefix: 23 }), V4_SOURCE), /\/23 is wider than .*\/24/);
+  it("a prefix wider than the client's limit is refused (23 < 24; 24 with the default /32)", () => {
+    refused(
+      decideSpaGrant(door(), client({ minPrefix: { 4: 24, 6: 128 } }), request({ prefix: 23 }), V4_SOURCE),
+      /\/23 is wider than .*\/24/,
+    );
     refused(decideSpaGrant(door(), client(), request({ prefix: 24 }), V4_SOURCE), /\/24 is wider/);
   });
 
   it('a prefix longer than the family allows is refused (40 for IPv4)', () => {
     refused(decideSpaGrant(door(), client(), request({ prefix: 40 }), V4_SOURCE), /\/40 is too long for IPv4/);
-    refused(decideSpaGrant(door(), client(), request({ prefix: 33, address: ip('198.51.100.7') }), V4_SOURCE), /\/33 is too long/);
+    refused(
+      decideSpaGrant(door(), client(), request({ prefix: 33, address: ip('198.51.100.7') }), V4_SOURCE),
+      /\/33 is too long/,
+    );
     refused(decideSpaGrant(door(), client(), request({ prefix: 129 }), V6_SOURCE), /\/129 is too long for IPv6/);
   });
 
   it('an explicit address equal to the source is allowed without otherAddress', () => {
-    const g = granted(decideSpaGrant(door(), client(), request({ address: ip('198.51.100.7'), prefix: 32 }), V4_SOURCE));
+    const g = granted(
+      decideSpaGrant(door(), client(), request({ address: ip('198.51.100.7'), prefix: 32 }), V4_SOURCE),
+    );
     assert.equal(g.source, '198.51.100.7');
   });
 
@@ -176,9 +209,15 @@ describe('decideSpaGrant: address', () => {
     const g = granted(decideSpaGrant(door(), c, request({ address: ip('198.51.100.200'), prefix: 24 }), V4_SOURCE));
     assert.equal(g.source, '198.51.100.0/24');
     // The same address as a single address does not cover the source.
-    refused(decideSpaGrant(door(), c, request({ address: ip('198.51.100.200'), prefix: 32 }), V4_SOURCE), /not the packet source/);
+    refused(
+      decideSpaGrant(door(), c, request({ address: ip('198.51.100.200'), prefix: 32 }), V4_SOURCE),
+      /not the packet source/,
+    );
     // Nor does a /24 next door.
-    refused(decideSpaGrant(door(), c, request({ address: ip('198.51.101.1'), prefix: 24 }), V4_SOURCE), /not the packet source/);
+    refused(
+      decideSpaGrant(door(), c, request({ address: ip('198.51.101.1'), prefix: 24 }), V4_SOURCE),
+      /not the packet source/,
+    );
   });
 
   it('an IPv6 packet asking for an IPv4 address needs otherAddress', () => {
@@ -189,9 +228,12 @@ describe('decideSpaGrant: address', () => {
     assert.equal(g.family, 4);
   });
 
-  it('the other address\'s family decides the prefix limits (IPv4 prefix on an IPv6 packet)', () => {
+  it("the other address's family decides the prefix limits (IPv4 prefix on an IPv6 packet)", () => {
     const c = client({ otherAddress: true, minPrefix: { 4: 32, 6: 48 } });
-    refused(decideSpaGrant(door(), c, request({ address: ip('198.51.100.7'), prefix: 24 }), V6_SOURCE), /wider than .*\/32/);
+    refused(
+      decideSpaGrant(door(), c, request({ address: ip('198.51.100.7'), prefix: 24 }), V6_SOURCE),
+      /wider than .*\/32/,
+    );
   });
 });
 
@@ -225,7 +267,9 @@ function parseGrant(g: Granted): { bytes: Uint8Array; prefix: number } {
 
 const familyArb = fc.constantFrom<4 | 6>(4, 6);
 const addressArb = (family: 4 | 6): fc.Arbitrary<IPAddressBytes> =>
-  fc.uint8Array({ minLength: family === 4 ? 4 : 16, maxLength: family === 4 ? 4 : 16 }).map((bytes) => ({ family, bytes }));
+  fc
+    .uint8Array({ minLength: family === 4 ? 4 : 16, maxLength: family === 4 ? 4 : 16 })
+    .map((bytes) => ({ family, bytes }));
 
 /** An explicit address: random, or the source with a few low bits changed (often inside a granted prefix). */
 const requestedAddressArb = (source: IPAddressBytes): fc.Arbitrary<IPAddressBytes | null> =>
@@ -241,8 +285,17 @@ const requestedAddressArb = (source: IPAddressBytes): fc.Arbitrary<IPAddressByte
 
 describe('decideSpaGrant: require_address', () => {
   it('an unbound request (address null) from a client with requireAddress is refused with spa-address-required, any prefix, any family', () => {
-    for (const [src, prefix] of [[V4_SOURCE, 0], [V4_SOURCE, 24], [V6_SOURCE, 0]] as const) {
-      const d = decideSpaGrant(door(), client({ requireAddress: true, minPrefix: { 4: 24, 6: 64 } }), request({ prefix }), src);
+    for (const [src, prefix] of [
+      [V4_SOURCE, 0],
+      [V4_SOURCE, 24],
+      [V6_SOURCE, 0],
+    ] as const) {
+      const d = decideSpaGrant(
+        door(),
+        client({ requireAddress: true, minPrefix: { 4: 24, 6: 64 } }),
+        request({ prefix }),
+        src,
+      );
       assert.equal(d.ok, false, `expected a refusal, got ${JSON.stringify(d)}`);
       if (!d.ok) {
         assert.equal(d.reason, 'spa-address-required');
@@ -253,9 +306,19 @@ describe('decideSpaGrant: require_address', () => {
 
   it('a bound request from such a client is granted for that address; the other rules still hold', () => {
     const c = client({ requireAddress: true });
-    assert.equal(granted(decideSpaGrant(door(), c, request({ address: ip('198.51.100.7'), prefix: 32 }), V4_SOURCE)).source, '198.51.100.7');
-    refused(decideSpaGrant(door(), c, request({ address: ip('203.0.113.9'), prefix: 32 }), V4_SOURCE), /not the packet source/);
-    assert.equal(granted(decideSpaGrant(door(), client(), request(), V4_SOURCE)).source, '198.51.100.7', 'without requireAddress, unbound is still the default');
+    assert.equal(
+      granted(decideSpaGrant(door(), c, request({ address: ip('198.51.100.7'), prefix: 32 }), V4_SOURCE)).source,
+      '198.51.100.7',
+    );
+    refused(
+      decideSpaGrant(door(), c, request({ address: ip('203.0.113.9'), prefix: 32 }), V4_SOURCE),
+      /not the packet source/,
+    );
+    assert.equal(
+      granted(decideSpaGrant(door(), client(), request(), V4_SOURCE)).source,
+      '198.51.100.7',
+      'without requireAddress, unbound is still the default',
+    );
   });
 });
 
@@ -287,7 +350,9 @@ describe('decideSpaGrant: property', () => {
           assert.ok(g.prefix >= c.minPrefix[d.family], `prefix /${g.prefix} not wider than the client's limit`);
           // Host bits are zero: the network contains itself masked, i.e. it equals its own network.
           const zeroHost = new Uint8Array(g.bytes.length);
-          for (let bit = 0; bit < g.prefix; bit++) if ((g.bytes[bit >> 3] as number) & (0x80 >> (bit & 7))) zeroHost[bit >> 3] = (zeroHost[bit >> 3] as number) | (0x80 >> (bit & 7));
+          for (let bit = 0; bit < g.prefix; bit++)
+            if ((g.bytes[bit >> 3] as number) & (0x80 >> (bit & 7)))
+              zeroHost[bit >> 3] = (zeroHost[bit >> 3] as number) | (0x80 >> (bit & 7));
           assert.deepEqual(g.bytes, zeroHost, `${d.source} has host bits set`);
           if (!otherAddress) {
             assert.equal(d.family, source.family, 'same family as the packet source');

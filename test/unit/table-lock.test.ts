@@ -31,12 +31,21 @@ describe('table lock', () => {
         assert.ok(err instanceof KnockgateError);
         assert.equal(err.code, 'KG_ALREADY_RUNNING');
         assert.equal(err.exitCode, 75);
-        assert.match(err.message, new RegExp(`^knockgated \\(PID ${process.pid}\\) already manages table inet knockgate in this network namespace`));
+        assert.match(
+          err.message,
+          new RegExp(
+            `^knockgated \\(PID ${process.pid}\\) already manages table inet knockgate in this network namespace`,
+          ),
+        );
         assert.ok(err.message.includes(first.file), err.message);
         return true;
       },
     );
-    assert.equal(readFileSync(first.file, 'utf8'), `${process.pid}\n`, 'the refused attempt left the holder’s PID in place');
+    assert.equal(
+      readFileSync(first.file, 'utf8'),
+      `${process.pid}\n`,
+      'the refused attempt left the holder’s PID in place',
+    );
     first.release();
     first.release();
     assert.equal(existsSync(first.file), false);
@@ -73,7 +82,10 @@ describe('table lock', () => {
     const target = join(root, 'victim');
     writeFileSync(target, 'precious\n');
     symlinkSync(target, join(dir, `knockgate.${netns}.lock`));
-    assert.throws(() => lockTable('knockgate', { dir }), (err: unknown) => err instanceof KnockgateError && err.code === 'KG_STATE_WRITE_FAILED');
+    assert.throws(
+      () => lockTable('knockgate', { dir }),
+      (err: unknown) => err instanceof KnockgateError && err.code === 'KG_STATE_WRITE_FAILED',
+    );
     assert.equal(readFileSync(target, 'utf8'), 'precious\n');
   });
 });

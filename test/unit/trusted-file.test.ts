@@ -13,7 +13,16 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +32,12 @@ import { importAccessConf } from '../../src/config/fwknop-access-conf.js';
 import { openNoFollow } from '../../src/config/trusted-file.js';
 import { ConfigError, KnockgateError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/daemon/json-logger.js';
-import { CLIENT_CREDENTIAL_KIND, readClientCredential, readServerKey, SERVER_KEY_KIND } from '../../src/stores/key-files.js';
+import {
+  CLIENT_CREDENTIAL_KIND,
+  readClientCredential,
+  readServerKey,
+  SERVER_KEY_KIND,
+} from '../../src/stores/key-files.js';
 import { OneTimeSequenceFile } from '../../src/stores/one-time-sequence-file.js';
 import { PendingCommandsFile } from '../../src/stores/pending-commands.js';
 
@@ -48,21 +62,39 @@ interface Kind {
 }
 
 const KINDS: Kind[] = [
-  { name: 'the YAML config', text: () => 'interfaces: [lo]\ndoors:\n  - name: ssh\n    sequence: [1, 2, 3]\n    open: [22/tcp]\n', read: (f) => loadConfig(f) },
-  { name: 'a knockd.conf (--knockd-conf)', text: () => '[options]\n[openSSH]\n\tsequence = 7000,8000,9000\n\tcommand = /bin/true\n', read: (f) => readConfigFile(f) },
+  {
+    name: 'the YAML config',
+    text: () => 'interfaces: [lo]\ndoors:\n  - name: ssh\n    sequence: [1, 2, 3]\n    open: [22/tcp]\n',
+    read: (f) => loadConfig(f),
+  },
+  {
+    name: 'a knockd.conf (--knockd-conf)',
+    text: () => '[options]\n[openSSH]\n\tsequence = 7000,8000,9000\n\tcommand = /bin/true\n',
+    read: (f) => readConfigFile(f),
+  },
   {
     name: 'an fwknop access.conf',
-    text: () => `SOURCE ANY\nKEY_BASE64 ${randomBytes(32).toString('base64')}\nHMAC_KEY_BASE64 ${randomBytes(64).toString('base64')}\n`,
+    text: () =>
+      `SOURCE ANY\nKEY_BASE64 ${randomBytes(32).toString('base64')}\nHMAC_KEY_BASE64 ${randomBytes(64).toString('base64')}\n`,
     read: (f) => importAccessConf(f),
   },
-  { name: 'the server key', text: () => `kind: ${SERVER_KEY_KIND}\nprivate_key: ${b64u(32)}\n`, read: (f) => readServerKey(f) },
+  {
+    name: 'the server key',
+    text: () => `kind: ${SERVER_KEY_KIND}\nprivate_key: ${b64u(32)}\n`,
+    read: (f) => readServerKey(f),
+  },
   {
     name: 'a client credential',
-    text: () => `kind: ${CLIENT_CREDENTIAL_KIND}\nname: me\nport: 62201\nserver_public_key: ${b64u(32)}\nclient_id: ${b64u(16)}\ndoor_id: ssh\npsk: ${b64u(32)}\n`,
+    text: () =>
+      `kind: ${CLIENT_CREDENTIAL_KIND}\nname: me\nport: 62201\nserver_public_key: ${b64u(32)}\nclient_id: ${b64u(16)}\ndoor_id: ssh\npsk: ${b64u(32)}\n`,
     read: (f) => readClientCredential(f),
   },
   { name: 'a one-time sequence file', text: () => '1,2,3\n4,5,6\n', read: (f) => OneTimeSequenceFile.load(f) },
-  { name: 'the pending stop commands file', text: () => '{"format":"knockgate-pending-commands/1","pending":[]}\n', read: (f) => PendingCommandsFile.open(f) },
+  {
+    name: 'the pending stop commands file',
+    text: () => '{"format":"knockgate-pending-commands/1","pending":[]}\n',
+    read: (f) => PendingCommandsFile.open(f),
+  },
 ];
 
 function put(dir: string, kind: Kind, mode = 0o600): string {
@@ -99,7 +131,11 @@ describe('trusted files: owner and writability', () => {
       it('is refused when owned by neither root nor the user knockgate runs as', () => {
         const file = put(freshDir(), kind);
         chownSync(file, NOBODY, NOBODY);
-        refused(() => kind.read(file), file, new RegExp(`owned by uid ${NOBODY}, neither root nor the user knockgate runs as`));
+        refused(
+          () => kind.read(file),
+          file,
+          new RegExp(`owned by uid ${NOBODY}, neither root nor the user knockgate runs as`),
+        );
       });
 
       it('is refused when its directory is writable by others (0777) or owned by another user', () => {
@@ -143,7 +179,8 @@ describe('trusted files: owner and writability', () => {
   it('a file %included by an access.conf is checked too, and the error names the %include line', () => {
     const dir = freshDir();
     const inc = join(dir, 'keys.conf');
-    const stanza = (): string => `SOURCE ANY\nKEY_BASE64 ${randomBytes(32).toString('base64')}\nHMAC_KEY_BASE64 ${randomBytes(64).toString('base64')}\n`;
+    const stanza = (): string =>
+      `SOURCE ANY\nKEY_BASE64 ${randomBytes(32).toString('base64')}\nHMAC_KEY_BASE64 ${randomBytes(64).toString('base64')}\n`;
     writeFileSync(inc, stanza(), { mode: 0o600 });
     const top = join(dir, 'access.conf');
     writeFileSync(top, `%include ${inc}\n${stanza()}`, { mode: 0o600 });
@@ -151,7 +188,12 @@ describe('trusted files: owner and writability', () => {
     chmodSync(inc, 0o660);
     assert.throws(
       () => importAccessConf(top),
-      (err: unknown) => err instanceof ConfigError && err.file === top && err.line === 1 && err.key === '%include' && /keys\.conf is writable by group or others/.test(err.detail),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.file === top &&
+        err.line === 1 &&
+        err.key === '%include' &&
+        /keys\.conf is writable by group or others/.test(err.detail),
     );
   });
 
@@ -172,7 +214,11 @@ describe('files knockgate writes (pid_file, log_file): no symbolic link followed
     symlinkSync(victim, pid);
     assert.throws(
       () => openNoFollow(pid, constants.O_WRONLY | constants.O_TRUNC, 0o644, 'PID file'),
-      (err: unknown) => err instanceof KnockgateError && err.code === 'KG_STATE_WRITE_FAILED' && err.message.includes(pid) && /symbolic link/.test(err.message),
+      (err: unknown) =>
+        err instanceof KnockgateError &&
+        err.code === 'KG_STATE_WRITE_FAILED' &&
+        err.message.includes(pid) &&
+        /symbolic link/.test(err.message),
     );
     assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
   });
@@ -185,7 +231,8 @@ describe('files knockgate writes (pid_file, log_file): no symbolic link followed
     symlinkSync(victim, log);
     assert.throws(
       () => createLogger('info', { file: log, stdout: false }),
-      (err: unknown) => err instanceof KnockgateError && err.code === 'KG_STATE_WRITE_FAILED' && /symbolic link/.test(err.message),
+      (err: unknown) =>
+        err instanceof KnockgateError && err.code === 'KG_STATE_WRITE_FAILED' && /symbolic link/.test(err.message),
     );
     assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
     const foreign = join(dir, 'other.log');
@@ -193,7 +240,10 @@ describe('files knockgate writes (pid_file, log_file): no symbolic link followed
     chownSync(foreign, NOBODY, NOBODY);
     assert.throws(
       () => createLogger('info', { file: foreign, stdout: false }),
-      (err: unknown) => err instanceof KnockgateError && err.code === 'KG_STATE_WRITE_FAILED' && new RegExp(`owned by uid ${NOBODY}`).test(err.message),
+      (err: unknown) =>
+        err instanceof KnockgateError &&
+        err.code === 'KG_STATE_WRITE_FAILED' &&
+        new RegExp(`owned by uid ${NOBODY}`).test(err.message),
     );
   });
 });

@@ -50,33 +50,44 @@ class AccessFileReader<S> {
 
   /** parse_access_file(): `depth` is this file's depth (the top file is 1); `from` the directive that named it. */
   readFile(file: string, depth: number, from: (Loc & { key: string }) | null): void {
-    const whereOpened = (detail: string): never => (from ? this.report.fail(from, from.key, detail) : this.report.fail(file, undefined, detail));
+    const whereOpened: (detail: string) => never = (detail) =>
+      from ? this.report.fail(from, from.key, detail) : this.report.fail(file, undefined, detail);
     if (++this.filesRead > MAX_FWKNOP_ACCESS_FILES) whereOpened(`more than ${MAX_FWKNOP_ACCESS_FILES} access files`);
     let real: string;
     const read = tryReadTrustedFile(file, MAX_CONFIG_FILE_BYTES);
     if ('problem' in read) {
-      if (read.problem === 'open') return whereOpened(`could not open access file ${file}: ${read.detail}`);
-      if (read.problem === 'directory') return whereOpened(`${file}: ${read.detail}`);
-      return whereOpened(`${file} is ${read.detail}${read.detail === 'not a regular file' ? ' (fwknopd refuses it)' : ''}`);
+      if (read.problem === 'open') whereOpened(`could not open access file ${file}: ${read.detail}`);
+      if (read.problem === 'directory') whereOpened(`${file}: ${read.detail}`);
+      whereOpened(`${file} is ${read.detail}${read.detail === 'not a regular file' ? ' (fwknopd refuses it)' : ''}`);
     }
     const { data, stat: st } = read;
     try {
       real = realpathSync(file);
     } catch (err) {
-      return whereOpened(`could not open access file ${file}: ${(err as Error).message}`);
+      whereOpened(`could not open access file ${file}: ${(err as Error).message}`);
     }
     if ((st.mode & 0o077) !== 0) {
-      this.report.warn({ file, line: 0 }, `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}: this file holds keys and should be readable by its owner only (fwknopd warns unless it is 0600)`);
+      this.report.warn(
+        { file, line: 0 },
+        `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}: this file holds keys and should be readable by its owner only (fwknopd warns unless it is 0600)`,
+      );
     }
     if (this.reading.includes(real)) {
-      return whereOpened(`include loop: ${file} is already being read (fwknopd refuses to go deeper than ${MAX_INCLUDE_DEPTH} levels of %include, and recurses without end through %include_folder)`);
+      whereOpened(
+        `include loop: ${file} is already being read (fwknopd refuses to go deeper than ${MAX_INCLUDE_DEPTH} levels of %include, and recurses without end through %include_folder)`,
+      );
     }
     this.reading.push(real);
     let current: S | null = null;
     for (const line of lexAccessConf(file, data.toString('latin1'), this.report)) {
       const { at, name: key, value } = line;
       if (key === '%include') {
-        if (depth >= MAX_INCLUDE_DEPTH) this.report.fail(at, key, `refusing to go deeper than ${MAX_INCLUDE_DEPTH} levels (fwknopd's MAX_DEPTH): ${shown(value)}`);
+        if (depth >= MAX_INCLUDE_DEPTH)
+          this.report.fail(
+            at,
+            key,
+            `refusing to go deeper than ${MAX_INCLUDE_DEPTH} levels (fwknopd's MAX_DEPTH): ${shown(value)}`,
+          );
         this.readFile(this.includePath(at, key, value), depth + 1, { ...at, key });
       } else if (key === '%include_folder') {
         this.readFolder(at, key, value, depth);
@@ -92,7 +103,10 @@ class AccessFileReader<S> {
     if (p === null) return this.report.fail(at, key, 'the path is not UTF-8 text');
     if (isAbsolute(p)) return p;
     const abs = resolve(dirname(at.file), p);
-    this.report.warn(at, `relative path ${JSON.stringify(p)} read as ${abs}; fwknopd opens it from its working directory instead (/ when it runs as a daemon)`);
+    this.report.warn(
+      at,
+      `relative path ${JSON.stringify(p)} read as ${abs}; fwknopd opens it from its working directory instead (/ when it runs as a daemon)`,
+    );
     return abs;
   }
 
@@ -104,7 +118,7 @@ class AccessFileReader<S> {
     try {
       names = readdirSync(dir);
     } catch (err) {
-      return this.report.fail(at, key, `access folder ${dir} could not be opened: ${(err as Error).message}`);
+      this.report.fail(at, key, `access folder ${dir} could not be opened: ${(err as Error).message}`);
     }
     const confs = names
       .filter((n) => {
@@ -112,7 +126,11 @@ class AccessFileReader<S> {
         return dot >= 0 && n.slice(dot, dot + 5) === '.conf';
       })
       .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    if (confs.length > 1) this.report.warn(at, `${confs.length} files read in name order (${confs.join(', ')}); fwknopd reads them in directory order, which may differ, and stanza order decides which stanza a packet matches first`);
+    if (confs.length > 1)
+      this.report.warn(
+        at,
+        `${confs.length} files read in name order (${confs.join(', ')}); fwknopd reads them in directory order, which may differ, and stanza order decides which stanza a packet matches first`,
+      );
     if (confs.length === 0) this.report.warn(at, `no *.conf file in ${dir}`);
     for (const n of confs) this.readFile(join(dir, n), depth + 1, { ...at, key });
   }

@@ -46,7 +46,8 @@ export function* lexAccessConf(file: string, text: string, report: AccessConfRep
 
 /** One line (without its `\n`): null when fwknopd skips it. */
 export function lexAccessLine(at: Loc, raw: string, report: AccessConfReport): AccessLine | null {
-  if (Buffer.byteLength(raw, 'latin1') > MAX_LINE_LEN - 1) report.fail(at, undefined, `line longer than ${MAX_LINE_LEN - 1} bytes: fwknopd would read it as two lines`);
+  if (Buffer.byteLength(raw, 'latin1') > MAX_LINE_LEN - 1)
+    report.fail(at, undefined, `line longer than ${MAX_LINE_LEN - 1} bytes: fwknopd would read it as two lines`);
   const first = raw[0];
   if (first === undefined || first === '#' || first === ';' || first === '\r' || first === '\0') return null;
   if (raw.includes('\0')) report.fail(at, undefined, 'NUL byte in line (fwknopd would cut the line there)');
@@ -59,7 +60,8 @@ export function lexAccessLine(at: Loc, raw: string, report: AccessConfReport): A
   const valStart = i;
   while (i < raw.length && raw[i] !== ';' && raw[i] !== '\r') i++;
   const rawValue = raw.slice(valStart, i);
-  if (name === '' || rawValue === '') report.fail(at, name || undefined, `invalid access file entry ${shown(raw)}: fwknopd needs "VARIABLE value"`);
+  if (name === '' || rawValue === '')
+    report.fail(at, name || undefined, `invalid access file entry ${shown(raw)}: fwknopd needs "VARIABLE value"`);
   const colon = name.lastIndexOf(':');
   if (colon >= 0) name = name.slice(0, colon);
   const afterSemicolon = raw[i] === ';' ? raw.slice(i + 1).trim() : '';

@@ -21,11 +21,13 @@ import type { AccessConfReport, Loc } from './report.js';
 
 /** FW_ACCESS_TIMEOUT, MAX_FW_TIMEOUT: seconds as strtol reads them (0: fwknopd's default). */
 export function readTimeout(report: AccessConfReport, at: Loc, key: string, val: string): number {
-const r = cStrtol(val);
-if (r.value < 0 || r.value > RCHK_MAX_FW_TIMEOUT_S) report.fail(at, key, `${shown(val)} is not in range [0,${RCHK_MAX_FW_TIMEOUT_S}] seconds`);
-if (!r.digits) report.warn(at, `fwknopd reads ${shown(val)} as 0, which means its default`);
-else if (r.rest.trim() !== '') report.warn(at, `fwknopd reads ${shown(val)} as ${r.value} seconds (strtol ignores the rest)`);
-return r.value;
+  const r = cStrtol(val);
+  if (r.value < 0 || r.value > RCHK_MAX_FW_TIMEOUT_S)
+    report.fail(at, key, `${shown(val)} is not in range [0,${RCHK_MAX_FW_TIMEOUT_S}] seconds`);
+  if (!r.digits) report.warn(at, `fwknopd reads ${shown(val)} as 0, which means its default`);
+  else if (r.rest.trim() !== '')
+    report.warn(at, `fwknopd reads ${shown(val)} as ${r.value} seconds (strtol ignores the rest)`);
+  return r.value;
 }
 
 /** ACCESS_EXPIRE: Unix seconds of the start of that day, local standard time. */
@@ -41,7 +43,11 @@ export function readExpireDate(report: AccessConfReport, at: Loc, key: string, v
     return /\d/.test(t) ? Number(t) : null;
   };
   const fields: number[] = [];
-  for (const [width, sep] of [[2, '/'], [2, '/'], [4, '']] as const) {
+  for (const [width, sep] of [
+    [2, '/'],
+    [2, '/'],
+    [4, ''],
+  ] as const) {
     const v = field(width);
     if (v === null) break;
     fields.push(v);
@@ -63,7 +69,12 @@ export function readExpireDate(report: AccessConfReport, at: Loc, key: string, v
   const standardOffsetMin = Math.max(new Date(y, 0, 1).getTimezoneOffset(), new Date(y, 6, 1).getTimezoneOffset());
   const epoch = Math.floor(utc / 1000) + standardOffsetMin * 60;
   const offsetText = `UTC${standardOffsetMin <= 0 ? '+' : '-'}${String(Math.floor(Math.abs(standardOffsetMin) / 60)).padStart(2, '0')}:${String(Math.abs(standardOffsetMin) % 60).padStart(2, '0')}`;
-  if (epoch <= 0) report.fail(at, key, `${shown(val)} is at or before 1970-01-01, which fwknopd treats as "no expiry"; remove ACCESS_EXPIRE or give a real date`);
+  if (epoch <= 0)
+    report.fail(
+      at,
+      key,
+      `${shown(val)} is at or before 1970-01-01, which fwknopd treats as "no expiry"; remove ACCESS_EXPIRE or give a real date`,
+    );
   const day = new Date(utc).toISOString().slice(0, 10);
   const odd = i < val.length || !/^\d{2}\/\d{2}\/\d{4}$/.test(val);
   report.warn(
@@ -77,7 +88,11 @@ export function readExpireDate(report: AccessConfReport, at: Loc, key: string, v
 export function readExpireEpoch(report: AccessConfReport, at: Loc, key: string, val: string): number {
   if (!/^\+?\d+$/.test(val.trim())) {
     const r = cStrtol(val);
-    report.fail(at, key, `${shown(val)} is not a number of seconds (fwknopd's strtoul would read ${r.digits ? r.value : 0}${r.value <= 0 ? ', i.e. no expiry' : ''}); write the epoch seconds as digits`);
+    report.fail(
+      at,
+      key,
+      `${shown(val)} is not a number of seconds (fwknopd's strtoul would read ${r.digits ? r.value : 0}${r.value <= 0 ? ', i.e. no expiry' : ''}); write the epoch seconds as digits`,
+    );
   }
   const n = Number(val.trim());
   if (!Number.isSafeInteger(n)) report.fail(at, key, `${shown(val)} is out of range`);

@@ -26,7 +26,8 @@ export function addressList(report: AccessConfReport, s: Setting<string>): strin
   const out: string[] = [];
   let any = false;
   for (const item of splitList(s.value)) {
-    if (item.length + 1 >= ACCESS_BUF_LEN) report.fail(s, s.key, `list item ${shown(item)} is ${ACCESS_BUF_LEN - 1} characters or longer (fwknopd's limit)`);
+    if (item.length + 1 >= ACCESS_BUF_LEN)
+      report.fail(s, s.key, `list item ${shown(item)} is ${ACCESS_BUF_LEN - 1} characters or longer (fwknopd's limit)`);
     if (item.toLowerCase() === 'any') {
       any = true;
       continue;
@@ -41,7 +42,8 @@ export function addressList(report: AccessConfReport, s: Setting<string>): strin
       if (slash >= MAX_IPV4_STR_LEN) bad('address too long');
       const maskText = item.slice(slash + 1);
       if (maskText.length > 2) {
-        if (maskText.length < MIN_IPV4_STR_LEN || maskText.length >= MAX_IPV4_STR_LEN) bad(`invalid mask ${shown(maskText)}`);
+        if (maskText.length < MIN_IPV4_STR_LEN || maskText.length >= MAX_IPV4_STR_LEN)
+          bad(`invalid mask ${shown(maskText)}`);
         const m = inetAton(maskText);
         if (m === null) bad(`invalid mask ${shown(maskText)}`);
         mask = m as number;
@@ -62,9 +64,11 @@ export function addressList(report: AccessConfReport, s: Setting<string>): strin
     }
     const ip = inetAton(ipText);
     if (ip === null) bad(`not an IPv4 address (fwknopd's inet_aton fails; fwknopd's access lists are IPv4 only)`);
-    const bits = mask === 32 ? 0xffffffff : needShift && mask > 0 && mask < 32 ? (0xffffffff << (32 - mask)) >>> 0 : mask;
+    const bits =
+      mask === 32 ? 0xffffffff : needShift && mask > 0 && mask < 32 ? (0xffffffff << (32 - mask)) >>> 0 : mask;
     const prefix = prefixOf(bits);
-    if (prefix === null) return bad(`the netmask ${formatIPv4(bits)} is not contiguous, which knockgate cannot express`);
+    if (prefix === null)
+      return bad(`the netmask ${formatIPv4(bits)} is not contiguous, which knockgate cannot express`);
     const network = ((ip as number) & bits) >>> 0;
     const text = prefix === 32 ? formatIPv4(network) : `${formatIPv4(network)}/${prefix}`;
     const written = ipText.replace(/[ \t\n\v\f\r]+$/, '');
@@ -80,20 +84,27 @@ export function addressList(report: AccessConfReport, s: Setting<string>): strin
 export function portList(report: AccessConfReport, s: Setting<string>): Endpoint[] {
   const out: Endpoint[] = [];
   for (const item of splitList(s.value)) {
-    if (item.length + 1 >= ACCESS_BUF_LEN) report.fail(s, s.key, `list item ${shown(item)} is ${ACCESS_BUF_LEN - 1} characters or longer (fwknopd's limit)`);
+    if (item.length + 1 >= ACCESS_BUF_LEN)
+      report.fail(s, s.key, `list item ${shown(item)} is ${ACCESS_BUF_LEN - 1} characters or longer (fwknopd's limit)`);
     const slash = item.indexOf('/');
-    if (slash < 0) report.fail(s, s.key, `parse error on access port entry ${shown(item)}: need proto/port such as tcp/22`);
+    if (slash < 0)
+      report.fail(s, s.key, `parse error on access port entry ${shown(item)}: need proto/port such as tcp/22`);
     const protoText = item.slice(0, slash);
     const proto = protoText.toLowerCase();
-    if (proto !== 'tcp' && proto !== 'udp') report.fail(s, s.key, `invalid protocol in access port entry ${shown(item)}: tcp or udp`);
+    if (proto !== 'tcp' && proto !== 'udp')
+      report.fail(s, s.key, `invalid protocol in access port entry ${shown(item)}: tcp or udp`);
     const r = cStrtol(item.slice(slash + 1));
-    if (r.value < 0 || r.value > MAX_PORT) report.fail(s, s.key, `invalid port in ${shown(item)}, must be in [0,${MAX_PORT}]`);
-    if (r.value === 0) report.fail(s, s.key, `fwknopd reads ${shown(item)} as port 0, which knockgate cannot open or restrict`);
-    if (r.rest.trim() !== '') report.warn(s, `fwknopd reads ${shown(item)} as ${proto}/${r.value} (strtol ignores the rest)`);
+    if (r.value < 0 || r.value > MAX_PORT)
+      report.fail(s, s.key, `invalid port in ${shown(item)}, must be in [0,${MAX_PORT}]`);
+    if (r.value === 0)
+      report.fail(s, s.key, `fwknopd reads ${shown(item)} as port 0, which knockgate cannot open or restrict`);
+    if (r.rest.trim() !== '')
+      report.warn(s, `fwknopd reads ${shown(item)} as ${proto}/${r.value} (strtol ignores the rest)`);
     const e: Endpoint = { proto: proto as Protocol, port: r.value };
     if (!out.some((o) => o.proto === e.proto && o.port === e.port)) out.push(e);
   }
-  if (out.length > MAX_OPEN_PORTS_PER_DOOR) report.fail(s, s.key, `more than ${MAX_OPEN_PORTS_PER_DOOR} ports, knockgate's limit per door`);
+  if (out.length > MAX_OPEN_PORTS_PER_DOOR)
+    report.fail(s, s.key, `more than ${MAX_OPEN_PORTS_PER_DOOR} ports, knockgate's limit per door`);
   return out;
 }
 

@@ -30,20 +30,69 @@ import type { AccessConfReport, Loc, Setting } from './report.js';
 export const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
 export type HmacName = (typeof HMAC_TYPES)[number];
 /** enc_mode_strtoint's table: name → supported by fwknop. */
-const ENC_MODES: Readonly<Record<string, boolean>> = { cbc: true, ecb: true, cfb: true, pcbc: false, ofb: true, ctr: true, asymmetric: true, legacy: true };
+const ENC_MODES: Readonly<Record<string, boolean>> = {
+  cbc: true,
+  ecb: true,
+  cfb: true,
+  pcbc: false,
+  ofb: true,
+  ctr: true,
+  asymmetric: true,
+  legacy: true,
+};
 
 const GPG_VARS = new Set([
-  'GPG_HOME_DIR', 'GPG_EXE', 'GPG_DECRYPT_ID', 'GPG_DECRYPT_PW', 'GPG_ALLOW_NO_PW', 'GPG_REQUIRE_SIG',
-  'GPG_DISABLE_SIG', 'GPG_IGNORE_SIG_VERIFY_ERROR', 'GPG_REMOTE_ID', 'GPG_FINGERPRINT_ID',
+  'GPG_HOME_DIR',
+  'GPG_EXE',
+  'GPG_DECRYPT_ID',
+  'GPG_DECRYPT_PW',
+  'GPG_ALLOW_NO_PW',
+  'GPG_REQUIRE_SIG',
+  'GPG_DISABLE_SIG',
+  'GPG_IGNORE_SIG_VERIFY_ERROR',
+  'GPG_REMOTE_ID',
+  'GPG_FINGERPRINT_ID',
 ]);
-const CMD_EXEC_VARS = new Set(['ENABLE_CMD_EXEC', 'ENABLE_CMD_SUDO_EXEC', 'CMD_SUDO_EXEC_USER', 'CMD_SUDO_EXEC_GROUP', 'CMD_EXEC_USER', 'CMD_EXEC_GROUP']);
+const CMD_EXEC_VARS = new Set([
+  'ENABLE_CMD_EXEC',
+  'ENABLE_CMD_SUDO_EXEC',
+  'CMD_SUDO_EXEC_USER',
+  'CMD_SUDO_EXEC_GROUP',
+  'CMD_EXEC_USER',
+  'CMD_EXEC_GROUP',
+]);
 /** Every name fwknopd knows, for the hint on a name written in the wrong case. */
 const KNOWN_VARS = new Set([
-  '%include', '%include_folder', '%include_keys', 'SOURCE', 'DESTINATION', 'OPEN_PORTS', 'RESTRICT_PORTS', 'KEY', 'KEY_BASE64',
-  'HMAC_DIGEST_TYPE', 'HMAC_KEY_BASE64', 'HMAC_KEY', 'FW_ACCESS_TIMEOUT', 'MAX_FW_TIMEOUT', 'ENCRYPTION_MODE',
-  'CMD_CYCLE_OPEN', 'CMD_CYCLE_CLOSE', 'CMD_CYCLE_TIMER', 'REQUIRE_USERNAME', 'REQUIRE_SOURCE_ADDRESS', 'REQUIRE_SOURCE',
-  'ACCESS_EXPIRE', 'ACCESS_EXPIRE_EPOCH', 'FORCE_NAT', 'FORCE_SNAT', 'FORCE_MASQUERADE', 'DISABLE_DNAT', 'FORWARD_ALL',
-  ...GPG_VARS, ...CMD_EXEC_VARS,
+  '%include',
+  '%include_folder',
+  '%include_keys',
+  'SOURCE',
+  'DESTINATION',
+  'OPEN_PORTS',
+  'RESTRICT_PORTS',
+  'KEY',
+  'KEY_BASE64',
+  'HMAC_DIGEST_TYPE',
+  'HMAC_KEY_BASE64',
+  'HMAC_KEY',
+  'FW_ACCESS_TIMEOUT',
+  'MAX_FW_TIMEOUT',
+  'ENCRYPTION_MODE',
+  'CMD_CYCLE_OPEN',
+  'CMD_CYCLE_CLOSE',
+  'CMD_CYCLE_TIMER',
+  'REQUIRE_USERNAME',
+  'REQUIRE_SOURCE_ADDRESS',
+  'REQUIRE_SOURCE',
+  'ACCESS_EXPIRE',
+  'ACCESS_EXPIRE_EPOCH',
+  'FORCE_NAT',
+  'FORCE_SNAT',
+  'FORCE_MASQUERADE',
+  'DISABLE_DNAT',
+  'FORWARD_ALL',
+  ...GPG_VARS,
+  ...CMD_EXEC_VARS,
 ]);
 
 /** A key's bytes and how it was written (KEY vs KEY_BASE64). */
@@ -80,7 +129,13 @@ type SettingField = Exclude<keyof StanzaDraft, keyof Loc | 'source' | 'gpg'>;
  * opens a new stanza, appended to `drafts` (at most `maxStanzas`); any other variable goes to
  * `current`. Returns the file's current stanza.
  */
-export function applyStanzaVariable(report: AccessConfReport, drafts: StanzaDraft[], maxStanzas: number, line: AccessLine, current: StanzaDraft | null): StanzaDraft | null {
+export function applyStanzaVariable(
+  report: AccessConfReport,
+  drafts: StanzaDraft[],
+  maxStanzas: number,
+  line: AccessLine,
+  current: StanzaDraft | null,
+): StanzaDraft | null {
   const { at, name, value: val, rawValue: rawVal, afterSemicolon } = line;
   const key = name;
   if (name === 'SOURCE') {
@@ -96,24 +151,40 @@ export function applyStanzaVariable(report: AccessConfReport, drafts: StanzaDraf
   const d: StanzaDraft = current;
   const set = (field: SettingField, value: unknown): void => {
     const prev = d[field];
-    if (prev !== undefined) report.warn(at, `${name} overrides ${prev.key} of ${prev.file}:${prev.line} in the same stanza; fwknopd uses the last value`);
+    if (prev !== undefined)
+      report.warn(
+        at,
+        `${name} overrides ${prev.key} of ${prev.file}:${prev.line} in the same stanza; fwknopd uses the last value`,
+      );
     (d as unknown as Record<SettingField, Setting<unknown>>)[field] = { file: at.file, line: at.line, key, value };
   };
   const changeme = (): void => {
-    if (val.toLowerCase() === '__changeme__') report.fail(at, key, `value is not set (still __CHANGEME__) in the stanza of ${d.file}:${d.line}; fwknopd refuses to start`);
+    if (val.toLowerCase() === '__changeme__')
+      report.fail(
+        at,
+        key,
+        `value is not set (still __CHANGEME__) in the stanza of ${d.file}:${d.line}; fwknopd refuses to start`,
+      );
   };
   const textValue = (): void => {
-    if (val !== rawVal) report.warn(at, `trailing blanks cut from the value as fwknopd 2.6.11 does (2.6.10 keeps them as part of the value)`);
-    if (afterSemicolon !== '') report.warn(at, `the value ends at ";" (fwknopd reads ${shown(val)}; the rest of the line is ignored)`);
+    if (val !== rawVal)
+      report.warn(
+        at,
+        `trailing blanks cut from the value as fwknopd 2.6.11 does (2.6.10 keeps them as part of the value)`,
+      );
+    if (afterSemicolon !== '')
+      report.warn(at, `the value ends at ";" (fwknopd reads ${shown(val)}; the rest of the line is ignored)`);
     if (/[ \t]#/.test(val)) report.warn(at, `"#" here is part of the value: access.conf has no end-of-line comments`);
   };
   const bool = (): boolean => {
     const b = val[0] === 'y' || val[0] === 'Y';
-    if (!/^[YyNn]$/.test(val)) report.warn(at, `fwknopd reads ${shown(val)} as ${b ? 'Y' : 'N'} (only a leading "Y" or "y" means yes)`);
+    if (!/^[YyNn]$/.test(val))
+      report.warn(at, `fwknopd reads ${shown(val)} as ${b ? 'Y' : 'N'} (only a leading "Y" or "y" means yes)`);
     return b;
   };
   const base64Key = (): Buffer => {
-    if (!/^[A-Za-z0-9+/=]+$/.test(val)) report.fail(at, key, `${shown(val)} doesn't look like base64-encoded data (fwknopd's is_base64)`);
+    if (!/^[A-Za-z0-9+/=]+$/.test(val))
+      report.fail(at, key, `${shown(val)} doesn't look like base64-encoded data (fwknopd's is_base64)`);
     return fwknopBase64Decode(val);
   };
   switch (name) {
@@ -139,15 +210,21 @@ export function applyStanzaVariable(report: AccessConfReport, drafts: StanzaDraf
       break;
     case 'HMAC_DIGEST_TYPE': {
       const t = val.toLowerCase();
-      if (!(HMAC_TYPES as readonly string[]).includes(t)) report.fail(at, key, `${shown(val)} must be one of {${HMAC_TYPES.join(',')}}`);
+      if (!(HMAC_TYPES as readonly string[]).includes(t))
+        report.fail(at, key, `${shown(val)} must be one of {${HMAC_TYPES.join(',')}}`);
       set('hmacType', t as HmacName);
       break;
     }
     case 'ENCRYPTION_MODE': {
       const m = val.toLowerCase();
-      if (ENC_MODES[m] !== true) report.fail(at, key, `unrecognized ENCRYPTION_MODE ${shown(val)}, use {CBC,CTR,legacy,Asymmetric} (fwknopd)`);
+      if (ENC_MODES[m] !== true)
+        report.fail(at, key, `unrecognized ENCRYPTION_MODE ${shown(val)}, use {CBC,CTR,legacy,Asymmetric} (fwknopd)`);
       if (m !== 'cbc' && m !== 'legacy') {
-        report.fail(at, key, `${shown(val)}: knockgate implements fwknop's CBC and legacy modes only${m === 'asymmetric' ? ' (Asymmetric is GnuPG, which is not supported)' : ''}`);
+        report.fail(
+          at,
+          key,
+          `${shown(val)}: knockgate implements fwknop's CBC and legacy modes only${m === 'asymmetric' ? ' (Asymmetric is GnuPG, which is not supported)' : ''}`,
+        );
       }
       set('mode', m as 'cbc' | 'legacy');
       break;
@@ -174,37 +251,62 @@ export function applyStanzaVariable(report: AccessConfReport, drafts: StanzaDraf
       set('expire', readExpireEpoch(report, at, key, val));
       break;
     case '%include_keys':
-      report.fail(at, key, 'not supported: knockgate reads keys only from the stanza itself (and fwknopd drops the stanza if the key file is unusable); put KEY/KEY_BASE64 and HMAC_KEY/HMAC_KEY_BASE64 in the stanza');
+      report.fail(
+        at,
+        key,
+        'not supported: knockgate reads keys only from the stanza itself (and fwknopd drops the stanza if the key file is unusable); put KEY/KEY_BASE64 and HMAC_KEY/HMAC_KEY_BASE64 in the stanza',
+      );
       break;
     case 'CMD_CYCLE_OPEN':
     case 'CMD_CYCLE_CLOSE':
     case 'CMD_CYCLE_TIMER':
-      report.fail(at, key, 'command cycles are not supported: fwknopd runs CMD_CYCLE_OPEN/CLOSE instead of opening the firewall for this stanza, and ignoring them would make knockgate open ports that fwknopd never opens');
+      report.fail(
+        at,
+        key,
+        'command cycles are not supported: fwknopd runs CMD_CYCLE_OPEN/CLOSE instead of opening the firewall for this stanza, and ignoring them would make knockgate open ports that fwknopd never opens',
+      );
       break;
     case 'FORCE_NAT':
     case 'FORCE_SNAT':
-      report.fail(at, key, 'NAT is not supported: fwknopd forwards this stanza\'s requests to another address, and ignoring it would make knockgate open the requested ports on this host instead');
+      report.fail(
+        at,
+        key,
+        "NAT is not supported: fwknopd forwards this stanza's requests to another address, and ignoring it would make knockgate open the requested ports on this host instead",
+      );
       break;
     case 'FORCE_MASQUERADE':
     case 'FORWARD_ALL':
       if (bool()) {
-        report.fail(at, key, name === 'FORCE_MASQUERADE'
-          ? 'NAT is not supported: fwknopd needs FORCE_NAT or FORWARD_ALL with it and then forwards this stanza\'s requests, which knockgate would open on this host instead'
-          : 'NAT is not supported: FORWARD_ALL=Y forwards NAT requests to any internal address; knockgate cannot do that, remove it or set it to N');
+        report.fail(
+          at,
+          key,
+          name === 'FORCE_MASQUERADE'
+            ? "NAT is not supported: fwknopd needs FORCE_NAT or FORWARD_ALL with it and then forwards this stanza's requests, which knockgate would open on this host instead"
+            : 'NAT is not supported: FORWARD_ALL=Y forwards NAT requests to any internal address; knockgate cannot do that, remove it or set it to N',
+        );
       }
       report.warn(at, `${name} N has no effect in knockgate, which does not do NAT (NAT access requests are refused)`);
       break;
     case 'DISABLE_DNAT':
       bool();
-      report.warn(at, `DISABLE_DNAT only affects NAT access, which knockgate does not do: ignored (NAT access requests are refused)`);
+      report.warn(
+        at,
+        `DISABLE_DNAT only affects NAT access, which knockgate does not do: ignored (NAT access requests are refused)`,
+      );
       break;
     default:
       if (GPG_VARS.has(name)) {
         if (name === 'GPG_DECRYPT_PW') changeme();
         if (d.gpg === undefined) d.gpg = at;
-        report.warn(at, `${name}: GnuPG is not supported; this stanza accepts only Rijndael packets made with its KEY/KEY_BASE64, and GnuPG-encrypted packets are refused`);
+        report.warn(
+          at,
+          `${name}: GnuPG is not supported; this stanza accepts only Rijndael packets made with its KEY/KEY_BASE64, and GnuPG-encrypted packets are refused`,
+        );
       } else if (CMD_EXEC_VARS.has(name)) {
-        report.warn(at, `${name}: command execution is not supported; SPA command messages for this stanza are refused (fwknopd would run them${name === 'ENABLE_CMD_EXEC' || name === 'ENABLE_CMD_SUDO_EXEC' ? ' when set to Y' : ''})`);
+        report.warn(
+          at,
+          `${name}: command execution is not supported; SPA command messages for this stanza are refused (fwknopd would run them${name === 'ENABLE_CMD_EXEC' || name === 'ENABLE_CMD_SUDO_EXEC' ? ' when set to Y' : ''})`,
+        );
       } else {
         const known = [...KNOWN_VARS].find((k) => k.toUpperCase() === name.toUpperCase());
         report.warn(

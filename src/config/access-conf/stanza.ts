@@ -65,21 +65,40 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
   const openPorts = d.openPorts ? portList(report, d.openPorts) : null;
   const restrictPorts = d.restrictPorts ? portList(report, d.restrictPorts) : null;
   if (openPorts === null) {
-    report.warn(at, 'no OPEN_PORTS: fwknopd opens whatever ports the client asks for (except RESTRICT_PORTS); knockgate opens only ports in the door\'s "open" list for this stanza');
+    report.warn(
+      at,
+      'no OPEN_PORTS: fwknopd opens whatever ports the client asks for (except RESTRICT_PORTS); knockgate opens only ports in the door\'s "open" list for this stanza',
+    );
   }
   const key = d.key;
   if (key === undefined || key.value.bytes.length === 0) {
-    if (d.gpg !== undefined) report.fail(at, 'KEY', 'GnuPG-only stanzas are not supported: this stanza has no KEY or KEY_BASE64, and knockgate cannot decrypt GnuPG packets');
-    report.fail(key ?? at, key?.key ?? 'KEY', `no keys found for access stanza source ${shown(d.source)}: give KEY or KEY_BASE64`);
+    if (d.gpg !== undefined)
+      report.fail(
+        at,
+        'KEY',
+        'GnuPG-only stanzas are not supported: this stanza has no KEY or KEY_BASE64, and knockgate cannot decrypt GnuPG packets',
+      );
+    report.fail(
+      key ?? at,
+      key?.key ?? 'KEY',
+      `no keys found for access stanza source ${shown(d.source)}: give KEY or KEY_BASE64`,
+    );
   }
   const mode = d.mode?.value ?? 'cbc';
   const hmac = d.hmacKey;
   if (hmac !== undefined && hmac.value.bytes.length === 0) report.fail(hmac, hmac.key, 'the HMAC key is empty');
-  if (hmac !== undefined && hmac.value.bytes.equals(key.value.bytes)) {
-    report.fail(hmac, hmac.key, `the encryption passphrase and HMAC key should not be identical for access stanza source ${shown(d.source)} (fwknopd refuses it)`);
+  if (hmac?.value.bytes.equals(key.value.bytes)) {
+    report.fail(
+      hmac,
+      hmac.key,
+      `the encryption passphrase and HMAC key should not be identical for access stanza source ${shown(d.source)} (fwknopd refuses it)`,
+    );
   }
   if (hmac === undefined) {
-    report.warn(at, 'no HMAC_KEY: packets for this stanza are not authenticated before decryption (fwknop\'s legacy mode), which is weaker; add HMAC_KEY_BASE64 (fwknop --key-gen) to both sides');
+    report.warn(
+      at,
+      "no HMAC_KEY: packets for this stanza are not authenticated before decryption (fwknop's legacy mode), which is weaker; add HMAC_KEY_BASE64 (fwknop --key-gen) to both sides",
+    );
     if (d.hmacType !== undefined) report.warn(d.hmacType, 'HMAC_DIGEST_TYPE has no effect without an HMAC key');
   }
   if (mode === 'legacy' && key.value.bytes.length > LEGACY_KEY_BYTES) {
@@ -99,7 +118,10 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
   const fwTimeoutS = capped(report, d.fwTimeout, DEF_FW_ACCESS_TIMEOUT_S);
   const maxTimeoutS = capped(report, d.maxTimeout, DEF_MAX_FW_TIMEOUT_S);
   if (maxTimeoutS < fwTimeoutS) {
-    report.warn(d.maxTimeout ?? at, `MAX_FW_TIMEOUT (${maxTimeoutS}s) < FW_ACCESS_TIMEOUT (${fwTimeoutS}s): as in fwknopd, it caps only the timeouts clients ask for`);
+    report.warn(
+      d.maxTimeout ?? at,
+      `MAX_FW_TIMEOUT (${maxTimeoutS}s) < FW_ACCESS_TIMEOUT (${fwTimeoutS}s): as in fwknopd, it caps only the timeouts clients ask for`,
+    );
   }
   const expire = d.expire === undefined || d.expire.value <= 0 ? null : d.expire.value;
   const keyYaml = keyText(key.value, 'key', 'key_base64');
@@ -148,7 +170,10 @@ function keyText<F extends string, B extends string>(k: KeyValue, plain: F, b64:
 function capped(report: AccessConfReport, s: Setting<number> | undefined, def: number): number {
   if (s === undefined || s.value < 1) return def;
   if (s.value > MAX_GRANT_DURATION_S) {
-    report.warn(s, `${s.key} ${s.value}s is longer than knockgate's longest grant (${MAX_GRANT_DURATION_S}s) and is cut to it`);
+    report.warn(
+      s,
+      `${s.key} ${s.value}s is longer than knockgate's longest grant (${MAX_GRANT_DURATION_S}s) and is cut to it`,
+    );
     return MAX_GRANT_DURATION_S;
   }
   return s.value;

@@ -21,7 +21,8 @@ import { compileKnockDoor } from './knock-door.js';
 import { compileSpaDoor } from './spa-door.js';
 
 export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): Config {
-  if (raw.interfaces.includes('any') && raw.interfaces.length > 1) failAt(src, ['interfaces'], '"any" already covers every interface; list it alone');
+  if (raw.interfaces.includes('any') && raw.interfaces.length > 1)
+    failAt(src, ['interfaces'], '"any" already covers every interface; list it alone');
   const ctx = compileContext(src, raw, secretsProtected, registerDoors(src, raw));
   const doors = raw.doors.map((d, i) => compileDoor(ctx, d, i));
   return Object.freeze({
@@ -54,9 +55,11 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
 /** One door: the rules every kind shares, then its kind's compiler. */
 function compileDoor(ctx: CompileContext, d: RawDoor, i: number): Door {
   const common = compileDoorCommon(ctx, d, i);
-  if (d.spa && d.fwknop) ctx.fail(doorPath(i, 'fwknop'), 'a door is either native SPA ("spa") or fwknop-compatible ("fwknop"), not both');
+  if (d.spa && d.fwknop)
+    ctx.fail(doorPath(i, 'fwknop'), 'a door is either native SPA ("spa") or fwknop-compatible ("fwknop"), not both');
   if (!d.fwknop) {
-    for (const key of ['access_conf', 'stanzas'] as const) if (d[key] !== undefined) ctx.fail(doorPath(i, key), 'only for fwknop doors');
+    for (const key of ['access_conf', 'stanzas'] as const)
+      if (d[key] !== undefined) ctx.fail(doorPath(i, key), 'only for fwknop doors');
   }
   if (d.fwknop) return compileFwknopDoor(ctx, d, d.fwknop, i, common);
   if (d.spa) return compileSpaDoor(ctx, d, d.spa, i, common);

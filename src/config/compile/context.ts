@@ -34,7 +34,12 @@ export interface CompileContext {
   resolvePath(p: string): string;
 }
 
-export function compileContext(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean, registries: { openedBy: ReadonlyMap<number, string>; spaPortOf: ReadonlyMap<number, string> }): CompileContext {
+export function compileContext(
+  src: LocatedYaml,
+  raw: RawConfig,
+  secretsProtected: boolean,
+  registries: { openedBy: ReadonlyMap<number, string>; spaPortOf: ReadonlyMap<number, string> },
+): CompileContext {
   return {
     src,
     raw,

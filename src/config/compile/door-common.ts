@@ -15,7 +15,10 @@ import type { RawDoor } from '../schema.js';
 import type { CompileContext, ConfigPath } from './context.js';
 
 /** The fields of Door that do not depend on the door's kind. */
-export type DoorCommon = Pick<Door, 'name' | 'open' | 'durationS' | 'startCommand' | 'stopCommand' | 'commandTimeoutMs' | 'shell' | 'target'>;
+export type DoorCommon = Pick<
+  Door,
+  'name' | 'open' | 'durationS' | 'startCommand' | 'stopCommand' | 'commandTimeoutMs' | 'shell' | 'target'
+>;
 
 /** A path inside door `i`. */
 export const doorPath = (i: number, ...key: ConfigPath): ConfigPath => ['doors', i, ...key];
@@ -23,12 +26,21 @@ export const doorPath = (i: number, ...key: ConfigPath): ConfigPath => ['doors',
 export function compileDoorCommon(ctx: CompileContext, d: RawDoor, i: number): DoorCommon {
   const { raw, fail } = ctx;
   const at = (...key: ConfigPath): ConfigPath => doorPath(i, ...key);
-  if (raw.firewall === 'nftables' && d.open.length === 0) fail(at('open'), 'with firewall: nftables a door must open at least one port');
-  const hasShell = d.start_shell !== undefined || d.start_shell_6 !== undefined || d.stop_shell !== undefined || d.stop_shell_6 !== undefined;
+  if (raw.firewall === 'nftables' && d.open.length === 0)
+    fail(at('open'), 'with firewall: nftables a door must open at least one port');
+  const hasShell =
+    d.start_shell !== undefined ||
+    d.start_shell_6 !== undefined ||
+    d.stop_shell !== undefined ||
+    d.stop_shell_6 !== undefined;
   if (hasShell && (d.start_command !== undefined || d.stop_command !== undefined)) {
-    fail(at(d.start_command !== undefined ? 'start_command' : 'stop_command'), 'give argv commands (start_command/stop_command) or shell commands (start_shell/stop_shell), not both');
+    fail(
+      at(d.start_command !== undefined ? 'start_command' : 'stop_command'),
+      'give argv commands (start_command/stop_command) or shell commands (start_shell/stop_shell), not both',
+    );
   }
-  if (raw.firewall === 'none' && d.start_command === undefined && !hasShell) fail(at('start_command'), 'with firewall: none a door must have a start_command, or it does nothing');
+  if (raw.firewall === 'none' && d.start_command === undefined && !hasShell)
+    fail(at('start_command'), 'with firewall: none a door must have a start_command, or it does nothing');
   let target: string | null = null;
   if (d.target !== undefined) {
     const parsed = parseIPAddress(d.target);
@@ -44,7 +56,8 @@ export function compileDoorCommon(ctx: CompileContext, d: RawDoor, i: number): D
         stop6: d.stop_shell_6 ?? d.stop_shell ?? '',
       })
     : null;
-  if (raw.firewall === 'none' && d.open.length > 0) fail(at('open'), 'with firewall: none nothing can be opened; remove "open" or choose firewall: nftables');
+  if (raw.firewall === 'none' && d.open.length > 0)
+    fail(at('open'), 'with firewall: none nothing can be opened; remove "open" or choose firewall: nftables');
   const seen = new Set<number>();
   d.open.forEach((e, s) => {
     const k = endpointKey(e.proto, e.port);

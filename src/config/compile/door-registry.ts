@@ -35,7 +35,12 @@ export function registerDoors(src: LocatedYaml, raw: RawConfig): DoorRegistry {
     const listen = listenKeyOf(d);
     if (listen) {
       const other = spaPortOf.get(listen.port);
-      if (other !== undefined) failAt(src, ['doors', i, listen.key, 'port'], `door ${JSON.stringify(other)} already receives SPA on ${listen.port}/udp`);
+      if (other !== undefined)
+        failAt(
+          src,
+          ['doors', i, listen.key, 'port'],
+          `door ${JSON.stringify(other)} already receives SPA on ${listen.port}/udp`,
+        );
       spaPortOf.set(listen.port, d.name);
     }
   });
@@ -43,7 +48,12 @@ export function registerDoors(src: LocatedYaml, raw: RawConfig): DoorRegistry {
   raw.doors.forEach((d, i) => {
     const listen = listenKeyOf(d);
     const owner = listen ? openedBy.get(endpointKey('udp', listen.port)) : undefined;
-    if (listen && owner !== undefined) failAt(src, ['doors', i, listen.key, 'port'], `${listen.port}/udp is a port that door ${JSON.stringify(owner)} opens`);
+    if (listen && owner !== undefined)
+      failAt(
+        src,
+        ['doors', i, listen.key, 'port'],
+        `${listen.port}/udp is a port that door ${JSON.stringify(owner)} opens`,
+      );
   });
   return { openedBy, spaPortOf };
 }

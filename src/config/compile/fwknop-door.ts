@@ -20,10 +20,23 @@ import { doorMaxDurationS, doorPath, type DoorCommon } from './door-common.js';
 import { compileFwknopStanza } from './fwknop-stanza.js';
 import { noKnockFields } from './knock-door.js';
 
-export function compileFwknopDoor(ctx: CompileContext, d: RawDoor, fwknop: NonNullable<RawDoor['fwknop']>, i: number, common: DoorCommon): Door {
+export function compileFwknopDoor(
+  ctx: CompileContext,
+  d: RawDoor,
+  fwknop: NonNullable<RawDoor['fwknop']>,
+  i: number,
+  common: DoorCommon,
+): Door {
   const { fail, src } = ctx;
   const at = (...key: ConfigPath): ConfigPath => doorPath(i, ...key);
-  for (const key of ['sequence', 'one_time_sequences', 'sequence_timeout', 'tcp_flags', 'hide_knock_ports', 'clients'] as const) {
+  for (const key of [
+    'sequence',
+    'one_time_sequences',
+    'sequence_timeout',
+    'tcp_flags',
+    'hide_knock_ports',
+    'clients',
+  ] as const) {
     if (d[key] !== undefined) fail(at(key), 'not for fwknop doors');
   }
   const doorMaxS = doorMaxDurationS(ctx, d, i);
@@ -38,24 +51,44 @@ export function compileFwknopDoor(ctx: CompileContext, d: RawDoor, fwknop: NonNu
       const issue = parsedStanzas.error.issues[0];
       const [n, field] = issue?.path ?? [];
       const origin = typeof n === 'number' ? imported.stanzaOrigins[n] : undefined;
-      if (origin !== undefined) failInAccessConf(origin, typeof field === 'string' ? [field] : [], issue?.message ?? 'invalid');
+      if (origin !== undefined)
+        failInAccessConf(origin, typeof field === 'string' ? [field] : [], issue?.message ?? 'invalid');
       fail(at('access_conf'), `${accessFile}: ${issue?.message ?? 'invalid'}`);
     }
     const openText = `the "open" ports of door ${JSON.stringify(d.name)} (${src.file}:${src.lineOf(at('open')) ?? '?'})`;
     (parsedStanzas.data ?? []).forEach((st, n) => {
       const origin = imported.stanzaOrigins[n] as StanzaOrigin;
-      stanzas.push(compileFwknopStanza(ctx, d, st, { origin: `${accessFile} stanza ${n + 1}`, fromYaml: false, doorOpenText: openText, fail: (field, message) => failInAccessConf(origin, field, message) }));
+      stanzas.push(
+        compileFwknopStanza(ctx, d, st, {
+          origin: `${accessFile} stanza ${n + 1}`,
+          fromYaml: false,
+          doorOpenText: openText,
+          fail: (field, message) => failInAccessConf(origin, field, message),
+        }),
+      );
     });
   }
   (d.stanzas ?? []).forEach((st, n) => {
     const path = at('stanzas', n);
-    stanzas.push(compileFwknopStanza(ctx, d, st, { origin: `${src.file}:${src.lineOf(path) ?? '?'}`, fromYaml: true, doorOpenText: 'the door\'s "open" ports', fail: (field, message) => fail([...path, ...field], message) }));
+    stanzas.push(
+      compileFwknopStanza(ctx, d, st, {
+        origin: `${src.file}:${src.lineOf(path) ?? '?'}`,
+        fromYaml: true,
+        doorOpenText: 'the door\'s "open" ports',
+        fail: (field, message) => fail([...path, ...field], message),
+      }),
+    );
   });
   if (stanzas.length === 0) fail(at('stanzas'), 'a fwknop door needs "stanzas" or "access_conf"');
   return Object.freeze({
     ...common,
     spa: null,
-    fwknop: Object.freeze({ port: fwknop.port, capture: fwknop.capture, stanzas: Object.freeze(stanzas), maxDurationS: doorMaxS }),
+    fwknop: Object.freeze({
+      port: fwknop.port,
+      capture: fwknop.capture,
+      stanzas: Object.freeze(stanzas),
+      maxDurationS: doorMaxS,
+    }),
     ...noKnockFields(),
   });
 }
@@ -67,6 +100,7 @@ export function compileFwknopDoor(ctx: CompileContext, d: RawDoor, fwknop: NonNu
  */
 function failInAccessConf(origin: StanzaOrigin, field: ConfigPath, message: string): never {
   const name = typeof field[0] === 'string' ? field[0] : 'source';
-  const at = origin.variables[name] ?? origin.variables.source ?? { file: origin.file, line: origin.line, key: 'SOURCE' };
+  const at = origin.variables[name] ??
+    origin.variables.source ?? { file: origin.file, line: origin.line, key: 'SOURCE' };
   throw new ConfigError(at.file, at.line, at.key, message);
 }

@@ -27,21 +27,38 @@ export interface StanzaSource {
   fail(field: ConfigPath, message: string): never;
 }
 
-export function compileFwknopStanza(ctx: CompileContext, d: RawDoor, st: RawFwknopStanza, from: StanzaSource): FwknopStanza {
+export function compileFwknopStanza(
+  ctx: CompileContext,
+  d: RawDoor,
+  st: RawFwknopStanza,
+  from: StanzaSource,
+): FwknopStanza {
   const fail = (key: ConfigPath, message: string): never => from.fail(key, message);
   const sources = parseCidrList(st.source);
   if ('error' in sources) return fail(['source'], sources.error);
   const destinations = parseCidrList(st.destination);
   if ('error' in destinations) return fail(['destination'], destinations.error);
-  if ((st.key === undefined) === (st.key_base64 === undefined)) return fail([], 'give exactly one of "key" and "key_base64" (GnuPG stanzas are not supported)');
-  if (st.hmac_key !== undefined && st.hmac_key_base64 !== undefined) return fail(['hmac_key'], 'give at most one of "hmac_key" and "hmac_key_base64"');
-  if (from.fromYaml && !ctx.secretsProtected) return fail([st.key !== undefined ? 'key' : 'key_base64'], `this file holds secret keys but is readable by group or others; chmod 600 ${ctx.src.file}`);
+  if ((st.key === undefined) === (st.key_base64 === undefined))
+    return fail([], 'give exactly one of "key" and "key_base64" (GnuPG stanzas are not supported)');
+  if (st.hmac_key !== undefined && st.hmac_key_base64 !== undefined)
+    return fail(['hmac_key'], 'give at most one of "hmac_key" and "hmac_key_base64"');
+  if (from.fromYaml && !ctx.secretsProtected)
+    return fail(
+      [st.key !== undefined ? 'key' : 'key_base64'],
+      `this file holds secret keys but is readable by group or others; chmod 600 ${ctx.src.file}`,
+    );
   const key = st.key !== undefined ? utf8Bytes(st.key) : decodeBase64(from, st.key_base64 as string, 'key_base64');
-  const hmacKey = st.hmac_key !== undefined ? utf8Bytes(st.hmac_key) : st.hmac_key_base64 !== undefined ? decodeBase64(from, st.hmac_key_base64, 'hmac_key_base64') : null;
+  const hmacKey =
+    st.hmac_key !== undefined
+      ? utf8Bytes(st.hmac_key)
+      : st.hmac_key_base64 !== undefined
+        ? decodeBase64(from, st.hmac_key_base64, 'hmac_key_base64')
+        : null;
   if (ctx.raw.firewall !== 'none') {
     const doorOpens = new Set(d.open.map((e) => endpointKey(e.proto, e.port)));
     (st.open_ports ?? []).forEach((e, s) => {
-      if (!doorOpens.has(endpointKey(e.proto, e.port))) fail(['open_ports', s], `${formatEndpoint(e)} is not among ${from.doorOpenText}`);
+      if (!doorOpens.has(endpointKey(e.proto, e.port)))
+        fail(['open_ports', s], `${formatEndpoint(e)} is not among ${from.doorOpenText}`);
     });
   }
   const hmacType = st.hmac_digest_type.replace('_', '-') as FwknopStanza['hmacType'];

@@ -27,10 +27,14 @@ export function compileKnockDoor(ctx: CompileContext, d: RawDoor, i: number, com
   d.sequence?.forEach((step, s) => {
     const owner = ctx.openedBy.get(endpointKey(step.proto, step.port));
     if (owner !== undefined) {
-      fail(at('sequence', s), `${formatEndpoint(step)} is a port that door ${JSON.stringify(owner)} opens; a knock port must not be a protected port`);
+      fail(
+        at('sequence', s),
+        `${formatEndpoint(step)} is a port that door ${JSON.stringify(owner)} opens; a knock port must not be a protected port`,
+      );
     }
     const spaOwner = step.proto === 'udp' ? ctx.spaPortOf.get(step.port) : undefined;
-    if (spaOwner !== undefined) fail(at('sequence', s), `${formatEndpoint(step)} is the SPA port of door ${JSON.stringify(spaOwner)}`);
+    if (spaOwner !== undefined)
+      fail(at('sequence', s), `${formatEndpoint(step)} is the SPA port of door ${JSON.stringify(spaOwner)}`);
   });
   return Object.freeze({
     ...common,
@@ -45,7 +49,10 @@ export function compileKnockDoor(ctx: CompileContext, d: RawDoor, i: number, com
 }
 
 /** The knock fields of a door that is not a knock door (SPA, fwknop): no sequence, nothing hidden. */
-export function noKnockFields(): Pick<Door, 'sequence' | 'oneTimeSequencesFile' | 'sequenceTimeoutMs' | 'tcpFlags' | 'hideKnockPorts'> {
+export function noKnockFields(): Pick<
+  Door,
+  'sequence' | 'oneTimeSequencesFile' | 'sequenceTimeoutMs' | 'tcpFlags' | 'hideKnockPorts'
+> {
   return {
     sequence: null,
     oneTimeSequencesFile: null,

@@ -17,17 +17,29 @@ import type { CompileContext, ConfigPath } from './context.js';
 import { doorMaxDurationS, doorPath, type DoorCommon } from './door-common.js';
 import { noKnockFields } from './knock-door.js';
 
-export function compileSpaDoor(ctx: CompileContext, d: RawDoor, spa: NonNullable<RawDoor['spa']>, i: number, common: DoorCommon): Door {
+export function compileSpaDoor(
+  ctx: CompileContext,
+  d: RawDoor,
+  spa: NonNullable<RawDoor['spa']>,
+  i: number,
+  common: DoorCommon,
+): Door {
   const { fail } = ctx;
   const at = (...key: ConfigPath): ConfigPath => doorPath(i, ...key);
   for (const key of ['sequence', 'one_time_sequences', 'sequence_timeout', 'tcp_flags', 'hide_knock_ports'] as const) {
     if (d[key] !== undefined) fail(at(key), 'only for knock-sequence doors; this is an SPA door');
   }
-  if (ctx.raw.spa?.server_key === undefined) fail(at('spa'), 'native SPA doors need the top-level "spa:" section with server_key (knockgate keygen makes one)');
-  if (!d.clients || d.clients.length === 0) fail(at('clients'), 'an SPA door needs at least one client (knockgate add-client prints one)');
+  if (ctx.raw.spa?.server_key === undefined)
+    fail(at('spa'), 'native SPA doors need the top-level "spa:" section with server_key (knockgate keygen makes one)');
+  if (!d.clients || d.clients.length === 0)
+    fail(at('clients'), 'an SPA door needs at least one client (knockgate add-client prints one)');
   const doorId = spa.door_id ?? d.name;
   const sameId = ctx.spaDoorIds.get(doorId);
-  if (sameId !== undefined) fail(at('spa', 'door_id'), `door id ${JSON.stringify(doorId)} is already door ${JSON.stringify(sameId)}'s: SPA doors sharing the server key need distinct door ids`);
+  if (sameId !== undefined)
+    fail(
+      at('spa', 'door_id'),
+      `door id ${JSON.stringify(doorId)} is already door ${JSON.stringify(sameId)}'s: SPA doors sharing the server key need distinct door ids`,
+    );
   ctx.spaDoorIds.set(doorId, d.name);
   const doorMaxS = doorMaxDurationS(ctx, d, i);
   const clients = (d.clients ?? []).map((c, j) => compileSpaClient(ctx, d, c, at('clients', j), doorMaxS));
@@ -40,7 +52,13 @@ export function compileSpaDoor(ctx: CompileContext, d: RawDoor, spa: NonNullable
 }
 
 /** One entry of an SPA door's `clients:`; `path` is its place in the file. */
-export function compileSpaClient(ctx: CompileContext, d: RawDoor, c: RawSpaClient, path: ConfigPath, doorMaxS: number): SpaClient {
+export function compileSpaClient(
+  ctx: CompileContext,
+  d: RawDoor,
+  c: RawSpaClient,
+  path: ConfigPath,
+  doorMaxS: number,
+): SpaClient {
   const { fail } = ctx;
   const cat = (...key: ConfigPath): ConfigPath => [...path, ...key];
   const idHex = Buffer.from(c.id).toString('hex');
@@ -54,15 +72,19 @@ export function compileSpaClient(ctx: CompileContext, d: RawDoor, c: RawSpaClien
   if (c.public_key !== undefined) {
     const problem = ed25519PublicKeyProblem(c.public_key);
     if (problem !== null) {
-      fail(cat('public_key'), problem === 'small-order'
-        ? 'is a small-order Ed25519 point: signatures by it prove nothing (anyone can make one); use the key `knockgate add-client` prints'
-        : `is not a canonically encoded Ed25519 public key (${problem}); use the key \`knockgate add-client\` prints`);
+      fail(
+        cat('public_key'),
+        problem === 'small-order'
+          ? 'is a small-order Ed25519 point: signatures by it prove nothing (anyone can make one); use the key `knockgate add-client` prints'
+          : `is not a canonically encoded Ed25519 public key (${problem}); use the key \`knockgate add-client\` prints`,
+      );
     }
   }
   const doorOpens = new Set(d.open.map((e) => endpointKey(e.proto, e.port)));
   const allow = c.allow ?? d.open;
   allow.forEach((e, s) => {
-    if (!doorOpens.has(endpointKey(e.proto, e.port))) fail(cat('allow', s), `${formatEndpoint(e)} is not among the door's "open" ports`);
+    if (!doorOpens.has(endpointKey(e.proto, e.port)))
+      fail(cat('allow', s), `${formatEndpoint(e)} is not among the door's "open" ports`);
   });
   const maxDurationS = (c.max_duration ?? d.max_duration ?? d.duration) / 1000;
   if (maxDurationS > doorMaxS) fail(cat('max_duration'), `must not exceed the door's max_duration of ${doorMaxS}s`);

@@ -35,9 +35,13 @@ const q = JSON.stringify;
 /** A path knockd resolved in its working directory, or that looks like it holds a comment. */
 export function checkPath(s: KnockdSetting<string>, warn: KnockdWarn): void {
   if (!s.value.startsWith('/')) {
-    warn(s.line, `${s.key}: relative path ${q(s.value)}: knockd resolved it against its working directory, knockgate resolves it against the YAML file's directory`);
+    warn(
+      s.line,
+      `${s.key}: relative path ${q(s.value)}: knockd resolved it against its working directory, knockgate resolves it against the YAML file's directory`,
+    );
   }
-  if (/\s#/.test(s.value)) warn(s.line, `${s.key}: knockd has no end-of-line comments, so ${q(s.value)} is the whole path`);
+  if (/\s#/.test(s.value))
+    warn(s.line, `${s.key}: knockd has no end-of-line comments, so ${q(s.value)} is the whole path`);
 }
 
 /** One name per door: the section name when knockgate accepts it and it is free, else a safe one. */
@@ -50,25 +54,43 @@ export function doorNames(doors: readonly KnockdSection[], warn: KnockdWarn): st
   });
   return doors.map((d, i) => {
     if (keep[i]) return d.section;
-    let base = d.section.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 32).replace(/-+$/, '');
+    let base = d.section
+      .replace(/[^A-Za-z0-9_.-]+/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 32)
+      .replace(/-+$/, '');
     if (base === '') base = 'door';
     let name = base;
     for (let n = 2; used.has(name); n++) name = `${base.slice(0, 32 - `-${n}`.length)}-${n}`;
     used.add(name);
-    const why = DOOR_NAME.test(d.section) ? 'is used by an earlier section' : 'is not a knockgate door name (1-32 letters, digits, "_", "." or "-", starting with a letter or digit)';
+    const why = DOOR_NAME.test(d.section)
+      ? 'is used by an earlier section'
+      : 'is not a knockgate door name (1-32 letters, digits, "_", "." or "-", starting with a letter or digit)';
     warn(d.line, `section name ${q(d.section)} ${why}; the door is named ${q(name)}`);
     return name;
   });
 }
 
 /** Whole seconds from an atoi-read knockd value, clamped to what knockgate accepts. */
-function seconds(s: KnockdSetting<string> | undefined, fallback: number, min: number, max: number, what: string, warn: KnockdWarn, warnRange: boolean): number {
+function seconds(
+  s: KnockdSetting<string> | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  what: string,
+  warn: KnockdWarn,
+  warnRange: boolean,
+): number {
   if (s === undefined) return fallback;
   const n = cAtoi(s.value);
   if (!n.exact) warn(s.line, `${s.key}: knockd reads ${q(s.value)} as ${n.value} (seconds)`);
   if (n.value < min || n.value > max) {
     const v = Math.min(max, Math.max(min, n.value));
-    if (warnRange) warn(s.line, `${s.key}: ${n.value}s does not carry over: the import keeps ${what} within ${min}s to ${max}s; imported as ${v}s`);
+    if (warnRange)
+      warn(
+        s.line,
+        `${s.key}: ${n.value}s does not carry over: the import keeps ${what} within ${min}s to ${max}s; imported as ${v}s`,
+      );
     return v;
   }
   return n.value;
@@ -80,10 +102,17 @@ export function emitDoor(d: KnockdSection, name: string, warn: KnockdWarn, fail:
   if (d.oneTime !== undefined) {
     out.push(`    one_time_sequences: ${yamlString(d.oneTime.value)}`);
     checkPath(d.oneTime, warn);
-    warn(d.oneTime.line, `${d.oneTime.key}: knockgate reads and marks the file as knockd does, but refuses a malformed line where knockd skips it`);
+    warn(
+      d.oneTime.line,
+      `${d.oneTime.key}: knockgate reads and marks the file as knockd does, but refuses a malformed line where knockd skips it`,
+    );
     if (d.sequence !== undefined) {
-      const order = d.sequence.line < d.oneTime.line ? 'replaces it at once' : 'takes over after the first successful knock';
-      warn(d.sequence.line, `${d.sequence.key}: dropped: the door also reads One_Time_Sequences, which in knockd ${order}`);
+      const order =
+        d.sequence.line < d.oneTime.line ? 'replaces it at once' : 'takes over after the first successful knock';
+      warn(
+        d.sequence.line,
+        `${d.sequence.key}: dropped: the door also reads One_Time_Sequences, which in knockd ${order}`,
+      );
     }
   } else if (d.sequence !== undefined) {
     out.push(`    sequence: [${d.sequence.value.map((e) => yamlString(formatEndpoint(e))).join(', ')}]`);
@@ -95,7 +124,15 @@ export function emitDoor(d: KnockdSection, name: string, warn: KnockdWarn, fail:
     );
   }
 
-  const seqS = seconds(d.seqTimeout, KNOCKD_SEQ_TIMEOUT_S, MIN_IMPORTED_SEQ_TIMEOUT_S, MAX_SEQUENCE_TIMEOUT_MS / 1000, 'sequence_timeout', warn, true);
+  const seqS = seconds(
+    d.seqTimeout,
+    KNOCKD_SEQ_TIMEOUT_S,
+    MIN_IMPORTED_SEQ_TIMEOUT_S,
+    MAX_SEQUENCE_TIMEOUT_MS / 1000,
+    'sequence_timeout',
+    warn,
+    true,
+  );
   out.push(`    sequence_timeout: ${yamlString(`${seqS}s`)}`);
   const flags = [...d.flags].map(([flag, set]) => `${set ? '' : '!'}${flag.toLowerCase()}`).join(',');
   out.push(`    tcp_flags: ${yamlString(flags === '' ? 'any' : flags)}`);
@@ -104,11 +141,18 @@ export function emitDoor(d: KnockdSection, name: string, warn: KnockdWarn, fail:
     const t = d.target;
     const parsed = parseIPAddress(t.value);
     if (parsed === null) {
-      fail(t.line, t.key, `${q(t.value)} is not an IP address: knockd compares Target as text with the packet's destination address, and knockgate needs an address`);
+      fail(
+        t.line,
+        t.key,
+        `${q(t.value)} is not an IP address: knockd compares Target as text with the packet's destination address, and knockgate needs an address`,
+      );
     }
     const canonical = formatIPAddress(parsed as NonNullable<typeof parsed>);
     if (canonical !== t.value) {
-      warn(t.line, `${t.key}: knockd compares the text ${q(t.value)} with the destination address as it formats it (${q(canonical)}), so it never matched; knockgate matches the address`);
+      warn(
+        t.line,
+        `${t.key}: knockd compares the text ${q(t.value)} with the destination address as it formats it (${q(canonical)}), so it never matched; knockgate matches the address`,
+      );
     }
     out.push(`    target: ${yamlString(t.value)}`);
   }
@@ -119,12 +163,15 @@ export function emitDoor(d: KnockdSection, name: string, warn: KnockdWarn, fail:
   const start6 = d.start6?.value ?? d.start?.value ?? '';
   const stop4 = start4 === '' ? '' : (d.stop?.value ?? '');
   const stop6 = start6 === '' ? '' : (d.stop6?.value ?? d.stop?.value ?? '');
-  const keys: { start_shell: string; start_shell_6?: string; stop_shell?: string; stop_shell_6?: string } = { start_shell: start4 };
+  const keys: { start_shell: string; start_shell_6?: string; stop_shell?: string; stop_shell_6?: string } = {
+    start_shell: start4,
+  };
   if (d.start6 !== undefined) keys.start_shell_6 = d.start6.value;
   if (d.stop !== undefined) keys.stop_shell = d.stop.value;
   if (d.stop6 !== undefined) keys.stop_shell_6 = d.stop6.value;
   // knockgate runs a stop command even after an empty start: blank the stops knockd never runs.
-  const stopOf = (family: 4 | 6): string => (family === 4 ? (keys.stop_shell ?? '') : (keys.stop_shell_6 ?? keys.stop_shell ?? ''));
+  const stopOf = (family: 4 | 6): string =>
+    family === 4 ? (keys.stop_shell ?? '') : (keys.stop_shell_6 ?? keys.stop_shell ?? '');
   const fixes: string[] = [];
   if (stopOf(4) !== stop4) {
     const was6 = stopOf(6);
@@ -137,10 +184,14 @@ export function emitDoor(d: KnockdSection, name: string, warn: KnockdWarn, fail:
     fixes.push('IPv6');
   }
   // A blanked IPv6 stop that the fallback to the (now blank) IPv4 stop already gives is left out.
-  if (d.stop6 === undefined && keys.stop_shell_6 !== undefined && keys.stop_shell_6 === (keys.stop_shell ?? '')) delete keys.stop_shell_6;
+  if (d.stop6 === undefined && keys.stop_shell_6 !== undefined && keys.stop_shell_6 === (keys.stop_shell ?? ''))
+    delete keys.stop_shell_6;
   if (fixes.length > 0) {
     const at = (d.stop ?? d.stop6 ?? d.start ?? d.start6) as KnockdSetting<string>;
-    warn(at.line, `door ${q(name)}: knockd never runs the ${fixes.join(' and ')} stop command${fixes.length > 1 ? 's' : ''}, because the start command for that family is empty; imported as an empty stop command`);
+    warn(
+      at.line,
+      `door ${q(name)}: knockd never runs the ${fixes.join(' and ')} stop command${fixes.length > 1 ? 's' : ''}, because the start command for that family is empty; imported as an empty stop command`,
+    );
   }
   if (start4 === '' && start6 === '') {
     warn(d.line, `door ${q(name)} runs no command: knockd only logs the knock, and so will knockgate`);
@@ -151,7 +202,15 @@ export function emitDoor(d: KnockdSection, name: string, warn: KnockdWarn, fail:
   if (keys.stop_shell_6 !== undefined) out.push(`    stop_shell_6: ${yamlString(keys.stop_shell_6)}`);
 
   const hasStop = stop4 !== '' || stop6 !== '';
-  const durS = seconds(d.cmdTimeout, KNOCKD_CMD_TIMEOUT_S, MIN_GRANT_DURATION_S, MAX_GRANT_DURATION_S, 'duration', warn, hasStop);
+  const durS = seconds(
+    d.cmdTimeout,
+    KNOCKD_CMD_TIMEOUT_S,
+    MIN_GRANT_DURATION_S,
+    MAX_GRANT_DURATION_S,
+    'duration',
+    warn,
+    hasStop,
+  );
   out.push(`    duration: ${yamlString(`${durS}s`)}`);
   return out;
 }

@@ -126,7 +126,9 @@ export function parseKnockdConf(file: string, text: string, warn: KnockdWarn): K
     }
 
     if (section === null) {
-      const bom = line.startsWith('\ufeff') ? ' (this line starts with a byte-order mark, which knockd does not skip)' : '';
+      const bom = line.startsWith('\ufeff')
+        ? ' (this line starts with a byte-order mark, which knockd does not skip)'
+        : '';
       fail(lineNo, undefined, `all directives must belong to a section such as [options] or [openSSH]${bom}`);
     }
     const eq = line.indexOf('=');
@@ -204,7 +206,12 @@ export function parseKnockdConf(file: string, text: string, warn: KnockdWarn): K
       fail(d.line, `[${d.section}]`, 'the section has an empty knock sequence: give Sequence or One_Time_Sequences');
     }
   }
-  if (doors.length === 0) fail(undefined, undefined, 'no door sections: knockd would listen and do nothing, and knockgate needs at least one door');
+  if (doors.length === 0)
+    fail(
+      undefined,
+      undefined,
+      'no door sections: knockd would listen and do nothing, and knockgate needs at least one door',
+    );
   return { logFile, pidFile, iface, syslog, doors };
 }
 
@@ -216,7 +223,10 @@ export function unknownKeyDetail(key: string, section: string): string {
     return 'syntax error: unknown key; [options] knows LogFile, PidFile, Interface and UseSyslog';
   }
   if (OPTION_KEYS.has(key)) {
-    const hint = section.toLowerCase() === 'options' ? `; knockd's section names are case-sensitive, so [${section}] is a door: write [options]` : '';
+    const hint =
+      section.toLowerCase() === 'options'
+        ? `; knockd's section names are case-sensitive, so [${section}] is a door: write [options]`
+        : '';
     return `syntax error: this key belongs in [options], and knockd rejects it in a door section${hint}`;
   }
   if (key === 'USESYSLOG') return 'syntax error: knockd takes UseSyslog as a bare word, without "="';

@@ -16,20 +16,31 @@ import { parseIPAddress, sameIPAddress, type IPAddressBytes } from '../ip-addres
 import { FWKNOP_MESSAGE_TYPE, parseFwknopAccess, type FwknopMessage } from './fwknop-wire.js';
 
 export type FwknopAccessDecision =
-  | { readonly ok: true; readonly address: IPAddressBytes; readonly endpoints: readonly Endpoint[]; readonly durationS: number }
+  | {
+      readonly ok: true;
+      readonly address: IPAddressBytes;
+      readonly endpoints: readonly Endpoint[];
+      readonly durationS: number;
+    }
   | { readonly ok: false; readonly reason: 'fwknop-malformed' | 'fwknop-not-allowed'; readonly detail: string };
 
 const refuse = (detail: string): FwknopAccessDecision => ({ ok: false, reason: 'fwknop-not-allowed', detail });
 
 /** `door` must be an fwknop door; `source`: the packet's source address. */
-export function decideFwknopAccess(door: Door, stanza: FwknopStanza, message: FwknopMessage, source: IPAddressBytes): FwknopAccessDecision {
+export function decideFwknopAccess(
+  door: Door,
+  stanza: FwknopStanza,
+  message: FwknopMessage,
+  source: IPAddressBytes,
+): FwknopAccessDecision {
   const access = parseFwknopAccess(message.message);
   if (access === null) return { ok: false, reason: 'fwknop-malformed', detail: 'access message' };
   const fw = door.fwknop as NonNullable<Door['fwknop']>;
   const asked = parseIPAddress(access.address);
   if (asked === null) return refuse(`address ${JSON.stringify(access.address)}`);
   const unspecified = asked.bytes.every((b) => b === 0);
-  if (stanza.requireSourceAddress && (unspecified || !sameIPAddress(asked, source))) return refuse('REQUIRE_SOURCE_ADDRESS: the packet must name its own source address');
+  if (stanza.requireSourceAddress && (unspecified || !sameIPAddress(asked, source)))
+    return refuse('REQUIRE_SOURCE_ADDRESS: the packet must name its own source address');
   const address = unspecified ? source : asked;
   const protectedKeys = new Set(door.open.map((e) => endpointKey(e.proto, e.port)));
   const openKeys = stanza.openPorts ? new Set(stanza.openPorts.map((e) => endpointKey(e.proto, e.port))) : null;
@@ -41,7 +52,11 @@ export function decideFwknopAccess(door: Door, stanza: FwknopStanza, message: Fw
     if (!protectedKeys.has(k)) return refuse(`${formatEndpoint(e)} is not a port this door opens`);
   }
   let durationS = stanza.accessTimeoutS;
-  if (message.messageType === FWKNOP_MESSAGE_TYPE.clientTimeoutAccess && message.clientTimeout !== null && message.clientTimeout > 0) {
+  if (
+    message.messageType === FWKNOP_MESSAGE_TYPE.clientTimeoutAccess &&
+    message.clientTimeout !== null &&
+    message.clientTimeout > 0
+  ) {
     durationS = Math.min(message.clientTimeout, stanza.maxTimeoutS ?? fw.maxDurationS, fw.maxDurationS);
   }
   return { ok: true, address, endpoints: access.ports, durationS: Math.max(1, Math.floor(durationS)) };

@@ -36,11 +36,13 @@ function kdfPassword(key: Uint8Array, mode: FwknopKeys['encryptionMode']): Buffe
 export function fwknopKeysProblem(keys: FwknopKeys): string | null {
   if (!(keys.key instanceof Uint8Array) || keys.key.length < 1) return 'the encryption key is empty';
   if (keys.encryptionMode !== 'cbc' && keys.encryptionMode !== 'legacy') return 'encryption mode must be cbc or legacy';
-  if (keys.encryptionMode === 'cbc' && keys.key.length > MAX_FWKNOP_KEY_BYTES) return `the encryption key must be at most ${MAX_FWKNOP_KEY_BYTES} bytes`;
+  if (keys.encryptionMode === 'cbc' && keys.key.length > MAX_FWKNOP_KEY_BYTES)
+    return `the encryption key must be at most ${MAX_FWKNOP_KEY_BYTES} bytes`;
   if (!FWKNOP_HMAC_TYPES.includes(keys.hmacType)) return `unknown HMAC type ${String(keys.hmacType)}`;
   if (keys.hmacKey !== null) {
     if (!(keys.hmacKey instanceof Uint8Array) || keys.hmacKey.length < 1) return 'the HMAC key is empty';
-    if (keys.hmacKey.length > MAX_FWKNOP_HMAC_KEY_BYTES) return `the HMAC key must be at most ${MAX_FWKNOP_HMAC_KEY_BYTES} bytes`;
+    if (keys.hmacKey.length > MAX_FWKNOP_HMAC_KEY_BYTES)
+      return `the HMAC key must be at most ${MAX_FWKNOP_HMAC_KEY_BYTES} bytes`;
   }
   return null;
 }
@@ -50,7 +52,11 @@ export function fwknopKeysProblem(keys: FwknopKeys): string | null {
  * iteration, D1 = MD5(pw || salt), Di = MD5(Di-1 || pw || salt), key = D1 || D2, iv = D3
  * (rij_salt_and_iv, lib/cipher_funcs.c). `pw` is the key, '0'-padded or cut to 16 bytes in legacy mode.
  */
-export function deriveFwknopAesKey(key: Uint8Array, salt: Uint8Array, mode: FwknopKeys['encryptionMode']): { key: Buffer; iv: Buffer } {
+export function deriveFwknopAesKey(
+  key: Uint8Array,
+  salt: Uint8Array,
+  mode: FwknopKeys['encryptionMode'],
+): { key: Buffer; iv: Buffer } {
   const pw = kdfPassword(key, mode);
   const blocks: Buffer[] = [];
   let prev: Buffer = Buffer.alloc(0);

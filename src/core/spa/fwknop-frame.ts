@@ -22,7 +22,10 @@ export const FWKNOP_MIN_ENCODED_CHARS = 36;
 const hmacKeys = new WeakMap<FwknopKeys, HmacKey>();
 export function hmacKeyOf(keys: FwknopKeys): HmacKey {
   let h = hmacKeys.get(keys);
-  if (h === undefined) hmacKeys.set(keys, (h = new HmacKey(keys.hmacType, keys.hmacKey as Uint8Array)));
+  if (h === undefined) {
+    h = new HmacKey(keys.hmacType, keys.hmacKey as Uint8Array);
+    hmacKeys.set(keys, h);
+  }
   return h;
 }
 

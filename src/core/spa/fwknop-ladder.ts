@@ -36,7 +36,14 @@ import { fwknopMessageRefusal } from './fwknop-message-checks.js';
 import { FwknopStanzaIndex } from './fwknop-stanza-index.js';
 import { FwknopStanzaKeys, openForStanzas } from './fwknop-stanza-open.js';
 import { fwknopFrameProblem, fwknopReplayDigestHex } from './fwknop-wire.js';
-import { ladderReject, type LadderFinal, type LadderReject, type LadderStep, type NeedsReplayCheck, type ReplayOutcome } from './ladder-step.js';
+import {
+  ladderReject,
+  type LadderFinal,
+  type LadderReject,
+  type LadderStep,
+  type NeedsReplayCheck,
+  type ReplayOutcome,
+} from './ladder-step.js';
 import type { SpaDatagram } from './native-ladder.js';
 import { FWKNOP_REPLAY_REASONS, replayRefusal } from './replay-rung.js';
 import { admitUnprovenWork, type WorkAllowance } from './work-admission.js';
@@ -119,7 +126,11 @@ export class FwknopLadder {
     const timestampMs = message.timestamp * 1000;
     return {
       kind: 'needs-replay-check',
-      replay: { key: pre.digest, expiresAtMs: replayExpiryMs(timestampMs, this.freshnessMs), owner: { id: stanzaOwnerId(stanza), timestampMs } },
+      replay: {
+        key: pre.digest,
+        expiresAtMs: replayExpiryMs(timestampMs, this.freshnessMs),
+        owner: { id: stanzaOwnerId(stanza), timestampMs },
+      },
       who: stanza.origin,
       pending: { stanza, address: access.address, endpoints: access.endpoints, durationS: access.durationS },
     };
@@ -130,6 +141,10 @@ export class FwknopLadder {
     const { stanza, address, endpoints, durationS } = step.pending;
     const refusal = replayRefusal(FWKNOP_REPLAY_REASONS, outcome);
     if (refusal !== null) return ladderReject(refusal, stanza.origin);
-    return { kind: 'grant', who: stanza.origin, grant: { source: formatIPAddress(address), family: address.family, endpoints, durationS, client: stanza.origin } };
+    return {
+      kind: 'grant',
+      who: stanza.origin,
+      grant: { source: formatIPAddress(address), family: address.family, endpoints, durationS, client: stanza.origin },
+    };
   }
 }

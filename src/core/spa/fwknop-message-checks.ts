@@ -21,7 +21,12 @@ const MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = {
 };
 
 /** The refusal, or null when the message may go on to the access policy. */
-export function fwknopMessageRefusal(stanza: FwknopStanza, message: FwknopMessage, unixMs: number, freshnessMs: number): LadderReject<FwknopRejectReason> | null {
+export function fwknopMessageRefusal(
+  stanza: FwknopStanza,
+  message: FwknopMessage,
+  unixMs: number,
+  freshnessMs: number,
+): LadderReject<FwknopRejectReason> | null {
   const who = stanza.origin;
   const freshness = checkFreshness(message.timestamp * 1000, unixMs, freshnessMs);
   if (!freshness.fresh) return ladderReject('fwknop-stale', who, `clock skew ${Math.round(freshness.skewMs / 1000)}s`);
@@ -31,7 +36,11 @@ export function fwknopMessageRefusal(stanza: FwknopStanza, message: FwknopMessag
   }
   const type = message.messageType;
   if (type !== FWKNOP_MESSAGE_TYPE.access && type !== FWKNOP_MESSAGE_TYPE.clientTimeoutAccess) {
-    return ladderReject('fwknop-message-type', who, `${MESSAGE_TYPE_NAMES[type] ?? `type ${type}`} messages are not supported by this door`);
+    return ladderReject(
+      'fwknop-message-type',
+      who,
+      `${MESSAGE_TYPE_NAMES[type] ?? `type ${type}`} messages are not supported by this door`,
+    );
   }
   return null;
 }

@@ -9,12 +9,25 @@
 import type { Endpoint } from '../endpoint.js';
 import { formatIPAddress, parseIPAddress } from '../ip-address.js';
 import {
-  MAX_FWKNOP_CLIENT_TIMEOUT_S, MAX_FWKNOP_MESSAGE_CHARS, MAX_FWKNOP_NAT_HOST_CHARS, MAX_FWKNOP_TIMESTAMP_CHARS, MAX_FWKNOP_USERNAME_CHARS,
+  MAX_FWKNOP_CLIENT_TIMEOUT_S,
+  MAX_FWKNOP_MESSAGE_CHARS,
+  MAX_FWKNOP_NAT_HOST_CHARS,
+  MAX_FWKNOP_TIMESTAMP_CHARS,
+  MAX_FWKNOP_USERNAME_CHARS,
   MAX_FWKNOP_VERSION_CHARS,
 } from '../limits.js';
 import type { FwknopWireRejectReason } from '../reasons.js';
 import { FWKNOP_RANDOM_DIGITS as RANDOM_DIGITS } from './fwknop-cipher.js';
-import { FWKNOP_DIGEST_TYPES, b64, digestB64, equalText, fromB64, isDigits, isPrintableAscii, type FwknopDigestType } from './fwknop-text.js';
+import {
+  FWKNOP_DIGEST_TYPES,
+  b64,
+  digestB64,
+  equalText,
+  fromB64,
+  isDigits,
+  isPrintableAscii,
+  type FwknopDigestType,
+} from './fwknop-text.js';
 
 export interface FwknopMessage {
   readonly random: string; // 16 decimal digits
@@ -42,7 +55,9 @@ export interface FwknopSealInput {
   readonly digestType?: FwknopDigestType; // default sha256
 }
 
-export type FwknopOpenResult = { readonly ok: true; readonly message: FwknopMessage } | { readonly ok: false; readonly reason: FwknopWireRejectReason };
+export type FwknopOpenResult =
+  | { readonly ok: true; readonly message: FwknopMessage }
+  | { readonly ok: false; readonly reason: FwknopWireRejectReason };
 
 /** lib/fko.h, fko_message_type_t. */
 export const FWKNOP_MESSAGE_TYPE = {
@@ -62,7 +77,11 @@ const MAX_TIMESTAMP = 2 ** 31 - 1; // fwknopd reads it into an int
 const MAX_MESSAGE_TYPE_CHARS = 2; // MAX_SPA_MESSAGE_TYPE_SIZE
 /** Inner digest types by base64 length, tried in this order (is_valid_digest_len, verify_digest in lib/fko_decode.c). */
 const DIGESTS_BY_LENGTH = new Map<number, readonly FwknopDigestType[]>([
-  [22, ['md5']], [27, ['sha1']], [43, ['sha256', 'sha3-256']], [64, ['sha384']], [86, ['sha512', 'sha3-512']],
+  [22, ['md5']],
+  [27, ['sha1']],
+  [43, ['sha256', 'sha3-256']],
+  [64, ['sha384']],
+  [86, ['sha512', 'sha3-512']],
 ]);
 /** Characters validate_username (lib/fko_user.c) refuses besides non-printables: " / \ [ ] : ; | = , + * ? < > */
 const USERNAME_FORBIDDEN = new Set('"/\\[]:;|=,+*?<>');
@@ -172,7 +191,15 @@ export function parseFwknopPlaintext(plaintext: string): FwknopOpenResult {
   }
   if (digestType === null) return reject('fwknop-digest');
 
-  const [random, userB64, ts, version, typeText, messageB64, ...rest] = fields as [string, string, string, string, string, string, ...string[]];
+  const [random, userB64, ts, version, typeText, messageB64, ...rest] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    ...string[],
+  ];
   if (!isDigits(random, RANDOM_DIGITS, RANDOM_DIGITS)) return reject('fwknop-malformed');
   const username = decodeField(userB64, MAX_FWKNOP_USERNAME_CHARS);
   if (username === null || !isUsername(username)) return reject('fwknop-malformed');
@@ -209,7 +236,18 @@ export function parseFwknopPlaintext(plaintext: string): FwknopOpenResult {
   }
   return {
     ok: true,
-    message: { random, username, timestamp: Number(ts), version, messageType, message, natAccess, serverAuth, clientTimeout, digestType },
+    message: {
+      random,
+      username,
+      timestamp: Number(ts),
+      version,
+      messageType,
+      message,
+      natAccess,
+      serverAuth,
+      clientTimeout,
+      digestType,
+    },
   };
 }
 
@@ -218,19 +256,29 @@ export function parseFwknopPlaintext(plaintext: string): FwknopOpenResult {
  * (_rijndael_encrypt, lib/fko_encryption.c). Throws unless parseFwknopPlaintext accepts the result.
  */
 export function encodeFwknopPlaintext(m: FwknopSealInput, randomDigits: string): string {
-  if (typeof randomDigits !== 'string' || !isDigits(randomDigits, RANDOM_DIGITS, RANDOM_DIGITS)) throw new Error('randomDigits must be 16 decimal digits');
-  if (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0 || m.timestamp > MAX_TIMESTAMP) throw new Error('timestamp must be whole seconds in 0..2^31-1');
-  if (!Number.isInteger(m.messageType) || m.messageType < 0 || m.messageType > 6) throw new Error('messageType must be 0..6');
+  if (typeof randomDigits !== 'string' || !isDigits(randomDigits, RANDOM_DIGITS, RANDOM_DIGITS))
+    throw new Error('randomDigits must be 16 decimal digits');
+  if (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0 || m.timestamp > MAX_TIMESTAMP)
+    throw new Error('timestamp must be whole seconds in 0..2^31-1');
+  if (!Number.isInteger(m.messageType) || m.messageType < 0 || m.messageType > 6)
+    throw new Error('messageType must be 0..6');
   const version = m.version ?? FWKNOP_PROTOCOL_VERSION;
-  if (version.length < 1 || version.length > MAX_FWKNOP_VERSION_CHARS || version.includes(':') || !isPrintableAscii(version)) {
+  if (
+    version.length < 1 ||
+    version.length > MAX_FWKNOP_VERSION_CHARS ||
+    version.includes(':') ||
+    !isPrintableAscii(version)
+  ) {
     throw new Error('version must be 1..8 printable characters without ":"');
   }
   const digestType = m.digestType ?? 'sha256';
   if (!FWKNOP_DIGEST_TYPES.includes(digestType)) throw new Error(`unknown digest type ${String(digestType)}`);
   const nat = m.natAccess ?? null;
-  if (hasNat(m.messageType) !== (nat !== null)) throw new Error('natAccess is required for message types 2, 4, 5, 6 and not allowed otherwise');
+  if (hasNat(m.messageType) !== (nat !== null))
+    throw new Error('natAccess is required for message types 2, 4, 5, 6 and not allowed otherwise');
   const timeout = m.clientTimeout ?? null;
-  if (hasTimeout(m.messageType) !== (timeout !== null)) throw new Error('clientTimeout is required for message types 3, 4, 6 and not allowed otherwise');
+  if (hasTimeout(m.messageType) !== (timeout !== null))
+    throw new Error('clientTimeout is required for message types 3, 4, 6 and not allowed otherwise');
   if (timeout !== null && (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_FWKNOP_CLIENT_TIMEOUT_S)) {
     throw new Error(`clientTimeout must be 1..${MAX_FWKNOP_CLIENT_TIMEOUT_S}`);
   }
@@ -243,9 +291,17 @@ export function encodeFwknopPlaintext(m: FwknopSealInput, randomDigits: string):
   const encoded = parts.join(':');
   const plaintext = `${encoded}:${digestB64(digestType, encoded)}`;
   const check = parseFwknopPlaintext(plaintext);
-  if (!check.ok) throw new Error(`fwknop fields do not parse back (username, message, NAT access or server auth invalid or too long): ${check.reason}`);
+  if (!check.ok)
+    throw new Error(
+      `fwknop fields do not parse back (username, message, NAT access or server auth invalid or too long): ${check.reason}`,
+    );
   const back = check.message;
-  if (back.username !== m.username || back.message !== m.message || back.natAccess !== nat || back.serverAuth !== serverAuth) {
+  if (
+    back.username !== m.username ||
+    back.message !== m.message ||
+    back.natAccess !== nat ||
+    back.serverAuth !== serverAuth
+  ) {
     throw new Error('username, message, NAT access and server auth must be Latin-1 text without NUL');
   }
   return plaintext;

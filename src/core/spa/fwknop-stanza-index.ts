@@ -53,7 +53,10 @@ export class FwknopStanzaIndex {
       }
       const gk = s.hmacKey === null ? `none/${i}` : `${s.hmacType}/${Buffer.from(s.hmacKey).toString('hex')}`;
       let g = groupIds.get(gk);
-      if (g === undefined) groupIds.set(gk, (g = groupIds.size));
+      if (g === undefined) {
+        g = groupIds.size;
+        groupIds.set(gk, g);
+      }
       this.groups[i] = g;
     });
   }

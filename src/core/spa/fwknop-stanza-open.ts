@@ -13,7 +13,13 @@ import type { FwknopStanzaIndex } from './fwknop-stanza-index.js';
 import { fwknopHmacHolds, openFwknop, type FwknopKeys, type FwknopMessage } from './fwknop-wire.js';
 
 /** How far along the ladder a codec rejection is. */
-const DEPTH: Readonly<Partial<Record<FwknopRejectReason, number>>> = { 'fwknop-no-stanza': 0, 'fwknop-malformed': 1, 'fwknop-hmac': 2, 'fwknop-decrypt': 3, 'fwknop-digest': 4 };
+const DEPTH: Readonly<Partial<Record<FwknopRejectReason, number>>> = {
+  'fwknop-no-stanza': 0,
+  'fwknop-malformed': 1,
+  'fwknop-hmac': 2,
+  'fwknop-decrypt': 3,
+  'fwknop-digest': 4,
+};
 
 export type FwknopStanzaOpening =
   | { readonly ok: true; readonly stanza: FwknopStanza; readonly message: FwknopMessage }
@@ -26,7 +32,12 @@ export class FwknopStanzaKeys {
   of(stanza: FwknopStanza): FwknopKeys {
     let k = this.byStanza.get(stanza);
     if (k === undefined) {
-      k = { key: stanza.key, hmacKey: stanza.hmacKey, hmacType: stanza.hmacType, encryptionMode: stanza.encryptionMode };
+      k = {
+        key: stanza.key,
+        hmacKey: stanza.hmacKey,
+        hmacType: stanza.hmacType,
+        encryptionMode: stanza.encryptionMode,
+      };
       this.byStanza.set(stanza, k);
     }
     return k;
@@ -48,7 +59,10 @@ export function openForStanzas(
     const k = keys.of(stanza);
     const g = index.groupOf(i);
     let holds = held.get(g);
-    if (holds === undefined) held.set(g, (holds = fwknopHmacHolds(payload, k)));
+    if (holds === undefined) {
+      holds = fwknopHmacHolds(payload, k);
+      held.set(g, holds);
+    }
     const r = holds ? openFwknop(payload, k) : ({ ok: false, reason: 'fwknop-hmac' } as const);
     if (r.ok) return { ok: true, stanza, message: r.message };
     if ((DEPTH[r.reason] ?? 0) >= (DEPTH[lastReason] ?? 0)) lastReason = r.reason;

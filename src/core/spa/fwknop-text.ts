@@ -8,15 +8,35 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 export type FwknopHmacType = 'md5' | 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512';
 export type FwknopDigestType = FwknopHmacType;
-export const FWKNOP_HMAC_TYPES: readonly FwknopHmacType[] = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512'];
+export const FWKNOP_HMAC_TYPES: readonly FwknopHmacType[] = [
+  'md5',
+  'sha1',
+  'sha256',
+  'sha384',
+  'sha512',
+  'sha3-256',
+  'sha3-512',
+];
 export const FWKNOP_DIGEST_TYPES: readonly FwknopDigestType[] = FWKNOP_HMAC_TYPES;
 
 const NODE_HASH: Readonly<Record<FwknopHmacType, string>> = {
-  md5: 'md5', sha1: 'sha1', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512', 'sha3-256': 'sha3-256', 'sha3-512': 'sha3-512',
+  md5: 'md5',
+  sha1: 'sha1',
+  sha256: 'sha256',
+  sha384: 'sha384',
+  sha512: 'sha512',
+  'sha3-256': 'sha3-256',
+  'sha3-512': 'sha3-512',
 };
 /** Unpadded base64 length of each digest (*_B64_LEN in lib/md5.h, lib/sha1.h, lib/sha2.h, lib/sha3.h). */
 export const B64_CHARS: Readonly<Record<FwknopHmacType, number>> = {
-  md5: 22, sha1: 27, sha256: 43, sha384: 64, sha512: 86, 'sha3-256': 43, 'sha3-512': 86,
+  md5: 22,
+  sha1: 27,
+  sha256: 43,
+  sha384: 64,
+  sha512: 86,
+  'sha3-256': 43,
+  'sha3-512': 86,
 };
 const B64_TEXT = /^[A-Za-z0-9+/]*$/;
 

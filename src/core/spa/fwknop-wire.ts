@@ -16,8 +16,19 @@
 import { MAX_FWKNOP_PACKET_BYTES, MIN_FWKNOP_PACKET_BYTES } from '../limits.js';
 import type { FwknopWireRejectReason } from '../reasons.js';
 import { decryptFwknopText, encryptFwknopText, fwknopKeysProblem, type FwknopKeys } from './fwknop-cipher.js';
-import { FWKNOP_MIN_ENCODED_CHARS, FWKNOP_SALT_PREFIX, fwknopFrameProblem, hmacKeyOf, hmacTagHolds } from './fwknop-frame.js';
-import { encodeFwknopPlaintext, parseFwknopPlaintext, type FwknopOpenResult, type FwknopSealInput } from './fwknop-message.js';
+import {
+  FWKNOP_MIN_ENCODED_CHARS,
+  FWKNOP_SALT_PREFIX,
+  fwknopFrameProblem,
+  hmacKeyOf,
+  hmacTagHolds,
+} from './fwknop-frame.js';
+import {
+  encodeFwknopPlaintext,
+  parseFwknopPlaintext,
+  type FwknopOpenResult,
+  type FwknopSealInput,
+} from './fwknop-message.js';
 import { B64_CHARS, b64 } from './fwknop-text.js';
 
 export type { FwknopWireRejectReason } from '../reasons.js';
@@ -25,8 +36,14 @@ export { FWKNOP_DIGEST_TYPES, FWKNOP_HMAC_TYPES, type FwknopDigestType, type Fwk
 export { deriveFwknopAesKey, fwknopKeysProblem, type FwknopKeys } from './fwknop-cipher.js';
 export { fwknopFrameProblem, fwknopHmacHolds, fwknopReplayDigest, fwknopReplayDigestHex } from './fwknop-frame.js';
 export {
-  FWKNOP_MESSAGE_TYPE, FWKNOP_PROTOCOL_VERSION, encodeFwknopPlaintext, parseFwknopAccess, parseFwknopPlaintext,
-  type FwknopMessage, type FwknopOpenResult, type FwknopSealInput,
+  FWKNOP_MESSAGE_TYPE,
+  FWKNOP_PROTOCOL_VERSION,
+  encodeFwknopPlaintext,
+  parseFwknopAccess,
+  parseFwknopPlaintext,
+  type FwknopMessage,
+  type FwknopOpenResult,
+  type FwknopSealInput,
 } from './fwknop-message.js';
 
 const SALT_BYTES = 8;
@@ -44,7 +61,10 @@ function reject(reason: FwknopWireRejectReason): { readonly ok: false; readonly 
  * Checks up to decryption: length, prefix, alphabet, HMAC, AES. The plaintext (digest not yet
  * checked) or the reason. openFwknop = this, then parseFwknopPlaintext.
  */
-export function decryptFwknop(packet: Uint8Array, keys: FwknopKeys): { ok: true; plaintext: string } | { ok: false; reason: FwknopWireRejectReason } {
+export function decryptFwknop(
+  packet: Uint8Array,
+  keys: FwknopKeys,
+): { ok: true; plaintext: string } | { ok: false; reason: FwknopWireRejectReason } {
   const frame = fwknopFrameProblem(packet);
   if (frame !== null) return reject(frame);
   const n = packet.length;
@@ -82,14 +102,17 @@ export function openFwknop(packet: Uint8Array, keys: FwknopKeys): FwknopOpenResu
 export function sealFwknop(m: FwknopSealInput, keys: FwknopKeys, random: FwknopRandom): Uint8Array {
   const problem = fwknopKeysProblem(keys);
   if (problem !== null) throw new Error(problem);
-  if (!(random.salt instanceof Uint8Array) || random.salt.length !== SALT_BYTES) throw new Error('salt must be 8 bytes');
+  if (!(random.salt instanceof Uint8Array) || random.salt.length !== SALT_BYTES)
+    throw new Error('salt must be 8 bytes');
   const plaintext = encodeFwknopPlaintext(m, random.randomDigits);
   let wire = b64(encryptFwknopText(plaintext, keys, random.salt));
   if (keys.hmacKey !== null) wire += b64(hmacKeyOf(keys).mac(Buffer.from(wire, 'latin1')));
   if (!wire.startsWith(FWKNOP_SALT_PREFIX)) throw new Error('internal: ciphertext does not start with the salt header');
   wire = wire.slice(FWKNOP_SALT_PREFIX.length);
   if (wire.length < MIN_FWKNOP_PACKET_BYTES || wire.length > MAX_FWKNOP_PACKET_BYTES) {
-    throw new Error(`the packet would be ${wire.length} bytes; fwknopd accepts ${MIN_FWKNOP_PACKET_BYTES}..${MAX_FWKNOP_PACKET_BYTES}`);
+    throw new Error(
+      `the packet would be ${wire.length} bytes; fwknopd accepts ${MIN_FWKNOP_PACKET_BYTES}..${MAX_FWKNOP_PACKET_BYTES}`,
+    );
   }
   return new Uint8Array(Buffer.from(wire, 'latin1'));
 }

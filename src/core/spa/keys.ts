@@ -22,7 +22,9 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 function withPrefix(prefix: Buffer, raw: Uint8Array, what: string): Buffer {
   if (!(raw instanceof Uint8Array) || raw.length !== RAW_KEY_BYTES) {
-    throw new Error(`${what} must be ${RAW_KEY_BYTES} bytes, got ${raw instanceof Uint8Array ? raw.length : typeof raw}`);
+    throw new Error(
+      `${what} must be ${RAW_KEY_BYTES} bytes, got ${raw instanceof Uint8Array ? raw.length : typeof raw}`,
+    );
   }
   const der = Buffer.allocUnsafe(prefix.length + RAW_KEY_BYTES);
   prefix.copy(der, 0);
@@ -32,22 +34,38 @@ function withPrefix(prefix: Buffer, raw: Uint8Array, what: string): Buffer {
 
 /** An X25519 private key from its raw 32-byte scalar (clamping is X25519's job, not the caller's). */
 export function x25519PrivateFromRaw(raw: Uint8Array): KeyObject {
-  return createPrivateKey({ key: withPrefix(X25519_PKCS8_PREFIX, raw, 'X25519 private key'), format: 'der', type: 'pkcs8' });
+  return createPrivateKey({
+    key: withPrefix(X25519_PKCS8_PREFIX, raw, 'X25519 private key'),
+    format: 'der',
+    type: 'pkcs8',
+  });
 }
 
 /** An X25519 public key from its raw 32-byte u-coordinate. */
 export function x25519PublicFromRaw(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: withPrefix(X25519_SPKI_PREFIX, raw, 'X25519 public key'), format: 'der', type: 'spki' });
+  return createPublicKey({
+    key: withPrefix(X25519_SPKI_PREFIX, raw, 'X25519 public key'),
+    format: 'der',
+    type: 'spki',
+  });
 }
 
 /** An Ed25519 private key from its 32-byte seed (RFC 8032 §5.1.5: the seed is the private key). */
 export function ed25519PrivateFromSeed(seed: Uint8Array): KeyObject {
-  return createPrivateKey({ key: withPrefix(ED25519_PKCS8_PREFIX, seed, 'Ed25519 seed'), format: 'der', type: 'pkcs8' });
+  return createPrivateKey({
+    key: withPrefix(ED25519_PKCS8_PREFIX, seed, 'Ed25519 seed'),
+    format: 'der',
+    type: 'pkcs8',
+  });
 }
 
 /** An Ed25519 public key from its raw 32-byte encoded point. */
 export function ed25519PublicFromRaw(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: withPrefix(ED25519_SPKI_PREFIX, raw, 'Ed25519 public key'), format: 'der', type: 'spki' });
+  return createPublicKey({
+    key: withPrefix(ED25519_SPKI_PREFIX, raw, 'Ed25519 public key'),
+    format: 'der',
+    type: 'spki',
+  });
 }
 
 /**
@@ -56,7 +74,8 @@ export function ed25519PublicFromRaw(raw: Uint8Array): KeyObject {
  */
 export function rawPublicOf(key: KeyObject): Uint8Array {
   const type = key.asymmetricKeyType;
-  if (type !== 'x25519' && type !== 'ed25519') throw new Error(`expected an X25519 or Ed25519 key, got ${String(type)}`);
+  if (type !== 'x25519' && type !== 'ed25519')
+    throw new Error(`expected an X25519 or Ed25519 key, got ${String(type)}`);
   const jwk = key.export({ format: 'jwk' });
   if (typeof jwk.x !== 'string') throw new Error('key export has no public part');
   const raw = Buffer.from(jwk.x, 'base64url');

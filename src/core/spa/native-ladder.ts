@@ -17,7 +17,13 @@ import type { Door, SpaClient } from '../door.js';
 import { checkFreshness, replayExpiryMs } from '../freshness.js';
 import type { IPAddressBytes } from '../ip-address.js';
 import type { SpaRejectReason } from '../reasons.js';
-import { ladderReject, type LadderFinal, type LadderStep, type NeedsReplayCheck, type ReplayOutcome } from './ladder-step.js';
+import {
+  ladderReject,
+  type LadderFinal,
+  type LadderStep,
+  type NeedsReplayCheck,
+  type ReplayOutcome,
+} from './ladder-step.js';
 import { openSpaSealed, spaFrameProblem, type SpaRequest, type SpaServerKeys } from './native-wire.js';
 import { decideSpaGrant } from './policy.js';
 import { SPA_REPLAY_REASONS, replayRefusal } from './replay-rung.js';
@@ -62,10 +68,15 @@ export class NativeLadder {
     if (!opened.ok) return ladderReject(opened.reason);
     const { client, request } = opened;
     const freshness = checkFreshness(request.timestampMs, unixMs, this.freshnessMs);
-    if (!freshness.fresh) return ladderReject('spa-stale', client.name, `clock skew ${Math.round(freshness.skewMs / 1000)}s`);
+    if (!freshness.fresh)
+      return ladderReject('spa-stale', client.name, `clock skew ${Math.round(freshness.skewMs / 1000)}s`);
     return {
       kind: 'needs-replay-check',
-      replay: { key: opened.replayKey, expiresAtMs: replayExpiryMs(request.timestampMs, this.freshnessMs), owner: { id: client.idHex, timestampMs: request.timestampMs } },
+      replay: {
+        key: opened.replayKey,
+        expiresAtMs: replayExpiryMs(request.timestampMs, this.freshnessMs),
+        owner: { id: client.idHex, timestampMs: request.timestampMs },
+      },
       who: client.name,
       pending: { client, request, source: d.source },
     };
@@ -79,6 +90,10 @@ export class NativeLadder {
     const decision = decideSpaGrant(this.door, client, request, source);
     if (!decision.ok) return ladderReject(decision.reason, client.name, decision.detail);
     const { source: granted, family, endpoints, durationS } = decision;
-    return { kind: 'grant', who: client.name, grant: { source: granted, family, endpoints, durationS, client: client.name } };
+    return {
+      kind: 'grant',
+      who: client.name,
+      grant: { source: granted, family, endpoints, durationS, client: client.name },
+    };
   }
 }

@@ -14,7 +14,17 @@
  */
 
 import {
-  createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, diffieHellman, hkdfSync, sign, timingSafeEqual, verify, type KeyObject,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPublicKey,
+  diffieHellman,
+  hkdfSync,
+  sign,
+  timingSafeEqual,
+  verify,
+  type KeyObject,
 } from 'node:crypto';
 import { HmacKey } from '../hmac.js';
 import { PROTOCOL_NUMBER, type Endpoint } from '../endpoint.js';
@@ -26,7 +36,10 @@ export const SPA_VERSION = 2;
 /** Door ids: what a door is called on the wire; the door's name unless configured (a fleet shares them). */
 export const DOOR_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-export interface SpaAddress { readonly family: 4 | 6; readonly bytes: Uint8Array; }
+export interface SpaAddress {
+  readonly family: 4 | 6;
+  readonly bytes: Uint8Array;
+}
 export interface SpaRequest {
   readonly timestampMs: number; // integer, 0..2^53-1
   readonly nonce: Uint8Array; // SPA_NONCE_BYTES
@@ -35,7 +48,9 @@ export interface SpaRequest {
   readonly prefix: number; // 0..128 with family 0; 1..32 / 1..128 with an address
   readonly ports: readonly Endpoint[]; // 0..MAX_SPA_PORTS; empty = door default
 }
-export type ClientAuthSecret = { readonly mode: 'psk'; readonly psk: Uint8Array } | { readonly mode: 'ed25519'; readonly privateKey: KeyObject };
+export type ClientAuthSecret =
+  | { readonly mode: 'psk'; readonly psk: Uint8Array }
+  | { readonly mode: 'ed25519'; readonly privateKey: KeyObject };
 export interface SealInput {
   readonly serverPublicKey: Uint8Array; // 32
   /** The door the packet is for (DOOR_ID_PATTERN): only a door with this id under this key opens it. */
@@ -58,9 +73,19 @@ export interface SpaServerKeys {
   /** Other doors under the same key (this daemon's): only to name `spa-wrong-door`; never accepted. */
   readonly siblingContexts: readonly Uint8Array[];
 }
-export interface SpaClientKey { readonly id: Uint8Array; readonly mode: 'psk' | 'ed25519'; readonly psk?: Uint8Array; readonly publicKey?: KeyObject; }
+export interface SpaClientKey {
+  readonly id: Uint8Array;
+  readonly mode: 'psk' | 'ed25519';
+  readonly psk?: Uint8Array;
+  readonly publicKey?: KeyObject;
+}
 export type SpaOpenResult<C extends SpaClientKey> =
-  | { readonly ok: true; readonly client: C; readonly request: SpaRequest; readonly replayKey: string /* hex(cid) + hex(nonce) */ }
+  | {
+      readonly ok: true;
+      readonly client: C;
+      readonly request: SpaRequest;
+      readonly replayKey: string /* hex(cid) + hex(nonce) */;
+    }
   | { readonly ok: false; readonly reason: SpaRejectReason };
 
 const LABEL = Buffer.from('knockgate-spa-v2', 'ascii');
@@ -77,7 +102,10 @@ const PSK_BYTES = 32;
 const BODY_FIXED_BYTES = 33; // version..prefix (32) + count (1)
 const TWO_32 = 2 ** 32;
 const MAX_TIMESTAMP_HIGH_WORD = 0x1f_ffff; // high 32 bits of Number.MAX_SAFE_INTEGER
-const PROTO_BY_NUMBER = new Map<number, Endpoint['proto']>([[PROTOCOL_NUMBER.tcp, 'tcp'], [PROTOCOL_NUMBER.udp, 'udp']]);
+const PROTO_BY_NUMBER = new Map<number, Endpoint['proto']>([
+  [PROTOCOL_NUMBER.tcp, 'tcp'],
+  [PROTOCOL_NUMBER.udp, 'udp'],
+]);
 
 function requireBytes(b: Uint8Array, n: number, what: string): void {
   if (!(b instanceof Uint8Array) || b.length !== n) throw new Error(`${what} must be ${n} bytes`);
@@ -91,22 +119,33 @@ function isAllZero(b: Uint8Array): boolean {
 const mac1Hmacs = new WeakMap<SpaServerKeys, HmacKey>();
 function mac1HmacOf(keys: SpaServerKeys): HmacKey {
   let h = mac1Hmacs.get(keys);
-  if (h === undefined) mac1Hmacs.set(keys, (h = new HmacKey('sha256', keys.mac1Key)));
+  if (h === undefined) {
+    h = new HmacKey('sha256', keys.mac1Key);
+    mac1Hmacs.set(keys, h);
+  }
   return h;
 }
 function mac1KeyOf(serverPublicKey: Uint8Array): Uint8Array {
   return createHash('sha256').update(MAC1_KEY_PREFIX).update(serverPublicKey).digest();
 }
 /** HKDF-SHA256(shared, salt = S, info = LABEL || "/seal" || E') → 32-byte key, 12-byte nonce. */
-function aeadKeys(shared: Uint8Array, serverPublicKey: Uint8Array, ePrime: Uint8Array, infoPrefix: Buffer = SEAL_INFO_PREFIX): { key: Buffer; nonce: Buffer } {
-  const okm = Buffer.from(hkdfSync('sha256', shared, serverPublicKey, Buffer.concat([infoPrefix, ePrime]), AEAD_KEY_BYTES + AEAD_NONCE_BYTES));
+function aeadKeys(
+  shared: Uint8Array,
+  serverPublicKey: Uint8Array,
+  ePrime: Uint8Array,
+  infoPrefix: Buffer = SEAL_INFO_PREFIX,
+): { key: Buffer; nonce: Buffer } {
+  const okm = Buffer.from(
+    hkdfSync('sha256', shared, serverPublicKey, Buffer.concat([infoPrefix, ePrime]), AEAD_KEY_BYTES + AEAD_NONCE_BYTES),
+  );
   return { key: okm.subarray(0, AEAD_KEY_BYTES), nonce: okm.subarray(AEAD_KEY_BYTES) };
 }
 
 /** The door context: S || u8(length of the door id) || door id (ASCII). Throws on a bad door id. */
 export function doorContext(serverPublicKey: Uint8Array, doorId: string): Uint8Array {
   requireBytes(serverPublicKey, RAW_KEY_BYTES, 'server public key');
-  if (typeof doorId !== 'string' || !DOOR_ID_PATTERN.test(doorId)) throw new Error(`not a door id: ${JSON.stringify(doorId)} (1-64 letters, digits, "_", "." or "-")`);
+  if (typeof doorId !== 'string' || !DOOR_ID_PATTERN.test(doorId))
+    throw new Error(`not a door id: ${JSON.stringify(doorId)} (1-64 letters, digits, "_", "." or "-")`);
   const id = Buffer.from(doorId, 'ascii');
   return Buffer.concat([serverPublicKey, Buffer.from([id.length]), id]);
 }
@@ -116,11 +155,24 @@ export function doorContext(serverPublicKey: Uint8Array, doorId: string): Uint8A
  * `siblingDoorIds`: the other doors this daemon serves under the same key, so that a packet meant
  * for one of them is named `spa-wrong-door` rather than `spa-decrypt`.
  */
-export function serverKeysFromPrivate(raw: Uint8Array, doorId: string, siblingDoorIds: readonly string[] = []): SpaServerKeys {
+export function serverKeysFromPrivate(
+  raw: Uint8Array,
+  doorId: string,
+  siblingDoorIds: readonly string[] = [],
+): SpaServerKeys {
   const privateKey = x25519PrivateFromRaw(raw);
   const publicKey = rawPublicOf(privateKey);
-  const siblingContexts = [...new Set(siblingDoorIds)].filter((d) => d !== doorId).map((d) => doorContext(publicKey, d));
-  return { privateKey, publicKey, mac1Key: mac1KeyOf(publicKey), doorId, context: doorContext(publicKey, doorId), siblingContexts };
+  const siblingContexts = [...new Set(siblingDoorIds)]
+    .filter((d) => d !== doorId)
+    .map((d) => doorContext(publicKey, d));
+  return {
+    privateKey,
+    publicKey,
+    mac1Key: mac1KeyOf(publicKey),
+    doorId,
+    context: doorContext(publicKey, doorId),
+    siblingContexts,
+  };
 }
 
 /** The body of step 4. Throws on a request the wire cannot carry or the server would call malformed. */
@@ -128,14 +180,16 @@ export function encodeSpaBody(r: SpaRequest): Uint8Array {
   const t = r.timestampMs;
   if (!Number.isSafeInteger(t) || t < 0) throw new Error('timestampMs must be an integer in 0..2^53-1');
   requireBytes(r.nonce, SPA_NONCE_BYTES, 'nonce');
-  if (!Number.isInteger(r.durationS) || r.durationS < 0 || r.durationS >= TWO_32) throw new Error('durationS must be a u32');
+  if (!Number.isInteger(r.durationS) || r.durationS < 0 || r.durationS >= TWO_32)
+    throw new Error('durationS must be a u32');
   const family = r.address === null ? 0 : r.address.family;
   const addrLen = family === 0 ? 0 : family === 4 ? 4 : family === 6 ? 16 : -1;
   if (addrLen < 0) throw new Error('address family must be 4 or 6');
   if (r.address !== null) requireBytes(r.address.bytes, addrLen, `IPv${family} address`);
   const maxPrefix = family === 4 ? 32 : 128;
   const minPrefix = family === 0 ? 0 : 1;
-  if (!Number.isInteger(r.prefix) || r.prefix < minPrefix || r.prefix > maxPrefix) throw new Error(`prefix must be ${minPrefix}..${maxPrefix}`);
+  if (!Number.isInteger(r.prefix) || r.prefix < minPrefix || r.prefix > maxPrefix)
+    throw new Error(`prefix must be ${minPrefix}..${maxPrefix}`);
   if (r.ports.length > MAX_SPA_PORTS) throw new Error(`at most ${MAX_SPA_PORTS} ports`);
   const out = Buffer.alloc(BODY_FIXED_BYTES + addrLen + 3 * r.ports.length);
   out[0] = SPA_VERSION;
@@ -152,7 +206,8 @@ export function encodeSpaBody(r: SpaRequest): Uint8Array {
   for (const p of r.ports) {
     const proto = PROTOCOL_NUMBER[p.proto];
     if (proto === undefined) throw new Error(`unknown protocol ${String(p.proto)}`);
-    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65_535) throw new Error(`port must be 1..65535, got ${p.port}`);
+    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65_535)
+      throw new Error(`port must be 1..65535, got ${p.port}`);
     out[o] = proto;
     out.writeUInt16BE(p.port, o + 1);
     o += 3;
@@ -213,7 +268,8 @@ export function sealRawBody(input: RawSealInput): Uint8Array {
     requireBytes(secret.psk, PSK_BYTES, 'psk');
     auth = createHmac('sha256', secret.psk).update(LABEL).update(context).update(ePrime).update(signed).digest();
   } else {
-    if (secret.privateKey.asymmetricKeyType !== 'ed25519' || secret.privateKey.type !== 'private') throw new Error('expected an Ed25519 private key');
+    if (secret.privateKey.asymmetricKeyType !== 'ed25519' || secret.privateKey.type !== 'private')
+      throw new Error('expected an Ed25519 private key');
     auth = sign(null, Buffer.concat([LABEL, context, ePrime, signed]), secret.privateKey);
   }
   const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
@@ -223,7 +279,9 @@ export function sealRawBody(input: RawSealInput): Uint8Array {
   const out = Buffer.alloc(RAW_KEY_BYTES + sealed.length + MAC1_BYTES);
   out.set(ePrime, 0);
   out.set(sealed, RAW_KEY_BYTES);
-  const mac1 = createHmac('sha256', mac1KeyOf(serverPublicKey)).update(out.subarray(0, out.length - MAC1_BYTES)).digest();
+  const mac1 = createHmac('sha256', mac1KeyOf(serverPublicKey))
+    .update(out.subarray(0, out.length - MAC1_BYTES))
+    .digest();
   out.set(mac1.subarray(0, MAC1_BYTES), out.length - MAC1_BYTES);
   return out;
 }
@@ -265,7 +323,10 @@ function aeadOpen(datagram: Uint8Array, key: Buffer, nonce: Buffer, aad: Uint8Ar
  * the same DH result is tried against the sibling doors' contexts and against v1's derivation, so
  * that the refusal says why (at most 1 + siblings extra AEADs, past MAC1 and the work budget).
  */
-function decrypt(datagram: Uint8Array, keys: SpaServerKeys): Buffer | 'spa-decrypt' | 'spa-wrong-door' | 'spa-old-version' {
+function decrypt(
+  datagram: Uint8Array,
+  keys: SpaServerKeys,
+): Buffer | 'spa-decrypt' | 'spa-wrong-door' | 'spa-old-version' {
   const ePrime = datagram.subarray(0, RAW_KEY_BYTES);
   let shared: Buffer;
   try {
@@ -291,11 +352,22 @@ function reject(reason: SpaRejectReason): { readonly ok: false; readonly reason:
 }
 
 /** Rung 5: the client's HMAC (constant-time) or signature over LABEL || context || E' || cid || body. */
-function authenticates(client: SpaClientKey, context: Uint8Array, ePrime: Uint8Array, signed: Uint8Array, auth: Uint8Array): boolean {
+function authenticates(
+  client: SpaClientKey,
+  context: Uint8Array,
+  ePrime: Uint8Array,
+  signed: Uint8Array,
+  auth: Uint8Array,
+): boolean {
   try {
     if (client.mode === 'psk') {
       if (client.psk === undefined) return false;
-      const expected = createHmac('sha256', client.psk).update(LABEL).update(context).update(ePrime).update(signed).digest();
+      const expected = createHmac('sha256', client.psk)
+        .update(LABEL)
+        .update(context)
+        .update(ePrime)
+        .update(signed)
+        .digest();
       return timingSafeEqual(expected, auth);
     }
     if (client.publicKey === undefined) return false;
@@ -322,7 +394,11 @@ export function spaFrameProblem(datagram: Uint8Array, keys: SpaServerKeys): 'spa
  * Rungs 3–6 (the expensive ones: key agreement, AEAD, the client's HMAC or signature, the body),
  * for a datagram spaFrameProblem passed. `lookup` maps hex(cid) to the door's client, in O(1).
  */
-export function openSpaSealed<C extends SpaClientKey>(datagram: Uint8Array, keys: SpaServerKeys, lookup: (clientIdHex: string) => C | undefined): SpaOpenResult<C> {
+export function openSpaSealed<C extends SpaClientKey>(
+  datagram: Uint8Array,
+  keys: SpaServerKeys,
+  lookup: (clientIdHex: string) => C | undefined,
+): SpaOpenResult<C> {
   const plaintext = decrypt(datagram, keys);
   if (typeof plaintext === 'string') return reject(plaintext);
 
@@ -334,7 +410,15 @@ export function openSpaSealed<C extends SpaClientKey>(datagram: Uint8Array, keys
   // Unreachable at MIN_SPA_BYTES (81 plaintext bytes ≥ 16 + 64), kept so the slicing below is safe.
   if (plaintext.length < SPA_CLIENT_ID_BYTES + authLen) return reject('spa-auth');
   const signedEnd = plaintext.length - authLen;
-  if (!authenticates(client, keys.context, datagram.subarray(0, RAW_KEY_BYTES), plaintext.subarray(0, signedEnd), plaintext.subarray(signedEnd))) {
+  if (
+    !authenticates(
+      client,
+      keys.context,
+      datagram.subarray(0, RAW_KEY_BYTES),
+      plaintext.subarray(0, signedEnd),
+      plaintext.subarray(signedEnd),
+    )
+  ) {
     return reject('spa-auth');
   }
 
@@ -349,7 +433,9 @@ export function openSpaSealed<C extends SpaClientKey>(datagram: Uint8Array, keys
  * (core/spa/native-ladder.ts); this is the whole opening for callers with no budget.
  */
 export function openSpa<C extends SpaClientKey>(
-  datagram: Uint8Array, keys: SpaServerKeys, lookup: (clientIdHex: string) => C | undefined,
+  datagram: Uint8Array,
+  keys: SpaServerKeys,
+  lookup: (clientIdHex: string) => C | undefined,
   admitExpensive: () => boolean = () => true,
 ): SpaOpenResult<C> {
   const frame = spaFrameProblem(datagram, keys);

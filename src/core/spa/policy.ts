@@ -32,27 +32,41 @@ export type SpaGrantDecision =
 
 const refuse = (detail: string): SpaGrantDecision => ({ ok: false, reason: 'spa-not-allowed', detail });
 
-export function decideSpaGrant(door: Door, client: SpaClient, req: SpaRequest, packetSource: IPAddressBytes): SpaGrantDecision {
+export function decideSpaGrant(
+  door: Door,
+  client: SpaClient,
+  req: SpaRequest,
+  packetSource: IPAddressBytes,
+): SpaGrantDecision {
   const allowed = new Set(client.allow.map((e) => endpointKey(e.proto, e.port)));
   for (const e of req.ports) {
-    if (!allowed.has(endpointKey(e.proto, e.port))) return refuse(`port ${formatEndpoint(e)} is not allowed for this client`);
+    if (!allowed.has(endpointKey(e.proto, e.port)))
+      return refuse(`port ${formatEndpoint(e)} is not allowed for this client`);
   }
   const endpoints = req.ports.length > 0 ? req.ports : client.allow;
 
-  if (req.durationS > client.maxDurationS) return refuse(`duration ${req.durationS}s exceeds the client's maximum of ${client.maxDurationS}s`);
+  if (req.durationS > client.maxDurationS)
+    return refuse(`duration ${req.durationS}s exceeds the client's maximum of ${client.maxDurationS}s`);
   const durationS = req.durationS > 0 ? req.durationS : Math.min(door.durationS, client.maxDurationS);
 
   if (client.requireAddress && req.address === null) {
-    return { ok: false, reason: 'spa-address-required', detail: 'this client must bind its request to an address (knockgate knock --allow-ip or --resolve-url)' };
+    return {
+      ok: false,
+      reason: 'spa-address-required',
+      detail: 'this client must bind its request to an address (knockgate knock --allow-ip or --resolve-url)',
+    };
   }
   const base: IPAddressBytes = req.address ?? packetSource;
   const full = base.family === 4 ? 32 : 128;
   const prefix = req.prefix === 0 ? full : req.prefix;
   if (prefix > full) return refuse(`prefix /${prefix} is too long for IPv${base.family}`);
-  if (prefix < client.minPrefix[base.family]) return refuse(`prefix /${prefix} is wider than the client's limit of /${client.minPrefix[base.family]}`);
+  if (prefix < client.minPrefix[base.family])
+    return refuse(`prefix /${prefix} is wider than the client's limit of /${client.minPrefix[base.family]}`);
   const network = maskIPAddress(base, prefix);
-  const coversSource = base.family === packetSource.family && sameIPAddress(network, maskIPAddress(packetSource, prefix));
-  if (!coversSource && !client.otherAddress) return refuse('the requested address is not the packet source, and this client may not ask for another');
+  const coversSource =
+    base.family === packetSource.family && sameIPAddress(network, maskIPAddress(packetSource, prefix));
+  if (!coversSource && !client.otherAddress)
+    return refuse('the requested address is not the packet source, and this client may not ask for another');
   const text = formatIPAddress(network);
   return { ok: true, source: prefix === full ? text : `${text}/${prefix}`, family: base.family, endpoints, durationS };
 }

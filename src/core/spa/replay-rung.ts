@@ -26,6 +26,9 @@ export const FWKNOP_REPLAY_REASONS: Readonly<Record<ReplayRefusal, FwknopRejectR
 };
 
 /** The reason to refuse with, or null when the record was made ('fresh': the ladder goes on). */
-export function replayRefusal<R extends string>(table: Readonly<Record<ReplayRefusal, R>>, outcome: ReplayOutcome): R | null {
+export function replayRefusal<R extends string>(
+  table: Readonly<Record<ReplayRefusal, R>>,
+  outcome: ReplayOutcome,
+): R | null {
   return outcome === 'fresh' ? null : table[outcome];
 }
