@@ -29,8 +29,9 @@ import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
 import { PendingCommandsFile } from '../stores/pending-commands.js';
 import { ReplayJournal } from '../stores/replay-journal.js';
 import { systemClock } from './clock.js';
+import { MetricRegistry } from '../metrics/registry.js';
 import { CommandRunner } from './command-runner.js';
-import type { DaemonDeps } from './daemon.js';
+import type { DaemonDeps } from './daemon-deps.js';
 
 /** What the configuration names and the daemon reads once, before anything else. */
 export interface ConfiguredFiles {
@@ -75,6 +76,7 @@ export async function composeDaemon(
     sources: pcapSourceFactory,
     datagrams: openUdpSource,
     commands: new CommandRunner(log),
+    metrics: new MetricRegistry(),
     oneTimeSequences: files.oneTimeSequences,
     serverKey: files.serverKey,
     replay,

@@ -20,6 +20,7 @@ import { serverKeysFromPrivate } from '../core/spa/native-wire.js';
 import { WorkBudget } from '../core/work-budget.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../ports/clock.js';
+import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { Logger } from '../ports/logger.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import { FwknopHandler } from './fwknop-handler.js';
@@ -44,7 +45,7 @@ export interface DatagramDoorDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly limiter: LogLimiter;
-  readonly count: (name: string) => void;
+  readonly metrics: DaemonMetrics;
   readonly grant: (door: Door, grant: SpaGrant) => Promise<void>;
 }
 
@@ -58,7 +59,6 @@ export function buildDatagramDoors(deps: DatagramDoorDeps): DatagramDoor[] {
     unixMs: () => deps.clock.unixMs(),
     log: deps.log,
     limiter: deps.limiter,
-    count: deps.count,
     grant: deps.grant,
     budget: new WorkBudget(SPA_UNPROVEN_WORK_PER_S, SPA_UNPROVEN_WORK_BURST),
     knownSources: new KnownSources(MAX_KNOWN_SPA_SOURCES, KNOWN_SPA_SOURCE_TTL_MS),
@@ -74,10 +74,16 @@ export function buildDatagramDoors(deps: DatagramDoorDeps): DatagramDoor[] {
       handler = new SpaHandler({
         ...common,
         door,
+        counters: deps.metrics.datagramDoor(door.name, 'spa'),
         keys: serverKeysFromPrivate(deps.serverKey, door.spa.doorId, doorIds),
       });
     } else {
-      handler = new FwknopHandler({ ...common, door, budget: fwknopBudget });
+      handler = new FwknopHandler({
+        ...common,
+        door,
+        counters: deps.metrics.datagramDoor(door.name, 'fwknop'),
+        budget: fwknopBudget,
+      });
     }
     return { door, port: listen.port, capture: listen.capture, handler };
   });

@@ -17,6 +17,7 @@ import type { DatagramDoor } from './datagram-doors.js';
 import type { GrantSpec } from './grantor.js';
 import type { LogLimiter } from './log-limiter.js';
 import type { OneTimeDoors } from './one-time-doors.js';
+import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 
 /** What a knock event means to a person reading the log. */
 const VERDICT: Readonly<Record<KnockEvent['outcome'], string>> = {
@@ -40,7 +41,7 @@ export interface DispatchDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly limiter: LogLimiter;
-  readonly count: (name: string) => void;
+  readonly metrics: DaemonMetrics;
   readonly stopped: () => boolean;
 }
 
@@ -49,12 +50,12 @@ export class KnockDispatch {
 
   /** One frame from a capture; synchronous up to the grant (which the gate confirms later). */
   onFrame(source: PacketSource, frame: Uint8Array, length: number): void {
-    const { count, limiter, log } = this.deps;
+    const { metrics, limiter, log } = this.deps;
     if (this.deps.stopped()) return;
-    count('frames_total');
+    metrics.frames.inc();
     const parsed = parseFrame(source.linkType, frame, length, source.localMac);
     if (!parsed.ok) {
-      count(`frames_dropped_${parsed.reason}`);
+      metrics.frameDropped(parsed.reason).inc();
       const suppressed = limiter.admit(parsed.reason);
       if (suppressed !== null)
         log.info(
@@ -71,7 +72,7 @@ export class KnockDispatch {
    * parsed packets (a firewall log) rather than frames.
    */
   onPacket(packet: TransportPacket): void {
-    const { count, limiter, log } = this.deps;
+    const { metrics, limiter, log } = this.deps;
     if (this.deps.stopped()) return;
     if (packet.proto === 'udp') {
       const spa = this.deps.capturedDatagramDoors.get(packet.dport);
@@ -81,7 +82,7 @@ export class KnockDispatch {
       }
     }
     for (const e of this.deps.tracker.observe(packet, this.deps.clock.nowMs())) {
-      count(`knocks_${e.outcome.replace(/-/g, '_')}`);
+      metrics.knock(e.door, e.outcome).inc();
       const suppressed = e.outcome === 'complete' ? 0 : limiter.admit(`knock:${e.outcome}`);
       if (suppressed !== null) {
         // Never the port: the sequence is a secret.

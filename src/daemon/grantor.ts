@@ -23,6 +23,7 @@ import type { Logger } from '../ports/logger.js';
 import type { PendingCommand } from '../ports/pending-commands.js';
 import type { GrantBook } from './grants.js';
 import type { PendingStops } from './pending-stops.js';
+import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 
 /** What a grant opens: for a sequence door the door's own ports and duration, for SPA the request's. */
 export interface GrantSpec {
@@ -40,7 +41,7 @@ export interface GrantorDeps {
   readonly commands: Commands;
   readonly clock: Clock;
   readonly log: Logger;
-  readonly count: (name: string) => void;
+  readonly metrics: DaemonMetrics;
   /** True once the daemon is stopping: a grant the gate confirms after that is not booked. */
   readonly stopped: () => boolean;
 }
@@ -55,7 +56,7 @@ export class Grantor {
       try {
         await gate.grant({ source, family, endpoints: spec.endpoints, durationS });
       } catch (err) {
-        this.deps.count('grants_failed');
+        this.deps.metrics.grant(door.name, 'failed').inc();
         log.error(
           {
             event: 'grant',
@@ -73,7 +74,7 @@ export class Grantor {
     if (this.deps.stopped()) return;
     // Read after the gate answered: a grant for the same source may have been booked meanwhile.
     const existing = book.get(door.name, source);
-    this.deps.count(existing ? 'grants_extended' : 'grants_opened');
+    this.deps.metrics.grant(door.name, existing ? 'extended' : 'opened').inc();
     const ports = spec.endpoints.map(formatEndpoint).join(',');
     log.info(
       {
@@ -122,7 +123,7 @@ export class Grantor {
         stopCommandId: stopRecord?.id,
       },
       () => {
-        this.deps.count('grants_expired');
+        this.deps.metrics.grant(door.name, 'expired').inc();
         log.info({ event: 'grant-expired', door: door.name, source }, 'grant expired');
         if (stopRecord !== null) this.deps.pending.run(stopRecord);
       },

@@ -12,13 +12,14 @@ import type { Endpoint } from '../core/endpoint.js';
 import type { SequenceTracker } from '../core/sequence.js';
 import type { Logger } from '../ports/logger.js';
 import type { OneTimeSequenceStore } from '../ports/one-time-sequences.js';
+import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 
 export class OneTimeDoors {
   constructor(
     /** By door index. */
     private readonly stores: ReadonlyMap<number, OneTimeSequenceStore>,
     private readonly log: Logger,
-    private readonly count: (name: string) => void,
+    private readonly metrics: DaemonMetrics,
   ) {}
 
   has(doorIndex: number): boolean {
@@ -50,7 +51,7 @@ export class OneTimeDoors {
       store.markUsed(seq);
     } catch (err) {
       burnt = false;
-      this.count('grants_refused');
+      this.metrics.grant(door.name, 'refused').inc();
       this.log.error(
         {
           event: 'grant',

@@ -13,6 +13,7 @@ import type { Clock, Timer } from '../ports/clock.js';
 import type { Commands } from '../ports/commands.js';
 import type { Logger } from '../ports/logger.js';
 import type { PendingCommand, PendingCommandStore } from '../ports/pending-commands.js';
+import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 
 export class PendingStops {
   /** Timers of the records scheduled here, by record id. */
@@ -24,7 +25,7 @@ export class PendingStops {
     private readonly commands: Commands,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly count: (name: string) => void,
+    private readonly metrics: DaemonMetrics,
   ) {}
 
   /** Records kept in the store now (0 without a store). */
@@ -62,7 +63,7 @@ export class PendingStops {
       this.store.put(record);
       return true;
     } catch (err) {
-      this.count('commands_refused');
+      this.metrics.commandRefused(record.door).inc();
       this.log.error(
         {
           event: 'command',

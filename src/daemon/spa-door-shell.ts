@@ -4,26 +4,27 @@
  * per reason) and the one way from "needs a replay check" to a grant (the store's check-and-record,
  * the ladder's final decision, then the accepted line, the known source, the grant). Every
  * datagram a handler is given ends here in exactly one counted outcome; nothing goes back on the
- * wire. Log lines and counter names are per door kind: `spa …` / `fwknop …`, `spa_accepted` /
- * `fwknop_accepted`, `<kind>_rejected_<reason>` (daemon/reject-counter.ts).
+ * wire. Log lines are per door kind (`spa …` / `fwknop …`); the counters are the door's own
+ * (metrics/daemon-metrics.ts: datagrams, accepted, rejected by reason), resolved at start.
  */
 
 import type { Door } from '../core/door.js';
 import type { SpaDoorRejectReason } from '../core/reasons.js';
 import type { LadderFinal, NeedsReplayCheck, ReplayOutcome, SpaGrant } from '../core/spa/ladder-step.js';
 import type { KnownSources } from '../core/known-sources.js';
+import type { DatagramDoorCounters } from '../metrics/daemon-metrics.js';
 import type { Logger } from '../ports/logger.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import type { LogLimiter } from './log-limiter.js';
 import { admitReplay } from './replay-admission.js';
-import { rejectCounter } from './reject-counter.js';
 
 export interface SpaDoorShellDeps {
   readonly door: Door;
   readonly replay: ReplayStore;
   readonly log: Logger;
   readonly limiter: LogLimiter;
-  readonly count: (name: string) => void;
+  /** This door's counters (received, accepted, rejected by reason). */
+  readonly counters: DatagramDoorCounters;
   readonly grant: (door: Door, grant: SpaGrant) => Promise<void>;
   readonly knownSources: KnownSources;
   /** Monotonic milliseconds, for the known sources. */
@@ -36,8 +37,6 @@ export type DoorKind =
   | { readonly event: 'fwknop'; readonly who: 'stanza' };
 
 export class SpaDoorShell<R extends SpaDoorRejectReason> {
-  private readonly datagramsCounter: string;
-  private readonly acceptedCounter: string;
   private readonly rejectedMessage: string;
   private readonly acceptedMessage: string;
 
@@ -45,19 +44,17 @@ export class SpaDoorShell<R extends SpaDoorRejectReason> {
     private readonly deps: SpaDoorShellDeps,
     private readonly kind: DoorKind,
   ) {
-    this.datagramsCounter = `${kind.event}_datagrams_total`;
-    this.acceptedCounter = `${kind.event}_accepted`;
     this.rejectedMessage = `${kind.event} rejected`;
     this.acceptedMessage = `${kind.event} accepted`;
   }
 
   /** Counts a datagram given to the handler (before anything is looked at). */
   received(): void {
-    this.deps.count(this.datagramsCounter);
+    this.deps.counters.received.inc();
   }
 
   reject(reason: R, source: string, who?: string, detail?: string): void {
-    this.deps.count(rejectCounter(reason));
+    this.deps.counters.rejected(reason).inc();
     const suppressed = this.deps.limiter.admit(reason);
     if (suppressed === null) return;
     const { event, who: whoField } = this.kind;
@@ -88,7 +85,7 @@ export class SpaDoorShell<R extends SpaDoorRejectReason> {
     const outcome = await admitReplay(this.deps.replay, step.replay, this.deps.log);
     const final = decide(outcome);
     if (final.kind === 'reject') return this.reject(final.reason, source, final.who, final.detail);
-    this.deps.count(this.acceptedCounter);
+    this.deps.counters.accepted.inc();
     this.deps.knownSources.remember(source, this.deps.nowMs());
     const { event, who: whoField } = this.kind;
     this.deps.log.info(

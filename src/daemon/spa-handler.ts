@@ -14,6 +14,7 @@ import type { SpaGrant } from '../core/spa/ladder-step.js';
 import { NativeLadder } from '../core/spa/native-ladder.js';
 import type { SpaServerKeys } from '../core/spa/native-wire.js';
 import type { WorkBudget } from '../core/work-budget.js';
+import type { DatagramDoorCounters } from '../metrics/daemon-metrics.js';
 import type { Logger } from '../ports/logger.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import type { LogLimiter } from './log-limiter.js';
@@ -30,7 +31,7 @@ export interface SpaHandlerDeps {
   readonly unixMs: () => number;
   readonly log: Logger;
   readonly limiter: LogLimiter;
-  readonly count: (name: string) => void;
+  readonly counters: DatagramDoorCounters;
   readonly grant: (door: Door, grant: SpaGrant) => Promise<void>;
   /** Shared by every SPA door: work allowed past MAC1 for sources that have not proven a key. */
   readonly budget: WorkBudget;

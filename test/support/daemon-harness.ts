@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load.js';
 import { ManualClock } from '../../src/daemon/clock.js';
 import { Daemon } from '../../src/daemon/daemon.js';
+import { MetricRegistry } from '../../src/metrics/registry.js';
 import { MemoryGate } from '../../src/gates/memory.js';
 import { NoGate } from '../../src/gates/none.js';
 import type { Clock } from '../../src/ports/clock.js';
@@ -56,6 +57,7 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
   const replay = takesDatagrams
     ? await ReplayJournal.open(join(dir, 'replay.journal'), 100_000, () => clock.unixMs())
     : null;
+  const metrics = new MetricRegistry();
   const daemon = new Daemon({
     config,
     log,
@@ -64,6 +66,7 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
     sources: frames,
     datagrams: datagrams.open,
     commands,
+    metrics,
     oneTimeSequences: o.oneTimeSequences ?? new Map(),
     serverKey: o.serverKey ?? null,
     replay,
@@ -81,6 +84,7 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
   const events = (event: string) => log.lines.filter((l) => l.fields.event === event);
   return {
     daemon,
+    metrics,
     config,
     clock,
     gate,

@@ -6,6 +6,9 @@
  * and counters. settle() lets the journal's group commit (setImmediate) and the grant run.
  */
 
+import { DaemonMetrics } from '../../src/metrics/daemon-metrics.js';
+import { MetricRegistry } from '../../src/metrics/registry.js';
+import { statsLine } from '../../src/metrics/stats-line.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,16 +47,19 @@ export async function handlerHarness(yaml: string, o: HandlerHarnessOptions) {
       ? new MemoryReplayStore(capacity, () => clock.unix)
       : await ReplayJournal.open(join(dir, 'replay.journal'), capacity, () => clock.unix);
   const grants: string[] = [];
-  const counts = new Map<string, number>();
+  const door = config.doors[0] as Door;
+  const metrics = new MetricRegistry();
+  // What the stats line would show: counts.get('spa_rejected_mac1'), as the daemon logs it.
+  const counts = { get: (name: string): number | undefined => statsLine(metrics.snapshot())[name] };
   const log = new MemoryLogger();
   const deps = {
-    door: config.doors[0] as Door,
+    door,
     replay,
     freshnessMs: o.freshnessMs ?? 120_000,
     unixMs: () => clock.unix,
     log,
     limiter: new LogLimiter(o.logLinesPerS ?? 1_000_000, () => clock.mono),
-    count: (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1),
+    counters: new DaemonMetrics(metrics, [door.name]).datagramDoor(door.name, door.spa ? 'spa' : 'fwknop'),
     grant: async (_d: Door, g: { source: string }) => {
       grants.push(g.source);
     },

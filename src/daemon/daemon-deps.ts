@@ -1,0 +1,37 @@
+/**
+ * Everything the running daemon is given (by the composition root, compose.ts, or by a test): the
+ * frozen configuration and one adapter per port. The daemon builds no adapter of its own.
+ */
+
+import type { Config } from '../config/config.js';
+import type { Clock } from '../ports/clock.js';
+import type { Commands } from '../ports/commands.js';
+import type { DatagramSourceFactory } from '../ports/datagram-source.js';
+import type { Gate } from '../ports/gate.js';
+import type { Logger } from '../ports/logger.js';
+import type { Metrics } from '../ports/metrics.js';
+import type { OneTimeSequenceStore } from '../ports/one-time-sequences.js';
+import type { PacketSourceFactory } from '../ports/packet-source.js';
+import type { PendingCommandStore } from '../ports/pending-commands.js';
+import type { ReplayStore } from '../ports/replay-store.js';
+
+export interface DaemonDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly gate: Gate;
+  readonly sources: PacketSourceFactory;
+  /** Opens a UDP socket for an SPA door in `socket` mode. */
+  readonly datagrams: DatagramSourceFactory;
+  readonly commands: Commands;
+  /** Where the daemon's counters and gauges are declared and kept; exporters read its snapshot. */
+  readonly metrics: Metrics;
+  /** The one-time sequences of the doors that have them, by door index. */
+  readonly oneTimeSequences: ReadonlyMap<number, OneTimeSequenceStore>;
+  /** The server's X25519 private key (each SPA door derives its own keys from it); null without native SPA doors. */
+  readonly serverKey: Uint8Array | null;
+  /** null when no door takes SPA or fwknop datagrams. */
+  readonly replay: ReplayStore | null;
+  /** null when no door has a stop command and none was left from before. */
+  readonly pendingCommands: PendingCommandStore | null;
+}

@@ -1,0 +1,182 @@
+/**
+ * Every metric knockgated exports, declared once: Prometheus names (`knockgate_` prefix, `_total`
+ * counters), help texts, and labels whose values come from closed lists only (the reason lists of
+ * core/reasons.ts, the configured door names, fixed verdicts). No label ever holds an address.
+ *
+ * The parts receive the handles they count with, resolved here at start so that counting a packet
+ * is one map read and one addition. The flat keys of the `stats` log line are derived from these
+ * families in stats-line.ts.
+ */
+
+import {
+  FRAME_DROP_REASONS,
+  FWKNOP_REJECT_REASONS,
+  SEQUENCE_OUTCOMES,
+  SPA_REJECT_REASONS,
+  type FrameDropReason,
+  type SequenceOutcome,
+  type SpaDoorRejectReason,
+} from '../core/reasons.js';
+import type { Counter, CounterChild, LabelSpec, Metrics, MetricSpec } from '../ports/metrics.js';
+
+export const DATAGRAM_DOOR_KINDS = ['spa', 'fwknop'] as const;
+export type DatagramDoorKind = (typeof DATAGRAM_DOOR_KINDS)[number];
+
+/** What the kernel reports for a capture or a socket. */
+export const PACKET_OUTCOMES = ['received', 'dropped'] as const;
+
+export const GRANT_EVENTS = ['opened', 'extended', 'expired', 'failed', 'refused'] as const;
+export type GrantEvent = (typeof GRANT_EVENTS)[number];
+
+type DoorKindLabels = { readonly door: readonly string[]; readonly kind: typeof DATAGRAM_DOOR_KINDS };
+
+/** Every reason a datagram door can refuse with (native SPA's, then fwknop's own). */
+export const DATAGRAM_REJECT_REASONS: readonly SpaDoorRejectReason[] = [
+  ...SPA_REJECT_REASONS,
+  ...FWKNOP_REJECT_REASONS.filter((r) => !(SPA_REJECT_REASONS as readonly string[]).includes(r)),
+];
+
+/** The families' specs, by the door names of a configuration. */
+export function daemonMetricSpecs(doors: readonly string[]) {
+  const spec = <L extends LabelSpec>(name: string, help: string, labels: L): MetricSpec<L> => ({ name, help, labels });
+  return {
+    frames: spec('knockgate_frames_total', 'Captured frames looked at.', {}),
+    framesDropped: spec('knockgate_frames_dropped_total', 'Captured frames not parsed into a packet, by reason.', {
+      reason: FRAME_DROP_REASONS,
+    }),
+    knocks: spec('knockgate_knocks_total', 'Knock-sequence events, by door and outcome.', {
+      door: doors,
+      outcome: SEQUENCE_OUTCOMES,
+    }),
+    datagrams: spec('knockgate_datagrams_total', 'SPA and fwknop datagrams given to a door.', {
+      door: doors,
+      kind: DATAGRAM_DOOR_KINDS,
+    }),
+    accepted: spec('knockgate_datagrams_accepted_total', 'SPA and fwknop datagrams accepted.', {
+      door: doors,
+      kind: DATAGRAM_DOOR_KINDS,
+    }),
+    rejected: spec('knockgate_datagrams_rejected_total', 'SPA and fwknop datagrams refused, by reason.', {
+      door: doors,
+      kind: DATAGRAM_DOOR_KINDS,
+      reason: DATAGRAM_REJECT_REASONS,
+    }),
+    grants: spec('knockgate_grant_events_total', 'Grants opened, extended, expired, failed or refused, by door.', {
+      door: doors,
+      event: GRANT_EVENTS,
+    }),
+    commandsRefused: spec(
+      'knockgate_commands_refused_total',
+      'Start commands not run because their stop command could not be recorded durably.',
+      { door: doors },
+    ),
+    // Collected when read (metrics/daemon-state.ts): the parts own these figures.
+    sequencesTracked: spec('knockgate_sequences_tracked', 'Sources with a knock sequence in progress.', {}),
+    sequencesTimedOut: spec('knockgate_sequences_timed_out_total', 'Knock sequences that ran out of time.', {}),
+    sequencesEvicted: spec(
+      'knockgate_sequences_evicted_total',
+      'Knock sequences dropped to make room (the tracker was full).',
+      {},
+    ),
+    capturePackets: spec(
+      'knockgate_capture_packets_total',
+      'Packets the kernel delivered to or dropped for the captures.',
+      {
+        outcome: PACKET_OUTCOMES,
+      },
+    ),
+    socketPackets: spec(
+      'knockgate_socket_packets_total',
+      'Datagrams the kernel delivered to or dropped for the SPA sockets.',
+      {
+        outcome: PACKET_OUTCOMES,
+      },
+    ),
+    grantsActive: spec('knockgate_grants_active', 'Grants open now.', {}),
+  } as const;
+}
+
+/** What a datagram door (native SPA or fwknop) counts with. */
+export interface DatagramDoorCounters {
+  readonly received: CounterChild;
+  readonly accepted: CounterChild;
+  readonly rejected: (reason: SpaDoorRejectReason) => CounterChild;
+}
+
+/** The handles the daemon's parts count with, resolved once from the registry. */
+export class DaemonMetrics {
+  readonly frames: CounterChild;
+  private readonly dropped: ReadonlyMap<FrameDropReason, CounterChild>;
+  private readonly knockChildren: ReadonlyMap<string, ReadonlyMap<SequenceOutcome, CounterChild>>;
+  private readonly grantChildren: ReadonlyMap<string, ReadonlyMap<GrantEvent, CounterChild>>;
+  private readonly refusedCommands: ReadonlyMap<string, CounterChild>;
+  private readonly datagramDoorCounters = new Map<string, DatagramDoorCounters>();
+  private readonly datagrams: Counter<DoorKindLabels>;
+  private readonly acceptedFamily: Counter<DoorKindLabels>;
+  private readonly rejectedFamily: Counter<DoorKindLabels & { reason: readonly SpaDoorRejectReason[] }>;
+
+  /** The families' specs (the collected ones are declared by their owners, metrics/daemon-state.ts). */
+  readonly specs: ReturnType<typeof daemonMetricSpecs>;
+
+  constructor(registry: Metrics, doors: readonly string[]) {
+    const s = daemonMetricSpecs(doors);
+    this.specs = s;
+    this.frames = registry.counter(s.frames).with({});
+    const dropped = registry.counter(s.framesDropped);
+    this.dropped = new Map(FRAME_DROP_REASONS.map((reason) => [reason, dropped.with({ reason })]));
+    const knocks = registry.counter(s.knocks);
+    this.knockChildren = byDoor(doors, SEQUENCE_OUTCOMES, (door, outcome) => knocks.with({ door, outcome }));
+    this.datagrams = registry.counter(s.datagrams);
+    this.acceptedFamily = registry.counter(s.accepted);
+    this.rejectedFamily = registry.counter(s.rejected);
+    const grants = registry.counter(s.grants);
+    this.grantChildren = byDoor(doors, GRANT_EVENTS, (door, event) => grants.with({ door, event }));
+    const refused = registry.counter(s.commandsRefused);
+    this.refusedCommands = new Map(doors.map((door) => [door, refused.with({ door })]));
+  }
+
+  frameDropped(reason: FrameDropReason): CounterChild {
+    return this.dropped.get(reason) as CounterChild;
+  }
+
+  knock(door: string, outcome: SequenceOutcome): CounterChild {
+    return this.knockChildren.get(door)?.get(outcome) ?? unknownDoor(door);
+  }
+
+  grant(door: string, event: GrantEvent): CounterChild {
+    return this.grantChildren.get(door)?.get(event) ?? unknownDoor(door);
+  }
+
+  commandRefused(door: string): CounterChild {
+    return this.refusedCommands.get(door) ?? unknownDoor(door);
+  }
+
+  /** A datagram door's counters, every reason resolved now (rejection is a flood's hot path). */
+  datagramDoor(door: string, kind: DatagramDoorKind): DatagramDoorCounters {
+    const known = this.datagramDoorCounters.get(door);
+    if (known !== undefined) return known;
+    const rejected = new Map(
+      DATAGRAM_REJECT_REASONS.map((reason) => [reason, this.rejectedFamily.with({ door, kind, reason })]),
+    );
+    const counters: DatagramDoorCounters = {
+      received: this.datagrams.with({ door, kind }),
+      accepted: this.acceptedFamily.with({ door, kind }),
+      rejected: (reason) => rejected.get(reason) as CounterChild,
+    };
+    this.datagramDoorCounters.set(door, counters);
+    return counters;
+  }
+}
+
+function byDoor<V extends string>(
+  doors: readonly string[],
+  values: readonly V[],
+  child: (door: string, value: V) => CounterChild,
+): ReadonlyMap<string, ReadonlyMap<V, CounterChild>> {
+  return new Map(doors.map((door) => [door, new Map(values.map((v) => [v, child(door, v)]))]));
+}
+
+/** Throws: a part asked to count for a door the configuration does not have (a wiring bug). */
+function unknownDoor(door: string): never {
+  throw new RangeError(`metrics: no door named ${JSON.stringify(door)} in the configuration`);
+}

@@ -1,0 +1,39 @@
+/**
+ * The daemon's collected families: figures its parts own (the tracker's table, the kernel's
+ * delivery counts for captures and sockets, the grant book), read when a snapshot is taken.
+ * Capture and socket figures have no samples while there is no capture or socket, so that a
+ * daemon without them does not report zeros that would read as "nothing arrived".
+ */
+
+import type { SequenceStats } from '../core/sequence.js';
+import type { Metrics } from '../ports/metrics.js';
+import type { SourceStats } from '../ports/packet-source.js';
+import type { daemonMetricSpecs } from './daemon-metrics.js';
+
+export interface DaemonStateReaders {
+  readonly sequences: () => SequenceStats;
+  readonly capture: () => SourceStats | null;
+  readonly sockets: () => SourceStats | null;
+  readonly liveGrants: () => number;
+}
+
+export function collectDaemonState(
+  metrics: Metrics,
+  specs: ReturnType<typeof daemonMetricSpecs>,
+  read: DaemonStateReaders,
+): void {
+  const one = (value: number) => [{ labels: {}, value }];
+  const byOutcome = (s: SourceStats | null) =>
+    s === null
+      ? []
+      : [
+          { labels: { outcome: 'received' as const }, value: s.received },
+          { labels: { outcome: 'dropped' as const }, value: s.dropped },
+        ];
+  metrics.collect(specs.sequencesTracked, 'gauge', () => one(read.sequences().tracked));
+  metrics.collect(specs.sequencesTimedOut, 'counter', () => one(read.sequences().timedOut));
+  metrics.collect(specs.sequencesEvicted, 'counter', () => one(read.sequences().evicted));
+  metrics.collect(specs.capturePackets, 'counter', () => byOutcome(read.capture()));
+  metrics.collect(specs.socketPackets, 'counter', () => byOutcome(read.sockets()));
+  metrics.collect(specs.grantsActive, 'gauge', () => one(read.liveGrants()));
+}

@@ -1,0 +1,131 @@
+/**
+ * The in-memory metrics registry (ports/metrics.ts): the daemon's only implementation, which every
+ * exporter reads through snapshot(). It holds numbers and nothing else; it does no I/O.
+ *
+ * A label value outside its declared list throws MetricLabelError where the child is resolved.
+ * The parts resolve their children at construction or from values the core produced (a reason of
+ * core/reasons.ts, a configured door's name), so a throw means a wiring bug, found by the unit
+ * tests that build the daemon; it never depends on what a packet carries.
+ */
+
+import type {
+  Counter,
+  CounterChild,
+  LabelSpec,
+  LabelValues,
+  MetricFamilySnapshot,
+  Metrics,
+  MetricSpec,
+  MetricType,
+  Sample,
+} from '../ports/metrics.js';
+
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export class MetricLabelError extends Error {
+  override readonly name = 'MetricLabelError';
+}
+
+interface Family {
+  snapshot(): MetricFamilySnapshot;
+}
+
+class CounterFamily<L extends LabelSpec> implements Counter<L>, Family {
+  private readonly children = new Map<string, { labels: Record<string, string>; value: number }>();
+  private readonly allowed: readonly (readonly [string, ReadonlySet<string>])[];
+
+  constructor(private readonly spec: MetricSpec<L>) {
+    this.allowed = Object.entries(spec.labels).map(([k, vs]) => [k, new Set(vs)] as const);
+  }
+
+  with(values: LabelValues<L>): CounterChild {
+    const labels = checkedLabels(this.spec, this.allowed, values as Record<string, string>);
+    const key = JSON.stringify(labels);
+    let child = this.children.get(key);
+    if (child === undefined) {
+      child = { labels, value: 0 };
+      this.children.set(key, child);
+    }
+    const c = child;
+    return {
+      inc(by = 1): void {
+        c.value += by;
+      },
+    };
+  }
+
+  snapshot(): MetricFamilySnapshot {
+    const samples: Sample[] = [...this.children.values()].map((c) => ({ labels: c.labels, value: c.value }));
+    return { name: this.spec.name, help: this.spec.help, type: 'counter', samples };
+  }
+}
+
+class CollectedFamily<L extends LabelSpec> implements Family {
+  private readonly allowed: readonly (readonly [string, ReadonlySet<string>])[];
+
+  constructor(
+    private readonly spec: MetricSpec<L>,
+    private readonly type: MetricType,
+    private readonly read: () => readonly { readonly labels: LabelValues<L>; readonly value: number }[],
+  ) {
+    this.allowed = Object.entries(spec.labels).map(([k, vs]) => [k, new Set(vs)] as const);
+  }
+
+  snapshot(): MetricFamilySnapshot {
+    const samples = this.read().map((s) => ({
+      labels: checkedLabels(this.spec, this.allowed, s.labels as Record<string, string>),
+      value: s.value,
+    }));
+    return { name: this.spec.name, help: this.spec.help, type: this.type, samples };
+  }
+}
+
+function checkedLabels(
+  spec: MetricSpec<LabelSpec>,
+  allowed: readonly (readonly [string, ReadonlySet<string>])[],
+  values: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [label, set] of allowed) {
+    const v = values[label];
+    if (v === undefined || !set.has(v))
+      throw new MetricLabelError(`${spec.name}: label ${label}=${JSON.stringify(v)} is not one of its declared values`);
+    out[label] = v;
+  }
+  if (Object.keys(values).length !== allowed.length)
+    throw new MetricLabelError(`${spec.name}: labels ${Object.keys(values).join(',')} are not its declared labels`);
+  return out;
+}
+
+export class MetricRegistry implements Metrics {
+  private readonly families: Family[] = [];
+  private readonly names = new Set<string>();
+
+  counter<L extends LabelSpec>(spec: MetricSpec<L>): Counter<L> {
+    const f = new CounterFamily(this.declare(spec));
+    this.families.push(f);
+    return f;
+  }
+
+  collect<L extends LabelSpec>(
+    spec: MetricSpec<L>,
+    type: MetricType,
+    read: () => readonly { readonly labels: LabelValues<L>; readonly value: number }[],
+  ): void {
+    this.families.push(new CollectedFamily(this.declare(spec), type, read));
+  }
+
+  snapshot(): readonly MetricFamilySnapshot[] {
+    return this.families.map((f) => f.snapshot());
+  }
+
+  private declare<L extends LabelSpec>(spec: MetricSpec<L>): MetricSpec<L> {
+    if (!NAME.test(spec.name)) throw new MetricLabelError(`${spec.name}: not a metric name`);
+    if (this.names.has(spec.name)) throw new MetricLabelError(`${spec.name}: declared twice`);
+    for (const label of Object.keys(spec.labels))
+      if (!LABEL.test(label)) throw new MetricLabelError(`${spec.name}: ${label} is not a label name`);
+    this.names.add(spec.name);
+    return spec;
+  }
+}
