@@ -74,6 +74,7 @@ export async function composeDaemon(
     clock,
     gate,
     sources: pcapSourceFactory,
+    parsedSources: [],
     datagrams: openUdpSource,
     commands: new CommandRunner(log),
     metrics: new MetricRegistry(),

@@ -12,6 +12,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { OneTimeSequenceStore } from '../ports/one-time-sequences.js';
 import type { PacketSourceFactory } from '../ports/packet-source.js';
+import type { ParsedPacketSourceFactory } from '../ports/parsed-packet-source.js';
 import type { PendingCommandStore } from '../ports/pending-commands.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 
@@ -21,6 +22,8 @@ export interface DaemonDeps {
   readonly clock: Clock;
   readonly gate: Gate;
   readonly sources: PacketSourceFactory;
+  /** Sensors of already-parsed packets (a firewall log); none until such a sensor is configured. */
+  readonly parsedSources: readonly ParsedPacketSourceFactory[];
   /** Opens a UDP socket for an SPA door in `socket` mode. */
   readonly datagrams: DatagramSourceFactory;
   readonly commands: Commands;

@@ -22,6 +22,7 @@ import { collectDaemonState } from '../metrics/daemon-state.js';
 import { statsLine } from '../metrics/stats-line.js';
 import type { Timer } from '../ports/clock.js';
 import type { DatagramSource } from '../ports/datagram-source.js';
+import type { ParsedPacketSource } from '../ports/parsed-packet-source.js';
 import { addStats } from './captures.js';
 import type { DaemonDeps } from './daemon-deps.js';
 import { logDoorsReady } from './door-report.js';
@@ -34,6 +35,7 @@ export type { DaemonDeps } from './daemon-deps.js';
 export class Daemon {
   private readonly parts: DaemonParts;
   private datagramSources: DatagramSource[] = [];
+  private parsedSources: ParsedPacketSource[] = [];
   private sweep: Timer | undefined;
   private layoutStep: NodeJS.Immediate | undefined;
   private stopped = false;
@@ -58,6 +60,7 @@ export class Daemon {
       if (d.capture !== 'socket') continue;
       this.datagramSources.push(await this.deps.datagrams(d.port, (p, from, to) => d.handler.handle(p, from, to)));
     }
+    for (const f of this.deps.parsedSources) this.parsedSources.push(f.open(this.parts.onPacket));
     captures.reopen(captureSteps(config, stepsOf));
     if (gate.enforcing) {
       const kept = await gate.install(gateLayout(config, stepsOf));
@@ -76,7 +79,8 @@ export class Daemon {
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => tracker.sweep(clock.nowMs()));
     logDoorsReady(config, oneTime, log);
     for (const detail of config.warnings) log.warn({ event: 'config-warning', detail }, 'configuration warning');
-    const ready = { interfaces: config.interfaces, doors: config.doors.length, captures: captures.names() };
+    const sensors = [...captures.names(), ...this.parsedSources.map((s) => s.name)];
+    const ready = { interfaces: config.interfaces, doors: config.doors.length, captures: sensors };
     log.info({ event: 'ready', ...ready }, 'knockgated ready');
   }
 
@@ -88,6 +92,8 @@ export class Daemon {
     this.parts.captures.close();
     for (const d of this.datagramSources) d.close();
     this.datagramSources = [];
+    for (const s of this.parsedSources) s.close();
+    this.parsedSources = [];
     this.sweep?.cancel();
     if (this.layoutStep) clearImmediate(this.layoutStep);
     const live = this.parts.book.clear();

@@ -13,6 +13,7 @@ import type { Endpoint } from '../core/endpoint.js';
 import { MAX_DROP_LOG_LINES_PER_S } from '../core/limits.js';
 import { SequenceTracker } from '../core/sequence.js';
 import { DaemonMetrics } from '../metrics/daemon-metrics.js';
+import type { ParsedPacketHandler } from '../ports/parsed-packet-source.js';
 import { Captures } from './captures.js';
 import type { DaemonDeps } from './daemon-deps.js';
 import { buildDatagramDoors, type DatagramDoor } from './datagram-doors.js';
@@ -33,6 +34,8 @@ export interface DaemonParts {
   readonly pending: PendingStops;
   readonly datagramDoors: readonly DatagramDoor[];
   readonly captures: Captures;
+  /** Where a sensor of parsed packets hands them (the frame path ends there too). */
+  readonly onPacket: ParsedPacketHandler;
 }
 
 export interface PartsControl {
@@ -87,5 +90,6 @@ export function buildParts(deps: DaemonDeps, control: PartsControl): DaemonParts
   });
   const onFrame = dispatch.onFrame.bind(dispatch);
   const captures = new Captures(config.interfaces, deps.sources, onFrame, log);
-  return { metrics, oneTime, stepsOf, tracker, book, pending, datagramDoors, captures };
+  const onPacket = dispatch.onPacket.bind(dispatch);
+  return { metrics, oneTime, stepsOf, tracker, book, pending, datagramDoors, captures, onPacket };
 }

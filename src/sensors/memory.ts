@@ -1,7 +1,8 @@
 /**
  * Sources that deliver what a test (or a replay of recorded traffic) hands them, behind the same
  * ports as libpcap and the UDP socket: MemoryPacketSources for frames (ports/packet-source.ts),
- * MemoryDatagramSources for SPA datagrams (ports/datagram-source.ts). Delivery is synchronous, as
+ * MemoryDatagramSources for SPA datagrams (ports/datagram-source.ts), MemoryParsedPackets for
+ * sensors of already-parsed packets (ports/parsed-packet-source.ts). Delivery is synchronous, as
  * the real sources' is, and stops at close().
  *
  * The capture filter is recorded, not run (there is no BPF engine here): every injected frame
@@ -10,8 +11,13 @@
  */
 
 import { KnockgateError } from '../core/errors.js';
-import type { LinkType } from '../core/packet.js';
+import type { LinkType, TransportPacket } from '../core/packet.js';
 import type { DatagramHandler, DatagramSource } from '../ports/datagram-source.js';
+import type {
+  ParsedPacketHandler,
+  ParsedPacketSource,
+  ParsedPacketSourceFactory,
+} from '../ports/parsed-packet-source.js';
 import type {
   FilterBuilder,
   FrameHandler,
@@ -136,6 +142,34 @@ export class MemoryDatagramSources {
     if (source === undefined) return false;
     source.received++;
     source.onDatagram(Buffer.from(payload), sourceAddress, destinationAddress);
+    return true;
+  }
+}
+
+/** A sensor of already-parsed packets (ports/parsed-packet-source.ts) that a test feeds. */
+export class MemoryParsedPackets implements ParsedPacketSourceFactory {
+  private handler: ParsedPacketHandler | null = null;
+  private received = 0;
+
+  constructor(readonly name = 'memory:parsed') {}
+
+  open(onPacket: ParsedPacketHandler): ParsedPacketSource {
+    if (this.handler !== null) throw new KnockgateError('KG_CAPTURE_FAILED', `${this.name} is already open`);
+    this.handler = onPacket;
+    return {
+      name: this.name,
+      stats: () => ({ received: this.received, dropped: 0 }),
+      close: () => {
+        this.handler = null;
+      },
+    };
+  }
+
+  /** Hands one packet to the daemon, synchronously; false while not open. */
+  inject(packet: TransportPacket): boolean {
+    if (this.handler === null) return false;
+    this.received++;
+    this.handler(packet);
     return true;
   }
 }

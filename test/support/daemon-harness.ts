@@ -23,7 +23,7 @@ import { MemoryCommands, type Commands } from '../../src/ports/commands.js';
 import { MemoryLogger, type Logger } from '../../src/ports/logger.js';
 import type { OneTimeSequenceStore } from '../../src/ports/one-time-sequences.js';
 import { MemoryPendingCommands, type PendingCommandStore } from '../../src/ports/pending-commands.js';
-import { MemoryDatagramSources, MemoryPacketSources } from '../../src/sensors/memory.js';
+import { MemoryDatagramSources, MemoryPacketSources, MemoryParsedPackets } from '../../src/sensors/memory.js';
 import { ReplayJournal } from '../../src/stores/replay-journal.js';
 
 /** 2026-09-21, a fixed wall clock for packet timestamps. */
@@ -49,6 +49,7 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
   const manual = clock instanceof ManualClock ? clock : undefined;
   const gate = new MemoryGate(() => clock.nowMs());
   const frames = new MemoryPacketSources('raw');
+  const parsed = new MemoryParsedPackets();
   const datagrams = new MemoryDatagramSources();
   const log = new MemoryLogger();
   const commands = typeof o.commands === 'function' ? o.commands(log) : (o.commands ?? new MemoryCommands());
@@ -64,6 +65,7 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
     clock,
     gate: config.firewall === 'none' ? new NoGate() : gate,
     sources: frames,
+    parsedSources: [parsed],
     datagrams: datagrams.open,
     commands,
     metrics,
@@ -89,6 +91,7 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
     clock,
     gate,
     frames,
+    parsed,
     datagrams,
     commands,
     pending,

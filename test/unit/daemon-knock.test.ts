@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Endpoint } from '../../src/core/endpoint.js';
+import type { TransportPacket } from '../../src/core/packet.js';
 import type { MemoryCommands } from '../../src/ports/commands.js';
 import { MemoryOneTimeSequences } from '../../src/ports/one-time-sequences.js';
 import type { MemoryPendingCommands } from '../../src/ports/pending-commands.js';
@@ -330,6 +331,38 @@ describe('Daemon (in process): one-time sequences', () => {
         h.events('grant').map((l) => [l.fields.verdict, l.fields.reason]),
         [['refused', 'one-time-sequence-not-burnt']],
       );
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('Daemon (in process): a sensor of already-parsed packets', () => {
+  const packet = (src: string, dport: number): TransportPacket => ({
+    family: 4,
+    src,
+    dst: '198.18.1.1',
+    proto: 'tcp',
+    sport: 40000,
+    dport,
+    tcpFlags: 0x02,
+    tcpSeq: dport,
+    payload: new Uint8Array(0),
+  });
+
+  it('a knock sequence read as parsed packets (as from a firewall log) opens the door as frames do; nothing is delivered after stop', async () => {
+    const h = await daemonHarness(door());
+    try {
+      await h.daemon.start();
+      assert.deepEqual(h.events('ready')[0]?.fields.captures, ['memory:any', 'memory:parsed']);
+      for (const p of [7001, 7002, 7003]) assert.equal(h.parsed.inject(packet(ALICE, p)), true);
+      await h.settle();
+      assert.equal(h.gate.admits(ALICE, SSH), true);
+      assert.equal(h.gate.admits(BOB, SSH), false);
+      assert.equal(h.daemon.stats().knocks_complete, 1);
+      assert.equal(h.daemon.stats().frames_total, undefined, 'no frame was parsed: the sensor did it');
+      await h.daemon.stop();
+      assert.equal(h.parsed.inject(packet(BOB, 7001)), false, 'closed at stop');
     } finally {
       await h.close();
     }
