@@ -5,6 +5,7 @@
  * the adapters, and runs the daemon until SIGTERM/SIGINT.
  */
 
+import { openMetricsEndpoint } from '../metrics/http-endpoint.js';
 import './v8-settings.js'; // first: before anything else loads
 import { checkInterfacesExist } from '../config/interfaces-exist.js';
 import { closeSync, constants, mkdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
@@ -127,7 +128,11 @@ async function main(argv: string[]): Promise<void> {
     syslog: config.syslog,
   });
   if (config.pidFile) writePidFile(config.pidFile);
-  const daemon = new Daemon(await composeDaemon(config, log, files));
+  const deps = await composeDaemon(config, log, files);
+  const daemon = new Daemon(deps);
+  // Before the firewall changes: a port already taken stops the start here (exit 69).
+  const build = { version: VERSION, node: process.version };
+  const endpoint = config.metrics ? await openMetricsEndpoint(config.metrics, deps.metrics, build, log) : null;
   if ((statSync(config.file).mode & 0o004) !== 0) {
     log.warn(
       { event: 'config-readable', file: config.file },
@@ -141,10 +146,13 @@ async function main(argv: string[]): Promise<void> {
   });
   const shutdown = (signal: string): void => {
     log.info({ event: 'signal', signal }, 'stopping');
-    daemon.stop().then(
-      () => process.exit(EXIT.OK),
-      () => process.exit(EXIT.SOFTWARE),
-    );
+    daemon
+      .stop()
+      .then(() => endpoint?.close())
+      .then(
+        () => process.exit(EXIT.OK),
+        () => process.exit(EXIT.SOFTWARE),
+      );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -39,6 +39,8 @@ export interface Config {
   readonly pendingCommands: string;
   /** Shared settings of SPA doors; null when no `spa:` section is configured. */
   readonly spa: SpaSettings | null;
+  /** The Prometheus endpoint; null when no `metrics:` section is configured. */
+  readonly metrics: { readonly address: string; readonly port: number } | null;
   readonly doors: readonly Door[];
   /** Non-fatal remarks found while loading (logged at start). */
   readonly warnings: readonly string[];

@@ -34,7 +34,9 @@ import {
   DEFAULT_REPLAY_ENTRIES_PER_CLIENT,
   MAX_SPA_CLIENTS_PER_DOOR,
   DEFAULT_SPA_PORT,
+  DEFAULT_METRICS_ADDRESS,
 } from '../core/limits.js';
+import { parseIPAddress } from '../core/ip-address.js';
 import { DOOR_ID_PATTERN } from '../core/spa/native-wire.js';
 import { checkTemplateArg } from '../core/command-template.js';
 import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
@@ -263,6 +265,17 @@ export const spaSettingsSchema = z
   })
   .strict();
 
+/** The optional Prometheus endpoint (metrics/http-endpoint.ts). */
+export const metricsSettingsSchema = z
+  .object({
+    address: z
+      .string()
+      .refine((a) => parseIPAddress(a) !== null, 'an IPv4 or IPv6 address (no host names: the endpoint binds to it)')
+      .default(DEFAULT_METRICS_ADDRESS),
+    port: z.number().int().min(1).max(65_535),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     interfaces: z
@@ -298,6 +311,7 @@ export const configSchema = z
     /** The pending stop commands file (stores/pending-commands.ts). */
     pending_commands: z.string().min(1).default(DEFAULT_PENDING_COMMANDS),
     spa: spaSettingsSchema.optional(),
+    metrics: metricsSettingsSchema.optional(),
     doors: z.array(doorSchema).min(1, 'configure at least one door').max(MAX_DOORS),
   })
   .strict();

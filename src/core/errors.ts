@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   KG_FIREWALL_FAILED: { exit: EXIT.SOFTWARE, summary: 'the firewall rejected a change' },
   KG_CAPTURE_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'packet capture could not start' },
   KG_STATE_WRITE_FAILED: { exit: EXIT.CANTCREATE, summary: 'a state file could not be written' },
+  KG_METRICS_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'the metrics endpoint could not listen' },
   KG_RESOLVE_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'a host name could not be resolved' },
   KG_ALREADY_RUNNING: {
     exit: EXIT.TEMPFAIL,

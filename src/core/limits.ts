@@ -166,6 +166,13 @@ export const SPA_CLIENT_ID_BYTES = 16;
 export const SPA_NONCE_BYTES = 16;
 /** The UDP port SPA uses when nothing says otherwise: fwknop's default, kept for both kinds. */
 export const DEFAULT_SPA_PORT = 62201;
+
+/** Where the optional Prometheus endpoint listens unless `metrics.address` says otherwise: this host only. */
+export const DEFAULT_METRICS_ADDRESS = '127.0.0.1';
+/** Requests the metrics endpoint serves at once; more wait in the kernel's backlog. */
+export const MAX_METRICS_CONNECTIONS = 16;
+/** A scrape that has not sent its request line and headers by then is closed. */
+export const METRICS_REQUEST_TIMEOUT_MS = 5_000;
 /** Default freshness window: a packet whose timestamp is further than this from now is stale. */
 export const DEFAULT_SPA_FRESHNESS_S = 120;
 

@@ -681,3 +681,31 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('metrics: the Prometheus endpoint section', () => {
+  const withMetrics = (...m: string[]) => `${README_EXAMPLE}${lines('metrics:', ...m.map((l) => `  ${l}`))}`;
+
+  it('is off without the section; with it, listens on 127.0.0.1 unless an address is given', () => {
+    assert.equal(parseConfigText(FILE, README_EXAMPLE).metrics, null);
+    const c = parseConfigText(FILE, withMetrics('port: 9436'));
+    assert.deepEqual(c.metrics, { address: '127.0.0.1', port: 9436 });
+    assert.deepEqual(c.warnings, []);
+    assert.deepEqual(parseConfigText(FILE, withMetrics('address: "::1"', 'port: 9436')).metrics, {
+      address: '::1',
+      port: 9436,
+    });
+  });
+
+  it('warns when the address is not loopback (door names and counts would be visible)', () => {
+    const c = parseConfigText(FILE, withMetrics('address: 198.18.0.1', 'port: 9436'));
+    assert.equal(c.warnings.length, 1);
+    assert.match(c.warnings[0] as string, /metrics.address 198.18.0.1 is not a loopback address/);
+  });
+
+  it('refuses a host name, a missing or bad port, an unknown key, with file, line and key', () => {
+    expectError(withMetrics('address: localhost', 'port: 9436'), 10, 'metrics.address', /IPv4 or IPv6 address/);
+    expectError(withMetrics('address: 127.0.0.1'), 10, 'metrics.port', /is required/);
+    expectError(withMetrics('port: 70000'), 10, 'metrics.port');
+    expectError(withMetrics('port: 9436', 'path: /x'), 11, 'metrics.path', /unknown key/);
+  });
+});

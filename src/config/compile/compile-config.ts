@@ -25,6 +25,10 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
     failAt(src, ['interfaces'], '"any" already covers every interface; list it alone');
   const ctx = compileContext(src, raw, secretsProtected, registerDoors(src, raw));
   const doors = raw.doors.map((d, i) => compileDoor(ctx, d, i));
+  if (raw.metrics && !isLoopback(raw.metrics.address))
+    ctx.warnings.push(
+      `metrics.address ${raw.metrics.address} is not a loopback address: anyone who reaches it sees door names and counts (keep it behind the firewall)`,
+    );
   return Object.freeze({
     file: src.file,
     interfaces: Object.freeze([...raw.interfaces]),
@@ -47,6 +51,7 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
           maxReplayEntriesPerClient: raw.spa.max_replay_entries_per_client,
         })
       : null,
+    metrics: raw.metrics ? Object.freeze({ address: raw.metrics.address, port: raw.metrics.port }) : null,
     doors: Object.freeze(doors),
     warnings: Object.freeze(ctx.warnings),
   });
@@ -64,4 +69,8 @@ function compileDoor(ctx: CompileContext, d: RawDoor, i: number): Door {
   if (d.fwknop) return compileFwknopDoor(ctx, d, d.fwknop, i, common);
   if (d.spa) return compileSpaDoor(ctx, d, d.spa, i, common);
   return compileKnockDoor(ctx, d, i, common);
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
 }
