@@ -35,7 +35,7 @@ import {
   MAX_SPA_CLIENTS_PER_DOOR,
   DEFAULT_SPA_PORT,
 } from '../core/limits.js';
-import { DOOR_ID_PATTERN } from '../core/spa/native-wire.js';
+import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
 import { checkTemplateArg } from '../core/command-template.js';
 import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatDurationMs } from '../core/duration.js';
