@@ -9,14 +9,10 @@
 
 import { createHmac, createPublicKey, randomBytes } from 'node:crypto';
 import { ed25519PrivateFromSeed } from '../src/core/spa/keys.js';
-import {
-  openSpa,
-  sealSpa,
-  serverKeysFromPrivate,
-  type ClientAuthSecret,
-  type SpaClientKey,
-  type SpaRequest,
-} from '../src/core/spa/native-wire.js';
+import { openSpa, sealSpa } from '../src/core/spa/native-wire.js';
+import { serverKeysFromPrivate } from '../src/core/spa/native-door-keys.js';
+import type { ClientAuthSecret, SpaClientKey } from '../src/core/spa/native-client-auth.js';
+import type { SpaRequest } from '../src/core/spa/native-request.js';
 
 const ITERATIONS = 20_000;
 const WARMUP = 1_000;

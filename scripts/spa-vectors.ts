@@ -14,16 +14,10 @@ import { fileURLToPath } from 'node:url';
 import type { Endpoint } from '../src/core/endpoint.js';
 import { formatIPv4, formatIPv6 } from '../src/core/ip-address.js';
 import { ed25519PrivateFromSeed, ed25519PublicFromRaw, rawPublicOf } from '../src/core/spa/keys.js';
-import {
-  doorContext,
-  encodeSpaBody,
-  openSpa,
-  sealSpa,
-  serverKeysFromPrivate,
-  type ClientAuthSecret,
-  type SpaClientKey,
-  type SpaRequest,
-} from '../src/core/spa/native-wire.js';
+import { doorContext, serverKeysFromPrivate } from '../src/core/spa/native-door-keys.js';
+import { encodeSpaBody, type SpaRequest } from '../src/core/spa/native-request.js';
+import { openSpa, sealSpa } from '../src/core/spa/native-wire.js';
+import type { ClientAuthSecret, SpaClientKey } from '../src/core/spa/native-client-auth.js';
 
 const OUTPUT = fileURLToPath(new URL('../../docs/spa-vectors.json', import.meta.url));
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));

@@ -7,6 +7,10 @@
 import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KnockgateError } from '../core/errors.js';
+import type { ClientCredential } from '../stores/key-files.js';
+import { resolveHost } from './resolve-host.js';
+import { spaAsk, type SpaAskFlags } from './spa-ask.js';
+import { buildSpaDatagram, sendDatagram } from './spa-sender.js';
 
 export interface ConnectOptions {
   readonly host: string;
@@ -59,5 +63,33 @@ export function relay(socket: Socket): Promise<void> {
     process.stdin.on('end', () => socket.end());
     socket.on('close', () => resolve());
     socket.on('error', () => resolve());
+  });
+}
+
+/**
+ * The whole of `connect` before the relay: resolve HOST, build the request once, then knock with
+ * a fresh datagram (new nonce, new time) each attempt until `port` answers.
+ */
+export async function connectWithSpa(o: {
+  cred: ClientCredential;
+  host: string;
+  family: 4 | 6 | undefined;
+  flags: SpaAskFlags & { spaPort?: number };
+  port: number;
+  attempts: number;
+  waitMs: number;
+  say: (line: string) => void;
+}): Promise<Socket> {
+  const { cred } = o;
+  const target = await resolveHost(o.host, o.family);
+  const ask = await spaAsk(cred, o.flags, target.family);
+  const spaPort = o.flags.spaPort ?? cred.port;
+  return connectThrough({
+    host: target.address,
+    port: o.port,
+    attempts: o.attempts,
+    waitMs: o.waitMs,
+    knock: () => sendDatagram(target.address, target.family, spaPort, buildSpaDatagram(cred, ask, Date.now())),
+    say: o.say,
   });
 }

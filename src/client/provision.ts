@@ -9,7 +9,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { rawPublicOf, x25519PrivateFromRaw } from '../core/spa/keys.js';
 import { SPA_CLIENT_ID_BYTES } from '../core/limits.js';
 import { KnockgateError } from '../core/errors.js';
-import { DOOR_ID_PATTERN } from '../core/spa/native-wire.js';
+import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
 import {
   b64,
   clientCredentialText,

@@ -10,7 +10,8 @@ import type { Endpoint } from '../core/endpoint.js';
 import type { IPAddressBytes } from '../core/ip-address.js';
 import { SPA_NONCE_BYTES } from '../core/limits.js';
 import { ed25519PrivateFromSeed } from '../core/spa/keys.js';
-import { sealSpa, type SpaRequest } from '../core/spa/native-wire.js';
+import { sealSpa } from '../core/spa/native-wire.js';
+import type { SpaRequest } from '../core/spa/native-request.js';
 import type { ClientCredential } from '../stores/key-files.js';
 
 export interface SpaAsk {

@@ -37,7 +37,7 @@ import {
   DEFAULT_METRICS_ADDRESS,
 } from '../core/limits.js';
 import { parseIPAddress } from '../core/ip-address.js';
-import { DOOR_ID_PATTERN } from '../core/spa/native-wire.js';
+import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
 import { checkTemplateArg } from '../core/command-template.js';
 import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatDurationMs } from '../core/duration.js';

@@ -16,7 +16,7 @@ import {
   SPA_UNPROVEN_WORK_PER_S,
 } from '../core/limits.js';
 import { KnownSources } from '../core/known-sources.js';
-import { serverKeysFromPrivate } from '../core/spa/native-wire.js';
+import { serverKeysFromPrivate } from '../core/spa/native-door-keys.js';
 import { WorkBudget } from '../core/work-budget.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../ports/clock.js';

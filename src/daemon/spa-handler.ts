@@ -12,7 +12,7 @@ import type { KnownSources } from '../core/known-sources.js';
 import type { SpaRejectReason } from '../core/reasons.js';
 import type { SpaGrant } from '../core/spa/ladder-step.js';
 import { NativeLadder } from '../core/spa/native-ladder.js';
-import type { SpaServerKeys } from '../core/spa/native-wire.js';
+import type { SpaServerKeys } from '../core/spa/native-door-keys.js';
 import type { WorkBudget } from '../core/work-budget.js';
 import type { DatagramDoorCounters } from '../metrics/daemon-metrics.js';
 import type { Logger } from '../ports/logger.js';

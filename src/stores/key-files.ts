@@ -14,7 +14,7 @@ import { ConfigError, KnockgateError } from '../core/errors.js';
 import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import { MAX_RESOLVE_URL_CHARS, SPA_CLIENT_ID_BYTES } from '../core/limits.js';
 import { RAW_KEY_BYTES } from '../core/spa/keys.js';
-import { DOOR_ID_PATTERN } from '../core/spa/native-wire.js';
+import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
 
 export const SERVER_KEY_KIND = 'knockgate-server-key-v1';
 export const CLIENT_CREDENTIAL_KIND = 'knockgate-client-v1';

@@ -14,13 +14,10 @@ import type { Endpoint } from '../../src/core/endpoint.js';
 import { parseIPAddress } from '../../src/core/ip-address.js';
 import type { LinkType, TransportPacket } from '../../src/core/packet.js';
 import { ed25519PrivateFromSeed } from '../../src/core/spa/keys.js';
-import {
-  sealSpa,
-  serverKeysFromPrivate,
-  type ClientAuthSecret,
-  type SpaClientKey,
-  type SpaRequest,
-} from '../../src/core/spa/native-wire.js';
+import { sealSpa } from '../../src/core/spa/native-wire.js';
+import { serverKeysFromPrivate } from '../../src/core/spa/native-door-keys.js';
+import type { ClientAuthSecret, SpaClientKey } from '../../src/core/spa/native-client-auth.js';
+import type { SpaRequest } from '../../src/core/spa/native-request.js';
 import {
   encodeFwknopPlaintext,
   sealFwknop,

@@ -22,7 +22,7 @@ import {
   x25519PrivateFromRaw,
   x25519PublicFromRaw,
 } from '../../src/core/spa/keys.js';
-import { serverKeysFromPrivate } from '../../src/core/spa/native-wire.js';
+import { serverKeysFromPrivate } from '../../src/core/spa/native-door-keys.js';
 import {
   clientCredentialText,
   readClientCredential,

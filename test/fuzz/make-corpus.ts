@@ -14,7 +14,7 @@ import { importKnockdConf } from '../../src/config/knockd-conf.js';
 import { importAccessConf } from '../../src/config/fwknop-access-conf.js';
 import type { LinkType } from '../../src/core/packet.js';
 import { rawPublicOf, ed25519PrivateFromSeed } from '../../src/core/spa/keys.js';
-import { encodeSpaBody } from '../../src/core/spa/native-wire.js';
+import { encodeSpaBody } from '../../src/core/spa/native-request.js';
 import { clientCredentialText, serverKeyText } from '../../src/stores/key-files.js';
 import { CORPUS_DIR, REPO_ROOT } from './harness.js';
 import {

@@ -1,6 +1,6 @@
 // Invariant: openSpa never throws and ends every datagram in "ok" or one of rungs 1-6 (spa-length exactly when the size is outside [MIN_SPA_BYTES, MAX_SPA_BYTES], spa-mac1 exactly when mac1 does not match, never a later rung's reason); junk never yields a grant (an accepted datagram is byte-identical to one a client sealed); any single-byte change to a valid packet is rejected, at spa-mac1, or at spa-decrypt when the sender also recomputes mac1; and an authenticated body is accepted exactly when it re-encodes to the same bytes, its request within the wire's bounds.
 /**
- * Fuzz targets for src/core/spa/native-wire.ts, with a real server key and clients built with
+ * Fuzz targets for src/core/spa/native-wire.ts (and the native-*.ts parts it composes), with a real server key and clients built with
  * src/core/spa/keys.ts (test/fuzz/fixtures.ts):
  *   spa-native       mutated datagrams, opened as they are and again with mac1 recomputed (as a
  *                    sender who knows the server's public key can), so that mutants reach rung 3;
@@ -16,15 +16,9 @@ import fc from 'fast-check';
 import type { Endpoint } from '../../src/core/endpoint.js';
 import { MAX_SPA_BYTES, MAX_SPA_PORTS, MIN_SPA_BYTES, SPA_NONCE_BYTES } from '../../src/core/limits.js';
 import { SPA_REJECT_REASONS } from '../../src/core/reasons.js';
-import {
-  decodeSpaBody,
-  encodeSpaBody,
-  openSpa,
-  sealRawBody,
-  sealSpa,
-  type SpaClientKey,
-  type SpaRequest,
-} from '../../src/core/spa/native-wire.js';
+import { decodeSpaBody, encodeSpaBody, type SpaRequest } from '../../src/core/spa/native-request.js';
+import { openSpa, sealRawBody, sealSpa } from '../../src/core/spa/native-wire.js';
+import type { SpaClientKey } from '../../src/core/spa/native-client-auth.js';
 import { checkProperty, fuzzIn, testTimeoutMs } from './harness.js';
 import { SPA_ED_CLIENT, SPA_PSK_CLIENT, SPA_SERVER, derivedBytes, spaLookup, spaValidPackets } from './fixtures.js';
 

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Endpoint } from '../../src/core/endpoint.js';
 import { sealFwknop } from '../../src/core/spa/fwknop-wire.js';
-import { sealSpa, serverKeysFromPrivate } from '../../src/core/spa/native-wire.js';
+import { sealSpa } from '../../src/core/spa/native-wire.js';
+import { serverKeysFromPrivate } from '../../src/core/spa/native-door-keys.js';
 import { daemonHarness, T0_UNIX_MS } from '../support/daemon-harness.js';
 import { udpFrame } from '../support/frames.js';
 

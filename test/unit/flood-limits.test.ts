@@ -12,7 +12,9 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { WorkBudget } from '../../src/core/work-budget.js';
 import { KnownSources } from '../../src/core/known-sources.js';
-import { openSpa, sealSpa, serverKeysFromPrivate, type SpaClientKey } from '../../src/core/spa/native-wire.js';
+import { openSpa, sealSpa } from '../../src/core/spa/native-wire.js';
+import { serverKeysFromPrivate } from '../../src/core/spa/native-door-keys.js';
+import type { SpaClientKey } from '../../src/core/spa/native-client-auth.js';
 
 describe('WorkBudget', () => {
   it('property: over any schedule, grants never exceed burst + rate × elapsed', () => {

@@ -27,7 +27,9 @@ import {
   rawPublicOf,
   x25519PrivateFromRaw,
 } from '../../src/core/spa/keys.js';
-import { openSpa, serverKeysFromPrivate, type SpaClientKey } from '../../src/core/spa/native-wire.js';
+import { openSpa } from '../../src/core/spa/native-wire.js';
+import { serverKeysFromPrivate } from '../../src/core/spa/native-door-keys.js';
+import type { SpaClientKey } from '../../src/core/spa/native-client-auth.js';
 import {
   CLIENT_CREDENTIAL_KIND,
   readClientCredential,

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
 import { parseIPAddress } from '../../src/core/ip-address.js';
 import { decideSpaGrant } from '../../src/core/spa/policy.js';
-import type { SpaRequest } from '../../src/core/spa/native-wire.js';
+import type { SpaRequest } from '../../src/core/spa/native-request.js';
 import { REPO_ROOT } from '../support/daemon-process.js';
 
 const README = join(REPO_ROOT, 'README.md');

@@ -17,7 +17,9 @@ import { KnownSources } from '../../src/core/known-sources.js';
 import { WorkBudget } from '../../src/core/work-budget.js';
 import type { NeedsReplayCheck, ReplayOutcome } from '../../src/core/spa/ladder-step.js';
 import { NativeLadder, type NativePending, type NativeStep } from '../../src/core/spa/native-ladder.js';
-import { sealSpa, serverKeysFromPrivate, type SpaRequest } from '../../src/core/spa/native-wire.js';
+import { sealSpa } from '../../src/core/spa/native-wire.js';
+import { serverKeysFromPrivate } from '../../src/core/spa/native-door-keys.js';
+import type { SpaRequest } from '../../src/core/spa/native-request.js';
 
 const T0 = 1_790_000_000_000;
 const WINDOW_MS = 120_000;

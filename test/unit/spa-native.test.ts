@@ -1,6 +1,8 @@
 /**
  * Covers the SPA v1 wire format:
- *   src/core/spa/native-wire.ts  sealSpa, sealRawBody, openSpa (rungs 1–6), encode/decodeSpaBody
+ *   src/core/spa/native-wire.ts  sealSpa, sealRawBody, openSpa (rungs 1–6), and the parts it composes:
+ *                                native-frame, native-door-keys, native-aead, native-client-auth,
+ *                                native-request (encode/decodeSpaBody)
  *   src/core/spa/keys.ts         raw key ↔ KeyObject helpers
  *   docs/spa-vectors.json        every vector reproduced byte for byte and opened back
  *   docs/protocol.md             one vector opened by hand with node:crypto, following the document
@@ -32,17 +34,10 @@ import {
   x25519PrivateFromRaw,
   x25519PublicFromRaw,
 } from '../../src/core/spa/keys.js';
-import {
-  encodeSpaBody,
-  openSpa,
-  sealRawBody,
-  sealSpa,
-  serverKeysFromPrivate,
-  type ClientAuthSecret,
-  type SpaClientKey,
-  type SpaRequest,
-  type SpaServerKeys,
-} from '../../src/core/spa/native-wire.js';
+import { encodeSpaBody, type SpaRequest } from '../../src/core/spa/native-request.js';
+import { openSpa, sealRawBody, sealSpa } from '../../src/core/spa/native-wire.js';
+import { serverKeysFromPrivate, type SpaServerKeys } from '../../src/core/spa/native-door-keys.js';
+import type { ClientAuthSecret, SpaClientKey } from '../../src/core/spa/native-client-auth.js';
 import { MAX_SPA_BYTES, MAX_SPA_PORTS, MIN_SPA_BYTES } from '../../src/core/limits.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));

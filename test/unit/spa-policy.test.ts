@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import type { Door, SpaClient } from '../../src/core/door.js';
 import type { Endpoint } from '../../src/core/endpoint.js';
 import { parseIPAddress, type IPAddressBytes } from '../../src/core/ip-address.js';
-import type { SpaRequest } from '../../src/core/spa/native-wire.js';
+import type { SpaRequest } from '../../src/core/spa/native-request.js';
 import { decideSpaGrant, type SpaGrantDecision } from '../../src/core/spa/policy.js';
 
 const tcp = (port: number): Endpoint => ({ proto: 'tcp', port });

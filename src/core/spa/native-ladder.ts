@@ -24,7 +24,10 @@ import {
   type NeedsReplayCheck,
   type ReplayOutcome,
 } from './ladder-step.js';
-import { openSpaSealed, spaFrameProblem, type SpaRequest, type SpaServerKeys } from './native-wire.js';
+import { openSpaSealed } from './native-wire.js';
+import { spaFrameProblem } from './native-frame.js';
+import type { SpaRequest } from './native-request.js';
+import type { SpaServerKeys } from './native-door-keys.js';
 import { decideSpaGrant } from './policy.js';
 import { SPA_REPLAY_REASONS, replayRefusal } from './replay-rung.js';
 import { admitUnprovenWork, type WorkAllowance } from './work-admission.js';

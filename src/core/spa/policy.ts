@@ -17,7 +17,7 @@
 import { endpointKey, formatEndpoint, type Endpoint } from '../endpoint.js';
 import type { Door, SpaClient } from '../door.js';
 import { formatIPAddress, maskIPAddress, sameIPAddress, type IPAddressBytes } from '../ip-address.js';
-import type { SpaRequest } from './native-wire.js';
+import type { SpaRequest } from './native-request.js';
 
 export type SpaGrantDecision =
   | {

@@ -1,0 +1,75 @@
+/**
+ * `knockgate knock HOST`, the three ways: a classic sequence, one native SPA datagram from a
+ * credential, or one fwknop-format SPA packet. Each resolves HOST, sends, and returns what it did
+ * (for --verbose); the arguments are already parsed and checked by the CLI.
+ */
+
+import type { AddressPrefix } from '../core/address-prefix.js';
+import type { Endpoint } from '../core/endpoint.js';
+import { KnockgateError } from '../core/errors.js';
+import { formatIPAddress } from '../core/ip-address.js';
+import type { ClientCredential } from '../stores/key-files.js';
+import { buildFwknopPacket, localAddressTowards, readFwknopCredential } from './fwknop-sender.js';
+import { sendKnock } from './knock-sender.js';
+import { resolveHost } from './resolve-host.js';
+import { spaAsk, type SpaAskFlags } from './spa-ask.js';
+import { buildSpaDatagram, sendDatagram } from './spa-sender.js';
+
+/** A classic sequence; `onStep` after each step is sent, with the address knocked. */
+export async function knockClassic(o: {
+  host: string;
+  family: 4 | 6 | undefined;
+  steps: readonly Endpoint[];
+  delayMs: number;
+  onStep?: (address: string, step: Endpoint) => void;
+}): Promise<void> {
+  const target = await resolveHost(o.host, o.family);
+  const onStep = o.onStep;
+  await sendKnock({
+    host: target.address,
+    family: target.family,
+    steps: o.steps,
+    delayMs: o.delayMs,
+    onStep: onStep ? (s) => onStep(target.address, s) : undefined,
+  });
+}
+
+/** One native SPA datagram, to `spaPort` or the credential's port. */
+export async function knockSpa(
+  cred: ClientCredential,
+  host: string,
+  family: 4 | 6 | undefined,
+  flags: SpaAskFlags & { spaPort?: number },
+): Promise<{ address: string; port: number }> {
+  const target = await resolveHost(host, family);
+  const port = flags.spaPort ?? cred.port;
+  await sendDatagram(
+    target.address,
+    target.family,
+    port,
+    buildSpaDatagram(cred, await spaAsk(cred, flags, target.family), Date.now()),
+  );
+  return { address: target.address, port };
+}
+
+/**
+ * One fwknop-format packet (IPv4 only, as fwknop 2.6's access messages), with the keys in
+ * `credentialFile`, asking for `allowIp` or else the address this host uses towards the server.
+ */
+export async function knockFwknop(o: {
+  credentialFile: string;
+  host: string;
+  family: 4 | 6 | undefined;
+  ports: readonly Endpoint[];
+  durationS: number;
+  allowIp?: AddressPrefix;
+  spaPort?: number;
+}): Promise<{ address: string; port: number; allow: string }> {
+  const fw = readFwknopCredential(o.credentialFile);
+  const target = await resolveHost(o.host, o.family ?? 4);
+  if (target.family !== 4) throw new KnockgateError('KG_USAGE', 'fwknop 2.6 access messages carry IPv4 addresses only');
+  const port = o.spaPort ?? fw.port;
+  const allow = o.allowIp ? formatIPAddress(o.allowIp.address) : await localAddressTowards(target.address, 4, port);
+  await sendDatagram(target.address, 4, port, buildFwknopPacket(fw, allow, o.ports, o.durationS, Date.now()));
+  return { address: target.address, port, allow };
+}

@@ -1,0 +1,28 @@
+/**
+ * `knockgate import FILE`: a knockd.conf or an fwknop access.conf turned into knockgate YAML. The
+ * kind is the one given, else guessed (a `[section]` line: knockd.conf). Each thing that does not
+ * carry over exactly goes to `onWarning` as "FILE:LINE: message", in order, before the result is
+ * checked: the YAML returned always loads (parseConfigText throws, exit 78, if it would not).
+ * Throws KG_USAGE on an unknown kind.
+ */
+
+import { resolve } from 'node:path';
+import { KnockgateError } from '../core/errors.js';
+import { importAccessConf } from './fwknop-access-conf.js';
+import { importKnockdConf } from './knockd-conf.js';
+import { parseConfigText, readConfigFile } from './load.js';
+
+export function importConfig(file: string, from: string | undefined, onWarning: (line: string) => void): string {
+  const path = resolve(file);
+  const text = readConfigFile(path);
+  const kind = from ?? (/^\s*\[[^\]]+\]\s*$/m.test(text) ? 'knockd' : 'fwknop');
+  if (kind !== 'knockd' && kind !== 'fwknop')
+    throw new KnockgateError('KG_USAGE', `--from must be knockd or fwknop, got ${JSON.stringify(kind)}`);
+  const imported = kind === 'knockd' ? importKnockdConf(path, text) : importAccessConf(path);
+  for (const w of imported.warnings) {
+    const where = 'file' in w ? `${String(w.file)}:${w.line}` : `${path}:${w.line}`;
+    onWarning(`${where}: ${w.message}`);
+  }
+  parseConfigText(path, imported.yaml); // what we print must load
+  return imported.yaml;
+}
