@@ -110,7 +110,6 @@ export class DaemonMetrics {
   private readonly knockChildren: ReadonlyMap<string, ReadonlyMap<SequenceOutcome, CounterChild>>;
   private readonly grantChildren: ReadonlyMap<string, ReadonlyMap<GrantEvent, CounterChild>>;
   private readonly refusedCommands: ReadonlyMap<string, CounterChild>;
-  private readonly datagramDoorCounters = new Map<string, DatagramDoorCounters>();
   private readonly datagrams: Counter<DoorKindLabels>;
   private readonly acceptedFamily: Counter<DoorKindLabels>;
   private readonly rejectedFamily: Counter<DoorKindLabels & { reason: readonly SpaDoorRejectReason[] }>;
@@ -153,18 +152,14 @@ export class DaemonMetrics {
 
   /** A datagram door's counters, every reason resolved now (rejection is a flood's hot path). */
   datagramDoor(door: string, kind: DatagramDoorKind): DatagramDoorCounters {
-    const known = this.datagramDoorCounters.get(door);
-    if (known !== undefined) return known;
     const rejected = new Map(
       DATAGRAM_REJECT_REASONS.map((reason) => [reason, this.rejectedFamily.with({ door, kind, reason })]),
     );
-    const counters: DatagramDoorCounters = {
+    return {
       received: this.datagrams.with({ door, kind }),
       accepted: this.acceptedFamily.with({ door, kind }),
       rejected: (reason) => rejected.get(reason) as CounterChild,
     };
-    this.datagramDoorCounters.set(door, counters);
-    return counters;
   }
 }
 

@@ -33,10 +33,10 @@ interface Family {
 
 class CounterFamily<L extends LabelSpec> implements Counter<L>, Family {
   private readonly children = new Map<string, { labels: Record<string, string>; value: number }>();
-  private readonly allowed: readonly (readonly [string, ReadonlySet<string>])[];
+  private readonly allowed: AllowedLabels;
 
   constructor(private readonly spec: MetricSpec<L>) {
-    this.allowed = Object.entries(spec.labels).map(([k, vs]) => [k, new Set(vs)] as const);
+    this.allowed = allowedLabels(spec);
   }
 
   with(values: LabelValues<L>): CounterChild {
@@ -62,14 +62,14 @@ class CounterFamily<L extends LabelSpec> implements Counter<L>, Family {
 }
 
 class CollectedFamily<L extends LabelSpec> implements Family {
-  private readonly allowed: readonly (readonly [string, ReadonlySet<string>])[];
+  private readonly allowed: AllowedLabels;
 
   constructor(
     private readonly spec: MetricSpec<L>,
     private readonly type: MetricType,
     private readonly read: () => readonly { readonly labels: LabelValues<L>; readonly value: number }[],
   ) {
-    this.allowed = Object.entries(spec.labels).map(([k, vs]) => [k, new Set(vs)] as const);
+    this.allowed = allowedLabels(spec);
   }
 
   snapshot(): MetricFamilySnapshot {
@@ -81,9 +81,16 @@ class CollectedFamily<L extends LabelSpec> implements Family {
   }
 }
 
+/** Each label with the set of values it may take, in the spec's order. */
+type AllowedLabels = readonly (readonly [string, ReadonlySet<string>])[];
+
+function allowedLabels(spec: MetricSpec<LabelSpec>): AllowedLabels {
+  return Object.entries(spec.labels).map(([k, vs]) => [k, new Set(vs)] as const);
+}
+
 function checkedLabels(
   spec: MetricSpec<LabelSpec>,
-  allowed: readonly (readonly [string, ReadonlySet<string>])[],
+  allowed: AllowedLabels,
   values: Readonly<Record<string, string>>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
