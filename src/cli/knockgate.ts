@@ -6,6 +6,8 @@
  *   keygen                   the server's key pair
  *   add-client NAME          a client credential and the server-side entry for it
  *   import FILE              knockd.conf or access.conf to knockgate YAML
+ *   status, grants           what a running knockgated does, who holds access (control socket)
+ *   revoke, extend, open     change grants in a running knockgated
  * One file per command group under cli/knockgate/; this one builds the program and maps errors to
  * exit statuses. Bad arguments exit 64 with a message that names the argument.
  */
@@ -16,6 +18,7 @@ import { VERSION } from '../version.js';
 import { addConnectCommand } from './knockgate/connect.js';
 import { addImportCommand } from './knockgate/import.js';
 import { addKnockCommand } from './knockgate/knock.js';
+import { addOperateCommands } from './knockgate/operate.js';
 import { addProvisioningCommands } from './knockgate/provisioning.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -29,6 +32,7 @@ async function main(argv: string[]): Promise<void> {
   addConnectCommand(program);
   addProvisioningCommands(program);
   addImportCommand(program);
+  addOperateCommands(program);
 
   try {
     await program.parseAsync(argv);

@@ -19,6 +19,8 @@ import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/json-logger.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
 import { lockTable } from '../stores/table-lock.js';
+import { openControlSocket } from '../control/server.js';
+import { controlSocketPath } from '../control/socket-path.js';
 import { openNoFollow } from '../config/trusted-file.js';
 import { VERSION } from '../version.js';
 
@@ -133,6 +135,8 @@ async function main(argv: string[]): Promise<void> {
   // Before the firewall changes: a port already taken stops the start here (exit 69).
   const build = { version: VERSION, node: process.version };
   const endpoint = config.metrics ? await openMetricsEndpoint(config.metrics, deps.metrics, build, log) : null;
+  // Beside the table's lock, which this process holds: `knockgate status`, `grants`, `revoke`, ...
+  const control = await openControlSocket(controlSocketPath(config.nftTable), (r) => daemon.operations.handle(r), log);
   if ((statSync(config.file).mode & 0o004) !== 0) {
     log.warn(
       { event: 'config-readable', file: config.file },
@@ -148,7 +152,7 @@ async function main(argv: string[]): Promise<void> {
     log.info({ event: 'signal', signal }, 'stopping');
     daemon
       .stop()
-      .then(() => endpoint?.close())
+      .then(() => Promise.all([endpoint?.close(), control.close()]))
       .then(
         () => process.exit(EXIT.OK),
         () => process.exit(EXIT.SOFTWARE),

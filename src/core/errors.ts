@@ -12,7 +12,9 @@ export const EXIT = {
   UNAVAILABLE: 69, // a required program, interface or kernel feature is missing
   CANTCREATE: 73, // cannot write a file we must write
   TEMPFAIL: 75, // another instance holds what we need
+  NOPERM: 77, // not allowed (the control socket is root's)
   CONFIG: 78, // bad configuration
+  NO_MATCH: 1, // an operator's command named nothing that exists (as grep does)
 } as const;
 
 export const ERROR_CODES = {
@@ -30,6 +32,13 @@ export const ERROR_CODES = {
     summary: 'another knockgated manages the same table in this network namespace',
   },
   KG_CONNECT_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'the service did not answer after knocking' },
+  KG_CONTROL_UNAVAILABLE: {
+    exit: EXIT.UNAVAILABLE,
+    summary: 'knockgated is not running or its control socket does not answer',
+  },
+  KG_CONTROL_DENIED: { exit: EXIT.NOPERM, summary: "the control socket is root's only" },
+  KG_CONTROL_FAILED: { exit: EXIT.SOFTWARE, summary: 'the daemon could not carry out the request' },
+  KG_NO_MATCH: { exit: EXIT.NO_MATCH, summary: 'no grant or door matches what was named' },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

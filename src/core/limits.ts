@@ -173,6 +173,16 @@ export const DEFAULT_METRICS_ADDRESS = '127.0.0.1';
 export const MAX_METRICS_CONNECTIONS = 16;
 /** A scrape that has not sent its request line and headers by then is closed. */
 export const METRICS_REQUEST_TIMEOUT_MS = 5_000;
+/** A control request (`knockgate status`, `revoke`, ...) larger than this is refused unread. */
+export const MAX_CONTROL_REQUEST_BYTES = 64 * 1024;
+/** Control requests the daemon serves at once; more are refused with a named error. */
+export const MAX_CONTROL_CONNECTIONS = 8;
+/** A control client that has not sent its whole request by then is closed. */
+export const CONTROL_REQUEST_TIMEOUT_MS = 5_000;
+/** How long `knockgate` waits for the daemon's answer (a revoke waits for the kernel). */
+export const CONTROL_ANSWER_TIMEOUT_MS = 15_000;
+/** The longest reason or operator name an operator's action records (`knockgate open --reason`). */
+export const MAX_OPERATOR_TEXT_CHARS = 200;
 /** Default freshness window: a packet whose timestamp is further than this from now is stale. */
 export const DEFAULT_SPA_FRESHNESS_S = 120;
 

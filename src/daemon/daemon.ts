@@ -28,6 +28,7 @@ import type { DaemonDeps } from './daemon-deps.js';
 import { logDoorsReady } from './door-report.js';
 import type { GrantRecord } from './grants.js';
 import { captureSteps, gateLayout } from './layout.js';
+import { Operations } from './operations.js';
 import { buildParts, type DaemonParts } from './parts.js';
 
 export type { DaemonDeps } from './daemon-deps.js';
@@ -39,10 +40,20 @@ export class Daemon {
   private sweep: Timer | undefined;
   private layoutStep: NodeJS.Immediate | undefined;
   private stopped = false;
+  /** What the control socket asks (control/server.ts): status, grants, revoke, extend, open. */
+  readonly operations: Operations;
 
   constructor(private readonly deps: DaemonDeps) {
     this.parts = buildParts(deps, { stopped: () => this.stopped, layoutChanged: () => this.scheduleLayout() });
     const { tracker, captures, book } = this.parts;
+    this.operations = new Operations({
+      ...deps,
+      book,
+      grantor: this.parts.grantor,
+      pending: this.parts.pending,
+      sensors: () => this.sensorNames(),
+      counters: () => this.stats(),
+    });
     collectDaemonState(deps.metrics, this.parts.metrics.specs, {
       sequences: () => tracker.stats(),
       capture: () => captures.stats(),
@@ -79,8 +90,7 @@ export class Daemon {
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => tracker.sweep(clock.nowMs()));
     logDoorsReady(config, oneTime, log);
     for (const detail of config.warnings) log.warn({ event: 'config-warning', detail }, 'configuration warning');
-    const sensors = [...captures.names(), ...this.parsedSources.map((s) => s.name)];
-    const ready = { interfaces: config.interfaces, doors: config.doors.length, captures: sensors };
+    const ready = { interfaces: config.interfaces, doors: config.doors.length, captures: this.sensorNames() };
     log.info({ event: 'ready', ...ready }, 'knockgated ready');
   }
 
@@ -110,6 +120,11 @@ export class Daemon {
   /** Every live grant: door, source, endpoints, client, since, until (what status and revoke will read). */
   grants(): readonly GrantRecord[] {
     return this.parts.book.list();
+  }
+
+  /** The captures and parsed-packet sensors open now. */
+  private sensorNames(): string[] {
+    return [...this.parts.captures.names(), ...this.parsedSources.map((s) => s.name)];
   }
 
   /** The figures of the `stats` log line, by their flat names (metrics/stats-line.ts). */

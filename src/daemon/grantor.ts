@@ -15,13 +15,13 @@
 import { randomUUID } from 'node:crypto';
 import { expandTemplate } from '../core/command-template.js';
 import type { Door } from '../core/door.js';
-import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
+import { endpointKey, formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import type { Clock } from '../ports/clock.js';
 import type { Commands } from '../ports/commands.js';
 import type { Gate } from '../ports/gate.js';
 import type { Logger } from '../ports/logger.js';
 import type { PendingCommand } from '../ports/pending-commands.js';
-import type { GrantBook } from './grants.js';
+import type { GrantBook, GrantRecord } from './grants.js';
 import type { PendingStops } from './pending-stops.js';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 
@@ -33,6 +33,12 @@ export interface GrantSpec {
   readonly durationS: number;
   readonly client?: string;
 }
+
+/** What became of a grant request: the record as it now stands, or why there is none. */
+export type GrantOutcome =
+  | { readonly verdict: 'opened' | 'extended'; readonly record: GrantRecord }
+  | { readonly verdict: 'failed'; readonly error: string }
+  | { readonly verdict: 'refused' | 'stopping' };
 
 export interface GrantorDeps {
   readonly gate: Gate;
@@ -49,7 +55,7 @@ export interface GrantorDeps {
 export class Grantor {
   constructor(private readonly deps: GrantorDeps) {}
 
-  async grant(door: Door, spec: GrantSpec): Promise<void> {
+  async grant(door: Door, spec: GrantSpec): Promise<GrantOutcome> {
     const { gate, book, log, clock } = this.deps;
     const { source, family, durationS } = spec;
     if (spec.endpoints.length > 0) {
@@ -68,10 +74,10 @@ export class Grantor {
           },
           'grant failed: port stays closed',
         );
-        return;
+        return { verdict: 'failed', error: (err as Error).message };
       }
     }
-    if (this.deps.stopped()) return;
+    if (this.deps.stopped()) return { verdict: 'stopping' };
     // Read after the gate answered: a grant for the same source may have been booked meanwhile.
     const existing = book.get(door.name, source);
     this.deps.metrics.grant(door.name, existing ? 'extended' : 'opened').inc();
@@ -104,7 +110,7 @@ export class Grantor {
           timeoutMs: door.commandTimeoutMs,
         }
       : null;
-    if (stopRecord !== null && !this.deps.pending.record(stopRecord) && !existing) return;
+    if (stopRecord !== null && !this.deps.pending.record(stopRecord) && !existing) return { verdict: 'refused' };
     if (!existing && door.startCommand) {
       void this.deps.commands.run({
         argv: expandTemplate(door.startCommand, values),
@@ -112,7 +118,7 @@ export class Grantor {
         context: { door: door.name, source, command: 'start' },
       });
     }
-    book.put(
+    const record = book.put(
       {
         door: door.name,
         source,
@@ -122,12 +128,101 @@ export class Grantor {
         expiresAtMs,
         stopCommandId: stopRecord?.id,
       },
-      () => {
-        this.deps.metrics.grant(door.name, 'expired').inc();
-        log.info({ event: 'grant-expired', door: door.name, source }, 'grant expired');
-        if (stopRecord !== null) this.deps.pending.run(stopRecord);
-      },
+      this.onExpire(stopRecord),
     );
+    return { verdict: existing ? 'extended' : 'opened', record };
+  }
+
+  /**
+   * Closes a grant now (`knockgate revoke`): the gate first, then the book, then its stop commands
+   * run. Endpoints the same source still holds through another door's grant are granted again
+   * for that grant's time left (the kernel keeps one element per source and port). If the gate
+   * fails, the grant stays as it was (booked, open) and the KnockgateError is thrown. Returns the
+   * record as it stood when closed, or null if it ran out meanwhile.
+   */
+  async revoke(target: GrantRecord, operator: string | undefined): Promise<GrantRecord | null> {
+    const { gate, book, clock, log } = this.deps;
+    const { door, source, family } = target;
+    const closed = new Set<number>();
+    let current = book.get(door, source);
+    // A knock may extend it (more ports) while the gate works: loop until every endpoint is closed.
+    while (current !== undefined && current.id === target.id) {
+      const open = current.endpoints.filter((e) => !closed.has(endpointKey(e.proto, e.port)));
+      if (open.length === 0) break;
+      if (gate.enforcing) await gate.revoke({ source, family, endpoints: open });
+      for (const e of open) closed.add(endpointKey(e.proto, e.port));
+      current = book.get(door, source);
+    }
+    if (current === undefined || current.id !== target.id) return null;
+    book.remove(door, source);
+    this.deps.metrics.grant(door, 'revoked').inc();
+    log.info(
+      { event: 'grant-revoked', door, source, client: current.client, operator },
+      'grant revoked by the operator',
+    );
+    const stops = this.deps.pending.runFor(door, source);
+    if (stops > 0)
+      log.info({ event: 'grant-revoked-commands', door, source, commands: stops }, 'stop commands run now');
+    await this.regrantShared(current, clock.nowMs());
+    return current;
+  }
+
+  /**
+   * Makes a grant run until `durationS` from now (`knockgate extend`), if that is later than it
+   * runs now (extend never shortens). The gate first, then its durable stop records, then the
+   * book. Returns the record as it now stands and whether it changed; null if it ran out meanwhile.
+   */
+  async extend(
+    target: GrantRecord,
+    durationS: number,
+    operator: string | undefined,
+  ): Promise<{ readonly record: GrantRecord; readonly changed: boolean } | null> {
+    const { gate, book, clock, log, pending } = this.deps;
+    const { door, source, family, endpoints } = target;
+    const untilMs = clock.nowMs() + durationS * 1000;
+    if (untilMs <= target.expiresAtMs) return { record: target, changed: false };
+    if (gate.enforcing && endpoints.length > 0) await gate.grant({ source, family, endpoints, durationS });
+    const current = book.get(door, source);
+    if (current === undefined || current.id !== target.id) return null;
+    if (untilMs <= current.expiresAtMs) return { record: current, changed: false };
+    const { records } = pending.moveDue(door, source, Math.ceil(clock.unixMs() + durationS * 1000));
+    const stopRecord = records.find((r) => r.id === current.stopCommandId) ?? null;
+    const record = book.put({ ...current, expiresAtMs: untilMs }, this.onExpire(stopRecord));
+    this.deps.metrics.grant(door, 'extended').inc();
+    log.info(
+      { event: 'grant', door, source, client: current.client, verdict: 'extended', duration_s: durationS, operator },
+      'grant extended by the operator',
+    );
+    return { record, changed: true };
+  }
+
+  /** What runs when a booked grant runs out: counted, logged, its stop command run. */
+  private onExpire(stopRecord: PendingCommand | null): (expired: GrantRecord) => void {
+    return (expired) => {
+      this.deps.metrics.grant(expired.door, 'expired').inc();
+      this.deps.log.info({ event: 'grant-expired', door: expired.door, source: expired.source }, 'grant expired');
+      if (stopRecord !== null) this.deps.pending.run(stopRecord);
+    };
+  }
+
+  /** After a revoke: the endpoints other live grants of the same source hold, granted again for their time left. */
+  private async regrantShared(revoked: GrantRecord, nowMs: number): Promise<void> {
+    if (!this.deps.gate.enforcing) return;
+    const gone = new Set(revoked.endpoints.map((e) => endpointKey(e.proto, e.port)));
+    for (const other of this.deps.book.list()) {
+      if (other.source !== revoked.source || other.family !== revoked.family) continue;
+      const shared = other.endpoints.filter((e) => gone.has(endpointKey(e.proto, e.port)));
+      const leftS = Math.ceil((other.expiresAtMs - nowMs) / 1000);
+      if (shared.length === 0 || leftS <= 0) continue;
+      try {
+        await this.deps.gate.grant({ source: other.source, family: other.family, endpoints: shared, durationS: leftS });
+      } catch (err) {
+        this.deps.log.error(
+          { event: 'grant', door: other.door, source: other.source, verdict: 'failed', error: (err as Error).message },
+          'could not keep the ports another door granted to the revoked source: they are closed',
+        );
+      }
+    }
   }
 
   /**

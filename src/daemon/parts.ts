@@ -18,7 +18,7 @@ import { Captures } from './captures.js';
 import type { DaemonDeps } from './daemon-deps.js';
 import { buildDatagramDoors, type DatagramDoor } from './datagram-doors.js';
 import { KnockDispatch } from './dispatch.js';
-import { Grantor } from './grantor.js';
+import { type GrantSpec, Grantor } from './grantor.js';
 import { GrantBook } from './grants.js';
 import { LogLimiter } from './log-limiter.js';
 import { OneTimeDoors } from './one-time-doors.js';
@@ -31,6 +31,8 @@ export interface DaemonParts {
   readonly stepsOf: (door: Door, i: number) => readonly Endpoint[] | null;
   readonly tracker: SequenceTracker;
   readonly book: GrantBook;
+  /** The one path that opens, extends, revokes grants. */
+  readonly grantor: Grantor;
   readonly pending: PendingStops;
   readonly datagramDoors: readonly DatagramDoor[];
   readonly captures: Captures;
@@ -68,7 +70,8 @@ export function buildParts(deps: DaemonDeps, control: PartsControl): DaemonParts
   const pending = new PendingStops(deps.pendingCommands, deps.commands, clock, log, metrics);
   const common = { clock, log, metrics, stopped: control.stopped };
   const grantor = new Grantor({ ...common, gate: deps.gate, book, pending, commands: deps.commands });
-  const grant = grantor.grant.bind(grantor);
+  // The packet paths do not look at the outcome (the grantor logs and counts it).
+  const grant = async (door: Door, spec: GrantSpec): Promise<void> => void (await grantor.grant(door, spec));
   const datagramDoors = buildDatagramDoors({
     ...common,
     config,
@@ -91,5 +94,5 @@ export function buildParts(deps: DaemonDeps, control: PartsControl): DaemonParts
   const onFrame = dispatch.onFrame.bind(dispatch);
   const captures = new Captures(config.interfaces, deps.sources, onFrame, log);
   const onPacket = dispatch.onPacket.bind(dispatch);
-  return { metrics, oneTime, stepsOf, tracker, book, pending, datagramDoors, captures, onPacket };
+  return { metrics, oneTime, stepsOf, tracker, book, grantor, pending, datagramDoors, captures, onPacket };
 }

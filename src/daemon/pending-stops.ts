@@ -117,6 +117,46 @@ export class PendingStops {
       });
   }
 
+  /** The records kept for the grant of `door` to `source` (its stop_command, knockd's stop commands). */
+  recordsOf(door: string, source: string): readonly PendingCommand[] {
+    return (this.store?.list() ?? []).filter((r) => r.door === door && r.source === source);
+  }
+
+  /** Runs now every record of the grant of `door` to `source` (a revoked grant's stop commands). */
+  runFor(door: string, source: string): number {
+    const records = this.recordsOf(door, source);
+    for (const r of records) this.run(r);
+    return records.length;
+  }
+
+  /**
+   * Moves every record of the grant of `door` to `source` to `dueUnixMs` (an extended grant): each
+   * written durably first, then rescheduled if it was scheduled here. Returns the records as they
+   * now stand; false if one could not be written (it then keeps its earlier due time: it runs
+   * early, never late).
+   */
+  moveDue(door: string, source: string, dueUnixMs: number): { records: PendingCommand[]; written: boolean } {
+    const records: PendingCommand[] = [];
+    let written = true;
+    for (const old of this.recordsOf(door, source)) {
+      const moved = { ...old, dueUnixMs };
+      try {
+        this.store?.put(moved);
+      } catch (err) {
+        written = false;
+        records.push(old);
+        this.log.error(
+          { event: 'pending-command-not-moved', door, source, command: old.which, error: (err as Error).message },
+          'stop command could not be moved to the new end of its grant: it runs at the earlier time',
+        );
+        continue;
+      }
+      records.push(moved);
+      if (this.timers.has(old.id)) this.schedule(moved);
+    }
+    return { records, written };
+  }
+
   /** At stop: no timer fires any more; the records stay in the store for the next start. */
   cancelAll(): void {
     for (const t of this.timers.values()) t.cancel();

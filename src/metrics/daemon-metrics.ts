@@ -25,7 +25,7 @@ export type DatagramDoorKind = (typeof DATAGRAM_DOOR_KINDS)[number];
 /** What the kernel reports for a capture or a socket. */
 export const PACKET_OUTCOMES = ['received', 'dropped'] as const;
 
-export const GRANT_EVENTS = ['opened', 'extended', 'expired', 'failed', 'refused'] as const;
+export const GRANT_EVENTS = ['opened', 'extended', 'expired', 'revoked', 'failed', 'refused'] as const;
 export type GrantEvent = (typeof GRANT_EVENTS)[number];
 
 type DoorKindLabels = { readonly door: readonly string[]; readonly kind: typeof DATAGRAM_DOOR_KINDS };

@@ -37,5 +37,7 @@ export interface ReplayStore {
   admit(key: string, expiresAtMs: number, owner?: ReplayOwner): Promise<ReplayVerdict>;
   /** The cheap early check, recording nothing; admit() is still the authoritative check-and-record. */
   readonly local: LocalReplayCache;
+  /** Records this process holds (for `knockgate status`; a shared store may hold more). */
+  readonly size: number;
   close(): Promise<void>;
 }
