@@ -6,19 +6,10 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { createTestbed, type Testbed } from '../support/netns.js';
-import {
-  BANNER_SERVER,
-  REPO_ROOT,
-  knock,
-  probe,
-  sleep,
-  startDaemon,
-  writeConfig,
-  type DaemonHandle,
-} from '../support/daemon-process.js';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { REPO_ROOT, knock, probe, sleep } from '../support/daemon-process.js';
+import { useScenario } from '../support/scenario.js';
 
 const SEQUENCE = [5643, 234, 6543, 6679, 35546, 192, 14];
 const SLOW_SEQUENCE = [7101, 7102, 7103];
@@ -27,51 +18,41 @@ const RECORDER = join(REPO_ROOT, 'dist', 'test', 'support', 'record-argv.js');
 const SLOW_KNOCK = join(REPO_ROOT, 'dist', 'test', 'support', 'slow-knock.js');
 
 describe('classic knock sequence, nftables gate, real kernel', () => {
-  let tb: Testbed;
-  let daemon: DaemonHandle;
-  let commandLog: string;
-
-  before(async () => {
-    tb = createTestbed();
-    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22']);
-    const configFile = writeConfig('');
-    commandLog = join(dirname(configFile), 'commands.jsonl');
-    const cmd = (what: string) =>
-      JSON.stringify([
-        process.execPath,
-        RECORDER,
-        commandLog,
-        what,
-        '{ip}',
-        '{door}',
-        '{family}',
-        '{duration}',
-        '{ports}',
-      ]);
-    const yaml = [
-      `interfaces: [${tb.server.clientSide.ifname}, ${tb.server.otherSide.ifname}]`,
+  const cmd = (commandLog: string, what: string) =>
+    JSON.stringify([
+      process.execPath,
+      RECORDER,
+      commandLog,
+      what,
+      '{ip}',
+      '{door}',
+      '{family}',
+      '{duration}',
+      '{ports}',
+    ]);
+  const s = useScenario({
+    banner: [22],
+    interfaces: ({ tb }) => [tb.server.clientSide.ifname, tb.server.otherSide.ifname],
+    settings: (s) => [
       'firewall: nftables',
-      `pending_commands: ${JSON.stringify(join(dirname(configFile), 'pending-commands.json'))}`, // not the host's /var/lib
-      'doors:',
+      `pending_commands: ${JSON.stringify(s.path('pending-commands.json'))}`, // not the host's /var/lib
+    ],
+    doors: (s) => [
       '  - name: ssh',
       `    sequence: [${SEQUENCE.join(', ')}]`,
       '    sequence_timeout: 10s',
       '    open: [22/tcp]',
       `    duration: ${DURATION_S}s`,
-      `    start_command: ${cmd('start')}`,
-      `    stop_command: ${cmd('stop')}`,
+      `    start_command: ${cmd(s.path('commands.jsonl'), 'start')}`,
+      `    stop_command: ${cmd(s.path('commands.jsonl'), 'stop')}`,
       '  - name: slow',
       `    sequence: [${SLOW_SEQUENCE.join(', ')}]`,
       '    sequence_timeout: 15s',
       '    open: [22/tcp]',
       `    duration: ${DURATION_S}s`,
-      '',
-    ].join('\n');
-    (await import('node:fs')).writeFileSync(configFile, yaml);
-    daemon = await startDaemon(tb, configFile);
+    ],
   });
-
-  after(() => tb?.destroy());
+  const { tb, daemon } = s;
 
   it('hides 22/tcp before any knock: no answer, no RST, no ICMP, from either host', () => {
     for (const [ns, addr] of [
@@ -140,8 +121,8 @@ describe('classic knock sequence, nftables gate, real kernel', () => {
     assert.equal(r.outcome, 'timeout');
     assert.deepEqual(r.replies, []);
     await daemon.waitFor((l) => l.event === 'command' && l.command === 'stop', 5000, 'stop command result');
-    assert.ok(existsSync(commandLog));
-    const runs = readFileSync(commandLog, 'utf8')
+    assert.ok(existsSync(s.path('commands.jsonl')));
+    const runs = readFileSync(s.path('commands.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as string[]);

@@ -4,44 +4,28 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { createTestbed, type Testbed } from '../support/netns.js';
-import { REPO_ROOT, knock, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { REPO_ROOT, knock } from '../support/daemon-process.js';
+import { useScenario } from '../support/scenario.js';
 
 const RECORDER = join(REPO_ROOT, 'dist', 'test', 'support', 'record-argv.js');
 
 describe('firewall: none (commands only)', () => {
-  let tb: Testbed;
-  let daemon: DaemonHandle;
-  let commandLog: string;
-
-  before(async () => {
-    tb = createTestbed();
-    const configFile = writeConfig('');
-    commandLog = join(dirname(configFile), 'commands.jsonl');
-    const cmd = (what: string): string =>
-      JSON.stringify([process.execPath, RECORDER, commandLog, what, '{ip}', '{door}', '{{literal}}', 'x; rm -rf / #']);
-    writeFileSync(
-      configFile,
-      [
-        'interfaces: [any]',
-        'firewall: none',
-        `pending_commands: ${JSON.stringify(join(dirname(configFile), 'pending-commands.json'))}`,
-        'doors:',
-        '  - name: web',
-        '    sequence: ["9001/udp", 9002]',
-        '    duration: 2s',
-        `    start_command: ${cmd('start')}`,
-        `    stop_command: ${cmd('stop')}`,
-        '',
-      ].join('\n'),
-    );
-    daemon = await startDaemon(tb, configFile);
+  const cmd = (commandLog: string, what: string): string =>
+    JSON.stringify([process.execPath, RECORDER, commandLog, what, '{ip}', '{door}', '{{literal}}', 'x; rm -rf / #']);
+  const s = useScenario({
+    settings: (s) => ['firewall: none', `pending_commands: ${JSON.stringify(s.path('pending-commands.json'))}`],
+    doors: (s) => [
+      '  - name: web',
+      '    sequence: ["9001/udp", 9002]',
+      '    duration: 2s',
+      `    start_command: ${cmd(s.path('commands.jsonl'), 'start')}`,
+      `    stop_command: ${cmd(s.path('commands.jsonl'), 'stop')}`,
+    ],
   });
-
-  after(() => tb?.destroy());
+  const { tb, daemon } = s;
 
   it('creates no firewall table', () => {
     assert.doesNotMatch(tb.run(tb.server.ns, ['nft', 'list', 'tables']), /knockgate/);
@@ -53,8 +37,8 @@ describe('firewall: none (commands only)', () => {
     const started = Date.now();
     await daemon.waitFor((l) => l.event === 'command' && l.command === 'stop', 6000, 'the stop command');
     assert.ok(Date.now() - started >= 1500, 'stop_command ran about `duration` after start_command');
-    assert.ok(existsSync(commandLog));
-    const runs = readFileSync(commandLog, 'utf8')
+    assert.ok(existsSync(s.path('commands.jsonl')));
+    const runs = readFileSync(s.path('commands.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as string[]);

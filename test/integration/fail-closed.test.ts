@@ -5,40 +5,28 @@
  */
 
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { createTestbed, type Testbed } from '../support/netns.js';
-import { BANNER_SERVER, knock, probe, sleep, startDaemon, writeConfig } from '../support/daemon-process.js';
+import { describe, it } from 'node:test';
+import { knock, probe, sleep, writeConfig } from '../support/daemon-process.js';
+import { useScenario } from '../support/scenario.js';
 
 const SEQUENCE = [7001, 7002, '7003/udp'];
 const DURATION_S = 5;
 
 describe('fail closed', () => {
-  let tb: Testbed;
-  let configFile: string;
-
-  before(() => {
-    tb = createTestbed();
-    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22', '2222']);
-    configFile = writeConfig('');
-    writeFileSync(
-      configFile,
-      [
-        'interfaces: [any]',
-        'doors:',
-        '  - name: ssh',
-        `    sequence: [${SEQUENCE.map((s) => JSON.stringify(s)).join(', ')}]`,
-        '    open: [22/tcp, 2222/tcp]',
-        `    duration: ${DURATION_S}s`,
-        '',
-      ].join('\n'),
-    );
+  const s = useScenario({
+    banner: [22, 2222],
+    doors: () => [
+      '  - name: ssh',
+      `    sequence: [${SEQUENCE.map((step) => JSON.stringify(step)).join(', ')}]`,
+      '    open: [22/tcp, 2222/tcp]',
+      `    duration: ${DURATION_S}s`,
+    ],
+    start: false,
   });
-
-  after(() => tb?.destroy());
+  const { tb } = s;
 
   it('SIGKILL during a grant: still filtered for others, and the grant still expires on time', async () => {
-    const daemon = await startDaemon(tb, configFile);
+    const daemon = await s.start();
     knock(tb, tb.client.ns, tb.server.clientSide.v4, SEQUENCE);
     await daemon.waitFor((l) => l.event === 'grant' && l.verdict === 'opened', 5000, 'the grant');
     const grantedAt = Date.now();
@@ -58,7 +46,7 @@ describe('fail closed', () => {
   });
 
   it('a restarted daemon keeps the grants it finds in the kernel, and SIGTERM leaves the rules in place', async () => {
-    let daemon = await startDaemon(tb, configFile);
+    let daemon = await s.start();
     knock(tb, tb.client.ns, tb.server.clientSide.v4, SEQUENCE);
     await daemon.waitFor((l) => l.event === 'grant' && l.verdict === 'opened', 5000, 'the grant');
     process.kill(daemon.pid, 'SIGTERM');
@@ -66,7 +54,7 @@ describe('fail closed', () => {
     assert.match(tb.run(tb.server.ns, ['nft', 'list', 'table', 'inet', 'knockgate']), /@protected/);
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout');
 
-    daemon = await startDaemon(tb, configFile);
+    daemon = await s.start();
     const adopted = daemon.lines.filter((l) => l.event === 'grant-adopted');
     assert.deepEqual(adopted.map((l) => [l.source, l.port]).sort(), [
       [tb.client.v4, '22/tcp'],
@@ -79,7 +67,7 @@ describe('fail closed', () => {
   });
 
   it('a grant for a port no longer protected is removed at start; the new layout applies at once', async () => {
-    const daemon1 = await startDaemon(tb, configFile);
+    const daemon1 = await s.start();
     knock(tb, tb.client.ns, tb.server.clientSide.v4, SEQUENCE);
     await daemon1.waitFor((l) => l.event === 'grant', 5000, 'the grant');
     process.kill(daemon1.pid, 'SIGKILL');
@@ -95,7 +83,7 @@ describe('fail closed', () => {
         '',
       ].join('\n'),
     );
-    const daemon2 = await startDaemon(tb, narrower);
+    const daemon2 = await s.start(narrower);
     const listing = tb.run(tb.server.ns, ['nft', 'list', 'set', 'inet', 'knockgate', 'grants4']);
     assert.match(listing, /tcp \. 22 /);
     assert.doesNotMatch(listing, /2222/);

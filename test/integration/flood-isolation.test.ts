@@ -8,85 +8,41 @@
  */
 
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { macOf, startFlood } from '../../bench/flood.js';
-import { clientEntryYaml } from '../support/client-entry.js';
-import {
-  BANNER_SERVER,
-  KNOCKGATE,
-  knockgateCli,
-  sleep,
-  startDaemon,
-  writeConfig,
-  type DaemonHandle,
-} from '../support/daemon-process.js';
-import { createTestbed, type Testbed } from '../support/netns.js';
+import { KNOCKGATE, sleep } from '../support/daemon-process.js';
+import { useScenario } from '../support/scenario.js';
 
 const FLOOD_PPS = 100_000;
 const FLOOD_SECONDS = 6;
 
 describe('a flood to a pcap-captured fwknop door', () => {
-  let tb: Testbed;
-  let dir: string;
-  let daemon: DaemonHandle;
-
-  before(async () => {
-    tb = createTestbed();
-    tb.run(tb.server.ns, [
-      'sysctl',
-      '-qw',
-      'net.ipv4.conf.all.rp_filter=0',
-      `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`,
-    ]);
-    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22']);
-    const configFile = writeConfig('');
-    dir = dirname(configFile);
-    knockgateCli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = knockgateCli([
-      'add-client',
-      'alice',
-      '--door',
-      'ssh',
-      '-k',
-      join(dir, 'server.key'),
-      '--port',
-      '62202',
-      '-o',
-      join(dir, 'alice.yaml'),
-    ]);
-    writeFileSync(
-      configFile,
-      [
-        `interfaces: [${tb.server.clientSide.ifname}]`,
-        'spa:',
-        '  server_key: server.key',
-        '  replay_journal: replay.journal',
-        'doors:',
-        '  - name: fw',
-        '    fwknop: { port: 62201, capture: pcap }',
-        '    open: [2222/tcp]',
-        '    stanzas:',
-        // Ten stanzas: each junk frame costs ten HMACs, more work than the daemon can do at the
-        // flood's rate, so libpcap's ring never runs empty while the flood lasts.
-        ...Array.from(
-          { length: 10 },
-          (_, i) => `      - { source: ANY, key: fwknop-flood-key-${i}, hmac_key: fwknop-flood-hmac-${i} }`,
-        ),
-        '  - name: ssh',
-        '    spa: { port: 62202, capture: socket }',
-        '    open: [22/tcp]',
-        '    duration: 60s',
-        '    clients:',
-        ...clientEntryYaml(alice),
-        '',
-      ].join('\n'),
-    );
-    daemon = await startDaemon(tb, configFile);
+  const { tb, daemon, path } = useScenario({
+    spoofedSources: true,
+    banner: [22],
+    serverKey: true,
+    clients: { alice: ['--door', 'ssh', '--port', '62202'] },
+    interfaces: ({ tb }) => [tb.server.clientSide.ifname],
+    replayJournal: true,
+    doors: ({ clientEntry }) => [
+      '  - name: fw',
+      '    fwknop: { port: 62201, capture: pcap }',
+      '    open: [2222/tcp]',
+      '    stanzas:',
+      // Ten stanzas: each junk frame costs ten HMACs, more work than the daemon can do at the
+      // flood's rate, so libpcap's ring never runs empty while the flood lasts.
+      ...Array.from(
+        { length: 10 },
+        (_, i) => `      - { source: ANY, key: fwknop-flood-key-${i}, hmac_key: fwknop-flood-hmac-${i} }`,
+      ),
+      '  - name: ssh',
+      '    spa: { port: 62202, capture: socket }',
+      '    open: [22/tcp]',
+      '    duration: 60s',
+      '    clients:',
+      ...clientEntry('alice'),
+    ],
   });
-
-  after(() => tb?.destroy());
 
   it('does not delay a native SPA grant on a socket door: it is made during the flood', async () => {
     const srcMac = macOf(tb, tb.client.ns, tb.client.ifname);
@@ -111,14 +67,7 @@ describe('a flood to a pcap-captured fwknop door', () => {
     await sleep(1500); // the flood is in full swing
     const before = daemon.lines.length;
     const knockedAt = Date.now();
-    tb.run(tb.client.ns, [
-      process.execPath,
-      KNOCKGATE,
-      'knock',
-      tb.server.clientSide.v4,
-      '-c',
-      join(dir, 'alice.yaml'),
-    ]);
+    tb.run(tb.client.ns, [process.execPath, KNOCKGATE, 'knock', tb.server.clientSide.v4, '-c', path('alice.yaml')]);
     await daemon.waitFor(
       (l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.verdict === 'opened',
       15_000,

@@ -9,31 +9,57 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { createTestbed, type Testbed } from '../support/netns.js';
-import {
-  BANNER_SERVER,
-  KNOCKGATE,
-  REPO_ROOT,
-  probe,
-  sleep,
-  startDaemon,
-  writeConfig,
-  type DaemonHandle,
-} from '../support/daemon-process.js';
+import { describe, it } from 'node:test';
+import { createTestbed } from '../support/netns.js';
+import { KNOCKGATE, REPO_ROOT, probe, sleep, writeConfig } from '../support/daemon-process.js';
+import { useScenario } from '../support/scenario.js';
 
 const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
 const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
 
 describe('fwknop compatibility', () => {
-  let tb: Testbed;
-  let dir: string;
-  let configFile: string;
-  let daemon: DaemonHandle;
   const keys = HMAC_TYPES.map(() => ({
     key: randomBytes(32).toString('base64'),
     hmac: randomBytes(64).toString('base64'),
   }));
+  const s = useScenario({
+    banner: [22, 2222],
+    // fwknopd's own access.conf, one stanza per HMAC type (fwknopd tries them in order).
+    files: () => ({
+      'access.conf': keys
+        .map((k, i) =>
+          [
+            `SOURCE ANY`,
+            `OPEN_PORTS tcp/22`,
+            `KEY_BASE64 ${k.key}`,
+            `HMAC_KEY_BASE64 ${k.hmac}`,
+            `HMAC_DIGEST_TYPE ${HMAC_TYPES[i]}`,
+            `FW_ACCESS_TIMEOUT 4`,
+            '',
+          ].join('\n'),
+        )
+        .join('\n'),
+    }),
+    replayJournal: true,
+    doors: () => [
+      '  - name: fwknop',
+      '    fwknop: { port: 62201, capture: pcap }',
+      '    access_conf: access.conf',
+      '    open: [22/tcp]',
+      '    duration: 4s',
+      // fwknop's stanzas can also live in knockgate's YAML: here a legacy-IV one without HMAC.
+      '  - name: legacy',
+      '    fwknop: { port: 62202, capture: socket }',
+      '    open: [2222/tcp]',
+      '    duration: 4s',
+      '    stanzas:',
+      '      - source: ANY',
+      '        open_ports: [2222/tcp]',
+      '        key: "shortpw"',
+      '        encryption_mode: legacy',
+    ],
+  });
+  const { tb, daemon } = s;
 
   /** The real fwknop client, from the client namespace, with the stanza's keys for HMAC type i. */
   const fwknop = (i: number, extra: string[] = [], key = keys[i]?.key, hmac = keys[i]?.hmac) =>
@@ -56,56 +82,6 @@ describe('fwknop compatibility', () => {
       HMAC_TYPES[i] as string,
       ...extra,
     ]);
-
-  before(async () => {
-    tb = createTestbed();
-    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22', '2222']);
-    configFile = writeConfig('');
-    dir = dirname(configFile);
-    // fwknopd's own access.conf, one stanza per HMAC type (fwknopd tries them in order).
-    const accessConf = keys
-      .map((k, i) =>
-        [
-          `SOURCE ANY`,
-          `OPEN_PORTS tcp/22`,
-          `KEY_BASE64 ${k.key}`,
-          `HMAC_KEY_BASE64 ${k.hmac}`,
-          `HMAC_DIGEST_TYPE ${HMAC_TYPES[i]}`,
-          `FW_ACCESS_TIMEOUT 4`,
-          '',
-        ].join('\n'),
-      )
-      .join('\n');
-    writeFileSync(join(dir, 'access.conf'), accessConf, { mode: 0o600 });
-    writeFileSync(
-      configFile,
-      [
-        'interfaces: [any]',
-        'spa:',
-        '  replay_journal: replay.journal',
-        'doors:',
-        '  - name: fwknop',
-        '    fwknop: { port: 62201, capture: pcap }',
-        '    access_conf: access.conf',
-        '    open: [22/tcp]',
-        '    duration: 4s',
-        // fwknop's stanzas can also live in knockgate's YAML: here a legacy-IV one without HMAC.
-        '  - name: legacy',
-        '    fwknop: { port: 62202, capture: socket }',
-        '    open: [2222/tcp]',
-        '    duration: 4s',
-        '    stanzas:',
-        '      - source: ANY',
-        '        open_ports: [2222/tcp]',
-        '        key: "shortpw"',
-        '        encryption_mode: legacy',
-        '',
-      ].join('\n'),
-    );
-    daemon = await startDaemon(tb, configFile);
-  });
-
-  after(() => tb?.destroy());
 
   for (let i = 0; i < HMAC_TYPES.length; i++) {
     it(`the real fwknop client opens the port (HMAC ${HMAC_TYPES[i]})`, async () => {
@@ -206,9 +182,7 @@ describe('fwknop compatibility', () => {
       assert.equal(line.reason, 'fwknop-replayed', label);
     };
     await replay('right away');
-    process.kill(daemon.pid, 'SIGKILL');
-    await daemon.exited();
-    daemon = await startDaemon(tb, configFile);
+    await s.restart('SIGKILL');
     await replay('after SIGKILL and a restart');
   });
 

@@ -8,53 +8,36 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { createTestbed, type Testbed } from '../support/netns.js';
-import { startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import { describe, it } from 'node:test';
+import { useScenario } from '../support/scenario.js';
 
 describe('fwknop DESTINATION', () => {
-  let tb: Testbed;
-  let daemon: DaemonHandle;
   const key = randomBytes(32).toString('base64');
   const hmac = randomBytes(64).toString('base64');
-
-  before(async () => {
-    tb = createTestbed();
-    const configFile = writeConfig('');
-    const stanza = [
-      `      - source: ANY`,
-      `        destination: [${tb.server.otherSide.v4}]`,
-      '        open_ports: [22/tcp]',
-      `        key_base64: ${JSON.stringify(key)}`,
-      `        hmac_key_base64: ${JSON.stringify(hmac)}`,
-    ];
-    writeFileSync(
-      configFile,
-      [
-        'interfaces: [any]',
-        'spa:',
-        '  replay_journal: replay.journal',
-        'doors:',
-        '  - name: by-socket',
-        '    fwknop: { port: 62203, capture: socket }',
-        '    open: [22/tcp]',
-        '    duration: 4s',
-        '    stanzas:',
-        ...stanza,
-        '  - name: by-capture',
-        '    fwknop: { port: 62204, capture: pcap }',
-        '    open: [22/tcp]',
-        '    duration: 4s',
-        '    stanzas:',
-        ...stanza,
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
-    daemon = await startDaemon(tb, configFile);
+  const stanza = (destination: string) => [
+    `      - source: ANY`,
+    `        destination: [${destination}]`,
+    '        open_ports: [22/tcp]',
+    `        key_base64: ${JSON.stringify(key)}`,
+    `        hmac_key_base64: ${JSON.stringify(hmac)}`,
+  ];
+  const { tb, daemon } = useScenario({
+    replayJournal: true,
+    doors: ({ tb }) => [
+      '  - name: by-socket',
+      '    fwknop: { port: 62203, capture: socket }',
+      '    open: [22/tcp]',
+      '    duration: 4s',
+      '    stanzas:',
+      ...stanza(tb.server.otherSide.v4),
+      '  - name: by-capture',
+      '    fwknop: { port: 62204, capture: pcap }',
+      '    open: [22/tcp]',
+      '    duration: 4s',
+      '    stanzas:',
+      ...stanza(tb.server.otherSide.v4),
+    ],
   });
-  after(() => tb?.destroy());
 
   /** The real fwknop client in `ns`, for its own address `allow`, to `to`:`port`; the daemon's verdict. */
   async function send(ns: string, allow: string, to: string, port: number): Promise<Record<string, unknown>> {

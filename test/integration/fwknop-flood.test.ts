@@ -9,13 +9,12 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { macOf, startFlood } from '../../bench/flood.js';
 import { udpFrame, writeFramesFile } from '../../bench/frames.js';
-import { BANNER_SERVER, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
-import { createTestbed, spoofedV4, type Testbed } from '../support/netns.js';
+import { probe, sleep } from '../support/daemon-process.js';
+import { spoofedV4 } from '../support/netns.js';
+import { useScenario } from '../support/scenario.js';
 
 const STANZAS = 60;
 const FLOOD_PACKETS = 24_000;
@@ -23,57 +22,36 @@ const FLOOD_PPS = 8_000;
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 describe('fwknop door under a flood of fwknop-shaped junk', () => {
-  let tb: Testbed;
-  let daemon: DaemonHandle;
-  let dir: string;
   const alice = { key: randomBytes(32).toString('base64'), hmac: randomBytes(64).toString('base64') };
-
-  before(async () => {
-    tb = createTestbed();
-    tb.run(tb.server.ns, [
-      'sysctl',
-      '-qw',
-      'net.ipv4.conf.all.rp_filter=0',
-      `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`,
-    ]);
-    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22']);
-    const configFile = writeConfig('');
-    dir = dirname(configFile);
-    // Others' stanzas first (fwknopd tries them in file order), alice's last.
-    const stanza = (k: { key: string; hmac: string }) =>
-      [
-        'SOURCE ANY',
-        'OPEN_PORTS tcp/22',
-        `KEY_BASE64 ${k.key}`,
-        `HMAC_KEY_BASE64 ${k.hmac}`,
-        'HMAC_DIGEST_TYPE sha256',
-        'FW_ACCESS_TIMEOUT 30',
-        '',
-      ].join('\n');
-    const others = Array.from({ length: STANZAS - 1 }, () => ({
-      key: randomBytes(32).toString('base64'),
-      hmac: randomBytes(64).toString('base64'),
-    }));
-    writeFileSync(join(dir, 'access.conf'), [...others, alice].map(stanza).join('\n'), { mode: 0o600 });
-    writeFileSync(
-      configFile,
-      [
-        `interfaces: [${tb.server.clientSide.ifname}]`,
-        'spa:',
-        '  replay_journal: replay.journal',
-        'doors:',
-        '  - name: fwknop',
-        '    fwknop: { port: 62201, capture: pcap }',
-        '    access_conf: access.conf',
-        '    open: [22/tcp]',
-        '    duration: 30s',
-        '',
-      ].join('\n'),
-    );
-    daemon = await startDaemon(tb, configFile);
+  // Others' stanzas first (fwknopd tries them in file order), alice's last.
+  const stanza = (k: { key: string; hmac: string }) =>
+    [
+      'SOURCE ANY',
+      'OPEN_PORTS tcp/22',
+      `KEY_BASE64 ${k.key}`,
+      `HMAC_KEY_BASE64 ${k.hmac}`,
+      'HMAC_DIGEST_TYPE sha256',
+      'FW_ACCESS_TIMEOUT 30',
+      '',
+    ].join('\n');
+  const others = Array.from({ length: STANZAS - 1 }, () => ({
+    key: randomBytes(32).toString('base64'),
+    hmac: randomBytes(64).toString('base64'),
+  }));
+  const { tb, daemon, path } = useScenario({
+    spoofedSources: true,
+    banner: [22],
+    files: () => ({ 'access.conf': [...others, alice].map(stanza).join('\n') }),
+    interfaces: ({ tb }) => [tb.server.clientSide.ifname],
+    replayJournal: true,
+    doors: () => [
+      '  - name: fwknop',
+      '    fwknop: { port: 62201, capture: pcap }',
+      '    access_conf: access.conf',
+      '    open: [22/tcp]',
+      '    duration: 30s',
+    ],
   });
-
-  after(() => tb?.destroy());
 
   it('sheds the HMACs of unproven sources past the budget, and a client that got in before still opens during the flood', async () => {
     const fwknop = (): void =>
@@ -117,7 +95,7 @@ describe('fwknop door under a flood of fwknop-shaped junk', () => {
         payload,
       });
     });
-    const file = join(dir, 'junk.frames');
+    const file = path('junk.frames');
     writeFramesFile(file, frames);
     const flood = startFlood(tb, tb.client.ns, {
       mode: 'frames',

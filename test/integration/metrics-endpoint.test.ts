@@ -5,18 +5,22 @@
  */
 
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { knock, probe, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
-import { createTestbed, type Testbed } from '../support/netns.js';
+import { describe, it } from 'node:test';
+import { knock, probe, sleep } from '../support/daemon-process.js';
+import { useScenario } from '../support/scenario.js';
 
 const PORT = 9436;
 const SEQUENCE = [7301, 7302, 7303];
 
 describe('metrics endpoint, real daemon', () => {
-  let tb: Testbed;
-  let daemon: DaemonHandle;
+  const { tb, daemon } = useScenario({
+    interfaces: ({ tb }) => [tb.server.clientSide.ifname],
+    settings: ({ path }) => [
+      `pending_commands: ${JSON.stringify(path('pending-commands.json'))}`,
+      `metrics: {port: ${PORT}}`,
+    ],
+    doors: () => ['  - name: ssh', `    sequence: [${SEQUENCE.join(', ')}]`, '    open: [22/tcp]', '    duration: 30s'],
+  });
 
   /** GET /metrics from inside a namespace, with Node's own fetch; the body, or throws. */
   const scrape = (ns: string, host: string): string =>
@@ -29,28 +33,6 @@ describe('metrics endpoint, real daemon', () => {
     const line = body.split('\n').find((l) => l.startsWith(`${series} `));
     return line === undefined ? undefined : Number(line.slice(series.length + 1));
   };
-
-  before(async () => {
-    tb = createTestbed();
-    const configFile = writeConfig('');
-    writeFileSync(
-      configFile,
-      [
-        `interfaces: [${tb.server.clientSide.ifname}]`,
-        `pending_commands: ${JSON.stringify(join(dirname(configFile), 'pending-commands.json'))}`,
-        `metrics: {port: ${PORT}}`,
-        'doors:',
-        '  - name: ssh',
-        `    sequence: [${SEQUENCE.join(', ')}]`,
-        '    open: [22/tcp]',
-        '    duration: 30s',
-        '',
-      ].join('\n'),
-    );
-    daemon = await startDaemon(tb, configFile);
-  });
-
-  after(() => tb?.destroy());
 
   it('listens on 127.0.0.1 only: the server scrapes it, a client on the wire does not reach it', async () => {
     const listening = await daemon.waitFor((l) => l.event === 'metrics-listening');

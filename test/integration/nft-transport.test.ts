@@ -8,22 +8,14 @@
  */
 
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { createTestbed, type Testbed } from '../support/netns.js';
-import {
-  BANNER_SERVER,
-  knock,
-  probe,
-  sleep,
-  startDaemon,
-  writeConfig,
-  type DaemonHandle,
-} from '../support/daemon-process.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { knock, probe, sleep, type DaemonHandle } from '../support/daemon-process.js';
 import { elementRequest } from '../../src/gates/nft-element-request.js';
 import { defaultWorkerPath } from '../../src/gates/nft-worker.js';
 import { installBatch, setGrantCommands, type NftCommand } from '../../src/gates/nftables-ruleset.js';
 import { alive } from '../support/process-alive.js';
+import { useScenario } from '../support/scenario.js';
 
 const SEQUENCE = [7101, 7102, 7103];
 
@@ -45,33 +37,18 @@ function childrenNamed(ppid: number, name: string): number[] {
 }
 
 describe('firewall transport', () => {
-  let tb: Testbed;
-  let configFile: string;
+  const s = useScenario({
+    banner: [22, 2222],
+    interfaces: ({ tb }) => [tb.server.clientSide.ifname],
+    doors: () => ['  - name: ssh', `    sequence: [${SEQUENCE.join(', ')}]`, '    open: [22/tcp]', '    duration: 30s'],
+    start: false,
+  });
+  const { tb } = s;
   const grants = (): string => tb.run(tb.server.ns, ['nft', 'list', 'set', 'inet', 'knockgate', 'grants4']);
   const flush = (): void => void tb.run(tb.server.ns, ['nft', 'flush', 'set', 'inet', 'knockgate', 'grants4']);
 
-  before(() => {
-    tb = createTestbed();
-    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22', '2222']);
-    configFile = writeConfig('');
-    writeFileSync(
-      configFile,
-      [
-        `interfaces: [${tb.server.clientSide.ifname}]`,
-        'doors:',
-        '  - name: ssh',
-        `    sequence: [${SEQUENCE.join(', ')}]`,
-        '    open: [22/tcp]',
-        '    duration: 30s',
-        '',
-      ].join('\n'),
-    );
-  });
-
-  after(() => tb?.destroy());
-
   it('grants go through the libnftables worker; a killed worker is replaced; the worker ends with the daemon', async () => {
-    const daemon: DaemonHandle = await startDaemon(tb, configFile);
+    const daemon: DaemonHandle = await s.start();
     const installed = await daemon.waitFor((l) => l.event === 'firewall-installed');
     assert.equal(installed.transport, 'worker');
     const [first, ...more] = childrenNamed(daemon.pid, 'knockgate-nft');
@@ -178,7 +155,7 @@ describe('firewall transport', () => {
     process.env.KNOCKGATE_NFT = 'spawn';
     let daemon: DaemonHandle;
     try {
-      daemon = await startDaemon(tb, configFile);
+      daemon = await s.start();
     } finally {
       delete process.env.KNOCKGATE_NFT;
     }
@@ -198,7 +175,7 @@ describe('firewall transport', () => {
   });
 
   it('SYNs at hidden knock ports leave the conntrack table empty, while a port we do not touch is tracked', async () => {
-    const daemon = await startDaemon(tb, configFile);
+    const daemon = await s.start();
     try {
       tb.run(tb.server.ns, ['conntrack', '-F']);
       // The first step only, from the other namespace too: nothing that completes a sequence.

@@ -5,54 +5,27 @@
  */
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { createTestbed, type Testbed } from '../support/netns.js';
-import {
-  BANNER_SERVER,
-  knock,
-  probe,
-  sleep,
-  startDaemon,
-  writeConfig,
-  type DaemonHandle,
-} from '../support/daemon-process.js';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { knock, probe, sleep } from '../support/daemon-process.js';
+import { useScenario } from '../support/scenario.js';
 
 describe('one-time sequences', () => {
-  let tb: Testbed;
-  let configFile: string;
-  let otpFile: string;
-  let daemon: DaemonHandle;
-
-  before(async () => {
-    tb = createTestbed();
-    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22']);
-    configFile = writeConfig('');
-    otpFile = join(dirname(configFile), 'otp.txt');
-    writeFileSync(otpFile, '# one sequence per line\n8101,8102,8103\n8201:udp,8202,8203\n', { mode: 0o600 });
-    writeFileSync(
-      configFile,
-      [
-        'interfaces: [any]',
-        'doors:',
-        '  - name: otp',
-        '    one_time_sequences: otp.txt',
-        '    open: [22/tcp]',
-        '    duration: 30s',
-        '',
-      ].join('\n'),
-    );
-    daemon = await startDaemon(tb, configFile);
+  const s = useScenario({
+    banner: [22],
+    files: () => ({ 'otp.txt': '# one sequence per line\n8101,8102,8103\n8201:udp,8202,8203\n' }),
+    doors: () => ['  - name: otp', '    one_time_sequences: otp.txt', '    open: [22/tcp]', '    duration: 30s'],
   });
-
-  after(() => tb?.destroy());
+  const { tb, daemon } = s;
 
   it('the first unused line opens the door, and is burnt on disk', async () => {
     knock(tb, tb.client.ns, tb.server.clientSide.v4, [8101, 8102, 8103]);
     await daemon.waitFor((l) => l.event === 'grant' && l.source === tb.client.v4, 5000, 'the grant');
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
-    assert.equal(readFileSync(otpFile, 'utf8'), '# one sequence per line\n#101,8102,8103\n8201:udp,8202,8203\n');
+    assert.equal(
+      readFileSync(s.path('otp.txt'), 'utf8'),
+      '# one sequence per line\n#101,8102,8103\n8201:udp,8202,8203\n',
+    );
     await daemon.waitFor(
       (l) => l.event === 'one-time-sequence-advanced' && l.remaining === 1,
       2000,
@@ -65,9 +38,7 @@ describe('one-time sequences', () => {
     await sleep(500);
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout');
 
-    process.kill(daemon.pid, 'SIGTERM');
-    await daemon.exited();
-    daemon = await startDaemon(tb, configFile);
+    await s.restart('SIGTERM');
     knock(tb, tb.other.ns, tb.server.otherSide.v4, [8101, 8102, 8103]);
     await sleep(500);
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout');

@@ -8,29 +8,22 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { macOf, startFlood } from '../../bench/flood.js';
 import { udpFrame, writeFramesFile } from '../../bench/frames.js';
 import { buildSpaDatagram } from '../../src/client/spa-sender.js';
 import { sealFwknop } from '../../src/core/spa/fwknop-wire.js';
 import { readClientCredential } from '../../src/stores/key-files.js';
-import { clientEntryYaml } from '../support/client-entry.js';
-import { knockgateCli, sleep, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
-import { createTestbed, spoofedV4, type Testbed } from '../support/netns.js';
+import { sleep } from '../support/daemon-process.js';
+import { spoofedV4 } from '../support/netns.js';
+import { useScenario } from '../support/scenario.js';
 
 const SOURCES = 1000;
 const RATE_PPS = 2000;
 
-const cli = knockgateCli;
-
 const sourceOf = spoofedV4;
 
 describe('SPA bursts from 1,000 distinct sources', () => {
-  let tb: Testbed;
-  let dir: string;
-  let daemon: DaemonHandle;
   let srcMac: string;
   let dstMac: string;
   const fwknopKeys = {
@@ -39,33 +32,12 @@ describe('SPA bursts from 1,000 distinct sources', () => {
     hmacType: 'sha256' as const,
     encryptionMode: 'cbc' as const,
   };
-
-  before(async () => {
-    tb = createTestbed();
-    tb.run(tb.server.ns, [
-      'sysctl',
-      '-qw',
-      'net.ipv4.conf.all.rp_filter=0',
-      `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`,
-    ]);
-    const configFile = writeConfig('');
-    dir = dirname(configFile);
-    cli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = cli([
-      'add-client',
-      'alice',
-      '--door',
-      'native',
-      '-k',
-      join(dir, 'server.key'),
-      '--port',
-      '62201',
-      '-o',
-      join(dir, 'alice.yaml'),
-    ]);
-    writeFileSync(
-      join(dir, 'access.conf'),
-      [
+  const { tb, daemon, path } = useScenario({
+    spoofedSources: true,
+    serverKey: true,
+    clients: { alice: ['--door', 'native', '--port', '62201'] },
+    files: () => ({
+      'access.conf': [
         'SOURCE ANY',
         'OPEN_PORTS tcp/2222',
         `KEY_BASE64 ${fwknopKeys.key.toString('base64')}`,
@@ -74,36 +46,28 @@ describe('SPA bursts from 1,000 distinct sources', () => {
         'FW_ACCESS_TIMEOUT 120',
         '',
       ].join('\n'),
-      { mode: 0o600 },
-    );
-    writeFileSync(
-      configFile,
-      [
-        `interfaces: [${tb.server.clientSide.ifname}]`,
-        'spa:',
-        '  server_key: server.key',
-        '  replay_journal: replay.journal',
-        'doors:',
-        '  - name: native',
-        '    spa: { port: 62201 }',
-        '    open: [22/tcp]',
-        '    duration: 120s',
-        '    clients:',
-        ...clientEntryYaml(alice),
-        '  - name: fwknop',
-        '    fwknop: { port: 62202 }',
-        '    access_conf: access.conf',
-        '    open: [2222/tcp]',
-        '    duration: 120s',
-        '',
-      ].join('\n'),
-    );
-    daemon = await startDaemon(tb, configFile);
+    }),
+    interfaces: ({ tb }) => [tb.server.clientSide.ifname],
+    replayJournal: true,
+    doors: ({ clientEntry }) => [
+      '  - name: native',
+      '    spa: { port: 62201 }',
+      '    open: [22/tcp]',
+      '    duration: 120s',
+      '    clients:',
+      ...clientEntry('alice'),
+      '  - name: fwknop',
+      '    fwknop: { port: 62202 }',
+      '    access_conf: access.conf',
+      '    open: [2222/tcp]',
+      '    duration: 120s',
+    ],
+  });
+
+  before(() => {
     srcMac = macOf(tb, tb.client.ns, tb.client.ifname);
     dstMac = macOf(tb, tb.server.ns, tb.server.clientSide.ifname);
   });
-
-  after(() => tb?.destroy());
 
   /** Sends the frames, then waits (bounded) until `port` is granted to `SOURCES` elements. */
   async function burst(
@@ -123,7 +87,7 @@ describe('SPA bursts from 1,000 distinct sources', () => {
         payload: payloadOf(i),
       }),
     );
-    const file = join(dir, `${name}.frames`);
+    const file = path(`${name}.frames`);
     writeFramesFile(file, frames);
     const sent = await startFlood(tb, tb.client.ns, {
       mode: 'frames',
@@ -156,7 +120,7 @@ describe('SPA bursts from 1,000 distinct sources', () => {
   }
 
   it('1,000 native SPA packets: 1,000 grants, one per source, none lost', async () => {
-    const cred = readClientCredential(join(dir, 'alice.yaml'));
+    const cred = readClientCredential(path('alice.yaml'));
     const granted = await burst(
       'native',
       () => buildSpaDatagram(cred, { ports: [], durationS: 0, address: null, prefix: 0 }, Date.now()),

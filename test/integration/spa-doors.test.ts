@@ -9,28 +9,42 @@
  */
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { clientEntryYaml } from '../support/client-entry.js';
-import { createTestbed, type Testbed } from '../support/netns.js';
-import {
-  BANNER_SERVER,
-  KNOCKGATE,
-  knockgateCli,
-  probe,
-  startDaemon,
-  writeConfig,
-  type DaemonHandle,
-} from '../support/daemon-process.js';
-
-const cli = knockgateCli;
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { KNOCKGATE, probe } from '../support/daemon-process.js';
+import { useScenario } from '../support/scenario.js';
 
 describe("native SPA: doors sharing a server key do not accept each other's packets", () => {
-  let tb: Testbed;
-  let dir: string;
-  let daemon: DaemonHandle;
-  const cred = (name: string): string => join(dir, `${name}.yaml`);
+  const { tb, daemon, cred } = useScenario({
+    banner: [22, 2222],
+    serverKey: true,
+    // alice's credential names door "ssh", but the operator lists her under door "web" (and bob the
+    // other way round): what a packet captured at one door and sent to another amounts to.
+    clients: {
+      alice: ['--door', 'ssh', '--port', '62201'],
+      bob: ['--door', 'web', '--mode', 'psk', '--port', '62202'],
+      carol: ['--door', 'web', '--port', '62201'],
+    },
+    files: ({ cred }) => ({
+      'alice-web.yaml': readFileSync(cred('alice'), 'utf8').replace(/^door_id: .*$/m, 'door_id: "web"'),
+    }),
+    replayJournal: true,
+    doors: ({ clientEntry }) => [
+      '  - name: ssh',
+      '    spa: { port: 62202 }',
+      '    open: [22/tcp]',
+      '    duration: 30s',
+      '    clients:',
+      ...clientEntry('bob'),
+      '  - name: web',
+      '    spa: { port: 62201 }',
+      '    open: [2222/tcp]',
+      '    duration: 30s',
+      '    clients:',
+      ...clientEntry('alice'),
+      ...clientEntry('carol', ['require_address: true']),
+    ],
+  });
   const knock = (who: string, port: number, extra: string[] = []): void => {
     tb.run(tb.client.ns, [
       process.execPath,
@@ -44,84 +58,6 @@ describe("native SPA: doors sharing a server key do not accept each other's pack
       ...extra,
     ]);
   };
-
-  before(async () => {
-    tb = createTestbed();
-    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22', '2222']);
-    const configFile = writeConfig('');
-    dir = dirname(configFile);
-    cli(['keygen', '-o', join(dir, 'server.key')]);
-    // alice's credential names door "ssh", but the operator lists her under door "web" (and bob the
-    // other way round): what a packet captured at one door and sent to another amounts to.
-    const alice = cli([
-      'add-client',
-      'alice',
-      '--door',
-      'ssh',
-      '-k',
-      join(dir, 'server.key'),
-      '--port',
-      '62201',
-      '-o',
-      cred('alice'),
-    ]);
-    const bob = cli([
-      'add-client',
-      'bob',
-      '--door',
-      'web',
-      '-k',
-      join(dir, 'server.key'),
-      '--mode',
-      'psk',
-      '--port',
-      '62202',
-      '-o',
-      cred('bob'),
-    ]);
-    const carol = cli([
-      'add-client',
-      'carol',
-      '--door',
-      'web',
-      '-k',
-      join(dir, 'server.key'),
-      '--port',
-      '62201',
-      '-o',
-      cred('carol'),
-    ]);
-    writeFileSync(cred('alice-web'), readFileSync(cred('alice'), 'utf8').replace(/^door_id: .*$/m, 'door_id: "web"'), {
-      mode: 0o600,
-    });
-    writeFileSync(
-      configFile,
-      [
-        'interfaces: [any]',
-        'spa:',
-        '  server_key: server.key',
-        '  replay_journal: replay.journal',
-        'doors:',
-        '  - name: ssh',
-        '    spa: { port: 62202 }',
-        '    open: [22/tcp]',
-        '    duration: 30s',
-        '    clients:',
-        ...clientEntryYaml(bob),
-        '  - name: web',
-        '    spa: { port: 62201 }',
-        '    open: [2222/tcp]',
-        '    duration: 30s',
-        '    clients:',
-        ...clientEntryYaml(alice),
-        ...clientEntryYaml(carol, ['require_address: true']),
-        '',
-      ].join('\n'),
-    );
-    daemon = await startDaemon(tb, configFile);
-  });
-
-  after(() => tb?.destroy());
 
   it('a packet sealed for door "ssh" is refused at door "web" (spa-wrong-door) and the reverse; nothing opens', async () => {
     knock('alice', 62201);

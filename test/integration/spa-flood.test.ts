@@ -7,81 +7,35 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { macOf, startFlood } from '../../bench/flood.js';
 import { udpFrame, writeFramesFile } from '../../bench/frames.js';
 import { sealSpa } from '../../src/core/spa/native-wire.js';
 import { readClientCredential } from '../../src/stores/key-files.js';
-import { clientEntryYaml } from '../support/client-entry.js';
-import {
-  BANNER_SERVER,
-  KNOCKGATE,
-  knockgateCli,
-  probe,
-  sleep,
-  startDaemon,
-  writeConfig,
-  type DaemonHandle,
-} from '../support/daemon-process.js';
-import { createTestbed, spoofedV4, type Testbed } from '../support/netns.js';
+import { KNOCKGATE, probe, sleep } from '../support/daemon-process.js';
+import { spoofedV4 } from '../support/netns.js';
+import { useScenario } from '../support/scenario.js';
 
 const FLOOD_PACKETS = 16_000;
 const FLOOD_PPS = 8_000;
 
-const cli = knockgateCli;
-
 describe('native SPA under a flood of MAC1-valid datagrams', () => {
-  let tb: Testbed;
-  let dir: string;
-  let daemon: DaemonHandle;
-
-  before(async () => {
-    tb = createTestbed();
-    tb.run(tb.server.ns, [
-      'sysctl',
-      '-qw',
-      'net.ipv4.conf.all.rp_filter=0',
-      `net.ipv4.conf.${tb.server.clientSide.ifname}.rp_filter=0`,
-    ]);
-    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22']);
-    const configFile = writeConfig('');
-    dir = dirname(configFile);
-    cli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = cli([
-      'add-client',
-      'alice',
-      '--door',
-      'ssh',
-      '-k',
-      join(dir, 'server.key'),
-      '--port',
-      '62201',
-      '-o',
-      join(dir, 'alice.yaml'),
-    ]);
-    writeFileSync(
-      configFile,
-      [
-        `interfaces: [${tb.server.clientSide.ifname}]`,
-        'spa:',
-        '  server_key: server.key',
-        '  replay_journal: replay.journal',
-        'doors:',
-        '  - name: ssh',
-        '    spa: { port: 62201 }',
-        '    open: [22/tcp]',
-        '    duration: 60s',
-        '    clients:',
-        ...clientEntryYaml(alice),
-        '',
-      ].join('\n'),
-    );
-    daemon = await startDaemon(tb, configFile);
+  const { tb, daemon, path } = useScenario({
+    spoofedSources: true,
+    banner: [22],
+    serverKey: true,
+    clients: { alice: ['--door', 'ssh', '--port', '62201'] },
+    interfaces: ({ tb }) => [tb.server.clientSide.ifname],
+    replayJournal: true,
+    doors: ({ clientEntry }) => [
+      '  - name: ssh',
+      '    spa: { port: 62201 }',
+      '    open: [22/tcp]',
+      '    duration: 60s',
+      '    clients:',
+      ...clientEntry('alice'),
+    ],
   });
-
-  after(() => tb?.destroy());
 
   it('sheds the work of unproven sources past the budget, and a client that proved its key before still opens during the flood', async () => {
     const knock = (): void =>
@@ -91,7 +45,7 @@ describe('native SPA under a flood of MAC1-valid datagrams', () => {
         'knock',
         tb.server.clientSide.v4,
         '-c',
-        join(dir, 'alice.yaml'),
+        path('alice.yaml'),
       ]);
     // Before the flood: alice's address proves a key once.
     knock();
@@ -101,7 +55,7 @@ describe('native SPA under a flood of MAC1-valid datagrams', () => {
 
     // The flood: sealed to the server's real public key with a client id it does not know, so each
     // one passes MAC1 and costs a key agreement before it is refused.
-    const serverPublicKey = readClientCredential(join(dir, 'alice.yaml')).serverPublicKey;
+    const serverPublicKey = readClientCredential(path('alice.yaml')).serverPublicKey;
     const srcMac = macOf(tb, tb.client.ns, tb.client.ifname);
     const dstMac = macOf(tb, tb.server.ns, tb.server.clientSide.ifname);
     const frames = Array.from({ length: FLOOD_PACKETS }, (_, i) =>
@@ -130,7 +84,7 @@ describe('native SPA under a flood of MAC1-valid datagrams', () => {
         }),
       }),
     );
-    const file = join(dir, 'insider.frames');
+    const file = path('insider.frames');
     writeFramesFile(file, frames);
     const flood = startFlood(tb, tb.client.ns, {
       mode: 'frames',

@@ -7,113 +7,48 @@
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { clientEntryYaml } from '../support/client-entry.js';
-import { createTestbed, type Testbed } from '../support/netns.js';
-import {
-  BANNER_SERVER,
-  KNOCKGATE,
-  REPO_ROOT,
-  knockgateCli,
-  probe,
-  sleep,
-  startDaemon,
-  writeConfig,
-  type DaemonHandle,
-} from '../support/daemon-process.js';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { KNOCKGATE, REPO_ROOT, probe, sleep } from '../support/daemon-process.js';
+import { useScenario } from '../support/scenario.js';
 
 const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
 const DURATION_S = 4;
 
-const cli = knockgateCli;
-
 describe('native SPA', () => {
-  let tb: Testbed;
-  let dir: string;
-  let configFile: string;
-  let daemon: DaemonHandle;
-  const cred = (name: string): string => join(dir, `${name}.yaml`);
+  const s = useScenario({
+    banner: [22, 2222],
+    serverKey: true,
+    clients: {
+      alice: ['--door', 'ssh', '--port', '62201'],
+      bob: ['--door', 'ssh', '--mode', 'psk', '--port', '62201'],
+      carol: ['--door', 'quiet', '--port', '62202'],
+    },
+    replayJournal: true,
+    doors: ({ clientEntry }) => [
+      '  - name: ssh',
+      '    spa: { port: 62201 }',
+      '    open: [22/tcp, 2222/tcp]',
+      `    duration: ${DURATION_S}s`,
+      '    max_duration: 1m',
+      '    clients:',
+      ...clientEntry('alice', ['allow: [22/tcp]', 'max_duration: 30s']),
+      ...clientEntry('bob', ['other_address: true', 'widest_prefix: { ipv4: 24 }']),
+      '  - name: quiet',
+      '    spa: { port: 62202, capture: pcap }',
+      '    open: [2222/tcp]',
+      `    duration: ${DURATION_S}s`,
+      '    clients:',
+      ...clientEntry('carol'),
+    ],
+  });
+  const { tb, daemon, cred, path } = s;
 
   const knock = (ns: string, host: string, who: string, extra: string[] = []): void => {
     tb.run(ns, [process.execPath, KNOCKGATE, 'knock', host, '-c', cred(who), ...extra]);
   };
   const waitSpa = (pred: (l: Record<string, unknown>) => boolean, what: string) =>
     daemon.waitFor((l) => l.event === 'spa' && pred(l), 5000, what);
-
-  before(async () => {
-    tb = createTestbed();
-    tb.start(tb.server.ns, [process.execPath, BANNER_SERVER, '22', '2222']);
-    configFile = writeConfig('');
-    dir = dirname(configFile);
-    cli(['keygen', '-o', join(dir, 'server.key')]);
-    const alice = cli([
-      'add-client',
-      'alice',
-      '--door',
-      'ssh',
-      '-k',
-      join(dir, 'server.key'),
-      '--port',
-      '62201',
-      '-o',
-      cred('alice'),
-    ]);
-    const bob = cli([
-      'add-client',
-      'bob',
-      '--door',
-      'ssh',
-      '-k',
-      join(dir, 'server.key'),
-      '--mode',
-      'psk',
-      '--port',
-      '62201',
-      '-o',
-      cred('bob'),
-    ]);
-    const carol = cli([
-      'add-client',
-      'carol',
-      '--door',
-      'quiet',
-      '-k',
-      join(dir, 'server.key'),
-      '--port',
-      '62202',
-      '-o',
-      cred('carol'),
-    ]);
-    writeFileSync(
-      configFile,
-      [
-        'interfaces: [any]',
-        'spa:',
-        '  server_key: server.key',
-        '  replay_journal: replay.journal',
-        'doors:',
-        '  - name: ssh',
-        '    spa: { port: 62201 }',
-        '    open: [22/tcp, 2222/tcp]',
-        `    duration: ${DURATION_S}s`,
-        '    max_duration: 1m',
-        '    clients:',
-        ...clientEntryYaml(alice, ['allow: [22/tcp]', 'max_duration: 30s']),
-        ...clientEntryYaml(bob, ['other_address: true', 'widest_prefix: { ipv4: 24 }']),
-        '  - name: quiet',
-        '    spa: { port: 62202, capture: pcap }',
-        '    open: [2222/tcp]',
-        `    duration: ${DURATION_S}s`,
-        '    clients:',
-        ...clientEntryYaml(carol),
-        '',
-      ].join('\n'),
-    );
-    daemon = await startDaemon(tb, configFile);
-  });
-
-  after(() => tb?.destroy());
 
   it('a valid SPA packet opens the port for its source only', async () => {
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'timeout');
@@ -165,9 +100,7 @@ describe('native SPA', () => {
     await replay(tb.other.ns, tb.server.otherSide.v4, 'from the same host');
     await replay(tb.client.ns, tb.server.clientSide.v4, 'from another host');
 
-    process.kill(daemon.pid, 'SIGTERM');
-    await daemon.exited();
-    daemon = await startDaemon(tb, configFile);
+    await s.restart('SIGTERM');
     await replay(tb.client.ns, tb.server.clientSide.v4, 'after a restart');
 
     // A packet accepted just before SIGKILL is on disk before its grant.
@@ -178,9 +111,7 @@ describe('native SPA', () => {
       5000,
       'acceptance',
     );
-    process.kill(daemon.pid, 'SIGKILL');
-    await daemon.exited();
-    daemon = await startDaemon(tb, configFile);
+    await s.restart('SIGKILL');
     const before = daemon.lines.length;
     tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'send', tb.server.otherSide.v4, '62201', hex2]);
     const line = await daemon.waitFor(
@@ -204,7 +135,7 @@ describe('native SPA', () => {
     );
 
     // Bob's id with a different psk: right server key, wrong client key.
-    const forged = join(dir, 'forged.yaml');
+    const forged = path('forged.yaml');
     const bobText = (await import('node:fs'))
       .readFileSync(cred('bob'), 'utf8')
       .replace(/^psk: .*$/m, `psk: ${Buffer.alloc(32, 7).toString('base64url')}`);
@@ -212,7 +143,7 @@ describe('native SPA', () => {
     send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', forged, '0']).trim());
     await waitSpa((l) => l.reason === 'spa-auth', 'an auth rejection');
 
-    const stranger = join(dir, 'stranger.yaml');
+    const stranger = path('stranger.yaml');
     writeFileSync(
       stranger,
       bobText.replace(/^client_id: .*$/m, `client_id: ${Buffer.alloc(16, 9).toString('base64url')}`),
@@ -221,7 +152,7 @@ describe('native SPA', () => {
     send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', stranger, '0']).trim());
     await waitSpa((l) => l.reason === 'spa-unknown-client', 'an unknown-client rejection');
 
-    const otherServer = join(dir, 'other-server.yaml');
+    const otherServer = path('other-server.yaml');
     writeFileSync(
       otherServer,
       bobText.replace(/^server_public_key: .*$/m, `server_public_key: ${Buffer.alloc(32, 5).toString('base64url')}`),

@@ -7,11 +7,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { clientEntryYaml } from '../support/client-entry.js';
-import { createTestbed, type Testbed } from '../support/netns.js';
-import { KNOCKGATE, probe, sleep, startDaemon, writeConfig } from '../support/daemon-process.js';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { KNOCKGATE, probe, sleep } from '../support/daemon-process.js';
+import { useScenario } from '../support/scenario.js';
 
 function run(argv: string[]): string {
   const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8' });
@@ -20,13 +19,23 @@ function run(argv: string[]): string {
 }
 
 describe('ssh through knockgate connect', () => {
-  let tb: Testbed;
-  let dir: string;
+  const s = useScenario({
+    serverKey: true,
+    clients: ({ tb }) => ({ laptop: ['--door', 'ssh', '--server', tb.server.clientSide.v4, '--port', '62201'] }),
+    replayJournal: true,
+    doors: ({ clientEntry }) => [
+      '  - name: ssh',
+      '    spa: { port: 62201 }',
+      '    open: [22/tcp]',
+      '    duration: 20s',
+      '    clients:',
+      ...clientEntry('laptop'),
+    ],
+  });
+  const { tb, path } = s;
 
   before(async () => {
-    tb = createTestbed();
-    const configFile = writeConfig('');
-    dir = dirname(configFile);
+    const dir = s.dir;
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation directory
     run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
     run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')]);
@@ -48,47 +57,8 @@ describe('ssh through knockgate connect', () => {
       ].join('\n'),
     );
     tb.start(tb.server.ns, ['/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')]);
-
-    run([process.execPath, KNOCKGATE, 'keygen', '-o', join(dir, 'server.key')]);
-    const added = run([
-      process.execPath,
-      KNOCKGATE,
-      'add-client',
-      'laptop',
-      '--door',
-      'ssh',
-      '-k',
-      join(dir, 'server.key'),
-      '--server',
-      tb.server.clientSide.v4,
-      '--port',
-      '62201',
-      '-o',
-      join(dir, 'laptop.yaml'),
-    ]);
-
-    writeFileSync(
-      configFile,
-      [
-        'interfaces: [any]',
-        'spa:',
-        '  server_key: server.key',
-        '  replay_journal: replay.journal',
-        'doors:',
-        '  - name: ssh',
-        '    spa: { port: 62201 }',
-        '    open: [22/tcp]',
-        '    duration: 20s',
-        '    clients:',
-        ...clientEntryYaml(added),
-        '',
-      ].join('\n'),
-    );
-    await startDaemon(tb, configFile);
     for (let i = 0; i < 50 && !tb.run(tb.server.ns, ['ss', '-tln']).includes(':22 '); i++) await sleep(100);
   });
-
-  after(() => tb?.destroy());
 
   const ssh = (extra: string[]) =>
     spawnSync(
@@ -111,7 +81,7 @@ describe('ssh through knockgate connect', () => {
         '-o',
         'ConnectTimeout=3',
         '-i',
-        join(dir, 'client_key'),
+        path('client_key'),
         ...extra,
         `root@${tb.server.clientSide.v4}`,
         'echo',
@@ -128,7 +98,7 @@ describe('ssh through knockgate connect', () => {
   });
 
   it("ssh -o ProxyCommand='knockgate connect %h %p' just works", () => {
-    const r = ssh(['-o', `ProxyCommand=${process.execPath} ${KNOCKGATE} connect %h %p -c ${join(dir, 'laptop.yaml')}`]);
+    const r = ssh(['-o', `ProxyCommand=${process.execPath} ${KNOCKGATE} connect %h %p -c ${path('laptop.yaml')}`]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'knocked-in');
   });
