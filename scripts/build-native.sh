@@ -8,6 +8,10 @@
 #   flock.node           flock(2) for the one-daemon-per-table lock (native/flock.c; Node's headers)
 # Plain cc, no node-gyp: one C file each, no downloads.
 #
+# In a git checkout warnings are errors (-Werror): the tree must build clean. Anywhere else (the
+# packed tarball, at install or run by hand) they stay warnings, so that a user's newer compiler
+# with new warnings cannot break the install.
+#
 # --at-install: how `npm install` of the packed tarball runs it (package.json "install"). In a git
 # checkout it does nothing (`npm run build` builds there). Elsewhere a failure (no compiler, no
 # -dev packages) is a warning, not an error: the client, knockgate, needs no native part, and
@@ -26,6 +30,7 @@ fi
 mkdir -p dist/libexec
 cc=${CC:-cc}
 cflags=(-O2 -g -Wall -Wextra -fstack-protector-strong -D_FORTIFY_SOURCE=2)
+if [[ -e .git ]]; then cflags+=(-Werror); fi
 node_include=$(node -p 'require("path").resolve(process.execPath, "..", "..", "include", "node")')
 if [[ ! -f "$node_include/node_api.h" ]]; then
   echo "build-native: Node's headers are not in $node_include (node_api.h); install Node with its headers (the official tarball has them)" >&2
