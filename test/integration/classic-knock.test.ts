@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { createTestbed, type Testbed } from '../support/netns.js';
 import {
   BANNER_SERVER,
-  REPO_ROOT,
+  BUILD_ROOT,
   knock,
   probe,
   sleep,
@@ -23,8 +23,8 @@ import {
 const SEQUENCE = [5643, 234, 6543, 6679, 35546, 192, 14];
 const SLOW_SEQUENCE = [7101, 7102, 7103];
 const DURATION_S = 4;
-const RECORDER = join(REPO_ROOT, 'dist', 'test', 'support', 'record-argv.js');
-const SLOW_KNOCK = join(REPO_ROOT, 'dist', 'test', 'support', 'slow-knock.js');
+const RECORDER = join(BUILD_ROOT, 'test', 'support', 'record-argv.js');
+const SLOW_KNOCK = join(BUILD_ROOT, 'test', 'support', 'slow-knock.js');
 
 describe('classic knock sequence, nftables gate, real kernel', () => {
   let tb: Testbed;

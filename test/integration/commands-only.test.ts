@@ -8,9 +8,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestbed, type Testbed } from '../support/netns.js';
-import { REPO_ROOT, knock, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
+import { BUILD_ROOT, knock, startDaemon, writeConfig, type DaemonHandle } from '../support/daemon-process.js';
 
-const RECORDER = join(REPO_ROOT, 'dist', 'test', 'support', 'record-argv.js');
+const RECORDER = join(BUILD_ROOT, 'test', 'support', 'record-argv.js');
 
 describe('firewall: none (commands only)', () => {
   let tb: Testbed;

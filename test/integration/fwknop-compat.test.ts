@@ -14,7 +14,7 @@ import { createTestbed, type Testbed } from '../support/netns.js';
 import {
   BANNER_SERVER,
   KNOCKGATE,
-  REPO_ROOT,
+  BUILD_ROOT,
   probe,
   sleep,
   startDaemon,
@@ -22,7 +22,7 @@ import {
   type DaemonHandle,
 } from '../support/daemon-process.js';
 
-const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
+const SPA_TOOL = join(BUILD_ROOT, 'test', 'support', 'spa-tool.js');
 const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
 
 describe('fwknop compatibility', () => {

@@ -14,7 +14,7 @@ import { createTestbed, type Testbed } from '../support/netns.js';
 import {
   BANNER_SERVER,
   KNOCKGATE,
-  REPO_ROOT,
+  BUILD_ROOT,
   knockgateCli,
   probe,
   sleep,
@@ -23,7 +23,7 @@ import {
   type DaemonHandle,
 } from '../support/daemon-process.js';
 
-const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
+const SPA_TOOL = join(BUILD_ROOT, 'test', 'support', 'spa-tool.js');
 const DURATION_S = 4;
 
 const cli = knockgateCli;
