@@ -12,12 +12,15 @@
  *     Opens a live capture in immediate, non-blocking mode with the BPF filter compiled for it.
  *     Throws an Error with libpcap's message on any failure (nothing is left open).
  *     When frames arrive, they are copied into `batch` (a Buffer kept referenced until close) as
- *     records [u32le caplen][u32le wirelen][caplen bytes][pad to 4], and onBatch(count, bytes) is
- *     called once per batch. The records are valid only during that call. A frame longer than
- *     the snap length arrives cut (caplen < wirelen). onBatch runs on the event loop thread; an
+ *     records [u32le caplen][u32le wirelen][caplen bytes][pad to 4] (record-layout.h), and
+ *     onBatch(count, bytes) is called once per batch. `batch` must hold one full frame
+ *     (PCAP_MIN_BATCH_BYTES(snaplen)). The records are valid only during that call. A frame
+ *     longer than the snap length arrives cut (caplen < wirelen). onBatch runs on the event loop thread; an
  *     exception it throws goes to process 'uncaughtException'.
  *   linkType(handle) -> DLT number.     stats(handle) -> { received, dropped, ifDropped }
  *   close(handle): stops delivery at once (also from inside onBatch); idempotent.
+ *   recordLayout: the record's offsets and sizes (record-layout.h), checked by pcap-binding.ts.
+ * A handle is checked on every call (poll-handle.h): anything but an open capture is refused.
  */
 
 #include <node_api.h>
@@ -28,6 +31,8 @@
 #include <uv.h>
 
 #include "js-batch.h"
+#include "poll-handle.h"
+#include "record-layout.h"
 
 #define MAX_DEVICE_CHARS 64
 #define MAX_FILTER_CHARS 8192
@@ -41,86 +46,55 @@
 #define MAX_FRAMES_PER_EVENT 1024
 
 typedef struct capture {
-	napi_env env;
+	poll_handle h; /* first: poll-handle.h frees the struct through it */
 	pcap_t *pcap;
-	uv_poll_t poll;
-	js_batch out;
-	int closing;       /* close() was called; finish the current dispatch, then release */
-	int dispatching;   /* inside pcap_dispatch */
-	int released;      /* pcap and poll released */
-	int poll_closed;   /* uv has finished closing the poll handle */
-	int freed_by_gc;   /* the JS handle is gone; free the struct when the poll handle closes */
 } capture;
+POLL_HANDLE_FIRST_MEMBER(capture, h);
 
 static napi_value throw_error(napi_env env, const char *message) {
 	napi_throw_error(env, NULL, message);
 	return NULL;
 }
 
-static void on_poll_closed(uv_handle_t *h) {
-	capture *c = (capture *)h->data;
-	c->poll_closed = 1;
-	if (c->freed_by_gc) free(c);
-}
-
-/* Releases libpcap and the poll handle; JS references are dropped here too. */
-static void release(capture *c) {
-	if (c->released) return;
-	c->released = 1;
-	uv_poll_stop(&c->poll);
-	uv_close((uv_handle_t *)&c->poll, on_poll_closed);
+static void close_pcap(poll_handle *h) {
+	capture *c = (capture *)h;
 	pcap_close(c->pcap);
 	c->pcap = NULL;
-	js_batch_release(&c->out);
 }
+
+static const poll_handle_kind CAPTURE = {
+	.tag = {0x6b6e6f636b676174ULL, 0x652e706361700001ULL}, /* "knockgate.pcap" 1 */
+	.close_source = close_pcap,
+};
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *bytes) {
 	capture *c = (capture *)user;
-	if (c->closing) return;
+	if (c->h.closing) return;
 	size_t caplen = hdr->caplen;
-	size_t need = 8 + ((caplen + 3) & ~(size_t)3);
-	/* NULL cannot happen: the batch is sized above the snap length. */
-	uint8_t *p = js_batch_room(&c->out, need, !c->closing);
-	if (p == NULL || c->closing) return; /* onBatch may have closed us */
+	size_t need = PCAP_RECORD_HEADER_BYTES + RECORD_PADDED(caplen);
+	/* NULL cannot happen: the batch holds PCAP_MIN_BATCH_BYTES(snaplen), checked at open. */
+	uint8_t *p = js_batch_room(&c->h.out, need, !c->h.closing);
+	if (p == NULL || c->h.closing) return; /* onBatch may have closed us */
 	uint32_t cl = (uint32_t)caplen, wl = hdr->len;
-	memcpy(p, &cl, 4); /* little-endian hosts only (x86-64, arm64): checked at open */
-	memcpy(p + 4, &wl, 4);
-	memcpy(p + 8, bytes, caplen);
-	c->out.used += need;
-	c->out.count++;
+	memcpy(p + PCAP_RECORD_CAPLEN_OFFSET, &cl, 4); /* little-endian hosts only: checked at open */
+	memcpy(p + PCAP_RECORD_WIRELEN_OFFSET, &wl, 4);
+	memcpy(p + PCAP_RECORD_HEADER_BYTES, bytes, caplen);
+	c->h.out.used += need;
+	c->h.out.count++;
 }
 
-static void on_readable(uv_poll_t *h, int status, int events) {
-	capture *c = (capture *)h->data;
+static void on_readable(uv_poll_t *poll, int status, int events) {
+	capture *c = (capture *)poll->data;
 	(void)events;
-	if (c->released || c->closing) return;
-	if (status < 0) return;
-	c->dispatching = 1;
+	if (!poll_handle_begin(&c->h, status)) return;
 	pcap_dispatch(c->pcap, MAX_FRAMES_PER_EVENT, on_packet, (u_char *)c);
-	js_batch_flush(&c->out, !c->closing);
-	c->dispatching = 0;
-	if (c->closing) release(c);
+	poll_handle_end(&c->h);
 }
 
-static void finalize(napi_env env, void *data, void *hint) {
-	(void)env;
-	(void)hint;
-	capture *c = (capture *)data;
-	c->closing = 1;
-	if (!c->released) {
-		c->freed_by_gc = 1;
-		release(c);
-	} else if (!c->poll_closed) {
-		c->freed_by_gc = 1; /* on_poll_closed frees it */
-	} else {
-		free(c);
-	}
-}
-
-static capture *unwrap(napi_env env, napi_value v) {
-	void *data = NULL;
-	if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) return NULL;
-	return (capture *)data;
+/* The open capture behind a handle, or NULL (not a capture, or closed). */
+static capture *open_capture(napi_env env, size_t argc, napi_value v) {
+	capture *c = argc == 1 ? (capture *)poll_handle_unwrap(env, v, &CAPTURE) : NULL;
+	return c != NULL && !c->h.released ? c : NULL;
 }
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
@@ -128,8 +102,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 	napi_value argv[7];
 	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
 	if (argc != 7) return throw_error(env, "open(device, filter, snaplen, bufferBytes, promisc, batch, onBatch)");
-	uint16_t probe = 1;
-	if (*(uint8_t *)&probe != 1) return throw_error(env, "pcap-capture supports little-endian hosts only");
+	const char *host_error = poll_handle_host_error();
+	if (host_error) return throw_error(env, host_error);
 
 	char device[MAX_DEVICE_CHARS + 1], filter[MAX_FILTER_CHARS + 1];
 	size_t n;
@@ -147,8 +121,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 	void *batch_data;
 	size_t batch_size;
 	napi_is_buffer(env, argv[5], &is_buffer);
-	if (!is_buffer || napi_get_buffer_info(env, argv[5], &batch_data, &batch_size) != napi_ok || batch_size < (size_t)snaplen + 8)
-		return throw_error(env, "batch must be a Buffer larger than snaplen + 8");
+	if (!is_buffer || napi_get_buffer_info(env, argv[5], &batch_data, &batch_size) != napi_ok || batch_size < PCAP_MIN_BATCH_BYTES(snaplen))
+		return throw_error(env, "batch must be a Buffer of at least snaplen + 8 bytes, snaplen rounded up to 4");
 	napi_valuetype t;
 	napi_typeof(env, argv[6], &t);
 	if (t != napi_function) return throw_error(env, "onBatch must be a function");
@@ -193,29 +167,21 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 		pcap_close(p);
 		return throw_error(env, "out of memory");
 	}
-	c->env = env;
 	c->pcap = p;
-	js_batch_init(&c->out, env, argv[5], argv[6], (size_t)snaplen + 8, "knockgate.pcap"); /* checked above */
-	uv_loop_t *loop;
-	napi_get_uv_event_loop(env, &loop);
-	c->poll.data = c;
-	if (uv_poll_init(loop, &c->poll, fd) != 0 || uv_poll_start(&c->poll, UV_READABLE, on_readable) != 0) {
-		js_batch_release(&c->out);
-		pcap_close(p);
-		free(c);
+	js_batch_init(&c->h.out, env, argv[5], argv[6], PCAP_MIN_BATCH_BYTES(snaplen), "knockgate.pcap"); /* checked above */
+	if (poll_handle_start(&c->h, env, &CAPTURE, fd, on_readable) != 0) {
+		poll_handle_discard(&c->h); /* closes p, frees c */
 		return throw_error(env, "cannot watch the capture descriptor");
 	}
-	napi_value handle;
-	napi_create_external(env, c, finalize, NULL, &handle);
-	return handle;
+	return poll_handle_wrap(env, &c->h);
 }
 
 static napi_value js_link_type(napi_env env, napi_callback_info info) {
 	size_t argc = 1;
 	napi_value argv[1], out;
 	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-	capture *c = argc == 1 ? unwrap(env, argv[0]) : NULL;
-	if (!c || c->released) return throw_error(env, "not an open capture");
+	capture *c = open_capture(env, argc, argv[0]);
+	if (!c) return throw_error(env, "not an open capture");
 	napi_create_int32(env, pcap_datalink(c->pcap), &out);
 	return out;
 }
@@ -224,8 +190,8 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
 	size_t argc = 1;
 	napi_value argv[1], out, v;
 	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-	capture *c = argc == 1 ? unwrap(env, argv[0]) : NULL;
-	if (!c || c->released) return throw_error(env, "not an open capture");
+	capture *c = open_capture(env, argc, argv[0]);
+	if (!c) return throw_error(env, "not an open capture");
 	struct pcap_stat st;
 	if (pcap_stats(c->pcap, &st) != 0) return throw_error(env, pcap_geterr(c->pcap));
 	napi_create_object(env, &out);
@@ -242,15 +208,9 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 	size_t argc = 1;
 	napi_value argv[1];
 	napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-	capture *c = argc == 1 ? unwrap(env, argv[0]) : NULL;
+	capture *c = argc == 1 ? (capture *)poll_handle_unwrap(env, argv[0], &CAPTURE) : NULL;
 	if (!c) return throw_error(env, "not a capture");
-	if (c->closing) return NULL;
-	c->closing = 1;
-	if (c->dispatching) {
-		pcap_breakloop(c->pcap); /* on_readable releases once pcap_dispatch returns */
-	} else {
-		release(c);
-	}
+	if (poll_handle_close(&c->h)) pcap_breakloop(c->pcap); /* on_readable releases once pcap_dispatch returns */
 	return NULL;
 }
 
@@ -261,7 +221,15 @@ static napi_value init(napi_env env, napi_value exports) {
 		{"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
 		{"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
 	};
-	napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+	static const record_field layout[] = {
+		{"headerBytes", PCAP_RECORD_HEADER_BYTES},
+		{"caplenOffset", PCAP_RECORD_CAPLEN_OFFSET},
+		{"wirelenOffset", PCAP_RECORD_WIRELEN_OFFSET},
+		{"alignBytes", RECORD_ALIGN_BYTES},
+	};
+	if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||
+	    record_layout_export(env, exports, layout, sizeof layout / sizeof layout[0]) != 0)
+		return NULL;
 	return exports;
 }
 

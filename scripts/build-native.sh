@@ -8,6 +8,14 @@
 #   flock.node           flock(2) for the one-daemon-per-table lock (native/flock.c; Node's headers)
 # Plain cc, no node-gyp: one C file each, no downloads.
 #
+# In a git checkout warnings are errors (-Werror): the tree must build clean. Anywhere else (the
+# packed tarball, at install or run by hand) they stay warnings, so that a user's newer compiler
+# with new warnings cannot break the install.
+#
+# KNOCKGATE_SANITIZE=1: builds the same parts with AddressSanitizer and UBSan
+# (-fsanitize=address,undefined) into dist-sanitized/libexec instead, never into dist/, so the
+# normal build cannot end up sanitized; scripts/test-sanitized.sh builds and runs that tree.
+#
 # --at-install: how `npm install` of the packed tarball runs it (package.json "install"). In a git
 # checkout it does nothing (`npm run build` builds there). Elsewhere a failure (no compiler, no
 # -dev packages) is a warning, not an error: the client, knockgate, needs no native part, and
@@ -23,15 +31,22 @@ if [[ "${1:-}" == "--at-install" ]]; then
   fi
   exit 0
 fi
-mkdir -p dist/libexec
+out=dist/libexec
 cc=${CC:-cc}
 cflags=(-O2 -g -Wall -Wextra -fstack-protector-strong -D_FORTIFY_SOURCE=2)
+if [[ "${KNOCKGATE_SANITIZE:-}" == 1 ]]; then
+  out=dist-sanitized/libexec
+  # No _FORTIFY_SOURCE: its checked copies would stand in for the calls the sanitizer watches.
+  cflags=(-O1 -g -Wall -Wextra -fsanitize=address,undefined -fno-omit-frame-pointer)
+fi
+if [[ -e .git ]]; then cflags+=(-Werror); fi
+mkdir -p "$out"
 node_include=$(node -p 'require("path").resolve(process.execPath, "..", "..", "include", "node")')
 if [[ ! -f "$node_include/node_api.h" ]]; then
   echo "build-native: Node's headers are not in $node_include (node_api.h); install Node with its headers (the official tarball has them)" >&2
   exit 1
 fi
-"$cc" "${cflags[@]}" -o dist/libexec/knockgate-nft native/knockgate-nft.c native/nft-elements.c -lnftables
-"$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/pcap-capture.node native/pcap-capture.c -lpcap
-"$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/udp-batch.node native/udp-batch.c
-"$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o dist/libexec/flock.node native/flock.c
+"$cc" "${cflags[@]}" -o "$out"/knockgate-nft native/knockgate-nft.c native/nft-elements.c -lnftables
+"$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o "$out"/pcap-capture.node native/pcap-capture.c -lpcap
+"$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o "$out"/udp-batch.node native/udp-batch.c
+"$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o "$out"/flock.node native/flock.c

@@ -17,5 +17,8 @@ mapfile -t files < <(find dist/test/unit dist/test/fuzz dist/test/integration -n
 echo "test: ${#files[@]} test files"
 # One file at a time: integration tests build namespaces and start daemons; the unit files are quick.
 node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# Then the tests of the C parts (native/) again under AddressSanitizer and UBSan, from their own
+# tree (dist-sanitized/; dist/ stays as built); any sanitizer report fails the run. About 70 s.
+scripts/test-sanitized.sh
 # Then the newer Node.js lines (22, 24): the unit, property and fuzz tests and two end-to-end files.
 scripts/test-runtimes.sh

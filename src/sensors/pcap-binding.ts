@@ -13,6 +13,7 @@
 import { KnockgateError } from '../core/errors.js';
 import type { LinkType } from '../core/packet.js';
 import { loadNativeAddon } from './native-addon.js';
+import type { RecordLayout } from './record-layout.js';
 
 interface Binding {
   open(
@@ -67,19 +68,34 @@ const LINK_TYPES: ReadonlyMap<number, LinkType> = new Map<number, LinkType>([
   [276, 'linux-sll2'], // DLT_LINUX_SLL2
 ]);
 
+// The record layout this decoder reads (native/record-layout.h); the addon must export the same.
+const HEADER_BYTES = 8;
+const CAPLEN_OFFSET = 0; // u32le
+const WIRELEN_OFFSET = 4; // u32le
+const ALIGN_BYTES = 4;
+
+export const PCAP_RECORD_LAYOUT: RecordLayout = {
+  headerBytes: HEADER_BYTES,
+  caplenOffset: CAPLEN_OFFSET,
+  wirelenOffset: WIRELEN_OFFSET,
+  alignBytes: ALIGN_BYTES,
+};
+
 export function openCapture(o: CaptureOptions): Capture {
-  const b = loadNativeAddon<Binding>('pcap-capture.node', 'libpcap binding');
+  const b = loadNativeAddon<Binding>('pcap-capture.node', 'libpcap binding', PCAP_RECORD_LAYOUT);
+  // One full frame always fits (the addon requires the header plus the snap length rounded up to 4).
   const batch = Buffer.alloc(Math.max(o.batchBytes, o.snaplen + 16));
   // Checked before every frame: onFrame may close() the capture in the middle of a batch, and
   // after close() returns no onFrame call may follow.
   let closed = false;
   const onBatch = (count: number, bytes: number): void => {
     let at = 0;
-    for (let i = 0; i < count && !closed && at + 8 <= bytes; i++) {
-      const caplen = batch.readUInt32LE(at);
-      const wirelen = batch.readUInt32LE(at + 4);
-      o.onFrame(batch.subarray(at + 8, at + 8 + caplen), wirelen);
-      at += 8 + ((caplen + 3) & ~3);
+    for (let i = 0; i < count && !closed && at + HEADER_BYTES <= bytes; i++) {
+      const caplen = batch.readUInt32LE(at + CAPLEN_OFFSET);
+      const wirelen = batch.readUInt32LE(at + WIRELEN_OFFSET);
+      const start = at + HEADER_BYTES;
+      o.onFrame(batch.subarray(start, start + caplen), wirelen);
+      at = start + ((caplen + ALIGN_BYTES - 1) & -ALIGN_BYTES);
     }
   };
   let handle: object;

@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { REPO_ROOT, knock, probe, sleep } from '../support/daemon-process.js';
+import { BUILD_ROOT, knock, probe, sleep } from '../support/daemon-process.js';
 import { useScenario } from '../support/scenario.js';
 
 const SEQUENCE = [5643, 234, 6543, 6679, 35546, 192, 14];
 const SLOW_SEQUENCE = [7101, 7102, 7103];
 const DURATION_S = 4;
-const RECORDER = join(REPO_ROOT, 'dist', 'test', 'support', 'record-argv.js');
-const SLOW_KNOCK = join(REPO_ROOT, 'dist', 'test', 'support', 'slow-knock.js');
+const RECORDER = join(BUILD_ROOT, 'test', 'support', 'record-argv.js');
+const SLOW_KNOCK = join(BUILD_ROOT, 'test', 'support', 'slow-knock.js');
 
 describe('classic knock sequence, nftables gate, real kernel', () => {
   const cmd = (commandLog: string, what: string) =>

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { REPO_ROOT, knock } from '../support/daemon-process.js';
+import { BUILD_ROOT, knock } from '../support/daemon-process.js';
 import { useScenario } from '../support/scenario.js';
 
-const RECORDER = join(REPO_ROOT, 'dist', 'test', 'support', 'record-argv.js');
+const RECORDER = join(BUILD_ROOT, 'test', 'support', 'record-argv.js');
 
 describe('firewall: none (commands only)', () => {
   const cmd = (commandLog: string, what: string): string =>

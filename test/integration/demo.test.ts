@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { REPO_ROOT } from '../support/daemon-process.js';
+import { BUILD_ROOT } from '../support/daemon-process.js';
 
 describe('the demo', () => {
   it('runs to the end, shows each step as it says, and cleans up', () => {
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'demo', 'demo.js'), '--duration', '2'], {
+    const r = spawnSync(process.execPath, [join(BUILD_ROOT, 'demo', 'demo.js'), '--duration', '2'], {
       encoding: 'utf8',
       timeout: 90_000,
     });

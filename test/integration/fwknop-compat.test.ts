@@ -11,10 +11,10 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createTestbed } from '../support/netns.js';
-import { KNOCKGATE, REPO_ROOT, probe, sleep, writeConfig } from '../support/daemon-process.js';
+import { KNOCKGATE, BUILD_ROOT, probe, sleep, writeConfig } from '../support/daemon-process.js';
 import { useScenario } from '../support/scenario.js';
 
-const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
+const SPA_TOOL = join(BUILD_ROOT, 'test', 'support', 'spa-tool.js');
 const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
 
 describe('fwknop compatibility', () => {

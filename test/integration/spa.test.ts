@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { KNOCKGATE, REPO_ROOT, probe, sleep } from '../support/daemon-process.js';
+import { KNOCKGATE, BUILD_ROOT, probe, sleep } from '../support/daemon-process.js';
 import { useScenario } from '../support/scenario.js';
 
-const SPA_TOOL = join(REPO_ROOT, 'dist', 'test', 'support', 'spa-tool.js');
+const SPA_TOOL = join(BUILD_ROOT, 'test', 'support', 'spa-tool.js');
 const DURATION_S = 4;
 
 describe('native SPA', () => {

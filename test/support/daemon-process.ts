@@ -14,10 +14,12 @@ import type { Testbed } from './netns.js';
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/test/support → repository root. */
 export const REPO_ROOT = resolve(here, '..', '..', '..');
-export const KNOCKGATED = join(REPO_ROOT, 'dist', 'src', 'cli', 'knockgated.js');
-export const KNOCKGATE = join(REPO_ROOT, 'dist', 'src', 'cli', 'knockgate.js');
-export const PROBE = join(REPO_ROOT, 'dist', 'test', 'support', 'probe.js');
-export const BANNER_SERVER = join(REPO_ROOT, 'dist', 'test', 'support', 'banner-server.js');
+/** The built tree this file runs from: dist, or dist-sanitized under scripts/test-sanitized.sh. */
+export const BUILD_ROOT = resolve(here, '..', '..');
+export const KNOCKGATED = join(BUILD_ROOT, 'src', 'cli', 'knockgated.js');
+export const KNOCKGATE = join(BUILD_ROOT, 'src', 'cli', 'knockgate.js');
+export const PROBE = join(BUILD_ROOT, 'test', 'support', 'probe.js');
+export const BANNER_SERVER = join(BUILD_ROOT, 'test', 'support', 'banner-server.js');
 
 export type LogLine = Record<string, unknown> & { event?: string; msg?: string; level?: string };
 
