@@ -126,7 +126,13 @@ function socketOf(o: Target): string {
   let found: string[];
   try {
     found = readdirSync(RUN_DIR).filter((f) => f.endsWith(`.${netns}.sock`));
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new KnockgateError(
+        'KG_CONTROL_DENIED',
+        `${RUN_DIR}: permission denied; the control socket is root's only (use sudo)`,
+      );
     found = [];
   }
   if (found.length === 1) return `${RUN_DIR}/${found[0]}`;
