@@ -9,9 +9,9 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { controlSocketPath } from '../../src/control/socket-path.js';
 import { BUILD_ROOT, KNOCKGATE, knock, probe } from '../support/daemon-process.js';
 import { useScenario } from '../support/scenario.js';
@@ -89,6 +89,13 @@ describe('control socket: status, grants, revoke, extend, open', () => {
   });
 
   it('status names the doors, the firewall and the daemon; with no daemon in a namespace it says so (exit 69)', () => {
+    // A SIGKILLed daemon's socket left in the run directory (namespace inodes are reused): not a second daemon.
+    const stale = tb.run(tb.server.ns, [
+      process.execPath,
+      '-e',
+      "const n=require('node:net'),f=require('node:fs');const p='/run/knockgate/kgstale.'+f.statSync('/proc/self/ns/net').ino+'.sock';const s=n.createServer();s.listen(p,()=>{s._handle.close();process.stdout.write(p)})",
+    ]);
+    after(() => rmSync(stale, { force: true }));
     const st = json<{
       pid: number;
       table: string;

@@ -11,6 +11,7 @@
  */
 
 import { readdirSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
@@ -107,7 +108,7 @@ async function ask<O extends ControlOp>(
   o: Target,
   request: { readonly op: O } & Readonly<Record<string, unknown>>,
 ): Promise<ControlResults[O]> {
-  return askDaemon(socketOf(o), { ...request, operator: operatorName() });
+  return askDaemon(await socketOf(o), { ...request, operator: operatorName() });
 }
 
 /** Who asks, for the daemon's log: the sudo user if there is one (the socket is root's). */
@@ -116,7 +117,7 @@ function operatorName(): string {
   return name.replace(/\p{Cc}/gu, '?').slice(0, MAX_OPERATOR_TEXT_CHARS) || 'unknown';
 }
 
-function socketOf(o: Target): string {
+async function socketOf(o: Target): Promise<string> {
   const named = [o.socket, o.table, o.config].filter((v) => v !== undefined).length;
   if (named > 1) throw new KnockgateError('KG_USAGE', 'give one of --socket, --table and --config');
   if (o.socket !== undefined) return o.socket;
@@ -135,6 +136,9 @@ function socketOf(o: Target): string {
       );
     found = [];
   }
+  // A daemon killed with SIGKILL leaves its socket, and namespace inodes are reused: keep the live ones.
+  const live = await Promise.all(found.map((f) => answers(`${RUN_DIR}/${f}`)));
+  found = found.filter((_, i) => live[i]);
   if (found.length === 1) return `${RUN_DIR}/${found[0]}`;
   if (found.length === 0)
     throw new KnockgateError(
@@ -146,6 +150,22 @@ function socketOf(o: Target): string {
     'KG_USAGE',
     `several knockgated run here (tables ${tables.join(', ')}); choose one with --table`,
   );
+}
+
+/** Whether something accepts connections at `path` (a dead daemon's socket refuses them). */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.setTimeout(1000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function print<T>(o: Target, result: T, human: (r: T) => string): void {
