@@ -4,7 +4,7 @@
  * No prefix means the address alone (/32 or /128).
  */
 
-import { parseIPAddress, type IPAddressBytes } from './ip-address.js';
+import { formatIPAddress, maskIPAddress, parseIPAddress, type IPAddressBytes } from './ip-address.js';
 
 export interface AddressPrefix {
   readonly address: IPAddressBytes;
@@ -20,4 +20,10 @@ export function parseAddressPrefix(value: string): AddressPrefix | { error: stri
   if (!/^\d+$/.test(len ?? String(full)) || prefix < 1 || prefix > full)
     return { error: `prefix must be 1 to ${full}` };
   return { address: parsed, prefix };
+}
+
+/** The network's canonical text: the address masked to the prefix, `/PREFIX` only when shorter than the family's full length. */
+export function formatAddressPrefix(address: IPAddressBytes, prefix: number): string {
+  const text = formatIPAddress(maskIPAddress(address, prefix));
+  return prefix === (address.family === 4 ? 32 : 128) ? text : `${text}/${prefix}`;
 }

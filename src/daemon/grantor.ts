@@ -2,6 +2,8 @@
  * Makes a grant: the gate first (a grant the firewall refused is logged and counted, and nothing
  * else happens: the port stays closed), then the grant book (daemon/grants.ts), then the door's
  * commands. Every completed knock and every accepted SPA packet ends here.
+ * The operator's revoke and extend (daemon/operations.ts) change grants here too, in the same
+ * order: the gate first, then the durable stop records, then the book.
  *
  * Commands, in the order that keeps a restart from leaving a start command's effect in place:
  *   - stop_command (argv): its durable record is written first, and a first grant whose record

@@ -9,12 +9,11 @@
  * the door, a bad address), the gate's own error when the firewall refuses.
  */
 
-import { parseAddressPrefix } from '../core/address-prefix.js';
+import { formatAddressPrefix, parseAddressPrefix } from '../core/address-prefix.js';
 import type { Door } from '../core/door.js';
 import { type Endpoint, endpointKey, formatEndpoint, parseEndpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
 import { type GrantSelector, parseGrantSelector, selectsGrant } from '../core/grant-selector.js';
-import { formatIPAddress, maskIPAddress } from '../core/ip-address.js';
 import type {
   ControlRequest,
   DoorView,
@@ -127,9 +126,7 @@ export class Operations {
       );
     const network = parseAddressPrefix(request.source);
     if ('error' in network) throw new KnockgateError('KG_USAGE', `address: ${network.error}`);
-    const full = network.address.family === 4 ? 32 : 128;
-    const text = formatIPAddress(maskIPAddress(network.address, network.prefix));
-    const source = network.prefix === full ? text : `${text}/${network.prefix}`;
+    const source = formatAddressPrefix(network.address, network.prefix);
     const endpoints = request.ports === undefined ? door.open : portsOf(door, request.ports);
     const durationS = request.duration_s ?? door.durationS;
     const operator = request.operator ?? 'unknown';

@@ -16,7 +16,8 @@
 
 import { endpointKey, formatEndpoint, type Endpoint } from '../endpoint.js';
 import type { Door, SpaClient } from '../door.js';
-import { formatIPAddress, maskIPAddress, sameIPAddress, type IPAddressBytes } from '../ip-address.js';
+import { maskIPAddress, sameIPAddress, type IPAddressBytes } from '../ip-address.js';
+import { formatAddressPrefix } from '../address-prefix.js';
 import type { SpaRequest } from './native-request.js';
 
 export type SpaGrantDecision =
@@ -67,6 +68,5 @@ export function decideSpaGrant(
     base.family === packetSource.family && sameIPAddress(network, maskIPAddress(packetSource, prefix));
   if (!coversSource && !client.otherAddress)
     return refuse('the requested address is not the packet source, and this client may not ask for another');
-  const text = formatIPAddress(network);
-  return { ok: true, source: prefix === full ? text : `${text}/${prefix}`, family: base.family, endpoints, durationS };
+  return { ok: true, source: formatAddressPrefix(base, prefix), family: base.family, endpoints, durationS };
 }
