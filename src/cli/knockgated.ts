@@ -2,7 +2,8 @@
 /**
  * knockgated: the daemon's entry point. Parses the command line, loads the configuration (exit 78
  * on any config error, naming file, line and key), has the composition root (daemon/compose.ts) build
- * the adapters, and runs the daemon until SIGTERM/SIGINT.
+ * the adapters, and runs the daemon until SIGTERM/SIGINT. SIGHUP reloads the configuration (the
+ * same file, validated in full again; refused and logged if it is not valid), SIGUSR1 logs the counters.
  */
 
 import { openMetricsEndpoint } from '../metrics/http-endpoint.js';
@@ -14,7 +15,7 @@ import { Command, CommanderError } from 'commander';
 import type { Config } from '../config/config.js';
 import { importKnockdConf } from '../config/knockd-conf.js';
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText, readConfigFile } from '../config/load.js';
-import { composeDaemon, readConfiguredFiles } from '../daemon/compose.js';
+import { type ConfiguredFiles, composeDaemon, readConfiguredFiles } from '../daemon/compose.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/json-logger.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
@@ -47,6 +48,18 @@ function writePidFile(file: string): void {
       // already gone
     }
   });
+}
+
+/** The configuration, from the YAML file or an unchanged knockd.conf (warnings of the import on stderr). */
+function loadDaemonConfig(opts: { config: string; knockdConf?: string; pendingCommands?: string }): Config {
+  if (opts.knockdConf === undefined) return loadConfig(opts.config);
+  const file = resolve(opts.knockdConf);
+  const imported = importKnockdConf(file, readConfigFile(file));
+  for (const w of imported.warnings) process.stderr.write(`knockgated: ${file}:${w.line}: ${w.message}\n`);
+  const config = parseConfigText(file, imported.yaml);
+  // knockd.conf has no such option; the state file is the daemon's, so the command line says.
+  if (opts.pendingCommands === undefined) return config;
+  return Object.freeze({ ...config, pendingCommands: resolve(opts.pendingCommands) });
 }
 
 function fail(err: unknown): never {
@@ -95,26 +108,19 @@ async function main(argv: string[]): Promise<void> {
       `--log-level must be error, warn, info or debug, got ${JSON.stringify(opts.logLevel)}`,
     );
   }
-  let config: Config;
-  if (opts.knockdConf !== undefined) {
-    const imported = importKnockdConf(resolve(opts.knockdConf), readConfigFile(resolve(opts.knockdConf)));
-    for (const w of imported.warnings)
-      process.stderr.write(`knockgated: ${resolve(opts.knockdConf)}:${w.line}: ${w.message}\n`);
-    config = parseConfigText(resolve(opts.knockdConf), imported.yaml);
-    // knockd.conf has no such option; the state file is the daemon's, so the command line says.
-    if (opts.pendingCommands !== undefined)
-      config = Object.freeze({ ...config, pendingCommands: resolve(opts.pendingCommands) });
-  } else {
-    if (opts.pendingCommands !== undefined)
-      throw new KnockgateError(
-        'KG_USAGE',
-        '--pending-commands goes with --knockd-conf; in a knockgate.yaml set pending_commands: instead',
-      );
-    config = loadConfig(opts.config);
-  }
-  checkInterfacesExist(config);
-  // The daemon's own first stage (compose.ts): --check runs exactly this, then stops.
-  const files = readConfiguredFiles(config);
+  if (opts.knockdConf === undefined && opts.pendingCommands !== undefined)
+    throw new KnockgateError(
+      'KG_USAGE',
+      '--pending-commands goes with --knockd-conf; in a knockgate.yaml set pending_commands: instead',
+    );
+  // Read at start and again at each reload, in full (SIGHUP, `knockgate reload`).
+  const readConfiguration = (): { config: Config } & ConfiguredFiles => {
+    const config = loadDaemonConfig(opts);
+    checkInterfacesExist(config);
+    return { config, ...readConfiguredFiles(config) };
+  };
+  const { config, ...files } = readConfiguration();
+  // The daemon's own first stage (compose.ts, readConfiguration above): --check runs exactly this, then stops.
   if (opts.check) {
     process.stdout.write(
       `${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`,
@@ -131,7 +137,7 @@ async function main(argv: string[]): Promise<void> {
   });
   if (config.pidFile) writePidFile(config.pidFile);
   const deps = await composeDaemon(config, log, files);
-  const daemon = new Daemon(deps);
+  const daemon = new Daemon({ ...deps, reloadSource: async () => readConfiguration() });
   // Before the firewall changes: a port already taken stops the start here (exit 69).
   const build = { version: VERSION, node: process.version };
   const endpoint = config.metrics ? await openMetricsEndpoint(config.metrics, deps.metrics, build, log) : null;
@@ -161,12 +167,11 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGUSR1', () => daemon.logStats());
-  process.on('SIGHUP', () =>
-    log.warn(
-      { event: 'signal', signal: 'SIGHUP' },
-      'reload is not supported yet; restart knockgated to apply a new configuration',
-    ),
-  );
+  process.on('SIGHUP', () => {
+    log.info({ event: 'signal', signal: 'SIGHUP' }, 'reloading the configuration');
+    // The outcome is logged by the daemon either way (reloaded, or reload-refused with the reason).
+    daemon.reloadFromSource().catch(() => undefined);
+  });
 
   await daemon.start();
 }

@@ -38,6 +38,10 @@ export const ERROR_CODES = {
   },
   KG_CONTROL_DENIED: { exit: EXIT.NOPERM, summary: "the control socket is root's only" },
   KG_CONTROL_FAILED: { exit: EXIT.SOFTWARE, summary: 'the daemon could not carry out the request' },
+  KG_RELOAD_REFUSED: {
+    exit: EXIT.CONFIG,
+    summary: 'the new configuration was not applied; knockgated runs on the one it had',
+  },
   KG_NO_MATCH: { exit: EXIT.NO_MATCH, summary: 'no grant or door matches what was named' },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -37,4 +37,13 @@ export interface DaemonDeps {
   readonly replay: ReplayStore | null;
   /** null when no door has a stop command and none was left from before. */
   readonly pendingCommands: PendingCommandStore | null;
+  /**
+   * Where a reload reads its configuration again (knockgated: the same file, validated in full and
+   * its files read, as at start); it throws the ConfigError or KnockgateError that names the fault.
+   * Absent: the daemon cannot be reloaded (a test that does not need it).
+   */
+  readonly reloadSource?: () => Promise<Configured>;
 }
+
+/** What one configuration brings: the config itself and the files it names (compose.ts reads them). */
+export type Configured = Pick<DaemonDeps, 'config' | 'oneTimeSequences' | 'serverKey'>;

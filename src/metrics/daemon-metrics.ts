@@ -103,35 +103,55 @@ export interface DatagramDoorCounters {
   readonly rejected: (reason: SpaDoorRejectReason) => CounterChild;
 }
 
-/** The handles the daemon's parts count with, resolved once from the registry. */
+/**
+ * The handles the daemon's parts count with, resolved from the registry at start and again for the
+ * doors a reload adds (admitDoors). One object for the daemon's life: the grantor and the pending
+ * stop commands outlive a reload, and a removed door's grants still count when they run out.
+ */
 export class DaemonMetrics {
   readonly frames: CounterChild;
   private readonly dropped: ReadonlyMap<FrameDropReason, CounterChild>;
-  private readonly knockChildren: ReadonlyMap<string, ReadonlyMap<SequenceOutcome, CounterChild>>;
-  private readonly grantChildren: ReadonlyMap<string, ReadonlyMap<GrantEvent, CounterChild>>;
-  private readonly refusedCommands: ReadonlyMap<string, CounterChild>;
-  private readonly datagrams: Counter<DoorKindLabels>;
-  private readonly acceptedFamily: Counter<DoorKindLabels>;
-  private readonly rejectedFamily: Counter<DoorKindLabels & { reason: readonly SpaDoorRejectReason[] }>;
+  private readonly knockChildren = new Map<string, ReadonlyMap<SequenceOutcome, CounterChild>>();
+  private readonly grantChildren = new Map<string, ReadonlyMap<GrantEvent, CounterChild>>();
+  private readonly refusedCommands = new Map<string, CounterChild>();
+  private datagrams!: Counter<DoorKindLabels>;
+  private acceptedFamily!: Counter<DoorKindLabels>;
+  private rejectedFamily!: Counter<DoorKindLabels & { reason: readonly SpaDoorRejectReason[] }>;
 
   /** The families' specs (the collected ones are declared by their owners, metrics/daemon-state.ts). */
   readonly specs: ReturnType<typeof daemonMetricSpecs>;
 
-  constructor(registry: Metrics, doors: readonly string[]) {
+  constructor(
+    private readonly registry: Metrics,
+    doors: readonly string[],
+  ) {
     const s = daemonMetricSpecs(doors);
     this.specs = s;
     this.frames = registry.counter(s.frames).with({});
     const dropped = registry.counter(s.framesDropped);
     this.dropped = new Map(FRAME_DROP_REASONS.map((reason) => [reason, dropped.with({ reason })]));
-    const knocks = registry.counter(s.knocks);
-    this.knockChildren = byDoor(doors, SEQUENCE_OUTCOMES, (door, outcome) => knocks.with({ door, outcome }));
-    this.datagrams = registry.counter(s.datagrams);
-    this.acceptedFamily = registry.counter(s.accepted);
-    this.rejectedFamily = registry.counter(s.rejected);
-    const grants = registry.counter(s.grants);
-    this.grantChildren = byDoor(doors, GRANT_EVENTS, (door, event) => grants.with({ door, event }));
-    const refused = registry.counter(s.commandsRefused);
-    this.refusedCommands = new Map(doors.map((door) => [door, refused.with({ door })]));
+    this.admitDoors(doors);
+  }
+
+  /** Resolves the handles of doors not counted for yet (at start; after a reload, its new doors). */
+  admitDoors(doors: readonly string[]): void {
+    const s = daemonMetricSpecs(doors);
+    const r = this.registry;
+    const knocks = r.counter(s.knocks);
+    const grants = r.counter(s.grants);
+    const refused = r.counter(s.commandsRefused);
+    this.datagrams = r.counter(s.datagrams);
+    this.acceptedFamily = r.counter(s.accepted);
+    this.rejectedFamily = r.counter(s.rejected);
+    for (const door of doors) {
+      if (this.grantChildren.has(door)) continue;
+      this.knockChildren.set(
+        door,
+        new Map(SEQUENCE_OUTCOMES.map((outcome) => [outcome, knocks.with({ door, outcome })])),
+      );
+      this.grantChildren.set(door, new Map(GRANT_EVENTS.map((event) => [event, grants.with({ door, event })])));
+      this.refusedCommands.set(door, refused.with({ door }));
+    }
   }
 
   frameDropped(reason: FrameDropReason): CounterChild {
@@ -161,14 +181,6 @@ export class DaemonMetrics {
       rejected: (reason) => rejected.get(reason) as CounterChild,
     };
   }
-}
-
-function byDoor<V extends string>(
-  doors: readonly string[],
-  values: readonly V[],
-  child: (door: string, value: V) => CounterChild,
-): ReadonlyMap<string, ReadonlyMap<V, CounterChild>> {
-  return new Map(doors.map((door) => [door, new Map(values.map((v) => [v, child(door, v)]))]));
 }
 
 /** Throws: a part asked to count for a door the configuration does not have (a wiring bug). */

@@ -33,10 +33,24 @@ interface Family {
 
 class CounterFamily<L extends LabelSpec> implements Counter<L>, Family {
   private readonly children = new Map<string, { labels: Record<string, string>; value: number }>();
-  private readonly allowed: AllowedLabels;
+  private allowed: AllowedLabels;
 
   constructor(private readonly spec: MetricSpec<L>) {
     this.allowed = allowedLabels(spec);
+  }
+
+  /** True when `other` declares this family again: same name, help and label names, in order. */
+  sameShape(other: MetricSpec<LabelSpec>): boolean {
+    return (
+      other.name === this.spec.name &&
+      other.help === this.spec.help &&
+      Object.keys(other.labels).join(',') === Object.keys(this.spec.labels).join(',')
+    );
+  }
+
+  /** Lets each label also take `other`'s values (a reload adds doors); none is taken away. */
+  widen(other: MetricSpec<LabelSpec>): void {
+    this.allowed = this.allowed.map(([k, set]) => [k, new Set([...set, ...(other.labels[k] ?? [])])] as const);
   }
 
   with(values: LabelValues<L>): CounterChild {
@@ -108,10 +122,23 @@ function checkedLabels(
 export class MetricRegistry implements Metrics {
   private readonly families: Family[] = [];
   private readonly names = new Set<string>();
+  private readonly counters = new Map<string, CounterFamily<LabelSpec>>();
 
+  /**
+   * Declares a counter family. Declaring one again with the same name, help and label names (a
+   * reload, whose doors differ) returns the same family with its label values widened: counts
+   * already made are kept, as a Prometheus counter must never go back. Anything else declared
+   * twice throws.
+   */
   counter<L extends LabelSpec>(spec: MetricSpec<L>): Counter<L> {
+    const known = this.counters.get(spec.name);
+    if (known?.sameShape(spec)) {
+      known.widen(spec);
+      return known as unknown as Counter<L>;
+    }
     const f = new CounterFamily(this.declare(spec));
     this.families.push(f);
+    this.counters.set(spec.name, f as unknown as CounterFamily<LabelSpec>);
     return f;
   }
 
