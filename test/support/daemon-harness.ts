@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load.js';
 import { ManualClock } from '../../src/daemon/clock.js';
-import { Daemon } from '../../src/daemon/daemon.js';
+import { type Configured, Daemon } from '../../src/daemon/daemon.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import { MemoryGate } from '../../src/gates/memory.js';
 import { NoGate } from '../../src/gates/none.js';
@@ -40,6 +40,8 @@ export interface DaemonHarnessOptions {
   readonly oneTimeSequences?: ReadonlyMap<number, OneTimeSequenceStore>;
   /** Called with the directory before the config is parsed (files the YAML names go there). */
   readonly dir?: string;
+  /** Where Daemon.reloadFromSource() reads the configuration again (none by default). */
+  readonly reloadSource?: () => Promise<Configured>;
 }
 
 export async function daemonHarness(yaml: string | ((dir: string) => string), o: DaemonHarnessOptions = {}) {
@@ -73,6 +75,7 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
     serverKey: o.serverKey ?? null,
     replay,
     pendingCommands: pending,
+    reloadSource: o.reloadSource,
   });
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 8; i++) await new Promise((r) => setImmediate(r));
