@@ -29,6 +29,7 @@ import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
 import { PendingCommandsFile } from '../stores/pending-commands.js';
 import { ReplayJournal } from '../stores/replay-journal.js';
 import { systemClock } from './clock.js';
+import { FIREWALL_BATCH_OUTCOMES, FIREWALL_BATCH_SECONDS } from '../metrics/daemon-metrics.js';
 import { MetricRegistry } from '../metrics/registry.js';
 import { CommandRunner } from './command-runner.js';
 import type { DaemonDeps } from './daemon-deps.js';
@@ -66,8 +67,18 @@ export async function composeDaemon(
 ): Promise<DaemonDeps> {
   const pendingCommands = openPendingCommands(config);
   const replay = await openReplayStore(config, clock);
+  const metrics = new MetricRegistry();
+  const batches = metrics.histogram(FIREWALL_BATCH_SECONDS);
+  const observe = new Map(FIREWALL_BATCH_OUTCOMES.map((outcome) => [outcome, batches.with({ outcome })]));
   const gate: Gate =
-    config.firewall === 'nftables' ? new NftablesGate(config.nftTable, () => clock.nowMs()) : new NoGate();
+    config.firewall === 'nftables'
+      ? new NftablesGate(
+          config.nftTable,
+          () => clock.nowMs(),
+          undefined,
+          (s, outcome) => observe.get(outcome)?.observe(s),
+        )
+      : new NoGate();
   return {
     config,
     log,
@@ -77,7 +88,7 @@ export async function composeDaemon(
     parsedSources: [],
     datagrams: openUdpSource,
     commands: new CommandRunner(log),
-    metrics: new MetricRegistry(),
+    metrics,
     oneTimeSequences: files.oneTimeSequences,
     serverKey: files.serverKey,
     replay,

@@ -87,6 +87,7 @@ export class Daemon {
       capture: () => captures.stats(),
       sockets: () => this.sockets.stats(),
       liveGrants: () => book.size,
+      replay: () => (deps.replay === null ? null : { entries: deps.replay.size, capacity: deps.replay.capacity }),
     });
   }
 
@@ -155,7 +156,17 @@ export class Daemon {
   }
 
   private queueReload(step: () => Promise<ReloadReport>): Promise<ReloadReport> {
-    const run = this.reloading.then(step);
+    const counted = async (): Promise<ReloadReport> => {
+      try {
+        const report = await step();
+        this.lasting.metrics.reload('applied').inc();
+        return report;
+      } catch (err) {
+        this.lasting.metrics.reload('refused').inc();
+        throw err;
+      }
+    };
+    const run = this.reloading.then(counted);
     this.reloading = run.catch(() => undefined);
     return run;
   }

@@ -109,8 +109,7 @@ export class Operations {
       doors: config.doors.map((d) => doorView(d, live.filter((g) => g.door === d.name).length)),
       grants_active: live.length,
       pending_stop_commands: this.deps.pending.size(),
-      replay:
-        replay === null || config.spa === null ? null : { entries: replay.size, capacity: config.spa.maxReplayEntries },
+      replay: replay === null ? null : { entries: replay.size, capacity: replay.capacity },
       counters: this.deps.counters(),
     };
   }

@@ -17,7 +17,7 @@ import {
   type SequenceOutcome,
   type SpaDoorRejectReason,
 } from '../core/reasons.js';
-import type { Counter, CounterChild, LabelSpec, Metrics, MetricSpec } from '../ports/metrics.js';
+import type { Counter, CounterChild, HistogramSpec, LabelSpec, Metrics, MetricSpec } from '../ports/metrics.js';
 
 export const DATAGRAM_DOOR_KINDS = ['spa', 'fwknop'] as const;
 export type DatagramDoorKind = (typeof DATAGRAM_DOOR_KINDS)[number];
@@ -93,8 +93,35 @@ export function daemonMetricSpecs(doors: readonly string[]) {
       },
     ),
     grantsActive: spec('knockgate_grants_active', 'Grants open now.', {}),
+    replayEntries: spec(
+      'knockgate_replay_entries',
+      'Records the replay store holds now (accepted packets not yet expired).',
+      {},
+    ),
+    replayCapacity: spec(
+      'knockgate_replay_capacity',
+      'Records the replay store may hold (spa.max_replay_entries).',
+      {},
+    ),
+    reloads: spec('knockgate_reloads_total', 'Configuration reloads, applied or refused.', {
+      outcome: RELOAD_OUTCOMES,
+    }),
   } as const;
 }
+
+export const RELOAD_OUTCOMES = ['applied', 'refused'] as const;
+export const FIREWALL_BATCH_OUTCOMES = ['applied', 'refused'] as const;
+
+/**
+ * How long a firewall transaction takes, from handing it to libnftables (or nft) to its answer:
+ * the part of "last packet to open port" that the kernel spends. Buckets from 0.25 ms to 2.5 s.
+ */
+export const FIREWALL_BATCH_SECONDS: HistogramSpec<{ outcome: typeof FIREWALL_BATCH_OUTCOMES }> = {
+  name: 'knockgate_firewall_batch_seconds',
+  help: 'Time a firewall transaction (a batch of grants, or the layout) took to be applied or refused.',
+  labels: { outcome: FIREWALL_BATCH_OUTCOMES },
+  buckets: [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+};
 
 /** What a datagram door (native SPA or fwknop) counts with. */
 export interface DatagramDoorCounters {
@@ -114,6 +141,7 @@ export class DaemonMetrics {
   private readonly knockChildren = new Map<string, ReadonlyMap<SequenceOutcome, CounterChild>>();
   private readonly grantChildren = new Map<string, ReadonlyMap<GrantEvent, CounterChild>>();
   private readonly refusedCommands = new Map<string, CounterChild>();
+  private readonly reloadChildren: ReadonlyMap<(typeof RELOAD_OUTCOMES)[number], CounterChild>;
   private datagrams!: Counter<DoorKindLabels>;
   private acceptedFamily!: Counter<DoorKindLabels>;
   private rejectedFamily!: Counter<DoorKindLabels & { reason: readonly SpaDoorRejectReason[] }>;
@@ -130,6 +158,8 @@ export class DaemonMetrics {
     this.frames = registry.counter(s.frames).with({});
     const dropped = registry.counter(s.framesDropped);
     this.dropped = new Map(FRAME_DROP_REASONS.map((reason) => [reason, dropped.with({ reason })]));
+    const reloads = registry.counter(s.reloads);
+    this.reloadChildren = new Map(RELOAD_OUTCOMES.map((outcome) => [outcome, reloads.with({ outcome })]));
     this.admitDoors(doors);
   }
 
@@ -152,6 +182,10 @@ export class DaemonMetrics {
       this.grantChildren.set(door, new Map(GRANT_EVENTS.map((event) => [event, grants.with({ door, event })])));
       this.refusedCommands.set(door, refused.with({ door }));
     }
+  }
+
+  reload(outcome: (typeof RELOAD_OUTCOMES)[number]): CounterChild {
+    return this.reloadChildren.get(outcome) as CounterChild;
   }
 
   frameDropped(reason: FrameDropReason): CounterChild {

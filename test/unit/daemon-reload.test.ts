@@ -142,6 +142,14 @@ describe('Daemon.reload (in process)', () => {
           err.code === 'KG_RELOAD_REFUSED' && /nft_table changed; it takes a restart/.test(err.message),
       );
       assert.equal(h.gate.installs, installs, 'the firewall was not touched');
+      const reloads = h.metrics.snapshot().find((f) => f.name === 'knockgate_reloads_total');
+      assert.deepEqual(
+        reloads?.samples.map((x) => [x.labels.outcome, x.value]),
+        [
+          ['applied', 0],
+          ['refused', 1],
+        ],
+      );
       assert.equal(h.daemon.config.doors[0]?.name, 'ssh');
       await knock(h, ALICE, [9001, 9002]);
       assert.equal(h.daemon.grants().length, 0, 'the refused door does not exist');
@@ -244,6 +252,9 @@ describe('Daemon.reload (in process)', () => {
       assert.deepEqual(report.doors_changed, ['ssh']);
       assert.deepEqual(report.clients_removed, { ssh: ['bob'] });
       assert.equal(report.server_key_changed, false);
+      const gauge = (name: string) => h.metrics.snapshot().find((f) => f.name === name)?.samples[0]?.value;
+      assert.equal(gauge('knockgate_replay_entries'), 2, 'the two packets accepted before the reload');
+      assert.equal(gauge('knockgate_replay_capacity'), 100_000);
       assert.deepEqual(h.datagrams.ports(), [62201], 'one socket, the same one');
       assert.equal(h.daemon.grants().length, 2, 'both grants kept');
       assert.equal(
