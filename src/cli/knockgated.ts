@@ -14,7 +14,8 @@ import { Command, CommanderError } from 'commander';
 import type { Config } from '../config/config.js';
 import { importKnockdConf } from '../config/knockd-conf.js';
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText, readConfigFile } from '../config/load.js';
-import { composeDaemon, readConfiguredFiles } from '../daemon/compose.js';
+import { type ConfiguredFiles, composeDaemon, readConfiguredFiles } from '../daemon/compose.js';
+import { checkFirewall, guardLockout, printedRuleset } from '../daemon/check.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/json-logger.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
@@ -72,7 +73,13 @@ async function main(argv: string[]): Promise<void> {
       '--pending-commands <file>',
       'with --knockd-conf: where the pending stop commands are kept (default /var/lib/knockgate/pending-commands.json; a knockgate.yaml sets pending_commands: instead)',
     )
-    .option('--check', 'validate the configuration (and one-time sequence files), print a summary and exit')
+    .option(
+      '--check',
+      'check everything short of changing the kernel (config, files, interfaces, nftables taking the table: a dry run) and exit',
+    )
+    .option('--print-ruleset', 'print the nftables table this configuration installs and exit; changes nothing')
+    .option('--dry-run', 'run, receive knocks and log decisions, but change no firewall and run no commands')
+    .option('--strict', 'refuse to start (exit 78) when an established session would be shut out')
     .option('--log-level <level>', 'override log_level: error, warn, info or debug')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -87,6 +94,9 @@ async function main(argv: string[]): Promise<void> {
     knockdConf?: string;
     pendingCommands?: string;
     check?: boolean;
+    printRuleset?: boolean;
+    dryRun?: boolean;
+    strict?: boolean;
     logLevel?: string;
   }>();
   if (opts.logLevel !== undefined && !['error', 'warn', 'info', 'debug'].includes(opts.logLevel)) {
@@ -115,20 +125,33 @@ async function main(argv: string[]): Promise<void> {
   checkInterfacesExist(config);
   // The daemon's own first stage (compose.ts): --check runs exactly this, then stops.
   const files = readConfiguredFiles(config);
+  if (opts.printRuleset) {
+    process.stdout.write(printedRuleset(config, files));
+    return;
+  }
   if (opts.check) {
+    const nft = await checkFirewall(config, files); // daemon/check.ts: the kernel checks, nothing is committed
+    await guardLockout(config, {
+      strict: opts.strict === true,
+      warn: (l) => process.stderr.write(`knockgated: ${l}\n`),
+    });
     process.stdout.write(
-      `${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`,
+      `${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')}); ${nft}\n`,
     );
     return;
   }
   // One daemon per table and network namespace, before the PID file and the firewall are touched.
   // Taken with `firewall: none` too (on nft_table's name): two daemons on one config would both
-  // run its commands.
-  lockTable(config.nftTable);
+  // run its commands. Not by a dry run, which holds nothing exclusive (daemon/dry-run.ts).
+  const dryRun = opts.dryRun === true;
+  if (!dryRun) lockTable(config.nftTable);
   const log = createLogger((opts.logLevel as typeof config.logLevel | undefined) ?? config.logLevel, {
     file: config.logFile,
     syslog: config.syslog,
   });
+  // Before anything is written or installed: --strict refuses here (exit 78).
+  await guardLockout(config, { strict: opts.strict === true, log });
+  if (dryRun) return runDryRun(config, log, files);
   if (config.pidFile) writePidFile(config.pidFile);
   const deps = await composeDaemon(config, log, files);
   const daemon = new Daemon(deps);
@@ -168,6 +191,15 @@ async function main(argv: string[]): Promise<void> {
     ),
   );
 
+  await daemon.start();
+}
+
+/** --dry-run: the daemon on in-memory adapters; no PID file, control socket or metrics endpoint. */
+async function runDryRun(config: Config, log: ReturnType<typeof createLogger>, files: ConfiguredFiles): Promise<void> {
+  const daemon = new Daemon(await composeDaemon(config, log, files, undefined, { dryRun: true }));
+  const stop = (): void => void daemon.stop().then(() => process.exit(EXIT.OK));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   await daemon.start();
 }
 
