@@ -3,7 +3,8 @@
  * `knockgated --print-ruleset`: what a reader compares with `nft list table inet NAME`. Pure.
  *
  * Contract: the same objects, names, types, rules and order as installBatch() with no grants;
- * the text is valid input for `nft -f` (the integration test loads it with `nft -c -f`). The sets
+ * the text is valid input for `nft -f`, and the kernel lists it exactly as it lists the table the
+ * daemon installs (test/integration/check-dry-run.test.ts loads both and compares). The sets
  * grants4 and grants6 are printed empty: their elements are the grants, added and timed out at
  * run time; the other sets are fixed by the configuration.
  */
@@ -47,7 +48,9 @@ export function rulesetText(table: string, layout: GateLayout): string {
   const l4 = 'meta l4proto . th dport';
   return [
     `table inet ${table} {`,
-    '\tcomment "knockgate: managed by knockgated; do not edit"',
+    // installBatch() gives the table this comment, but nft 1.0.6's JSON parser drops a table's
+    // comment: the kernel never holds it, so it is printed as a remark, not as a statement.
+    '\t# knockgate: managed by knockgated; do not edit',
     '',
     `\t# dynamic: one element per grant (source . protocol . port), each with its own timeout`,
     ...set(SET_GRANTS[4], 'ipv4_addr . inet_proto . inet_service', 'interval,timeout', []),

@@ -93,6 +93,19 @@ describe('knockgated --check and --print-ruleset', () => {
     tb.run(tb.server.ns, ['nft', 'delete', 'table', 'inet', 'filter']);
   });
 
+  it('what --print-ruleset prints is what the daemon installs: the kernel lists both the same', async () => {
+    const file = s.path('printed.nft');
+    writeFileSync(file, knockgated(tb, ['-c', s.configFile, '--print-ruleset']).stdout);
+    tb.run(tb.server.ns, ['nft', '-f', file]);
+    const printed = tb.run(tb.server.ns, ['nft', 'list', 'table', 'inet', 'filter']);
+    tb.run(tb.server.ns, ['nft', 'delete', 'table', 'inet', 'filter']);
+    const d = await s.start();
+    assert.equal(tb.run(tb.server.ns, ['nft', 'list', 'table', 'inet', 'filter']), printed);
+    process.kill(d.pid, 'SIGTERM');
+    await d.exited();
+    tb.run(tb.server.ns, ['nft', 'delete', 'table', 'inet', 'filter']);
+  });
+
   it('--check exits 69 when nftables does not answer (run without CAP_NET_ADMIN)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'knockgate-check-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
