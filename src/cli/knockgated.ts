@@ -123,7 +123,7 @@ async function main(argv: string[]): Promise<void> {
     config = loadConfig(opts.config);
   }
   checkInterfacesExist(config);
-  // The daemon's own first stage (compose.ts): --check runs exactly this, then stops.
+  // The daemon's own first stage (compose.ts); --check then has the kernel check the table (daemon/check.ts).
   const files = readConfiguredFiles(config);
   if (opts.printRuleset) {
     process.stdout.write(printedRuleset(config, files));

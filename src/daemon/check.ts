@@ -68,7 +68,18 @@ export async function guardLockout(
   options: { readonly strict: boolean; readonly log?: Logger; readonly warn?: (line: string) => void },
 ): Promise<readonly Risk[]> {
   if (config.firewall !== 'nftables') return []; // `none` drops nothing
-  const risks = lockoutRisks(config, establishedSessions(), await liveGrants(config));
+  let sessions: ReturnType<typeof establishedSessions>;
+  try {
+    sessions = establishedSessions();
+  } catch (err) {
+    // Cannot tell: say so; --strict refuses what it cannot rule out.
+    const detail = `the lockout guard cannot read this namespace's TCP sessions: ${(err as Error).message}`;
+    options.log?.warn({ event: 'lockout-risk', error: (err as Error).message }, detail);
+    options.warn?.(`warning: ${detail}`);
+    if (options.strict) throw new KnockgateError('KG_LOCKOUT_RISK', `--strict: refusing to start: ${detail}`);
+    return [];
+  }
+  const risks = lockoutRisks(config, sessions, await liveGrants(config));
   for (const r of risks) {
     const fields = { event: 'lockout-risk', port: `${r.endpoint.port}/${r.endpoint.proto}`, source: r.remoteAddress };
     options.log?.warn(fields, describeRisk(r));

@@ -46,11 +46,30 @@ function configText(tb: Testbed, dir: string, extra: readonly string[], door: re
 }
 
 describe('knockgated --check and --print-ruleset', () => {
+  // A knock door and an SPA door (an untracked UDP port), and an exempt interface: every part of the table.
   const s = useScenario({
     start: false,
+    serverKey: true,
+    replayJournal: true,
+    clients: { laptop: ['--door', 'spa', '--port', '62201'] },
     interfaces: ({ tb }) => [tb.server.clientSide.ifname],
-    settings: (s) => ['nft_table: filter', `pending_commands: ${JSON.stringify(s.path('pending-commands.json'))}`],
-    doors: () => ['  - name: ssh', `    sequence: [${SEQUENCE.join(', ')}]`, '    open: [22/tcp]', '    duration: 30s'],
+    settings: (s) => [
+      'nft_table: filter',
+      `exempt_interfaces: [${s.tb.server.otherSide.ifname}]`,
+      `pending_commands: ${JSON.stringify(s.path('pending-commands.json'))}`,
+    ],
+    doors: ({ clientEntry }) => [
+      '  - name: ssh',
+      `    sequence: [${SEQUENCE.join(', ')}]`,
+      '    open: [22/tcp]',
+      '    duration: 30s',
+      '  - name: spa',
+      '    spa: { port: 62201 }',
+      '    open: [2222/tcp]',
+      '    duration: 30s',
+      '    clients:',
+      ...clientEntry('laptop'),
+    ],
   });
   const { tb } = s;
 
@@ -58,7 +77,12 @@ describe('knockgated --check and --print-ruleset', () => {
     const r = knockgated(tb, ['-c', s.configFile, '--print-ruleset']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^table inet filter \{$/m);
-    assert.match(r.stdout, /elements = \{ tcp \. 22 \}/);
+    assert.match(
+      r.stdout,
+      /set protected \{\n\t\ttype inet_proto \. inet_service\n\t\telements = \{ tcp \. 22, tcp \. 2222 \}/,
+    );
+    assert.match(r.stdout, /set untracked \{\n\t\ttype inet_service\n\t\telements = \{ 62201 \}/);
+    assert.match(r.stdout, new RegExp(`iifname != \\{ "lo", "${tb.server.otherSide.ifname}" \\} meta l4proto`));
     assert.match(r.stdout, /Dynamic: the elements of grants4 and grants6 are the grants/);
     assert.match(r.stdout, /ct state established,related accept/);
     assert.equal(tb.run(tb.server.ns, ['nft', 'list', 'tables']), '');
@@ -72,7 +96,7 @@ describe('knockgated --check and --print-ruleset', () => {
   it('--check passes when the kernel would take the table, and installs nothing', () => {
     const r = knockgated(tb, ['-c', s.configFile, '--check']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /OK \(1 door: ssh\); nftables: table inet filter checked by the kernel/);
+    assert.match(r.stdout, /OK \(2 doors: ssh, spa\); nftables: table inet filter checked by the kernel/);
     assert.equal(tb.run(tb.server.ns, ['nft', 'list', 'tables']), '');
   });
 
