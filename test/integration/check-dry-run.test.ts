@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUILD_ROOT, KNOCKGATED, knock, probe, sleep, startDaemon } from '../support/daemon-process.js';
+import { BUILD_ROOT, KNOCKGATE, KNOCKGATED, knock, probe, sleep, startDaemon } from '../support/daemon-process.js';
 import type { Testbed } from '../support/netns.js';
 import { useScenario } from '../support/scenario.js';
 
@@ -143,17 +143,29 @@ describe('knockgated --check and --print-ruleset', () => {
 });
 
 describe('knockgated --dry-run', () => {
-  const s = useScenario({ start: false, banner: [22] });
+  const s = useScenario({
+    start: false,
+    banner: [22],
+    serverKey: true,
+    clients: { laptop: ['--door', 'spa', '--port', '62201'] },
+  });
   const { tb } = s;
   const marker = () => s.path('start-command-ran');
   const dryConfig = () => {
     const file = s.path('dry.yaml');
     const start = JSON.stringify([process.execPath, RECORDER, marker(), 'start', '{ip}']);
-    writeFileSync(file, configText(tb, s.dir, [], [`    start_command: ${start}`]), { mode: 0o600 });
+    const spaDoor = ['  - name: spa', '    spa: { port: 62201 }', '    open: [2222/tcp]', '    duration: 30s'];
+    const spa = [
+      'spa:',
+      `  server_key: ${JSON.stringify(s.path('server.key'))}`,
+      `  replay_journal: ${JSON.stringify(s.path('replay.journal'))}`,
+    ];
+    const door = [`    start_command: ${start}`, ...spaDoor, '    clients:', ...s.clientEntry('laptop')];
+    writeFileSync(file, configText(tb, s.dir, spa, door), { mode: 0o600 });
     return file;
   };
 
-  it('logs a correct knock as granted (dry run), creates no table and runs no start_command', async () => {
+  it('logs a correct knock and an SPA datagram as granted (dry run); creates no table, runs no start_command, writes no journal', async () => {
     const d = await s.start(dryConfig(), ['--dry-run']);
     knock(tb, tb.client.ns, tb.server.clientSide.v4, SEQUENCE);
     const granted = await d.waitFor((l) => l.event === 'grant' && l.verdict === 'opened', 10_000, 'the grant');
@@ -163,9 +175,18 @@ describe('knockgated --dry-run', () => {
     const command = await d.waitFor((l) => l.event === 'command', 10_000, 'the command line');
     assert.equal(command.outcome, 'not-run');
     assert.equal((command.argv as string[]).at(-1), tb.client.v4);
+    // An SPA datagram too (the replay window is the in-memory one): granted, in a dry run.
+    tb.run(tb.client.ns, [process.execPath, KNOCKGATE, 'knock', tb.server.clientSide.v4, '-c', s.cred('laptop')]);
+    const spa = await d.waitFor(
+      (l) => l.event === 'grant' && l.door === 'spa' && l.verdict === 'opened',
+      10_000,
+      'the SPA grant',
+    );
+    assert.equal(spa.dry_run, true);
     await sleep(300);
     assert.equal(existsSync(marker()), false, 'the start_command ran');
     assert.equal(tb.run(tb.server.ns, ['nft', 'list', 'tables']), '');
+    assert.equal(existsSync(s.path('replay.journal')), false, 'the dry run wrote the replay journal');
     process.kill(d.pid, 'SIGTERM');
     assert.equal(await d.exited(), 0);
   });
