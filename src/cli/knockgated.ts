@@ -16,6 +16,7 @@ import type { Config } from '../config/config.js';
 import { importKnockdConf } from '../config/knockd-conf.js';
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText, readConfigFile } from '../config/load.js';
 import { type ConfiguredFiles, composeDaemon, readConfiguredFiles } from '../daemon/compose.js';
+import { checkFirewall, guardLockout, printedRuleset } from '../daemon/check.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/json-logger.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
@@ -85,7 +86,13 @@ async function main(argv: string[]): Promise<void> {
       '--pending-commands <file>',
       'with --knockd-conf: where the pending stop commands are kept (default /var/lib/knockgate/pending-commands.json; a knockgate.yaml sets pending_commands: instead)',
     )
-    .option('--check', 'validate the configuration (and one-time sequence files), print a summary and exit')
+    .option(
+      '--check',
+      'check everything short of changing the kernel (config, files, interfaces, nftables taking the table: a dry run) and exit',
+    )
+    .option('--print-ruleset', 'print the nftables table this configuration installs and exit; changes nothing')
+    .option('--dry-run', 'run, receive knocks and log decisions, but change no firewall and run no commands')
+    .option('--strict', 'refuse to start (exit 78) when an established session would be shut out')
     .option('--log-level <level>', 'override log_level: error, warn, info or debug')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -100,6 +107,9 @@ async function main(argv: string[]): Promise<void> {
     knockdConf?: string;
     pendingCommands?: string;
     check?: boolean;
+    printRuleset?: boolean;
+    dryRun?: boolean;
+    strict?: boolean;
     logLevel?: string;
   }>();
   if (opts.logLevel !== undefined && !['error', 'warn', 'info', 'debug'].includes(opts.logLevel)) {
@@ -113,31 +123,50 @@ async function main(argv: string[]): Promise<void> {
       'KG_USAGE',
       '--pending-commands goes with --knockd-conf; in a knockgate.yaml set pending_commands: instead',
     );
-  // Read at start and again at each reload, in full (SIGHUP, `knockgate reload`).
+  // Read at start and again at each reload, in full (SIGHUP, `knockgate reload`): the daemon's own
+  // first stage (compose.ts); --check then has the kernel check the table (daemon/check.ts).
   const readConfiguration = (): { config: Config } & ConfiguredFiles => {
     const config = loadDaemonConfig(opts);
     checkInterfacesExist(config);
     return { config, ...readConfiguredFiles(config) };
   };
   const { config, ...files } = readConfiguration();
-  // The daemon's own first stage (compose.ts, readConfiguration above): --check runs exactly this, then stops.
+  if (opts.printRuleset) {
+    process.stdout.write(printedRuleset(config, files));
+    return;
+  }
   if (opts.check) {
+    const nft = await checkFirewall(config, files); // daemon/check.ts: the kernel checks, nothing is committed
+    await guardLockout(config, {
+      strict: opts.strict === true,
+      warn: (l) => process.stderr.write(`knockgated: ${l}\n`),
+    });
     process.stdout.write(
-      `${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`,
+      `${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')}); ${nft}\n`,
     );
     return;
   }
   // One daemon per table and network namespace, before the PID file and the firewall are touched.
   // Taken with `firewall: none` too (on nft_table's name): two daemons on one config would both
-  // run its commands.
-  lockTable(config.nftTable);
+  // run its commands. Not by a dry run, which holds nothing exclusive (daemon/dry-run.ts).
+  const dryRun = opts.dryRun === true;
+  if (!dryRun) lockTable(config.nftTable);
   const log = createLogger((opts.logLevel as typeof config.logLevel | undefined) ?? config.logLevel, {
     file: config.logFile,
     syslog: config.syslog,
   });
+  // Before anything is written or installed: --strict refuses here (exit 78).
+  await guardLockout(config, { strict: opts.strict === true, log });
+  if (dryRun) return runDryRun(config, log, files);
   if (config.pidFile) writePidFile(config.pidFile);
   const deps = await composeDaemon(config, log, files);
-  const daemon = new Daemon({ ...deps, reloadSource: async () => readConfiguration() });
+  // A reload is guarded like a start: lockout warnings logged, and refused under --strict.
+  const reloadSource = async () => {
+    const next = readConfiguration();
+    await guardLockout(next.config, { strict: opts.strict === true, log });
+    return next;
+  };
+  const daemon = new Daemon({ ...deps, reloadSource });
   // Before the firewall changes: a port already taken stops the start here (exit 69).
   const build = { version: VERSION, node: process.version };
   const endpoint = config.metrics ? await openMetricsEndpoint(config.metrics, deps.metrics, build, log) : null;
@@ -173,6 +202,15 @@ async function main(argv: string[]): Promise<void> {
     daemon.reloadFromSource().catch(() => undefined);
   });
 
+  await daemon.start();
+}
+
+/** --dry-run: the daemon on in-memory adapters; no PID file, control socket or metrics endpoint. */
+async function runDryRun(config: Config, log: ReturnType<typeof createLogger>, files: ConfiguredFiles): Promise<void> {
+  const daemon = new Daemon(await composeDaemon(config, log, files, undefined, { dryRun: true }));
+  const stop = (): void => void daemon.stop().then(() => process.exit(EXIT.OK));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   await daemon.start();
 }
 

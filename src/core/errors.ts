@@ -23,6 +23,13 @@ export const ERROR_CODES = {
   KG_USAGE: { exit: EXIT.USAGE, summary: 'bad command-line usage' },
   KG_FIREWALL_UNAVAILABLE: { exit: EXIT.UNAVAILABLE, summary: 'the firewall program is missing or refused to run' },
   KG_FIREWALL_FAILED: { exit: EXIT.SOFTWARE, summary: 'the firewall rejected a change' },
+  /** knockgated --check: the kernel, asked to check (not apply) the table this config renders, said no. */
+  KG_RULESET_REFUSED: { exit: EXIT.CONFIG, summary: 'nftables refused the ruleset this configuration renders' },
+  /**
+   * --strict: a protected port is one an established session uses and nothing lets its next
+   * connection back in. 78, as a bad config: restarting will not help (RestartPreventExitStatus=78).
+   */
+  KG_LOCKOUT_RISK: { exit: EXIT.CONFIG, summary: 'the configuration would shut out a session in use (--strict)' },
   KG_CAPTURE_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'packet capture could not start' },
   KG_STATE_WRITE_FAILED: { exit: EXIT.CANTCREATE, summary: 'a state file could not be written' },
   KG_METRICS_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'the metrics endpoint could not listen' },

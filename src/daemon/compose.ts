@@ -8,6 +8,9 @@
  *   2. composeDaemon(): the state files (pending stop commands, the replay journal, each opened
  *      and created if need be), the command runner, the sensors and the gate (nftables: a worker
  *      holding libnftables; `firewall: none`: a gate that changes nothing).
+ * With `dryRun` (knockgated --dry-run, dry-run.ts) stage 2 opens no state file and builds the
+ * in-memory gate, replay store, pending commands and one-time sequences, and a command runner
+ * that logs and runs nothing; the sensors stay the real ones.
  * Daemon (daemon.ts) receives them all and does no I/O of its own.
  */
 
@@ -15,6 +18,11 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { DEFAULT_REPLAY_JOURNAL } from '../config/schema.js';
 import { DEFAULT_REPLAY_ENTRIES, DEFAULT_REPLAY_ENTRIES_PER_CLIENT } from '../core/limits.js';
+import { MemoryGate } from '../gates/memory.js';
+import { MemoryOneTimeSequences, type OneTimeSequenceStore } from '../ports/one-time-sequences.js';
+import { MemoryPendingCommands } from '../ports/pending-commands.js';
+import { MemoryReplayStore } from '../stores/replay-memory.js';
+import { DryRunCommands, dryRunLogger } from './dry-run.js';
 import { NftablesGate } from '../gates/nftables.js';
 import { NoGate } from '../gates/none.js';
 import type { Clock } from '../ports/clock.js';
@@ -64,7 +72,9 @@ export async function composeDaemon(
   log: Logger,
   files: ConfiguredFiles = readConfiguredFiles(config),
   clock: Clock = systemClock,
+  options: { readonly dryRun?: boolean } = {},
 ): Promise<DaemonDeps> {
+  if (options.dryRun) return composeDryRun(config, dryRunLogger(log), files, clock);
   const pendingCommands = openPendingCommands(config);
   const replay = await openReplayStore(config, clock);
   const metrics = new MetricRegistry();
@@ -93,6 +103,34 @@ export async function composeDaemon(
     serverKey: files.serverKey,
     replay,
     pendingCommands,
+  };
+}
+
+/** The daemon with every effect held in memory or logged (dry-run.ts). */
+function composeDryRun(config: Config, log: Logger, files: ConfiguredFiles, clock: Clock): DaemonDeps {
+  const oneTimeSequences = new Map<number, OneTimeSequenceStore>();
+  for (const [i, file] of files.oneTimeSequences)
+    oneTimeSequences.set(i, new MemoryOneTimeSequences(file.unusedSequences().map((s) => s.steps)));
+  const s = config.spa;
+  const capacity = s?.maxReplayEntries ?? DEFAULT_REPLAY_ENTRIES;
+  return {
+    config,
+    log,
+    clock,
+    gate: new MemoryGate(() => clock.nowMs()),
+    sources: pcapSourceFactory,
+    parsedSources: [],
+    datagrams: openUdpSource,
+    commands: new DryRunCommands(log),
+    metrics: new MetricRegistry(),
+    oneTimeSequences,
+    serverKey: files.serverKey,
+    replay: new MemoryReplayStore(
+      capacity,
+      () => clock.unixMs(),
+      s?.maxReplayEntriesPerClient ?? DEFAULT_REPLAY_ENTRIES_PER_CLIENT,
+    ),
+    pendingCommands: new MemoryPendingCommands(),
   };
 }
 
