@@ -72,6 +72,10 @@ async function main(argv: string[]): Promise<void> {
       '--pending-commands <file>',
       'with --knockd-conf: where the pending stop commands are kept (default /var/lib/knockgate/pending-commands.json; a knockgate.yaml sets pending_commands: instead)',
     )
+    .option(
+      '--audit-log <file>',
+      'with --knockd-conf: the audit trail file (default /var/log/knockgate/audit.jsonl; a knockgate.yaml sets audit_log: instead)',
+    )
     .option('--check', 'validate the configuration (and one-time sequence files), print a summary and exit')
     .option('--log-level <level>', 'override log_level: error, warn, info or debug')
     .exitOverride()
@@ -86,6 +90,7 @@ async function main(argv: string[]): Promise<void> {
     config: string;
     knockdConf?: string;
     pendingCommands?: string;
+    auditLog?: string;
     check?: boolean;
     logLevel?: string;
   }>();
@@ -104,12 +109,18 @@ async function main(argv: string[]): Promise<void> {
     // knockd.conf has no such option; the state file is the daemon's, so the command line says.
     if (opts.pendingCommands !== undefined)
       config = Object.freeze({ ...config, pendingCommands: resolve(opts.pendingCommands) });
+    if (opts.auditLog !== undefined && config.audit !== null)
+      config = Object.freeze({ ...config, audit: { ...config.audit, file: resolve(opts.auditLog) } });
   } else {
-    if (opts.pendingCommands !== undefined)
-      throw new KnockgateError(
-        'KG_USAGE',
-        '--pending-commands goes with --knockd-conf; in a knockgate.yaml set pending_commands: instead',
-      );
+    for (const [flag, key, given] of [
+      ['--pending-commands', 'pending_commands', opts.pendingCommands],
+      ['--audit-log', 'audit_log', opts.auditLog],
+    ] as const)
+      if (given !== undefined)
+        throw new KnockgateError(
+          'KG_USAGE',
+          `${flag} goes with --knockd-conf; in a knockgate.yaml set ${key}: instead`,
+        );
     config = loadConfig(opts.config);
   }
   checkInterfacesExist(config);
@@ -161,12 +172,13 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGUSR1', () => daemon.logStats());
-  process.on('SIGHUP', () =>
+  process.on('SIGHUP', () => {
+    daemon.reopenAudit(); // after logrotate moved the audit trail: new lines go to a new file
     log.warn(
       { event: 'signal', signal: 'SIGHUP' },
       'reload is not supported yet; restart knockgated to apply a new configuration',
-    ),
-  );
+    );
+  });
 
   await daemon.start();
 }

@@ -4,6 +4,8 @@
  */
 
 import type { Config } from '../config/config.js';
+import type { AuditLog } from '../ports/audit-log.js';
+import type { GrantRecordStore } from '../ports/grant-records.js';
 import type { Clock } from '../ports/clock.js';
 import type { Commands } from '../ports/commands.js';
 import type { DatagramSourceFactory } from '../ports/datagram-source.js';
@@ -37,4 +39,8 @@ export interface DaemonDeps {
   readonly replay: ReplayStore | null;
   /** null when no door has a stop command and none was left from before. */
   readonly pendingCommands: PendingCommandStore | null;
+  /** The audit trail; null with `audit_log: none`. */
+  readonly audit: AuditLog | null;
+  /** The grant book's labels across restarts; null when the gate holds no grants (`firewall: none`). */
+  readonly grantRecords: GrantRecordStore | null;
 }

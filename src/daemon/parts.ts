@@ -19,6 +19,8 @@ import type { DaemonDeps } from './daemon-deps.js';
 import { buildDatagramDoors, type DatagramDoor } from './datagram-doors.js';
 import { KnockDispatch } from './dispatch.js';
 import { type GrantSpec, Grantor } from './grantor.js';
+import { GrantAudit } from './grant-audit.js';
+import { storedGrants } from './grant-adoption.js';
 import { GrantBook } from './grants.js';
 import { LogLimiter } from './log-limiter.js';
 import { OneTimeDoors } from './one-time-doors.js';
@@ -34,6 +36,7 @@ export interface DaemonParts {
   /** The one path that opens, extends, revokes grants. */
   readonly grantor: Grantor;
   readonly pending: PendingStops;
+  readonly audit: GrantAudit;
   readonly datagramDoors: readonly DatagramDoor[];
   readonly captures: Captures;
   /** Where a sensor of parsed packets hands them (the frame path ends there too). */
@@ -66,10 +69,14 @@ export function buildParts(deps: DaemonDeps, control: PartsControl): DaemonParts
     })),
     config.maxTrackedSequences,
   );
-  const book = new GrantBook(clock);
+  const records = deps.grantRecords;
+  const book: GrantBook = new GrantBook(clock, () =>
+    records?.changed(() => storedGrants(book.list(), { nowMs: clock.nowMs(), nowUnixMs: clock.unixMs() })),
+  );
   const pending = new PendingStops(deps.pendingCommands, deps.commands, clock, log, metrics);
   const common = { clock, log, metrics, stopped: control.stopped };
-  const grantor = new Grantor({ ...common, gate: deps.gate, book, pending, commands: deps.commands });
+  const audit = new GrantAudit(deps.audit, config.nftTable, clock, log, metrics.auditFailures);
+  const grantor = new Grantor({ ...common, gate: deps.gate, book, pending, commands: deps.commands, audit });
   // The packet paths do not look at the outcome (the grantor logs and counts it).
   const grant = async (door: Door, spec: GrantSpec): Promise<void> => void (await grantor.grant(door, spec));
   const datagramDoors = buildDatagramDoors({
@@ -94,5 +101,5 @@ export function buildParts(deps: DaemonDeps, control: PartsControl): DaemonParts
   const onFrame = dispatch.onFrame.bind(dispatch);
   const captures = new Captures(config.interfaces, deps.sources, onFrame, log);
   const onPacket = dispatch.onPacket.bind(dispatch);
-  return { metrics, oneTime, stepsOf, tracker, book, grantor, pending, datagramDoors, captures, onPacket };
+  return { metrics, oneTime, stepsOf, tracker, book, grantor, pending, audit, datagramDoors, captures, onPacket };
 }

@@ -70,6 +70,11 @@ export function daemonMetricSpecs(doors: readonly string[]) {
       'Start commands not run because their stop command could not be recorded durably.',
       { door: doors },
     ),
+    auditFailures: spec(
+      'knockgate_audit_write_failures_total',
+      'Audit records that could not be written durably (a grant or extension so affected is closed again).',
+      {},
+    ),
     // Collected when read (metrics/daemon-state.ts): the parts own these figures.
     sequencesTracked: spec('knockgate_sequences_tracked', 'Sources with a knock sequence in progress.', {}),
     sequencesTimedOut: spec('knockgate_sequences_timed_out_total', 'Knock sequences that ran out of time.', {}),
@@ -110,6 +115,7 @@ export class DaemonMetrics {
   private readonly knockChildren: ReadonlyMap<string, ReadonlyMap<SequenceOutcome, CounterChild>>;
   private readonly grantChildren: ReadonlyMap<string, ReadonlyMap<GrantEvent, CounterChild>>;
   private readonly refusedCommands: ReadonlyMap<string, CounterChild>;
+  readonly auditFailures: CounterChild;
   private readonly datagrams: Counter<DoorKindLabels>;
   private readonly acceptedFamily: Counter<DoorKindLabels>;
   private readonly rejectedFamily: Counter<DoorKindLabels & { reason: readonly SpaDoorRejectReason[] }>;
@@ -132,6 +138,12 @@ export class DaemonMetrics {
     this.grantChildren = byDoor(doors, GRANT_EVENTS, (door, event) => grants.with({ door, event }));
     const refused = registry.counter(s.commandsRefused);
     this.refusedCommands = new Map(doors.map((door) => [door, refused.with({ door })]));
+    this.auditFailures = registry.counter(s.auditFailures).with({});
+  }
+
+  /** Whether `door` is configured (a grant adopted at start may name a door that no longer is). */
+  knowsDoor(door: string): boolean {
+    return this.grantChildren.has(door);
   }
 
   frameDropped(reason: FrameDropReason): CounterChild {
