@@ -29,7 +29,7 @@ import type { ParsedPacketSource } from '../ports/parsed-packet-source.js';
 import { addStats } from './captures.js';
 import type { DaemonDeps } from './daemon-deps.js';
 import { logDoorsReady } from './door-report.js';
-import { adoptGrants } from './grant-adoption.js';
+import { adoptGrants, sameSource } from './grant-adoption.js';
 import type { GrantRecord } from './grants.js';
 import { captureSteps, gateLayout } from './layout.js';
 import { Operations } from './operations.js';
@@ -106,17 +106,23 @@ export class Daemon {
       log.warn({ event: 'grant-records-unreadable', detail: grantRecords.problem }, grantRecords.problem);
     const now = { nowMs: clock.nowMs(), nowUnixMs: clock.unixMs() };
     const onExpire = this.parts.grantor.adoptedExpiry();
-    for (const g of adoptGrants(kept, grantRecords?.loaded ?? [], now, randomUUID)) {
-      this.parts.book.adopt(g, onExpire);
-      const adopted = {
-        grant: g.id,
-        door: g.door,
-        client: g.client,
-        source: g.source,
-        ports: g.endpoints.map(formatEndpoint).join(','),
-        expires_in_s: Math.round((g.expiresAtMs - now.nowMs) / 1000),
+    const adopted = adoptGrants(kept, grantRecords?.loaded ?? [], now, randomUUID);
+    for (const g of adopted) this.parts.book.adopt(g, onExpire);
+    // One line per kernel element, as before there were labels, now with the grant it belongs to.
+    for (const el of kept) {
+      const port = formatEndpoint(el.endpoint);
+      const g = adopted.find(
+        (a) => sameSource(a.source, el.source) && a.endpoints.some((e) => formatEndpoint(e) === port),
+      );
+      const line = {
+        source: el.source,
+        port,
+        expires_in_s: el.expiresInS,
+        grant: g?.id,
+        door: g?.door,
+        client: g?.client,
       };
-      log.info({ event: 'grant-adopted', ...adopted }, 'grant found in the kernel kept');
+      log.info({ event: 'grant-adopted', ...line }, 'grant found in the kernel kept');
     }
   }
 

@@ -87,6 +87,11 @@ export function storedGrants(
   }));
 }
 
+/** Whether two sources are the same address or network, however written. */
+export function sameSource(a: string, b: string): boolean {
+  return canonical(a) === canonical(b);
+}
+
 function canonical(source: string): string {
   const p = parseAddressPrefix(source);
   return 'error' in p ? source : formatAddressPrefix(p.address, p.prefix);
