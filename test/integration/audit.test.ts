@@ -3,7 +3,8 @@
  * operator's extend, a knock that runs out, an operator's open and revoke are each one line of
  * the audit file (with client, door, operator and reason); after `mv` and SIGHUP new lines go to
  * a new file and none is lost or doubled; after SIGTERM and a new start `knockgate grants` still
- * names the client and door of the grant the kernel kept; `knockgate audit --json` shows the lines.
+ * names the client and door of the grant the kernel kept; `knockgate audit --json` shows the lines,
+ * also across knockgated's own rotations by size.
  */
 
 import assert from 'node:assert/strict';
@@ -21,7 +22,11 @@ describe('audit trail and grant labels on the real kernel', () => {
     banner: [22],
     serverKey: true,
     clients: { alice: ['--door', 'spa', '--port', '62202'] },
-    settings: (s) => [`nft_table: ${TABLE}`, `pending_commands: ${JSON.stringify(s.path('state/pending.json'))}`],
+    settings: (s) => [
+      `nft_table: ${TABLE}`,
+      `pending_commands: ${JSON.stringify(s.path('state/pending.json'))}`,
+      'audit_log_max_bytes: 4096', // a dozen lines a file: the last test sees knockgated rotate
+    ],
     doors: ({ clientEntry }) => [
       '  - name: quick',
       '    sequence: [7101, 7102, 7103]',
@@ -145,5 +150,30 @@ describe('audit trail and grant labels on the real kernel', () => {
     assert.deepEqual(shown, linesOf(trail()));
     const table = ctl(['audit', '-c', s.configFile, '--client', 'operator:auditor']);
     assert.match(table, /revoke +[0-9a-f]{8} +quick /);
+  });
+
+  it('across rotations by size, knockgate audit --json shows every line once, in order', () => {
+    const before = linesOf(trail());
+    for (let i = 1; i <= 12; i++) {
+      ctl(['open', 'quick', tb.other.v4, '--reason', `rotation ${i}`, '--for', '5m']);
+      ctl(['revoke', '--address', tb.other.v4]);
+    }
+    assert.ok(existsSync(`${trail()}.1`), 'knockgated rotated the trail');
+    const shown = ctl(['audit', '-c', s.configFile, '--json'])
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditRecord);
+    const onDisk = [`${trail()}.3`, `${trail()}.2`, `${trail()}.1`, trail()].flatMap(linesOf);
+    for (const f of [`${trail()}.1`, trail()]) assert.ok(readFileSync(f).length <= 4096, `${f} is within the limit`);
+    assert.deepEqual(shown, onDisk);
+    const added = shown.slice(before.length);
+    assert.deepEqual(shown.slice(0, before.length), before);
+    assert.deepEqual(
+      added.map((r) => [r.event, r.reason ?? null]),
+      Array.from({ length: 12 }, (_, i) => [
+        ['grant', `rotation ${i + 1}`],
+        ['revoke', null],
+      ]).flat(),
+    );
   });
 });
