@@ -3,7 +3,8 @@
  * knockgated: the daemon's entry point. Parses the command line, loads the configuration (exit 78
  * on any config error, naming file, line and key), has the composition root (daemon/compose.ts) build
  * the adapters, and runs the daemon until SIGTERM/SIGINT. SIGHUP reloads the configuration (the
- * same file, validated in full again; refused and logged if it is not valid), SIGUSR1 logs the counters.
+ * same file, validated in full again; refused and logged if it is not valid) and reopens the audit
+ * trail, SIGUSR2 only reopens the audit trail (logrotate), SIGUSR1 logs the counters.
  */
 
 import { openMetricsEndpoint } from '../metrics/http-endpoint.js';
@@ -52,15 +53,23 @@ function writePidFile(file: string): void {
 }
 
 /** The configuration, from the YAML file or an unchanged knockd.conf (warnings of the import on stderr). */
-function loadDaemonConfig(opts: { config: string; knockdConf?: string; pendingCommands?: string }): Config {
+function loadDaemonConfig(opts: {
+  config: string;
+  knockdConf?: string;
+  pendingCommands?: string;
+  auditLog?: string;
+}): Config {
   if (opts.knockdConf === undefined) return loadConfig(opts.config);
   const file = resolve(opts.knockdConf);
   const imported = importKnockdConf(file, readConfigFile(file));
   for (const w of imported.warnings) process.stderr.write(`knockgated: ${file}:${w.line}: ${w.message}\n`);
-  const config = parseConfigText(file, imported.yaml);
-  // knockd.conf has no such option; the state file is the daemon's, so the command line says.
-  if (opts.pendingCommands === undefined) return config;
-  return Object.freeze({ ...config, pendingCommands: resolve(opts.pendingCommands) });
+  let config = parseConfigText(file, imported.yaml);
+  // knockd.conf has no such options; the state files are the daemon's, so the command line says.
+  if (opts.pendingCommands !== undefined)
+    config = Object.freeze({ ...config, pendingCommands: resolve(opts.pendingCommands) });
+  if (opts.auditLog !== undefined && config.audit !== null)
+    config = Object.freeze({ ...config, audit: { ...config.audit, file: resolve(opts.auditLog) } });
+  return config;
 }
 
 function fail(err: unknown): never {
@@ -93,6 +102,10 @@ async function main(argv: string[]): Promise<void> {
     .option('--print-ruleset', 'print the nftables table this configuration installs and exit; changes nothing')
     .option('--dry-run', 'run, receive knocks and log decisions, but change no firewall and run no commands')
     .option('--strict', 'refuse to start (exit 78) when an established session would be shut out')
+    .option(
+      '--audit-log <file>',
+      'with --knockd-conf: the audit trail file (default /var/log/knockgate/audit.jsonl; a knockgate.yaml sets audit_log: instead)',
+    )
     .option('--log-level <level>', 'override log_level: error, warn, info or debug')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -106,6 +119,7 @@ async function main(argv: string[]): Promise<void> {
     config: string;
     knockdConf?: string;
     pendingCommands?: string;
+    auditLog?: string;
     check?: boolean;
     printRuleset?: boolean;
     dryRun?: boolean;
@@ -118,11 +132,16 @@ async function main(argv: string[]): Promise<void> {
       `--log-level must be error, warn, info or debug, got ${JSON.stringify(opts.logLevel)}`,
     );
   }
-  if (opts.knockdConf === undefined && opts.pendingCommands !== undefined)
-    throw new KnockgateError(
-      'KG_USAGE',
-      '--pending-commands goes with --knockd-conf; in a knockgate.yaml set pending_commands: instead',
-    );
+  if (opts.knockdConf === undefined)
+    for (const [flag, key, given] of [
+      ['--pending-commands', 'pending_commands', opts.pendingCommands],
+      ['--audit-log', 'audit_log', opts.auditLog],
+    ] as const)
+      if (given !== undefined)
+        throw new KnockgateError(
+          'KG_USAGE',
+          `${flag} goes with --knockd-conf; in a knockgate.yaml set ${key}: instead`,
+        );
   // Read at start and again at each reload, in full (SIGHUP, `knockgate reload`): the daemon's own
   // first stage (compose.ts); --check then has the kernel check the table (daemon/check.ts).
   const readConfiguration = (): { config: Config } & ConfiguredFiles => {
@@ -196,8 +215,13 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGUSR1', () => daemon.logStats());
+  process.on('SIGUSR2', () => {
+    log.info({ event: 'signal', signal: 'SIGUSR2' }, 'reopening the audit trail');
+    daemon.reopenAudit(); // logrotate's: nothing else changes
+  });
   process.on('SIGHUP', () => {
-    log.info({ event: 'signal', signal: 'SIGHUP' }, 'reloading the configuration');
+    log.info({ event: 'signal', signal: 'SIGHUP' }, 'reloading the configuration, reopening the audit trail');
+    daemon.reopenAudit(); // after logrotate moved the audit trail: new lines go to a new file
     // The outcome is logged by the daemon either way (reloaded, or reload-refused with the reason).
     daemon.reloadFromSource().catch(() => undefined);
   });

@@ -15,6 +15,7 @@ export const EXIT = {
   NOPERM: 77, // not allowed (the control socket is root's)
   CONFIG: 78, // bad configuration
   NO_MATCH: 1, // an operator's command named nothing that exists (as grep does)
+  NO_INPUT: 66, // a file to read is missing or unreadable (the audit trail)
 } as const;
 
 export const ERROR_CODES = {
@@ -50,6 +51,7 @@ export const ERROR_CODES = {
     summary: 'the new configuration was not applied; knockgated runs on the one it had',
   },
   KG_NO_MATCH: { exit: EXIT.NO_MATCH, summary: 'no grant or door matches what was named' },
+  KG_AUDIT_UNREADABLE: { exit: EXIT.NO_INPUT, summary: 'the audit trail is missing or cannot be read' },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

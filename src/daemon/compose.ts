@@ -5,8 +5,8 @@
  *   1. readConfiguredFiles(): the files the configuration names and the daemon reads once (each
  *      door's one-time sequence file, the server key), read and checked: a bad one is a config
  *      error, and nothing has been written;
- *   2. composeDaemon(): the state files (pending stop commands, the replay journal, each opened
- *      and created if need be), the command runner, the sensors and the gate (nftables: a worker
+ *   2. composeDaemon(): the state files (pending stop commands, the replay journal, the audit
+ *      trail, the grant labels, each opened and created if need be), the command runner, the sensors and the gate (nftables: a worker
  *      holding libnftables; `firewall: none`: a gate that changes nothing).
  * With `dryRun` (knockgated --dry-run, dry-run.ts) stage 2 opens no state file and builds the
  * in-memory gate, replay store, pending commands and one-time sequences, and a command runner
@@ -15,6 +15,7 @@
  */
 
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { DEFAULT_REPLAY_JOURNAL } from '../config/schema.js';
 import { DEFAULT_REPLAY_ENTRIES, DEFAULT_REPLAY_ENTRIES_PER_CLIENT } from '../core/limits.js';
@@ -33,6 +34,8 @@ import type { ReplayStore } from '../ports/replay-store.js';
 import { pcapSourceFactory } from '../sensors/pcap.js';
 import { openUdpSource } from '../sensors/udp.js';
 import { readServerKey } from '../stores/key-files.js';
+import { AuditFile } from '../stores/audit-file.js';
+import { GrantRecordsFile } from '../stores/grant-records-file.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
 import { PendingCommandsFile } from '../stores/pending-commands.js';
 import { ReplayJournal } from '../stores/replay-journal.js';
@@ -76,6 +79,13 @@ export async function composeDaemon(
 ): Promise<DaemonDeps> {
   if (options.dryRun) return composeDryRun(config, dryRunLogger(log), files, clock);
   const pendingCommands = openPendingCommands(config);
+  const audit = config.audit ? AuditFile.open(config.audit.file, config.audit) : null;
+  const grantRecords =
+    config.firewall === 'nftables'
+      ? GrantRecordsFile.open(grantRecordsPath(config), (err) =>
+          log.error({ event: 'grant-records-failed', error: err.message }, err.message),
+        )
+      : null;
   const replay = await openReplayStore(config, clock);
   const metrics = new MetricRegistry();
   const batches = metrics.histogram(FIREWALL_BATCH_SECONDS);
@@ -103,6 +113,8 @@ export async function composeDaemon(
     serverKey: files.serverKey,
     replay,
     pendingCommands,
+    audit,
+    grantRecords,
   };
 }
 
@@ -131,7 +143,15 @@ function composeDryRun(config: Config, log: Logger, files: ConfiguredFiles, cloc
       s?.maxReplayEntriesPerClient ?? DEFAULT_REPLAY_ENTRIES_PER_CLIENT,
     ),
     pendingCommands: new MemoryPendingCommands(),
+    // A dry run records no grant anywhere: no audit trail, no labels on disk.
+    audit: null,
+    grantRecords: null,
   };
+}
+
+/** The grant book's labels: beside the pending stop commands, one file per table. */
+export function grantRecordsPath(config: Config): string {
+  return join(dirname(config.pendingCommands), `grants-${config.nftTable}.json`);
 }
 
 /** The file, when a door has a stop command or records are left from an earlier configuration; else none. */

@@ -7,7 +7,8 @@
  *   1. stop commands left from before the restart are scheduled (overdue ones run now);
  *   2. SPA sockets and captures are opened (a missing interface fails here, before the firewall
  *      changes: we never hide a port behind a door nobody can knock on);
- *   3. the firewall layout is installed in one atomic batch, keeping live grants;
+ *   3. the firewall layout is installed in one atomic batch, keeping live grants, which are booked
+ *      again under the labels recorded before (grant-adoption.ts);
  *   4. frames are processed.
  * On stop the firewall is left exactly as it is: protected ports stay closed to everyone without a
  * grant and grants run out on the kernel's clock (fail closed); pending stop commands stay in
@@ -24,6 +25,7 @@
  * objects before and after. Reloads run one at a time.
  */
 
+import { randomUUID } from 'node:crypto';
 import type { ReloadResult } from '../control/protocol.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
@@ -32,9 +34,11 @@ import type { SequenceStats } from '../core/sequence.js';
 import { collectDaemonState } from '../metrics/daemon-state.js';
 import { statsLine } from '../metrics/stats-line.js';
 import type { Timer } from '../ports/clock.js';
+import type { ActiveGrant } from '../ports/gate.js';
 import type { ParsedPacketSource } from '../ports/parsed-packet-source.js';
 import type { Configured, DaemonDeps } from './daemon-deps.js';
 import { logDoorsReady } from './door-report.js';
+import { adoptGrants, sameSource } from './grant-adoption.js';
 import type { GrantRecord } from './grants.js';
 import { captureSteps, gateLayout } from './layout.js';
 import { Operations } from './operations.js';
@@ -112,10 +116,7 @@ export class Daemon {
         grants_kept: kept.length,
       };
       log.info({ event: 'firewall-installed', ...installed }, 'firewall rules in place');
-      for (const g of kept) {
-        const adopted = { source: g.source, port: formatEndpoint(g.endpoint), expires_in_s: g.expiresInS };
-        log.info({ event: 'grant-adopted', ...adopted }, 'grant found in the kernel kept');
-      }
+      this.adopt(kept);
     }
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => this.doors.tracker.sweep(clock.nowMs()));
     logDoorsReady(config, oneTime, log);
@@ -213,6 +214,42 @@ export class Daemon {
     return report;
   }
 
+  /**
+   * The grants the kernel kept, booked under the labels recorded before the restart
+   * (grant-adoption.ts), each logged `grant-adopted`; an unreadable records file is logged and
+   * its grants come back with door unknown.
+   */
+  private adopt(kept: readonly ActiveGrant[]): void {
+    const { clock, log, grantRecords } = this.deps;
+    if (grantRecords?.problem)
+      log.warn({ event: 'grant-records-unreadable', detail: grantRecords.problem }, grantRecords.problem);
+    const now = { nowMs: clock.nowMs(), nowUnixMs: clock.unixMs() };
+    const onExpire = this.lasting.grantor.adoptedExpiry();
+    const adopted = adoptGrants(kept, grantRecords?.loaded ?? [], now, randomUUID);
+    for (const g of adopted) this.lasting.book.adopt(g, onExpire);
+    // One line per kernel element, as before there were labels, now with the grant it belongs to.
+    for (const el of kept) {
+      const port = formatEndpoint(el.endpoint);
+      const g = adopted.find(
+        (a) => sameSource(a.source, el.source) && a.endpoints.some((e) => formatEndpoint(e) === port),
+      );
+      const line = {
+        source: el.source,
+        port,
+        expires_in_s: el.expiresInS,
+        grant: g?.id,
+        door: g?.door,
+        client: g?.client,
+      };
+      log.info({ event: 'grant-adopted', ...line }, 'grant found in the kernel kept');
+    }
+  }
+
+  /** SIGHUP: the audit trail opened anew at its path (after logrotate moved it). */
+  reopenAudit(): void {
+    this.lasting.audit.reopen();
+  }
+
   /** Stops capturing; leaves the firewall as it is (fail closed). */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -225,15 +262,29 @@ export class Daemon {
     this.sweep?.cancel();
     if (this.layoutStep) clearImmediate(this.layoutStep);
     await this.reloading;
+    this.flushGrantRecords();
     const live = this.lasting.book.clear();
     this.lasting.pending.cancelAll();
     await this.deps.commands.idle();
     await this.deps.replay?.close();
+    this.deps.audit?.close();
     this.deps.gate.close();
     this.deps.log.info(
       { event: 'stopped', live_grants: live.length, pending_stop_commands: this.lasting.pending.size() },
       'knockgated stopped; firewall rules left in place, nftables grants expire on the kernel clock, pending stop commands are kept on disk and run at the next start',
     );
+  }
+
+  /** The last change of the grant labels on disk before the book is emptied (the grants stay in the kernel). */
+  private flushGrantRecords(): void {
+    const records = this.deps.grantRecords;
+    if (records === null) return;
+    try {
+      records.flush();
+    } catch (err) {
+      this.deps.log.error({ event: 'grant-records-failed', error: (err as Error).message }, (err as Error).message);
+    }
+    records.close();
   }
 
   /** Every live grant: door, source, endpoints, client, since, until (what status and revoke will read). */

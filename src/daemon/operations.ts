@@ -162,10 +162,16 @@ export class Operations {
       endpoints,
       durationS,
       client: `operator:${operator}`,
+      operator,
+      reason: request.reason,
     });
     if (outcome.verdict === 'opened' || outcome.verdict === 'extended')
       return { verdict: outcome.verdict, grant: this.view(outcome.record) };
-    if (outcome.verdict === 'failed') throw new KnockgateError('KG_FIREWALL_FAILED', outcome.error);
+    if (outcome.verdict === 'failed')
+      throw new KnockgateError(
+        outcome.audited === false ? 'KG_STATE_WRITE_FAILED' : 'KG_FIREWALL_FAILED',
+        outcome.error,
+      );
     if (outcome.verdict === 'refused')
       throw new KnockgateError(
         'KG_STATE_WRITE_FAILED',

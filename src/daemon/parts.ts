@@ -1,7 +1,8 @@
 /**
  * The running daemon's parts, in two groups:
  *   - the lasting parts, built once and kept for the daemon's life, across reloads: the counters,
- *     the grant book, the pending stop commands, the grantor (the one grant path) and the captures;
+ *     the grant book, the audit trail's writer, the pending stop commands, the grantor (the one
+ *     grant path) and the captures;
  *   - the door parts, built from one configuration and replaced whole by a reload: the one-time
  *     doors, the knock tracker, the datagram doors and the dispatch of captured packets.
  * Grants and stop commands therefore survive a reload; knock sequences in progress start over.
@@ -24,6 +25,8 @@ import type { Configured, DaemonDeps } from './daemon-deps.js';
 import { buildDatagramDoors, type DatagramDoor } from './datagram-doors.js';
 import { KnockDispatch } from './dispatch.js';
 import { type GrantSpec, Grantor } from './grantor.js';
+import { GrantAudit } from './grant-audit.js';
+import { storedGrants } from './grant-adoption.js';
 import { GrantBook } from './grants.js';
 import { LogLimiter } from './log-limiter.js';
 import { OneTimeDoors } from './one-time-doors.js';
@@ -32,6 +35,8 @@ import { PendingStops } from './pending-stops.js';
 export interface LastingParts {
   readonly metrics: DaemonMetrics;
   readonly book: GrantBook;
+  /** Writes the audit trail's records of the grant path (the table's; it outlives a reload). */
+  readonly audit: GrantAudit;
   /** The one path that opens, extends, revokes grants. */
   readonly grantor: Grantor;
   readonly pending: PendingStops;
@@ -69,8 +74,12 @@ export function buildLastingParts(deps: DaemonDeps, control: PartsControl, onFra
     deps.metrics,
     config.doors.map((d) => d.name),
   );
-  const book = new GrantBook(clock);
+  const records = deps.grantRecords;
+  const book: GrantBook = new GrantBook(clock, () =>
+    records?.changed(() => storedGrants(book.list(), { nowMs: clock.nowMs(), nowUnixMs: clock.unixMs() })),
+  );
   const pending = new PendingStops(deps.pendingCommands, deps.commands, clock, log, metrics);
+  const audit = new GrantAudit(deps.audit, config.nftTable, clock, log, metrics.auditFailures);
   const grantor = new Grantor({
     clock,
     log,
@@ -80,10 +89,11 @@ export function buildLastingParts(deps: DaemonDeps, control: PartsControl, onFra
     book,
     pending,
     commands: deps.commands,
+    audit,
   });
   const captures = new Captures(deps.sources, onFrame, log);
   const limiter = new LogLimiter(MAX_DROP_LOG_LINES_PER_S, () => clock.nowMs());
-  return { metrics, book, grantor, pending, captures, limiter };
+  return { metrics, book, audit, grantor, pending, captures, limiter };
 }
 
 /** The parts one configuration needs, wired to the lasting ones. Throws on a wiring bug only. */

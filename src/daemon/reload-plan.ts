@@ -30,6 +30,7 @@ const RESTART_ONLY: readonly (readonly [string, (c: Config) => unknown])[] = [
   ['log_level', (c) => c.logLevel],
   ['pending_commands', (c) => c.pendingCommands],
   ['metrics', (c) => c.metrics],
+  ['audit_log', (c) => c.audit],
   ['spa.replay_journal', (c) => c.spa?.replayJournal ?? null],
   ['spa.max_replay_entries', (c) => c.spa?.maxReplayEntries ?? null],
   ['spa.max_replay_entries_per_client', (c) => c.spa?.maxReplayEntriesPerClient ?? null],

@@ -93,6 +93,17 @@ export class MemoryGate implements Gate {
   }
 
   /**
+   * The gate a daemon started after this one's stopped finds: the same elements with the same
+   * expiry and the same layout (the kernel outlives the daemon).
+   */
+  reopened(): MemoryGate {
+    const next = new MemoryGate(this.nowMs);
+    for (const [key, el] of this.elements) next.elements.set(key, { ...el });
+    next.current = this.current;
+    return next;
+  }
+
+  /**
    * Whether a new connection from `address` to `endpoint` would get through: yes unless the port
    * is protected or hidden, then only under a live element for that address or a prefix holding it.
    */

@@ -70,6 +70,11 @@ export function daemonMetricSpecs(doors: readonly string[]) {
       'Start commands not run because their stop command could not be recorded durably.',
       { door: doors },
     ),
+    auditFailures: spec(
+      'knockgate_audit_write_failures_total',
+      'Audit records that could not be written durably (a grant or extension so affected is closed again).',
+      {},
+    ),
     // Collected when read (metrics/daemon-state.ts): the parts own these figures.
     sequencesTracked: spec('knockgate_sequences_tracked', 'Sources with a knock sequence in progress.', {}),
     sequencesTimedOut: spec('knockgate_sequences_timed_out_total', 'Knock sequences that ran out of time.', {}),
@@ -142,6 +147,7 @@ export class DaemonMetrics {
   private readonly grantChildren = new Map<string, ReadonlyMap<GrantEvent, CounterChild>>();
   private readonly refusedCommands = new Map<string, CounterChild>();
   private readonly reloadChildren: ReadonlyMap<(typeof RELOAD_OUTCOMES)[number], CounterChild>;
+  readonly auditFailures: CounterChild;
   private datagrams!: Counter<DoorKindLabels>;
   private acceptedFamily!: Counter<DoorKindLabels>;
   private rejectedFamily!: Counter<DoorKindLabels & { reason: readonly SpaDoorRejectReason[] }>;
@@ -160,6 +166,7 @@ export class DaemonMetrics {
     this.dropped = new Map(FRAME_DROP_REASONS.map((reason) => [reason, dropped.with({ reason })]));
     const reloads = registry.counter(s.reloads);
     this.reloadChildren = new Map(RELOAD_OUTCOMES.map((outcome) => [outcome, reloads.with({ outcome })]));
+    this.auditFailures = registry.counter(s.auditFailures).with({});
     this.admitDoors(doors);
   }
 
@@ -182,6 +189,14 @@ export class DaemonMetrics {
       this.grantChildren.set(door, new Map(GRANT_EVENTS.map((event) => [event, grants.with({ door, event })])));
       this.refusedCommands.set(door, refused.with({ door }));
     }
+  }
+
+  /**
+   * Whether `door` is counted for: configured now or at some time since start (a grant adopted at
+   * start may name a door that no longer is).
+   */
+  knowsDoor(door: string): boolean {
+    return this.grantChildren.has(door);
   }
 
   reload(outcome: (typeof RELOAD_OUTCOMES)[number]): CounterChild {

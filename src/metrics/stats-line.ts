@@ -28,6 +28,7 @@ const KEYS: ReadonlyMap<string, FlatKey> = new Map([
   ['knockgate_datagrams_rejected_total', counted((l) => rejectKey(l.reason))],
   ['knockgate_grant_events_total', counted((l) => `grants_${l.event}`)],
   ['knockgate_commands_refused_total', counted(() => 'commands_refused')],
+  ['knockgate_audit_write_failures_total', counted(() => 'audit_write_failures')],
   ['knockgate_sequences_tracked', collected(() => 'sequences_tracked')],
   ['knockgate_sequences_timed_out_total', collected(() => 'sequences_timedOut')],
   ['knockgate_sequences_evicted_total', collected(() => 'sequences_evicted')],

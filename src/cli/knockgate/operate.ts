@@ -134,9 +134,19 @@ async function ask<O extends ControlOp>(
   return askDaemon(await socketOf(o), { ...request, operator: operatorName() });
 }
 
-/** Who asks, for the daemon's log: the sudo user if there is one (the socket is root's). */
+/**
+ * Who asks, for the daemon's log and audit trail: the sudo user if there is one (the socket is
+ * root's), else the login name, else `uid:N` (a uid without a passwd entry has no name).
+ */
 function operatorName(): string {
-  const name = process.env.SUDO_USER || userInfo().username;
+  let name = process.env.SUDO_USER;
+  if (!name) {
+    try {
+      name = userInfo().username;
+    } catch {
+      name = `uid:${process.getuid?.() ?? '?'}`;
+    }
+  }
   return name.replace(/\p{Cc}/gu, '?').slice(0, MAX_OPERATOR_TEXT_CHARS) || 'unknown';
 }
 
