@@ -115,7 +115,7 @@ describe('reload: knockgate reload and SIGHUP', () => {
     const webDoor = ['  - name: web', '    sequence: [7101, 7102]', '    open: [8080]', '    duration: 60s', ''].join(
       '\n',
     );
-    writeFileSync(s.configFile, `${original().trimEnd()}\n${webDoor}`);
+    writeFileSync(s.configFile, original().replace('doors:\n', `doors:\n${webDoor}`));
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 8080).outcome, 'open', 'not protected yet');
     process.kill(daemon.pid, 'SIGHUP');
     const done = await daemon.waitFor(
