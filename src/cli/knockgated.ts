@@ -23,6 +23,7 @@ import { createLogger } from '../daemon/json-logger.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
 import { lockTable } from '../stores/table-lock.js';
 import { openControlSocket } from '../control/server.js';
+import { installService } from './install-service.js';
 import { controlSocketPath } from '../control/socket-path.js';
 import { openNoFollow } from '../config/trusted-file.js';
 import { VERSION } from '../version.js';
@@ -103,6 +104,12 @@ async function main(argv: string[]): Promise<void> {
     .option('--dry-run', 'run, receive knocks and log decisions, but change no firewall and run no commands')
     .option('--strict', 'refuse to start (exit 78) when an established session would be shut out')
     .option(
+      '--install-service',
+      'put the systemd unit, logrotate file, bash completion and the 0700 directories in place, and exit',
+    )
+    .option('--root <dir>', 'with --install-service: install under this directory instead of /')
+    .option('--force', 'with --install-service: replace files that differ from what this version ships')
+    .option(
       '--audit-log <file>',
       'with --knockd-conf: the audit trail file (default /var/log/knockgate/audit.jsonl; a knockgate.yaml sets audit_log: instead)',
     )
@@ -124,8 +131,18 @@ async function main(argv: string[]): Promise<void> {
     printRuleset?: boolean;
     dryRun?: boolean;
     strict?: boolean;
+    installService?: boolean;
+    root?: string;
+    force?: boolean;
     logLevel?: string;
   }>();
+  if (opts.installService) {
+    const lines = installService({ root: opts.root ?? '/', force: opts.force === true, daemonPath: argv[1] ?? '' });
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
+  if (opts.root !== undefined || opts.force !== undefined)
+    throw new KnockgateError('KG_USAGE', '--root and --force go with --install-service');
   if (opts.logLevel !== undefined && !['error', 'warn', 'info', 'debug'].includes(opts.logLevel)) {
     throw new KnockgateError(
       'KG_USAGE',

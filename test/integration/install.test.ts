@@ -61,6 +61,13 @@ describe('npm pack, then npm install -g of the tarball', () => {
     const bin = (name: string): string => join(prefix, 'bin', name);
     assert.equal(sh(bin('knockgate'), ['--version']).stdout.trim(), VERSION);
     assert.equal(sh(bin('knockgated'), ['--version']).stdout.trim(), VERSION);
+    // The shipped unit and files are found in the installed package, and the unit runs these commands.
+    const root = join(dir, 'service-root');
+    const service = sh(bin('knockgated'), ['--install-service', '--root', root]);
+    assert.equal(service.status, 0, service.stderr);
+    const unit = readFileSync(join(root, 'etc', 'systemd', 'system', 'knockgated.service'), 'utf8');
+    assert.match(unit, new RegExp(`^ExecStart=${bin('knockgated')} -c `, 'm'));
+    assert.match(unit, new RegExp(`^ExecReload=${bin('knockgate')} reload `, 'm'));
     for (const part of ['knockgate-nft', 'pcap-capture.node', 'udp-batch.node', 'flock.node']) {
       assert.ok(
         existsSync(join(prefix, 'lib', 'node_modules', 'knockgate', 'dist', 'libexec', part)),
