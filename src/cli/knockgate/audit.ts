@@ -21,6 +21,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.js';
 import { DEFAULT_AUDIT_LOG } from '../../config/schema.js';
 import { KnockgateError } from '../../core/errors.js';
 import type { AuditRecord } from '../../ports/audit-log.js';
+import { textTable } from './text-table.js';
 
 interface AuditFlags {
   file?: string;
@@ -109,13 +110,7 @@ export function formatAudit(records: readonly AuditRecord[]): string {
     r.reason ?? '',
   ]);
   const head = ['TIME', 'EVENT', 'GRANT', 'DOOR', 'SOURCE', 'PORTS', 'CLIENT', 'UNTIL', 'OPERATOR', 'REASON'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]): string =>
-    r
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(head), ...rows.map(line)].join('\n');
+  return textTable(head, rows);
 }
 
 /**

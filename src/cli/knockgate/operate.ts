@@ -23,6 +23,7 @@ import { KnockgateError } from '../../core/errors.js';
 import { MAX_OPERATOR_TEXT_CHARS } from '../../core/limits.js';
 import { RUN_DIR } from '../../stores/table-lock.js';
 import { parsePortList, parseSeconds } from './option-parsers.js';
+import { textTable } from './text-table.js';
 
 interface Target {
   socket?: string;
@@ -226,7 +227,7 @@ function formatGrants(grants: readonly GrantView[]): string {
     g.until,
     formatDurationMs(g.remaining_s * 1000),
   ]);
-  return table(['ID', 'DOOR', 'SOURCE', 'PORTS', 'CLIENT', 'SINCE', 'UNTIL', 'LEFT'], rows);
+  return textTable(['ID', 'DOOR', 'SOURCE', 'PORTS', 'CLIENT', 'SINCE', 'UNTIL', 'LEFT'], rows);
 }
 
 function formatStatus(s: ControlResults['status']): string {
@@ -235,7 +236,7 @@ function formatStatus(s: ControlResults['status']): string {
     `firewall: ${s.firewall.kind}${s.firewall.transport ? ` via ${s.firewall.transport}` : ''}${s.firewall.enforcing ? '' : ' (changes no firewall)'}`,
     `interfaces: ${s.interfaces.join(', ')}; sensors: ${s.sensors.join(', ') || 'none'}`,
     'doors:',
-    table(
+    textTable(
       ['  NAME', 'KIND', 'LISTENS', 'OPENS', 'FOR', 'GRANTS'],
       s.doors.map((d) => [
         `  ${d.name}`,
@@ -252,14 +253,4 @@ function formatStatus(s: ControlResults['status']): string {
   const counters = Object.entries(s.counters).map(([k, v]) => `${k}=${v}`);
   out.push(`counters: ${counters.join(' ') || 'none yet'}`);
   return out.join('\n');
-}
-
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]): string =>
-    r
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(head), ...rows.map(line)].join('\n');
 }
