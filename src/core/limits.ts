@@ -274,3 +274,12 @@ export const MAX_FWKNOP_CLIENT_TIMEOUT_S = 65_536;
 export const MAX_FWKNOP_NAT_HOST_CHARS = 70;
 /** Files one access.conf import may read: knockgate's own bound (%include_folder can name many). */
 export const MAX_FWKNOP_ACCESS_FILES = 1_024;
+
+/**
+ * Key rotation: how long before the end of the previous server key's overlap knockgated and
+ * `knockgated --check` start warning about it (core/spa/key-overlap.ts), and how far ahead
+ * `knockgate keygen --force` proposes the end of the overlap: a week is a working week's slack
+ * for delivering re-issued credentials, and short enough that an old key does not linger.
+ */
+export const PREVIOUS_KEY_REMINDER_MS = 24 * 3_600_000;
+export const DEFAULT_KEY_OVERLAP_MS = 7 * 24 * 3_600_000;

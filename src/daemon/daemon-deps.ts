@@ -33,6 +33,8 @@ export interface DaemonDeps {
   readonly oneTimeSequences: ReadonlyMap<number, OneTimeSequenceStore>;
   /** The server's X25519 private key (each SPA door derives its own keys from it); null without native SPA doors. */
   readonly serverKey: Uint8Array | null;
+  /** Key rotation: the previous server key, accepted until spa.previous_key_until; absent or null without one. */
+  readonly previousServerKey?: Uint8Array | null;
   /** null when no door takes SPA or fwknop datagrams. */
   readonly replay: ReplayStore | null;
   /** null when no door has a stop command and none was left from before. */

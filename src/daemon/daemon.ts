@@ -25,7 +25,7 @@ import type { DatagramSource } from '../ports/datagram-source.js';
 import type { ParsedPacketSource } from '../ports/parsed-packet-source.js';
 import { addStats } from './captures.js';
 import type { DaemonDeps } from './daemon-deps.js';
-import { logDoorsReady } from './door-report.js';
+import { logDoorsReady, logKeyOverlap } from './door-report.js';
 import type { GrantRecord } from './grants.js';
 import { captureSteps, gateLayout } from './layout.js';
 import { Operations } from './operations.js';
@@ -90,6 +90,7 @@ export class Daemon {
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => tracker.sweep(clock.nowMs()));
     logDoorsReady(config, oneTime, log);
     for (const detail of config.warnings) log.warn({ event: 'config-warning', detail }, 'configuration warning');
+    logKeyOverlap(config, clock.unixMs(), log);
     const ready = { interfaces: config.interfaces, doors: config.doors.length, captures: this.sensorNames() };
     log.info({ event: 'ready', ...ready }, 'knockgated ready');
   }

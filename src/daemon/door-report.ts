@@ -1,12 +1,16 @@
 /**
  * The start-up log line of each door (`door-ready`): what kind it is, how many steps or clients,
  * where it listens, what it opens and for how long. Never a knock port nor a key: the log may be
- * read by more people than the configuration.
+ * read by more people than the configuration. Also, with key rotation configured, the line that
+ * says until when the previous server key is accepted (`previous-server-key`; a warning when it
+ * ends within a day or has ended).
  */
 
 import { listenerOf } from '../core/door.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import type { Config } from '../config/config.js';
+import { formatIsoTime } from '../config/iso-time.js';
+import { overlapNotice } from './key-overlap.js';
 import type { Logger } from '../ports/logger.js';
 import type { OneTimeDoors } from './one-time-doors.js';
 
@@ -32,4 +36,14 @@ export function logDoorsReady(config: Config, oneTime: OneTimeDoors, log: Logger
         : 'door ready',
     );
   });
+}
+
+/** `unixMs`: the wall clock now. Nothing without spa.previous_server_key or without a native SPA door. */
+export function logKeyOverlap(config: Config, unixMs: number, log: Logger): void {
+  const until = config.spa?.previousKeyUntilMs ?? null;
+  if (until === null || !config.doors.some((d) => d.spa !== null)) return;
+  const n = overlapNotice(until, unixMs);
+  const fields = { event: 'previous-server-key', state: n.state, until: formatIsoTime(until) };
+  if (n.level === 'warn') log.warn(fields, n.message);
+  else log.info(fields, n.message);
 }

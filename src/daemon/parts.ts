@@ -76,6 +76,7 @@ export function buildParts(deps: DaemonDeps, control: PartsControl): DaemonParts
     ...common,
     config,
     serverKey: deps.serverKey,
+    previousServerKey: deps.previousServerKey ?? null,
     replay: deps.replay,
     limiter,
     grant,

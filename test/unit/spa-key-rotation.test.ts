@@ -5,7 +5,9 @@
  * 'previous'`) and is refused as `spa-retired-key` from `previous_key_until` on (the instant itself
  * included, the one before not); one made for neither key is `spa-mac1`. A client re-issued
  * (`previous_psk`) authenticates with its old secret only under the previous key and with its new
- * one only under the current key. Junk, and retired-key datagrams, spend no work token.
+ * one only under the current key. Junk, and retired-key datagrams, spend no work token. And the
+ * daemon's handler (src/daemon/spa-handler.ts): the decision line says `server_key: previous` /
+ * `retired`, counted in knockgate_spa_old_server_key_total.
  */
 
 import { describe, it } from 'node:test';
@@ -20,6 +22,8 @@ import type { NeedsReplayCheck } from '../../src/core/spa/ladder-step.js';
 import { NativeLadder, type NativePending, type NativeStep } from '../../src/core/spa/native-ladder.js';
 import { sealSpa } from '../../src/core/spa/native-wire.js';
 import { serverKeysFromPrivate, type SpaServerKeys } from '../../src/core/spa/native-door-keys.js';
+import { SpaHandler } from '../../src/daemon/spa-handler.js';
+import { handlerHarness } from '../support/handler-harness.js';
 
 const T0 = 1_790_000_000_000;
 const UNTIL = T0 + 3_600_000;
@@ -148,5 +152,47 @@ describe('native ladder with a previous server key (key rotation)', () => {
     assert.deepEqual([reason(spent), spent.serverKey], ['spa-overload', undefined]);
     const spentPrevious = check(packet(previous, laptopId, laptopPsk), T0, allowance);
     assert.deepEqual([reason(spentPrevious), spentPrevious.serverKey], ['spa-overload', 'previous']);
+  });
+});
+
+describe('SPA handler with a previous server key: the log line and the counter say which key', () => {
+  const yaml = [
+    'interfaces: [eth0]',
+    'spa: {server_key: server.key, previous_server_key: old.key, previous_key_until: "2026-09-21T12:00:00Z"}',
+    'doors:',
+    '  - name: ssh',
+    '    spa: {port: 62201}',
+    '    open: [22]',
+    '    clients:',
+    `      - {name: laptop, id: ${b64u(laptopId)}, psk: ${b64u(laptopPsk)}}`,
+  ].join('\n');
+
+  it('accepted under the previous key: server_key previous; after the overlap: spa-retired-key, counted apart', async () => {
+    const h = await handlerHarness(yaml, { unixMs: T0 });
+    try {
+      const handler = new SpaHandler({ ...h.deps, keys: current, previous: { keys: previous, untilUnixMs: UNTIL } });
+      handler.handle(packet(current, laptopId, laptopPsk), SOURCE);
+      handler.handle(packet(previous, laptopId, laptopPsk), SOURCE);
+      await h.settle();
+      const spa = h.log.lines.filter((l) => l.fields.event === 'spa').map((l) => l.fields);
+      assert.deepEqual(
+        spa.map((f) => [f.verdict, f.client, f.server_key]),
+        [
+          ['accepted', 'laptop', undefined],
+          ['accepted', 'laptop', 'previous'],
+        ],
+      );
+      h.clock.unix = UNTIL;
+      handler.handle(packet(previous, laptopId, laptopPsk, UNTIL), SOURCE);
+      await h.settle();
+      const last = h.log.lines.at(-1)?.fields;
+      assert.deepEqual([last?.verdict, last?.reason, last?.server_key], ['rejected', 'spa-retired-key', 'retired']);
+      assert.equal(h.counts.get('spa_server_key_previous'), 1);
+      assert.equal(h.counts.get('spa_server_key_retired'), 1);
+      assert.equal(h.counts.get('spa_rejected_retired_key'), 1);
+      assert.equal(h.counts.get('spa_accepted'), 2);
+    } finally {
+      await h.close();
+    }
   });
 });
