@@ -22,7 +22,9 @@ import type { NeedsReplayCheck } from '../../src/core/spa/ladder-step.js';
 import { NativeLadder, type NativePending, type NativeStep } from '../../src/core/spa/native-ladder.js';
 import { sealSpa } from '../../src/core/spa/native-wire.js';
 import { serverKeysFromPrivate, type SpaServerKeys } from '../../src/core/spa/native-door-keys.js';
+import { logKeyOverlap } from '../../src/daemon/door-report.js';
 import { SpaHandler } from '../../src/daemon/spa-handler.js';
+import { MemoryLogger } from '../../src/ports/logger.js';
 import { handlerHarness } from '../support/handler-harness.js';
 
 const T0 = 1_790_000_000_000;
@@ -194,5 +196,50 @@ describe('SPA handler with a previous server key: the log line and the counter s
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('the start-up line about the overlap (daemon/door-report.ts logKeyOverlap)', () => {
+  const config = parseConfigText(
+    '/nonexistent/knockgate.yaml',
+    [
+      'interfaces: [eth0]',
+      'spa: {server_key: server.key, previous_server_key: old.key, previous_key_until: "2026-09-21T12:00:00Z"}',
+      'doors:',
+      '  - name: ssh',
+      '    spa: {port: 62201}',
+      '    open: [22]',
+      `    clients: [{name: laptop, id: ${b64u(laptopId)}, psk: ${b64u(laptopPsk)}}]`,
+    ].join('\n'),
+  );
+  const end = Date.UTC(2026, 8, 21, 12);
+  const at = (now: number) => {
+    const log = new MemoryLogger();
+    logKeyOverlap(config, now, log);
+    assert.equal(log.lines.length, 1);
+    const l = log.lines[0] as MemoryLogger['lines'][number];
+    return [l.level, l.fields.state, l.fields.until, l.msg] as const;
+  };
+
+  it('info with the end while more than a day is left; warn within the last day; warn naming spa-retired-key once ended', () => {
+    const [level1, state1, until1, msg1] = at(end - 3 * 86_400_000 - 2 * 3_600_000);
+    assert.deepEqual([level1, state1, until1], ['info', 'open', '2026-09-21T12:00:00Z']);
+    assert.match(msg1, /accepted until 2026-09-21T12:00:00Z \(in 3 d 2 h\)/);
+    const [level2, state2, , msg2] = at(end - 5 * 3_600_000);
+    assert.deepEqual([level2, state2], ['warn', 'ending']);
+    assert.match(msg2, /in about 5 h/);
+    const [level3, state3, , msg3] = at(end);
+    assert.deepEqual([level3, state3], ['warn', 'ended']);
+    assert.match(msg3, /spa-retired-key.*remove previous_server_key/);
+  });
+
+  it('says nothing without a previous key', () => {
+    const log = new MemoryLogger();
+    logKeyOverlap(
+      parseConfigText('/nonexistent/k.yaml', 'interfaces: [eth0]\ndoors: [{name: a, sequence: [1, 2], open: [22]}]'),
+      end,
+      log,
+    );
+    assert.equal(log.lines.length, 0);
   });
 });
