@@ -283,3 +283,5 @@ export const MAX_FWKNOP_ACCESS_FILES = 1_024;
  */
 export const PREVIOUS_KEY_REMINDER_MS = 24 * 3_600_000;
 export const DEFAULT_KEY_OVERLAP_MS = 7 * 24 * 3_600_000;
+/** How often a running daemon looks whether the overlap's last day has begun or the overlap ended. */
+export const KEY_OVERLAP_CHECK_MS = 60_000;

@@ -38,6 +38,7 @@ export class Daemon {
   private datagramSources: DatagramSource[] = [];
   private parsedSources: ParsedPacketSource[] = [];
   private sweep: Timer | undefined;
+  private overlapWatch: Timer | null = null;
   private layoutStep: NodeJS.Immediate | undefined;
   private stopped = false;
   /** What the control socket asks (control/server.ts): status, grants, revoke, extend, open. */
@@ -90,7 +91,7 @@ export class Daemon {
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => tracker.sweep(clock.nowMs()));
     logDoorsReady(config, oneTime, log);
     for (const detail of config.warnings) log.warn({ event: 'config-warning', detail }, 'configuration warning');
-    logKeyOverlap(config, clock.unixMs(), log);
+    this.overlapWatch = logKeyOverlap(config, clock, log);
     const ready = { interfaces: config.interfaces, doors: config.doors.length, captures: this.sensorNames() };
     log.info({ event: 'ready', ...ready }, 'knockgated ready');
   }
@@ -106,6 +107,7 @@ export class Daemon {
     for (const s of this.parsedSources) s.close();
     this.parsedSources = [];
     this.sweep?.cancel();
+    this.overlapWatch?.cancel();
     if (this.layoutStep) clearImmediate(this.layoutStep);
     const live = this.parts.book.clear();
     this.parts.pending.cancelAll();

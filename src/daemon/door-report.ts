@@ -3,14 +3,16 @@
  * where it listens, what it opens and for how long. Never a knock port nor a key: the log may be
  * read by more people than the configuration. Also, with key rotation configured, the line that
  * says until when the previous server key is accepted (`previous-server-key`; a warning when it
- * ends within a day or has ended).
+ * ends within a day or has ended, logged again when that happens while the daemon runs).
  */
 
 import { listenerOf } from '../core/door.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import type { Config } from '../config/config.js';
 import { formatIsoTime } from '../config/iso-time.js';
-import { overlapNotice } from './key-overlap.js';
+import { type OverlapNotice, overlapNotice } from './key-overlap.js';
+import type { Clock, Timer } from '../ports/clock.js';
+import { KEY_OVERLAP_CHECK_MS } from '../core/limits.js';
 import type { Logger } from '../ports/logger.js';
 import type { OneTimeDoors } from './one-time-doors.js';
 
@@ -38,12 +40,23 @@ export function logDoorsReady(config: Config, oneTime: OneTimeDoors, log: Logger
   });
 }
 
-/** `unixMs`: the wall clock now. Nothing without spa.previous_server_key or without a native SPA door. */
-export function logKeyOverlap(config: Config, unixMs: number, log: Logger): void {
+/**
+ * The `previous-server-key` line now, and again each time the overlap's state changes while the
+ * daemon runs (checked every KEY_OVERLAP_CHECK_MS: the last day begins, the overlap ends). Nothing
+ * without spa.previous_server_key or without a native SPA door. Returns the timer, or null.
+ */
+export function logKeyOverlap(config: Config, clock: Pick<Clock, 'unixMs' | 'every'>, log: Logger): Timer | null {
   const until = config.spa?.previousKeyUntilMs ?? null;
-  if (until === null || !config.doors.some((d) => d.spa !== null)) return;
-  const n = overlapNotice(until, unixMs);
-  const fields = { event: 'previous-server-key', state: n.state, until: formatIsoTime(until) };
-  if (n.level === 'warn') log.warn(fields, n.message);
-  else log.info(fields, n.message);
+  if (until === null || !config.doors.some((d) => d.spa !== null)) return null;
+  let last: OverlapNotice['state'] | null = null;
+  const report = (): void => {
+    const n = overlapNotice(until, clock.unixMs());
+    if (n.state === last) return;
+    last = n.state;
+    const fields = { event: 'previous-server-key', state: n.state, until: formatIsoTime(until) };
+    if (n.level === 'warn') log.warn(fields, n.message);
+    else log.info(fields, n.message);
+  };
+  report();
+  return last === 'ended' ? null : clock.every(KEY_OVERLAP_CHECK_MS, report);
 }

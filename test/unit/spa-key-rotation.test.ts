@@ -213,9 +213,25 @@ describe('the start-up line about the overlap (daemon/door-report.ts logKeyOverl
     ].join('\n'),
   );
   const end = Date.UTC(2026, 8, 21, 12);
+  /** A clock the test moves; `tick()` runs what logKeyOverlap scheduled, as the timer would. */
+  const fakeClock = (unix: number) => {
+    const c = {
+      unix,
+      fns: [] as (() => void)[],
+      unixMs: () => c.unix,
+      every: (_ms: number, fn: () => void) => {
+        c.fns.push(fn);
+        return { cancel: () => undefined };
+      },
+      tick: () => {
+        for (const f of c.fns) f();
+      },
+    };
+    return c;
+  };
   const at = (now: number) => {
     const log = new MemoryLogger();
-    logKeyOverlap(config, now, log);
+    logKeyOverlap(config, fakeClock(now), log);
     assert.equal(log.lines.length, 1);
     const l = log.lines[0] as MemoryLogger['lines'][number];
     return [l.level, l.fields.state, l.fields.until, l.msg] as const;
@@ -235,11 +251,33 @@ describe('the start-up line about the overlap (daemon/door-report.ts logKeyOverl
 
   it('says nothing without a previous key', () => {
     const log = new MemoryLogger();
-    logKeyOverlap(
-      parseConfigText('/nonexistent/k.yaml', 'interfaces: [eth0]\ndoors: [{name: a, sequence: [1, 2], open: [22]}]'),
-      end,
-      log,
+    const none = parseConfigText(
+      '/nonexistent/k.yaml',
+      'interfaces: [eth0]\ndoors: [{name: a, sequence: [1, 2], open: [22]}]',
     );
+    assert.equal(logKeyOverlap(none, fakeClock(end), log), null);
     assert.equal(log.lines.length, 0);
+  });
+
+  it('a running daemon logs the change when the last day begins and when the overlap ends, once each', () => {
+    const log = new MemoryLogger();
+    const clock = fakeClock(end - 2 * 86_400_000);
+    assert.ok(logKeyOverlap(config, clock, log) !== null);
+    clock.tick();
+    clock.unix = end - 3_600_000;
+    clock.tick();
+    clock.tick();
+    clock.unix = end;
+    clock.tick();
+    clock.unix = end + 60_000;
+    clock.tick();
+    assert.deepEqual(
+      log.lines.map((l) => [l.level, l.fields.state]),
+      [
+        ['info', 'open'],
+        ['warn', 'ending'],
+        ['warn', 'ended'],
+      ],
+    );
   });
 });
