@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   const config = [
     `interfaces: [${t.server.clientSide.ifname}, ${t.server.otherSide.ifname}]`,
     'firewall: nftables',
+    'audit_log: audit.jsonl',
     'spa:',
     '  server_key: server.key',
     '  replay_journal: replay.journal',

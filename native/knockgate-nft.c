@@ -7,7 +7,11 @@
  *             one nft command line (e.g. "list table inet knockgate"). A document is applied as
  *             one atomic transaction, exactly as `nft -j -f FILE` would apply it. A request
  *             that starts with "@elements" adds and deletes set elements in one transaction
- *             built here without libnftables (nft-elements.c: the grant path).
+ *             built here without libnftables (nft-elements.c: the grant path). A request
+ *             that starts with "@check\n" is the JSON document after that line, checked and
+ *             not applied (NFT_CTX_DRY_RUN, `nft -c`): the kernel validates the whole batch,
+ *             then aborts it, so status 0 means the kernel would have taken it, and nothing
+ *             of it is ever committed (knockgated --check).
  *   response: "<status> <length>\n" then <length> bytes. status 0: applied; the bytes are what
  *             nft would print (JSON, since output is in JSON mode). status 1: rejected, nothing
  *             was applied; the bytes are nft's error text.
@@ -115,6 +119,17 @@ int main(void) {
 			return 65;
 		}
 		request[length] = '\0';
+		static const char check[] = "@check\n";
+		if (length > sizeof check - 1 && memcmp(request, check, sizeof check - 1) == 0) {
+			nft_ctx_set_dry_run(nft, true);
+			int rc = nft_run_cmd_from_buffer(nft, request + sizeof check - 1);
+			nft_ctx_set_dry_run(nft, false);
+			free(request);
+			const char *out = nft_ctx_get_output_buffer(nft);
+			const char *err = nft_ctx_get_error_buffer(nft);
+			if (respond(rc == 0 ? 0 : 1, rc == 0 ? out : err) != 0) break;
+			continue;
+		}
 		if (request[0] == '@') {
 			char error[256];
 			int ok = nft_elements_apply(request, length, error, sizeof error) == 0;

@@ -8,6 +8,9 @@
  *   import FILE              knockd.conf or access.conf to knockgate YAML
  *   status, grants           what a running knockgated does, who holds access (control socket)
  *   revoke, extend, open     change grants in a running knockgated
+ *   audit                    the audit trail: every grant, extension, expiry, revocation
+ *   reload                   have it read its configuration again
+ *   completion bash          a bash completion script
  * One file per command group under cli/knockgate/; this one builds the program and maps errors to
  * exit statuses. Bad arguments exit 64 with a message that names the argument.
  */
@@ -15,6 +18,8 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, KnockgateError } from '../core/errors.js';
 import { VERSION } from '../version.js';
+import { addAuditCommand } from './knockgate/audit.js';
+import { addCompletionCommand } from './knockgate/completion.js';
 import { addConnectCommand } from './knockgate/connect.js';
 import { addImportCommand } from './knockgate/import.js';
 import { addKnockCommand } from './knockgate/knock.js';
@@ -33,6 +38,8 @@ async function main(argv: string[]): Promise<void> {
   addProvisioningCommands(program);
   addImportCommand(program);
   addOperateCommands(program);
+  addAuditCommand(program);
+  addCompletionCommand(program); // last: it is written from every command registered above
 
   try {
     await program.parseAsync(argv);

@@ -2,7 +2,9 @@
 /**
  * knockgated: the daemon's entry point. Parses the command line, loads the configuration (exit 78
  * on any config error, naming file, line and key), has the composition root (daemon/compose.ts) build
- * the adapters, and runs the daemon until SIGTERM/SIGINT.
+ * the adapters, and runs the daemon until SIGTERM/SIGINT. SIGHUP reloads the configuration (the
+ * same file, validated in full again; refused and logged if it is not valid) and reopens the audit
+ * trail, SIGUSR2 only reopens the audit trail (logrotate), SIGUSR1 logs the counters.
  */
 
 import { openMetricsEndpoint } from '../metrics/http-endpoint.js';
@@ -14,7 +16,8 @@ import { Command, CommanderError } from 'commander';
 import type { Config } from '../config/config.js';
 import { importKnockdConf } from '../config/knockd-conf.js';
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText, readConfigFile } from '../config/load.js';
-import { composeDaemon, readConfiguredFiles } from '../daemon/compose.js';
+import { type ConfiguredFiles, composeDaemon, readConfiguredFiles } from '../daemon/compose.js';
+import { checkFirewall, guardLockout, printedRuleset } from '../daemon/check.js';
 import { overlapNotice } from '../daemon/key-overlap.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/json-logger.js';
@@ -50,6 +53,26 @@ function writePidFile(file: string): void {
   });
 }
 
+/** The configuration, from the YAML file or an unchanged knockd.conf (warnings of the import on stderr). */
+function loadDaemonConfig(opts: {
+  config: string;
+  knockdConf?: string;
+  pendingCommands?: string;
+  auditLog?: string;
+}): Config {
+  if (opts.knockdConf === undefined) return loadConfig(opts.config);
+  const file = resolve(opts.knockdConf);
+  const imported = importKnockdConf(file, readConfigFile(file));
+  for (const w of imported.warnings) process.stderr.write(`knockgated: ${file}:${w.line}: ${w.message}\n`);
+  let config = parseConfigText(file, imported.yaml);
+  // knockd.conf has no such options; the state files are the daemon's, so the command line says.
+  if (opts.pendingCommands !== undefined)
+    config = Object.freeze({ ...config, pendingCommands: resolve(opts.pendingCommands) });
+  if (opts.auditLog !== undefined && config.audit !== null)
+    config = Object.freeze({ ...config, audit: { ...config.audit, file: resolve(opts.auditLog) } });
+  return config;
+}
+
 function fail(err: unknown): never {
   if (err instanceof KnockgateError) {
     process.stderr.write(`knockgated: ${err.message} [${err.code}]\n`);
@@ -73,7 +96,17 @@ async function main(argv: string[]): Promise<void> {
       '--pending-commands <file>',
       'with --knockd-conf: where the pending stop commands are kept (default /var/lib/knockgate/pending-commands.json; a knockgate.yaml sets pending_commands: instead)',
     )
-    .option('--check', 'validate the configuration (and one-time sequence files), print a summary and exit')
+    .option(
+      '--check',
+      'check everything short of changing the kernel (config, files, interfaces, nftables taking the table: a dry run) and exit',
+    )
+    .option('--print-ruleset', 'print the nftables table this configuration installs and exit; changes nothing')
+    .option('--dry-run', 'run, receive knocks and log decisions, but change no firewall and run no commands')
+    .option('--strict', 'refuse to start (exit 78) when an established session would be shut out')
+    .option(
+      '--audit-log <file>',
+      'with --knockd-conf: the audit trail file (default /var/log/knockgate/audit.jsonl; a knockgate.yaml sets audit_log: instead)',
+    )
     .option('--log-level <level>', 'override log_level: error, warn, info or debug')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -87,7 +120,11 @@ async function main(argv: string[]): Promise<void> {
     config: string;
     knockdConf?: string;
     pendingCommands?: string;
+    auditLog?: string;
     check?: boolean;
+    printRuleset?: boolean;
+    dryRun?: boolean;
+    strict?: boolean;
     logLevel?: string;
   }>();
   if (opts.logLevel !== undefined && !['error', 'warn', 'info', 'debug'].includes(opts.logLevel)) {
@@ -96,45 +133,62 @@ async function main(argv: string[]): Promise<void> {
       `--log-level must be error, warn, info or debug, got ${JSON.stringify(opts.logLevel)}`,
     );
   }
-  let config: Config;
-  if (opts.knockdConf !== undefined) {
-    const imported = importKnockdConf(resolve(opts.knockdConf), readConfigFile(resolve(opts.knockdConf)));
-    for (const w of imported.warnings)
-      process.stderr.write(`knockgated: ${resolve(opts.knockdConf)}:${w.line}: ${w.message}\n`);
-    config = parseConfigText(resolve(opts.knockdConf), imported.yaml);
-    // knockd.conf has no such option; the state file is the daemon's, so the command line says.
-    if (opts.pendingCommands !== undefined)
-      config = Object.freeze({ ...config, pendingCommands: resolve(opts.pendingCommands) });
-  } else {
-    if (opts.pendingCommands !== undefined)
-      throw new KnockgateError(
-        'KG_USAGE',
-        '--pending-commands goes with --knockd-conf; in a knockgate.yaml set pending_commands: instead',
-      );
-    config = loadConfig(opts.config);
+  if (opts.knockdConf === undefined)
+    for (const [flag, key, given] of [
+      ['--pending-commands', 'pending_commands', opts.pendingCommands],
+      ['--audit-log', 'audit_log', opts.auditLog],
+    ] as const)
+      if (given !== undefined)
+        throw new KnockgateError(
+          'KG_USAGE',
+          `${flag} goes with --knockd-conf; in a knockgate.yaml set ${key}: instead`,
+        );
+  // Read at start and again at each reload, in full (SIGHUP, `knockgate reload`): the daemon's own
+  // first stage (compose.ts); --check then has the kernel check the table (daemon/check.ts).
+  const readConfiguration = (): { config: Config } & ConfiguredFiles => {
+    const config = loadDaemonConfig(opts);
+    checkInterfacesExist(config);
+    return { config, ...readConfiguredFiles(config) };
+  };
+  const { config, ...files } = readConfiguration();
+  if (opts.printRuleset) {
+    process.stdout.write(printedRuleset(config, files));
+    return;
   }
-  checkInterfacesExist(config);
-  // The daemon's own first stage (compose.ts): --check runs exactly this, then stops.
-  const files = readConfiguredFiles(config);
   if (opts.check) {
+    const nft = await checkFirewall(config, files); // daemon/check.ts: the kernel checks, nothing is committed
+    await guardLockout(config, {
+      strict: opts.strict === true,
+      warn: (l) => process.stderr.write(`knockgated: ${l}\n`),
+    });
     process.stdout.write(
-      `${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')})\n`,
+      `${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')}); ${nft}\n`,
     );
-    const until = files.previousServerKey !== null ? config.spa?.previousKeyUntilMs : undefined;
+    const until = files.previousServerKey != null ? config.spa?.previousKeyUntilMs : undefined;
     if (until != null) process.stdout.write(`${config.file}: ${overlapNotice(until, Date.now()).message}\n`);
     return;
   }
   // One daemon per table and network namespace, before the PID file and the firewall are touched.
   // Taken with `firewall: none` too (on nft_table's name): two daemons on one config would both
-  // run its commands.
-  lockTable(config.nftTable);
+  // run its commands. Not by a dry run, which holds nothing exclusive (daemon/dry-run.ts).
+  const dryRun = opts.dryRun === true;
+  if (!dryRun) lockTable(config.nftTable);
   const log = createLogger((opts.logLevel as typeof config.logLevel | undefined) ?? config.logLevel, {
     file: config.logFile,
     syslog: config.syslog,
   });
+  // Before anything is written or installed: --strict refuses here (exit 78).
+  await guardLockout(config, { strict: opts.strict === true, log });
+  if (dryRun) return runDryRun(config, log, files);
   if (config.pidFile) writePidFile(config.pidFile);
   const deps = await composeDaemon(config, log, files);
-  const daemon = new Daemon(deps);
+  // A reload is guarded like a start: lockout warnings logged, and refused under --strict.
+  const reloadSource = async () => {
+    const next = readConfiguration();
+    await guardLockout(next.config, { strict: opts.strict === true, log });
+    return next;
+  };
+  const daemon = new Daemon({ ...deps, reloadSource });
   // Before the firewall changes: a port already taken stops the start here (exit 69).
   const build = { version: VERSION, node: process.version };
   const endpoint = config.metrics ? await openMetricsEndpoint(config.metrics, deps.metrics, build, log) : null;
@@ -164,13 +218,26 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGUSR1', () => daemon.logStats());
-  process.on('SIGHUP', () =>
-    log.warn(
-      { event: 'signal', signal: 'SIGHUP' },
-      'reload is not supported yet; restart knockgated to apply a new configuration',
-    ),
-  );
+  process.on('SIGUSR2', () => {
+    log.info({ event: 'signal', signal: 'SIGUSR2' }, 'reopening the audit trail');
+    daemon.reopenAudit(); // logrotate's: nothing else changes
+  });
+  process.on('SIGHUP', () => {
+    log.info({ event: 'signal', signal: 'SIGHUP' }, 'reloading the configuration, reopening the audit trail');
+    daemon.reopenAudit(); // after logrotate moved the audit trail: new lines go to a new file
+    // The outcome is logged by the daemon either way (reloaded, or reload-refused with the reason).
+    daemon.reloadFromSource().catch(() => undefined);
+  });
 
+  await daemon.start();
+}
+
+/** --dry-run: the daemon on in-memory adapters; no PID file, control socket or metrics endpoint. */
+async function runDryRun(config: Config, log: ReturnType<typeof createLogger>, files: ConfiguredFiles): Promise<void> {
+  const daemon = new Daemon(await composeDaemon(config, log, files, undefined, { dryRun: true }));
+  const stop = (): void => void daemon.stop().then(() => process.exit(EXIT.OK));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   await daemon.start();
 }
 

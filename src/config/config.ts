@@ -44,6 +44,8 @@ export interface Config {
   readonly pidFile: string | null;
   /** Absolute path of the pending stop commands file. */
   readonly pendingCommands: string;
+  /** The audit trail's file and rotation; null with `audit_log: none`. */
+  readonly audit: { readonly file: string; readonly maxBytes: number; readonly keep: number } | null;
   /** Shared settings of SPA doors; null when no `spa:` section is configured. */
   readonly spa: SpaSettings | null;
   /** The Prometheus endpoint; null when no `metrics:` section is configured. */

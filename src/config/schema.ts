@@ -35,6 +35,12 @@ import {
   MAX_SPA_CLIENTS_PER_DOOR,
   DEFAULT_SPA_PORT,
   DEFAULT_METRICS_ADDRESS,
+  DEFAULT_AUDIT_MAX_BYTES,
+  MIN_AUDIT_MAX_BYTES,
+  MAX_AUDIT_MAX_BYTES,
+  DEFAULT_AUDIT_KEEP_FILES,
+  MIN_AUDIT_KEEP_FILES,
+  MAX_AUDIT_KEEP_FILES,
 } from '../core/limits.js';
 import { parseIPAddress } from '../core/ip-address.js';
 import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
@@ -48,6 +54,14 @@ import { parseIsoTimeMs } from './iso-time.js';
 export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
 /** Where stop commands still to run are remembered, across restarts and crashes. */
 export const DEFAULT_PENDING_COMMANDS = '/var/lib/knockgate/pending-commands.json';
+/**
+ * The audit trail (stores/audit-file.ts). Under /var/log, not /var/lib: the daemon never reads it
+ * back (nothing it decides depends on it), it is what operators rotate (logrotate), ship and keep
+ * for years, and /var/log is where those tools and backups look; systemd's LogsDirectory= makes it.
+ */
+export const DEFAULT_AUDIT_LOG = '/var/log/knockgate/audit.jsonl';
+/** `audit_log: none`: no audit trail (the grants are still in the decision log). */
+export const AUDIT_LOG_NONE = 'none';
 
 /** Door names appear in logs, nft comments and command arguments: keep them boring. */
 export const DOOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
@@ -326,6 +340,29 @@ export const configSchema = z
     pid_file: z.string().min(1).optional(),
     /** The pending stop commands file (stores/pending-commands.ts). */
     pending_commands: z.string().min(1).default(DEFAULT_PENDING_COMMANDS),
+    /** The audit trail's file (a path, relative to this file's directory), or `none`. */
+    audit_log: z
+      .string({ invalid_type_error: 'expected a file path, or none' })
+      .min(1, 'expected a file path, or none')
+      .refine(
+        (p) => p === AUDIT_LOG_NONE || (!p.endsWith('/') && !/\p{Cc}/u.test(p)),
+        'expected a file path (not a directory, no control characters), or none',
+      )
+      .default(DEFAULT_AUDIT_LOG),
+    /** Rotate the audit trail before it grows past this many bytes. */
+    audit_log_max_bytes: z
+      .number()
+      .int()
+      .min(MIN_AUDIT_MAX_BYTES)
+      .max(MAX_AUDIT_MAX_BYTES)
+      .default(DEFAULT_AUDIT_MAX_BYTES),
+    /** Rotated audit files kept (.1 to .N). */
+    audit_log_keep: z
+      .number()
+      .int()
+      .min(MIN_AUDIT_KEEP_FILES)
+      .max(MAX_AUDIT_KEEP_FILES)
+      .default(DEFAULT_AUDIT_KEEP_FILES),
     spa: spaSettingsSchema.optional(),
     metrics: metricsSettingsSchema.optional(),
     doors: z.array(doorSchema).min(1, 'configure at least one door').max(MAX_DOORS),

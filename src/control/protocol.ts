@@ -1,5 +1,5 @@
 /**
- * The control protocol between `knockgate` (status, grants, revoke, extend, open) and a running
+ * The control protocol between `knockgate` (status, grants, revoke, extend, open, reload) and a running
  * knockgated, over its Unix socket (control/socket-path.ts). Pure: schemas and types, no I/O.
  *
  * One request per connection: the client writes one JSON object and a newline (at most
@@ -38,6 +38,7 @@ const base = { v: z.literal(CONTROL_PROTOCOL_VERSION), operator: printable.optio
 export const controlRequestSchema = z.discriminatedUnion('op', [
   z.object({ ...base, op: z.literal('status') }).strict(),
   z.object({ ...base, op: z.literal('grants') }).strict(),
+  z.object({ ...base, op: z.literal('reload') }).strict(),
   z.object({ ...base, op: z.literal('revoke'), select: selectorSchema }).strict(),
   z.object({ ...base, op: z.literal('extend'), select: selectorSchema, duration_s: durationS }).strict(),
   z
@@ -117,12 +118,31 @@ export interface OpenResult {
   readonly grant: GrantView;
 }
 
+/**
+ * What a reload applied, by name. The daemon reads its configuration again from where it was
+ * started (the same file, or the same knockd.conf); `clients_*` are by door, for doors kept.
+ */
+export interface ReloadResult {
+  readonly config: string;
+  readonly doors_added: readonly string[];
+  readonly doors_removed: readonly string[];
+  readonly doors_changed: readonly string[];
+  readonly clients_added: Readonly<Record<string, readonly string[]>>;
+  readonly clients_removed: Readonly<Record<string, readonly string[]>>;
+  readonly server_key_changed: boolean;
+  /** Grants live after the reload (all of them: a reload never closes one). */
+  readonly grants_kept: number;
+  /** Knock sequences in progress that start over (the tracker is the new configuration's). */
+  readonly sequences_reset: number;
+}
+
 export interface ControlResults {
   readonly status: StatusReport;
   readonly grants: readonly GrantView[];
   readonly revoke: RevokeResult;
   readonly extend: ExtendResult;
   readonly open: OpenResult;
+  readonly reload: ReloadResult;
 }
 
 export type ControlAnswer =

@@ -15,6 +15,7 @@ export const EXIT = {
   NOPERM: 77, // not allowed (the control socket is root's)
   CONFIG: 78, // bad configuration
   NO_MATCH: 1, // an operator's command named nothing that exists (as grep does)
+  NO_INPUT: 66, // a file to read is missing or unreadable (the audit trail)
 } as const;
 
 export const ERROR_CODES = {
@@ -23,6 +24,13 @@ export const ERROR_CODES = {
   KG_USAGE: { exit: EXIT.USAGE, summary: 'bad command-line usage' },
   KG_FIREWALL_UNAVAILABLE: { exit: EXIT.UNAVAILABLE, summary: 'the firewall program is missing or refused to run' },
   KG_FIREWALL_FAILED: { exit: EXIT.SOFTWARE, summary: 'the firewall rejected a change' },
+  /** knockgated --check: the kernel, asked to check (not apply) the table this config renders, said no. */
+  KG_RULESET_REFUSED: { exit: EXIT.CONFIG, summary: 'nftables refused the ruleset this configuration renders' },
+  /**
+   * --strict: a protected port is one an established session uses and nothing lets its next
+   * connection back in. 78, as a bad config: restarting will not help (RestartPreventExitStatus=78).
+   */
+  KG_LOCKOUT_RISK: { exit: EXIT.CONFIG, summary: 'the configuration would shut out a session in use (--strict)' },
   KG_CAPTURE_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'packet capture could not start' },
   KG_STATE_WRITE_FAILED: { exit: EXIT.CANTCREATE, summary: 'a state file could not be written' },
   KG_METRICS_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'the metrics endpoint could not listen' },
@@ -38,7 +46,12 @@ export const ERROR_CODES = {
   },
   KG_CONTROL_DENIED: { exit: EXIT.NOPERM, summary: "the control socket is root's only" },
   KG_CONTROL_FAILED: { exit: EXIT.SOFTWARE, summary: 'the daemon could not carry out the request' },
+  KG_RELOAD_REFUSED: {
+    exit: EXIT.CONFIG,
+    summary: 'the new configuration was not applied; knockgated runs on the one it had',
+  },
   KG_NO_MATCH: { exit: EXIT.NO_MATCH, summary: 'no grant or door matches what was named' },
+  KG_AUDIT_UNREADABLE: { exit: EXIT.NO_INPUT, summary: 'the audit trail is missing or cannot be read' },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

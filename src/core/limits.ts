@@ -276,8 +276,30 @@ export const MAX_FWKNOP_NAT_HOST_CHARS = 70;
 export const MAX_FWKNOP_ACCESS_FILES = 1_024;
 
 /**
+ * The audit trail (stores/audit-file.ts): knockgated renames `audit_log` to `.1` (and `.1` to `.2`,
+ * ...) when the next line would take it past `audit_log_max_bytes`, and keeps `audit_log_keep`
+ * renamed files (the oldest is removed). 16 MiB holds about 50,000 lines; with five kept, a busy
+ * gateway keeps weeks of grants and the directory never holds more than ~100 MiB of them.
+ */
+export const DEFAULT_AUDIT_MAX_BYTES = 16 * 1024 * 1024;
+export const MIN_AUDIT_MAX_BYTES = 4_096;
+export const MAX_AUDIT_MAX_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_AUDIT_KEEP_FILES = 5;
+export const MIN_AUDIT_KEEP_FILES = 1;
+export const MAX_AUDIT_KEEP_FILES = 99;
+/** One audit line at most (a client name, an operator's reason, the ports: far below this). */
+export const MAX_AUDIT_LINE_BYTES = 8_192;
+/**
+ * The grant records file (stores/grant-records-file.ts) is rewritten at most this often: a burst
+ * of grants costs one rename, not one per grant. What is lost in a crash within the window is a
+ * label (door, client) of a grant, never the grant (the kernel holds it) nor its record (the audit
+ * trail holds that, synced before the grant is reported).
+ */
+export const GRANT_RECORDS_COALESCE_MS = 200;
+
+/**
  * Key rotation: how long before the end of the previous server key's overlap knockgated and
- * `knockgated --check` start warning about it (core/spa/key-overlap.ts), and how far ahead
+ * `knockgated --check` start warning about it (daemon/key-overlap.ts), and how far ahead
  * `knockgate keygen --force` proposes the end of the overlap: a week is a working week's slack
  * for delivering re-issued credentials, and short enough that an old key does not linger.
  */

@@ -47,7 +47,8 @@ export class ReplayWindow {
   private quotaPrunedAtMs = -Infinity;
 
   constructor(
-    private readonly capacity: number,
+    /** Keys it may hold at most. */
+    readonly capacity: number,
     private readonly ownerCapacity: number = capacity,
   ) {}
 

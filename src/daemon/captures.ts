@@ -20,7 +20,6 @@ export class Captures {
   private readonly closedTotals = { received: 0, dropped: 0 };
 
   constructor(
-    private readonly interfaces: readonly string[],
     private readonly factory: PacketSourceFactory,
     private readonly onFrame: CaptureFrameHandler,
     private readonly log: Logger,
@@ -32,15 +31,16 @@ export class Captures {
   }
 
   /**
-   * Captures what `steps` lists on every interface, replacing the captures open now. With nothing
+   * Captures what `steps` lists on every one of `interfaces` (a reload may change them), replacing
+   * the captures open now. With nothing
    * to capture and nothing open (only SPA sockets), opens no capture at all. Throws
    * KnockgateError('KG_CAPTURE_FAILED'), leaving the old captures in place.
    */
-  reopen(steps: readonly Endpoint[]): void {
+  reopen(interfaces: readonly string[], steps: readonly Endpoint[]): void {
     if (steps.length === 0 && this.live.length === 0) return;
     const opened: PacketSource[] = [];
     try {
-      for (const iface of this.interfaces) {
+      for (const iface of interfaces) {
         let source: PacketSource | undefined;
         const deliver: FrameHandler = (frame, length) => {
           if (source) this.onFrame(source, frame, length);

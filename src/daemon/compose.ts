@@ -5,16 +5,25 @@
  *   1. readConfiguredFiles(): the files the configuration names and the daemon reads once (each
  *      door's one-time sequence file, the server key), read and checked: a bad one is a config
  *      error, and nothing has been written;
- *   2. composeDaemon(): the state files (pending stop commands, the replay journal, each opened
- *      and created if need be), the command runner, the sensors and the gate (nftables: a worker
+ *   2. composeDaemon(): the state files (pending stop commands, the replay journal, the audit
+ *      trail, the grant labels, each opened and created if need be), the command runner, the sensors and the gate (nftables: a worker
  *      holding libnftables; `firewall: none`: a gate that changes nothing).
+ * With `dryRun` (knockgated --dry-run, dry-run.ts) stage 2 opens no state file and builds the
+ * in-memory gate, replay store, pending commands and one-time sequences, and a command runner
+ * that logs and runs nothing; the sensors stay the real ones.
  * Daemon (daemon.ts) receives them all and does no I/O of its own.
  */
 
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { DEFAULT_REPLAY_JOURNAL } from '../config/schema.js';
 import { DEFAULT_REPLAY_ENTRIES, DEFAULT_REPLAY_ENTRIES_PER_CLIENT } from '../core/limits.js';
+import { MemoryGate } from '../gates/memory.js';
+import { MemoryOneTimeSequences, type OneTimeSequenceStore } from '../ports/one-time-sequences.js';
+import { MemoryPendingCommands } from '../ports/pending-commands.js';
+import { MemoryReplayStore } from '../stores/replay-memory.js';
+import { DryRunCommands, dryRunLogger } from './dry-run.js';
 import { NftablesGate } from '../gates/nftables.js';
 import { NoGate } from '../gates/none.js';
 import type { Clock } from '../ports/clock.js';
@@ -25,10 +34,13 @@ import type { ReplayStore } from '../ports/replay-store.js';
 import { pcapSourceFactory } from '../sensors/pcap.js';
 import { openUdpSource } from '../sensors/udp.js';
 import { readPreviousServerKey, readServerKey } from '../stores/key-files.js';
+import { AuditFile } from '../stores/audit-file.js';
+import { GrantRecordsFile } from '../stores/grant-records-file.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
 import { PendingCommandsFile } from '../stores/pending-commands.js';
 import { ReplayJournal } from '../stores/replay-journal.js';
 import { systemClock } from './clock.js';
+import { FIREWALL_BATCH_OUTCOMES, FIREWALL_BATCH_SECONDS } from '../metrics/daemon-metrics.js';
 import { MetricRegistry } from '../metrics/registry.js';
 import { CommandRunner } from './command-runner.js';
 import type { DaemonDeps } from './daemon-deps.js';
@@ -40,7 +52,7 @@ export interface ConfiguredFiles {
   /** The server's X25519 private key, when some door is native SPA. */
   readonly serverKey: Uint8Array | null;
   /** Key rotation: the previous server key (spa.previous_server_key), checked like the current one. */
-  readonly previousServerKey: Uint8Array | null;
+  readonly previousServerKey?: Uint8Array | null;
 }
 
 /** Stage 1 (and all of --check past the config): throws ConfigError / KnockgateError naming the file. */
@@ -66,11 +78,30 @@ export async function composeDaemon(
   log: Logger,
   files: ConfiguredFiles = readConfiguredFiles(config),
   clock: Clock = systemClock,
+  options: { readonly dryRun?: boolean } = {},
 ): Promise<DaemonDeps> {
+  if (options.dryRun) return composeDryRun(config, dryRunLogger(log), files, clock);
   const pendingCommands = openPendingCommands(config);
+  const audit = config.audit ? AuditFile.open(config.audit.file, config.audit) : null;
+  const grantRecords =
+    config.firewall === 'nftables'
+      ? GrantRecordsFile.open(grantRecordsPath(config), (err) =>
+          log.error({ event: 'grant-records-failed', error: err.message }, err.message),
+        )
+      : null;
   const replay = await openReplayStore(config, clock);
+  const metrics = new MetricRegistry();
+  const batches = metrics.histogram(FIREWALL_BATCH_SECONDS);
+  const observe = new Map(FIREWALL_BATCH_OUTCOMES.map((outcome) => [outcome, batches.with({ outcome })]));
   const gate: Gate =
-    config.firewall === 'nftables' ? new NftablesGate(config.nftTable, () => clock.nowMs()) : new NoGate();
+    config.firewall === 'nftables'
+      ? new NftablesGate(
+          config.nftTable,
+          () => clock.nowMs(),
+          undefined,
+          (s, outcome) => observe.get(outcome)?.observe(s),
+        )
+      : new NoGate();
   return {
     config,
     log,
@@ -80,13 +111,51 @@ export async function composeDaemon(
     parsedSources: [],
     datagrams: openUdpSource,
     commands: new CommandRunner(log),
-    metrics: new MetricRegistry(),
+    metrics,
     oneTimeSequences: files.oneTimeSequences,
     serverKey: files.serverKey,
     previousServerKey: files.previousServerKey,
     replay,
     pendingCommands,
+    audit,
+    grantRecords,
   };
+}
+
+/** The daemon with every effect held in memory or logged (dry-run.ts). */
+function composeDryRun(config: Config, log: Logger, files: ConfiguredFiles, clock: Clock): DaemonDeps {
+  const oneTimeSequences = new Map<number, OneTimeSequenceStore>();
+  for (const [i, file] of files.oneTimeSequences)
+    oneTimeSequences.set(i, new MemoryOneTimeSequences(file.unusedSequences().map((s) => s.steps)));
+  const s = config.spa;
+  const capacity = s?.maxReplayEntries ?? DEFAULT_REPLAY_ENTRIES;
+  return {
+    config,
+    log,
+    clock,
+    gate: new MemoryGate(() => clock.nowMs()),
+    sources: pcapSourceFactory,
+    parsedSources: [],
+    datagrams: openUdpSource,
+    commands: new DryRunCommands(log),
+    metrics: new MetricRegistry(),
+    oneTimeSequences,
+    serverKey: files.serverKey,
+    replay: new MemoryReplayStore(
+      capacity,
+      () => clock.unixMs(),
+      s?.maxReplayEntriesPerClient ?? DEFAULT_REPLAY_ENTRIES_PER_CLIENT,
+    ),
+    pendingCommands: new MemoryPendingCommands(),
+    // A dry run records no grant anywhere: no audit trail, no labels on disk.
+    audit: null,
+    grantRecords: null,
+  };
+}
+
+/** The grant book's labels: beside the pending stop commands, one file per table. */
+export function grantRecordsPath(config: Config): string {
+  return join(dirname(config.pendingCommands), `grants-${config.nftTable}.json`);
 }
 
 /** The file, when a door has a stop command or records are left from an earlier configuration; else none. */

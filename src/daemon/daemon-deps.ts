@@ -4,6 +4,8 @@
  */
 
 import type { Config } from '../config/config.js';
+import type { AuditLog } from '../ports/audit-log.js';
+import type { GrantRecordStore } from '../ports/grant-records.js';
 import type { Clock } from '../ports/clock.js';
 import type { Commands } from '../ports/commands.js';
 import type { DatagramSourceFactory } from '../ports/datagram-source.js';
@@ -39,4 +41,17 @@ export interface DaemonDeps {
   readonly replay: ReplayStore | null;
   /** null when no door has a stop command and none was left from before. */
   readonly pendingCommands: PendingCommandStore | null;
+  /**
+   * Where a reload reads its configuration again (knockgated: the same file, validated in full and
+   * its files read, as at start); it throws the ConfigError or KnockgateError that names the fault.
+   * Absent: the daemon cannot be reloaded (a test that does not need it).
+   */
+  readonly reloadSource?: () => Promise<Configured>;
+  /** The audit trail; null with `audit_log: none`. */
+  readonly audit: AuditLog | null;
+  /** The grant book's labels across restarts; null when the gate holds no grants (`firewall: none`). */
+  readonly grantRecords: GrantRecordStore | null;
 }
+
+/** What one configuration brings: the config itself and the files it names (compose.ts reads them). */
+export type Configured = Pick<DaemonDeps, 'config' | 'oneTimeSequences' | 'serverKey' | 'previousServerKey'>;

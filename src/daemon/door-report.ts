@@ -44,8 +44,16 @@ export function logDoorsReady(config: Config, oneTime: OneTimeDoors, log: Logger
  * The `previous-server-key` line now, and again each time the overlap's state changes while the
  * daemon runs (checked every KEY_OVERLAP_CHECK_MS: the last day begins, the overlap ends). Nothing
  * without spa.previous_server_key or without a native SPA door. Returns the timer, or null.
+ * A reload passes the timer of the configuration it replaces, and the new one decides afresh.
  */
-export function logKeyOverlap(config: Config, clock: Pick<Clock, 'unixMs' | 'every'>, log: Logger): Timer | null {
+export function logKeyOverlap(
+  config: Config,
+  clock: Pick<Clock, 'unixMs' | 'every'>,
+  log: Logger,
+  /** The watch of the configuration a reload replaces: cancelled here. */
+  replaced: Timer | null = null,
+): Timer | null {
+  replaced?.cancel();
   const until = config.spa?.previousKeyUntilMs ?? null;
   if (until === null || !config.doors.some((d) => d.spa !== null)) return null;
   let last: OverlapNotice['state'] | null = null;

@@ -5,6 +5,15 @@
  * The operator's revoke and extend (daemon/operations.ts) change grants here too, in the same
  * order: the gate first, then the durable stop records, then the book.
  *
+ * The audit trail (grant-audit.ts): every grant, extension, revocation and expiry is appended and
+ * synced after the kernel holds the change (the kernel first, for the knock's latency) and before
+ * it is reported (the `grant` log line, the control socket's answer, the start command). A grant
+ * or extension whose record cannot be written is closed again in the kernel and off the book, its
+ * stop commands run, and it is reported `failed`: fail closed, because the promise is that every
+ * access the kernel gives is in the trail (the trail may then show a grant running longer than it
+ * did, never one it does not show). A revocation or expiry that cannot be recorded has already
+ * closed access: it is logged and counted, nothing else.
+ *
  * Commands, in the order that keeps a restart from leaving a start command's effect in place:
  *   - stop_command (argv): its durable record is written first, and a first grant whose record
  *     cannot be written runs no start_command and is not booked (an extension keeps its earlier
@@ -17,13 +26,15 @@
 import { randomUUID } from 'node:crypto';
 import { expandTemplate } from '../core/command-template.js';
 import type { Door } from '../core/door.js';
+import { KnockgateError } from '../core/errors.js';
 import { endpointKey, formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import type { Clock } from '../ports/clock.js';
 import type { Commands } from '../ports/commands.js';
 import type { Gate } from '../ports/gate.js';
 import type { Logger } from '../ports/logger.js';
 import type { PendingCommand } from '../ports/pending-commands.js';
-import type { GrantBook, GrantRecord } from './grants.js';
+import type { GrantAudit } from './grant-audit.js';
+import { type GrantBook, type GrantRecord, unionEndpoints } from './grants.js';
 import type { PendingStops } from './pending-stops.js';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 
@@ -34,12 +45,16 @@ export interface GrantSpec {
   readonly endpoints: readonly Endpoint[];
   readonly durationS: number;
   readonly client?: string;
+  /** An operator's grant (`knockgate open`): who asked (as the client said) and why. */
+  readonly operator?: string;
+  readonly reason?: string;
 }
 
 /** What became of a grant request: the record as it now stands, or why there is none. */
 export type GrantOutcome =
   | { readonly verdict: 'opened' | 'extended'; readonly record: GrantRecord }
-  | { readonly verdict: 'failed'; readonly error: string }
+  /** `audited` false: the firewall gave access, the audit trail could not record it, so it was closed again. */
+  | { readonly verdict: 'failed'; readonly error: string; readonly audited?: false }
   | { readonly verdict: 'refused' | 'stopping' };
 
 export interface GrantorDeps {
@@ -50,6 +65,7 @@ export interface GrantorDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: DaemonMetrics;
+  readonly audit: GrantAudit;
   /** True once the daemon is stopping: a grant the gate confirms after that is not booked. */
   readonly stopped: () => boolean;
 }
@@ -82,6 +98,18 @@ export class Grantor {
     if (this.deps.stopped()) return { verdict: 'stopping' };
     // Read after the gate answered: a grant for the same source may have been booked meanwhile.
     const existing = book.get(door.name, source);
+    // A knock never shortens access: keep the later of the two ends.
+    const expiresAtMs = Math.max(existing?.expiresAtMs ?? 0, clock.nowMs() + durationS * 1000);
+    const id = existing?.id ?? randomUUID();
+    const audited = { id, door: door.name, source, endpoints: spec.endpoints, client: spec.client ?? existing?.client };
+    if (!this.deps.audit.record(existing ? 'extend' : 'grant', audited, expiresAtMs, spec)) {
+      await this.closeUnrecorded(door.name, spec, existing);
+      this.deps.metrics.grant(door.name, 'failed').inc();
+      const failed = { event: 'grant', door: door.name, source, verdict: 'failed', reason: 'audit-failed' };
+      log.error(failed, 'grant closed again: its audit record could not be written');
+      const error = 'the audit record could not be written, so the grant was closed again';
+      return { verdict: 'failed', error, audited: false };
+    }
     this.deps.metrics.grant(door.name, existing ? 'extended' : 'opened').inc();
     const ports = spec.endpoints.map(formatEndpoint).join(',');
     log.info(
@@ -98,8 +126,6 @@ export class Grantor {
     );
     const values = { ip: source, door: door.name, family: String(family), duration: String(durationS), ports };
     if (door.shell) this.runShell(door, family, source, durationS);
-    // A knock never shortens access: keep the later of the two ends.
-    const expiresAtMs = Math.max(existing?.expiresAtMs ?? 0, clock.nowMs() + durationS * 1000);
     const stopRecord: PendingCommand | null = door.stopCommand
       ? {
           id: existing?.stopCommandId ?? randomUUID(),
@@ -122,6 +148,7 @@ export class Grantor {
     }
     const record = book.put(
       {
+        id,
         door: door.name,
         source,
         family,
@@ -157,7 +184,8 @@ export class Grantor {
     }
     if (current === undefined || current.id !== target.id) return null;
     book.remove(door, source);
-    this.deps.metrics.grant(door, 'revoked').inc();
+    this.deps.audit.record('revoke', current, null, { operator });
+    this.count(door, 'revoked');
     log.info(
       { event: 'grant-revoked', door, source, client: current.client, operator },
       'grant revoked by the operator',
@@ -187,10 +215,17 @@ export class Grantor {
     const current = book.get(door, source);
     if (current === undefined || current.id !== target.id) return null;
     if (untilMs <= current.expiresAtMs) return { record: current, changed: false };
+    if (!this.deps.audit.record('extend', current, untilMs, { operator })) {
+      await this.closeUnrecorded(door, { source, family, endpoints }, current);
+      throw new KnockgateError(
+        'KG_STATE_WRITE_FAILED',
+        `the extension of grant ${current.id} could not be written to the audit trail, so the grant was closed`,
+      );
+    }
     const { records } = pending.moveDue(door, source, Math.ceil(clock.unixMs() + durationS * 1000));
     const stopRecord = records.find((r) => r.id === current.stopCommandId) ?? null;
     const record = book.put({ ...current, expiresAtMs: untilMs }, this.onExpire(stopRecord));
-    this.deps.metrics.grant(door, 'extended').inc();
+    this.count(door, 'extended');
     log.info(
       { event: 'grant', door, source, client: current.client, verdict: 'extended', duration_s: durationS, operator },
       'grant extended by the operator',
@@ -201,14 +236,55 @@ export class Grantor {
   /** What runs when a booked grant runs out: counted, logged, its stop command run. */
   private onExpire(stopRecord: PendingCommand | null): (expired: GrantRecord) => void {
     return (expired) => {
-      this.deps.metrics.grant(expired.door, 'expired').inc();
+      this.count(expired.door, 'expired');
+      this.deps.audit.record('expire', expired, null);
       this.deps.log.info({ event: 'grant-expired', door: expired.door, source: expired.source }, 'grant expired');
       if (stopRecord !== null) this.deps.pending.run(stopRecord);
     };
   }
 
+  /** What a grant adopted at start runs when it runs out (its stop command, if any, was restored on its own). */
+  adoptedExpiry(): (expired: GrantRecord) => void {
+    return this.onExpire(null);
+  }
+
+  /** Counted by door; a grant adopted at start may name a door this configuration no longer has. */
+  private count(door: string, event: 'revoked' | 'extended' | 'expired'): void {
+    if (this.deps.metrics.knowsDoor(door)) this.deps.metrics.grant(door, event).inc();
+  }
+
+  /**
+   * A grant or extension the audit trail could not record: closed in the kernel (what this
+   * request opened and what the grant held), taken off the book with its stop commands run now,
+   * and the ports other doors still grant the source given back. If the gate refuses too, that is
+   * logged: the element runs out on the kernel's clock.
+   */
+  private async closeUnrecorded(
+    door: string,
+    opened: Pick<GrantSpec, 'source' | 'family' | 'endpoints'>,
+    existing: GrantRecord | undefined,
+  ): Promise<void> {
+    const { gate, book, log, clock } = this.deps;
+    const { source, family } = opened;
+    const endpoints = unionEndpoints(opened.endpoints, existing?.endpoints ?? []);
+    try {
+      if (gate.enforcing && endpoints.length > 0) await gate.revoke({ source, family, endpoints });
+    } catch (err) {
+      const failed = { event: 'grant', door, source, verdict: 'failed', error: (err as Error).message };
+      log.error(failed, 'a grant the audit trail does not hold could not be closed: it runs out on the kernel clock');
+    }
+    if (existing !== undefined && book.get(door, source)?.id === existing.id) {
+      book.remove(door, source);
+      this.deps.pending.runFor(door, source);
+    }
+    await this.regrantShared({ source, family, endpoints }, clock.nowMs());
+  }
+
   /** After a revoke: the endpoints other live grants of the same source hold, granted again for their time left. */
-  private async regrantShared(revoked: GrantRecord, nowMs: number): Promise<void> {
+  private async regrantShared(
+    revoked: Pick<GrantRecord, 'source' | 'family' | 'endpoints'>,
+    nowMs: number,
+  ): Promise<void> {
     if (!this.deps.gate.enforcing) return;
     const gone = new Set(revoked.endpoints.map((e) => endpointKey(e.proto, e.port)));
     for (const other of this.deps.book.list()) {

@@ -8,7 +8,9 @@
  * What must hold: a record's expiry only moves later (a knock never shortens access); its
  * endpoints only grow (an extension may open more ports, all of which the gate holds until the
  * record runs out); when a record runs out it leaves the list before `onExpire` is called, exactly
- * once; a record removed (stop, or later revoke) never expires.
+ * once; a record removed (stop, or later revoke) never expires. `onChange` is called after every
+ * change but clear() (at stop the grants stay in the kernel, and so do their labels on disk: the
+ * daemon persists the list through it, ports/grant-records.ts).
  */
 
 import { randomUUID } from 'node:crypto';
@@ -41,6 +43,8 @@ export interface GrantChange {
   readonly client?: string;
   readonly expiresAtMs: number;
   readonly stopCommandId?: string;
+  /** The id a first grant takes (the grantor names it before booking, for the audit record). */
+  readonly id?: string;
 }
 
 interface Entry {
@@ -51,7 +55,10 @@ interface Entry {
 export class GrantBook {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly onChange: () => void = () => {},
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -74,25 +81,41 @@ export class GrantBook {
   put(change: GrantChange, onExpire: (expired: GrantRecord) => void): GrantRecord {
     const key = keyOf(change.door, change.source);
     const old = this.entries.get(key);
-    old?.timer.cancel();
     const record: GrantRecord = {
-      id: old?.record.id ?? randomUUID(),
+      id: old?.record.id ?? change.id ?? randomUUID(),
       door: change.door,
       source: change.source,
       family: change.family,
-      endpoints: old ? union(old.record.endpoints, change.endpoints) : [...change.endpoints],
+      endpoints: old ? unionEndpoints(old.record.endpoints, change.endpoints) : [...change.endpoints],
       client: change.client ?? old?.record.client,
       sinceUnixMs: old?.record.sinceUnixMs ?? this.clock.unixMs(),
       expiresAtMs: Math.max(old?.record.expiresAtMs ?? 0, change.expiresAtMs),
       stopCommandId: change.stopCommandId ?? old?.record.stopCommandId,
     };
+    this.set(record, onExpire);
+    return record;
+  }
+
+  /**
+   * Books a grant found in the kernel at start as it was recorded before (its id, door, client and
+   * start kept; its expiry what the kernel has left). Replaces what the book holds for its door and source.
+   */
+  adopt(record: GrantRecord, onExpire: (expired: GrantRecord) => void): GrantRecord {
+    this.set(record, onExpire);
+    return record;
+  }
+
+  private set(record: GrantRecord, onExpire: (expired: GrantRecord) => void): void {
+    const key = keyOf(record.door, record.source);
+    this.entries.get(key)?.timer.cancel();
     const timer = this.clock.after(record.expiresAtMs - this.clock.nowMs(), () => {
       if (this.entries.get(key)?.record !== record) return;
       this.entries.delete(key);
+      this.onChange();
       onExpire(record);
     });
     this.entries.set(key, { record, timer });
-    return record;
+    this.onChange();
   }
 
   /** Takes a grant off the list without expiring it (its timer will not fire); undefined if absent. */
@@ -102,6 +125,7 @@ export class GrantBook {
     if (e === undefined) return undefined;
     e.timer.cancel();
     this.entries.delete(key);
+    this.onChange();
     return e.record;
   }
 
@@ -118,7 +142,8 @@ function keyOf(door: string, source: string): string {
   return `${door}|${source}`;
 }
 
-function union(a: readonly Endpoint[], b: readonly Endpoint[]): Endpoint[] {
+/** Both lists' endpoints, each once. */
+export function unionEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): Endpoint[] {
   const seen = new Map<number, Endpoint>();
   for (const e of [...a, ...b]) seen.set(endpointKey(e.proto, e.port), e);
   return [...seen.values()];

@@ -1,6 +1,6 @@
 /**
  * What an operator can ask a running daemon through the control socket (control/protocol.ts):
- * status, the grants, revoke, extend, open. It reads the grant book (the single source of truth)
+ * status, the grants, revoke, extend, open, reload. It reads the grant book (the single source of truth)
  * and changes grants only through the grantor, so a revoked or extended grant behaves in every
  * respect (gate, book, stop commands, metrics, log) like one that ran out or was knocked again.
  *
@@ -20,6 +20,7 @@ import type {
   ExtendResult,
   GrantView,
   OpenResult,
+  ReloadResult,
   RevokeResult,
   SelectorInput,
   StatusReport,
@@ -35,7 +36,8 @@ import type { Grantor } from './grantor.js';
 import type { PendingStops } from './pending-stops.js';
 
 export interface OperationsDeps {
-  readonly config: Config;
+  /** The configuration in force (a reload replaces it). */
+  readonly config: () => Config;
   readonly clock: Clock;
   readonly log: Logger;
   readonly gate: Gate;
@@ -47,6 +49,8 @@ export interface OperationsDeps {
   readonly sensors: () => readonly string[];
   /** The figures of the stats line. */
   readonly counters: () => Readonly<Record<string, number>>;
+  /** Reads the configuration again and applies it, or rejects with why not (Daemon.reloadFromSource). */
+  readonly reload: () => Promise<ReloadResult>;
 }
 
 export class Operations {
@@ -69,11 +73,29 @@ export class Operations {
         return this.extend(request.select, request.duration_s, request.operator);
       case 'open':
         return this.open(request);
+      case 'reload':
+        this.deps.log.info(
+          { event: 'reload-asked', operator: request.operator },
+          'reload asked through the control socket',
+        );
+        return this.reload();
+    }
+  }
+
+  /** The daemon's reload; a refusal says that nothing changed, keeping the error's code (and exit status). */
+  private async reload(): Promise<ReloadResult> {
+    try {
+      return await this.deps.reload();
+    } catch (err) {
+      const code = err instanceof KnockgateError ? err.code : 'KG_RELOAD_REFUSED';
+      const message = `not applied, knockgated runs on the configuration it had: ${(err as Error).message}`;
+      throw new KnockgateError(code, message);
     }
   }
 
   status(): StatusReport {
-    const { config, clock, gate, book, replay } = this.deps;
+    const { clock, gate, book, replay } = this.deps;
+    const config = this.deps.config();
     const live = book.list();
     return {
       version: VERSION,
@@ -87,8 +109,7 @@ export class Operations {
       doors: config.doors.map((d) => doorView(d, live.filter((g) => g.door === d.name).length)),
       grants_active: live.length,
       pending_stop_commands: this.deps.pending.size(),
-      replay:
-        replay === null || config.spa === null ? null : { entries: replay.size, capacity: config.spa.maxReplayEntries },
+      replay: replay === null ? null : { entries: replay.size, capacity: replay.capacity },
       counters: this.deps.counters(),
     };
   }
@@ -118,11 +139,12 @@ export class Operations {
 
   /** An operator's grant: the door's ports (or those named, each one the door protects) for the door's duration (or the one named). */
   async open(request: Extract<ControlRequest, { op: 'open' }>): Promise<OpenResult> {
-    const door = this.deps.config.doors.find((d) => d.name === request.door);
+    const doors = this.deps.config().doors;
+    const door = doors.find((d) => d.name === request.door);
     if (door === undefined)
       throw new KnockgateError(
         'KG_NO_MATCH',
-        `no door named ${JSON.stringify(request.door)}; doors: ${this.deps.config.doors.map((d) => d.name).join(', ')}`,
+        `no door named ${JSON.stringify(request.door)}; doors: ${doors.map((d) => d.name).join(', ')}`,
       );
     const network = parseAddressPrefix(request.source);
     if ('error' in network) throw new KnockgateError('KG_USAGE', `address: ${network.error}`);
@@ -140,10 +162,16 @@ export class Operations {
       endpoints,
       durationS,
       client: `operator:${operator}`,
+      operator,
+      reason: request.reason,
     });
     if (outcome.verdict === 'opened' || outcome.verdict === 'extended')
       return { verdict: outcome.verdict, grant: this.view(outcome.record) };
-    if (outcome.verdict === 'failed') throw new KnockgateError('KG_FIREWALL_FAILED', outcome.error);
+    if (outcome.verdict === 'failed')
+      throw new KnockgateError(
+        outcome.audited === false ? 'KG_STATE_WRITE_FAILED' : 'KG_FIREWALL_FAILED',
+        outcome.error,
+      );
     if (outcome.verdict === 'refused')
       throw new KnockgateError(
         'KG_STATE_WRITE_FAILED',

@@ -1,7 +1,7 @@
 /**
  * A gate held in process: what the nftables gate keeps in the kernel (the layout, one element per
  * source, protocol and port, each with its own timeout), kept in maps, with the kernel's expiry
- * on an injected monotonic clock. It powers the daemon's unit tests (and, later, --dry-run):
+ * on an injected monotonic clock. It powers the daemon's unit tests and --dry-run (daemon/dry-run.ts):
  * admits() answers what the kernel would do with a new connection.
  *
  * Like the kernel: a grant never shortens an element that runs longer; an element is gone the
@@ -90,6 +90,17 @@ export class MemoryGate implements Gate {
 
   close(): void {
     this.closed = true;
+  }
+
+  /**
+   * The gate a daemon started after this one's stopped finds: the same elements with the same
+   * expiry and the same layout (the kernel outlives the daemon).
+   */
+  reopened(): MemoryGate {
+    const next = new MemoryGate(this.nowMs);
+    for (const [key, el] of this.elements) next.elements.set(key, { ...el });
+    next.current = this.current;
+    return next;
   }
 
   /**

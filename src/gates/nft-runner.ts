@@ -72,13 +72,16 @@ function batchFile(): string {
   return join(batchDir, `batch-${process.pid}-${++batchSerial}.json`);
 }
 
-/** Applies a batch atomically; throws KG_FIREWALL_FAILED with nft's own message on failure. */
-export async function applyNftBatch(nft: string, commands: readonly unknown[]): Promise<void> {
+/**
+ * Applies a batch atomically; throws KG_FIREWALL_FAILED with nft's own message on failure. With
+ * `check`, `nft -c`: the kernel validates the batch and commits nothing (knockgated --check).
+ */
+export async function applyNftBatch(nft: string, commands: readonly unknown[], check = false): Promise<void> {
   const file = batchFile();
   writeFileSync(file, JSON.stringify({ nftables: commands }), { mode: 0o600 });
   let r: NftResult;
   try {
-    r = await runNft(nft, ['-j', '-f', file]);
+    r = await runNft(nft, check ? ['-c', '-j', '-f', file] : ['-j', '-f', file]);
   } finally {
     unlinkSync(file);
   }

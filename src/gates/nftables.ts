@@ -62,10 +62,15 @@ export class NftablesGate implements Gate {
   private queue: Pending[] = [];
   private running = false;
 
+  /**
+   * `observeBatch` is told how long each transaction took in the kernel (seconds, wall clock from
+   * handing it to libnftables to its answer) and whether it was applied: the batch latency histogram.
+   */
   constructor(
     private readonly table: string,
     private readonly nowMs: () => number,
     nft?: NftExecutor,
+    private readonly observeBatch: (seconds: number, outcome: 'applied' | 'refused') => void = () => undefined,
   ) {
     this.nft = nft ?? createNftExecutor();
   }
@@ -232,7 +237,7 @@ export class NftablesGate implements Gate {
         }
         const batch = this.queue.splice(0, n);
         try {
-          await this.nft.apply(batch.flatMap((p) => p.commands));
+          await this.timedApply(batch.flatMap((p) => p.commands));
           for (const p of batch) settle(p, null);
         } catch (err) {
           if (batch.length === 1) settle(batch[0] as Pending, err);
@@ -240,7 +245,7 @@ export class NftablesGate implements Gate {
             // The kernel refused the whole transaction: find the member(s) at fault.
             for (const p of batch) {
               try {
-                await this.nft.apply(p.commands);
+                await this.timedApply(p.commands);
                 settle(p, null);
               } catch (one) {
                 settle(p, one);
@@ -251,6 +256,17 @@ export class NftablesGate implements Gate {
       }
     } finally {
       this.running = false;
+    }
+  }
+
+  private async timedApply(commands: NftCommand[]): Promise<void> {
+    const started = performance.now();
+    let outcome: 'applied' | 'refused' = 'refused';
+    try {
+      await this.nft.apply(commands);
+      outcome = 'applied';
+    } finally {
+      this.observeBatch((performance.now() - started) / 1000, outcome);
     }
   }
 }

@@ -18,7 +18,7 @@ import {
   type SpaDoorRejectReason,
 } from '../core/reasons.js';
 import { OLD_SERVER_KEY_USES, type OldServerKeyUse } from '../core/spa/native-door-keys.js';
-import type { Counter, CounterChild, LabelSpec, Metrics, MetricSpec } from '../ports/metrics.js';
+import type { Counter, CounterChild, HistogramSpec, LabelSpec, Metrics, MetricSpec } from '../ports/metrics.js';
 
 export const DATAGRAM_DOOR_KINDS = ['spa', 'fwknop'] as const;
 export type DatagramDoorKind = (typeof DATAGRAM_DOOR_KINDS)[number];
@@ -76,6 +76,11 @@ export function daemonMetricSpecs(doors: readonly string[]) {
       'Start commands not run because their stop command could not be recorded durably.',
       { door: doors },
     ),
+    auditFailures: spec(
+      'knockgate_audit_write_failures_total',
+      'Audit records that could not be written durably (a grant or extension so affected is closed again).',
+      {},
+    ),
     // Collected when read (metrics/daemon-state.ts): the parts own these figures.
     sequencesTracked: spec('knockgate_sequences_tracked', 'Sources with a knock sequence in progress.', {}),
     sequencesTimedOut: spec('knockgate_sequences_timed_out_total', 'Knock sequences that ran out of time.', {}),
@@ -99,8 +104,35 @@ export function daemonMetricSpecs(doors: readonly string[]) {
       },
     ),
     grantsActive: spec('knockgate_grants_active', 'Grants open now.', {}),
+    replayEntries: spec(
+      'knockgate_replay_entries',
+      'Records the replay store holds now (accepted packets not yet expired).',
+      {},
+    ),
+    replayCapacity: spec(
+      'knockgate_replay_capacity',
+      'Records the replay store may hold (spa.max_replay_entries).',
+      {},
+    ),
+    reloads: spec('knockgate_reloads_total', 'Configuration reloads, applied or refused.', {
+      outcome: RELOAD_OUTCOMES,
+    }),
   } as const;
 }
+
+export const RELOAD_OUTCOMES = ['applied', 'refused'] as const;
+export const FIREWALL_BATCH_OUTCOMES = ['applied', 'refused'] as const;
+
+/**
+ * How long a firewall transaction takes, from handing it to libnftables (or nft) to its answer:
+ * the part of "last packet to open port" that the kernel spends. Buckets from 0.25 ms to 2.5 s.
+ */
+export const FIREWALL_BATCH_SECONDS: HistogramSpec<{ outcome: typeof FIREWALL_BATCH_OUTCOMES }> = {
+  name: 'knockgate_firewall_batch_seconds',
+  help: 'Time a firewall transaction (a batch of grants, or the layout) took to be applied or refused.',
+  labels: { outcome: FIREWALL_BATCH_OUTCOMES },
+  buckets: [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+};
 
 /** What a datagram door (native SPA or fwknop) counts with. */
 export interface DatagramDoorCounters {
@@ -111,17 +143,23 @@ export interface DatagramDoorCounters {
   readonly oldServerKey?: (use: OldServerKeyUse) => CounterChild;
 }
 
-/** The handles the daemon's parts count with, resolved once from the registry. */
+/**
+ * The handles the daemon's parts count with, resolved from the registry at start and again for the
+ * doors a reload adds (admitDoors). One object for the daemon's life: the grantor and the pending
+ * stop commands outlive a reload, and a removed door's grants still count when they run out.
+ */
 export class DaemonMetrics {
   readonly frames: CounterChild;
   private readonly dropped: ReadonlyMap<FrameDropReason, CounterChild>;
-  private readonly knockChildren: ReadonlyMap<string, ReadonlyMap<SequenceOutcome, CounterChild>>;
-  private readonly grantChildren: ReadonlyMap<string, ReadonlyMap<GrantEvent, CounterChild>>;
-  private readonly refusedCommands: ReadonlyMap<string, CounterChild>;
-  private readonly datagrams: Counter<DoorKindLabels>;
-  private readonly acceptedFamily: Counter<DoorKindLabels>;
-  private readonly rejectedFamily: Counter<DoorKindLabels & { reason: readonly SpaDoorRejectReason[] }>;
-  private readonly spaServerKeyFamily: Counter<{
+  private readonly knockChildren = new Map<string, ReadonlyMap<SequenceOutcome, CounterChild>>();
+  private readonly grantChildren = new Map<string, ReadonlyMap<GrantEvent, CounterChild>>();
+  private readonly refusedCommands = new Map<string, CounterChild>();
+  private readonly reloadChildren: ReadonlyMap<(typeof RELOAD_OUTCOMES)[number], CounterChild>;
+  readonly auditFailures: CounterChild;
+  private datagrams!: Counter<DoorKindLabels>;
+  private acceptedFamily!: Counter<DoorKindLabels>;
+  private rejectedFamily!: Counter<DoorKindLabels & { reason: readonly SpaDoorRejectReason[] }>;
+  private spaServerKeyFamily!: Counter<{
     readonly door: readonly string[];
     readonly server_key: typeof OLD_SERVER_KEY_USES;
   }>;
@@ -129,22 +167,53 @@ export class DaemonMetrics {
   /** The families' specs (the collected ones are declared by their owners, metrics/daemon-state.ts). */
   readonly specs: ReturnType<typeof daemonMetricSpecs>;
 
-  constructor(registry: Metrics, doors: readonly string[]) {
+  constructor(
+    private readonly registry: Metrics,
+    doors: readonly string[],
+  ) {
     const s = daemonMetricSpecs(doors);
     this.specs = s;
     this.frames = registry.counter(s.frames).with({});
     const dropped = registry.counter(s.framesDropped);
     this.dropped = new Map(FRAME_DROP_REASONS.map((reason) => [reason, dropped.with({ reason })]));
-    const knocks = registry.counter(s.knocks);
-    this.knockChildren = byDoor(doors, SEQUENCE_OUTCOMES, (door, outcome) => knocks.with({ door, outcome }));
-    this.datagrams = registry.counter(s.datagrams);
-    this.acceptedFamily = registry.counter(s.accepted);
-    this.rejectedFamily = registry.counter(s.rejected);
-    this.spaServerKeyFamily = registry.counter(s.spaServerKey);
-    const grants = registry.counter(s.grants);
-    this.grantChildren = byDoor(doors, GRANT_EVENTS, (door, event) => grants.with({ door, event }));
-    const refused = registry.counter(s.commandsRefused);
-    this.refusedCommands = new Map(doors.map((door) => [door, refused.with({ door })]));
+    const reloads = registry.counter(s.reloads);
+    this.reloadChildren = new Map(RELOAD_OUTCOMES.map((outcome) => [outcome, reloads.with({ outcome })]));
+    this.auditFailures = registry.counter(s.auditFailures).with({});
+    this.admitDoors(doors);
+  }
+
+  /** Resolves the handles of doors not counted for yet (at start; after a reload, its new doors). */
+  admitDoors(doors: readonly string[]): void {
+    const s = daemonMetricSpecs(doors);
+    const r = this.registry;
+    const knocks = r.counter(s.knocks);
+    const grants = r.counter(s.grants);
+    const refused = r.counter(s.commandsRefused);
+    this.datagrams = r.counter(s.datagrams);
+    this.acceptedFamily = r.counter(s.accepted);
+    this.rejectedFamily = r.counter(s.rejected);
+    this.spaServerKeyFamily = r.counter(s.spaServerKey);
+    for (const door of doors) {
+      if (this.grantChildren.has(door)) continue;
+      this.knockChildren.set(
+        door,
+        new Map(SEQUENCE_OUTCOMES.map((outcome) => [outcome, knocks.with({ door, outcome })])),
+      );
+      this.grantChildren.set(door, new Map(GRANT_EVENTS.map((event) => [event, grants.with({ door, event })])));
+      this.refusedCommands.set(door, refused.with({ door }));
+    }
+  }
+
+  /**
+   * Whether `door` is counted for: configured now or at some time since start (a grant adopted at
+   * start may name a door that no longer is).
+   */
+  knowsDoor(door: string): boolean {
+    return this.grantChildren.has(door);
+  }
+
+  reload(outcome: (typeof RELOAD_OUTCOMES)[number]): CounterChild {
+    return this.reloadChildren.get(outcome) as CounterChild;
   }
 
   frameDropped(reason: FrameDropReason): CounterChild {
@@ -179,14 +248,6 @@ export class DaemonMetrics {
     );
     return { ...counters, oldServerKey: (use) => old.get(use) as CounterChild };
   }
-}
-
-function byDoor<V extends string>(
-  doors: readonly string[],
-  values: readonly V[],
-  child: (door: string, value: V) => CounterChild,
-): ReadonlyMap<string, ReadonlyMap<V, CounterChild>> {
-  return new Map(doors.map((door) => [door, new Map(values.map((v) => [v, child(door, v)]))]));
 }
 
 /** Throws: a part asked to count for a door the configuration does not have (a wiring bug). */

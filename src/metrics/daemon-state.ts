@@ -1,6 +1,6 @@
 /**
  * The daemon's collected families: figures its parts own (the tracker's table, the kernel's
- * delivery counts for captures and sockets, the grant book), read when a snapshot is taken.
+ * delivery counts for captures and sockets, the grant book, the replay store's fill), read when a snapshot is taken.
  * Capture and socket figures have no samples while there is no capture or socket, so that a
  * daemon without them does not report zeros that would read as "nothing arrived".
  */
@@ -15,6 +15,8 @@ export interface DaemonStateReaders {
   readonly capture: () => SourceStats | null;
   readonly sockets: () => SourceStats | null;
   readonly liveGrants: () => number;
+  /** The replay store's fill; null without SPA or fwknop doors. */
+  readonly replay: () => { readonly entries: number; readonly capacity: number } | null;
 }
 
 export function collectDaemonState(
@@ -36,4 +38,18 @@ export function collectDaemonState(
   metrics.collect(specs.capturePackets, 'counter', () => byOutcome(read.capture()));
   metrics.collect(specs.socketPackets, 'counter', () => byOutcome(read.sockets()));
   metrics.collect(specs.grantsActive, 'gauge', () => one(read.liveGrants()));
+  const replay = (pick: (r: { entries: number; capacity: number }) => number) => () => {
+    const r = read.replay();
+    return r === null ? [] : one(pick(r));
+  };
+  metrics.collect(
+    specs.replayEntries,
+    'gauge',
+    replay((r) => r.entries),
+  );
+  metrics.collect(
+    specs.replayCapacity,
+    'gauge',
+    replay((r) => r.capacity),
+  );
 }

@@ -29,7 +29,7 @@ export function prometheusText(families: readonly MetricFamilySnapshot[], build:
   ];
   for (const f of all) {
     out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
-    for (const s of f.samples) out.push(`${f.name}${labelSet(s.labels)} ${formatValue(s.value)}`);
+    for (const s of f.samples) out.push(`${f.name}${s.suffix ?? ''}${labelSet(s.labels)} ${formatValue(s.value)}`);
   }
   return `${out.join('\n')}\n`;
 }

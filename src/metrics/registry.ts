@@ -11,6 +11,9 @@
 import type {
   Counter,
   CounterChild,
+  Histogram,
+  HistogramChild,
+  HistogramSpec,
   LabelSpec,
   LabelValues,
   MetricFamilySnapshot,
@@ -33,10 +36,24 @@ interface Family {
 
 class CounterFamily<L extends LabelSpec> implements Counter<L>, Family {
   private readonly children = new Map<string, { labels: Record<string, string>; value: number }>();
-  private readonly allowed: AllowedLabels;
+  private allowed: AllowedLabels;
 
   constructor(private readonly spec: MetricSpec<L>) {
     this.allowed = allowedLabels(spec);
+  }
+
+  /** True when `other` declares this family again: same name, help and label names, in order. */
+  sameShape(other: MetricSpec<LabelSpec>): boolean {
+    return (
+      other.name === this.spec.name &&
+      other.help === this.spec.help &&
+      Object.keys(other.labels).join(',') === Object.keys(this.spec.labels).join(',')
+    );
+  }
+
+  /** Lets each label also take `other`'s values (a reload adds doors); none is taken away. */
+  widen(other: MetricSpec<LabelSpec>): void {
+    this.allowed = this.allowed.map(([k, set]) => [k, new Set([...set, ...(other.labels[k] ?? [])])] as const);
   }
 
   with(values: LabelValues<L>): CounterChild {
@@ -58,6 +75,50 @@ class CounterFamily<L extends LabelSpec> implements Counter<L>, Family {
   snapshot(): MetricFamilySnapshot {
     const samples: Sample[] = [...this.children.values()].map((c) => ({ labels: c.labels, value: c.value }));
     return { name: this.spec.name, help: this.spec.help, type: 'counter', samples };
+  }
+}
+
+class HistogramFamily<L extends LabelSpec> implements Histogram<L>, Family {
+  private readonly children = new Map<
+    string,
+    { labels: Record<string, string>; buckets: number[]; sum: number; count: number }
+  >();
+  private readonly allowed: AllowedLabels;
+
+  constructor(private readonly spec: HistogramSpec<L>) {
+    this.allowed = allowedLabels(spec);
+  }
+
+  with(values: LabelValues<L>): HistogramChild {
+    const labels = checkedLabels(this.spec, this.allowed, values as Record<string, string>);
+    const key = JSON.stringify(labels);
+    let child = this.children.get(key);
+    if (child === undefined) {
+      child = { labels, buckets: this.spec.buckets.map(() => 0), sum: 0, count: 0 };
+      this.children.set(key, child);
+    }
+    const c = child;
+    const bounds = this.spec.buckets;
+    return {
+      observe(value: number): void {
+        for (let i = 0; i < bounds.length; i++) if (value <= (bounds[i] as number)) (c.buckets[i] as number)++;
+        c.sum += value;
+        c.count++;
+      },
+    };
+  }
+
+  snapshot(): MetricFamilySnapshot {
+    const samples: Sample[] = [];
+    for (const c of this.children.values()) {
+      this.spec.buckets.forEach((le, i) => {
+        samples.push({ labels: { ...c.labels, le: String(le) }, value: c.buckets[i] as number, suffix: '_bucket' });
+      });
+      samples.push({ labels: { ...c.labels, le: '+Inf' }, value: c.count, suffix: '_bucket' });
+      samples.push({ labels: c.labels, value: c.sum, suffix: '_sum' });
+      samples.push({ labels: c.labels, value: c.count, suffix: '_count' });
+    }
+    return { name: this.spec.name, help: this.spec.help, type: 'histogram', samples };
   }
 }
 
@@ -108,9 +169,32 @@ function checkedLabels(
 export class MetricRegistry implements Metrics {
   private readonly families: Family[] = [];
   private readonly names = new Set<string>();
+  private readonly counters = new Map<string, CounterFamily<LabelSpec>>();
 
+  /**
+   * Declares a counter family. Declaring one again with the same name, help and label names (a
+   * reload, whose doors differ) returns the same family with its label values widened: counts
+   * already made are kept, as a Prometheus counter must never go back. Anything else declared
+   * twice throws.
+   */
   counter<L extends LabelSpec>(spec: MetricSpec<L>): Counter<L> {
+    const known = this.counters.get(spec.name);
+    if (known?.sameShape(spec)) {
+      known.widen(spec);
+      return known as unknown as Counter<L>;
+    }
     const f = new CounterFamily(this.declare(spec));
+    this.families.push(f);
+    this.counters.set(spec.name, f as unknown as CounterFamily<LabelSpec>);
+    return f;
+  }
+
+  histogram<L extends LabelSpec>(spec: HistogramSpec<L>): Histogram<L> {
+    const sorted = spec.buckets.every((b, i) => i === 0 || b > (spec.buckets[i - 1] as number));
+    if (spec.buckets.length === 0 || !sorted)
+      throw new MetricLabelError(`${spec.name}: buckets must be given in increasing order`);
+    if ('le' in spec.labels) throw new MetricLabelError(`${spec.name}: le is the buckets' own label`);
+    const f = new HistogramFamily(this.declare(spec) as HistogramSpec<L>);
     this.families.push(f);
     return f;
   }

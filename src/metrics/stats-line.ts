@@ -29,6 +29,7 @@ const KEYS: ReadonlyMap<string, FlatKey> = new Map([
   ['knockgate_spa_old_server_key_total', counted((l) => `spa_server_key_${l.server_key}`)],
   ['knockgate_grant_events_total', counted((l) => `grants_${l.event}`)],
   ['knockgate_commands_refused_total', counted(() => 'commands_refused')],
+  ['knockgate_audit_write_failures_total', counted(() => 'audit_write_failures')],
   ['knockgate_sequences_tracked', collected(() => 'sequences_tracked')],
   ['knockgate_sequences_timed_out_total', collected(() => 'sequences_timedOut')],
   ['knockgate_sequences_evicted_total', collected(() => 'sequences_evicted')],

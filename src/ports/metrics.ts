@@ -35,11 +35,27 @@ export interface Counter<L extends LabelSpec> {
   with(values: LabelValues<L>): CounterChild;
 }
 
-export type MetricType = 'counter' | 'gauge';
+/** Observations of one combination of labels, counted into buckets (base units: seconds, bytes). */
+export interface HistogramChild {
+  observe(value: number): void;
+}
+
+export interface Histogram<L extends LabelSpec> {
+  with(values: LabelValues<L>): HistogramChild;
+}
+
+export interface HistogramSpec<L extends LabelSpec> extends MetricSpec<L> {
+  /** Upper bounds, increasing; `+Inf` is added. */
+  readonly buckets: readonly number[];
+}
+
+export type MetricType = 'counter' | 'gauge' | 'histogram';
 
 export interface Sample {
   readonly labels: Readonly<Record<string, string>>;
   readonly value: number;
+  /** A histogram's series: `_bucket` (with an `le` label), `_sum`, `_count`; none for other families. */
+  readonly suffix?: '_bucket' | '_sum' | '_count';
 }
 
 /** A family as the exporters see it: its spec, its type, its samples now. */
@@ -52,6 +68,8 @@ export interface MetricFamilySnapshot {
 
 export interface Metrics {
   counter<L extends LabelSpec>(spec: MetricSpec<L>): Counter<L>;
+  /** A histogram: cumulative buckets, a sum and a count per combination of labels. */
+  histogram<L extends LabelSpec>(spec: HistogramSpec<L>): Histogram<L>;
   /**
    * A family whose samples its owner reports when they are read: a gauge (live grants), or a
    * counter kept elsewhere (what the kernel delivered to a capture). `read` returns one value per

@@ -39,5 +39,7 @@ export interface ReplayStore {
   readonly local: LocalReplayCache;
   /** Records this process holds (for `knockgate status`; a shared store may hold more). */
   readonly size: number;
+  /** Records this process may hold at most (spa.max_replay_entries). */
+  readonly capacity: number;
   close(): Promise<void>;
 }

@@ -55,6 +55,11 @@ export class OneTimeSequenceFile implements OneTimeSequenceStore {
     return this.unused.length;
   }
 
+  /** The unused sequences, in order (a dry run copies them into memory). */
+  unusedSequences(): readonly OneTimeSequence[] {
+    return [...this.unused];
+  }
+
   /**
    * Burns the current sequence on disk (durably) and moves to the next one. Throws
    * KG_STATE_WRITE_FAILED when it cannot, in which case no grant may be made.

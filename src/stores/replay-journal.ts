@@ -189,6 +189,10 @@ export class ReplayJournal implements ReplayStore {
     return this.window.size;
   }
 
+  get capacity(): number {
+    return this.window.capacity;
+  }
+
   /** Whether `key` is recorded and unexpired (in memory: admitted keys count from admit() on). */
   seen(key: string): boolean {
     return this.window.has(key, this.nowMs());

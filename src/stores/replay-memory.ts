@@ -33,6 +33,10 @@ export class MemoryReplayStore implements ReplayStore {
     return this.window.size;
   }
 
+  get capacity(): number {
+    return this.window.capacity;
+  }
+
   async admit(key: string, expiresAtMs: number, owner?: ReplayOwner): Promise<ReplayVerdict> {
     await Promise.resolve();
     if (this.closed) throw new KnockgateError('KG_STATE_WRITE_FAILED', 'the in-memory replay store is closed');

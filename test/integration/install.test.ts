@@ -86,6 +86,7 @@ describe('npm pack, then npm install -g of the tarball', () => {
       [
         'interfaces: [any]',
         'nft_table: kginstalled',
+        'audit_log: audit.jsonl', // not the host's /var/log
         'doors:',
         '  - name: ssh',
         '    sequence: [7001, 7002, 7003]',

@@ -55,5 +55,13 @@ describe('metrics endpoint, real daemon', () => {
     assert.equal(sample(body, 'knockgate_grants_active'), 1);
     assert.ok((sample(body, 'knockgate_capture_packets_total{outcome="received"}') ?? 0) >= 3);
     assert.equal(body.includes(tb.client.v4), false, 'the client address appears nowhere');
+    // The layout and the grant each went to the kernel as one timed transaction.
+    const batches = sample(body, 'knockgate_firewall_batch_seconds_count{outcome="applied"}') ?? 0;
+    assert.ok(batches >= 2, `firewall transactions timed: ${batches}`);
+    assert.equal(
+      sample(body, 'knockgate_firewall_batch_seconds_bucket{outcome="applied",le="+Inf"}'),
+      batches,
+      'the +Inf bucket holds every transaction',
+    );
   });
 });

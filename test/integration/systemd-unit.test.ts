@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { KNOCKGATED, REPO_ROOT } from '../support/daemon-process.js';
+import { KNOCKGATE, KNOCKGATED, REPO_ROOT } from '../support/daemon-process.js';
 
 const UNIT = join(REPO_ROOT, 'contrib', 'systemd', 'knockgated.service');
 /** `systemd-analyze security` exposure, in tenths (2.5 = 25), at or below which the test passes. */
@@ -23,12 +23,19 @@ describe('contrib/systemd/knockgated.service', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   const unit = join(dir, 'knockgated.service');
   const text = readFileSync(UNIT, 'utf8');
-  writeFileSync(unit, text.replaceAll('/usr/local/bin/knockgated', KNOCKGATED));
+  writeFileSync(
+    unit,
+    text
+      .replaceAll('/usr/local/bin/knockgated ', `${KNOCKGATED} `)
+      .replaceAll('/usr/local/bin/knockgate ', `${KNOCKGATE} `),
+  );
 
   it('runs knockgated --check before the daemon, and does not restart on a bad config or a held lock', () => {
     assert.match(text, /^ExecStartPre=\/usr\/local\/bin\/knockgated -c \/etc\/knockgate\/knockgate\.yaml --check$/m);
     assert.match(text, /^ExecStart=\/usr\/local\/bin\/knockgated -c \/etc\/knockgate\/knockgate\.yaml$/m);
     assert.match(text, /^RestartPreventExitStatus=.*\b78\b/m);
+    // A reload through the control socket, so that a refused configuration fails `systemctl reload`.
+    assert.match(text, /^ExecReload=\/usr\/local\/bin\/knockgate reload --config \/etc\/knockgate\/knockgate\.yaml$/m);
     assert.match(text, /^RestartPreventExitStatus=.*\b75\b/m);
     assert.match(text, /^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE$/m);
   });

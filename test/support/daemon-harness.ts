@@ -1,7 +1,8 @@
 /**
  * The daemon in process, on the in-memory adapters (issue 11: "the daemon, in process, in unit
  * tests"): a MemoryGate with kernel-like expiry (NoGate with `firewall: none`), MemoryPacketSources (raw IP frames, see
- * frames.ts) and MemoryDatagramSources, MemoryCommands (nothing forks) and MemoryPendingCommands,
+ * frames.ts) and MemoryDatagramSources, MemoryCommands (nothing forks), MemoryPendingCommands,
+ * MemoryAuditLog and MemoryGrantRecords,
  * a real replay journal in a temporary directory, and a ManualClock that the test moves: a grant's
  * whole life runs in milliseconds. Options swap in real adapters where a test needs them (the
  * command runner and the system clock, for tests of commands that must really run).
@@ -14,12 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load.js';
 import { ManualClock } from '../../src/daemon/clock.js';
-import { Daemon } from '../../src/daemon/daemon.js';
+import { type Configured, Daemon } from '../../src/daemon/daemon.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import { MemoryGate } from '../../src/gates/memory.js';
 import { NoGate } from '../../src/gates/none.js';
 import type { Clock } from '../../src/ports/clock.js';
+import { MemoryAuditLog } from '../../src/ports/audit-log.js';
 import { MemoryCommands, type Commands } from '../../src/ports/commands.js';
+import { MemoryGrantRecords } from '../../src/ports/grant-records.js';
 import { MemoryLogger, type Logger } from '../../src/ports/logger.js';
 import type { OneTimeSequenceStore } from '../../src/ports/one-time-sequences.js';
 import { MemoryPendingCommands, type PendingCommandStore } from '../../src/ports/pending-commands.js';
@@ -38,8 +41,16 @@ export interface DaemonHarnessOptions {
   readonly pending?: PendingCommandStore | null;
   readonly serverKey?: Uint8Array;
   readonly oneTimeSequences?: ReadonlyMap<number, OneTimeSequenceStore>;
+  /** Default: an empty MemoryAuditLog. */
+  readonly audit?: MemoryAuditLog;
+  /** Default: an empty MemoryGrantRecords (what a restart finds: give it the last one's `saved`). */
+  readonly grantRecords?: MemoryGrantRecords;
+  /** Default: a new MemoryGate on the clock (give the last one's to restart on the same kernel). */
+  readonly gate?: MemoryGate;
   /** Called with the directory before the config is parsed (files the YAML names go there). */
   readonly dir?: string;
+  /** Where Daemon.reloadFromSource() reads the configuration again (none by default). */
+  readonly reloadSource?: () => Promise<Configured>;
 }
 
 export async function daemonHarness(yaml: string | ((dir: string) => string), o: DaemonHarnessOptions = {}) {
@@ -47,7 +58,9 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
   const config = parseConfigText(join(dir, 'knockgate.yaml'), typeof yaml === 'string' ? yaml : yaml(dir));
   const clock = o.clock ?? new ManualClock(T0_UNIX_MS);
   const manual = clock instanceof ManualClock ? clock : undefined;
-  const gate = new MemoryGate(() => clock.nowMs());
+  const gate = o.gate ?? new MemoryGate(() => clock.nowMs());
+  const audit = o.audit ?? new MemoryAuditLog();
+  const grantRecords = o.grantRecords ?? new MemoryGrantRecords();
   const frames = new MemoryPacketSources('raw');
   const parsed = new MemoryParsedPackets();
   const datagrams = new MemoryDatagramSources();
@@ -73,6 +86,9 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
     serverKey: o.serverKey ?? null,
     replay,
     pendingCommands: pending,
+    reloadSource: o.reloadSource,
+    audit,
+    grantRecords,
   });
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 8; i++) await new Promise((r) => setImmediate(r));
@@ -95,6 +111,8 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
     datagrams,
     commands,
     pending,
+    audit,
+    grantRecords,
     log,
     dir,
     settle,

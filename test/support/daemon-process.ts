@@ -5,7 +5,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,12 +39,21 @@ process.once('exit', () => {
   for (const d of createdDirs) rmSync(d, { recursive: true, force: true });
 });
 
+/**
+ * A config's text with `audit_log:` in `dir` when it names none, so that no test daemon writes the
+ * host's /var/log/knockgate (appended: the lines a test's errors name do not move).
+ */
+export function withTestAuditLog(yaml: string, dir: string): string {
+  if (yaml.trim() === '' || /^audit_log:/m.test(yaml)) return yaml;
+  return `${yaml.endsWith('\n') ? yaml : `${yaml}\n`}audit_log: ${JSON.stringify(join(dir, 'audit.jsonl'))}\n`;
+}
+
 /** Writes a 0600 config into a fresh temporary directory, removed when the process exits. */
 export function writeConfig(yaml: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'knockgate-test-'));
   createdDirs.push(dir);
   const file = join(dir, 'knockgate.yaml');
-  writeFileSync(file, yaml, { mode: 0o600 });
+  writeFileSync(file, withTestAuditLog(yaml, dir), { mode: 0o600 });
   return file;
 }
 
@@ -52,8 +61,29 @@ export async function startDaemon(tb: Testbed, configFile: string, extraArgs: st
   return startDaemonWith(tb, ['-c', configFile, ...extraArgs]);
 }
 
-/** Starts knockgated with exactly these arguments (e.g. `--knockd-conf FILE`). */
-export async function startDaemonWith(tb: Testbed, args: string[]): Promise<DaemonHandle> {
+/**
+ * The arguments a test gave, with the audit trail kept beside the config: `-c FILE` gets
+ * `audit_log:` in FILE's directory if it names none (withTestAuditLog), `--knockd-conf FILE` gets
+ * `--audit-log` there.
+ */
+function testAuditArgs(args: string[]): string[] {
+  const c = args.indexOf('-c');
+  const file = c >= 0 ? args[c + 1] : undefined;
+  if (file !== undefined) {
+    const text = readFileSync(file, 'utf8');
+    const with_ = withTestAuditLog(text, dirname(file));
+    if (with_ !== text) writeFileSync(file, with_, { mode: 0o600 });
+  }
+  const k = args.indexOf('--knockd-conf');
+  const conf = k >= 0 ? args[k + 1] : undefined;
+  if (conf !== undefined && !args.includes('--audit-log'))
+    return [...args, '--audit-log', join(dirname(resolve(conf)), 'audit.jsonl')];
+  return args;
+}
+
+/** Starts knockgated with exactly these arguments (e.g. `--knockd-conf FILE`), its audit trail kept beside its config. */
+export async function startDaemonWith(tb: Testbed, givenArgs: string[]): Promise<DaemonHandle> {
+  const args = testAuditArgs(givenArgs);
   const child = tb.start(tb.server.ns, [process.execPath, KNOCKGATED, ...args]);
   const lines: LogLine[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();

@@ -709,3 +709,33 @@ describe('metrics: the Prometheus endpoint section', () => {
     expectError(withMetrics('port: 9436', 'path: /x'), 11, 'metrics.path', /unknown key/);
   });
 });
+
+describe('audit_log: the audit trail file', () => {
+  const withAudit = (...settings: string[]): string =>
+    lines('interfaces: [eth0]', ...settings, 'doors:', '  - name: ssh', '    sequence: [1000]', '    open: [22]');
+
+  it('defaults to /var/log/knockgate/audit.jsonl, rotated at 16 MiB with 5 files kept', () => {
+    assert.deepEqual(parseConfigText(FILE, withAudit()).audit, {
+      file: '/var/log/knockgate/audit.jsonl',
+      maxBytes: 16 * 1024 * 1024,
+      keep: 5,
+    });
+  });
+
+  it('a relative path is taken from the configuration directory; none turns it off', () => {
+    const c = parseConfigText(
+      FILE,
+      withAudit('audit_log: trail/audit.jsonl', 'audit_log_max_bytes: 65536', 'audit_log_keep: 2'),
+    );
+    assert.deepEqual(c.audit, { file: '/etc/knockgate/trail/audit.jsonl', maxBytes: 65_536, keep: 2 });
+    assert.equal(parseConfigText(FILE, withAudit('audit_log: none')).audit, null);
+  });
+
+  it('a bad value is exit 78 naming the line and the key', () => {
+    expectError(withAudit('audit_log: /var/log/knockgate/'), 2, 'audit_log', /not a directory/);
+    expectError(withAudit('audit_log: 7'), 2, 'audit_log', /expected string/);
+    expectError(withAudit('audit_log: ""'), 2, 'audit_log', /file path, or none/);
+    expectError(withAudit('audit_log_max_bytes: 10'), 2, 'audit_log_max_bytes');
+    expectError(withAudit('audit_log_keep: 0'), 2, 'audit_log_keep');
+  });
+});

@@ -52,6 +52,40 @@ describe('prometheusText', () => {
   });
 });
 
+describe('prometheusText: histograms', () => {
+  it('writes cumulative buckets with le, +Inf, _sum and _count, per combination of labels', () => {
+    const r = new MetricRegistry();
+    const h = r.histogram({
+      name: 'knockgate_t_seconds',
+      help: 'T.',
+      labels: { outcome: ['ok'] },
+      buckets: [0.001, 0.01],
+    });
+    const ok = h.with({ outcome: 'ok' });
+    for (const v of [0.0005, 0.002, 0.003, 5]) ok.observe(v);
+    assert.equal(
+      prometheusText(r.snapshot(), BUILD).split('\n').slice(3).join('\n'),
+      [
+        '# HELP knockgate_t_seconds T.',
+        '# TYPE knockgate_t_seconds histogram',
+        'knockgate_t_seconds_bucket{outcome="ok",le="0.001"} 1',
+        'knockgate_t_seconds_bucket{outcome="ok",le="0.01"} 3',
+        'knockgate_t_seconds_bucket{outcome="ok",le="+Inf"} 4',
+        'knockgate_t_seconds_sum{outcome="ok"} 5.0055',
+        'knockgate_t_seconds_count{outcome="ok"} 4',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses buckets out of order and a label named le', () => {
+    const r = new MetricRegistry();
+    assert.throws(() => r.histogram({ name: 'a_seconds', help: 'h', labels: {}, buckets: [1, 0.5] }), /increasing/);
+    assert.throws(() => r.histogram({ name: 'b_seconds', help: 'h', labels: {}, buckets: [] }), /increasing/);
+    assert.throws(() => r.histogram({ name: 'c_seconds', help: 'h', labels: { le: ['1'] }, buckets: [1] }), /le is/);
+  });
+});
+
 describe('metrics endpoint', () => {
   it('serves GET /metrics in the text format with fresh figures; 404 elsewhere, 405 for other methods', async () => {
     const r = new MetricRegistry();

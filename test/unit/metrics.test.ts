@@ -52,6 +52,21 @@ describe('MetricRegistry', () => {
     assert.throws(() => r.counter({ name: 'z', help: 'h', labels: { 'bad-label': [] } }), /not a label name/);
   });
 
+  it('a counter declared again with the same shape (a reload with other doors) widens its labels and keeps its counts', () => {
+    const r = new MetricRegistry();
+    const first = r.counter({ name: 'w_total', help: 'h', labels: { door: ['a'] } });
+    first.with({ door: 'a' }).inc(2);
+    const again = r.counter({ name: 'w_total', help: 'h', labels: { door: ['b'] } });
+    again.with({ door: 'b' }).inc();
+    again.with({ door: 'a' }).inc(); // a removed door's series is still there and counts on
+    const f = family(r.snapshot(), 'w_total');
+    assert.equal(value(f, { door: 'a' }), 3);
+    assert.equal(value(f, { door: 'b' }), 1);
+    assert.equal(r.snapshot().filter((x) => x.name === 'w_total').length, 1, 'one family, not two');
+    assert.throws(() => again.with({ door: 'c' }), MetricLabelError, 'still a closed list');
+    assert.throws(() => r.counter({ name: 'w_total', help: 'other help', labels: { door: [] } }), /declared twice/);
+  });
+
   it('reads collected families when the snapshot is taken, and checks their labels too', () => {
     const r = new MetricRegistry();
     let live = 3;

@@ -63,7 +63,16 @@ describe('NftablesGate batches', () => {
 
   it('a batch the kernel refuses is retried grant by grant: only the grant at fault fails', async () => {
     const nft = new RecordingExecutor((json) => json.includes('198.18.5.5'));
-    const gate = new NftablesGate('knockgate', () => 0, nft);
+    const observed: string[] = [];
+    const gate = new NftablesGate(
+      'knockgate',
+      () => 0,
+      nft,
+      (seconds, outcome) => {
+        assert.ok(seconds >= 0 && seconds < 5, `a duration in seconds: ${seconds}`);
+        observed.push(outcome);
+      },
+    );
     const e = ports(1);
     const first = gate.grant({ source: '198.18.1.1', family: 4, endpoints: e, durationS: 30 }); // alone in flight
     const outcomes = await Promise.all(
@@ -79,6 +88,8 @@ describe('NftablesGate batches', () => {
       outcomes.map((o) => (o === 'ok' ? 'ok' : 'failed')),
       ['ok', 'failed', 'ok'],
     );
+    // Each transaction timed once: the lone first grant, the refused batch of three, then each retry.
+    assert.deepEqual(observed, ['applied', 'refused', 'applied', 'refused', 'applied']);
     assert.match(outcomes[1] as string, /File exists/);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The operator's commands, answered by a running knockgated over its control socket
- * (control/protocol.ts): `status`, `grants`, `revoke`, `extend`, `open`. Each prints a short
+ * (control/protocol.ts): `status`, `grants`, `revoke`, `extend`, `open`, `reload`. Each prints a short
  * human form, or with --json the daemon's answer as it came.
  *
  * Which daemon: --socket PATH; else --table NAME (or --config FILE, whose nft_table is read) in
@@ -98,6 +98,29 @@ export function addOperateCommands(program: Command): void {
       print(o, r, (x) => lines([x.grant], x.verdict));
     },
   );
+  withTarget(
+    program
+      .command('reload')
+      .description(
+        'make knockgated read its configuration again: applied whole, or refused with the reason (exit 78) and the old one kept',
+      ),
+  ).action(async (o: Target) => print(o, await ask(o, { op: 'reload' }), formatReload));
+}
+
+function formatReload(r: ControlResults['reload']): string {
+  const out = [`reloaded ${r.config}`];
+  const list = (what: string, names: readonly string[]) => {
+    if (names.length > 0) out.push(`  ${what}: ${names.join(', ')}`);
+  };
+  list('doors added', r.doors_added);
+  list('doors removed', r.doors_removed);
+  list('doors changed', r.doors_changed);
+  for (const [door, names] of Object.entries(r.clients_added)) list(`clients added to ${door}`, names);
+  for (const [door, names] of Object.entries(r.clients_removed)) list(`clients removed from ${door}`, names);
+  if (r.server_key_changed) out.push('  server key changed');
+  if (out.length === 1) out.push('  no door changed');
+  out.push(`  grants kept: ${r.grants_kept}; knock sequences started over: ${r.sequences_reset}`);
+  return out.join('\n');
 }
 
 function selector(id: string | undefined, o: SelectFlags): SelectorInput {
@@ -111,9 +134,19 @@ async function ask<O extends ControlOp>(
   return askDaemon(await socketOf(o), { ...request, operator: operatorName() });
 }
 
-/** Who asks, for the daemon's log: the sudo user if there is one (the socket is root's). */
+/**
+ * Who asks, for the daemon's log and audit trail: the sudo user if there is one (the socket is
+ * root's), else the login name, else `uid:N` (a uid without a passwd entry has no name).
+ */
 function operatorName(): string {
-  const name = process.env.SUDO_USER || userInfo().username;
+  let name = process.env.SUDO_USER;
+  if (!name) {
+    try {
+      name = userInfo().username;
+    } catch {
+      name = `uid:${process.getuid?.() ?? '?'}`;
+    }
+  }
   return name.replace(/\p{Cc}/gu, '?').slice(0, MAX_OPERATOR_TEXT_CHARS) || 'unknown';
 }
 

@@ -5,14 +5,14 @@
  * (door-registry.ts), then each door by its kind (knock-door.ts, spa-door.ts, fwknop-door.ts).
  *
  * Contract: every failure is a ConfigError with the file, line and key (exit code 78); paths in the
- * file (log, PID, journal, pending commands, one-time files, access.conf) become absolute against
+ * file (log, PID, journal, pending commands, audit trail, one-time files, access.conf) become absolute against
  * the configuration file's directory; nothing is read but an access.conf a door names.
  */
 
 import type { Door } from '../../core/door.js';
 import type { Config } from '../config.js';
 import type { LocatedYaml } from '../located-yaml.js';
-import type { RawConfig, RawDoor } from '../schema.js';
+import { AUDIT_LOG_NONE, type RawConfig, type RawDoor } from '../schema.js';
 import { compileContext, failAt, type CompileContext } from './context.js';
 import { compileDoorCommon, doorPath } from './door-common.js';
 import { registerDoors } from './door-registry.js';
@@ -43,6 +43,14 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
     syslog: raw.syslog,
     pidFile: raw.pid_file ? ctx.resolvePath(raw.pid_file) : null,
     pendingCommands: ctx.resolvePath(raw.pending_commands),
+    audit:
+      raw.audit_log === AUDIT_LOG_NONE
+        ? null
+        : Object.freeze({
+            file: ctx.resolvePath(raw.audit_log),
+            maxBytes: raw.audit_log_max_bytes,
+            keep: raw.audit_log_keep,
+          }),
     spa: raw.spa
       ? Object.freeze({
           serverKeyFile: raw.spa.server_key !== undefined ? ctx.resolvePath(raw.spa.server_key) : null,

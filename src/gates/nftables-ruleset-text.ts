@@ -1,0 +1,85 @@
+/**
+ * The table installBatch() (nftables-ruleset.ts) builds, written in nft's own syntax, for
+ * `knockgated --print-ruleset`: what a reader compares with `nft list table inet NAME`. Pure.
+ *
+ * Contract: the same objects, names, types, rules and order as installBatch() with no grants;
+ * the text is valid input for `nft -f`, and the kernel lists it exactly as it lists the table the
+ * daemon installs (test/integration/check-dry-run.test.ts loads both and compares). The sets
+ * grants4 and grants6 are printed empty: their elements are the grants, added and timed out at
+ * run time; the other sets are fixed by the configuration.
+ */
+
+import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
+import type { GateLayout } from '../ports/gate.js';
+import {
+  CHAIN,
+  CHAIN_PRIORITY,
+  CHAIN_RAW,
+  CHAIN_RAW_PRIORITY,
+  SET_GRANTS,
+  SET_HIDDEN,
+  SET_PROTECTED,
+  SET_UNTRACKED,
+} from './nftables-ruleset.js';
+
+function elements(values: readonly string[]): string[] {
+  return values.length === 0 ? [] : [`\t\telements = { ${values.join(', ')} }`];
+}
+
+function endpointValues(endpoints: readonly Endpoint[]): string[] {
+  const seen = new Map<string, string>();
+  for (const e of endpoints) seen.set(formatEndpoint(e), `${e.proto} . ${e.port}`);
+  return [...seen.values()];
+}
+
+function set(name: string, type: string, flags: string | null, values: readonly string[]): string[] {
+  return [
+    `\tset ${name} {`,
+    `\t\ttype ${type}`,
+    ...(flags === null ? [] : [`\t\tflags ${flags}`]),
+    ...elements(values),
+    '\t}',
+  ];
+}
+
+export function rulesetText(table: string, layout: GateLayout): string {
+  const names = [...new Set(['lo', ...layout.exemptInterfaces])].map((n) => JSON.stringify(n));
+  const iif = `iifname != ${names.length === 1 ? names[0] : `{ ${names.join(', ')} }`}`;
+  const l4 = 'meta l4proto . th dport';
+  return [
+    `table inet ${table} {`,
+    // installBatch() gives the table this comment, but nft 1.0.6's JSON parser drops a table's
+    // comment: the kernel never holds it, so it is printed as a remark, not as a statement.
+    '\t# knockgate: managed by knockgated; do not edit',
+    '',
+    `\t# dynamic: one element per grant (source . protocol . port), each with its own timeout`,
+    ...set(SET_GRANTS[4], 'ipv4_addr . inet_proto . inet_service', 'interval,timeout', []),
+    ...set(SET_GRANTS[6], 'ipv6_addr . inet_proto . inet_service', 'interval,timeout', []),
+    `\t# fixed by the configuration: the ports doors open, the hidden knock ports, the SPA sockets' ports`,
+    ...set(SET_PROTECTED, 'inet_proto . inet_service', null, endpointValues(layout.protectedPorts)),
+    ...set(SET_HIDDEN, 'inet_proto . inet_service', null, endpointValues(layout.hiddenPorts)),
+    ...set(
+      SET_UNTRACKED,
+      'inet_service',
+      null,
+      [...new Set(layout.untrackedUdpPorts)].map((p) => String(p)),
+    ),
+    '',
+    `\tchain ${CHAIN} {`,
+    `\t\ttype filter hook input priority ${CHAIN_PRIORITY}; policy accept;`,
+    '\t\tct state established,related accept',
+    `\t\tip saddr . ${l4} @${SET_GRANTS[4]} accept`,
+    `\t\tip6 saddr . ${l4} @${SET_GRANTS[6]} accept`,
+    `\t\t${iif} ${l4} @${SET_PROTECTED} counter drop`,
+    `\t\t${iif} ${l4} @${SET_HIDDEN} counter drop`,
+    '\t}',
+    '',
+    `\tchain ${CHAIN_RAW} {`,
+    `\t\ttype filter hook prerouting priority ${CHAIN_RAW_PRIORITY}; policy accept;`,
+    `\t\tudp dport @${SET_UNTRACKED} notrack`,
+    `\t\t${iif} ${l4} @${SET_HIDDEN} notrack`,
+    '\t}',
+    '}',
+    '',
+  ].join('\n');
+}
