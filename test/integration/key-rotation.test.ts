@@ -4,14 +4,14 @@
  * prints put in the spa: section) and `knockgate add-client --reissue bob` (its printed entry
  * pasted over bob's). During the overlap alice's old credential opens 22/tcp and the decision line
  * says `server_key: previous`; bob's new credential opens under the new key (no server_key), and
- * his old one still opens under the previous key. With previous_key_until in the past (restart),
+ * his old one still opens under the previous key. With previous_key_until in the past (SIGHUP),
  * alice's packet is refused as `spa-retired-key` (not `spa-mac1`), the port stays closed to her,
  * and the start-up line warns that the overlap has ended; bob's new credential still opens.
  */
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { clientEntryYaml } from '../support/client-entry.js';
 import { KNOCKGATE, KNOCKGATED, type LogLine, probe, sleep } from '../support/daemon-process.js';
@@ -50,8 +50,12 @@ describe('server key rotation: previous key accepted during the overlap, refused
       .filter((l) => /^\s+previous_(server_key|key_until):/.test(l))
       .map((l) => `  ${l.trim().replace(/^previous_key_until: .*$/, `previous_key_until: "${until}"`)}`);
     assert.equal(lines.length, 2, `keygen --force printed the two config lines:\n${keygenAdvice}`);
+    // What the harness added to the file at start (the test's audit trail) stays, so that a reload
+    // changes only the key settings.
+    const kept = readFileSync(s.configFile, 'utf8').match(/^audit_log: .*$/m)?.[0];
     const text = [
       'interfaces: [any]',
+      ...(kept ? [kept] : []),
       'spa:',
       '  server_key: server.key',
       '  replay_journal: replay.journal',
@@ -116,8 +120,19 @@ describe('server key rotation: previous key accepted during the overlap, refused
 
   it('after previous_key_until, the old client is refused as spa-retired-key, and the port stays closed to it', async () => {
     writeRotatedConfig(new Date(Date.now() - 60_000).toISOString());
-    await s.restart('SIGTERM');
-    const warning = await s.daemon.waitFor((l) => l.event === 'previous-server-key', 5000, 'the overlap line');
+    // By SIGHUP: a reload reads the previous key and the new end of the overlap, as a start does.
+    const reloadFrom = s.daemon.lines.length;
+    process.kill(s.daemon.pid, 'SIGHUP');
+    await s.daemon.waitFor(
+      (l) => s.daemon.lines.indexOf(l) >= reloadFrom && l.event === 'reloaded',
+      5000,
+      'the reload',
+    );
+    const warning = await s.daemon.waitFor(
+      (l) => s.daemon.lines.indexOf(l) >= reloadFrom && l.event === 'previous-server-key',
+      5000,
+      'the overlap line',
+    );
     assert.equal(warning.level, 'warn');
     assert.equal(warning.state, 'ended');
     // The grants of the tests above (2 s) run out first, so that "closed" is this packet's doing.

@@ -166,7 +166,7 @@ function keygenCommand(o: { out: string; force?: boolean; keepPrevious: boolean;
     [
       `knockgate: warning: the server key is replaced: every client needs a new credential (knockgate add-client --reissue NAME --door DOOR -c CONFIG).`,
       `  The old key is kept as ${previousFile}. So that clients not yet re-issued keep working until ${until},`,
-      `  put these lines in the spa: section of knockgate.yaml (beside server_key), then restart knockgated:`,
+      `  put these lines in the spa: section of knockgate.yaml (beside server_key), then reload knockgated:`,
       '',
       `  previous_server_key: ${resolve(previousFile)}`,
       `  previous_key_until: "${until}"`,
