@@ -18,6 +18,7 @@ import { importKnockdConf } from '../config/knockd-conf.js';
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText, readConfigFile } from '../config/load.js';
 import { type ConfiguredFiles, composeDaemon, readConfiguredFiles } from '../daemon/compose.js';
 import { checkFirewall, guardLockout, printedRuleset } from '../daemon/check.js';
+import { overlapNotice } from '../daemon/key-overlap.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/json-logger.js';
 import { EXIT, KnockgateError } from '../core/errors.js';
@@ -180,6 +181,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(
       `${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')}); ${nft}\n`,
     );
+    const until = files.previousServerKey != null ? config.spa?.previousKeyUntilMs : undefined;
+    if (until != null) process.stdout.write(`${config.file}: ${overlapNotice(until, Date.now()).message}\n`);
     return;
   }
   // One daemon per table and network namespace, before the PID file and the firewall are touched.

@@ -6,6 +6,7 @@
  */
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { linkSync, renameSync, rmSync } from 'node:fs';
 import { rawPublicOf, x25519PrivateFromRaw } from '../core/spa/keys.js';
 import { SPA_CLIENT_ID_BYTES } from '../core/limits.js';
 import { KnockgateError } from '../core/errors.js';
@@ -26,6 +27,38 @@ export function createServerKey(file: string, force: boolean): { publicKey: Uint
   return { publicKey };
 }
 
+/** Where `keygen --force` keeps the key it replaces. */
+export const previousKeyFileOf = (file: string): string => `${file}.previous`;
+
+/**
+ * `keygen --force` over an existing key, keeping the old one (key rotation): the old key file is
+ * hard-linked to FILE.previous (which must not exist: it would be an earlier rotation's key, maybe
+ * still in its overlap), then the new key is renamed over FILE. Either step failing leaves FILE
+ * holding the old key. The old file is read first, so that what is kept is a server key.
+ */
+export function rotateServerKey(file: string): { publicKey: Uint8Array; previousFile: string } {
+  readServerKey(file);
+  const previousFile = previousKeyFileOf(file);
+  const privateKey = randomBytes(32);
+  const publicKey = rawPublicOf(x25519PrivateFromRaw(privateKey));
+  const tmp = `${file}.tmp-${process.pid}`;
+  writePrivateFile(tmp, serverKeyText(privateKey, publicKey), false);
+  try {
+    linkSync(file, previousFile);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    const exists = (err as NodeJS.ErrnoException).code === 'EEXIST';
+    throw new KnockgateError(
+      exists ? 'KG_USAGE' : 'KG_STATE_WRITE_FAILED',
+      exists
+        ? `${previousFile} exists: the key of an earlier rotation. Once its overlap has ended (previous_key_until), remove it and its previous_server_key line, then run keygen --force again (or replace the key without keeping it: --no-keep-previous)`
+        : `cannot keep the old key as ${previousFile}: ${(err as Error).message}`,
+    );
+  }
+  renameSync(tmp, file);
+  return { publicKey, previousFile };
+}
+
 export interface AddClientOptions {
   readonly name: string;
   readonly serverKeyFile: string;
@@ -36,6 +69,8 @@ export interface AddClientOptions {
   readonly port: number;
   readonly out: string;
   readonly force: boolean;
+  /** Keep this client id (a re-issue, client/reissue.ts); else a new random one. */
+  readonly clientId?: Uint8Array;
 }
 
 export interface AddClientResult {
@@ -43,12 +78,14 @@ export interface AddClientResult {
   readonly credentialText: string;
   /** YAML to paste under a door's `clients:`. */
   readonly serverEntry: string;
+  /** The entry's secret line (`psk: ...` or `public_key: ...`), as in serverEntry. */
+  readonly secretLine: string;
 }
 
 export function addClient(o: AddClientOptions): AddClientResult {
   const server = readServerKey(o.serverKeyFile);
   const serverPublicKey = rawPublicOf(x25519PrivateFromRaw(server.privateKey));
-  const clientId = randomBytes(SPA_CLIENT_ID_BYTES);
+  const clientId = o.clientId ?? randomBytes(SPA_CLIENT_ID_BYTES);
   let secretLine: string;
   let credential: ClientCredential;
   if (!DOOR_ID_PATTERN.test(o.door))
@@ -78,5 +115,5 @@ export function addClient(o: AddClientOptions): AddClientResult {
   writePrivateFile(o.out, credentialText, o.force);
   // Names are quoted: a name such as 1234 or true must read back as a string.
   const serverEntry = [`- name: ${JSON.stringify(o.name)}`, `  id: ${b64(clientId)}`, `  ${secretLine}`, ''].join('\n');
-  return { credential, credentialText, serverEntry };
+  return { credential, credentialText, serverEntry, secretLine };
 }

@@ -11,6 +11,13 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export interface SpaSettings {
   /** Absolute path of the X25519 server key written by `knockgate keygen` (native SPA doors). */
   readonly serverKeyFile: string | null;
+  /**
+   * Key rotation: the server key before serverKeyFile's, and the end of its overlap (Unix ms);
+   * both set or both null. Packets made for it are accepted before that instant, then refused
+   * as `spa-retired-key`.
+   */
+  readonly previousServerKeyFile: string | null;
+  readonly previousKeyUntilMs: number | null;
   /** A packet is accepted when |now - its timestamp| is at most this. */
   readonly freshnessMs: number;
   readonly replayJournal: string;

@@ -48,6 +48,7 @@ import { checkTemplateArg } from '../core/command-template.js';
 import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatDurationMs } from '../core/duration.js';
 import { NFT_KEYWORDS } from './nft-keywords.js';
+import { parseIsoTimeMs } from './iso-time.js';
 
 /** Where accepted SPA packets are remembered, across restarts. */
 export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
@@ -166,6 +167,9 @@ export const spaClientSchema = z
     id: base64Bytes(SPA_CLIENT_ID_BYTES, 'a client id'),
     psk: base64Bytes(32, 'a psk').optional(),
     public_key: base64Bytes(32, 'an Ed25519 public key').optional(),
+    /** Key rotation (`add-client --reissue`): the secret accepted only under spa.previous_server_key. */
+    previous_psk: base64Bytes(32, 'a psk').optional(),
+    previous_public_key: base64Bytes(32, 'an Ed25519 public key').optional(),
     allow: z.array(endpoint).max(MAX_OPEN_PORTS_PER_DOOR).optional(),
     max_duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
     other_address: z.boolean().default(false),
@@ -258,10 +262,22 @@ export const doorSchema = z
   })
   .strict();
 
+const isoTime = z.unknown().transform((v, ctx): number => {
+  const r = parseIsoTimeMs(v);
+  if (typeof r !== 'number') {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: r.error });
+    return z.NEVER;
+  }
+  return r;
+});
+
 export const spaSettingsSchema = z
   .object({
     /** X25519 private key file written by `knockgate keygen`. */
     server_key: z.string().min(1).optional(),
+    /** Key rotation: the server key before server_key, accepted until previous_key_until. */
+    previous_server_key: z.string().min(1).optional(),
+    previous_key_until: isoTime.optional(),
     freshness: duration(MIN_SPA_FRESHNESS_MS, MAX_SPA_FRESHNESS_MS, false).default(`${DEFAULT_SPA_FRESHNESS_S}s`),
     replay_journal: z.string().min(1).default(DEFAULT_REPLAY_JOURNAL),
     max_replay_entries: z

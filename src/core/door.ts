@@ -8,6 +8,13 @@ import type { CidrSet } from './cidr.js';
 import type { Endpoint } from './endpoint.js';
 import type { TcpFlagCondition } from './tcp-flags.js';
 
+/** A client's secret as the server holds it: a psk, or an Ed25519 public key. */
+export interface SpaClientSecret {
+  readonly mode: 'psk' | 'ed25519';
+  readonly psk?: Uint8Array;
+  readonly publicKey?: KeyObject;
+}
+
 /** A client allowed to open an SPA door, and what it may ask for. */
 export interface SpaClient {
   readonly name: string;
@@ -17,6 +24,12 @@ export interface SpaClient {
   readonly mode: 'psk' | 'ed25519';
   readonly psk?: Uint8Array;
   readonly publicKey?: KeyObject;
+  /**
+   * Key rotation: the secret the client held before `knockgate add-client --reissue` (the entry's
+   * `previous_psk` or `previous_public_key`), accepted only in datagrams made for the previous
+   * server key; under the current key only the secret above authenticates.
+   */
+  readonly previous?: SpaClientSecret;
   /** Ports it may ask for (a subset of the door's `open`); also what it gets when it asks for none. */
   readonly allow: readonly Endpoint[];
   readonly maxDurationS: number;

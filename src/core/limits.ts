@@ -296,3 +296,14 @@ export const MAX_AUDIT_LINE_BYTES = 8_192;
  * trail holds that, synced before the grant is reported).
  */
 export const GRANT_RECORDS_COALESCE_MS = 200;
+
+/**
+ * Key rotation: how long before the end of the previous server key's overlap knockgated and
+ * `knockgated --check` start warning about it (daemon/key-overlap.ts), and how far ahead
+ * `knockgate keygen --force` proposes the end of the overlap: a week is a working week's slack
+ * for delivering re-issued credentials, and short enough that an old key does not linger.
+ */
+export const PREVIOUS_KEY_REMINDER_MS = 24 * 3_600_000;
+export const DEFAULT_KEY_OVERLAP_MS = 7 * 24 * 3_600_000;
+/** How often a running daemon looks whether the overlap's last day has begun or the overlap ended. */
+export const KEY_OVERLAP_CHECK_MS = 60_000;

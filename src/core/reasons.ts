@@ -33,6 +33,7 @@ export type SequenceOutcome = (typeof SEQUENCE_OUTCOMES)[number];
 export const SPA_REJECT_REASONS = [
   'spa-length', // outside [MIN_SPA_BYTES, MAX_SPA_BYTES]; nothing else was looked at
   'spa-mac1', // mac1 does not match: junk, or sent without the server's public key
+  'spa-retired-key', // mac1 matches the previous server key, whose overlap (spa.previous_key_until) has ended: an old client, not noise
   'spa-overload', // past MAC1, but the budget for unproven sources is spent (a flood by a holder of the server key)
   'spa-decrypt', // the DH gives zero or the AEAD does not open: corrupted or forged
   'spa-wrong-door', // sealed (v2) for another door this daemon serves under the same server key

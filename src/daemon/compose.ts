@@ -33,7 +33,7 @@ import type { PendingCommandStore } from '../ports/pending-commands.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import { pcapSourceFactory } from '../sensors/pcap.js';
 import { openUdpSource } from '../sensors/udp.js';
-import { readServerKey } from '../stores/key-files.js';
+import { readPreviousServerKey, readServerKey } from '../stores/key-files.js';
 import { AuditFile } from '../stores/audit-file.js';
 import { GrantRecordsFile } from '../stores/grant-records-file.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
@@ -51,6 +51,8 @@ export interface ConfiguredFiles {
   readonly oneTimeSequences: ReadonlyMap<number, OneTimeSequenceFile>;
   /** The server's X25519 private key, when some door is native SPA. */
   readonly serverKey: Uint8Array | null;
+  /** Key rotation: the previous server key (spa.previous_server_key), checked like the current one. */
+  readonly previousServerKey?: Uint8Array | null;
 }
 
 /** Stage 1 (and all of --check past the config): throws ConfigError / KnockgateError naming the file. */
@@ -66,7 +68,8 @@ export function readConfiguredFiles(config: Config): ConfiguredFiles {
     if (!keyFile) throw new Error('SPA doors without a server key (the config loader prevents this)');
     serverKey = readServerKey(keyFile).privateKey;
   }
-  return { oneTimeSequences, serverKey };
+  const previousServerKey = serverKey === null ? null : readPreviousServerKey(config, serverKey);
+  return { oneTimeSequences, serverKey, previousServerKey };
 }
 
 /** Stage 2: every adapter the daemon runs on. The gate is built last (it starts a worker thread). */
@@ -111,6 +114,7 @@ export async function composeDaemon(
     metrics,
     oneTimeSequences: files.oneTimeSequences,
     serverKey: files.serverKey,
+    previousServerKey: files.previousServerKey,
     replay,
     pendingCommands,
     audit,

@@ -35,6 +35,8 @@ export interface DaemonDeps {
   readonly oneTimeSequences: ReadonlyMap<number, OneTimeSequenceStore>;
   /** The server's X25519 private key (each SPA door derives its own keys from it); null without native SPA doors. */
   readonly serverKey: Uint8Array | null;
+  /** Key rotation: the previous server key, accepted until spa.previous_key_until; absent or null without one. */
+  readonly previousServerKey?: Uint8Array | null;
   /** null when no door takes SPA or fwknop datagrams. */
   readonly replay: ReplayStore | null;
   /** null when no door has a stop command and none was left from before. */
@@ -52,4 +54,4 @@ export interface DaemonDeps {
 }
 
 /** What one configuration brings: the config itself and the files it names (compose.ts reads them). */
-export type Configured = Pick<DaemonDeps, 'config' | 'oneTimeSequences' | 'serverKey'>;
+export type Configured = Pick<DaemonDeps, 'config' | 'oneTimeSequences' | 'serverKey' | 'previousServerKey'>;

@@ -37,7 +37,7 @@ import type { Timer } from '../ports/clock.js';
 import type { ActiveGrant } from '../ports/gate.js';
 import type { ParsedPacketSource } from '../ports/parsed-packet-source.js';
 import type { Configured, DaemonDeps } from './daemon-deps.js';
-import { logDoorsReady } from './door-report.js';
+import { logDoorsReady, logKeyOverlap } from './door-report.js';
 import { adoptGrants, sameSource } from './grant-adoption.js';
 import type { GrantRecord } from './grants.js';
 import { captureSteps, gateLayout } from './layout.js';
@@ -60,6 +60,7 @@ export class Daemon {
   private readonly sockets: SpaSockets;
   private parsedSources: ParsedPacketSource[] = [];
   private sweep: Timer | undefined;
+  private overlapWatch: Timer | null = null;
   private layoutStep: NodeJS.Immediate | undefined;
   private stopped = false;
   /** The figures of trackers a reload replaced, so the counters never go back. */
@@ -121,6 +122,7 @@ export class Daemon {
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => this.doors.tracker.sweep(clock.nowMs()));
     logDoorsReady(config, oneTime, log);
     for (const detail of config.warnings) log.warn({ event: 'config-warning', detail }, 'configuration warning');
+    this.overlapWatch = logKeyOverlap(config, clock, log);
     const ready = { interfaces: config.interfaces, doors: config.doors.length, captures: this.sensorNames() };
     log.info({ event: 'ready', ...ready }, 'knockgated ready');
   }
@@ -211,6 +213,7 @@ export class Daemon {
     };
     this.logReload(report);
     for (const detail of next.config.warnings) log.warn({ event: 'config-warning', detail }, 'configuration warning');
+    this.overlapWatch = logKeyOverlap(next.config, this.deps.clock, log, this.overlapWatch);
     return report;
   }
 
@@ -260,6 +263,7 @@ export class Daemon {
     for (const s of this.parsedSources) s.close();
     this.parsedSources = [];
     this.sweep?.cancel();
+    this.overlapWatch?.cancel();
     if (this.layoutStep) clearImmediate(this.layoutStep);
     await this.reloading;
     this.flushGrantRecords();

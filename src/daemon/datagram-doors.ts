@@ -16,7 +16,7 @@ import {
   SPA_UNPROVEN_WORK_PER_S,
 } from '../core/limits.js';
 import { KnownSources } from '../core/known-sources.js';
-import { serverKeysFromPrivate } from '../core/spa/native-door-keys.js';
+import { type PreviousServerKeys, serverKeysFromPrivate } from '../core/spa/native-door-keys.js';
 import { WorkBudget } from '../core/work-budget.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../ports/clock.js';
@@ -40,6 +40,8 @@ export interface DatagramDoorDeps {
   readonly config: Config;
   /** The server's X25519 private key; required when a door is native SPA. */
   readonly serverKey: Uint8Array | null;
+  /** Key rotation: the previous server key (its overlap ends at config.spa.previousKeyUntilMs). */
+  readonly previousServerKey?: Uint8Array | null;
   /** Required when any door takes datagrams. */
   readonly replay: ReplayStore | null;
   readonly clock: Clock;
@@ -76,6 +78,7 @@ export function buildDatagramDoors(deps: DatagramDoorDeps): DatagramDoor[] {
         door,
         counters: deps.metrics.datagramDoor(door.name, 'spa'),
         keys: serverKeysFromPrivate(deps.serverKey, door.spa.doorId, doorIds),
+        previous: previousKeysOf(deps, door.spa.doorId, doorIds),
       });
     } else {
       handler = new FwknopHandler({
@@ -87,4 +90,11 @@ export function buildDatagramDoors(deps: DatagramDoorDeps): DatagramDoor[] {
     }
     return { door, port: listen.port, capture: listen.capture, handler };
   });
+}
+
+/** The previous server key of a door, with the end of its overlap; null without key rotation. */
+function previousKeysOf(deps: DatagramDoorDeps, doorId: string, doorIds: string[]): PreviousServerKeys | null {
+  const until = deps.config.spa?.previousKeyUntilMs ?? null;
+  if (!deps.previousServerKey || until === null) return null;
+  return { keys: serverKeysFromPrivate(deps.previousServerKey, doorId, doorIds), untilUnixMs: until };
 }

@@ -1,12 +1,18 @@
 /**
  * The start-up log line of each door (`door-ready`): what kind it is, how many steps or clients,
  * where it listens, what it opens and for how long. Never a knock port nor a key: the log may be
- * read by more people than the configuration.
+ * read by more people than the configuration. Also, with key rotation configured, the line that
+ * says until when the previous server key is accepted (`previous-server-key`; a warning when it
+ * ends within a day or has ended, logged again when that happens while the daemon runs).
  */
 
 import { listenerOf } from '../core/door.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import type { Config } from '../config/config.js';
+import { formatIsoTime } from '../config/iso-time.js';
+import { type OverlapNotice, overlapNotice } from './key-overlap.js';
+import type { Clock, Timer } from '../ports/clock.js';
+import { KEY_OVERLAP_CHECK_MS } from '../core/limits.js';
 import type { Logger } from '../ports/logger.js';
 import type { OneTimeDoors } from './one-time-doors.js';
 
@@ -32,4 +38,33 @@ export function logDoorsReady(config: Config, oneTime: OneTimeDoors, log: Logger
         : 'door ready',
     );
   });
+}
+
+/**
+ * The `previous-server-key` line now, and again each time the overlap's state changes while the
+ * daemon runs (checked every KEY_OVERLAP_CHECK_MS: the last day begins, the overlap ends). Nothing
+ * without spa.previous_server_key or without a native SPA door. Returns the timer, or null.
+ * A reload passes the timer of the configuration it replaces, and the new one decides afresh.
+ */
+export function logKeyOverlap(
+  config: Config,
+  clock: Pick<Clock, 'unixMs' | 'every'>,
+  log: Logger,
+  /** The watch of the configuration a reload replaces: cancelled here. */
+  replaced: Timer | null = null,
+): Timer | null {
+  replaced?.cancel();
+  const until = config.spa?.previousKeyUntilMs ?? null;
+  if (until === null || !config.doors.some((d) => d.spa !== null)) return null;
+  let last: OverlapNotice['state'] | null = null;
+  const report = (): void => {
+    const n = overlapNotice(until, clock.unixMs());
+    if (n.state === last) return;
+    last = n.state;
+    const fields = { event: 'previous-server-key', state: n.state, until: formatIsoTime(until) };
+    if (n.level === 'warn') log.warn(fields, n.message);
+    else log.info(fields, n.message);
+  };
+  report();
+  return last === 'ended' ? null : clock.every(KEY_OVERLAP_CHECK_MS, report);
 }

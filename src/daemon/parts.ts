@@ -126,6 +126,7 @@ export function buildDoorParts(
     ...common,
     config,
     serverKey: configured.serverKey,
+    previousServerKey: configured.previousServerKey ?? null,
     replay: deps.replay,
     limiter,
     grant,

@@ -12,6 +12,7 @@ import type { Door } from '../core/door.js';
 import type { SpaDoorRejectReason } from '../core/reasons.js';
 import type { LadderFinal, NeedsReplayCheck, ReplayOutcome, SpaGrant } from '../core/spa/ladder-step.js';
 import type { KnownSources } from '../core/known-sources.js';
+import type { OldServerKeyUse } from '../core/spa/native-door-keys.js';
 import type { DatagramDoorCounters } from '../metrics/daemon-metrics.js';
 import type { Logger } from '../ports/logger.js';
 import type { ReplayStore } from '../ports/replay-store.js';
@@ -53,7 +54,8 @@ export class SpaDoorShell<R extends SpaDoorRejectReason> {
     this.deps.counters.received.inc();
   }
 
-  reject(reason: R, source: string, who?: string, detail?: string): void {
+  /** `serverKey`: native SPA, made for the previous server key (logged as `server_key`). */
+  reject(reason: R, source: string, who?: string, detail?: string, serverKey?: OldServerKeyUse): void {
     this.deps.counters.rejected(reason).inc();
     const suppressed = this.deps.limiter.admit(reason);
     if (suppressed === null) return;
@@ -67,6 +69,7 @@ export class SpaDoorShell<R extends SpaDoorRejectReason> {
         verdict: 'rejected',
         reason,
         detail,
+        server_key: serverKey,
         suppressed: suppressed || undefined,
       },
       this.rejectedMessage,
@@ -84,12 +87,19 @@ export class SpaDoorShell<R extends SpaDoorRejectReason> {
   ): Promise<void> {
     const outcome = await admitReplay(this.deps.replay, step.replay, this.deps.log);
     const final = decide(outcome);
-    if (final.kind === 'reject') return this.reject(final.reason, source, final.who, final.detail);
+    if (final.kind === 'reject') return this.reject(final.reason, source, final.who, final.detail, final.serverKey);
     this.deps.counters.accepted.inc();
     this.deps.knownSources.remember(source, this.deps.nowMs());
     const { event, who: whoField } = this.kind;
     this.deps.log.info(
-      { event, door: this.deps.door.name, source, [whoField]: final.who, verdict: 'accepted' },
+      {
+        event,
+        door: this.deps.door.name,
+        source,
+        [whoField]: final.who,
+        verdict: 'accepted',
+        server_key: final.serverKey,
+      },
       this.acceptedMessage,
     );
     await this.deps.grant(this.deps.door, final.grant);

@@ -12,7 +12,7 @@ import type { KnownSources } from '../core/known-sources.js';
 import type { SpaRejectReason } from '../core/reasons.js';
 import type { SpaGrant } from '../core/spa/ladder-step.js';
 import { NativeLadder } from '../core/spa/native-ladder.js';
-import type { SpaServerKeys } from '../core/spa/native-door-keys.js';
+import type { PreviousServerKeys, SpaServerKeys } from '../core/spa/native-door-keys.js';
 import type { WorkBudget } from '../core/work-budget.js';
 import type { DatagramDoorCounters } from '../metrics/daemon-metrics.js';
 import type { Logger } from '../ports/logger.js';
@@ -25,6 +25,8 @@ export type { SpaGrant } from '../core/spa/ladder-step.js';
 export interface SpaHandlerDeps {
   readonly door: Door;
   readonly keys: SpaServerKeys;
+  /** Key rotation: the previous server key and the end of its overlap; null or absent without one. */
+  readonly previous?: PreviousServerKeys | null;
   readonly replay: ReplayStore;
   readonly freshnessMs: number;
   /** Wall-clock Unix milliseconds: timestamps in packets are wall-clock. */
@@ -46,7 +48,7 @@ export class SpaHandler {
   private readonly shell: SpaDoorShell<SpaRejectReason>;
 
   constructor(private readonly deps: SpaHandlerDeps) {
-    this.ladder = new NativeLadder(deps.door, deps.keys, deps.freshnessMs);
+    this.ladder = new NativeLadder(deps.door, deps.keys, deps.freshnessMs, deps.previous ?? null);
     this.shell = new SpaDoorShell(deps, { event: 'spa', who: 'client' });
   }
 
@@ -65,8 +67,9 @@ export class SpaHandler {
       this.deps.nowMs(),
       this.deps,
     );
+    if (step.serverKey !== undefined) this.deps.counters.oldServerKey?.(step.serverKey).inc();
     if (step.kind === 'reject') {
-      this.shell.reject(step.reason, src, step.who, step.detail);
+      this.shell.reject(step.reason, src, step.who, step.detail, step.serverKey);
       return;
     }
     void this.shell.conclude(step, src, (outcome) => this.ladder.conclude(step, outcome));

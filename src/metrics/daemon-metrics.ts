@@ -17,6 +17,7 @@ import {
   type SequenceOutcome,
   type SpaDoorRejectReason,
 } from '../core/reasons.js';
+import { OLD_SERVER_KEY_USES, type OldServerKeyUse } from '../core/spa/native-door-keys.js';
 import type { Counter, CounterChild, HistogramSpec, LabelSpec, Metrics, MetricSpec } from '../ports/metrics.js';
 
 export const DATAGRAM_DOOR_KINDS = ['spa', 'fwknop'] as const;
@@ -61,6 +62,11 @@ export function daemonMetricSpecs(doors: readonly string[]) {
       kind: DATAGRAM_DOOR_KINDS,
       reason: DATAGRAM_REJECT_REASONS,
     }),
+    spaServerKey: spec(
+      'knockgate_spa_old_server_key_total',
+      'Native SPA datagrams made for the previous server key (key rotation): during the overlap, and after it (refused).',
+      { door: doors, server_key: OLD_SERVER_KEY_USES },
+    ),
     grants: spec('knockgate_grant_events_total', 'Grants opened, extended, expired, failed or refused, by door.', {
       door: doors,
       event: GRANT_EVENTS,
@@ -133,6 +139,8 @@ export interface DatagramDoorCounters {
   readonly received: CounterChild;
   readonly accepted: CounterChild;
   readonly rejected: (reason: SpaDoorRejectReason) => CounterChild;
+  /** Native SPA doors only: datagrams made for the previous server key, by when. */
+  readonly oldServerKey?: (use: OldServerKeyUse) => CounterChild;
 }
 
 /**
@@ -151,6 +159,10 @@ export class DaemonMetrics {
   private datagrams!: Counter<DoorKindLabels>;
   private acceptedFamily!: Counter<DoorKindLabels>;
   private rejectedFamily!: Counter<DoorKindLabels & { reason: readonly SpaDoorRejectReason[] }>;
+  private spaServerKeyFamily!: Counter<{
+    readonly door: readonly string[];
+    readonly server_key: typeof OLD_SERVER_KEY_USES;
+  }>;
 
   /** The families' specs (the collected ones are declared by their owners, metrics/daemon-state.ts). */
   readonly specs: ReturnType<typeof daemonMetricSpecs>;
@@ -180,6 +192,7 @@ export class DaemonMetrics {
     this.datagrams = r.counter(s.datagrams);
     this.acceptedFamily = r.counter(s.accepted);
     this.rejectedFamily = r.counter(s.rejected);
+    this.spaServerKeyFamily = r.counter(s.spaServerKey);
     for (const door of doors) {
       if (this.grantChildren.has(door)) continue;
       this.knockChildren.set(
@@ -224,11 +237,16 @@ export class DaemonMetrics {
     const rejected = new Map(
       DATAGRAM_REJECT_REASONS.map((reason) => [reason, this.rejectedFamily.with({ door, kind, reason })]),
     );
-    return {
+    const counters = {
       received: this.datagrams.with({ door, kind }),
       accepted: this.acceptedFamily.with({ door, kind }),
-      rejected: (reason) => rejected.get(reason) as CounterChild,
+      rejected: (reason: SpaDoorRejectReason) => rejected.get(reason) as CounterChild,
     };
+    if (kind !== 'spa') return counters;
+    const old = new Map(
+      OLD_SERVER_KEY_USES.map((use) => [use, this.spaServerKeyFamily.with({ door, server_key: use })]),
+    );
+    return { ...counters, oldServerKey: (use) => old.get(use) as CounterChild };
   }
 }
 

@@ -26,6 +26,7 @@ const KEYS: ReadonlyMap<string, FlatKey> = new Map([
   ['knockgate_datagrams_total', counted((l) => `${l.kind}_datagrams_total`)],
   ['knockgate_datagrams_accepted_total', counted((l) => `${l.kind}_accepted`)],
   ['knockgate_datagrams_rejected_total', counted((l) => rejectKey(l.reason))],
+  ['knockgate_spa_old_server_key_total', counted((l) => `spa_server_key_${l.server_key}`)],
   ['knockgate_grant_events_total', counted((l) => `grants_${l.event}`)],
   ['knockgate_commands_refused_total', counted(() => 'commands_refused')],
   ['knockgate_audit_write_failures_total', counted(() => 'audit_write_failures')],

@@ -88,6 +88,27 @@ export function readServerKey(file: string): ServerKeyFile {
   return { privateKey: bytesOf(file, doc, 'private_key', 32) };
 }
 
+/**
+ * Key rotation: the key file spa.previous_server_key names, checked like the current one, and
+ * refused when it holds the current key (a rotation that did not happen). Null without one.
+ */
+export function readPreviousServerKey(
+  config: { readonly spa: { readonly previousServerKeyFile: string | null } | null },
+  current: Uint8Array,
+): Uint8Array | null {
+  const file = config.spa?.previousServerKeyFile ?? null;
+  if (file === null) return null;
+  const previous = readServerKey(file).privateKey;
+  if (Buffer.from(previous).equals(Buffer.from(current)))
+    throw new ConfigError(
+      file,
+      undefined,
+      'private_key',
+      'is the same key as server_key (spa.previous_server_key must be the key before it)',
+    );
+  return previous;
+}
+
 /** The credential's door id; a credential from before protocol v2 has none, and is told what to do. */
 function doorIdOf(file: string, doc: Record<string, unknown>): string {
   const doorId = doc.door_id;

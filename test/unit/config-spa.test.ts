@@ -103,6 +103,8 @@ describe('parseConfigText: SPA configurations that load', () => {
     );
     assert.deepEqual(c.spa, {
       serverKeyFile: '/etc/knockgate/keys/server.key',
+      previousServerKeyFile: null,
+      previousKeyUntilMs: null,
       freshnessMs: 90_000,
       replayJournal: '/etc/knockgate/state/replay.journal',
       maxReplayEntries: 5000,
@@ -175,6 +177,8 @@ describe('parseConfigText: SPA configurations that load', () => {
     );
     assert.deepEqual(c.spa, {
       serverKeyFile: '/etc/knockgate/server.key',
+      previousServerKeyFile: null,
+      previousKeyUntilMs: null,
       freshnessMs: 120_000,
       replayJournal: '/var/lib/knockgate/replay.journal',
       maxReplayEntries: 1_000_000,

@@ -4,20 +4,28 @@
  * files are src/client/provision.ts.
  */
 
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { addClient, createServerKey } from '../../client/provision.js';
+import { addClient, createServerKey, rotateServerKey, type AddClientResult } from '../../client/provision.js';
+import { reissueClient } from '../../client/reissue.js';
+import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
+import { formatIsoTime } from '../../config/iso-time.js';
+import { parseDurationMs } from '../../core/duration.js';
 import { KnockgateError } from '../../core/errors.js';
-import { DEFAULT_SPA_PORT } from '../../core/limits.js';
+import { DEFAULT_KEY_OVERLAP_MS, DEFAULT_SPA_PORT } from '../../core/limits.js';
 import { parsePortNumber } from './option-parsers.js';
 
 const DEFAULT_SERVER_KEY = '/etc/knockgate/server.key';
 
 interface AddClientFlags {
-  serverKey: string;
+  serverKey?: string;
   door?: string;
-  mode: string;
+  mode?: string;
   server?: string;
-  port: number;
+  port?: number;
+  reissue?: boolean;
+  config: string;
   out?: string;
   force?: boolean;
   qr?: boolean;
@@ -28,21 +36,43 @@ export function addProvisioningCommands(program: Command): void {
     .command('keygen')
     .description("create the server's SPA key pair (X25519) and print its public key")
     .option('-o, --out <file>', 'where to write the private key (mode 0600)', DEFAULT_SERVER_KEY)
-    .option('--force', 'replace an existing key (every client credential must then be re-issued)')
-    .action((o: { out: string; force?: boolean }) => {
-      const { publicKey } = createServerKey(o.out, o.force ?? false);
-      process.stdout.write(`wrote ${o.out}\npublic key: ${Buffer.from(publicKey).toString('base64url')}\n`);
-    });
+    .option(
+      '--force',
+      'replace an existing key, keeping the old one as FILE.previous for an overlap (every client then needs a new credential)',
+    )
+    .option('--no-keep-previous', 'with --force: do not keep the old key (old clients are refused at once)')
+    .option(
+      '--overlap <duration>',
+      'with --force: how long the old key stays accepted, for the previous_key_until printed',
+      parseOverlap,
+      DEFAULT_KEY_OVERLAP_MS,
+    )
+    .action(keygenCommand);
 
   program
     .command('add-client')
     .description('create a client credential, and print the entry to paste under a door\'s "clients:"')
     .argument('<name>', 'client name (letters, digits, _ . -)')
-    .option('-k, --server-key <file>', 'the server key from knockgate keygen', DEFAULT_SERVER_KEY)
+    .option(
+      '-k, --server-key <file>',
+      `the server key from knockgate keygen (default ${DEFAULT_SERVER_KEY}; with --reissue, the config's spa.server_key)`,
+    )
     .option('--door <id>', 'the SPA door the client is for: its name in knockgate.yaml (or its spa.door_id); required')
-    .option('--mode <mode>', 'ed25519 (default: the server holds only the public key) or psk', 'ed25519')
+    .option(
+      '--mode <mode>',
+      'ed25519 (default: the server holds only the public key; with --reissue, the present mode) or psk',
+    )
     .option('--server <host>', 'the host name clients knock (written into the credential)')
-    .option('--port <port>', "the SPA door's UDP port", parsePortNumber, DEFAULT_SPA_PORT)
+    .option(
+      '--port <port>',
+      `the SPA door's UDP port (default ${DEFAULT_SPA_PORT}; with --reissue, the door's)`,
+      parsePortNumber,
+    )
+    .option(
+      '--reissue',
+      'a new credential for a client the config already has (same name and id, a new secret, under the current server key); prints the entry that replaces the old one',
+    )
+    .option('-c, --config <file>', 'with --reissue: the server configuration holding the client', DEFAULT_CONFIG_FILE)
     .option('-o, --out <file>', 'where to write the credential (mode 0600; default NAME.knockgate.yaml)')
     .option('--force', 'replace an existing credential file')
     .option(
@@ -55,7 +85,7 @@ export function addProvisioningCommands(program: Command): void {
 async function addClientCommand(name: string, o: AddClientFlags): Promise<void> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name))
     throw new KnockgateError('KG_USAGE', `client name ${JSON.stringify(name)}: use 1-32 letters, digits, _ . -`);
-  if (o.mode !== 'ed25519' && o.mode !== 'psk')
+  if (o.mode !== undefined && o.mode !== 'ed25519' && o.mode !== 'psk')
     throw new KnockgateError('KG_USAGE', `--mode must be ed25519 or psk, got ${JSON.stringify(o.mode)}`);
   if (o.door === undefined)
     throw new KnockgateError(
@@ -63,24 +93,86 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
       'add-client needs --door NAME: the SPA door (its name in knockgate.yaml, or its spa.door_id) the client is for',
     );
   const out = o.out ?? `${name}.knockgate.yaml`;
-  const r = addClient({
-    name,
-    serverKeyFile: o.serverKey,
-    door: o.door,
-    mode: o.mode,
-    ...(o.server ? { server: o.server } : {}),
-    port: o.port,
-    out,
-    force: o.force ?? false,
-  });
-  process.stdout.write(`wrote the client credential to ${out} (give it to the client; it is a secret)\n`);
-  process.stdout.write(
-    `\nadd this under the "clients:" of SPA door ${JSON.stringify(o.door)} in knockgate.yaml:\n\n${r.serverEntry.replace(/^/gm, '      ').trimEnd()}\n`,
-  );
+  const mode = o.mode as 'psk' | 'ed25519' | undefined;
+  const common = { name, ...(o.server ? { server: o.server } : {}), out, force: o.force ?? false };
+  let r: AddClientResult;
+  if (o.reissue) {
+    const re = reissueClient({
+      ...common,
+      configFile: o.config,
+      door: o.door,
+      ...(mode ? { mode } : {}),
+      ...(o.serverKey ? { serverKeyFile: o.serverKey } : {}),
+      ...(o.port !== undefined ? { port: o.port } : {}),
+    });
+    r = re;
+    process.stdout.write(`wrote the new credential to ${out} (give it to the client; it is a secret)\n`);
+    process.stdout.write(
+      `\nin door ${JSON.stringify(re.doorName)} of ${o.config}, replace the psk/public_key (and any previous_*) line of client ${JSON.stringify(name)} with these; keep its other settings:\n\n${r.serverEntry.replace(/^/gm, '      ').trimEnd()}\n`,
+    );
+    if (!re.keepsOld)
+      process.stderr.write(
+        `knockgate: ${o.config} has no spa.previous_server_key: ${name}'s old credential stops working as soon as this entry replaces the old one\n`,
+      );
+  } else {
+    r = addClient({
+      ...common,
+      serverKeyFile: o.serverKey ?? DEFAULT_SERVER_KEY,
+      door: o.door,
+      mode: mode ?? 'ed25519',
+      port: o.port ?? DEFAULT_SPA_PORT,
+    });
+    process.stdout.write(`wrote the client credential to ${out} (give it to the client; it is a secret)\n`);
+    process.stdout.write(
+      `\nadd this under the "clients:" of SPA door ${JSON.stringify(o.door)} in knockgate.yaml:\n\n${r.serverEntry.replace(/^/gm, '      ').trimEnd()}\n`,
+    );
+  }
   if (o.qr) {
     const qrcode = (await import('qrcode')).default;
     process.stdout.write(
       `\n${await qrcode.toString(r.credentialText, { type: 'terminal', small: true, errorCorrectionLevel: 'L' })}\n`,
     );
   }
+}
+
+function parseOverlap(v: string): number {
+  const ms = parseDurationMs(v);
+  if (typeof ms !== 'number' || ms <= 0)
+    throw new KnockgateError('KG_USAGE', `--overlap must be a duration such as 7d or 36h, got ${JSON.stringify(v)}`);
+  return ms;
+}
+
+/**
+ * keygen: a new key. With --force over an existing key, the old one is kept as FILE.previous
+ * (unless --no-keep-previous) and stderr says what the operator must do, with the exact lines of
+ * the spa: section; stdout stays `wrote FILE` and `public key: ...`, as without --force.
+ */
+function keygenCommand(o: { out: string; force?: boolean; keepPrevious: boolean; overlap: number }): void {
+  const replacing = o.force === true && existsSync(o.out);
+  if (!replacing || !o.keepPrevious) {
+    const { publicKey } = createServerKey(o.out, o.force ?? false);
+    process.stdout.write(`wrote ${o.out}\npublic key: ${Buffer.from(publicKey).toString('base64url')}\n`);
+    if (replacing)
+      process.stderr.write(
+        `knockgate: warning: the old server key is gone: every client credential made under it is refused from now on (spa-mac1).\n` +
+          `  Re-issue each client: knockgate add-client --reissue NAME --door DOOR -c CONFIG\n`,
+      );
+    return;
+  }
+  const { publicKey, previousFile } = rotateServerKey(o.out);
+  process.stdout.write(`wrote ${o.out}\npublic key: ${Buffer.from(publicKey).toString('base64url')}\n`);
+  const until = formatIsoTime(Date.now() + o.overlap);
+  process.stderr.write(
+    [
+      `knockgate: warning: the server key is replaced: every client needs a new credential (knockgate add-client --reissue NAME --door DOOR -c CONFIG).`,
+      `  The old key is kept as ${previousFile}. So that clients not yet re-issued keep working until ${until},`,
+      `  put these lines in the spa: section of knockgate.yaml (beside server_key), then reload knockgated:`,
+      '',
+      `  previous_server_key: ${resolve(previousFile)}`,
+      `  previous_key_until: "${until}"`,
+      '',
+      `  After that time, packets made for the old key are refused (spa-retired-key); then remove both lines and ${previousFile}.`,
+      '',
+    ].join('\n'),
+  );
 }

@@ -18,6 +18,7 @@ import { compileDoorCommon, doorPath } from './door-common.js';
 import { registerDoors } from './door-registry.js';
 import { compileFwknopDoor } from './fwknop-door.js';
 import { compileKnockDoor } from './knock-door.js';
+import { compilePreviousServerKey } from './previous-server-key.js';
 import { compileSpaDoor } from './spa-door.js';
 
 export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): Config {
@@ -53,6 +54,7 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
     spa: raw.spa
       ? Object.freeze({
           serverKeyFile: raw.spa.server_key !== undefined ? ctx.resolvePath(raw.spa.server_key) : null,
+          ...compilePreviousServerKey(ctx),
           freshnessMs: raw.spa.freshness,
           replayJournal: ctx.resolvePath(raw.spa.replay_journal),
           maxReplayEntries: raw.spa.max_replay_entries,

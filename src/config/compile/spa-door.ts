@@ -4,11 +4,12 @@
  * Contract: knock-only keys are errors; the top-level `spa.server_key` must exist; at least one
  * client; door ids are unique under the one server key (else each door would accept the other's
  * packets); client ids are unique across all doors; each client has exactly one of psk and a
- * canonical, not small-order Ed25519 public_key; a psk only in a file readable by its owner
- * alone; a client's `allow` is within the door's `open` and its max_duration within the door's.
+ * canonical, not small-order Ed25519 public_key, and at most one of previous_psk and
+ * previous_public_key (key rotation: the secret accepted only under spa.previous_server_key), checked
+ * alike; a psk only in a file readable by its owner alone; a client's `allow` is within the door's `open` and its max_duration within the door's.
  */
 
-import type { Door, SpaClient } from '../../core/door.js';
+import type { Door, SpaClient, SpaClientSecret } from '../../core/door.js';
 import { endpointKey, formatEndpoint } from '../../core/endpoint.js';
 import { ed25519PublicKeyProblem } from '../../core/spa/ed25519-point.js';
 import { ed25519PublicFromRaw } from '../../core/spa/keys.js';
@@ -66,14 +67,26 @@ export function compileSpaClient(
   if (dup !== undefined) fail(cat('id'), `client id already used by ${dup}`);
   ctx.clientIds.set(idHex, `${d.name}/${c.name}`);
   if ((c.psk === undefined) === (c.public_key === undefined)) fail(cat(), 'give exactly one of "psk" and "public_key"');
-  if (c.psk !== undefined && !ctx.secretsProtected) {
-    fail(cat('psk'), `this file holds a secret key but is readable by group or others; chmod 600 ${ctx.src.file}`);
+  if (c.previous_psk !== undefined && c.previous_public_key !== undefined)
+    fail(cat('previous_psk'), 'give at most one of "previous_psk" and "previous_public_key"');
+  if (c.previous_psk !== undefined || c.previous_public_key !== undefined) {
+    const key = c.previous_psk !== undefined ? 'previous_psk' : 'previous_public_key';
+    if (ctx.raw.spa?.previous_server_key === undefined)
+      ctx.warnings.push(
+        `${ctx.src.file}:${ctx.src.lineOf(cat(key)) ?? '?'}: ${d.name}/${c.name}: ${key} is unused without spa.previous_server_key (delete it once the overlap has ended)`,
+      );
   }
-  if (c.public_key !== undefined) {
-    const problem = ed25519PublicKeyProblem(c.public_key);
+  for (const key of ['psk', 'previous_psk'] as const) {
+    if (c[key] !== undefined && !ctx.secretsProtected)
+      fail(cat(key), `this file holds a secret key but is readable by group or others; chmod 600 ${ctx.src.file}`);
+  }
+  for (const key of ['public_key', 'previous_public_key'] as const) {
+    const raw = c[key];
+    if (raw === undefined) continue;
+    const problem = ed25519PublicKeyProblem(raw);
     if (problem !== null) {
       fail(
-        cat('public_key'),
+        cat(key),
         problem === 'small-order'
           ? 'is a small-order Ed25519 point: signatures by it prove nothing (anyone can make one); use the key `knockgate add-client` prints'
           : `is not a canonically encoded Ed25519 public key (${problem}); use the key \`knockgate add-client\` prints`,
@@ -94,10 +107,19 @@ export function compileSpaClient(
     idHex,
     mode: c.psk !== undefined ? ('psk' as const) : ('ed25519' as const),
     ...(c.psk !== undefined ? { psk: c.psk } : { publicKey: ed25519PublicFromRaw(c.public_key as Uint8Array) }),
+    ...previousSecret(c),
     allow: Object.freeze([...allow]),
     maxDurationS,
     otherAddress: c.other_address,
     requireAddress: c.require_address,
     minPrefix: Object.freeze({ 4: c.widest_prefix.ipv4, 6: c.widest_prefix.ipv6 }),
   });
+}
+
+/** The secret the client held before it was re-issued (key rotation), if the entry keeps one. */
+function previousSecret(c: RawSpaClient): { previous?: SpaClientSecret } {
+  if (c.previous_psk !== undefined) return { previous: Object.freeze({ mode: 'psk', psk: c.previous_psk }) };
+  if (c.previous_public_key !== undefined)
+    return { previous: Object.freeze({ mode: 'ed25519', publicKey: ed25519PublicFromRaw(c.previous_public_key) }) };
+  return {};
 }

@@ -8,6 +8,7 @@
 
 import type { Endpoint } from '../endpoint.js';
 import type { ReplayOwner, ReplayVerdict } from '../replay-window.js';
+import type { OldServerKeyUse } from './native-door-keys.js';
 
 /** The replay rung, for the daemon to take against its ReplayStore (ports/replay-store.ts). */
 export interface ReplayCheck {
@@ -39,6 +40,8 @@ export interface LadderReject<R extends string> {
   readonly who?: string;
   /** Free text for the log line; never a secret. */
   readonly detail?: string;
+  /** Native SPA: made for the previous server key (key rotation), not the current one. */
+  readonly serverKey?: OldServerKeyUse;
 }
 
 export interface NeedsReplayCheck<P> {
@@ -47,17 +50,28 @@ export interface NeedsReplayCheck<P> {
   readonly who: string;
   /** What the ladder's conclude() needs to finish; opaque to the daemon. */
   readonly pending: P;
+  /** Native SPA: made for the previous server key (key rotation), not the current one. */
+  readonly serverKey?: OldServerKeyUse;
 }
 
 export interface LadderGrant {
   readonly kind: 'grant';
   readonly who: string;
   readonly grant: SpaGrant;
+  /** Native SPA: made for the previous server key (key rotation), not the current one. */
+  readonly serverKey?: OldServerKeyUse;
 }
 
 export type LadderStep<R extends string, P> = LadderReject<R> | NeedsReplayCheck<P>;
 export type LadderFinal<R extends string> = LadderReject<R> | LadderGrant;
 
-export function ladderReject<R extends string>(reason: R, who?: string, detail?: string): LadderReject<R> {
-  return { kind: 'reject', reason, who, detail };
+export function ladderReject<R extends string>(
+  reason: R,
+  who?: string,
+  detail?: string,
+  serverKey?: OldServerKeyUse,
+): LadderReject<R> {
+  return serverKey === undefined
+    ? { kind: 'reject', reason, who, detail }
+    : { kind: 'reject', reason, who, detail, serverKey };
 }

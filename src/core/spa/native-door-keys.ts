@@ -26,6 +26,24 @@ export interface SpaServerKeys {
   readonly siblingContexts: readonly Uint8Array[];
 }
 
+/**
+ * Key rotation: the server key before the current one, kept for an overlap so that clients can be
+ * re-issued without a flag day. Its packets are recognised at MAC1 (rung 2) only after the current
+ * key's MAC1 failed, so junk costs at most two HMACs and never more than one key agreement.
+ */
+export interface PreviousServerKeys {
+  readonly keys: SpaServerKeys;
+  /** Wall-clock Unix ms: packets under this key are accepted before it, refused (`spa-retired-key`) from it on. */
+  readonly untilUnixMs: number;
+}
+
+/**
+ * What a datagram was made for, when not the current key (closed list: a log field and a metric
+ * label): `previous` during the overlap, `retired` after it.
+ */
+export const OLD_SERVER_KEY_USES = ['previous', 'retired'] as const;
+export type OldServerKeyUse = (typeof OLD_SERVER_KEY_USES)[number];
+
 /** The door context: S || u8(length of the door id) || door id (ASCII). Throws on a bad door id. */
 export function doorContext(serverPublicKey: Uint8Array, doorId: string): Uint8Array {
   requireBytes(serverPublicKey, RAW_KEY_BYTES, 'server public key');

@@ -9,6 +9,15 @@
  * grant. The nonce is recorded before the policy is asked, so a request the policy refuses cannot
  * be retried by anyone within its window either.
  *
+ *
+ * Key rotation: with a previous server key (core/spa/native-door-keys.ts PreviousServerKeys), a
+ * datagram whose MAC1 fails under the current key is tried under the previous one, at MAC1 only.
+ * Under it, before `untilUnixMs` it goes on through the same rungs with the previous key's DH and
+ * door context, each client authenticating with its `previous` secret if it has one, and every
+ * outcome is marked `serverKey: 'previous'`; from `untilUnixMs` on it ends at once as
+ * `spa-retired-key`. So junk costs at most two HMACs (the cheap rung doubled), and a datagram
+ * never gets more than one key agreement, whichever key it was made for.
+ *
  * Contract: never throws on datagram bytes; every datagram ends in exactly one SpaRejectReason or
  * one grant. Pure: the clocks are arguments, the allowance's state is passed in.
  */
@@ -27,7 +36,7 @@ import {
 import { openSpaSealed } from './native-wire.js';
 import { spaFrameProblem } from './native-frame.js';
 import type { SpaRequest } from './native-request.js';
-import type { SpaServerKeys } from './native-door-keys.js';
+import type { OldServerKeyUse, PreviousServerKeys, SpaServerKeys } from './native-door-keys.js';
 import { decideSpaGrant } from './policy.js';
 import { SPA_REPLAY_REASONS, replayRefusal } from './replay-rung.js';
 import { admitUnprovenWork, type WorkAllowance } from './work-admission.js';
@@ -37,6 +46,8 @@ export interface NativePending {
   readonly client: SpaClient;
   readonly request: SpaRequest;
   readonly source: IPAddressBytes;
+  /** Set when the datagram was made for the previous server key. */
+  readonly serverKey?: OldServerKeyUse;
 }
 
 export type NativeStep = LadderStep<SpaRejectReason, NativePending>;
@@ -52,27 +63,46 @@ export interface SpaDatagram {
 export class NativeLadder {
   private readonly clients: Map<string, SpaClient>;
   private readonly lookup = (hex: string): SpaClient | undefined => this.clients.get(hex);
+  /** Under the previous key: each client with its `previous` secret when it has one. */
+  private readonly previousClients: Map<string, SpaClient>;
+  private readonly previousLookup = (hex: string): SpaClient | undefined => this.previousClients.get(hex);
 
   constructor(
     private readonly door: Door,
     private readonly keys: SpaServerKeys,
     /** The freshness window, ms: fresh when |now - timestamp| < window. */
     private readonly freshnessMs: number,
+    /** Key rotation: the previous server key and the end of its overlap; null without one. */
+    private readonly previous: PreviousServerKeys | null = null,
   ) {
-    this.clients = new Map((door.spa?.clients ?? []).map((c) => [c.idHex, c]));
+    const clients = door.spa?.clients ?? [];
+    this.clients = new Map(clients.map((c) => [c.idHex, c]));
+    this.previousClients = new Map(
+      clients.map((c) => [c.idHex, c.previous ? { ...c, psk: undefined, publicKey: undefined, ...c.previous } : c]),
+    );
   }
 
   /** Rungs 1–7. `unixMs`: wall clock (packet timestamps are wall-clock); `monoMs`: the allowance's clock. */
   check(d: SpaDatagram, unixMs: number, monoMs: number, allowance: WorkAllowance): NativeStep {
+    let keys = this.keys;
+    let lookup = this.lookup;
+    let serverKey: OldServerKeyUse | undefined;
     const frame = spaFrameProblem(d.payload, this.keys);
-    if (frame !== null) return ladderReject(frame);
-    if (!admitUnprovenWork(allowance, d.sourceText, monoMs)) return ladderReject('spa-overload');
-    const opened = openSpaSealed(d.payload, this.keys, this.lookup);
-    if (!opened.ok) return ladderReject(opened.reason);
+    if (frame === 'spa-mac1' && this.previous !== null && spaFrameProblem(d.payload, this.previous.keys) === null) {
+      if (unixMs >= this.previous.untilUnixMs)
+        return ladderReject('spa-retired-key', undefined, 'made for the previous server key', 'retired');
+      keys = this.previous.keys;
+      lookup = this.previousLookup;
+      serverKey = 'previous';
+    } else if (frame !== null) return ladderReject(frame);
+    if (!admitUnprovenWork(allowance, d.sourceText, monoMs))
+      return ladderReject('spa-overload', undefined, undefined, serverKey);
+    const opened = openSpaSealed(d.payload, keys, lookup);
+    if (!opened.ok) return ladderReject(opened.reason, undefined, undefined, serverKey);
     const { client, request } = opened;
     const freshness = checkFreshness(request.timestampMs, unixMs, this.freshnessMs);
     if (!freshness.fresh)
-      return ladderReject('spa-stale', client.name, `clock skew ${Math.round(freshness.skewMs / 1000)}s`);
+      return ladderReject('spa-stale', client.name, `clock skew ${Math.round(freshness.skewMs / 1000)}s`, serverKey);
     return {
       kind: 'needs-replay-check',
       replay: {
@@ -81,22 +111,24 @@ export class NativeLadder {
         owner: { id: client.idHex, timestampMs: request.timestampMs },
       },
       who: client.name,
-      pending: { client, request, source: d.source },
+      pending: { client, request, source: d.source, ...(serverKey ? { serverKey } : {}) },
+      ...(serverKey ? { serverKey } : {}),
     };
   }
 
   /** Rungs 8 (the replay outcome) and 9 (the policy). */
   conclude(step: NeedsReplayCheck<NativePending>, outcome: ReplayOutcome): LadderFinal<SpaRejectReason> {
-    const { client, request, source } = step.pending;
+    const { client, request, source, serverKey } = step.pending;
     const refusal = replayRefusal(SPA_REPLAY_REASONS, outcome);
-    if (refusal !== null) return ladderReject(refusal, client.name);
+    if (refusal !== null) return ladderReject(refusal, client.name, undefined, serverKey);
     const decision = decideSpaGrant(this.door, client, request, source);
-    if (!decision.ok) return ladderReject(decision.reason, client.name, decision.detail);
+    if (!decision.ok) return ladderReject(decision.reason, client.name, decision.detail, serverKey);
     const { source: granted, family, endpoints, durationS } = decision;
     return {
       kind: 'grant',
       who: client.name,
       grant: { source: granted, family, endpoints, durationS, client: client.name },
+      ...(serverKey ? { serverKey } : {}),
     };
   }
 }
