@@ -25,20 +25,17 @@
  * objects before and after. Reloads run one at a time.
  */
 
-import { randomUUID } from 'node:crypto';
 import type { ReloadResult } from '../control/protocol.js';
-import { formatEndpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
 import { SEQUENCE_SWEEP_INTERVAL_MS } from '../core/limits.js';
 import type { SequenceStats } from '../core/sequence.js';
 import { collectDaemonState } from '../metrics/daemon-state.js';
 import { statsLine } from '../metrics/stats-line.js';
 import type { Timer } from '../ports/clock.js';
-import type { ActiveGrant } from '../ports/gate.js';
 import type { ParsedPacketSource } from '../ports/parsed-packet-source.js';
 import type { Configured, DaemonDeps } from './daemon-deps.js';
 import { logDoorsReady, logKeyOverlap } from './door-report.js';
-import { adoptGrants, sameSource } from './grant-adoption.js';
+import { bookAdoptedGrants } from './book-adopted.js';
 import type { GrantRecord } from './grants.js';
 import { captureSteps, gateLayout } from './layout.js';
 import { Operations } from './operations.js';
@@ -117,7 +114,7 @@ export class Daemon {
         grants_kept: kept.length,
       };
       log.info({ event: 'firewall-installed', ...installed }, 'firewall rules in place');
-      this.adopt(kept);
+      bookAdoptedGrants(kept, { ...this.deps, book: this.lasting.book, grantor: this.lasting.grantor });
     }
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => this.doors.tracker.sweep(clock.nowMs()));
     logDoorsReady(config, oneTime, log);
@@ -215,37 +212,6 @@ export class Daemon {
     for (const detail of next.config.warnings) log.warn({ event: 'config-warning', detail }, 'configuration warning');
     this.overlapWatch = logKeyOverlap(next.config, this.deps.clock, log, this.overlapWatch);
     return report;
-  }
-
-  /**
-   * The grants the kernel kept, booked under the labels recorded before the restart
-   * (grant-adoption.ts), each logged `grant-adopted`; an unreadable records file is logged and
-   * its grants come back with door unknown.
-   */
-  private adopt(kept: readonly ActiveGrant[]): void {
-    const { clock, log, grantRecords } = this.deps;
-    if (grantRecords?.problem)
-      log.warn({ event: 'grant-records-unreadable', detail: grantRecords.problem }, grantRecords.problem);
-    const now = { nowMs: clock.nowMs(), nowUnixMs: clock.unixMs() };
-    const onExpire = this.lasting.grantor.adoptedExpiry();
-    const adopted = adoptGrants(kept, grantRecords?.loaded ?? [], now, randomUUID);
-    for (const g of adopted) this.lasting.book.adopt(g, onExpire);
-    // One line per kernel element, as before there were labels, now with the grant it belongs to.
-    for (const el of kept) {
-      const port = formatEndpoint(el.endpoint);
-      const g = adopted.find(
-        (a) => sameSource(a.source, el.source) && a.endpoints.some((e) => formatEndpoint(e) === port),
-      );
-      const line = {
-        source: el.source,
-        port,
-        expires_in_s: el.expiresInS,
-        grant: g?.id,
-        door: g?.door,
-        client: g?.client,
-      };
-      log.info({ event: 'grant-adopted', ...line }, 'grant found in the kernel kept');
-    }
   }
 
   /** SIGHUP: the audit trail opened anew at its path (after logrotate moved it). */
