@@ -58,6 +58,7 @@ describe('dry run', () => {
         [
           'interfaces: [lo]',
           `pending_commands: ${JSON.stringify(join(dir, 'pending.json'))}`,
+          `audit_log: ${JSON.stringify(join(dir, 'audit.jsonl'))}`, // the real composition opens it: not the host's /var/log
           'doors:',
           '  - name: ssh',
           '    sequence: [7000, 8000, 9000]',
@@ -78,6 +79,7 @@ describe('dry run', () => {
       assert.ok(real.pendingCommands instanceof PendingCommandsFile, 'control: the real composition opens the file');
       assert.equal(real.gate.kind, 'nftables');
       real.gate.close();
+      real.audit?.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
