@@ -93,6 +93,11 @@ export interface SpaDoorSettings {
   readonly clients: readonly SpaClient[];
 }
 
+/** Whether a door leaves a command to run later (its stop_command, or knockd's stop shell commands). */
+export function hasStopCommand(door: Door): boolean {
+  return door.stopCommand !== null || (door.shell !== null && (door.shell.stop4 !== '' || door.shell.stop6 !== ''));
+}
+
 /** Where an SPA or fwknop door receives its datagrams; null for a knock-sequence door. */
 export function listenerOf(door: Door): { readonly port: number; readonly capture: 'socket' | 'pcap' } | null {
   return door.spa ?? door.fwknop;

@@ -44,6 +44,7 @@ import { FIREWALL_BATCH_OUTCOMES, FIREWALL_BATCH_SECONDS } from '../metrics/daem
 import { MetricRegistry } from '../metrics/registry.js';
 import { CommandRunner } from './command-runner.js';
 import type { DaemonDeps } from './daemon-deps.js';
+import { hasStopCommand, listenerOf } from '../core/door.js';
 
 /** What the configuration names and the daemon reads once, before anything else. */
 export interface ConfiguredFiles {
@@ -160,16 +161,14 @@ export function grantRecordsPath(config: Config): string {
 
 /** The file, when a door has a stop command or records are left from an earlier configuration; else none. */
 function openPendingCommands(config: Config): PendingCommandStore | null {
-  const needed = config.doors.some(
-    (d) => d.stopCommand !== null || (d.shell !== null && (d.shell.stop4 !== '' || d.shell.stop6 !== '')),
-  );
+  const needed = config.doors.some(hasStopCommand);
   if (!needed && !existsSync(config.pendingCommands)) return null;
   return PendingCommandsFile.open(config.pendingCommands);
 }
 
 /** The replay journal, when some door takes SPA or fwknop datagrams. */
 async function openReplayStore(config: Config, clock: Clock): Promise<ReplayStore | null> {
-  if (!config.doors.some((d) => d.spa !== null || d.fwknop !== null)) return null;
+  if (!config.doors.some((d) => listenerOf(d) !== null)) return null;
   const s = config.spa;
   return ReplayJournal.open(
     s?.replayJournal ?? DEFAULT_REPLAY_JOURNAL,

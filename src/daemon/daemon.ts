@@ -42,6 +42,7 @@ import { Operations } from './operations.js';
 import { buildDoorParts, buildLastingParts, type DoorParts, type LastingParts, type PartsControl } from './parts.js';
 import { noDoorChanged, refuseRestartOnlyChanges, reloadChanges } from './reload-plan.js';
 import { SpaSockets } from './spa-sockets.js';
+import { hasStopCommand, listenerOf } from '../core/door.js';
 
 export type { DaemonDeps } from './daemon-deps.js';
 export type { Configured } from './daemon-deps.js';
@@ -329,11 +330,9 @@ export class Daemon {
         `${next.config.file}: ${what} takes a restart of knockgated (nothing was applied)`,
       );
     };
-    if (this.deps.replay === null && doors.some((d) => d.spa !== null || d.fwknop !== null))
+    if (this.deps.replay === null && doors.some((d) => listenerOf(d) !== null))
       refuse('the first SPA or fwknop door (its replay journal is opened at start)');
-    const stops = doors.some(
-      (d) => d.stopCommand !== null || (d.shell !== null && (d.shell.stop4 !== '' || d.shell.stop6 !== '')),
-    );
+    const stops = doors.some(hasStopCommand);
     if (this.deps.pendingCommands === null && stops)
       refuse('the first door with a stop command (the pending commands file is opened at start)');
   }
