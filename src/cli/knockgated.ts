@@ -202,7 +202,8 @@ async function main(argv: string[]): Promise<void> {
   // A reload is guarded like a start: lockout warnings logged, and refused under --strict.
   const reloadSource = async () => {
     const next = readConfiguration();
-    await guardLockout(next.config, { strict: opts.strict === true, log });
+    // The running gate lists the kernel's grants: no second libnftables worker per reload.
+    await guardLockout(next.config, { strict: opts.strict === true, log, grants: () => deps.gate.list() });
     return next;
   };
   const daemon = new Daemon({ ...deps, reloadSource });

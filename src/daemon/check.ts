@@ -62,10 +62,19 @@ export async function liveGrants(config: Config): Promise<readonly ActiveGrant[]
   }
 }
 
-/** Warns of each risk (the log's `lockout-risk` lines, or `warn` text); throws KG_LOCKOUT_RISK under `strict`. */
+/**
+ * Warns of each risk (the log's `lockout-risk` lines, or `warn` text); throws KG_LOCKOUT_RISK under `strict`.
+ * `grants` lists the grants the kernel holds: a running daemon's own gate (a reload); by default
+ * the table is listed through a worker of its own (start, --check).
+ */
 export async function guardLockout(
   config: Config,
-  options: { readonly strict: boolean; readonly log?: Logger; readonly warn?: (line: string) => void },
+  options: {
+    readonly strict: boolean;
+    readonly log?: Logger;
+    readonly warn?: (line: string) => void;
+    readonly grants?: () => Promise<readonly ActiveGrant[]>;
+  },
 ): Promise<readonly Risk[]> {
   if (config.firewall !== 'nftables') return []; // `none` drops nothing
   let sessions: ReturnType<typeof establishedSessions>;
@@ -79,7 +88,7 @@ export async function guardLockout(
     if (options.strict) throw new KnockgateError('KG_LOCKOUT_RISK', `--strict: refusing to start: ${detail}`);
     return [];
   }
-  const risks = lockoutRisks(config, sessions, await liveGrants(config));
+  const risks = lockoutRisks(config, sessions, await (options.grants ?? (() => liveGrants(config)))());
   for (const r of risks) {
     const fields = { event: 'lockout-risk', port: `${r.endpoint.port}/${r.endpoint.proto}`, source: r.remoteAddress };
     options.log?.warn(fields, describeRisk(r));
