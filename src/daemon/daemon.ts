@@ -47,9 +47,6 @@ import { hasStopCommand, listenerOf } from '../core/door.js';
 export type { DaemonDeps } from './daemon-deps.js';
 export type { Configured } from './daemon-deps.js';
 
-/** What a reload did (the answer to `knockgate reload`). */
-export type ReloadReport = ReloadResult;
-
 export class Daemon {
   private readonly lasting: LastingParts;
   /** The parts of the configuration in force; replaced whole by a reload. */
@@ -130,7 +127,7 @@ export class Daemon {
    * KG_RELOAD_REFUSED (a restart-only setting changed), KG_CAPTURE_FAILED (a new port or capture
    * could not open) or the gate's error, the old configuration still in force in every part.
    */
-  reload(next: Configured): Promise<ReloadReport> {
+  reload(next: Configured): Promise<ReloadResult> {
     return this.queueReload(() => this.applyReload(next));
   }
 
@@ -139,7 +136,7 @@ export class Daemon {
    * in full as at start) and applies it; SIGHUP and `knockgate reload`. Logs the outcome either
    * way; rejects with the reason (a ConfigError names file, line and key) when nothing changed.
    */
-  reloadFromSource(): Promise<ReloadReport> {
+  reloadFromSource(): Promise<ReloadResult> {
     const source = this.deps.reloadSource;
     const { log } = this.deps;
     if (source === undefined)
@@ -156,8 +153,8 @@ export class Daemon {
     });
   }
 
-  private queueReload(step: () => Promise<ReloadReport>): Promise<ReloadReport> {
-    const counted = async (): Promise<ReloadReport> => {
+  private queueReload(step: () => Promise<ReloadResult>): Promise<ReloadResult> {
+    const counted = async (): Promise<ReloadResult> => {
       try {
         const report = await step();
         this.lasting.metrics.reload('applied').inc();
@@ -172,7 +169,7 @@ export class Daemon {
     return run;
   }
 
-  private async applyReload(next: Configured): Promise<ReloadReport> {
+  private async applyReload(next: Configured): Promise<ReloadResult> {
     const { gate, log } = this.deps;
     const old = this.doors;
     if (this.stopped) throw new KnockgateError('KG_RELOAD_REFUSED', 'knockgated is stopping');
@@ -202,7 +199,7 @@ export class Daemon {
     this.doors = parts;
     sockets.commit();
     const changes = reloadChanges(old.config, next.config);
-    const report: ReloadReport = {
+    const report: ReloadResult = {
       config: next.config.file,
       ...changes,
       server_key_changed: !sameBytes(old.serverKey, next.serverKey),
@@ -347,7 +344,7 @@ export class Daemon {
     }
   }
 
-  private logReload(r: ReloadReport): void {
+  private logReload(r: ReloadResult): void {
     const { log } = this.deps;
     const same = noDoorChanged(r) && !r.server_key_changed;
     log.info({ event: 'reloaded', ...r }, same ? 'configuration reloaded; no door changed' : 'configuration reloaded');

@@ -54,11 +54,6 @@ export class SpaSockets {
     };
   }
 
-  /** Names of the open sockets. */
-  names(): string[] {
-    return [...this.open.values()].map((s) => s.name);
-  }
-
   /** What the kernel delivered and dropped over every socket so far; null if none was ever open. */
   stats(): SourceStats | null {
     const total = addStats({ ...this.closedTotals }, [...this.open.values()]);
