@@ -173,11 +173,13 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (opts.check) {
-    const nft = await checkFirewall(config, files); // daemon/check.ts: the kernel checks, nothing is committed
+    // The guard first: the kernel's dry run of the table briefly registers connection tracking in
+    // this namespace, which can pick up the very session the guard is about to judge.
     await guardLockout(config, {
       strict: opts.strict === true,
       warn: (l) => process.stderr.write(`knockgated: ${l}\n`),
     });
+    const nft = await checkFirewall(config, files); // daemon/check.ts: the kernel checks, nothing is committed
     process.stdout.write(
       `${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')}); ${nft}\n`,
     );
