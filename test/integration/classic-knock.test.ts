@@ -141,6 +141,15 @@ describe('classic knock sequence, nftables gate, real kernel', () => {
   });
 
   it('knocking again extends a grant instead of adding a second one', async () => {
+    // A grant of its own first: the previous test's (4 s) may have run out on a slow machine
+    // (the sanitizer build), and the knock below would then open rather than extend.
+    const grantsBefore = daemon.lines.filter((l) => l.event === 'grant' && l.source === tb.client.v6).length;
+    knock(tb, tb.client.ns, tb.server.clientSide.v6, SEQUENCE);
+    await daemon.waitFor(
+      () => daemon.lines.filter((l) => l.event === 'grant' && l.source === tb.client.v6).length > grantsBefore,
+      5000,
+      'a live grant to extend',
+    );
     knock(tb, tb.client.ns, tb.server.clientSide.v6, SEQUENCE);
     await daemon.waitFor(
       (l) => l.event === 'grant' && l.source === tb.client.v6 && l.verdict === 'extended',
