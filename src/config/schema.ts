@@ -259,6 +259,17 @@ export const doorSchema = z
       formatDurationMs(DEFAULT_COMMAND_TIMEOUT_MS),
     ),
     hide_knock_ports: z.boolean().optional(),
+    /** Where `open` is guarded: this host's services (input), or traffic through it (forward). */
+    hook: z.enum(['input', 'forward']).optional(),
+    /** Forward granted traffic to an inner address for the grant's lifetime (fwknop's FORCE_NAT). */
+    nat: z
+      .object({
+        to: z.string(),
+        port: z.number().int().min(1).max(65_535).optional(),
+        masquerade: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -15,7 +15,14 @@
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
 import { maskIPAddress, parseIPAddress, sameIPAddress } from '../core/ip-address.js';
-import type { ActiveGrant, Gate, GateLayout, GrantRequest, RevokeRequest } from '../ports/gate.js';
+import {
+  grantablePorts,
+  type ActiveGrant,
+  type Gate,
+  type GateLayout,
+  type GrantRequest,
+  type RevokeRequest,
+} from '../ports/gate.js';
 
 interface Element {
   readonly source: string;
@@ -47,7 +54,7 @@ export class MemoryGate implements Gate {
 
   async install(layout: GateLayout): Promise<readonly ActiveGrant[]> {
     this.usable();
-    const protectedKeys = new Set(layout.protectedPorts.map((e) => endpointKey(e.proto, e.port)));
+    const protectedKeys = new Set(grantablePorts(layout).map((e) => endpointKey(e.proto, e.port)));
     for (const [k, el] of this.elements)
       if (!protectedKeys.has(endpointKey(el.endpoint.proto, el.endpoint.port))) this.elements.delete(k);
     this.current = layout;
@@ -111,7 +118,7 @@ export class MemoryGate implements Gate {
     const a = parseIPAddress(address);
     if (a === null) return false;
     const k = endpointKey(endpoint.proto, endpoint.port);
-    const guarded = [...this.current.protectedPorts, ...this.current.hiddenPorts].some(
+    const guarded = [...grantablePorts(this.current), ...this.current.hiddenPorts].some(
       (e) => endpointKey(e.proto, e.port) === k,
     );
     if (!guarded) return true;

@@ -10,7 +10,16 @@
  */
 
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
-import type { GateLayout } from '../ports/gate.js';
+import type { GateLayout, NatForward } from '../ports/gate.js';
+import {
+  CHAIN_FORWARD,
+  CHAIN_FORWARD_PRIORITY,
+  CHAIN_NAT_POST,
+  CHAIN_NAT_PRE,
+  NAT_POST_PRIORITY,
+  NAT_PRE_PRIORITY,
+  SET_FORWARDED,
+} from './nftables-forward.js';
 import {
   CHAIN,
   CHAIN_PRIORITY,
@@ -42,6 +51,38 @@ function set(name: string, type: string, flags: string | null, values: readonly 
   ];
 }
 
+/** The forward path's chains (nftables-forward.ts); the NAT chains only when there is a port-forward. */
+function forwardText(layout: GateLayout, iif: string, l4: string): string[] {
+  const nats = layout.natForwards ?? [];
+  const proto = (f: 4 | 6): string => (f === 4 ? 'ip' : 'ip6');
+  const target = (n: NatForward): string => (n.family === 4 ? `${n.to}:${n.toPort}` : `[${n.to}]:${n.toPort}`);
+  const chain = (name: string, head: string, rules: string[]): string[] =>
+    rules.length === 0 ? [] : [`\tchain ${name} {`, `\t\t${head}`, ...rules.map((r) => `\t\t${r}`), '\t}', ''];
+  return [
+    ...chain(CHAIN_FORWARD, `type filter hook prerouting priority ${CHAIN_FORWARD_PRIORITY}; policy accept;`, [
+      'ct state established,related accept',
+      `ip saddr . ${l4} @${SET_GRANTS[4]} accept`,
+      `ip6 saddr . ${l4} @${SET_GRANTS[6]} accept`,
+      `${iif} ${l4} @${SET_FORWARDED} counter drop`,
+    ]),
+    ...chain(
+      CHAIN_NAT_PRE,
+      `type nat hook prerouting priority ${NAT_PRE_PRIORITY}; policy accept;`,
+      nats.map(
+        (n) =>
+          `${n.from.proto} dport ${n.from.port} ${proto(n.family)} saddr . ${l4} @${SET_GRANTS[n.family]} dnat ${proto(n.family)} to ${target(n)}`,
+      ),
+    ),
+    ...chain(
+      CHAIN_NAT_POST,
+      `type nat hook postrouting priority ${NAT_POST_PRIORITY}; policy accept;`,
+      nats
+        .filter((n) => n.masquerade)
+        .map((n) => `ct status dnat ${proto(n.family)} daddr ${n.to} ${n.from.proto} dport ${n.toPort} masquerade`),
+    ),
+  ];
+}
+
 export function rulesetText(table: string, layout: GateLayout): string {
   const names = [...new Set(['lo', ...layout.exemptInterfaces])].map((n) => JSON.stringify(n));
   const iif = `iifname != ${names.length === 1 ? names[0] : `{ ${names.join(', ')} }`}`;
@@ -55,7 +96,7 @@ export function rulesetText(table: string, layout: GateLayout): string {
     `\t# dynamic: one element per grant (source . protocol . port), each with its own timeout`,
     ...set(SET_GRANTS[4], 'ipv4_addr . inet_proto . inet_service', 'interval,timeout', []),
     ...set(SET_GRANTS[6], 'ipv6_addr . inet_proto . inet_service', 'interval,timeout', []),
-    `\t# fixed by the configuration: the ports doors open, the hidden knock ports, the SPA sockets' ports`,
+    `\t# fixed by the configuration: the ports doors open, the hidden knock ports, the forwarded ports, the SPA sockets' ports`,
     ...set(SET_PROTECTED, 'inet_proto . inet_service', null, endpointValues(layout.protectedPorts)),
     ...set(SET_HIDDEN, 'inet_proto . inet_service', null, endpointValues(layout.hiddenPorts)),
     ...set(
@@ -64,6 +105,7 @@ export function rulesetText(table: string, layout: GateLayout): string {
       null,
       [...new Set(layout.untrackedUdpPorts)].map((p) => String(p)),
     ),
+    ...set(SET_FORWARDED, 'inet_proto . inet_service', null, endpointValues(layout.forwardedPorts ?? [])),
     '',
     `\tchain ${CHAIN} {`,
     `\t\ttype filter hook input priority ${CHAIN_PRIORITY}; policy accept;`,
@@ -74,6 +116,7 @@ export function rulesetText(table: string, layout: GateLayout): string {
     `\t\t${iif} ${l4} @${SET_HIDDEN} counter drop`,
     '\t}',
     '',
+    ...forwardText(layout, iif, l4),
     `\tchain ${CHAIN_RAW} {`,
     `\t\ttype filter hook prerouting priority ${CHAIN_RAW_PRIORITY}; policy accept;`,
     `\t\tudp dport @${SET_UNTRACKED} notrack`,

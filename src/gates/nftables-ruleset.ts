@@ -21,6 +21,8 @@
  *       ip6 saddr . l4proto . dport @grants6 accept
  *       iifname != { lo, <exempt_interfaces> }  l4proto . dport @protected counter drop
  *       iifname != { lo, <exempt_interfaces> }  l4proto . dport @hidden counter drop
+ *   chains forward_gate, nat_prerouting, nat_postrouting and set forwarded: the forward path
+ *                           (nftables-forward.ts).
  * The drops hold on every interface but lo and those the operator exempts explicitly, whatever
  * `interfaces:` says (that list only chooses where knocks are received).
  * `accept` here only ends this chain: every other table's chains still see the packet. So
@@ -30,6 +32,7 @@
 
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import type { ActiveGrant, GateLayout } from '../ports/gate.js';
+import { forwardCommands } from './nftables-forward.js';
 
 export type NftCommand = Record<string, unknown>;
 
@@ -152,6 +155,7 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
   cmds.push(
     rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_HIDDEN}` } }, { counter: null }, { drop: null }]),
   );
+  cmds.push(...forwardCommands(table, layout, { notExempt: iif, l4key: l4key(), grantMatch, endpointElems }));
   const untracked = [...new Set(layout.untrackedUdpPorts)];
   if (untracked.length > 0) cmds.push({ add: { element: { ...t, name: SET_UNTRACKED, elem: untracked } } });
   cmds.push({

@@ -22,7 +22,14 @@ import {
   MAX_GRANTS_PER_FIREWALL_BATCH,
 } from '../core/limits.js';
 import { maskIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
-import type { ActiveGrant, Gate, GateLayout, GrantRequest, RevokeRequest } from '../ports/gate.js';
+import {
+  grantablePorts,
+  type ActiveGrant,
+  type Gate,
+  type GateLayout,
+  type GrantRequest,
+  type RevokeRequest,
+} from '../ports/gate.js';
 import { createNftExecutor, type NftExecutor } from './nft-runner.js';
 import {
   grantsFromListing,
@@ -86,7 +93,7 @@ export class NftablesGate implements Gate {
 
   async install(layout: GateLayout): Promise<readonly ActiveGrant[]> {
     const existing = await this.list();
-    const protectedKeys = new Set(layout.protectedPorts.map((e) => endpointKey(e.proto, e.port)));
+    const protectedKeys = new Set(grantablePorts(layout).map((e) => endpointKey(e.proto, e.port)));
     const kept: ActiveGrant[] = [];
     const stale: ActiveGrant[] = [];
     for (const g of existing)

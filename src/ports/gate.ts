@@ -33,6 +33,28 @@ export interface GateLayout {
   readonly untrackedUdpPorts: readonly number[];
   /** Interfaces on which protected and hidden ports are NOT dropped, besides lo (always exempt). */
   readonly exemptInterfaces: readonly string[];
+  /**
+   * Ports guarded on traffic to or through this host before any DNAT (doors with `hook: forward`
+   * or `nat:`): dropped for every source without a grant for them, whatever their destination.
+   * A grant names (source, protocol, port), so it admits its source on both paths.
+   */
+  readonly forwardedPorts?: readonly Endpoint[];
+  /** Port-forwards applied to granted sources only (doors with `nat:`). */
+  readonly natForwards?: readonly NatForward[];
+}
+
+/** Every port a grant may be kept for: the input path's protected ports and the forwarded ones. */
+export function grantablePorts(layout: GateLayout): Endpoint[] {
+  return [...layout.protectedPorts, ...(layout.forwardedPorts ?? [])];
+}
+
+/** Granted traffic to `from` on this host goes on to `to` at `toPort` (DNAT), and is masqueraded if asked. */
+export interface NatForward {
+  readonly from: Endpoint;
+  readonly family: 4 | 6;
+  readonly to: string;
+  readonly toPort: number;
+  readonly masquerade: boolean;
 }
 
 /** What to close: the same source, family and endpoints a grant was made with. */

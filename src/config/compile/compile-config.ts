@@ -16,6 +16,7 @@ import { AUDIT_LOG_NONE, type RawConfig, type RawDoor } from '../schema.js';
 import { compileContext, failAt, type CompileContext } from './context.js';
 import { compileDoorCommon, doorPath } from './door-common.js';
 import { registerDoors } from './door-registry.js';
+import { compileForward } from './forward.js';
 import { compileFwknopDoor } from './fwknop-door.js';
 import { compileKnockDoor } from './knock-door.js';
 import { compilePreviousServerKey } from './previous-server-key.js';
@@ -67,8 +68,14 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
   });
 }
 
-/** One door: the rules every kind shares, then its kind's compiler. */
+/** One door: the rules every kind shares, its kind's compiler, then where its ports are guarded. */
 function compileDoor(ctx: CompileContext, d: RawDoor, i: number): Door {
+  const door = compileDoorOfKind(ctx, d, i);
+  const forward = compileForward(ctx, d, i);
+  return forward === null ? door : Object.freeze({ ...door, forward });
+}
+
+function compileDoorOfKind(ctx: CompileContext, d: RawDoor, i: number): Door {
   const common = compileDoorCommon(ctx, d, i);
   if (d.spa && d.fwknop)
     ctx.fail(doorPath(i, 'fwknop'), 'a door is either native SPA ("spa") or fwknop-compatible ("fwknop"), not both');

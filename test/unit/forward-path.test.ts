@@ -1,0 +1,165 @@
+/**
+ * The forward path in the configuration and in the nftables batch: `hook: forward` and `nat:`
+ * compile into the door's `forward` settings and the gate layout (forwarded ports, port-forwards,
+ * never input-protected ports); the rules that refuse a contradictory file fail with exit 78 and
+ * `FILE:LINE: KEY:`; installBatch() guards forwarded ports in a prerouting chain before DNAT, adds
+ * NAT chains only while there is a port-forward, and deletes them when there is none.
+ */
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfigText } from '../../src/config/load.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { gateLayout } from '../../src/daemon/layout.js';
+import { installBatch } from '../../src/gates/nftables-ruleset.js';
+import { rulesetText } from '../../src/gates/nftables-ruleset-text.js';
+import type { GateLayout } from '../../src/ports/gate.js';
+
+const FILE = '/etc/knockgate/knockgate.yaml';
+
+/** Line 1 interfaces, 2 firewall, 3 doors:, then the doors' lines (line 4 on). */
+function config(doors: string[], firewall = 'nftables'): string {
+  return ['interfaces: [any]', `firewall: ${firewall}`, 'doors:', ...doors, ''].join('\n');
+}
+
+function expectError(text: string, line: number, key: string, detail: RegExp): void {
+  let e: unknown;
+  try {
+    parseConfigText(FILE, text);
+  } catch (err) {
+    e = err;
+  }
+  assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+  assert.equal(e.exitCode, 78);
+  assert.ok(e.message.startsWith(`${FILE}:${line}: ${key}: `), `message: ${e.message}`);
+  assert.match(e.detail, detail);
+}
+
+const knockDoor = (name: string, open: string, extra: string[] = [], seq = '[1111, 1112]'): string[] => [
+  `  - name: ${name}`,
+  `    sequence: ${seq}`,
+  `    open: ${open}`,
+  ...extra,
+];
+
+describe('config: the forward path', () => {
+  it('hook: forward puts the door on the forward path; its ports are forwarded, not input-protected', () => {
+    const c = parseConfigText(
+      FILE,
+      config([...knockDoor('lan-web', '[8080/tcp]', ['    hook: forward']), ...knockDoor('ssh', '[22]', [], '[3333]')]),
+    );
+    assert.deepEqual(c.doors[0]?.forward, { nat: null });
+    assert.equal(c.doors[1]?.forward ?? null, null);
+    const layout = gateLayout(c, (d) => d.sequence);
+    assert.deepEqual(layout.protectedPorts, [{ proto: 'tcp', port: 22 }]);
+    assert.deepEqual(layout.forwardedPorts, [{ proto: 'tcp', port: 8080 }]);
+    assert.deepEqual(layout.natForwards, []);
+  });
+
+  it('nat: forwards each opened port to the inner address, at nat.port or the same port', () => {
+    const c = parseConfigText(
+      FILE,
+      config([
+        ...knockDoor('inner-ssh', '[2222/tcp]', ['    nat: { to: 198.18.5.2, port: 22, masquerade: true }']),
+        ...knockDoor('inner-v6', '[80, 443]', ['    nat: { to: "2001:db8:5:0::2" }'], '[4444]'),
+      ]),
+    );
+    assert.deepEqual(c.doors[0]?.forward?.nat, { address: '198.18.5.2', family: 4, port: 22, masquerade: true });
+    const layout = gateLayout(c, (d) => d.sequence);
+    assert.deepEqual(layout.protectedPorts, []);
+    assert.deepEqual(layout.natForwards, [
+      { from: { proto: 'tcp', port: 2222 }, family: 4, to: '198.18.5.2', toPort: 22, masquerade: true },
+      { from: { proto: 'tcp', port: 80 }, family: 6, to: '2001:db8:5::2', toPort: 80, masquerade: false },
+      { from: { proto: 'tcp', port: 443 }, family: 6, to: '2001:db8:5::2', toPort: 443, masquerade: false },
+    ]);
+  });
+
+  it('refuses a port guarded on both paths, naming the other door', () => {
+    expectError(
+      config([...knockDoor('host', '[22]'), ...knockDoor('lan', '[9000, 22]', ['    hook: forward'], '[5555]')]),
+      9,
+      'doors[1].open[1]',
+      /door "host" guards 22\/tcp on the input path .* give them different ports/,
+    );
+  });
+
+  it('refuses nat.to that is not an IP address, nat.port with several ports, and hook: input with nat', () => {
+    expectError(config(knockDoor('a', '[2222]', ['    nat: { to: inner.lan }'])), 7, 'doors[0].nat.to', /IP address/);
+    expectError(
+      config(knockDoor('a', '[2222, 2223]', ['    nat: { to: 198.18.5.2, port: 22 }'])),
+      7,
+      'doors[0].nat.port',
+      /leave nat.port out/,
+    );
+    expectError(
+      config(knockDoor('a', '[2222]', ['    hook: input', '    nat: { to: 198.18.5.2 }'])),
+      7,
+      'doors[0].hook',
+      /leave hook out or set it to forward/,
+    );
+  });
+
+  it('refuses the forward path without the nftables gate', () => {
+    expectError(
+      config(['  - name: a', '    sequence: [1]', '    hook: forward', '    start_command: [/bin/true]'], 'none'),
+      6,
+      'doors[0].hook',
+      /needs firewall: nftables/,
+    );
+  });
+});
+
+type Cmd = Record<string, Record<string, Record<string, unknown>>>;
+const TABLE = 'kgtest';
+const BASE: GateLayout = { protectedPorts: [], hiddenPorts: [], untrackedUdpPorts: [], exemptInterfaces: ['lan0'] };
+const chainOf = (c: Cmd): string | undefined => (c.add?.rule?.chain as string | undefined) ?? undefined;
+
+describe('nftables batch: the forward path', () => {
+  it("guards forwarded ports in a prerouting chain at -150, before DNAT, with the input chain's grant sets", () => {
+    const cmds = installBatch(TABLE, { ...BASE, forwardedPorts: [{ proto: 'tcp', port: 8080 }] }, []) as Cmd[];
+    const chain = cmds.find((c) => c.add?.chain?.name === 'forward_gate')?.add?.chain;
+    assert.deepEqual(
+      { hook: chain?.hook, prio: chain?.prio, type: chain?.type },
+      { hook: 'prerouting', prio: -150, type: 'filter' },
+    );
+    const rules = cmds.filter((c) => chainOf(c) === 'forward_gate').map((c) => JSON.stringify(c.add?.rule?.expr));
+    assert.equal(rules.length, 4);
+    assert.match(rules[0] ?? '', /established/);
+    assert.match(rules[1] ?? '', /@grants4/);
+    assert.match(rules[2] ?? '', /@grants6/);
+    assert.match(rules[3] ?? '', /"right":\{"set":\["lo","lan0"\]\}.*@forwarded.*"drop"/);
+    assert.deepEqual(cmds.find((c) => c.add?.element?.name === 'forwarded')?.add?.element?.elem, [
+      { concat: ['tcp', 8080] },
+    ]);
+  });
+
+  it('without a port-forward, the NAT chains are added and deleted in the same batch (no NAT hook stays)', () => {
+    const cmds = installBatch(TABLE, BASE, []) as Cmd[];
+    for (const name of ['nat_prerouting', 'nat_postrouting']) {
+      const i = cmds.findIndex((c) => c.add?.chain?.name === name);
+      const j = cmds.findIndex((c) => (c.delete?.chain as { name?: string } | undefined)?.name === name);
+      assert.ok(i >= 0 && j > i, name);
+    }
+    assert.ok(!rulesetText(TABLE, BASE).includes('nat_'));
+  });
+
+  it('a port-forward DNATs granted sources only, and masquerades when asked', () => {
+    const layout: GateLayout = {
+      ...BASE,
+      forwardedPorts: [{ proto: 'tcp', port: 2222 }],
+      natForwards: [{ from: { proto: 'tcp', port: 2222 }, family: 4, to: '198.18.5.2', toPort: 22, masquerade: true }],
+    };
+    const cmds = installBatch(TABLE, layout, []) as Cmd[];
+    const pre = cmds.filter((c) => chainOf(c) === 'nat_prerouting').map((c) => c.add?.rule?.expr as unknown[]);
+    assert.equal(pre.length, 1);
+    assert.match(JSON.stringify(pre[0]), /"dport"}},"right":2222.*@grants4/);
+    assert.deepEqual(pre[0]?.at(-1), { dnat: { family: 'ip', addr: '198.18.5.2', port: 22 } });
+    const post = cmds.filter((c) => chainOf(c) === 'nat_postrouting').map((c) => c.add?.rule?.expr as unknown[]);
+    assert.equal(post.length, 1);
+    assert.deepEqual(post[0]?.at(-1), { masquerade: null });
+    assert.ok(!cmds.some((c) => c.delete?.chain));
+    const text = rulesetText(TABLE, layout);
+    assert.match(text, /tcp dport 2222 ip saddr \. meta l4proto \. th dport @grants4 dnat ip to 198\.18\.5\.2:22/);
+    assert.match(text, /ct status dnat ip daddr 198\.18\.5\.2 tcp dport 22 masquerade/);
+  });
+});
