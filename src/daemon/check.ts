@@ -40,9 +40,10 @@ export async function checkFirewall(config: Config, files: ConfiguredFiles): Pro
 export function printedRuleset(config: Config, files: ConfiguredFiles): string {
   const head = [
     `# The table knockgated installs for ${config.file} (firewall: ${config.firewall}).`,
-    '# Static: the chains, and the sets protected, hidden and untracked, fixed by the configuration.',
+    '# Static: the chains, and the sets protected, hidden, untracked and forwarded, fixed by the configuration.',
     '# Dynamic: the elements of grants4 and grants6 are the grants: knockgated adds one per',
-    '# source, protocol and port when a knock is accepted, each with a kernel timeout (empty here).',
+    '# source, protocol and port when a knock is accepted, each with a kernel timeout (empty here);',
+    '# the maps nat4_* and nat6_* say where a port-forwarded grant goes, with the same key and timeout.',
   ];
   if (config.firewall !== 'nftables') head.push('# firewall: none: knockgated installs nothing; shown for comparison.');
   return `${head.join('\n')}\n${rulesetText(config.nftTable, startLayout(config, files))}`;

@@ -11,10 +11,18 @@
  *       ip  saddr . l4proto . dport @grants4 accept
  *       ip6 saddr . l4proto . dport @grants6 accept
  *       iifname != { lo, <exempt> }  l4proto . dport @forwarded counter drop
- *   chain nat_prerouting    (only while a door has `nat:`) hook prerouting, type nat, priority
- *                           dstnat: per port-forward `tcp dport P ip saddr . l4proto . dport
- *                           @grants4 dnat ip to ADDR:PORT`: only granted sources are forwarded;
- *                           the rest were dropped above.
+ *   maps nat4_to, nat4_port, nat6_to, nat6_port
+ *                           source . inet_proto . inet_service → inner address / inner port,
+ *                           flags interval, timeout: one element in each per port-forwarded grant
+ *                           (same key and timeout as its grant element, in the same transaction),
+ *                           so that two grants of one port can go to two inner hosts (fwknop's
+ *                           FORCE_NAT, one inner host per stanza). Two maps because nft 1.0.6's
+ *                           JSON parser cannot declare a map with concatenated data.
+ *   chain nat_prerouting    (only while a door can forward) hook prerouting, type nat, priority
+ *                           dstnat: `meta l4proto { tcp, udp } dnat ip to ip saddr . l4proto .
+ *                           dport map @nat4_to : ip saddr . l4proto . dport map @nat4_port`, and
+ *                           the same for ip6: only sources with a port-forwarded grant match; the
+ *                           rest were dropped above, or go on to this host as granted.
  *   chain nat_postrouting   (only while a port-forward asks for it) type nat, priority srcnat:
  *                           `ct status dnat ip daddr ADDR tcp dport PORT masquerade`.
  * The grant sets are the input chain's: a grant names (source, protocol, port), and the config
@@ -29,6 +37,8 @@ import type { GateLayout, NatForward } from '../ports/gate.js';
 type NftCommand = Record<string, unknown>;
 
 export const SET_FORWARDED = 'forwarded';
+export const MAP_NAT_TO = { 4: 'nat4_to', 6: 'nat6_to' } as const;
+export const MAP_NAT_PORT = { 4: 'nat4_port', 6: 'nat6_port' } as const;
 export const CHAIN_FORWARD = 'forward_gate';
 /** NF_IP_PRI_MANGLE: after conntrack (-200), before DNAT (-100). */
 export const CHAIN_FORWARD_PRIORITY = -150;
@@ -79,16 +89,32 @@ export function forwardCommands(table: string, layout: GateLayout, parts: Forwar
       { drop: null },
     ]),
   );
+  for (const f of [4, 6] as const) {
+    const type = [f === 4 ? 'ipv4_addr' : 'ipv6_addr', 'inet_proto', 'inet_service'];
+    const flags = ['interval', 'timeout'];
+    cmds.push(
+      { add: { map: { ...t, name: MAP_NAT_TO[f], type, map: f === 4 ? 'ipv4_addr' : 'ipv6_addr', flags } } },
+      { add: { map: { ...t, name: MAP_NAT_PORT[f], type, map: 'inet_service', flags } } },
+    );
+  }
   const nats = uniqueForwards(layout.natForwards ?? []);
   cmds.push(...natChain(t, CHAIN_NAT_PRE, 'prerouting', NAT_PRE_PRIORITY, nats.length > 0));
-  for (const n of nats)
-    cmds.push(
-      rule(CHAIN_NAT_PRE, [
-        { match: { op: '==', left: { payload: { protocol: n.from.proto, field: 'dport' } }, right: n.from.port } },
-        parts.grantMatch(n.family),
-        { dnat: { family: n.family === 4 ? 'ip' : 'ip6', addr: n.to, port: n.toPort } },
-      ]),
-    );
+  if (nats.length > 0)
+    for (const f of [4, 6] as const) {
+      const key = grantKey(f);
+      cmds.push(
+        rule(CHAIN_NAT_PRE, [
+          { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: { set: ['tcp', 'udp'] } } },
+          {
+            dnat: {
+              family: f === 4 ? 'ip' : 'ip6',
+              addr: { map: { key, data: `@${MAP_NAT_TO[f]}` } },
+              port: { map: { key, data: `@${MAP_NAT_PORT[f]}` } },
+            },
+          },
+        ]),
+      );
+    }
   const masquerades = nats.filter((n) => n.masquerade);
   cmds.push(...natChain(t, CHAIN_NAT_POST, 'postrouting', NAT_POST_PRIORITY, masquerades.length > 0));
   for (const n of masquerades)
@@ -107,6 +133,93 @@ export function forwardCommands(table: string, layout: GateLayout, parts: Forwar
       ]),
     );
   return cmds;
+}
+
+/** `ip(6) saddr . meta l4proto . th dport`: the key of grant elements and of the NAT maps. */
+function grantKey(f: 4 | 6): unknown {
+  return {
+    concat: [
+      { payload: { protocol: f === 4 ? 'ip' : 'ip6', field: 'saddr' } },
+      { meta: { key: 'l4proto' } },
+      { payload: { protocol: 'th', field: 'dport' } },
+    ],
+  };
+}
+
+/** Where one port-forwarded grant goes. */
+export interface NatValue {
+  readonly to: string;
+  readonly port: number;
+}
+
+/**
+ * Sets the port-forward of one grant element (`key` as in setGrantCommands) to `value` with the
+ * grant's timeout. `previous` is what the gate last set for that key, if anything: it is added
+ * first (a no-op when present, the element again when the kernel timed it out) and deleted, since
+ * an `add` with other data than the element holds is refused ("File exists").
+ */
+export function setNatCommands(
+  table: string,
+  f: 4 | 6,
+  key: unknown,
+  timeoutS: number,
+  value: NatValue,
+  previous: NatValue | undefined,
+): NftCommand[] {
+  const cmds = previous === undefined ? [] : revokeNatCommands(table, f, key, previous);
+  return [...cmds, ...natElements(table, f, key, timeoutS, value)];
+}
+
+/** Removes one grant's port-forward, whether or not the kernel has timed it out (see setNatCommands). */
+export function revokeNatCommands(table: string, f: 4 | 6, key: unknown, previous: NatValue): NftCommand[] {
+  return [
+    ...natElements(table, f, key, 1, previous),
+    { delete: { element: { family, table, name: MAP_NAT_TO[f], elem: [key] } } },
+    { delete: { element: { family, table, name: MAP_NAT_PORT[f], elem: [key] } } },
+  ];
+}
+
+function natElements(table: string, f: 4 | 6, key: unknown, timeoutS: number, v: NatValue): NftCommand[] {
+  const elem = (data: unknown) => [[{ elem: { val: key, timeout: timeoutS } }, data]];
+  return [
+    { add: { element: { family, table, name: MAP_NAT_TO[f], elem: elem(v.to) } } },
+    { add: { element: { family, table, name: MAP_NAT_PORT[f], elem: elem(v.port) } } },
+  ];
+}
+
+/**
+ * The port-forwards `nft -j list table` shows, by the text of their key (`source . proto . port`,
+ * as grantsFromListing reads it): those present in both maps. Unknown shapes are skipped.
+ */
+export function natFromListing(
+  listing: unknown,
+  keyText: (value: unknown) => string | undefined,
+): Map<string, NatValue> {
+  const to = new Map<string, string>();
+  const port = new Map<string, number>();
+  const items = (listing as { nftables?: unknown[] })?.nftables;
+  if (!Array.isArray(items)) return new Map();
+  for (const item of items) {
+    const map = (item as { map?: { name?: unknown; elem?: unknown[] } } | null)?.map;
+    if (!map || !Array.isArray(map.elem)) continue;
+    const isTo = map.name === MAP_NAT_TO[4] || map.name === MAP_NAT_TO[6];
+    const isPort = map.name === MAP_NAT_PORT[4] || map.name === MAP_NAT_PORT[6];
+    if (!isTo && !isPort) continue;
+    for (const pair of map.elem) {
+      if (!Array.isArray(pair) || pair.length !== 2) continue;
+      const k = keyText((pair[0] as { elem?: { val?: unknown } } | null)?.elem?.val);
+      if (k === undefined) continue;
+      const data = pair[1];
+      if (isTo && typeof data === 'string') to.set(`${map.name === MAP_NAT_TO[4] ? 4 : 6}|${k}`, data);
+      if (isPort && typeof data === 'number') port.set(`${map.name === MAP_NAT_PORT[4] ? 4 : 6}|${k}`, data);
+    }
+  }
+  const out = new Map<string, NatValue>();
+  for (const [k, address] of to) {
+    const p = port.get(k);
+    if (p !== undefined) out.set(k, { to: address, port: p });
+  }
+  return out;
 }
 
 /**

@@ -10,12 +10,14 @@
  */
 
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
-import type { GateLayout, NatForward } from '../ports/gate.js';
+import type { GateLayout } from '../ports/gate.js';
 import {
   CHAIN_FORWARD,
   CHAIN_FORWARD_PRIORITY,
   CHAIN_NAT_POST,
   CHAIN_NAT_PRE,
+  MAP_NAT_PORT,
+  MAP_NAT_TO,
   NAT_POST_PRIORITY,
   NAT_PRE_PRIORITY,
   SET_FORWARDED,
@@ -51,11 +53,26 @@ function set(name: string, type: string, flags: string | null, values: readonly 
   ];
 }
 
+function natMaps(): string[] {
+  return ([4, 6] as const).flatMap((f) => {
+    const key = `${f === 4 ? 'ipv4_addr' : 'ipv6_addr'} . inet_proto . inet_service`;
+    return [
+      `\tmap ${MAP_NAT_TO[f]} {`,
+      `\t\ttype ${key} : ${f === 4 ? 'ipv4_addr' : 'ipv6_addr'}`,
+      '\t\tflags interval,timeout',
+      '\t}',
+      `\tmap ${MAP_NAT_PORT[f]} {`,
+      `\t\ttype ${key} : inet_service`,
+      '\t\tflags interval,timeout',
+      '\t}',
+    ];
+  });
+}
+
 /** The forward path's chains (nftables-forward.ts); the NAT chains only when there is a port-forward. */
 function forwardText(layout: GateLayout, iif: string, l4: string): string[] {
   const nats = layout.natForwards ?? [];
   const proto = (f: 4 | 6): string => (f === 4 ? 'ip' : 'ip6');
-  const target = (n: NatForward): string => (n.family === 4 ? `${n.to}:${n.toPort}` : `[${n.to}]:${n.toPort}`);
   const chain = (name: string, head: string, rules: string[]): string[] =>
     rules.length === 0 ? [] : [`\tchain ${name} {`, `\t\t${head}`, ...rules.map((r) => `\t\t${r}`), '\t}', ''];
   return [
@@ -68,10 +85,12 @@ function forwardText(layout: GateLayout, iif: string, l4: string): string[] {
     ...chain(
       CHAIN_NAT_PRE,
       `type nat hook prerouting priority ${NAT_PRE_PRIORITY}; policy accept;`,
-      nats.map(
-        (n) =>
-          `${n.from.proto} dport ${n.from.port} ${proto(n.family)} saddr . ${l4} @${SET_GRANTS[n.family]} dnat ${proto(n.family)} to ${target(n)}`,
-      ),
+      nats.length === 0
+        ? []
+        : ([4, 6] as const).map((f) => {
+            const key = `${proto(f)} saddr . ${l4}`;
+            return `meta l4proto { tcp, udp } dnat ${proto(f)} to ${key} map @${MAP_NAT_TO[f]}:${key} map @${MAP_NAT_PORT[f]}`;
+          }),
     ),
     ...chain(
       CHAIN_NAT_POST,
@@ -106,6 +125,8 @@ export function rulesetText(table: string, layout: GateLayout): string {
       [...new Set(layout.untrackedUdpPorts)].map((p) => String(p)),
     ),
     ...set(SET_FORWARDED, 'inet_proto . inet_service', null, endpointValues(layout.forwardedPorts ?? [])),
+    `\t# dynamic: where each port-forwarded grant goes (same key and timeout as its grant element)`,
+    ...natMaps(),
     '',
     `\tchain ${CHAIN} {`,
     `\t\ttype filter hook input priority ${CHAIN_PRIORITY}; policy accept;`,

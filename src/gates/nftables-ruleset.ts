@@ -236,6 +236,24 @@ function sourceText(value: unknown): string | undefined {
   return p && typeof p.addr === 'string' && typeof p.len === 'number' ? `${p.addr}/${p.len}` : undefined;
 }
 
+/**
+ * The key of a grant element as nft -j prints it (`{concat: [source, proto, port]}`), as the text
+ * `source|endpointKey`; undefined for another shape.
+ */
+export function elementKeyText(value: unknown): string | undefined {
+  const parts = (value as { concat?: unknown[] } | null)?.concat;
+  if (!Array.isArray(parts) || parts.length !== 3) return undefined;
+  const [v, proto, port] = parts;
+  const source = sourceText(v);
+  if (source === undefined || (proto !== 'tcp' && proto !== 'udp') || typeof port !== 'number') return undefined;
+  return `${source}|${endpointKey(proto, port)}`;
+}
+
+/** A grant element's key (source . proto . port) as nft JSON, also the key of its port-forward. */
+export function grantElementKey(source: string, e: Endpoint): unknown {
+  return { concat: [sourceValue(source), e.proto, e.port] };
+}
+
 /** Reads the grants out of `nft -j list table` output. Unknown shapes are skipped, not trusted. */
 export function grantsFromListing(listing: unknown): ActiveGrant[] {
   const out: ActiveGrant[] = [];

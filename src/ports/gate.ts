@@ -13,6 +13,12 @@ export interface GrantRequest {
   readonly family: 4 | 6;
   readonly endpoints: readonly Endpoint[];
   readonly durationS: number;
+  /**
+   * Forward this grant's traffic to an inner address of the same family, at `port` (null: each
+   * endpoint's own port), for the grant's lifetime. Absent: an element that is forwarded already
+   * stays forwarded where it goes (an extension keeps its path).
+   */
+  readonly nat?: { readonly to: string; readonly port: number | null };
 }
 
 /** A grant as the kernel holds it. */

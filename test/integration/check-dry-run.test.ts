@@ -91,7 +91,8 @@ describe('knockgated --check and --print-ruleset', () => {
     assert.match(r.stdout, /Dynamic: the elements of grants4 and grants6 are the grants/);
     assert.match(r.stdout, /ct state established,related accept/);
     assert.match(r.stdout, /set forwarded \{\n\t\ttype inet_proto \. inet_service\n\t\telements = \{ tcp \. 8022 \}/);
-    assert.match(r.stdout, /dnat ip to 198\.18\.99\.2:22/);
+    assert.match(r.stdout, /dnat ip to ip saddr \. meta l4proto \. th dport map @nat4_to:/);
+    assert.match(r.stdout, /ct status dnat ip daddr 198\.18\.99\.2 tcp dport 22 masquerade/);
     assert.equal(tb.run(tb.server.ns, ['nft', 'list', 'tables']), '');
     // What it prints is nft input the kernel takes (checked, not applied).
     const file = s.path('printed.nft');

@@ -143,7 +143,7 @@ describe('nftables batch: the forward path', () => {
     assert.ok(!rulesetText(TABLE, BASE).includes('nat_'));
   });
 
-  it('a port-forward DNATs granted sources only, and masquerades when asked', () => {
+  it('a port-forward DNATs through the NAT maps (granted sources only), and masquerades when asked', () => {
     const layout: GateLayout = {
       ...BASE,
       forwardedPorts: [{ proto: 'tcp', port: 2222 }],
@@ -151,15 +151,98 @@ describe('nftables batch: the forward path', () => {
     };
     const cmds = installBatch(TABLE, layout, []) as Cmd[];
     const pre = cmds.filter((c) => chainOf(c) === 'nat_prerouting').map((c) => c.add?.rule?.expr as unknown[]);
-    assert.equal(pre.length, 1);
-    assert.match(JSON.stringify(pre[0]), /"dport"}},"right":2222.*@grants4/);
-    assert.deepEqual(pre[0]?.at(-1), { dnat: { family: 'ip', addr: '198.18.5.2', port: 22 } });
+    assert.equal(pre.length, 2);
+    assert.match(JSON.stringify(pre[0]?.at(-1)), /"dnat":\{"family":"ip","addr":\{"map".*"@nat4_to".*"@nat4_port"/);
+    assert.match(JSON.stringify(pre[1]?.at(-1)), /"dnat":\{"family":"ip6","addr":\{"map".*"@nat6_to".*"@nat6_port"/);
+    // The maps hold grants: declared, never flushed by an install.
+    assert.ok(cmds.some((c) => c.add?.map?.name === 'nat4_to'));
+    assert.ok(!cmds.some((c) => (c.flush?.map as { name?: string } | undefined)?.name !== undefined));
     const post = cmds.filter((c) => chainOf(c) === 'nat_postrouting').map((c) => c.add?.rule?.expr as unknown[]);
     assert.equal(post.length, 1);
     assert.deepEqual(post[0]?.at(-1), { masquerade: null });
     assert.ok(!cmds.some((c) => c.delete?.chain));
     const text = rulesetText(TABLE, layout);
-    assert.match(text, /tcp dport 2222 ip saddr \. meta l4proto \. th dport @grants4 dnat ip to 198\.18\.5\.2:22/);
+    assert.match(
+      text,
+      /meta l4proto \{ tcp, udp \} dnat ip to ip saddr \. meta l4proto \. th dport map @nat4_to:ip saddr \. meta l4proto \. th dport map @nat4_port/,
+    );
     assert.match(text, /ct status dnat ip daddr 198\.18\.5\.2 tcp dport 22 masquerade/);
+  });
+});
+
+/** Records every batch the gate sends; lists no table. */
+class Recorder {
+  readonly kind = 'worker' as const;
+  readonly batches: Record<string, Record<string, { name?: string; elem?: unknown[] }>>[][] = [];
+  async apply(commands: readonly unknown[]): Promise<void> {
+    this.batches.push(commands as never);
+  }
+  async listTable(): Promise<string | undefined> {
+    return undefined;
+  }
+  close(): void {}
+}
+
+/** `verb name data` per command of a batch, e.g. `add nat4_to 198.18.5.2`, `delete grants4`. */
+function summary(batch: Record<string, Record<string, { name?: string; elem?: unknown[] }>>[]): string[] {
+  return batch.map((c) => {
+    const [verb, body] = Object.entries(c)[0] as [string, Record<string, { name?: string; elem?: unknown[] }>];
+    const el = body.element;
+    const pair = el?.elem?.[0];
+    const data = Array.isArray(pair) ? ` ${String(pair[1])}` : '';
+    const timeout = Array.isArray(pair) ? (pair[0] as { elem: { timeout: number } }).elem.timeout : undefined;
+    return `${verb} ${el?.name}${data}${timeout !== undefined ? ` t${timeout}` : ''}`;
+  });
+}
+
+describe('NftablesGate: port-forwarded grants', () => {
+  it('sends the port-forward before the grant, keeps it on an extension, moves it, and removes it on revoke', async () => {
+    const { NftablesGate } = await import('../../src/gates/nftables.js');
+    const nft = new Recorder();
+    let now = 0;
+    const gate = new NftablesGate(TABLE, () => now, nft);
+    const ssh = { proto: 'tcp' as const, port: 2222 };
+    const req = { source: '198.18.7.2', family: 4 as const, endpoints: [ssh] };
+    await gate.grant({ ...req, durationS: 30, nat: { to: '198.19.7.2', port: 22 } });
+    assert.deepEqual(summary(nft.batches[0] ?? []), [
+      'add nat4_to 198.19.7.2 t30',
+      'add nat4_port 22 t30',
+      'add grants4',
+    ]);
+    // An extension that names no port-forward keeps the one the element has, with the new timeout.
+    now = 10_000;
+    await gate.grant({ ...req, durationS: 60 });
+    assert.deepEqual(summary(nft.batches[1] ?? []), [
+      'add nat4_to 198.19.7.2 t1',
+      'add nat4_port 22 t1',
+      'delete nat4_to',
+      'delete nat4_port',
+      'add nat4_to 198.19.7.2 t60',
+      'add nat4_port 22 t60',
+      'add grants4',
+      'delete grants4',
+      'add grants4',
+    ]);
+    // Another inner host for the same element: the old one is removed first, the grant is not shortened.
+    await gate.grant({ ...req, durationS: 5, nat: { to: '198.19.7.3', port: null } });
+    const moved = summary(nft.batches[2] ?? []);
+    assert.deepEqual(moved.slice(0, 6), [
+      'add nat4_to 198.19.7.2 t1',
+      'add nat4_port 22 t1',
+      'delete nat4_to',
+      'delete nat4_port',
+      'add nat4_to 198.19.7.3 t60',
+      'add nat4_port 2222 t60',
+    ]);
+    await gate.revoke(req);
+    assert.deepEqual(summary(nft.batches[3] ?? []).slice(-4), [
+      'add nat4_to 198.19.7.3 t1',
+      'add nat4_port 2222 t1',
+      'delete nat4_to',
+      'delete nat4_port',
+    ]);
+    // Revoked: a later plain grant is a plain grant again.
+    await gate.grant({ ...req, durationS: 30 });
+    assert.deepEqual(summary(nft.batches[4] ?? []), ['add grants4']);
   });
 });
