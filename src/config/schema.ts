@@ -208,6 +208,16 @@ export const fwknopStanzaSchema = z
     require_username: z.string().min(1).optional(),
     require_source_address: z.boolean().default(false),
     access_expire_epoch: z.number().int().min(0).optional(),
+    /** FORCE_NAT IP PORT (with FORCE_MASQUERADE / FORCE_SNAT): this stanza's grants go to an inner host. */
+    force_nat: z
+      .object({
+        to: z.string(),
+        port: z.number().int().min(1).max(65_535),
+        masquerade: z.boolean().default(false),
+        snat: z.string().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

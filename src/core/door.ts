@@ -73,6 +73,11 @@ export interface FwknopStanza {
   readonly requireSourceAddress: boolean;
   /** Unix seconds after which the stanza grants nothing; null: never. */
   readonly expiresAtS: number | null;
+  /**
+   * FORCE_NAT (with FORCE_MASQUERADE): every grant of this stanza is forwarded to this inner host
+   * for its lifetime, at the given port, as fwknopd does; absent or null: granted on this host.
+   */
+  readonly forceNat?: NatTarget | null;
 }
 
 export interface FwknopDoorSettings {
@@ -114,6 +119,8 @@ export interface NatTarget {
   readonly port: number | null;
   /** Also rewrite the source to this host's (masquerade), for inner hosts that route elsewhere. */
   readonly masquerade: boolean;
+  /** Or rewrite the source to this address (fwknop's FORCE_SNAT); null or absent: not. */
+  readonly snatTo?: string | null;
 }
 
 /**

@@ -4,7 +4,7 @@
  * Pure: recomputed at start and after each one-time sequence change (Daemon.applyLayout).
  */
 
-import { listenerOf, type Door } from '../core/door.js';
+import { listenerOf, type Door, type NatTarget } from '../core/door.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { Config } from '../config/config.js';
 import type { GateLayout, NatForward } from '../ports/gate.js';
@@ -15,7 +15,9 @@ export type StepsOf = (door: Door, doorIndex: number) => readonly Endpoint[] | n
 export function gateLayout(config: Config, stepsOf: StepsOf): GateLayout {
   return {
     protectedPorts: config.doors.flatMap((d) => (d.forward ? [] : d.open)),
-    forwardedPorts: config.doors.flatMap((d) => (d.forward ? d.open : [])),
+    // A fwknop door whose stanzas forward (FORCE_NAT) guards its ports on both paths: each grant
+    // goes one way or the other, as its stanza says.
+    forwardedPorts: config.doors.flatMap((d) => (d.forward || stanzaForwards(d).length > 0 ? d.open : [])),
     natForwards: config.doors.flatMap(natForwardsOf),
     hiddenPorts: config.doors.flatMap((d, i): Endpoint[] => {
       const listen = listenerOf(d);
@@ -30,17 +32,29 @@ export function gateLayout(config: Config, stepsOf: StepsOf): GateLayout {
   };
 }
 
-/** The port-forwards of a door with `nat:`: each opened port goes on to the inner address. */
+/**
+ * The port-forwards a door can make: with `nat:`, each opened port to the inner address; for a
+ * fwknop door, each FORCE_NAT stanza's ports (OPEN_PORTS, else the door's) to its inner host.
+ */
 function natForwardsOf(door: Door): NatForward[] {
-  const nat = door.forward?.nat;
-  if (!nat) return [];
-  return door.open.map((from) => ({
-    from,
-    family: nat.family,
-    to: nat.address,
-    toPort: nat.port ?? from.port,
-    masquerade: nat.masquerade,
-  }));
+  const targets: { nat: NatTarget; ports: readonly Endpoint[] }[] = stanzaForwards(door);
+  if (door.forward?.nat) targets.push({ nat: door.forward.nat, ports: door.open });
+  return targets.flatMap(({ nat, ports }) =>
+    ports.map((from) => ({
+      from,
+      family: nat.family,
+      to: nat.address,
+      toPort: nat.port ?? from.port,
+      masquerade: nat.masquerade,
+      snatTo: nat.snatTo ?? null,
+    })),
+  );
+}
+
+function stanzaForwards(door: Door): { nat: NatTarget; ports: readonly Endpoint[] }[] {
+  return (door.fwknop?.stanzas ?? []).flatMap((s) =>
+    s.forceNat ? [{ nat: s.forceNat, ports: s.openPorts ?? door.open }] : [],
+  );
 }
 
 /** Everything the captures must let through: knock steps, and the UDP ports of SPA doors read by capture. */

@@ -24,7 +24,8 @@
  *                           the same for ip6: only sources with a port-forwarded grant match; the
  *                           rest were dropped above, or go on to this host as granted.
  *   chain nat_postrouting   (only while a port-forward asks for it) type nat, priority srcnat:
- *                           `ct status dnat ip daddr ADDR tcp dport PORT masquerade`.
+ *                           `ct status dnat ip daddr ADDR tcp dport PORT masquerade` (or `snat ip
+ *                           to SNAT`, fwknop's FORCE_SNAT).
  * The grant sets are the input chain's: a grant names (source, protocol, port), and the config
  * refuses a port guarded on both paths (door-registry.ts). As in the input chain, `accept` only
  * ends this chain, and a drop answers nothing. A chain with nothing to do is deleted, so that a
@@ -115,7 +116,7 @@ export function forwardCommands(table: string, layout: GateLayout, parts: Forwar
         ]),
       );
     }
-  const masquerades = nats.filter((n) => n.masquerade);
+  const masquerades = nats.filter((n) => n.masquerade || n.snatTo);
   cmds.push(...natChain(t, CHAIN_NAT_POST, 'postrouting', NAT_POST_PRIORITY, masquerades.length > 0));
   for (const n of masquerades)
     cmds.push(
@@ -129,7 +130,7 @@ export function forwardCommands(table: string, layout: GateLayout, parts: Forwar
           },
         },
         { match: { op: '==', left: { payload: { protocol: n.from.proto, field: 'dport' } }, right: n.toPort } },
-        { masquerade: null },
+        n.snatTo ? { snat: { family: n.family === 4 ? 'ip' : 'ip6', addr: n.snatTo } } : { masquerade: null },
       ]),
     );
   return cmds;
@@ -237,9 +238,10 @@ function natChain(
   return wanted ? [add, { flush: { chain: { ...t, name } } }] : [add, { delete: { chain: { ...t, name } } }];
 }
 
-/** One forward per (family, host port): the config allows no two doors to open one port. */
+/** One per inner endpoint and source rewrite (several stanzas may forward to one inner host). */
 function uniqueForwards(forwards: readonly NatForward[]): NatForward[] {
   const seen = new Map<string, NatForward>();
-  for (const n of forwards) seen.set(`${n.family}/${endpointKey(n.from.proto, n.from.port)}`, n);
+  for (const n of forwards)
+    seen.set(`${n.family}/${n.to}/${endpointKey(n.from.proto, n.toPort)}/${n.masquerade}/${n.snatTo ?? ''}`, n);
   return [...seen.values()];
 }

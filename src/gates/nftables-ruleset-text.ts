@@ -96,8 +96,11 @@ function forwardText(layout: GateLayout, iif: string, l4: string): string[] {
       CHAIN_NAT_POST,
       `type nat hook postrouting priority ${NAT_POST_PRIORITY}; policy accept;`,
       nats
-        .filter((n) => n.masquerade)
-        .map((n) => `ct status dnat ${proto(n.family)} daddr ${n.to} ${n.from.proto} dport ${n.toPort} masquerade`),
+        .filter((n) => n.masquerade || n.snatTo)
+        .map(
+          (n) =>
+            `ct status dnat ${proto(n.family)} daddr ${n.to} ${n.from.proto} dport ${n.toPort} ${n.snatTo ? `snat ${proto(n.family)} to ${n.snatTo}` : 'masquerade'}`,
+        ),
     ),
   ];
 }

@@ -61,6 +61,8 @@ export interface NatForward {
   readonly to: string;
   readonly toPort: number;
   readonly masquerade: boolean;
+  /** Rewrite the source to this address instead (fwknop's FORCE_SNAT). */
+  readonly snatTo?: string | null;
 }
 
 /** What to close: the same source, family and endpoints a grant was made with. */

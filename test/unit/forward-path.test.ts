@@ -68,9 +68,16 @@ describe('config: the forward path', () => {
     const layout = gateLayout(c, (d) => d.sequence);
     assert.deepEqual(layout.protectedPorts, []);
     assert.deepEqual(layout.natForwards, [
-      { from: { proto: 'tcp', port: 2222 }, family: 4, to: '198.18.5.2', toPort: 22, masquerade: true },
-      { from: { proto: 'tcp', port: 80 }, family: 6, to: '2001:db8:5::2', toPort: 80, masquerade: false },
-      { from: { proto: 'tcp', port: 443 }, family: 6, to: '2001:db8:5::2', toPort: 443, masquerade: false },
+      { from: { proto: 'tcp', port: 2222 }, family: 4, to: '198.18.5.2', toPort: 22, masquerade: true, snatTo: null },
+      { from: { proto: 'tcp', port: 80 }, family: 6, to: '2001:db8:5::2', toPort: 80, masquerade: false, snatTo: null },
+      {
+        from: { proto: 'tcp', port: 443 },
+        family: 6,
+        to: '2001:db8:5::2',
+        toPort: 443,
+        masquerade: false,
+        snatTo: null,
+      },
     ]);
   });
 
