@@ -14,7 +14,8 @@
 
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { BANNER_SERVER, knock, probe, sleep } from '../support/daemon-process.js';
+import { spawnSync } from 'node:child_process';
+import { BANNER_SERVER, KNOCKGATED, knock, probe, sleep } from '../support/daemon-process.js';
 import { useScenario } from '../support/scenario.js';
 
 const DURATION_S = 4;
@@ -49,6 +50,16 @@ describe('forward path and port-forwards, nftables gate, real kernel', () => {
   const srv = (): string => tb.server.clientSide.v4;
 
   before(async () => {
+    // A new namespace forwards nothing: --check says so, naming the sysctl.
+    const check = spawnSync(
+      'ip',
+      ['netns', 'exec', tb.server.ns, process.execPath, KNOCKGATED, '-c', s.configFile, '--check'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(check.status, 0, check.stderr);
+    assert.match(check.stderr, /warning: net\.ipv4\.ip_forward is 0: .*doors "lan-web", "published", "inner-ssh"/);
     tb.run(tb.server.ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
     // The client reaches the inner network through the server; the inner host answers the
     // client's own address through it too (routed doors); the port-forward needs no such route.

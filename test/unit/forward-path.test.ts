@@ -10,7 +10,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/core/errors.js';
+import { forwardingWarnings } from '../../src/daemon/forwarding-sysctl.js';
 import { gateLayout } from '../../src/daemon/layout.js';
+import { NftablesGate } from '../../src/gates/nftables.js';
 import { installBatch } from '../../src/gates/nftables-ruleset.js';
 import { rulesetText } from '../../src/gates/nftables-ruleset-text.js';
 import type { GateLayout } from '../../src/ports/gate.js';
@@ -204,7 +206,6 @@ function summary(batch: Record<string, Record<string, { name?: string; elem?: un
 
 describe('NftablesGate: port-forwarded grants', () => {
   it('sends the port-forward before the grant, keeps it on an extension, moves it, and removes it on revoke', async () => {
-    const { NftablesGate } = await import('../../src/gates/nftables.js');
     const nft = new Recorder();
     let now = 0;
     const gate = new NftablesGate(TABLE, () => now, nft);
@@ -251,5 +252,35 @@ describe('NftablesGate: port-forwarded grants', () => {
     // Revoked: a later plain grant is a plain grant again.
     await gate.grant({ ...req, durationS: 30 });
     assert.deepEqual(summary(nft.batches[4] ?? []), ['add grants4']);
+  });
+});
+
+describe('forwardingWarnings: the kernel must forward what forward-path doors guard', () => {
+  const cfg = parseConfigText(
+    FILE,
+    config([
+      ...knockDoor('lan', '[8080/tcp]', ['    hook: forward']),
+      ...knockDoor('fwd', '[2222]', ['    nat: { to: 198.18.5.2 }'], '[4444]'),
+      ...knockDoor('host', '[22]', [], '[5555]'),
+    ]),
+  );
+  const proc = (v4: string, v6: string | null) => (path: string) => {
+    if (path.endsWith('ipv4/ip_forward')) return `${v4}\n`;
+    if (v6 === null) throw new Error('ENOENT');
+    return `${v6}\n`;
+  };
+
+  it('names the sysctl, the family and the doors when forwarding is off', () => {
+    const w = forwardingWarnings(cfg, proc('0', '0'));
+    assert.equal(w.length, 2);
+    assert.match(w[0] ?? '', /^net\.ipv4\.ip_forward is 0: .*doors "lan", "fwd" .*sysctl -w net\.ipv4\.ip_forward=1/);
+    assert.match(w[1] ?? '', /^net\.ipv6\.conf\.all\.forwarding is 0: .*door "lan" /);
+  });
+
+  it('says nothing when it is on, when IPv6 is absent, or without forward-path doors', () => {
+    assert.deepEqual(forwardingWarnings(cfg, proc('1', '1')), []);
+    assert.deepEqual(forwardingWarnings(cfg, proc('1', null)), []);
+    const plain = parseConfigText(FILE, config(knockDoor('host', '[22]')));
+    assert.deepEqual(forwardingWarnings(plain, proc('0', '0')), []);
   });
 });
