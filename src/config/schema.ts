@@ -41,6 +41,8 @@ import {
   DEFAULT_AUDIT_KEEP_FILES,
   MIN_AUDIT_KEEP_FILES,
   MAX_AUDIT_KEEP_FILES,
+  MAX_KERNEL_LOG_PREFIX_BYTES,
+  MAX_NFLOG_GROUP,
 } from '../core/limits.js';
 import { parseIPAddress } from '../core/ip-address.js';
 import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
@@ -306,11 +308,52 @@ export const metricsSettingsSchema = z
   })
   .strict();
 
+/** `prefix` of the kernel-log sensor: printable ASCII without `"` or `\\` (nft quotes it). */
+const LOG_PREFIX = /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/**
+ * `sensor:` (config/compile/sensor.ts): `pcap` (the default), `kernel-log` (every default), or
+ * one key naming the sensor with its settings: `{ nflog: { group: 7 } }`,
+ * `{ kernel-log: { prefix: "kg: ", source: kmsg | journal | { file: PATH }, log_rule: true } }`.
+ */
+export const sensorSchema = z.union(
+  [
+    z.enum(['pcap', 'kernel-log']),
+    z.object({ nflog: z.object({ group: z.number().int().min(0).max(MAX_NFLOG_GROUP) }).strict() }).strict(),
+    z
+      .object({
+        'kernel-log': z
+          .object({
+            prefix: z
+              .string()
+              .min(1)
+              .max(MAX_KERNEL_LOG_PREFIX_BYTES)
+              .regex(LOG_PREFIX, 'printable ASCII, without " or \\')
+              .optional(),
+            source: z
+              .union([z.enum(['kmsg', 'journal']), z.object({ file: z.string().min(1) }).strict()], {
+                errorMap: () => ({ message: 'expected kmsg, journal or { file: PATH }' }),
+              })
+              .default('kmsg'),
+            log_rule: z.boolean().default(true),
+          })
+          .strict(),
+      })
+      .strict(),
+  ],
+  {
+    errorMap: () => ({
+      message: 'expected pcap, kernel-log, { nflog: { group: N } } or { kernel-log: { prefix, source, log_rule } }',
+    }),
+  },
+);
+
 export const configSchema = z
   .object({
     interfaces: z
       .array(z.string().regex(INTERFACE_NAME, 'not a valid interface name'))
       .min(1, 'name at least one interface, or [any]'),
+    sensor: sensorSchema.default('pcap'),
     /** Interfaces on which protected ports are not dropped (lo always is exempt). */
     exempt_interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).default([]),
     firewall: z.enum(['nftables', 'none']).default('nftables'),

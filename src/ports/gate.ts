@@ -24,6 +24,20 @@ export interface ActiveGrant {
   readonly expiresInS: number;
 }
 
+/**
+ * Where the firewall sends the knock ports' packets for a sensor that reads the firewall itself:
+ * an NFLOG group (`log group N`: the packet to the daemon) or the kernel log (`log prefix "P"`:
+ * a LOG line). Only these ports are logged, before any drop of this gate, and only on
+ * `interfaces` (every interface when empty), so that nothing but knocks reaches user space.
+ */
+export interface KnockLogRule {
+  readonly to:
+    | { readonly kind: 'nflog'; readonly group: number }
+    | { readonly kind: 'prefix'; readonly prefix: string };
+  readonly ports: readonly Endpoint[];
+  readonly interfaces: readonly string[];
+}
+
 export interface GateLayout {
   /** Ports closed to every source that holds no grant. */
   readonly protectedPorts: readonly Endpoint[];
@@ -33,6 +47,8 @@ export interface GateLayout {
   readonly untrackedUdpPorts: readonly number[];
   /** Interfaces on which protected and hidden ports are NOT dropped, besides lo (always exempt). */
   readonly exemptInterfaces: readonly string[];
+  /** The log rule a firewall-log sensor reads (absent: none; the pcap sensor needs none). */
+  readonly knockLog?: KnockLogRule;
 }
 
 /** What to close: the same source, family and endpoints a grant was made with. */
