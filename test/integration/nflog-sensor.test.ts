@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BUILD_ROOT, KNOCKGATE, KNOCKGATED, knock, probe, sleep, writeConfig } from '../support/daemon-process.js';
+import { BUILD_ROOT, KNOCKGATE, KNOCKGATED, probe, sleep, writeConfig } from '../support/daemon-process.js';
+import { grantCycle } from '../support/grant-cycle.js';
 import { useScenario } from '../support/scenario.js';
 
 const SEQUENCE = [5643, 2340, 6543];
@@ -50,39 +51,27 @@ describe('sensor nflog, nftables gate, real kernel', () => {
     const rules = table.split('\n').map((l) => l.trim());
     const log = rules.findIndex((l) => l.endsWith(`@knocklog log group ${GROUP}`));
     assert.ok(log >= 0, table);
-    assert.match(rules[log] as string, new RegExp(`^iifname \\{ "${tb.server.clientSide.ifname}", "${tb.server.otherSide.ifname}" \\}|^iifname \\{ "${tb.server.otherSide.ifname}", "${tb.server.clientSide.ifname}" \\}`));
-    assert.ok(log < rules.findIndex((l) => l.includes('@hidden counter')), 'the log rule comes before the hidden-port drop');
+    assert.match(
+      rules[log] as string,
+      new RegExp(
+        `^iifname \\{ "${tb.server.clientSide.ifname}", "${tb.server.otherSide.ifname}" \\}|^iifname \\{ "${tb.server.otherSide.ifname}", "${tb.server.clientSide.ifname}" \\}`,
+      ),
+    );
+    assert.ok(
+      log < rules.findIndex((l) => l.includes('@hidden counter')),
+      'the log rule comes before the hidden-port drop',
+    );
     const set = /set knocklog \{[^}]*elements = \{ ([^}]*) \}/s.exec(table)?.[1] ?? '';
     assert.deepEqual(
-      set.split(',').map((e) => e.trim()).sort(),
+      set
+        .split(',')
+        .map((e) => e.trim())
+        .sort(),
       [...SEQUENCE.map((p) => `tcp . ${p}`), 'udp . 62202'].sort(),
     );
   });
 
-  const cycle = (family: 4 | 6) => async (): Promise<void> => {
-    const server = family === 4 ? tb.server.clientSide.v4 : tb.server.clientSide.v6;
-    const client = family === 4 ? tb.client.v4 : tb.client.v6;
-    const other = family === 4 ? tb.server.otherSide.v4 : tb.server.otherSide.v6;
-    assert.equal(probe(tb, tb.client.ns, server, 22).outcome, 'timeout', 'filtered before the knock');
-    assert.equal(probe(tb, tb.other.ns, other, SEQUENCE[0] as number).outcome, 'timeout', 'knock ports look filtered');
-    const before = daemon.lines.length;
-    knock(tb, tb.client.ns, server, SEQUENCE);
-    const grant = await daemon.waitFor(
-      (l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.verdict === 'opened',
-      5000,
-      `the IPv${family} grant`,
-    );
-    assert.equal(grant.source, client);
-    assert.equal(probe(tb, tb.client.ns, server, 22).outcome, 'open');
-    assert.equal(probe(tb, tb.other.ns, other, 22).outcome, 'timeout', 'open for the knocking source only');
-    await daemon.waitFor(
-      (l) => daemon.lines.indexOf(l) > daemon.lines.indexOf(grant) && l.event === 'grant-expired',
-      (DURATION_S + 4) * 1000,
-      'the grant to run out',
-    );
-    await sleep(300);
-    assert.equal(probe(tb, tb.client.ns, server, 22).outcome, 'timeout', 'filtered again after the grant');
-  };
+  const cycle = (family: 4 | 6) => () => grantCycle(s, family, SEQUENCE, DURATION_S);
 
   it('a sequence door over IPv4: filtered, open for the knocking client alone, filtered again', cycle(4));
   it('a sequence door over IPv6: filtered, open for the knocking client alone, filtered again', cycle(6));
