@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BUILD_ROOT, sleep } from '../support/daemon-process.js';
 import { grantCycle } from '../support/grant-cycle.js';
+import { printedAndInstalled } from '../support/printed-ruleset.js';
 import { useLogAllNetns } from '../support/nf-log-all-netns.js';
 import { type Scenario, useScenario } from '../support/scenario.js';
 
@@ -56,6 +57,11 @@ describe('sensor kernel-log from /dev/kmsg, nftables gate, real kernel', () => {
     assert.deepEqual(ready.captures, ['kernel-log:/dev/kmsg']);
     const table = tb.run(tb.server.ns, ['nft', 'list', 'table', 'inet', 'knockgate']);
     assert.match(table, new RegExp(`@knocklog log prefix "${prefixOf(s)}" flags tcp sequence`));
+  });
+
+  it('--print-ruleset prints the log rule the daemon installs: the kernel lists both the same', () => {
+    const { printed, installed } = printedAndInstalled(s);
+    assert.equal(printed, installed);
   });
 
   it('a sequence door over IPv4', () => grantCycle(s, 4, SEQUENCE, DURATION_S));

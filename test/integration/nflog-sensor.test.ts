@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BUILD_ROOT, KNOCKGATE, KNOCKGATED, probe, sleep, writeConfig } from '../support/daemon-process.js';
 import { grantCycle } from '../support/grant-cycle.js';
+import { printedAndInstalled } from '../support/printed-ruleset.js';
 import { useScenario } from '../support/scenario.js';
 
 const SEQUENCE = [5643, 2340, 6543];
@@ -69,6 +70,11 @@ describe('sensor nflog, nftables gate, real kernel', () => {
         .sort(),
       [...SEQUENCE.map((p) => `tcp . ${p}`), 'udp . 62202'].sort(),
     );
+  });
+
+  it('--print-ruleset prints the log rule the daemon installs: the kernel lists both the same', () => {
+    const { printed, installed } = printedAndInstalled(s);
+    assert.equal(printed, installed);
   });
 
   const cycle = (family: 4 | 6) => () => grantCycle(s, family, SEQUENCE, DURATION_S);
