@@ -28,8 +28,10 @@ export function openKmsg(sink: LineSink, fault: FaultHandler, path = '/dev/kmsg'
     const code = (err as NodeJS.ErrnoException).code;
     const hint =
       code === 'EPERM' || code === 'EACCES'
-        ? ' (reading it needs CAP_SYSLOG where kernel.dmesg_restrict=1; the unit grants it, or use source: journal)'
-        : '';
+        ? ' (reading it needs CAP_SYSLOG where kernel.dmesg_restrict=1; or use source: journal)'
+        : code === 'ENOENT'
+          ? ' (the shipped systemd unit hides it with PrivateDevices=yes and ProtectKernelLogs=yes: see "Sensors" in the README for the drop-in)'
+          : '';
     throw new KnockgateError('KG_CAPTURE_FAILED', `cannot read ${path}: ${(err as Error).message}${hint}`, {
       cause: err,
     });
