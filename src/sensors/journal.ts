@@ -38,15 +38,15 @@ export function followJournal(sink: LineSink, fault: FaultHandler, program = 'jo
     const c = spawn(path, [...JOURNALCTL_ARGS], { stdio: ['ignore', 'pipe', 'ignore'] });
     child = c;
     c.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      let start = 0;
-      for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
-        const piece = chunk.slice(start, nl);
-        start = nl + 1;
+      let from = 0;
+      for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', from)) {
+        const piece = chunk.slice(from, nl);
+        from = nl + 1;
         if (!skipping && buffered.length + piece.length <= MAX_JOURNAL_ENTRY_BYTES) entry(buffered + piece);
         buffered = '';
         skipping = false;
       }
-      buffered += chunk.slice(start);
+      buffered += chunk.slice(from);
       if (buffered.length > MAX_JOURNAL_ENTRY_BYTES) {
         buffered = '';
         skipping = true;
