@@ -41,8 +41,6 @@ import {
   DEFAULT_AUDIT_KEEP_FILES,
   MIN_AUDIT_KEEP_FILES,
   MAX_AUDIT_KEEP_FILES,
-  MAX_KERNEL_LOG_PREFIX_BYTES,
-  MAX_NFLOG_GROUP,
 } from '../core/limits.js';
 import { parseIPAddress } from '../core/ip-address.js';
 import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
@@ -51,6 +49,7 @@ import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core
 import { formatDurationMs } from '../core/duration.js';
 import { NFT_KEYWORDS } from './nft-keywords.js';
 import { parseIsoTimeMs } from './iso-time.js';
+import { sensorSchema } from './sensor-schema.js';
 
 /** Where accepted SPA packets are remembered, across restarts. */
 export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
@@ -307,46 +306,6 @@ export const metricsSettingsSchema = z
     port: z.number().int().min(1).max(65_535),
   })
   .strict();
-
-/** `prefix` of the kernel-log sensor: printable ASCII without `"` or `\\` (nft quotes it). */
-const LOG_PREFIX = /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/;
-
-/**
- * `sensor:` (config/compile/sensor.ts): `pcap` (the default), `kernel-log` (every default), or
- * one key naming the sensor with its settings: `{ nflog: { group: 7 } }`,
- * `{ kernel-log: { prefix: "kg: ", source: kmsg | journal | { file: PATH }, log_rule: true } }`.
- */
-export const sensorSchema = z.union(
-  [
-    z.enum(['pcap', 'kernel-log']),
-    z.object({ nflog: z.object({ group: z.number().int().min(0).max(MAX_NFLOG_GROUP) }).strict() }).strict(),
-    z
-      .object({
-        'kernel-log': z
-          .object({
-            prefix: z
-              .string()
-              .min(1)
-              .max(MAX_KERNEL_LOG_PREFIX_BYTES)
-              .regex(LOG_PREFIX, 'printable ASCII, without " or \\')
-              .optional(),
-            source: z
-              .union([z.enum(['kmsg', 'journal']), z.object({ file: z.string().min(1) }).strict()], {
-                errorMap: () => ({ message: 'expected kmsg, journal or { file: PATH }' }),
-              })
-              .default('kmsg'),
-            log_rule: z.boolean().default(true),
-          })
-          .strict(),
-      })
-      .strict(),
-  ],
-  {
-    errorMap: () => ({
-      message: 'expected pcap, kernel-log, { nflog: { group: N } } or { kernel-log: { prefix, source, log_rule } }',
-    }),
-  },
-);
 
 export const configSchema = z
   .object({
