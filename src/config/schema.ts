@@ -49,6 +49,7 @@ import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core
 import { formatDurationMs } from '../core/duration.js';
 import { NFT_KEYWORDS } from './nft-keywords.js';
 import { parseIsoTimeMs } from './iso-time.js';
+import { sensorSchema } from './sensor-schema.js';
 
 /** Where accepted SPA packets are remembered, across restarts. */
 export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
@@ -332,6 +333,7 @@ export const configSchema = z
     interfaces: z
       .array(z.string().regex(INTERFACE_NAME, 'not a valid interface name'))
       .min(1, 'name at least one interface, or [any]'),
+    sensor: sensorSchema.default('pcap'),
     /** Interfaces on which protected ports are not dropped (lo always is exempt). */
     exempt_interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).default([]),
     firewall: z.enum(['nftables', 'none']).default('nftables'),

@@ -307,3 +307,29 @@ export const PREVIOUS_KEY_REMINDER_MS = 24 * 3_600_000;
 export const DEFAULT_KEY_OVERLAP_MS = 7 * 24 * 3_600_000;
 /** How often a running daemon looks whether the overlap's last day has begun or the overlap ended. */
 export const KEY_OVERLAP_CHECK_MS = 60_000;
+
+// --- Firewall-log sensors (sensor: nflog, sensor: kernel-log) ---
+
+/** TLVs read from one NFLOG record before it is dropped as malformed; the kernel sends about ten. */
+export const MAX_NFLOG_TLVS = 32;
+/** NFLOG groups are 16-bit (nft `log group`, iptables --nflog-group). */
+export const MAX_NFLOG_GROUP = 65_535;
+/**
+ * Longest kernel log line the parser looks at: a netfilter LOG line of an IPv6 TCP packet with
+ * every option is under 600 bytes; a longer line carrying the prefix is dropped, not read.
+ */
+export const MAX_KERNEL_LOG_LINE_BYTES = 2_048;
+/** Longest `prefix` of the kernel-log sensor: nft allows 127 bytes, iptables' LOG 29. */
+export const MAX_KERNEL_LOG_PREFIX_BYTES = 64;
+/** /dev/kmsg is read on a timer (it cannot be polled from Node): this often, at most. */
+export const KMSG_POLL_MS = 20;
+/** Records read from /dev/kmsg per tick, so that a burst cannot hold the event loop. */
+export const KMSG_RECORDS_PER_POLL = 4_096;
+/** One /dev/kmsg read: a record is at most ~1 KiB of text plus its dictionary; a smaller buffer is EINVAL. */
+export const KMSG_RECORD_BYTES = 8_192;
+/** A followed log file is checked for new lines, rotation and truncation this often. */
+export const KERNEL_LOG_FILE_POLL_MS = 250;
+/** Bytes read from a followed log file per tick (the rest waits for the next one). */
+export const KERNEL_LOG_FILE_READ_BYTES = 1 << 20;
+/** One line of `journalctl -o json` (a kernel entry is ~1.5 KiB); a longer one is skipped. */
+export const MAX_JOURNAL_ENTRY_BYTES = 65_536;

@@ -32,6 +32,7 @@ import type { Logger } from '../ports/logger.js';
 import type { PendingCommandStore } from '../ports/pending-commands.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import { pcapSourceFactory } from '../sensors/pcap.js';
+import { parsedSensorsOf } from './sensor-choice.js';
 import { openUdpSource } from '../sensors/udp.js';
 import { readPreviousServerKey, readServerKey } from '../stores/key-files.js';
 import { AuditFile } from '../stores/audit-file.js';
@@ -109,7 +110,7 @@ export async function composeDaemon(
     clock,
     gate,
     sources: pcapSourceFactory,
-    parsedSources: [],
+    parsedSources: parsedSensorsOf(config, log),
     datagrams: openUdpSource,
     commands: new CommandRunner(log),
     metrics,
@@ -136,7 +137,7 @@ function composeDryRun(config: Config, log: Logger, files: ConfiguredFiles, cloc
     clock,
     gate: new MemoryGate(() => clock.nowMs()),
     sources: pcapSourceFactory,
-    parsedSources: [],
+    parsedSources: parsedSensorsOf(config, log),
     datagrams: openUdpSource,
     commands: new DryRunCommands(log),
     metrics: new MetricRegistry(),

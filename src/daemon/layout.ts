@@ -7,13 +7,15 @@
 import { listenerOf, type Door, type NatTarget } from '../core/door.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { Config } from '../config/config.js';
-import type { GateLayout, NatForward } from '../ports/gate.js';
+import type { GateLayout, KnockLogRule, NatForward } from '../ports/gate.js';
 
 /** A door's knock steps in force (OneTimeDoors.stepsOf). */
 export type StepsOf = (door: Door, doorIndex: number) => readonly Endpoint[] | null;
 
 export function gateLayout(config: Config, stepsOf: StepsOf): GateLayout {
+  const knockLog = knockLogRule(config, knockPorts(config, stepsOf));
   return {
+    ...(knockLog === null ? {} : { knockLog }),
     protectedPorts: config.doors.flatMap((d) => (d.forward ? [] : d.open)),
     // A fwknop door whose stanzas forward (FORCE_NAT) guards its ports on both paths: each grant
     // goes one way or the other, as its stanza says.
@@ -57,8 +59,28 @@ function stanzaForwards(door: Door): { nat: NatTarget; ports: readonly Endpoint[
   );
 }
 
-/** Everything the captures must let through: knock steps, and the UDP ports of SPA doors read by capture. */
+/**
+ * What libpcap must capture: the knock ports with the pcap sensor; nothing with a sensor that reads
+ * the firewall (no capture is opened then).
+ */
 export function captureSteps(config: Config, stepsOf: StepsOf): Endpoint[] {
+  return config.sensor.kind === 'pcap' ? knockPorts(config, stepsOf) : [];
+}
+
+/**
+ * The log rule a firewall-log sensor reads, when knockgate's table adds it (nflog always; kernel-log
+ * unless log_rule: false); `interfaces: [any]` logs on every interface.
+ */
+export function knockLogRule(config: Config, ports: readonly Endpoint[]): KnockLogRule | null {
+  const s = config.sensor;
+  const interfaces = config.interfaces.includes('any') ? [] : [...config.interfaces];
+  if (s.kind === 'nflog') return { to: { kind: 'nflog', group: s.group }, ports, interfaces };
+  if (s.kind === 'kernel-log' && s.logRule) return { to: { kind: 'prefix', prefix: s.prefix }, ports, interfaces };
+  return null;
+}
+
+/** Every knock port: knock steps in force, and the UDP ports of SPA doors read by capture. */
+export function knockPorts(config: Config, stepsOf: StepsOf): Endpoint[] {
   const spa = config.doors.flatMap((d): Endpoint[] => {
     const listen = listenerOf(d);
     return listen?.capture === 'pcap' ? [{ proto: 'udp', port: listen.port }] : [];

@@ -2,7 +2,8 @@
  * A gate held in process: what the nftables gate keeps in the kernel (the layout, one element per
  * source, protocol and port, each with its own timeout), kept in maps, with the kernel's expiry
  * on an injected monotonic clock. It powers the daemon's unit tests and --dry-run (daemon/dry-run.ts):
- * admits() answers what the kernel would do with a new connection.
+ * admits() answers what the kernel would do with a new connection, logs() whether the layout's log
+ * rule would hand a packet to a firewall-log sensor.
  *
  * Like the kernel: a grant never shortens an element that runs longer; an element is gone the
  * moment its timeout runs out, daemon or no daemon; install() keeps the grants that still cover a
@@ -136,6 +137,18 @@ export class MemoryGate implements Gate {
       if (sameIPAddress(maskIPAddress(a, length), maskIPAddress(network, length))) return true;
     }
     return false;
+  }
+
+  /**
+   * Whether a packet to `endpoint` arriving on `iface` would reach the firewall-log sensor (the
+   * layout's knockLog rule): only knock ports, only on the rule's interfaces (all when it names none).
+   */
+  logs(endpoint: Endpoint, iface: string): boolean {
+    const log = this.current.knockLog;
+    if (log === undefined) return false;
+    if (log.interfaces.length > 0 && !log.interfaces.includes(iface)) return false;
+    const k = endpointKey(endpoint.proto, endpoint.port);
+    return log.ports.some((e) => endpointKey(e.proto, e.port) === k);
   }
 
   /** The element under `key` if it has not run out; one that has is dropped, as the kernel does. */

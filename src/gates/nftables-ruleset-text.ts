@@ -10,7 +10,7 @@
  */
 
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
-import type { GateLayout } from '../ports/gate.js';
+import type { GateLayout, KnockLogRule } from '../ports/gate.js';
 import {
   CHAIN_FORWARD,
   CHAIN_FORWARD_PRIORITY,
@@ -29,6 +29,7 @@ import {
   CHAIN_RAW_PRIORITY,
   SET_GRANTS,
   SET_HIDDEN,
+  SET_KNOCK_LOG,
   SET_PROTECTED,
   SET_UNTRACKED,
 } from './nftables-ruleset.js';
@@ -105,10 +106,22 @@ function forwardText(layout: GateLayout, iif: string, l4: string): string[] {
   ];
 }
 
+/** The log rule of a firewall-log sensor (installBatch's knockLogExpr), as nft prints it. */
+function knockLogRule(log: KnockLogRule, l4: string): string {
+  const names = [...new Set(log.interfaces)].map((n) => JSON.stringify(n));
+  const iif = names.length === 0 ? '' : `iifname ${names.length === 1 ? names[0] : `{ ${names.join(', ')} }`} `;
+  const statement =
+    log.to.kind === 'nflog'
+      ? `log group ${log.to.group}`
+      : `log prefix ${JSON.stringify(log.to.prefix)} flags tcp sequence`;
+  return `\t\t${iif}${l4} @${SET_KNOCK_LOG} ${statement}`;
+}
+
 export function rulesetText(table: string, layout: GateLayout): string {
   const names = [...new Set(['lo', ...layout.exemptInterfaces])].map((n) => JSON.stringify(n));
   const iif = `iifname != ${names.length === 1 ? names[0] : `{ ${names.join(', ')} }`}`;
   const l4 = 'meta l4proto . th dport';
+  const log = layout.knockLog;
   return [
     `table inet ${table} {`,
     // installBatch() gives the table this comment, but nft 1.0.6's JSON parser drops a table's
@@ -130,10 +143,17 @@ export function rulesetText(table: string, layout: GateLayout): string {
     ...set(SET_FORWARDED, 'inet_proto . inet_service', null, endpointValues(layout.forwardedPorts ?? [])),
     `\t# dynamic: where each port-forwarded grant goes (same key and timeout as its grant element)`,
     ...natMaps(),
+    ...(log === undefined
+      ? []
+      : [
+          `\t# the knock ports a firewall-log sensor reads`,
+          ...set(SET_KNOCK_LOG, 'inet_proto . inet_service', null, endpointValues(log.ports)),
+        ]),
     '',
     `\tchain ${CHAIN} {`,
     `\t\ttype filter hook input priority ${CHAIN_PRIORITY}; policy accept;`,
     '\t\tct state established,related accept',
+    ...(log === undefined ? [] : [knockLogRule(log, l4)]),
     `\t\tip saddr . ${l4} @${SET_GRANTS[4]} accept`,
     `\t\tip6 saddr . ${l4} @${SET_GRANTS[6]} accept`,
     `\t\t${iif} ${l4} @${SET_PROTECTED} counter drop`,

@@ -11,12 +11,17 @@
  *   set protected           inet_proto . inet_service: every port some door opens.
  *   set hidden              inet_proto . inet_service: knock ports of doors with hide_knock_ports.
  *   set untracked           inet_service: UDP ports where a knockgated socket takes SPA.
+ *   set knocklog            inet_proto . inet_service: the knock ports a firewall-log sensor reads
+ *                           (only with layout.knockLog: sensor nflog or kernel-log).
  *   chain prerouting        hook prerouting, priority raw: `udp dport @untracked notrack` and
  *                           `l4proto . dport @hidden notrack`, so that a flood from spoofed
  *                           sources never fills the connection-tracking table nor pays for an
  *                           entry per packet (nothing answers them; there is nothing to track).
  *   chain input             hook input, priority filter - 10 (before the usual filter chains):
  *       ct state established,related accept      an open session outlives its grant, as with fwknop
+ *       [iifname { <interfaces> }] l4proto . dport @knocklog  log group N | log prefix "P" flags tcp sequence
+ *                                                 (with layout.knockLog; before every drop, so that a
+ *                                                 hidden knock port is logged and then dropped)
  *       ip  saddr . l4proto . dport @grants4 accept
  *       ip6 saddr . l4proto . dport @grants6 accept
  *       iifname != { lo, <exempt_interfaces> }  l4proto . dport @protected counter drop
@@ -31,7 +36,7 @@
  */
 
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
-import type { ActiveGrant, GateLayout } from '../ports/gate.js';
+import type { ActiveGrant, GateLayout, KnockLogRule } from '../ports/gate.js';
 import { forwardCommands } from './nftables-forward.js';
 
 export type NftCommand = Record<string, unknown>;
@@ -41,6 +46,7 @@ export const SET_GRANTS = { 4: 'grants4', 6: 'grants6' } as const;
 export const SET_PROTECTED = 'protected';
 export const SET_HIDDEN = 'hidden';
 export const SET_UNTRACKED = 'untracked';
+export const SET_KNOCK_LOG = 'knocklog';
 export const CHAIN_RAW = 'prerouting';
 /** NF_IP_PRI_RAW: before connection tracking. */
 export const CHAIN_RAW_PRIORITY = -300;
@@ -79,6 +85,29 @@ function notExempt(exempt: readonly string[]): unknown {
   return {
     match: { op: '!=', left: { meta: { key: 'iifname' } }, right: names.length === 1 ? names[0] : { set: names } },
   };
+}
+
+/** The log rule's expression: the interfaces (when named), the knock ports, the log statement. */
+function knockLogExpr(log: KnockLogRule): unknown[] {
+  const names = [...new Set(log.interfaces)];
+  const iif =
+    names.length === 0
+      ? []
+      : [
+          {
+            match: {
+              op: '==',
+              left: { meta: { key: 'iifname' } },
+              right: names.length === 1 ? names[0] : { set: names },
+            },
+          },
+        ];
+  const statement =
+    log.to.kind === 'nflog'
+      ? { log: { group: log.to.group } }
+      : // The sequence number lets the knock tracker tell a retransmission from a new knock.
+        { log: { prefix: log.to.prefix, flags: 'tcp sequence' } };
+  return [...iif, { match: { op: '==', left: l4key(), right: `@${SET_KNOCK_LOG}` } }, statement];
 }
 
 function endpointElems(endpoints: Iterable<Endpoint>): unknown[] {
@@ -146,6 +175,14 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
       { accept: null },
     ]),
   );
+  if (layout.knockLog) {
+    const log = layout.knockLog;
+    cmds.push({ add: { set: { ...t, name: SET_KNOCK_LOG, type: ['inet_proto', 'inet_service'] } } });
+    cmds.push({ flush: { set: { ...t, name: SET_KNOCK_LOG } } });
+    const elems = endpointElems(log.ports);
+    if (elems.length > 0) cmds.push({ add: { element: { ...t, name: SET_KNOCK_LOG, elem: elems } } });
+    cmds.push(rule(knockLogExpr(log)));
+  }
   cmds.push(rule([grantMatch(4), { accept: null }]));
   cmds.push(rule([grantMatch(6), { accept: null }]));
   const iif = notExempt(layout.exemptInterfaces);

@@ -30,6 +30,20 @@ export interface ActiveGrant {
   readonly expiresInS: number;
 }
 
+/**
+ * Where the firewall sends the knock ports' packets for a sensor that reads the firewall itself:
+ * an NFLOG group (`log group N`: the packet to the daemon) or the kernel log (`log prefix "P"`:
+ * a LOG line). Only these ports are logged, before any drop of this gate, and only on
+ * `interfaces` (every interface when empty), so that nothing but knocks reaches user space.
+ */
+export interface KnockLogRule {
+  readonly to:
+    | { readonly kind: 'nflog'; readonly group: number }
+    | { readonly kind: 'prefix'; readonly prefix: string };
+  readonly ports: readonly Endpoint[];
+  readonly interfaces: readonly string[];
+}
+
 export interface GateLayout {
   /** Ports closed to every source that holds no grant. */
   readonly protectedPorts: readonly Endpoint[];
@@ -47,6 +61,8 @@ export interface GateLayout {
   readonly forwardedPorts?: readonly Endpoint[];
   /** Port-forwards applied to granted sources only (doors with `nat:`). */
   readonly natForwards?: readonly NatForward[];
+  /** The log rule a firewall-log sensor reads (absent: none; the pcap sensor needs none). */
+  readonly knockLog?: KnockLogRule;
 }
 
 /** Every port a grant may be kept for: the input path's protected ports and the forwarded ones. */

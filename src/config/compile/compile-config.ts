@@ -20,6 +20,7 @@ import { compileForward } from './forward.js';
 import { compileFwknopDoor } from './fwknop-door.js';
 import { compileKnockDoor } from './knock-door.js';
 import { compilePreviousServerKey } from './previous-server-key.js';
+import { compileSensor } from './sensor.js';
 import { compileSpaDoor } from './spa-door.js';
 
 export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): Config {
@@ -27,6 +28,7 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
     failAt(src, ['interfaces'], '"any" already covers every interface; list it alone');
   const ctx = compileContext(src, raw, secretsProtected, registerDoors(src, raw));
   const doors = raw.doors.map((d, i) => compileDoor(ctx, d, i));
+  const sensor = compileSensor(ctx, doors);
   if (raw.metrics && !isLoopback(raw.metrics.address))
     ctx.warnings.push(
       `metrics.address ${raw.metrics.address} is not a loopback address: anyone who reaches it sees door names and counts (keep it behind the firewall)`,
@@ -35,6 +37,7 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
     file: src.file,
     interfaces: Object.freeze([...raw.interfaces]),
     interfacesLine: src.lineOf(['interfaces']) ?? null,
+    sensor,
     exemptInterfaces: Object.freeze([...raw.exempt_interfaces]),
     firewall: raw.firewall,
     nftTable: raw.nft_table,
