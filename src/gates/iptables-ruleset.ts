@@ -16,7 +16,7 @@
  *       -p P --dport N -j DROP                    each protected port, then each hidden knock port
  *   filter chain kg_NAME_fwd, jumped from FORWARD at position 1: the same, with the ports of the
  *       forward path (none yet: the chain holds the hook, its drops come with `hook: forward`).
- *   raw chain kg_NAME_pre, jumped from PREROUTING at position 1: the SPA sockets' UDP ports and
+ *   raw chain kg_NAME_pre, jumped from PREROUTING at position 1, after the owner's mark: the SPA sockets' UDP ports and
  *       (off lo and the exempt interfaces) the hidden knock ports are kept out of connection
  *       tracking (-j CT --notrack), as the nftables gate's prerouting chain does.
  * The same contract as the nftables gate (nftables-ruleset.ts), with one difference that keeps it:
@@ -156,6 +156,7 @@ export function filterChainRules(
 /** The raw chain's rules: untracked SPA ports everywhere, hidden knock ports off the exempt interfaces. */
 export function rawChainRules(chain: string, layout: GateLayout): string[] {
   return [
+    `-A ${chain} -m comment --comment "${OWNER_COMMENT}"`,
     ...[...new Set(layout.untrackedUdpPorts)].map((p) => `-A ${chain} -p udp -m udp --dport ${p} -j CT --notrack`),
     ...exemptions(chain, layout),
     ...uniqueEndpoints(layout.hiddenPorts).map((e) => `-A ${chain} ${dport(e)} -j CT --notrack`),

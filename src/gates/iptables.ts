@@ -56,7 +56,13 @@ interface Pending {
 }
 
 const NO_SUCH_SET = /does not exist/;
-const NO_SUCH_CHAIN = /No chain\/target\/match by that name|does not exist/;
+/**
+ * What `iptables -S CHAIN` says of a chain that does not exist: iptables-legacy "No
+ * chain/target/match by that name", iptables-nft 1.8.9 "chain `X' in table `T' is incompatible"
+ * (the same words as for a chain nft made that it cannot read; such a chain of our name would be
+ * replaced by the restore).
+ */
+const NO_SUCH_CHAIN = /No chain\/target\/match by that name|does not exist|is incompatible, use 'nft' tool/;
 
 export class IptablesGate implements Gate {
   readonly kind = 'iptables';

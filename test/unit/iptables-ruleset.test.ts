@@ -99,6 +99,7 @@ describe('iptables gate: restore text', () => {
         '*raw',
         ':kg_kgt_pre - [0:0]',
         '-I PREROUTING 1 -j kg_kgt_pre',
+        `-A kg_kgt_pre -m comment --comment "${OWNER_COMMENT}"`,
         '-A kg_kgt_pre -p udp -m udp --dport 62201 -j CT --notrack',
         '-A kg_kgt_pre -i lo -j RETURN',
         '-A kg_kgt_pre -i wg0 -j RETURN',
