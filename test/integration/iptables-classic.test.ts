@@ -11,21 +11,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { knock, probe, sleep } from '../support/daemon-process.js';
-import type { Testbed } from '../support/netns.js';
+import { ipsetEntries } from '../support/ipset.js';
 import { useScenario } from '../support/scenario.js';
 
 const SEQUENCE = [7401, 7402, '7403/udp'];
 const DURATION_S = 6;
-
-/** The entries of one of knockgate's ipsets in the server namespace: element → seconds left. */
-export function ipsetEntries(tb: Testbed, set: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of tb.run(tb.server.ns, ['ipset', 'list', '-output', 'save', set]).split('\n')) {
-    const m = /^add \S+ (\S+) timeout (\d+)/.exec(line);
-    if (m) out.set(m[1] as string, Number(m[2]));
-  }
-  return out;
-}
 
 describe('classic knock sequence, iptables gate with ipset, real kernel', () => {
   const s = useScenario({
