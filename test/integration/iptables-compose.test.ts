@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { KNOCKGATED, knock, probe, startDaemon, writeConfig } from '../support/daemon-process.js';
+import { ipsetEntries } from '../support/ipset.js';
 import { useScenario } from '../support/scenario.js';
 
 const SEQUENCE = [7501, 7502, 7503];
@@ -180,5 +181,105 @@ describe('iptables gate composed with an existing iptables ruleset', () => {
       '-A kg_third_in -j ACCEPT',
     ]);
     assert.doesNotMatch(tb.run(tb.server.ns, ['iptables', '-S', 'INPUT']), /kg_third/);
+  });
+
+  it('a restart with a port no longer protected removes its grants and its drop; the grants of the others stay', async () => {
+    process.kill(s.daemon.pid, 'SIGKILL');
+    await s.daemon.exited();
+    const narrower = writeConfig(
+      [
+        'interfaces: [any]',
+        'firewall: iptables',
+        `pending_commands: ${JSON.stringify(s.path('pending-commands.json'))}`,
+        'doors:',
+        '  - name: ssh',
+        `    sequence: [${SEQUENCE.join(', ')}]`,
+        '    open: [22/tcp]',
+        '    duration: 30s',
+        '',
+      ].join('\n'),
+    );
+    await s.start(narrower);
+    assert.deepEqual([...ipsetEntries(tb, 'kg_knockgate_g4').keys()], [`${tb.client.v4},tcp:22`]);
+    assert.deepEqual([...ipsetEntries(tb, 'kg_knockgate_g6').keys()], [`${tb.other.v6},tcp:22`]);
+    assert.doesNotMatch(tb.run(tb.server.ns, ['iptables', '-S', 'kg_knockgate_in']), /2222/);
+    // 2222 is the host's alone again: open to the client, still dropped for the other host by its rule.
+    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222).outcome, 'open');
+    filtered(tb.other.ns, tb.server.otherSide.v6, 2222);
+    filtered(tb.other.ns, tb.server.otherSide.v4, 22);
+  });
+
+  it('--check refuses a set of knockgate’s name with another type (exit 78), and changes nothing', () => {
+    tb.run(tb.server.ns, ['ipset', 'create', 'kg_fourth_g4', 'hash:ip', 'family', 'inet']);
+    const fourth = writeConfig(
+      [
+        'interfaces: [any]',
+        'firewall: iptables',
+        'nft_table: fourth',
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [7901, 7902]',
+        '    open: [22/tcp]',
+        '',
+      ].join('\n'),
+    );
+    const r = knockgated(['-c', fourth, '--check']);
+    assert.equal(r.status, 78, r.stderr);
+    assert.match(r.stderr, /ipset kg_fourth_g4 exists as hash:ip family inet, not hash:ip,port family inet/);
+    assert.deepEqual(
+      tb
+        .run(tb.server.ns, ['ipset', 'list', '-name'])
+        .split('\n')
+        .filter((n) => n.startsWith('kg_fourth') || n.startsWith('kgck')),
+      ['kg_fourth_g4'],
+    );
+  });
+
+  it('without the ipset program, the start and --check stop with exit 69 naming the package, and nothing changes', () => {
+    const before = tb.run(tb.server.ns, ['iptables-save', '-t', 'filter']).replace(/^[#:].*\n/gm, '');
+    // A mount namespace of the daemon's own, with an empty /usr/sbin (/sbin is a link to it on Debian 12).
+    const hidden = (args: string[]) =>
+      spawnSync(
+        'ip',
+        [
+          'netns',
+          'exec',
+          tb.server.ns,
+          'unshare',
+          '-m',
+          '--propagation',
+          'private',
+          'sh',
+          '-c',
+          'mount -t tmpfs none /usr/sbin && exec "$@"',
+          'sh',
+          process.execPath,
+          KNOCKGATED,
+          ...args,
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+    const fifth = writeConfig(
+      [
+        'interfaces: [any]',
+        'firewall: iptables',
+        'nft_table: fifth',
+        `pending_commands: ${JSON.stringify(s.path('pending-fifth.json'))}`,
+        'doors:',
+        '  - name: ssh',
+        '    sequence: [7911, 7912]',
+        '    open: [22/tcp]',
+        '',
+      ].join('\n'),
+    );
+    for (const args of [
+      ['-c', fifth, '--check'],
+      ['-c', fifth],
+    ]) {
+      const r = hidden(args);
+      assert.equal(r.status, 69, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /ipset not found .*install the ipset package \(apt-get install ipset\)/);
+    }
+    assert.equal(tb.run(tb.server.ns, ['iptables-save', '-t', 'filter']).replace(/^[#:].*\n/gm, ''), before);
   });
 });
