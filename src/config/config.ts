@@ -5,7 +5,7 @@
 
 import type { Door } from '../core/door.js';
 
-export type FirewallKind = 'nftables' | 'none';
+export type FirewallKind = 'nftables' | 'iptables' | 'none';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 export interface SpaSettings {

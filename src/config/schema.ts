@@ -336,8 +336,11 @@ export const configSchema = z
     sensor: sensorSchema.default('pcap'),
     /** Interfaces on which protected ports are not dropped (lo always is exempt). */
     exempt_interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).default([]),
-    firewall: z.enum(['nftables', 'none']).default('nftables'),
-    /** nftables table (family inet) that knockgate owns; changing it lets two daemons coexist. */
+    firewall: z.enum(['nftables', 'iptables', 'none']).default('nftables'),
+    /**
+     * nftables table (family inet) that knockgate owns, or with `firewall: iptables` the name in its
+     * chains and ipsets (kg_NAME_in, kg_NAME_g4, ...); changing it lets two daemons coexist.
+     */
     nft_table: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'table names are letters, digits and "_"')

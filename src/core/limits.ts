@@ -112,6 +112,25 @@ export const MAX_GRANTS_PER_FIREWALL_BATCH = 512;
 export const MAX_FIREWALL_BATCH_BYTES = 2 * 1024 * 1024;
 /** Wall-clock limit of one `nft` run, or of one answer from the nftables worker. */
 export const FIREWALL_COMMAND_TIMEOUT_MS = 10_000;
+/**
+ * Entries one ipset of the iptables gate holds (`maxelem`, ipset's own default): per set, so per
+ * family and per kind of source (address or prefix). A grant past it is refused by the kernel
+ * ("Hash is full") and fails on its own.
+ */
+export const IPSET_MAX_ELEMENTS = 65_536;
+/**
+ * Largest `ipset list -output save` answer read for one set: IPSET_MAX_ELEMENTS lines of at most
+ * MAX_IPSET_LINE_CHARS, plus the header. A longer answer is a failure, not a partial listing.
+ */
+export const MAX_IPSET_LINE_CHARS = 256;
+export const MAX_IPSET_LISTING_BYTES = (IPSET_MAX_ELEMENTS + 16) * MAX_IPSET_LINE_CHARS;
+/**
+ * Longest nft_table with `firewall: iptables`: the name goes into chain names (`kg_NAME_fwd`,
+ * iptables allows 28 characters) and set names (`kg_NAME_g4`, ipset allows 31).
+ */
+export const MAX_IPTABLES_TABLE_NAME_CHARS = 20;
+/** Largest answer of `iptables -S CHAIN` read while installing (a host with Docker or Kubernetes has thousands of rules). */
+export const MAX_IPTABLES_LISTING_BYTES = 16 * 1024 * 1024;
 /** Largest answer read from the nftables worker (a listing of a table with a million grants fits). */
 export const MAX_NFT_WORKER_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** Bytes of the worker's stderr kept to explain its death: its own messages are one line. */

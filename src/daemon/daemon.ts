@@ -240,7 +240,7 @@ export class Daemon {
     this.deps.gate.close();
     this.deps.log.info(
       { event: 'stopped', live_grants: live.length, pending_stop_commands: this.lasting.pending.size() },
-      'knockgated stopped; firewall rules left in place, nftables grants expire on the kernel clock, pending stop commands are kept on disk and run at the next start',
+      'knockgated stopped; firewall rules left in place, grants expire on the kernel clock, pending stop commands are kept on disk and run at the next start',
     );
   }
 

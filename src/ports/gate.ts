@@ -2,7 +2,7 @@
  * The firewall, seen from the daemon. An implementation owns its own part of the firewall (one
  * nftables table), holds grants in the kernel with kernel-side expiry, and keeps the protected
  * ports closed whether or not the daemon runs (fail closed). Implementations: gates/nftables.ts
- * (the kernel), gates/memory.ts (in process, expiry on an injected clock: unit tests and
+ * (the kernel), gates/iptables.ts (the kernel, through iptables chains and ipsets), gates/memory.ts (in process, expiry on an injected clock: unit tests and
  * --dry-run), gates/none.ts (`firewall: none`: doors run their commands and nothing else).
  */
 

@@ -10,6 +10,7 @@
  */
 
 import type { Door } from '../../core/door.js';
+import { MAX_IPTABLES_TABLE_NAME_CHARS } from '../../core/limits.js';
 import type { Config } from '../config.js';
 import type { LocatedYaml } from '../located-yaml.js';
 import { AUDIT_LOG_NONE, type RawConfig, type RawDoor } from '../schema.js';
@@ -26,6 +27,12 @@ import { compileSpaDoor } from './spa-door.js';
 export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): Config {
   if (raw.interfaces.includes('any') && raw.interfaces.length > 1)
     failAt(src, ['interfaces'], '"any" already covers every interface; list it alone');
+  if (raw.firewall === 'iptables' && raw.nft_table.length > MAX_IPTABLES_TABLE_NAME_CHARS)
+    failAt(
+      src,
+      ['nft_table'],
+      `with firewall: iptables the name goes into chain and ipset names (kg_${raw.nft_table}_fwd): at most ${MAX_IPTABLES_TABLE_NAME_CHARS} characters`,
+    );
   const ctx = compileContext(src, raw, secretsProtected, registerDoors(src, raw));
   const doors = raw.doors.map((d, i) => compileDoor(ctx, d, i));
   const sensor = compileSensor(ctx, doors);
