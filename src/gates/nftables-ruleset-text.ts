@@ -140,15 +140,15 @@ export function rulesetText(table: string, layout: GateLayout): string {
       null,
       [...new Set(layout.untrackedUdpPorts)].map((p) => String(p)),
     ),
-    ...set(SET_FORWARDED, 'inet_proto . inet_service', null, endpointValues(layout.forwardedPorts ?? [])),
-    `\t# dynamic: where each port-forwarded grant goes (same key and timeout as its grant element)`,
-    ...natMaps(),
     ...(log === undefined
       ? []
       : [
           `\t# the knock ports a firewall-log sensor reads`,
           ...set(SET_KNOCK_LOG, 'inet_proto . inet_service', null, endpointValues(log.ports)),
         ]),
+    ...set(SET_FORWARDED, 'inet_proto . inet_service', null, endpointValues(layout.forwardedPorts ?? [])),
+    `\t# dynamic: where each port-forwarded grant goes (same key and timeout as its grant element)`,
+    ...natMaps(),
     '',
     `\tchain ${CHAIN} {`,
     `\t\ttype filter hook input priority ${CHAIN_PRIORITY}; policy accept;`,
