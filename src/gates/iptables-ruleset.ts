@@ -135,6 +135,24 @@ function exemptions(chain: string, layout: GateLayout): string[] {
   return [...new Set(['lo', ...layout.exemptInterfaces])].map((i) => `-A ${chain} -i ${i} -j RETURN`);
 }
 
+/**
+ * The log rule of a firewall-log sensor (GateLayout.knockLog), as the nftables gate places it:
+ * after established sessions, before the exemptions and drops, so a hidden knock port is logged
+ * and then dropped; one rule per knock port and listed interface (every interface with none).
+ */
+function knockLogRules(chain: string, layout: GateLayout): string[] {
+  const log = layout.knockLog;
+  if (log === undefined) return [];
+  const target =
+    log.to.kind === 'nflog'
+      ? `-j NFLOG --nflog-group ${log.to.group}`
+      : `-j LOG --log-prefix ${JSON.stringify(log.to.prefix)} --log-tcp-sequence`;
+  const interfaces = log.interfaces.length === 0 ? [null] : [...new Set(log.interfaces)];
+  return interfaces.flatMap((i) =>
+    uniqueEndpoints(log.ports).map((e) => `-A ${chain}${i === null ? '' : ` -i ${i}`} ${dport(e)} ${target}`),
+  );
+}
+
 /** A filter chain's rules, in the order iptables-save prints them (`-A` lines). */
 export function filterChainRules(
   chain: string,
@@ -142,10 +160,12 @@ export function filterChainRules(
   names: IptablesNames,
   layout: GateLayout,
   drops: readonly Endpoint[],
+  withLog = false,
 ): string[] {
   return [
     `-A ${chain} -m comment --comment "${OWNER_COMMENT}"`,
     `-A ${chain} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+    ...(withLog ? knockLogRules(chain, layout) : []),
     ...exemptions(chain, layout),
     `-A ${chain} -m set --match-set ${names.sets[family].ip} src,dst -j RETURN`,
     `-A ${chain} -m set --match-set ${names.sets[family].net} src,dst -j RETURN`,
@@ -185,7 +205,7 @@ export function restoreText(
     `:${names.forward} - [0:0]`,
     ...moveJump('INPUT', names.input, jumps.input),
     ...moveJump('FORWARD', names.forward, jumps.forward),
-    ...filterChainRules(names.input, family, names, layout, [...layout.protectedPorts, ...layout.hiddenPorts]),
+    ...filterChainRules(names.input, family, names, layout, [...layout.protectedPorts, ...layout.hiddenPorts], true),
     ...filterChainRules(names.forward, family, names, layout, forwardPorts),
     'COMMIT',
     '*raw',
