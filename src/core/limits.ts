@@ -340,6 +340,8 @@ export const MAX_NFLOG_GROUP = 65_535;
 export const MAX_KERNEL_LOG_LINE_BYTES = 2_048;
 /** Longest `prefix` of the kernel-log sensor: nft allows 127 bytes, iptables' LOG 29. */
 export const MAX_KERNEL_LOG_PREFIX_BYTES = 64;
+/** iptables' LOG target takes a prefix of at most 29 bytes (xt_LOG); the iptables gate's limit. */
+export const MAX_IPTABLES_LOG_PREFIX_BYTES = 29;
 /** /dev/kmsg is read on a timer (it cannot be polled from Node): this often, at most. */
 export const KMSG_POLL_MS = 20;
 /** Records read from /dev/kmsg per tick, so that a burst cannot hold the event loop. */

@@ -227,3 +227,15 @@ describe('sensor: the daemon counts what a sensor drops, by reason', () => {
     await h.daemon.stop();
   });
 });
+
+describe('sensor kernel-log with the iptables gate', () => {
+  it("refuses a prefix longer than iptables' LOG target takes (29 bytes), naming the key", () => {
+    const long = 'a-prefix-of-thirty-bytes-long: ';
+    const e = error(text(['firewall: iptables', `sensor: { kernel-log: { prefix: "${long}" } }`]));
+    assert.match(e.message, /:3: sensor\.kernel-log\.prefix: iptables' LOG target takes a prefix of at most 29 bytes/);
+    assert.equal(e.exitCode, 78);
+    // The same prefix is fine with nftables (up to 64 bytes), and a short one with iptables.
+    load(text(['firewall: nftables', `sensor: { kernel-log: { prefix: "${long}" } }`]));
+    load(text(['firewall: iptables', 'sensor: { kernel-log: { prefix: "kg: " } }']));
+  });
+});

@@ -14,6 +14,7 @@
 
 import type { Door } from '../../core/door.js';
 import { listenerOf } from '../../core/door.js';
+import { MAX_IPTABLES_LOG_PREFIX_BYTES } from '../../core/limits.js';
 import type { SensorConfig } from '../config.js';
 import type { CompileContext } from './context.js';
 import { doorPath } from './door-common.js';
@@ -30,6 +31,11 @@ export function compileSensor(ctx: CompileContext, doors: readonly Door[]): Sens
         : `sensor kernel-log with firewall: none: knockgate adds no log rule; your own ruleset must log the knock ports with prefix ${JSON.stringify(sensor.prefix)}`,
     );
   if (sensor.kind !== 'kernel-log') return sensor;
+  if (ctx.raw.firewall === 'iptables' && sensor.logRule && sensor.prefix.length > MAX_IPTABLES_LOG_PREFIX_BYTES)
+    ctx.fail(
+      typeof ctx.raw.sensor === 'string' ? ['nft_table'] : ['sensor', 'kernel-log', 'prefix'],
+      `iptables' LOG target takes a prefix of at most ${MAX_IPTABLES_LOG_PREFIX_BYTES} bytes; ${JSON.stringify(sensor.prefix)} has ${sensor.prefix.length}`,
+    );
   doors.forEach((door, i) => {
     const listen = listenerOf(door);
     if (listen?.capture === 'pcap')
