@@ -110,6 +110,14 @@ export function totpSequence(secret: Uint8Array, p: TotpParameters, counter: num
   throw new RangeError('the derivation ran out of blocks'); // 2048 draws; not reachable for steps <= size
 }
 
+/** Every endpoint of the sequences accepted at `unixMs`, each once (what the layout hides and captures). */
+export function acceptedSteps(secret: Uint8Array, p: TotpParameters, unixMs: number): Endpoint[] {
+  const seen = new Map<string, Endpoint>();
+  for (const c of acceptedCounters(unixMs, p.periodMs))
+    for (const e of totpSequence(secret, p, c)) seen.set(`${e.proto}/${e.port}`, e);
+  return [...seen.values()];
+}
+
 function endpointAt(p: Pick<TotpParameters, 'low' | 'high' | 'protocol'>, index: number): Endpoint {
   const ports = p.high - p.low + 1;
   const proto: Protocol = p.protocol === 'mixed' ? (index < ports ? 'tcp' : 'udp') : p.protocol;
