@@ -52,6 +52,10 @@ export function printedRuleset(config: Config, files: ConfiguredFiles): string {
     '# Dynamic: the elements of grants4 and grants6 are the grants: knockgated adds one per',
     '# source, protocol and port when a knock is accepted, each with a kernel timeout (empty here).',
   ];
+  if (config.doors.some((d) => d.totp !== null))
+    head.push(
+      '# Time-based sequence doors: their hidden ports are those of the periods accepted now; they change as each period turns.',
+    );
   if (config.firewall !== 'nftables') head.push('# firewall: none: knockgated installs nothing; shown for comparison.');
   return `${head.join('\n')}\n${rulesetText(config.nftTable, startLayout(config, files))}`;
 }

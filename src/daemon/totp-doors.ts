@@ -153,7 +153,7 @@ export class TotpDoors {
     if (!acceptedCounters(nowUnixMs, periodMs).includes(counter))
       return this.refuse(totp.door, source, 'totp-sequence-expired', `the sequence is ${skew} periods off`);
     try {
-      this.burnt.burn(totp.door.name, counter, acceptedUntilMs(counter, periodMs));
+      this.burnt.burn(totp.door.name, counter, acceptedUntilMs(counter, periodMs), nowUnixMs);
     } catch (err) {
       return this.refuse(totp.door, source, 'totp-sequence-not-burnt', (err as Error).message);
     }

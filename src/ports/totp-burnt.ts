@@ -11,8 +11,12 @@
 
 export interface BurntCounterStore {
   isBurnt(door: string, counter: number): boolean;
-  /** `untilUnixMs`: after that the record may be forgotten (the counter is no longer accepted). */
-  burn(door: string, counter: number, untilUnixMs: number): void;
+  /**
+   * `untilUnixMs`: after that the record may be forgotten (the counter is no longer accepted);
+   * records whose time has come by `nowUnixMs` may be forgotten now, so memory stays bounded by
+   * the live ones (at most three per door).
+   */
+  burn(door: string, counter: number, untilUnixMs: number, nowUnixMs: number): void;
 }
 
 const key = (door: string, counter: number): string => `${door} ${counter}`;
@@ -20,14 +24,20 @@ const key = (door: string, counter: number): string => `${door} ${counter}`;
 /** Burnt counters in memory (unit tests, --dry-run); `failWrites` makes burn() fail as a full disk would. */
 export class MemoryBurntCounters implements BurntCounterStore {
   failWrites = false;
-  private readonly burnt = new Set<string>();
+  private readonly burnt = new Map<string, number>();
 
   isBurnt(door: string, counter: number): boolean {
     return this.burnt.has(key(door, counter));
   }
 
-  burn(door: string, counter: number, _untilUnixMs: number): void {
+  burn(door: string, counter: number, untilUnixMs: number, nowUnixMs: number): void {
     if (this.failWrites) throw new Error('simulated write failure');
-    this.burnt.add(key(door, counter));
+    for (const [k, until] of this.burnt) if (until <= nowUnixMs) this.burnt.delete(k);
+    this.burnt.set(key(door, counter), untilUnixMs);
+  }
+
+  /** Records held (a test of the bound). */
+  get size(): number {
+    return this.burnt.size;
   }
 }

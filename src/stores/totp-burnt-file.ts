@@ -8,7 +8,10 @@
  * At open, records whose UNTIL has passed are dropped and the file is rewritten (temporary file,
  * fsync, rename, fsync of the directory) when any was, so it holds only live records; a torn last
  * line (a crash in the middle of an append) is dropped the same way: its burn() never returned,
- * so no grant was made with it. A line that is not a record is an error naming the file and line.
+ * so no grant was made with it. While the daemon runs, each burn() forgets the records past their
+ * time, and once REWRITE_AFTER_LINES lines have been appended since the last rewrite the file is
+ * rewritten with the live ones (after the new record is durable: a failed rewrite leaves the
+ * longer file, which is still right, and is tried again at the next burn). A line that is not a record is an error naming the file and line.
  * Past MAX_TOTP_BURNT_RECORDS live records the file is refused (it is not knockgate's).
  */
 
@@ -17,6 +20,9 @@ import { ConfigError, KnockgateError } from '../core/errors.js';
 import { MAX_TOTP_BURNT_RECORDS } from '../core/limits.js';
 import type { BurntCounterStore } from '../ports/totp-burnt.js';
 import { type JournalFs, nodeJournalFs, writeFully } from './journal-fs.js';
+
+/** Appended lines after which a running daemon rewrites the file with only the live records. */
+const REWRITE_AFTER_LINES = 1_024;
 
 const RECORD = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,31}) (\d{1,15}) (\d{1,16})$/;
 
@@ -31,6 +37,7 @@ const line = (b: Burnt): string => `${b.door} ${b.counter} ${b.untilUnixMs}\n`;
 
 export class TotpBurntFile implements BurntCounterStore {
   private readonly burnt = new Map<string, Burnt>();
+  private appended = 0;
 
   private constructor(
     readonly path: string,
@@ -64,7 +71,7 @@ export class TotpBurntFile implements BurntCounterStore {
   }
 
   /** Appends the record and fsyncs; throws KG_STATE_WRITE_FAILED (then no grant may be made). */
-  burn(door: string, counter: number, untilUnixMs: number): void {
+  burn(door: string, counter: number, untilUnixMs: number, nowUnixMs: number): void {
     const b: Burnt = { door, counter, untilUnixMs };
     let fd: number | undefined;
     try {
@@ -82,6 +89,13 @@ export class TotpBurntFile implements BurntCounterStore {
       if (fd !== undefined) this.fs.close(fd);
     }
     this.burnt.set(key(door, counter), b);
+    for (const [k, old] of this.burnt) if (old.untilUnixMs <= nowUnixMs) this.burnt.delete(k);
+    if (++this.appended < REWRITE_AFTER_LINES) return;
+    try {
+      this.rewrite();
+    } catch {
+      // The record is durable in the longer file; the next burn tries again.
+    }
   }
 
   private rewrite(): void {
@@ -95,6 +109,7 @@ export class TotpBurntFile implements BurntCounterStore {
       fd = undefined;
       this.fs.rename(tmp, this.path);
       this.fs.syncDir(dirname(this.path));
+      this.appended = 0;
     } catch (err) {
       if (fd !== undefined) this.fs.close(fd);
       throw new KnockgateError('KG_STATE_WRITE_FAILED', `cannot rewrite ${this.path}: ${(err as Error).message}`, {

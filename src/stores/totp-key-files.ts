@@ -7,6 +7,7 @@
  *     the same secret with the door's parameters, so the client derives the same sequence.
  */
 
+import { existsSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import {
   MAX_SEQUENCE_STEPS,
@@ -30,6 +31,13 @@ export interface TotpCredential {
 }
 
 export function readTotpSecret(file: string): Uint8Array {
+  if (!existsSync(file))
+    throw new ConfigError(
+      file,
+      undefined,
+      undefined,
+      "no such file: the door's shared secret; `knockgate add-client NAME --totp --door DOOR` writes it",
+    );
   return bytesOf(file, readPrivateYaml(file, TOTP_SECRET_KIND), 'secret', TOTP_SECRET_BYTES);
 }
 

@@ -202,6 +202,32 @@ describe('Daemon (in process): time-based knock sequences', () => {
     }
   });
 
+  it('a reload keeps what was burnt, and the periods go on turning', async () => {
+    const burnt = new MemoryBurntCounters();
+    const h = await daemonHarness(YAML, {
+      totpSecrets: new Map([[0, SECRET]]),
+      totpBurnt: burnt,
+      reloadSource: async () => ({
+        config: h.config,
+        oneTimeSequences: new Map(),
+        totpSecrets: new Map([[0, SECRET]]),
+        serverKey: null,
+      }),
+    });
+    try {
+      await h.daemon.start();
+      await knock(h, ALICE, seqOf(C0));
+      await h.daemon.reloadFromSource();
+      await knock(h, BOB, seqOf(C0));
+      assert.equal(h.gate.admits(BOB, SSH), false, 'burnt before the reload, burnt after it');
+      await h.advance(2 * PERIOD_MS);
+      await knock(h, BOB, seqOf(C0 + 3));
+      assert.equal(h.gate.admits(BOB, SSH), true, 'the reloaded doors turn with the clock');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('IPv6: a v6 source opens for itself; its sequence is burnt for v4 sources too', async () => {
     const h = await harness();
     try {

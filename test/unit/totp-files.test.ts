@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, KnockgateError } from '../../src/core/errors.js';
 import { TotpBurntFile } from '../../src/stores/totp-burnt-file.js';
+import { MemoryBurntCounters } from '../../src/ports/totp-burnt.js';
 import {
   readTotpCredential,
   readTotpSecret,
@@ -43,8 +44,8 @@ describe('TotpBurntFile', () => {
     const file = join(dir, 'state', 'totp-burnt-knockgate.txt');
     const a = TotpBurntFile.open(file, 1_000);
     assert.equal(a.isBurnt('ssh', 7), false);
-    a.burn('ssh', 7, 5_000);
-    a.burn('web', 7, 9_000);
+    a.burn('ssh', 7, 5_000, 1_000);
+    a.burn('web', 7, 9_000, 1_000);
     assert.equal(a.isBurnt('ssh', 7), true);
     assert.equal(a.isBurnt('ssh', 8), false);
     assert.equal(a.isBurnt('web', 7), true);
@@ -73,10 +74,29 @@ describe('TotpBurntFile', () => {
     const f = TotpBurntFile.open(join(dir, 'no-such-file-parent', 'x'), 0);
     writeFileSync(join(dir, 'no-such-file-parent'), 'a file where the directory should be');
     assert.throws(
-      () => f.burn('ssh', 1, 9_000),
+      () => f.burn('ssh', 1, 9_000, 0),
       (e: unknown) => e instanceof KnockgateError && e.code === 'KG_STATE_WRITE_FAILED',
     );
     assert.equal(f.isBurnt('ssh', 1), false);
+  });
+});
+
+describe('burnt counters stay bounded while the daemon runs', () => {
+  it('the file store forgets records past their time, and rewrites the file after 1,024 appends', () => {
+    const file = join(dir, 'burnt.txt');
+    const f = TotpBurntFile.open(file, 0);
+    for (let c = 0; c < 1_024; c++) f.burn('ssh', c, (c + 2) * 1_000, c * 1_000);
+    assert.equal(f.isBurnt('ssh', 1_023), true);
+    assert.equal(f.isBurnt('ssh', 1_022), true);
+    assert.equal(f.isBurnt('ssh', 1_020), false, 'past its time: forgotten');
+    assert.equal(readFileSync(file, 'utf8'), 'ssh 1022 1024000\nssh 1023 1025000\n');
+  });
+
+  it('the memory store forgets records past their time', () => {
+    const m = new MemoryBurntCounters();
+    for (let c = 0; c < 100; c++) m.burn('ssh', c, (c + 2) * 1_000, c * 1_000);
+    assert.equal(m.size, 2);
+    assert.equal(m.isBurnt('ssh', 99), true);
   });
 });
 
@@ -93,6 +113,10 @@ describe('time-based key files', () => {
     assert.throws(
       () => readTotpSecret(other),
       (e: unknown) => e instanceof ConfigError && e.key === 'kind',
+    );
+    assert.throws(
+      () => readTotpSecret(join(dir, 'absent.totp')),
+      (e: unknown) => e instanceof ConfigError && e.exitCode === 78 && /add-client NAME --totp/.test(e.message),
     );
     const short = write('short', 'kind: knockgate-totp-secret-v1\nsecret: AAAA\n');
     assert.throws(
