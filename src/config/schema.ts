@@ -5,8 +5,6 @@
  */
 
 import { z } from 'zod';
-import { parseDurationMs } from '../core/duration.js';
-import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_GRANT_DURATION_S,
@@ -18,7 +16,6 @@ import {
   MAX_GRANT_DURATION_S,
   MAX_MAX_TRACKED_SEQUENCES,
   MAX_OPEN_PORTS_PER_DOOR,
-  MAX_SEQUENCE_STEPS,
   MAX_SEQUENCE_TIMEOUT_MS,
   MIN_COMMAND_TIMEOUT_MS,
   MIN_GRANT_DURATION_S,
@@ -41,11 +38,6 @@ import {
   DEFAULT_AUDIT_KEEP_FILES,
   MIN_AUDIT_KEEP_FILES,
   MAX_AUDIT_KEEP_FILES,
-  DEFAULT_TOTP_PERIOD_MS,
-  DEFAULT_TOTP_STEPS,
-  MAX_TOTP_PERIOD_MS,
-  MIN_TOTP_PERIOD_MS,
-  MIN_TOTP_STEPS,
 } from '../core/limits.js';
 import { parseIPAddress } from '../core/ip-address.js';
 import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
@@ -53,6 +45,10 @@ import { checkTemplateArg } from '../core/command-template.js';
 import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatDurationMs } from '../core/duration.js';
 import { NFT_KEYWORDS } from './nft-keywords.js';
+import { duration, endpoint } from './schema-values.js';
+import { sequenceSchema } from './sequence-schema.js';
+
+export type { RawTotpSequence } from './sequence-schema.js';
 import { parseIsoTimeMs } from './iso-time.js';
 
 /** Where accepted SPA packets are remembered, across restarts. */
@@ -75,40 +71,6 @@ export const DOOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
  * with `@`, which nftables would read as a set reference.
  */
 const INTERFACE_NAME = /^[A-Za-z0-9_.:-][A-Za-z0-9_.:@-]{0,14}$/;
-
-const endpoint = z.unknown().transform((v, ctx): Endpoint => {
-  const r = parseEndpoint(v);
-  if ('error' in r) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: r.error });
-    return z.NEVER;
-  }
-  return r;
-});
-
-function duration(minMs: number, maxMs: number, wholeSeconds: boolean) {
-  return z.unknown().transform((v, ctx): number => {
-    const r = parseDurationMs(v);
-    if (typeof r !== 'number') {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: r.error });
-      return z.NEVER;
-    }
-    if (r < minMs || r > maxMs) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `must be from ${formatDurationMs(minMs)} to ${formatDurationMs(maxMs)}, got ${JSON.stringify(v)}`,
-      });
-      return z.NEVER;
-    }
-    if (wholeSeconds && r % 1000 !== 0) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `must be whole seconds (the kernel's set timeouts are), got ${JSON.stringify(v)}`,
-      });
-      return z.NEVER;
-    }
-    return r;
-  });
-}
 
 const tcpFlags = z.string().transform((v, ctx): TcpFlagCondition => {
   const r = parseTcpFlags(v);
@@ -215,51 +177,6 @@ export const fwknopStanzaSchema = z
     access_expire_epoch: z.number().int().min(0).optional(),
   })
   .strict();
-
-/** `LOW-HIGH`, two port numbers (YAML reads `ports: 20000-29999` as this text). */
-const portRange = z.unknown().transform((v, ctx): { low: number; high: number } => {
-  const m = typeof v === 'string' ? /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(v) : null;
-  const low = Number(m?.[1]);
-  const high = Number(m?.[2]);
-  if (m === null || low < 1 || high > 65_535 || low > high) {
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message:
-        v === undefined
-          ? 'required: the port range LOW-HIGH the steps are drawn from, like 20000-29999'
-          : `expected a port range LOW-HIGH like 20000-29999 (1-65535, LOW <= HIGH), got ${JSON.stringify(v)}`,
-    });
-    return z.NEVER;
-  }
-  return { low, high };
-});
-
-/** `sequence: { totp: FILE, ... }`: a sequence derived from a shared secret and the clock (core/totp-sequence.ts). */
-const totpSequenceSchema = z
-  .object({
-    totp: z.string().min(1),
-    steps: z.number().int().min(MIN_TOTP_STEPS).max(MAX_SEQUENCE_STEPS).default(DEFAULT_TOTP_STEPS),
-    period: duration(MIN_TOTP_PERIOD_MS, MAX_TOTP_PERIOD_MS, true).default(formatDurationMs(DEFAULT_TOTP_PERIOD_MS)),
-    ports: portRange,
-    protocol: z.enum(['tcp', 'udp', 'mixed']).default('tcp'),
-  })
-  .strict();
-
-const fixedSequenceSchema = z.array(endpoint).min(1, 'a sequence needs at least one step').max(MAX_SEQUENCE_STEPS);
-
-/** A list of steps, or a mapping with `totp:`; each checked by its own schema, so errors name the right key. */
-const sequenceSchema = z.unknown().transform((v, ctx): Endpoint[] | RawTotpSequence => {
-  const r =
-    Array.isArray(v) || typeof v !== 'object' || v === null
-      ? fixedSequenceSchema.safeParse(v)
-      : totpSequenceSchema.safeParse(v);
-  if (r.success) return r.data;
-  // Passed on as they are (path, code, keys), so that an unknown key is reported as any other.
-  for (const issue of r.error.issues) ctx.addIssue(issue as z.IssueData);
-  return z.NEVER;
-});
-
-export type RawTotpSequence = z.infer<typeof totpSequenceSchema>;
 
 export const doorSchema = z
   .object({
