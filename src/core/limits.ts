@@ -145,6 +145,11 @@ export const MAX_DROP_LOG_LINES_PER_S = 20;
 export const CAPTURE_BUFFER_BYTES = 3_584 * 1024;
 /** Bytes of frames handed from the binding to JavaScript in one call. */
 export const CAPTURE_BATCH_BYTES = 256 * 1024;
+/**
+ * Frames a new capture may hold while it takes over from the one it replaces (daemon/captures.ts:
+ * two turns of the event loop, well under a millisecond); more, under a flood, are dropped.
+ */
+export const MAX_CAPTURE_HANDOVER_FRAMES = 4_096;
 
 /**
  * Receive queue of an SPA socket (forced past net.core.rmem_max). The kernel charges a small

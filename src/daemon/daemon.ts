@@ -352,6 +352,7 @@ export class Daemon {
 
   /** After a failed reload: the captures of the configuration still in force (logged if even that fails). */
   private reopenCapturesOf(parts: DoorParts): void {
+    if (this.lasting.captures.revert()) return; // the old captures were still open: they are back
     try {
       this.lasting.captures.reopen(parts.config.interfaces, captureSteps(parts.config, parts.stepsOf));
     } catch (err) {
