@@ -5,7 +5,7 @@
 
 import type { Door } from '../core/door.js';
 
-export type FirewallKind = 'nftables' | 'none';
+export type FirewallKind = 'nftables' | 'iptables' | 'none';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 export interface SpaSettings {
@@ -26,6 +26,27 @@ export interface SpaSettings {
   readonly maxReplayEntriesPerClient: number;
 }
 
+/** Where a followed kernel log comes from (sensor: kernel-log). */
+export type KernelLogSource =
+  | { readonly kind: 'kmsg' }
+  | { readonly kind: 'journal' }
+  | { readonly kind: 'file'; readonly path: string };
+
+/**
+ * How knocks are seen: libpcap on `interfaces` (the default), an NFLOG group the table's log rule
+ * feeds, or the netfilter LOG lines of the kernel log. `logRule`: knockgate's table adds the
+ * `log prefix` rule for the knock ports (false: the operator's own LOG rules write the lines).
+ */
+export type SensorConfig =
+  | { readonly kind: 'pcap' }
+  | { readonly kind: 'nflog'; readonly group: number }
+  | {
+      readonly kind: 'kernel-log';
+      readonly prefix: string;
+      readonly source: KernelLogSource;
+      readonly logRule: boolean;
+    };
+
 export interface Config {
   /** Absolute path of the file it came from. */
   readonly file: string;
@@ -33,6 +54,8 @@ export interface Config {
   readonly interfaces: readonly string[];
   /** Line of `interfaces:` in `file`, for errors found after loading (a missing interface). */
   readonly interfacesLine: number | null;
+  /** How knocks are seen (`sensor:`). */
+  readonly sensor: SensorConfig;
   /** Interfaces where protected ports are not dropped, besides lo (always exempt). */
   readonly exemptInterfaces: readonly string[];
   readonly firewall: FirewallKind;

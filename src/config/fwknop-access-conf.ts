@@ -74,6 +74,11 @@ function stanzaYaml(s: Stanza): string {
   if (s.username !== null) field('require_username', q(s.username));
   field('require_source_address', s.requireSource ? 'true' : 'false');
   if (s.expire !== null) field('access_expire_epoch', String(s.expire));
+  if (s.forceNat !== null) {
+    const n = s.forceNat;
+    const snat = n.snat !== null ? `, snat: ${q(n.snat)}` : '';
+    field('force_nat', `{ to: ${q(n.to)}, port: ${n.port}, masquerade: ${n.masquerade}${snat} }`);
+  }
   return `${out.join('\n')}\n`;
 }
 

@@ -50,6 +50,7 @@ import { sequenceSchema } from './sequence-schema.js';
 
 export type { RawTotpSequence } from './sequence-schema.js';
 import { parseIsoTimeMs } from './iso-time.js';
+import { sensorSchema } from './sensor-schema.js';
 
 /** Where accepted SPA packets are remembered, across restarts. */
 export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
@@ -175,6 +176,16 @@ export const fwknopStanzaSchema = z
     require_username: z.string().min(1).optional(),
     require_source_address: z.boolean().default(false),
     access_expire_epoch: z.number().int().min(0).optional(),
+    /** FORCE_NAT IP PORT (with FORCE_MASQUERADE / FORCE_SNAT): this stanza's grants go to an inner host. */
+    force_nat: z
+      .object({
+        to: z.string(),
+        port: z.number().int().min(1).max(65_535),
+        masquerade: z.boolean().default(false),
+        snat: z.string().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -226,6 +237,17 @@ export const doorSchema = z
       formatDurationMs(DEFAULT_COMMAND_TIMEOUT_MS),
     ),
     hide_knock_ports: z.boolean().optional(),
+    /** Where `open` is guarded: this host's services (input), or traffic through it (forward). */
+    hook: z.enum(['input', 'forward']).optional(),
+    /** Forward granted traffic to an inner address for the grant's lifetime (fwknop's FORCE_NAT). */
+    nat: z
+      .object({
+        to: z.string(),
+        port: z.number().int().min(1).max(65_535).optional(),
+        masquerade: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -278,10 +300,14 @@ export const configSchema = z
     interfaces: z
       .array(z.string().regex(INTERFACE_NAME, 'not a valid interface name'))
       .min(1, 'name at least one interface, or [any]'),
+    sensor: sensorSchema.default('pcap'),
     /** Interfaces on which protected ports are not dropped (lo always is exempt). */
     exempt_interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).default([]),
-    firewall: z.enum(['nftables', 'none']).default('nftables'),
-    /** nftables table (family inet) that knockgate owns; changing it lets two daemons coexist. */
+    firewall: z.enum(['nftables', 'iptables', 'none']).default('nftables'),
+    /**
+     * nftables table (family inet) that knockgate owns, or with `firewall: iptables` the name in its
+     * chains and ipsets (kg_NAME_in, kg_NAME_g4, ...); changing it lets two daemons coexist.
+     */
     nft_table: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'table names are letters, digits and "_"')

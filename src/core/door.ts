@@ -81,6 +81,11 @@ export interface FwknopStanza {
   readonly requireSourceAddress: boolean;
   /** Unix seconds after which the stanza grants nothing; null: never. */
   readonly expiresAtS: number | null;
+  /**
+   * FORCE_NAT (with FORCE_MASQUERADE): every grant of this stanza is forwarded to this inner host
+   * for its lifetime, at the given port, as fwknopd does; absent or null: granted on this host.
+   */
+  readonly forceNat?: NatTarget | null;
 }
 
 export interface FwknopDoorSettings {
@@ -111,8 +116,35 @@ export function listenerOf(door: Door): { readonly port: number; readonly captur
   return door.spa ?? door.fwknop;
 }
 
+/**
+ * A port-forward for a grant's lifetime (fwknop's FORCE_NAT): traffic from a granted source to one
+ * of the door's `open` ports on this host is sent on to `address` (DNAT), at `port`, or at the
+ * same port when null. Only grants of the address's family are forwarded.
+ */
+export interface NatTarget {
+  readonly address: string;
+  readonly family: 4 | 6;
+  readonly port: number | null;
+  /** Also rewrite the source to this host's (masquerade), for inner hosts that route elsewhere. */
+  readonly masquerade: boolean;
+  /** Or rewrite the source to this address (fwknop's FORCE_SNAT); null or absent: not. */
+  readonly snatTo?: string | null;
+}
+
+/**
+ * Where a door's ports are guarded. `input` (the default): services on this host, in the input
+ * hook. `forward`: services behind it (a router in front of a LAN, Docker's published ports),
+ * guarded before any DNAT, so that a port is named as clients address it; `nat` additionally
+ * forwards the granted traffic to an inner address.
+ */
+export interface ForwardSettings {
+  readonly nat: NatTarget | null;
+}
+
 export interface Door {
   readonly name: string;
+  /** Set for doors that guard the forward path (`hook: forward`, `nat:`); absent or null: input. */
+  readonly forward?: ForwardSettings | null;
   /** Set for SPA doors; then `sequence` is null and there is no one-time file. */
   readonly spa: SpaDoorSettings | null;
   /** Set for fwknop-compatible SPA doors; then `sequence` and `spa` are null. */

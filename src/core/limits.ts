@@ -129,6 +129,25 @@ export const MAX_GRANTS_PER_FIREWALL_BATCH = 512;
 export const MAX_FIREWALL_BATCH_BYTES = 2 * 1024 * 1024;
 /** Wall-clock limit of one `nft` run, or of one answer from the nftables worker. */
 export const FIREWALL_COMMAND_TIMEOUT_MS = 10_000;
+/**
+ * Entries one ipset of the iptables gate holds (`maxelem`, ipset's own default): per set, so per
+ * family and per kind of source (address or prefix). A grant past it is refused by the kernel
+ * ("Hash is full") and fails on its own.
+ */
+export const IPSET_MAX_ELEMENTS = 65_536;
+/**
+ * Largest `ipset list -output save` answer read for one set: IPSET_MAX_ELEMENTS lines of at most
+ * MAX_IPSET_LINE_CHARS, plus the header. A longer answer is a failure, not a partial listing.
+ */
+export const MAX_IPSET_LINE_CHARS = 256;
+export const MAX_IPSET_LISTING_BYTES = (IPSET_MAX_ELEMENTS + 16) * MAX_IPSET_LINE_CHARS;
+/**
+ * Longest nft_table with `firewall: iptables`: the name goes into chain names (`kg_NAME_fwd`,
+ * iptables allows 28 characters) and set names (`kg_NAME_g4`, ipset allows 31).
+ */
+export const MAX_IPTABLES_TABLE_NAME_CHARS = 20;
+/** Largest answer of `iptables -S CHAIN` read while installing (a host with Docker or Kubernetes has thousands of rules). */
+export const MAX_IPTABLES_LISTING_BYTES = 16 * 1024 * 1024;
 /** Largest answer read from the nftables worker (a listing of a table with a million grants fits). */
 export const MAX_NFT_WORKER_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** Bytes of the worker's stderr kept to explain its death: its own messages are one line. */
@@ -329,3 +348,29 @@ export const PREVIOUS_KEY_REMINDER_MS = 24 * 3_600_000;
 export const DEFAULT_KEY_OVERLAP_MS = 7 * 24 * 3_600_000;
 /** How often a running daemon looks whether the overlap's last day has begun or the overlap ended. */
 export const KEY_OVERLAP_CHECK_MS = 60_000;
+
+// --- Firewall-log sensors (sensor: nflog, sensor: kernel-log) ---
+
+/** TLVs read from one NFLOG record before it is dropped as malformed; the kernel sends about ten. */
+export const MAX_NFLOG_TLVS = 32;
+/** NFLOG groups are 16-bit (nft `log group`, iptables --nflog-group). */
+export const MAX_NFLOG_GROUP = 65_535;
+/**
+ * Longest kernel log line the parser looks at: a netfilter LOG line of an IPv6 TCP packet with
+ * every option is under 600 bytes; a longer line carrying the prefix is dropped, not read.
+ */
+export const MAX_KERNEL_LOG_LINE_BYTES = 2_048;
+/** Longest `prefix` of the kernel-log sensor: nft allows 127 bytes, iptables' LOG 29. */
+export const MAX_KERNEL_LOG_PREFIX_BYTES = 64;
+/** /dev/kmsg is read on a timer (it cannot be polled from Node): this often, at most. */
+export const KMSG_POLL_MS = 20;
+/** Records read from /dev/kmsg per tick, so that a burst cannot hold the event loop. */
+export const KMSG_RECORDS_PER_POLL = 4_096;
+/** One /dev/kmsg read: a record is at most ~1 KiB of text plus its dictionary; a smaller buffer is EINVAL. */
+export const KMSG_RECORD_BYTES = 8_192;
+/** A followed log file is checked for new lines, rotation and truncation this often. */
+export const KERNEL_LOG_FILE_POLL_MS = 250;
+/** Bytes read from a followed log file per tick (the rest waits for the next one). */
+export const KERNEL_LOG_FILE_READ_BYTES = 1 << 20;
+/** One line of `journalctl -o json` (a kernel entry is ~1.5 KiB); a longer one is skipped. */
+export const MAX_JOURNAL_ENTRY_BYTES = 65_536;

@@ -96,3 +96,25 @@ export type FwknopRejectReason = (typeof FWKNOP_REJECT_REASONS)[number];
 
 /** Every reason an SPA-kind door (native or fwknop) can reject a datagram with. */
 export type SpaDoorRejectReason = SpaRejectReason | FwknopRejectReason;
+
+/**
+ * Why a record of a firewall-log sensor (core/nflog-record.ts, core/netfilter-log-line.ts) was not
+ * turned into a packet. A record's IP packet (NFLOG carries one) that does not parse is dropped
+ * with the header parser's FrameDropReason instead. A kernel log line without the configured
+ * prefix is not a record at all (the kernel log holds everything else the kernel says): not counted.
+ */
+export const SENSOR_RECORD_DROP_REASONS = [
+  'nflog-truncated', // the record, or one of its TLVs, claims more bytes than arrived
+  'nflog-malformed', // a version other than 0, a TLV shorter than its header, or a family neither IPv4 nor IPv6
+  'nflog-no-payload', // no packet in the record (the log rule copies none)
+  'log-line-too-long', // a line with the prefix, longer than MAX_KERNEL_LOG_LINE_BYTES
+  'log-line-malformed', // a line with the prefix whose addresses or ports are missing or do not parse
+  'log-line-not-tcp-udp', // a line with the prefix for another protocol (ICMP, a fragment without ports)
+  'log-line-not-kernel', // a record with the prefix that the kernel did not write (a user's write to /dev/kmsg, a journal entry of another transport)
+  'log-line-other-interface', // received on an interface that `interfaces:` does not list
+] as const;
+export type SensorRecordDropReason = (typeof SENSOR_RECORD_DROP_REASONS)[number];
+
+/** Every reason a firewall-log sensor drops a record with: its own, then the header parser's. */
+export type SensorDropReason = SensorRecordDropReason | FrameDropReason;
+export const SENSOR_DROP_REASONS: readonly SensorDropReason[] = [...SENSOR_RECORD_DROP_REASONS, ...FRAME_DROP_REASONS];

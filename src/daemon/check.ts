@@ -5,7 +5,10 @@
  *     with no grants) is handed to nftables to check, not to commit (gates/nft-check.ts), in this
  *     process's network namespace, which is the daemon's. Throws KG_FIREWALL_UNAVAILABLE (69)
  *     when nftables does not answer, KG_RULESET_REFUSED (78) with nft's reason when it refuses;
- *   - printedRuleset(): that table as nft text (gates/nftables-ruleset-text.ts);
+ *   - with `firewall: iptables`, the chains and sets (gates/iptables-check.ts: the restore text is
+ *     parsed by iptables-restore --test, which has no kernel-side dry run);
+ *   - printedRuleset(): that table as nft text (gates/nftables-ruleset-text.ts), or the iptables
+ *     gate's restore inputs (gates/iptables-ruleset-text.ts);
  *   - guardLockout(): the established sessions that the table would shut out of their next
  *     connection (core/lockout.ts), logged as warnings; with `strict`, KG_LOCKOUT_RISK (78).
  * None of them changes the kernel, takes the table's lock or writes a file.
@@ -14,6 +17,10 @@
 import type { Config } from '../config/config.js';
 import { KnockgateError } from '../core/errors.js';
 import { describeRisk, lockoutRisks, type Risk } from '../core/lockout.js';
+import { IptablesGate } from '../gates/iptables.js';
+import { checkIptables } from '../gates/iptables-check.js';
+import { iptablesNames } from '../gates/iptables-ruleset.js';
+import { iptablesRulesetText } from '../gates/iptables-ruleset-text.js';
 import { checkNftBatch } from '../gates/nft-check.js';
 import { createNftExecutor } from '../gates/nft-runner.js';
 import { grantsFromListing, installBatch } from '../gates/nftables-ruleset.js';
@@ -39,30 +46,39 @@ export function startLayout(config: Config, files: ConfiguredFiles, nowUnixMs = 
 
 /** One line for --check's output: what was checked, and how. */
 export async function checkFirewall(config: Config, files: ConfiguredFiles): Promise<string> {
-  if (config.firewall !== 'nftables') return 'firewall: none: no table to check';
+  if (config.firewall === 'none') return 'firewall: none: no table to check';
+  if (config.firewall === 'iptables') {
+    const via = await checkIptables(config.nftTable, startLayout(config, files));
+    const n = iptablesNames(config.nftTable);
+    return `iptables: chains ${n.input}, ${n.forward}, ${n.raw} checked (${via}, parsed with every set looked up; the kernel has no dry run for them), not installed`;
+  }
   const what = `table inet ${config.nftTable} as ${config.file} renders it (nft_table: ${config.nftTable}; a table of that name that knockgate does not own cannot be shared)`;
   const via = await checkNftBatch(installBatch(config.nftTable, startLayout(config, files), []), what);
   return `nftables: table inet ${config.nftTable} checked by the kernel (${via}, dry run), not installed`;
 }
 
 export function printedRuleset(config: Config, files: ConfiguredFiles): string {
+  if (config.firewall === 'iptables')
+    return `# What knockgated installs for ${config.file} (firewall: iptables).\n${iptablesRulesetText(config.nftTable, startLayout(config, files))}`;
   const head = [
     `# The table knockgated installs for ${config.file} (firewall: ${config.firewall}).`,
-    '# Static: the chains, and the sets protected, hidden and untracked, fixed by the configuration.',
+    '# Static: the chains, and the sets protected, hidden, untracked and forwarded, fixed by the configuration.',
     '# Dynamic: the elements of grants4 and grants6 are the grants: knockgated adds one per',
-    '# source, protocol and port when a knock is accepted, each with a kernel timeout (empty here).',
+    '# source, protocol and port when a knock is accepted, each with a kernel timeout (empty here);',
+    '# the maps nat4_* and nat6_* say where a port-forwarded grant goes, with the same key and timeout.',
   ];
   if (config.doors.some((d) => d.totp !== null))
     head.push(
       '# Time-based sequence doors: their hidden ports are those of the periods accepted now; they change as each period turns.',
     );
-  if (config.firewall !== 'nftables') head.push('# firewall: none: knockgated installs nothing; shown for comparison.');
+  if (config.firewall === 'none') head.push('# firewall: none: knockgated installs nothing; shown for comparison.');
   return `${head.join('\n')}\n${rulesetText(config.nftTable, startLayout(config, files))}`;
 }
 
 /** The grants the kernel holds in the table now; none when there is no table or it cannot be read. */
 export async function liveGrants(config: Config): Promise<readonly ActiveGrant[]> {
-  if (config.firewall !== 'nftables') return [];
+  if (config.firewall === 'none') return [];
+  if (config.firewall === 'iptables') return new IptablesGate(config.nftTable, () => 0).list().catch(() => []); // as below: start reports it
   const nft = createNftExecutor();
   try {
     const listing = await nft.listTable('inet', config.nftTable);
@@ -88,7 +104,7 @@ export async function guardLockout(
     readonly grants?: () => Promise<readonly ActiveGrant[]>;
   },
 ): Promise<readonly Risk[]> {
-  if (config.firewall !== 'nftables') return []; // `none` drops nothing
+  if (config.firewall === 'none') return []; // `none` drops nothing
   let sessions: ReturnType<typeof establishedSessions>;
   try {
     sessions = establishedSessions();

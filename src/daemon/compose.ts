@@ -7,7 +7,8 @@
  *      error, and nothing has been written;
  *   2. composeDaemon(): the state files (pending stop commands, the replay journal, the audit
  *      trail, the grant labels, the burnt time-based sequences, each opened and created if need be), the command runner, the sensors and the gate (nftables: a worker
- *      holding libnftables; `firewall: none`: a gate that changes nothing).
+ *      holding libnftables; iptables: chains and ipsets through the iptables and ipset programs;
+ *      `firewall: none`: a gate that changes nothing).
  * With `dryRun` (knockgated --dry-run, dry-run.ts) stage 2 opens no state file and builds the
  * in-memory gate, replay store, pending commands and one-time sequences, and a command runner
  * that logs and runs nothing; the sensors stay the real ones.
@@ -24,6 +25,7 @@ import { MemoryOneTimeSequences, type OneTimeSequenceStore } from '../ports/one-
 import { MemoryPendingCommands } from '../ports/pending-commands.js';
 import { MemoryReplayStore } from '../stores/replay-memory.js';
 import { DryRunCommands, dryRunLogger } from './dry-run.js';
+import { IptablesGate } from '../gates/iptables.js';
 import { NftablesGate } from '../gates/nftables.js';
 import { NoGate } from '../gates/none.js';
 import type { Clock } from '../ports/clock.js';
@@ -32,6 +34,7 @@ import type { Logger } from '../ports/logger.js';
 import type { PendingCommandStore } from '../ports/pending-commands.js';
 import type { ReplayStore } from '../ports/replay-store.js';
 import { pcapSourceFactory } from '../sensors/pcap.js';
+import { parsedSensorsOf } from './sensor-choice.js';
 import { openUdpSource } from '../sensors/udp.js';
 import { readPreviousServerKey, readServerKey } from '../stores/key-files.js';
 import { AuditFile } from '../stores/audit-file.js';
@@ -94,7 +97,7 @@ export async function composeDaemon(
   const pendingCommands = openPendingCommands(config);
   const audit = config.audit ? AuditFile.open(config.audit.file, config.audit) : null;
   const grantRecords =
-    config.firewall === 'nftables'
+    config.firewall !== 'none'
       ? GrantRecordsFile.open(grantRecordsPath(config), (err) =>
           log.error({ event: 'grant-records-failed', error: err.message }, err.message),
         )
@@ -103,22 +106,20 @@ export async function composeDaemon(
   const metrics = new MetricRegistry();
   const batches = metrics.histogram(FIREWALL_BATCH_SECONDS);
   const observe = new Map(FIREWALL_BATCH_OUTCOMES.map((outcome) => [outcome, batches.with({ outcome })]));
+  const observeBatch = (s: number, outcome: 'applied' | 'refused'): void => observe.get(outcome)?.observe(s);
   const gate: Gate =
     config.firewall === 'nftables'
-      ? new NftablesGate(
-          config.nftTable,
-          () => clock.nowMs(),
-          undefined,
-          (s, outcome) => observe.get(outcome)?.observe(s),
-        )
-      : new NoGate();
+      ? new NftablesGate(config.nftTable, () => clock.nowMs(), undefined, observeBatch)
+      : config.firewall === 'iptables'
+        ? new IptablesGate(config.nftTable, () => clock.nowMs(), undefined, observeBatch)
+        : new NoGate();
   return {
     config,
     log,
     clock,
     gate,
     sources: pcapSourceFactory,
-    parsedSources: [],
+    parsedSources: parsedSensorsOf(config, log),
     datagrams: openUdpSource,
     commands: new CommandRunner(log),
     metrics,
@@ -149,7 +150,7 @@ function composeDryRun(config: Config, log: Logger, files: ConfiguredFiles, cloc
     clock,
     gate: new MemoryGate(() => clock.nowMs()),
     sources: pcapSourceFactory,
-    parsedSources: [],
+    parsedSources: parsedSensorsOf(config, log),
     datagrams: openUdpSource,
     commands: new DryRunCommands(log),
     metrics: new MetricRegistry(),

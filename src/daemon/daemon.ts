@@ -33,7 +33,6 @@ import type { SequenceStats } from '../core/sequence.js';
 import { collectDaemonState } from '../metrics/daemon-state.js';
 import { statsLine } from '../metrics/stats-line.js';
 import type { Timer } from '../ports/clock.js';
-import type { ParsedPacketSource } from '../ports/parsed-packet-source.js';
 import type { Configured, DaemonDeps } from './daemon-deps.js';
 import { logDoorsReady, logKeyOverlap } from './door-report.js';
 import { bookAdoptedGrants } from './book-adopted.js';
@@ -41,6 +40,7 @@ import type { GrantRecord } from './grants.js';
 import { captureSteps, gateLayout } from './layout.js';
 import { Operations } from './operations.js';
 import { buildDoorParts, buildLastingParts, type DoorParts, type LastingParts, type PartsControl } from './parts.js';
+import { ParsedSensors } from './parsed-sensors.js';
 import { noDoorChanged, refuseRestartOnlyChanges, reloadChanges } from './reload-plan.js';
 import { SpaSockets } from './spa-sockets.js';
 import { watchPeriodTurns } from './period-turns.js';
@@ -55,7 +55,7 @@ export class Daemon {
   private doors: DoorParts;
   private readonly control: PartsControl;
   private readonly sockets: SpaSockets;
-  private parsedSources: ParsedPacketSource[] = [];
+  private readonly parsedSensors: ParsedSensors;
   private sweep: Timer | undefined;
   private overlapWatch: Timer | null = null;
   /** Time-based sequence doors: the next period's turn (period-turns.ts). */
@@ -75,6 +75,7 @@ export class Daemon {
     this.lasting = buildLastingParts(deps, this.control, (src, frame, len) => this.doors.onFrame(src, frame, len));
     this.doors = buildDoorParts(deps, deps, this.lasting, this.control);
     this.sockets = new SpaSockets(deps.datagrams);
+    this.parsedSensors = new ParsedSensors(this.lasting.metrics, this.lasting.limiter, deps.log);
     const { captures, book } = this.lasting;
     this.operations = new Operations({
       ...deps,
@@ -90,6 +91,7 @@ export class Daemon {
       sequences: () => this.sequenceStats(),
       capture: () => captures.stats(),
       sockets: () => this.sockets.stats(),
+      sensors: () => this.parsedSensors.figures(),
       liveGrants: () => book.size,
       replay: () => (deps.replay === null ? null : { entries: deps.replay.size, capacity: deps.replay.capacity }),
     });
@@ -106,7 +108,7 @@ export class Daemon {
     this.lasting.pending.restore();
     this.doors.totp.turn(clock.unixMs(), this.doors.tracker); // the doors were built before start
     (await this.sockets.prepare(this.doors.datagramDoors)).commit();
-    for (const f of this.deps.parsedSources) this.parsedSources.push(f.open((p) => this.doors.onPacket(p)));
+    this.parsedSensors.start(this.deps.parsedSources, (p) => this.doors.onPacket(p));
     this.lasting.captures.reopen(config.interfaces, captureSteps(config, stepsOf));
     if (gate.enforcing) {
       const kept = await gate.install(gateLayout(config, stepsOf));
@@ -231,8 +233,7 @@ export class Daemon {
     this.logStats(); // while the sources can still report what the kernel delivered and dropped
     this.lasting.captures.close();
     this.sockets.close();
-    for (const s of this.parsedSources) s.close();
-    this.parsedSources = [];
+    this.parsedSensors.close();
     this.sweep?.cancel();
     this.overlapWatch?.cancel();
     this.periodTurns?.cancel();
@@ -247,7 +248,7 @@ export class Daemon {
     this.deps.gate.close();
     this.deps.log.info(
       { event: 'stopped', live_grants: live.length, pending_stop_commands: this.lasting.pending.size() },
-      'knockgated stopped; firewall rules left in place, nftables grants expire on the kernel clock, pending stop commands are kept on disk and run at the next start',
+      'knockgated stopped; firewall rules left in place, grants expire on the kernel clock, pending stop commands are kept on disk and run at the next start',
     );
   }
 
@@ -270,7 +271,7 @@ export class Daemon {
 
   /** The captures and parsed-packet sensors open now. */
   private sensorNames(): string[] {
-    return [...this.lasting.captures.names(), ...this.parsedSources.map((s) => s.name)];
+    return [...this.lasting.captures.names(), ...this.parsedSensors.names()];
   }
 
   /** The figures of the `stats` log line, by their flat names (metrics/stats-line.ts). */

@@ -25,7 +25,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { expandTemplate } from '../core/command-template.js';
-import type { Door } from '../core/door.js';
+import type { Door, NatTarget } from '../core/door.js';
 import { KnockgateError } from '../core/errors.js';
 import { endpointKey, formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import type { Clock } from '../ports/clock.js';
@@ -45,6 +45,8 @@ export interface GrantSpec {
   readonly endpoints: readonly Endpoint[];
   readonly durationS: number;
   readonly client?: string;
+  /** Where the grant's traffic is forwarded (fwknop's FORCE_NAT of the stanza); else the door's `nat:`, if any. */
+  readonly nat?: NatTarget;
   /** An operator's grant (`knockgate open`): who asked (as the client said) and why. */
   readonly operator?: string;
   readonly reason?: string;
@@ -76,9 +78,20 @@ export class Grantor {
   async grant(door: Door, spec: GrantSpec): Promise<GrantOutcome> {
     const { gate, book, log, clock } = this.deps;
     const { source, family, durationS } = spec;
+    const forward = spec.nat ?? door.forward?.nat ?? undefined;
+    if (forward !== undefined && forward.family !== family) {
+      // DNAT keeps the family: an IPv6 client cannot be forwarded to an IPv4 inner host.
+      this.deps.metrics.grant(door.name, 'refused').inc();
+      log.warn(
+        { event: 'grant', door: door.name, source, verdict: 'refused', reason: 'nat-family', nat_to: forward.address },
+        'not granted: the port-forward goes to an address of the other family',
+      );
+      return { verdict: 'refused' };
+    }
+    const nat = forward === undefined ? undefined : { to: forward.address, port: forward.port };
     if (spec.endpoints.length > 0) {
       try {
-        await gate.grant({ source, family, endpoints: spec.endpoints, durationS });
+        await gate.grant({ source, family, endpoints: spec.endpoints, durationS, nat });
       } catch (err) {
         this.deps.metrics.grant(door.name, 'failed').inc();
         log.error(

@@ -19,11 +19,12 @@ export type ReloadChanges = Pick<
 
 /**
  * The settings held by something opened once at start (the table's lock and control socket, the
- * PID and log files, the metrics listener, the state files), by their YAML keys.
+ * PID and log files, the metrics listener, the state files, the firewall-log sensor), by their YAML keys.
  */
 const RESTART_ONLY: readonly (readonly [string, (c: Config) => unknown])[] = [
   ['nft_table', (c) => c.nftTable],
   ['firewall', (c) => c.firewall],
+  ['sensor', (c) => c.sensor],
   ['pid_file', (c) => c.pidFile],
   ['log_file', (c) => c.logFile],
   ['syslog', (c) => c.syslog],

@@ -2,7 +2,8 @@
  * A gate held in process: what the nftables gate keeps in the kernel (the layout, one element per
  * source, protocol and port, each with its own timeout), kept in maps, with the kernel's expiry
  * on an injected monotonic clock. It powers the daemon's unit tests and --dry-run (daemon/dry-run.ts):
- * admits() answers what the kernel would do with a new connection.
+ * admits() answers what the kernel would do with a new connection, logs() whether the layout's log
+ * rule would hand a packet to a firewall-log sensor.
  *
  * Like the kernel: a grant never shortens an element that runs longer; an element is gone the
  * moment its timeout runs out, daemon or no daemon; install() keeps the grants that still cover a
@@ -15,7 +16,14 @@
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
 import { maskIPAddress, parseIPAddress, sameIPAddress } from '../core/ip-address.js';
-import type { ActiveGrant, Gate, GateLayout, GrantRequest, RevokeRequest } from '../ports/gate.js';
+import {
+  grantablePorts,
+  type ActiveGrant,
+  type Gate,
+  type GateLayout,
+  type GrantRequest,
+  type RevokeRequest,
+} from '../ports/gate.js';
 
 interface Element {
   readonly source: string;
@@ -47,7 +55,7 @@ export class MemoryGate implements Gate {
 
   async install(layout: GateLayout): Promise<readonly ActiveGrant[]> {
     this.usable();
-    const protectedKeys = new Set(layout.protectedPorts.map((e) => endpointKey(e.proto, e.port)));
+    const protectedKeys = new Set(grantablePorts(layout).map((e) => endpointKey(e.proto, e.port)));
     for (const [k, el] of this.elements)
       if (!protectedKeys.has(endpointKey(el.endpoint.proto, el.endpoint.port))) this.elements.delete(k);
     this.current = layout;
@@ -111,7 +119,7 @@ export class MemoryGate implements Gate {
     const a = parseIPAddress(address);
     if (a === null) return false;
     const k = endpointKey(endpoint.proto, endpoint.port);
-    const guarded = [...this.current.protectedPorts, ...this.current.hiddenPorts].some(
+    const guarded = [...grantablePorts(this.current), ...this.current.hiddenPorts].some(
       (e) => endpointKey(e.proto, e.port) === k,
     );
     if (!guarded) return true;
@@ -129,6 +137,18 @@ export class MemoryGate implements Gate {
       if (sameIPAddress(maskIPAddress(a, length), maskIPAddress(network, length))) return true;
     }
     return false;
+  }
+
+  /**
+   * Whether a packet to `endpoint` arriving on `iface` would reach the firewall-log sensor (the
+   * layout's knockLog rule): only knock ports, only on the rule's interfaces (all when it names none).
+   */
+  logs(endpoint: Endpoint, iface: string): boolean {
+    const log = this.current.knockLog;
+    if (log === undefined) return false;
+    if (log.interfaces.length > 0 && !log.interfaces.includes(iface)) return false;
+    const k = endpointKey(endpoint.proto, endpoint.port);
+    return log.ports.some((e) => endpointKey(e.proto, e.port) === k);
   }
 
   /** The element under `key` if it has not run out; one that has is dropped, as the kernel does. */

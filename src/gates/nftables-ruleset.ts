@@ -11,16 +11,23 @@
  *   set protected           inet_proto . inet_service: every port some door opens.
  *   set hidden              inet_proto . inet_service: knock ports of doors with hide_knock_ports.
  *   set untracked           inet_service: UDP ports where a knockgated socket takes SPA.
+ *   set knocklog            inet_proto . inet_service: the knock ports a firewall-log sensor reads
+ *                           (only with layout.knockLog: sensor nflog or kernel-log).
  *   chain prerouting        hook prerouting, priority raw: `udp dport @untracked notrack` and
  *                           `l4proto . dport @hidden notrack`, so that a flood from spoofed
  *                           sources never fills the connection-tracking table nor pays for an
  *                           entry per packet (nothing answers them; there is nothing to track).
  *   chain input             hook input, priority filter - 10 (before the usual filter chains):
  *       ct state established,related accept      an open session outlives its grant, as with fwknop
+ *       [iifname { <interfaces> }] l4proto . dport @knocklog  log group N | log prefix "P" flags tcp sequence
+ *                                                 (with layout.knockLog; before every drop, so that a
+ *                                                 hidden knock port is logged and then dropped)
  *       ip  saddr . l4proto . dport @grants4 accept
  *       ip6 saddr . l4proto . dport @grants6 accept
  *       iifname != { lo, <exempt_interfaces> }  l4proto . dport @protected counter drop
  *       iifname != { lo, <exempt_interfaces> }  l4proto . dport @hidden counter drop
+ *   chains forward_gate, nat_prerouting, nat_postrouting and set forwarded: the forward path
+ *                           (nftables-forward.ts).
  * The drops hold on every interface but lo and those the operator exempts explicitly, whatever
  * `interfaces:` says (that list only chooses where knocks are received).
  * `accept` here only ends this chain: every other table's chains still see the packet. So
@@ -29,7 +36,8 @@
  */
 
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
-import type { ActiveGrant, GateLayout } from '../ports/gate.js';
+import type { ActiveGrant, GateLayout, KnockLogRule } from '../ports/gate.js';
+import { forwardCommands } from './nftables-forward.js';
 
 export type NftCommand = Record<string, unknown>;
 
@@ -38,6 +46,7 @@ export const SET_GRANTS = { 4: 'grants4', 6: 'grants6' } as const;
 export const SET_PROTECTED = 'protected';
 export const SET_HIDDEN = 'hidden';
 export const SET_UNTRACKED = 'untracked';
+export const SET_KNOCK_LOG = 'knocklog';
 export const CHAIN_RAW = 'prerouting';
 /** NF_IP_PRI_RAW: before connection tracking. */
 export const CHAIN_RAW_PRIORITY = -300;
@@ -76,6 +85,29 @@ function notExempt(exempt: readonly string[]): unknown {
   return {
     match: { op: '!=', left: { meta: { key: 'iifname' } }, right: names.length === 1 ? names[0] : { set: names } },
   };
+}
+
+/** The log rule's expression: the interfaces (when named), the knock ports, the log statement. */
+function knockLogExpr(log: KnockLogRule): unknown[] {
+  const names = [...new Set(log.interfaces)];
+  const iif =
+    names.length === 0
+      ? []
+      : [
+          {
+            match: {
+              op: '==',
+              left: { meta: { key: 'iifname' } },
+              right: names.length === 1 ? names[0] : { set: names },
+            },
+          },
+        ];
+  const statement =
+    log.to.kind === 'nflog'
+      ? { log: { group: log.to.group } }
+      : // The sequence number lets the knock tracker tell a retransmission from a new knock.
+        { log: { prefix: log.to.prefix, flags: 'tcp sequence' } };
+  return [...iif, { match: { op: '==', left: l4key(), right: `@${SET_KNOCK_LOG}` } }, statement];
 }
 
 function endpointElems(endpoints: Iterable<Endpoint>): unknown[] {
@@ -143,6 +175,14 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
       { accept: null },
     ]),
   );
+  if (layout.knockLog) {
+    const log = layout.knockLog;
+    cmds.push({ add: { set: { ...t, name: SET_KNOCK_LOG, type: ['inet_proto', 'inet_service'] } } });
+    cmds.push({ flush: { set: { ...t, name: SET_KNOCK_LOG } } });
+    const elems = endpointElems(log.ports);
+    if (elems.length > 0) cmds.push({ add: { element: { ...t, name: SET_KNOCK_LOG, elem: elems } } });
+    cmds.push(rule(knockLogExpr(log)));
+  }
   cmds.push(rule([grantMatch(4), { accept: null }]));
   cmds.push(rule([grantMatch(6), { accept: null }]));
   const iif = notExempt(layout.exemptInterfaces);
@@ -152,6 +192,7 @@ export function installBatch(table: string, layout: GateLayout, staleGrants: rea
   cmds.push(
     rule([iif, { match: { op: '==', left: l4key(), right: `@${SET_HIDDEN}` } }, { counter: null }, { drop: null }]),
   );
+  cmds.push(...forwardCommands(table, layout, { notExempt: iif, l4key: l4key(), grantMatch, endpointElems }));
   const untracked = [...new Set(layout.untrackedUdpPorts)];
   if (untracked.length > 0) cmds.push({ add: { element: { ...t, name: SET_UNTRACKED, elem: untracked } } });
   cmds.push({
@@ -230,6 +271,24 @@ function sourceText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   const p = (value as { prefix?: { addr?: unknown; len?: unknown } } | null)?.prefix;
   return p && typeof p.addr === 'string' && typeof p.len === 'number' ? `${p.addr}/${p.len}` : undefined;
+}
+
+/**
+ * The key of a grant element as nft -j prints it (`{concat: [source, proto, port]}`), as the text
+ * `source|endpointKey`; undefined for another shape.
+ */
+export function elementKeyText(value: unknown): string | undefined {
+  const parts = (value as { concat?: unknown[] } | null)?.concat;
+  if (!Array.isArray(parts) || parts.length !== 3) return undefined;
+  const [v, proto, port] = parts;
+  const source = sourceText(v);
+  if (source === undefined || (proto !== 'tcp' && proto !== 'udp') || typeof port !== 'number') return undefined;
+  return `${source}|${endpointKey(proto, port)}`;
+}
+
+/** A grant element's key (source . proto . port) as nft JSON, also the key of its port-forward. */
+export function grantElementKey(source: string, e: Endpoint): unknown {
+  return { concat: [sourceValue(source), e.proto, e.port] };
 }
 
 /** Reads the grants out of `nft -j list table` output. Unknown shapes are skipped, not trusted. */

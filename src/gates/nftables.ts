@@ -22,9 +22,19 @@ import {
   MAX_GRANTS_PER_FIREWALL_BATCH,
 } from '../core/limits.js';
 import { maskIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
-import type { ActiveGrant, Gate, GateLayout, GrantRequest, RevokeRequest } from '../ports/gate.js';
-import { createNftExecutor, type NftExecutor } from './nft-runner.js';
 import {
+  grantablePorts,
+  type ActiveGrant,
+  type Gate,
+  type GateLayout,
+  type GrantRequest,
+  type RevokeRequest,
+} from '../ports/gate.js';
+import { createNftExecutor, type NftExecutor } from './nft-runner.js';
+import { natFromListing, revokeNatCommands, setNatCommands, type NatValue } from './nftables-forward.js';
+import {
+  elementKeyText,
+  grantElementKey,
   grantsFromListing,
   installBatch,
   revokeGrantCommands,
@@ -59,6 +69,8 @@ export class NftablesGate implements Gate {
    * of the two would win in the kernel) or the second would replace the first with a shorter one.
    */
   private readonly unsettled = new Map<string, Promise<void>>();
+  /** Mirror key → where the gate last sent that element's traffic (port-forwarded grants only). */
+  private readonly nat = new Map<string, NatValue>();
   private queue: Pending[] = [];
   private running = false;
 
@@ -85,22 +97,33 @@ export class NftablesGate implements Gate {
   }
 
   async install(layout: GateLayout): Promise<readonly ActiveGrant[]> {
-    const existing = await this.list();
-    const protectedKeys = new Set(layout.protectedPorts.map((e) => endpointKey(e.proto, e.port)));
+    const listing = await this.listing();
+    const existing = grantsFromListing(listing);
+    const forwards = natFromListing(listing, elementKeyText);
+    const protectedKeys = new Set(grantablePorts(layout).map((e) => endpointKey(e.proto, e.port)));
     const kept: ActiveGrant[] = [];
     const stale: ActiveGrant[] = [];
     for (const g of existing)
       (protectedKeys.has(endpointKey(g.endpoint.proto, g.endpoint.port)) ? kept : stale).push(g);
-    await this.enqueue(installBatch(this.table, layout, stale), () => {
+    const staleForwards = stale.flatMap((g) => {
+      const previous = forwards.get(mirrorKey(g.family, g.source, g.endpoint));
+      return previous === undefined
+        ? []
+        : revokeNatCommands(this.table, g.family, grantElementKey(g.source, g.endpoint), previous);
+    });
+    await this.enqueue([...installBatch(this.table, layout, stale), ...staleForwards], () => {
       // Grants made since the listing are already in the mirror with exact times; keep those.
       const now = this.nowMs();
       for (const g of stale) {
         this.expiry.delete(mirrorKey(g.family, g.source, g.endpoint));
         this.prefixes.delete(mirrorKey(g.family, g.source, g.endpoint));
+        this.nat.delete(mirrorKey(g.family, g.source, g.endpoint));
       }
       for (const g of kept) {
         const key = mirrorKey(g.family, g.source, g.endpoint);
         if (!this.expiry.has(key)) this.expiry.set(key, now + g.expiresInS * 1000);
+        const forward = forwards.get(key);
+        if (forward !== undefined && !this.nat.has(key)) this.nat.set(key, forward);
         const prefix = g.source.includes('/') ? parsePrefix(g.source) : null;
         if (prefix !== null && !this.prefixes.has(key))
           this.prefixes.set(key, {
@@ -125,21 +148,35 @@ export class NftablesGate implements Gate {
     const target = now + req.durationS * 1000;
     const commands: NftCommand[] = [];
     const keys: string[] = [];
+    const forwards = new Map<string, NatValue>();
     const single = req.source.includes('/') ? null : parseIPAddress(req.source);
     for (const e of req.endpoints) {
       const key = mirrorKey(req.family, req.source, e);
       const current = this.expiry.get(key);
-      if (current !== undefined && current >= target) continue;
-      if (single !== null && this.coveredUntil(single, e) >= target) continue;
+      const previous = this.nat.get(key);
+      const forward = req.nat ? { to: req.nat.to, port: req.nat.port ?? e.port } : previous;
+      const samePath = forward?.to === previous?.to && forward?.port === previous?.port;
+      if (current !== undefined && current >= target && samePath) continue;
+      if (forward === undefined && single !== null && this.coveredUntil(single, e) >= target) continue;
       // The mirror holds every element the kernel may still hold (entries outlive their expiry by
       // GRANT_MIRROR_GRACE_MS, for the kernel's timer granularity): absent here, absent there.
-      commands.push(...setGrantCommands(this.table, req.source, req.family, e, req.durationS, current !== undefined));
+      // The port-forward goes first, in the same transaction: the grant never admits a source
+      // whose traffic should be forwarded to this host instead.
+      const timeoutS = current !== undefined && current > target ? Math.ceil((current - now) / 1000) : req.durationS;
+      if (forward !== undefined) {
+        commands.push(
+          ...setNatCommands(this.table, req.family, grantElementKey(req.source, e), timeoutS, forward, previous),
+        );
+        forwards.set(key, forward);
+      }
+      commands.push(...setGrantCommands(this.table, req.source, req.family, e, timeoutS, current !== undefined));
       keys.push(key);
     }
     if (commands.length === 0) return;
     const prefix = req.source.includes('/') ? parsePrefix(req.source) : null;
     const applied = this.enqueue(commands, () => {
-      for (const k of keys) this.expiry.set(k, target);
+      for (const k of keys) this.expiry.set(k, Math.max(target, this.expiry.get(k) ?? 0));
+      for (const [k, forward] of forwards) this.nat.set(k, forward);
       if (prefix !== null) {
         for (const e of req.endpoints)
           this.prefixes.set(mirrorKey(req.family, req.source, e), {
@@ -170,6 +207,9 @@ export class NftablesGate implements Gate {
       const key = mirrorKey(req.family, req.source, e);
       if (!this.expiry.has(key)) continue;
       commands.push(...revokeGrantCommands(this.table, req.source, req.family, e));
+      const previous = this.nat.get(key);
+      if (previous !== undefined)
+        commands.push(...revokeNatCommands(this.table, req.family, grantElementKey(req.source, e), previous));
       keys.push(key);
     }
     if (commands.length === 0) return;
@@ -177,20 +217,24 @@ export class NftablesGate implements Gate {
       for (const k of keys) {
         this.expiry.delete(k);
         this.prefixes.delete(k);
+        this.nat.delete(k);
       }
     });
   }
 
   async list(): Promise<readonly ActiveGrant[]> {
+    return grantsFromListing(await this.listing());
+  }
+
+  /** The table as `nft -j list table` prints it; null when there is no table yet. */
+  private async listing(): Promise<unknown> {
     const listing = await this.nft.listTable('inet', this.table);
-    if (listing === undefined) return [];
-    let parsed: unknown;
+    if (listing === undefined) return null;
     try {
-      parsed = JSON.parse(listing);
+      return JSON.parse(listing);
     } catch {
       throw new KnockgateError('KG_FIREWALL_FAILED', `nft printed JSON we cannot read for table inet ${this.table}`);
     }
-    return grantsFromListing(parsed);
   }
 
   private prune(now: number): void {
@@ -198,6 +242,7 @@ export class NftablesGate implements Gate {
       if (t + GRANT_MIRROR_GRACE_MS <= now) {
         this.expiry.delete(k);
         this.prefixes.delete(k);
+        this.nat.delete(k);
       }
     }
   }

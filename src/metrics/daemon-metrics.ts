@@ -12,12 +12,15 @@ import {
   FRAME_DROP_REASONS,
   FWKNOP_REJECT_REASONS,
   SEQUENCE_OUTCOMES,
+  SENSOR_DROP_REASONS,
   SPA_REJECT_REASONS,
   type FrameDropReason,
+  type SensorDropReason,
   type SequenceOutcome,
   type SpaDoorRejectReason,
 } from '../core/reasons.js';
 import { OLD_SERVER_KEY_USES, type OldServerKeyUse } from '../core/spa/native-door-keys.js';
+import { SENSOR_KINDS, type SensorKind } from '../ports/parsed-packet-source.js';
 import type { Counter, CounterChild, HistogramSpec, LabelSpec, Metrics, MetricSpec } from '../ports/metrics.js';
 
 export const DATAGRAM_DOOR_KINDS = ['spa', 'fwknop'] as const;
@@ -25,6 +28,8 @@ export type DatagramDoorKind = (typeof DATAGRAM_DOOR_KINDS)[number];
 
 /** What the kernel reports for a capture or a socket. */
 export const PACKET_OUTCOMES = ['received', 'dropped'] as const;
+/** What a firewall-log sensor reports: records delivered, and records it knows were lost before it read them. */
+export const SENSOR_PACKET_OUTCOMES = ['received', 'lost'] as const;
 
 export const GRANT_EVENTS = ['opened', 'extended', 'expired', 'revoked', 'failed', 'refused'] as const;
 export type GrantEvent = (typeof GRANT_EVENTS)[number];
@@ -96,6 +101,16 @@ export function daemonMetricSpecs(doors: readonly string[]) {
         outcome: PACKET_OUTCOMES,
       },
     ),
+    sensorRecordsDropped: spec(
+      'knockgate_sensor_records_dropped_total',
+      'Records of a firewall-log sensor (NFLOG, kernel log) that were not a usable packet, by reason.',
+      { sensor: SENSOR_KINDS, reason: SENSOR_DROP_REASONS },
+    ),
+    sensorPackets: spec(
+      'knockgate_sensor_packets_total',
+      'Records a firewall-log sensor received, and records lost before it read them (NFLOG socket overrun, kernel log ring overwritten).',
+      { sensor: SENSOR_KINDS, outcome: SENSOR_PACKET_OUTCOMES },
+    ),
     socketPackets: spec(
       'knockgate_socket_packets_total',
       'Datagrams the kernel delivered to or dropped for the SPA sockets.',
@@ -156,6 +171,7 @@ export class DaemonMetrics {
   private readonly refusedCommands = new Map<string, CounterChild>();
   private readonly reloadChildren: ReadonlyMap<(typeof RELOAD_OUTCOMES)[number], CounterChild>;
   readonly auditFailures: CounterChild;
+  private readonly sensorDrops: Counter<{ sensor: typeof SENSOR_KINDS; reason: readonly SensorDropReason[] }>;
   private datagrams!: Counter<DoorKindLabels>;
   private acceptedFamily!: Counter<DoorKindLabels>;
   private rejectedFamily!: Counter<DoorKindLabels & { reason: readonly SpaDoorRejectReason[] }>;
@@ -179,6 +195,7 @@ export class DaemonMetrics {
     const reloads = registry.counter(s.reloads);
     this.reloadChildren = new Map(RELOAD_OUTCOMES.map((outcome) => [outcome, reloads.with({ outcome })]));
     this.auditFailures = registry.counter(s.auditFailures).with({});
+    this.sensorDrops = registry.counter(s.sensorRecordsDropped);
     this.admitDoors(doors);
   }
 
@@ -218,6 +235,11 @@ export class DaemonMetrics {
 
   frameDropped(reason: FrameDropReason): CounterChild {
     return this.dropped.get(reason) as CounterChild;
+  }
+
+  /** A firewall-log sensor's drops of one reason (resolved once by the sensor's owner, not per record). */
+  sensorDropped(sensor: SensorKind, reason: SensorDropReason): CounterChild {
+    return this.sensorDrops.with({ sensor, reason });
   }
 
   knock(door: string, outcome: SequenceOutcome): CounterChild {

@@ -9,11 +9,21 @@ import type { SequenceStats } from '../core/sequence.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { SourceStats } from '../ports/packet-source.js';
 import type { daemonMetricSpecs } from './daemon-metrics.js';
+import type { SensorKind } from '../ports/parsed-packet-source.js';
+
+/** What one firewall-log sensor received and knows it lost (daemon/parsed-sensors.ts). */
+export interface SensorFigures {
+  readonly sensor: SensorKind;
+  readonly received: number;
+  readonly lost: number;
+}
 
 export interface DaemonStateReaders {
   readonly sequences: () => SequenceStats;
   readonly capture: () => SourceStats | null;
   readonly sockets: () => SourceStats | null;
+  /** Each firewall-log sensor's figures; none without such a sensor. */
+  readonly sensors?: () => readonly SensorFigures[];
   readonly liveGrants: () => number;
   /** The replay store's fill; null without SPA or fwknop doors. */
   readonly replay: () => { readonly entries: number; readonly capacity: number } | null;
@@ -37,6 +47,12 @@ export function collectDaemonState(
   metrics.collect(specs.sequencesEvicted, 'counter', () => one(read.sequences().evicted));
   metrics.collect(specs.capturePackets, 'counter', () => byOutcome(read.capture()));
   metrics.collect(specs.socketPackets, 'counter', () => byOutcome(read.sockets()));
+  metrics.collect(specs.sensorPackets, 'counter', () =>
+    (read.sensors?.() ?? []).flatMap((f) => [
+      { labels: { sensor: f.sensor, outcome: 'received' as const }, value: f.received },
+      { labels: { sensor: f.sensor, outcome: 'lost' as const }, value: f.lost },
+    ]),
+  );
   metrics.collect(specs.grantsActive, 'gauge', () => one(read.liveGrants()));
   const replay = (pick: (r: { entries: number; capacity: number }) => number) => () => {
     const r = read.replay();

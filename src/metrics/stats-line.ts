@@ -35,6 +35,8 @@ const KEYS: ReadonlyMap<string, FlatKey> = new Map([
   ['knockgate_sequences_evicted_total', collected(() => 'sequences_evicted')],
   ['knockgate_capture_packets_total', collected((l) => `capture_${l.outcome}`)],
   ['knockgate_socket_packets_total', collected((l) => `socket_${l.outcome}`)],
+  ['knockgate_sensor_packets_total', collected((l) => `sensor_${l.outcome}`)],
+  ['knockgate_sensor_records_dropped_total', counted((l) => `sensor_dropped_${l.reason}`)],
   ['knockgate_grants_active', collected(() => 'live_grants')],
 ]);
 

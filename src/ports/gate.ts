@@ -2,7 +2,7 @@
  * The firewall, seen from the daemon. An implementation owns its own part of the firewall (one
  * nftables table), holds grants in the kernel with kernel-side expiry, and keeps the protected
  * ports closed whether or not the daemon runs (fail closed). Implementations: gates/nftables.ts
- * (the kernel), gates/memory.ts (in process, expiry on an injected clock: unit tests and
+ * (the kernel), gates/iptables.ts (the kernel, through iptables chains and ipsets), gates/memory.ts (in process, expiry on an injected clock: unit tests and
  * --dry-run), gates/none.ts (`firewall: none`: doors run their commands and nothing else).
  */
 
@@ -13,6 +13,12 @@ export interface GrantRequest {
   readonly family: 4 | 6;
   readonly endpoints: readonly Endpoint[];
   readonly durationS: number;
+  /**
+   * Forward this grant's traffic to an inner address of the same family, at `port` (null: each
+   * endpoint's own port), for the grant's lifetime. Absent: an element that is forwarded already
+   * stays forwarded where it goes (an extension keeps its path).
+   */
+  readonly nat?: { readonly to: string; readonly port: number | null };
 }
 
 /** A grant as the kernel holds it. */
@@ -24,6 +30,20 @@ export interface ActiveGrant {
   readonly expiresInS: number;
 }
 
+/**
+ * Where the firewall sends the knock ports' packets for a sensor that reads the firewall itself:
+ * an NFLOG group (`log group N`: the packet to the daemon) or the kernel log (`log prefix "P"`:
+ * a LOG line). Only these ports are logged, before any drop of this gate, and only on
+ * `interfaces` (every interface when empty), so that nothing but knocks reaches user space.
+ */
+export interface KnockLogRule {
+  readonly to:
+    | { readonly kind: 'nflog'; readonly group: number }
+    | { readonly kind: 'prefix'; readonly prefix: string };
+  readonly ports: readonly Endpoint[];
+  readonly interfaces: readonly string[];
+}
+
 export interface GateLayout {
   /** Ports closed to every source that holds no grant. */
   readonly protectedPorts: readonly Endpoint[];
@@ -33,6 +53,32 @@ export interface GateLayout {
   readonly untrackedUdpPorts: readonly number[];
   /** Interfaces on which protected and hidden ports are NOT dropped, besides lo (always exempt). */
   readonly exemptInterfaces: readonly string[];
+  /**
+   * Ports guarded on traffic to or through this host before any DNAT (doors with `hook: forward`
+   * or `nat:`): dropped for every source without a grant for them, whatever their destination.
+   * A grant names (source, protocol, port), so it admits its source on both paths.
+   */
+  readonly forwardedPorts?: readonly Endpoint[];
+  /** Port-forwards applied to granted sources only (doors with `nat:`). */
+  readonly natForwards?: readonly NatForward[];
+  /** The log rule a firewall-log sensor reads (absent: none; the pcap sensor needs none). */
+  readonly knockLog?: KnockLogRule;
+}
+
+/** Every port a grant may be kept for: the input path's protected ports and the forwarded ones. */
+export function grantablePorts(layout: GateLayout): Endpoint[] {
+  return [...layout.protectedPorts, ...(layout.forwardedPorts ?? [])];
+}
+
+/** Granted traffic to `from` on this host goes on to `to` at `toPort` (DNAT), and is masqueraded if asked. */
+export interface NatForward {
+  readonly from: Endpoint;
+  readonly family: 4 | 6;
+  readonly to: string;
+  readonly toPort: number;
+  readonly masquerade: boolean;
+  /** Rewrite the source to this address instead (fwknop's FORCE_SNAT). */
+  readonly snatTo?: string | null;
 }
 
 /** What to close: the same source, family and endpoints a grant was made with. */

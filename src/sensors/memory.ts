@@ -13,8 +13,9 @@
 import { KnockgateError } from '../core/errors.js';
 import type { LinkType, TransportPacket } from '../core/packet.js';
 import type { DatagramHandler, DatagramSource } from '../ports/datagram-source.js';
+import type { SensorDropReason } from '../core/reasons.js';
 import type {
-  ParsedPacketHandler,
+  ParsedPacketHandlers,
   ParsedPacketSource,
   ParsedPacketSourceFactory,
 } from '../ports/parsed-packet-source.js';
@@ -148,28 +149,39 @@ export class MemoryDatagramSources {
 
 /** A sensor of already-parsed packets (ports/parsed-packet-source.ts) that a test feeds. */
 export class MemoryParsedPackets implements ParsedPacketSourceFactory {
-  private handler: ParsedPacketHandler | null = null;
+  private handlers: ParsedPacketHandlers | null = null;
   private received = 0;
+  /** Records the test says the kernel lost (an overrun), for stats(). */
+  lost = 0;
 
   constructor(readonly name = 'memory:parsed') {}
 
-  open(onPacket: ParsedPacketHandler): ParsedPacketSource {
-    if (this.handler !== null) throw new KnockgateError('KG_CAPTURE_FAILED', `${this.name} is already open`);
-    this.handler = onPacket;
+  open(handlers: ParsedPacketHandlers): ParsedPacketSource {
+    if (this.handlers !== null) throw new KnockgateError('KG_CAPTURE_FAILED', `${this.name} is already open`);
+    this.handlers = handlers;
     return {
       name: this.name,
-      stats: () => ({ received: this.received, dropped: 0 }),
+      kind: 'memory',
+      stats: () => ({ received: this.received, dropped: this.lost }),
       close: () => {
-        this.handler = null;
+        this.handlers = null;
       },
     };
   }
 
   /** Hands one packet to the daemon, synchronously; false while not open. */
   inject(packet: TransportPacket): boolean {
-    if (this.handler === null) return false;
+    if (this.handlers === null) return false;
     this.received++;
-    this.handler(packet);
+    this.handlers.packet(packet);
+    return true;
+  }
+
+  /** Hands the daemon a record that did not parse, with its reason; false while not open. */
+  injectDropped(reason: SensorDropReason): boolean {
+    if (this.handlers === null) return false;
+    this.received++;
+    this.handlers.dropped(reason);
     return true;
   }
 }

@@ -183,6 +183,32 @@ seed(
 );
 seed(
   'config-yaml',
+  'sensors-nflog-and-kernel-log',
+  [
+    'interfaces: [eth0, wg0]',
+    'nft_table: kg_edge',
+    'sensor:',
+    '  kernel-log:',
+    '    prefix: "kg edge: "',
+    '    source: { file: /var/log/kern.log }',
+    '    log_rule: false',
+    'spa:',
+    '  server_key: server.key',
+    'doors:',
+    '  - name: ssh',
+    '    sequence: [7000, 8000/udp, 9000]',
+    '    open: [22/tcp]',
+    '  - name: spa',
+    '    spa: { port: 62201, capture: socket }',
+    '    open: [443/tcp]',
+    '    clients: []',
+    '# sensor: { nflog: { group: 7 } }',
+    '# sensor: kernel-log',
+    '',
+  ].join('\n'),
+);
+seed(
+  'config-yaml',
   'knock-shell-one-time',
   [
     'interfaces: [any]',

@@ -46,7 +46,8 @@ function configText(tb: Testbed, dir: string, extra: readonly string[], door: re
 }
 
 describe('knockgated --check and --print-ruleset', () => {
-  // A knock door and an SPA door (an untracked UDP port), and an exempt interface: every part of the table.
+  // A knock door, an SPA door (an untracked UDP port), a port-forward (the forward path and both
+  // NAT chains), and an exempt interface: every part of the table.
   const s = useScenario({
     start: false,
     serverKey: true,
@@ -69,6 +70,10 @@ describe('knockgated --check and --print-ruleset', () => {
       '    duration: 30s',
       '    clients:',
       ...clientEntry('laptop'),
+      '  - name: inner',
+      '    sequence: [7301, 7302]',
+      '    open: [8022/tcp]',
+      '    nat: { to: 198.18.99.2, port: 22, masquerade: true }',
     ],
   });
   const { tb } = s;
@@ -85,6 +90,9 @@ describe('knockgated --check and --print-ruleset', () => {
     assert.match(r.stdout, new RegExp(`iifname != \\{ "lo", "${tb.server.otherSide.ifname}" \\} meta l4proto`));
     assert.match(r.stdout, /Dynamic: the elements of grants4 and grants6 are the grants/);
     assert.match(r.stdout, /ct state established,related accept/);
+    assert.match(r.stdout, /set forwarded \{\n\t\ttype inet_proto \. inet_service\n\t\telements = \{ tcp \. 8022 \}/);
+    assert.match(r.stdout, /dnat ip to ip saddr \. meta l4proto \. th dport map @nat4_to:/);
+    assert.match(r.stdout, /ct status dnat ip daddr 198\.18\.99\.2 tcp dport 22 masquerade/);
     assert.equal(tb.run(tb.server.ns, ['nft', 'list', 'tables']), '');
     // What it prints is nft input the kernel takes (checked, not applied).
     const file = s.path('printed.nft');
@@ -96,7 +104,7 @@ describe('knockgated --check and --print-ruleset', () => {
   it('--check passes when the kernel would take the table, and installs nothing', () => {
     const r = knockgated(tb, ['-c', s.configFile, '--check']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /OK \(2 doors: ssh, spa\); nftables: table inet filter checked by the kernel/);
+    assert.match(r.stdout, /OK \(3 doors: ssh, spa, inner\); nftables: table inet filter checked by the kernel/);
     assert.equal(tb.run(tb.server.ns, ['nft', 'list', 'tables']), '');
   });
 

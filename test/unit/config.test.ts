@@ -535,7 +535,7 @@ describe('parseConfigText: errors name the file, the line and the key (exit 78)'
     expectError(
       lines(
         'interfaces: [eth0]',
-        'firewall: iptables',
+        'firewall: ipfw',
         'doors:',
         '  - name: ssh',
         '    sequence: [1000]',
@@ -543,7 +543,7 @@ describe('parseConfigText: errors name the file, the line and the key (exit 78)'
       ),
       2,
       'firewall',
-      /"nftables", "none"/,
+      /"nftables", "iptables", "none"/,
     );
   });
 

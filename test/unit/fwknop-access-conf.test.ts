@@ -594,17 +594,16 @@ describe('unsupported variables', () => {
       /ENABLE_CMD_EXEC: command execution is not supported; SPA command messages for this stanza are refused/,
     );
     hasWarning(r, file, 12, /CMD_EXEC_USER: command execution is not supported/);
-    hasWarning(r, file, 13, /DISABLE_DNAT only affects NAT access/);
-    hasWarning(r, file, 14, /FORWARD_ALL N has no effect/);
-    hasWarning(r, file, 15, /FORCE_MASQUERADE N has no effect/);
+    // DISABLE_DNAT N, FORWARD_ALL N, FORCE_MASQUERADE N: fwknopd's defaults, so nothing to say.
+    for (const line of [13, 14, 15]) assert.deepEqual(warningsAt(r, line), []);
     hasWarning(r, file, 16, /unknown variable "OPEN_PORT": fwknopd ignores it/);
     hasWarning(r, file, 17, /unknown variable "Key".*case-sensitively, so it is not KEY/);
   });
   it('refuses what would grant more than fwknopd if ignored', () => {
-    errorIn(5, 'FORCE_NAT', /NAT is not supported.*on this host instead/, ...BASE, 'FORCE_NAT 192.168.1.2 22');
-    errorIn(5, 'FORCE_SNAT', /NAT is not supported/, ...BASE, 'FORCE_SNAT 192.168.1.2');
-    errorIn(5, 'FORCE_MASQUERADE', /NAT is not supported/, ...BASE, 'FORCE_MASQUERADE Y');
-    errorIn(5, 'FORWARD_ALL', /FORWARD_ALL=Y/, ...BASE, 'FORWARD_ALL Y');
+    errorIn(5, 'FORCE_SNAT', /FORCE_SNAT needs FORCE_NAT in the same stanza/, ...BASE, 'FORCE_SNAT 192.168.1.2');
+    errorIn(5, 'FORCE_MASQUERADE', /needs FORCE_NAT/, ...BASE, 'FORCE_MASQUERADE Y');
+    errorIn(5, 'FORWARD_ALL', /FORWARD_ALL=Y forwards every port/, ...BASE, 'FORWARD_ALL Y');
+    errorIn(5, 'DISABLE_DNAT', /hook: forward/, ...BASE, 'DISABLE_DNAT Y');
     errorIn(
       5,
       'CMD_CYCLE_OPEN',
@@ -615,6 +614,34 @@ describe('unsupported variables', () => {
     errorIn(5, 'CMD_CYCLE_CLOSE', /command cycles/, ...BASE, 'CMD_CYCLE_CLOSE NONE');
     errorIn(5, 'CMD_CYCLE_TIMER', /command cycles/, ...BASE, 'CMD_CYCLE_TIMER 10');
   });
+  it("imports FORCE_NAT (with FORCE_MASQUERADE or FORCE_SNAT) as the stanza's force_nat, and refuses what fwknopd refuses", () => {
+    const one = (...lines: string[]) => only(importAccessConf(conf(...BASE, ...lines)));
+    assert.deepEqual(one('FORCE_NAT 192.168.10.2 22').force_nat, { to: '192.168.10.2', port: 22, masquerade: false });
+    assert.deepEqual(one('FORCE_NAT 192.168.10.2   2222', 'FORCE_MASQUERADE Y').force_nat, {
+      to: '192.168.10.2',
+      port: 2222,
+      masquerade: true,
+    });
+    assert.deepEqual(one('FORCE_NAT 192.168.10.2 22', 'FORCE_SNAT 203.0.113.5').force_nat, {
+      to: '192.168.10.2',
+      port: 22,
+      masquerade: false,
+      snat: '203.0.113.5',
+    });
+    errorIn(5, 'FORCE_NAT', /need <IPv4 address> <PORT>/, ...BASE, 'FORCE_NAT 192.168.10.2');
+    errorIn(5, 'FORCE_NAT', /need <IPv4 address> <PORT>/, ...BASE, 'FORCE_NAT 2001:db8::2 22');
+    errorIn(5, 'FORCE_NAT', /invalid FORCE_NAT port "70000"/, ...BASE, 'FORCE_NAT 192.168.10.2 70000');
+    errorIn(
+      6,
+      'FORCE_SNAT',
+      /not both/,
+      ...BASE,
+      'FORCE_NAT 192.168.10.2 22',
+      'FORCE_SNAT 203.0.113.5',
+      'FORCE_MASQUERADE Y',
+    );
+  });
+
   it('refuses GnuPG-only stanzas, saying so', () => {
     errorIn(
       1,

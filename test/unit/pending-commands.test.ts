@@ -198,7 +198,7 @@ describe('Daemon and pending stop commands', () => {
     assert.equal(store.list().length, 1, 'kept on disk across the stop');
     const stopped = first.log.lines.find((l) => l.fields.event === 'stopped');
     assert.match(stopped?.msg ?? '', /pending stop commands are kept on disk and run at the next start/);
-    assert.match(stopped?.msg ?? '', /nftables grants expire on the kernel clock/);
+    assert.match(stopped?.msg ?? '', /grants expire on the kernel clock/);
 
     const overdueMarker = join(dir, 'overdue');
     const laterMarker = join(dir, 'later');

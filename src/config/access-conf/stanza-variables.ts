@@ -16,7 +16,9 @@
  *
  * Contract: every variable has an outcome here, and none is dropped silently. Errors (ConfigError
  * at the variable): what fwknopd rejects, and what knockgate cannot honour without granting more
- * than fwknopd would (NAT, command cycles, %include_keys, cipher modes other than CBC and legacy).
+ * than fwknopd would (FORWARD_ALL, DISABLE_DNAT, command cycles, %include_keys, cipher modes other
+ * than CBC and legacy). FORCE_NAT, FORCE_SNAT and FORCE_MASQUERADE are read here and become the
+ * stanza's `force_nat` (stanza.ts).
  * Warnings: every other variable knockgate does not support (GnuPG, command execution, unknown
  * names), saying what happens instead. Values are only read here; a stanza's rules as a whole
  * (keys present, lists, defaults) are checked when it is finished (stanza.ts).
@@ -40,6 +42,8 @@ const ENC_MODES: Readonly<Record<string, boolean>> = {
   asymmetric: true,
   legacy: true,
 };
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 const GPG_VARS = new Set([
   'GPG_HOME_DIR',
@@ -118,6 +122,11 @@ export interface StanzaDraft extends Loc {
   requireSource?: Setting<boolean>;
   /** Unix seconds; 0: no expiry (fwknopd's `access_expire_time > 0` test). */
   expire?: Setting<number>;
+  /** FORCE_NAT `<IP> <PORT>`, read as fwknopd reads it (sscanf "%15s %5u", an IPv4 address). */
+  forceNat?: Setting<{ readonly to: string; readonly port: number }>;
+  /** FORCE_SNAT `<IP>`. */
+  forceSnat?: Setting<string>;
+  forceMasquerade?: Setting<boolean>;
   /** The first GnuPG variable, if any (a stanza without a KEY is then GnuPG-only). */
   gpg?: Loc;
 }
@@ -266,33 +275,42 @@ export function applyStanzaVariable(
         'command cycles are not supported: fwknopd runs CMD_CYCLE_OPEN/CLOSE instead of opening the firewall for this stanza, and ignoring them would make knockgate open ports that fwknopd never opens',
       );
       break;
-    case 'FORCE_NAT':
-    case 'FORCE_SNAT':
-      report.fail(
-        at,
-        key,
-        "NAT is not supported: fwknopd forwards this stanza's requests to another address, and ignoring it would make knockgate open the requested ports on this host instead",
-      );
+    case 'FORCE_NAT': {
+      // fwknopd: sscanf(val, "%15s %5u", ip, &port) must read both; the IP must be IPv4.
+      const m = /^(\S{1,15})\s+(\d{1,5})/.exec(val);
+      const port = m ? Number(m[2]) : Number.NaN;
+      if (m === null || !IPV4.test(m[1] as string))
+        report.fail(at, key, `invalid FORCE_NAT arg ${shown(val)}: need <IPv4 address> <PORT>, as fwknopd does`);
+      if (!(port >= 1 && port <= 65_535)) report.fail(at, key, `invalid FORCE_NAT port ${shown(m[2] as string)}`);
+      set('forceNat', { to: m[1] as string, port });
       break;
+    }
+    case 'FORCE_SNAT': {
+      const ip = /^(\S{1,15})/.exec(val)?.[1];
+      if (ip === undefined || !IPV4.test(ip))
+        report.fail(at, key, `invalid FORCE_SNAT arg ${shown(val)}: need <IPv4 address>, as fwknopd does`);
+      set('forceSnat', ip);
+      break;
+    }
     case 'FORCE_MASQUERADE':
+      set('forceMasquerade', bool());
+      break;
     case 'FORWARD_ALL':
       if (bool()) {
         report.fail(
           at,
           key,
-          name === 'FORCE_MASQUERADE'
-            ? "NAT is not supported: fwknopd needs FORCE_NAT or FORWARD_ALL with it and then forwards this stanza's requests, which knockgate would open on this host instead"
-            : 'NAT is not supported: FORWARD_ALL=Y forwards NAT requests to any internal address; knockgate cannot do that, remove it or set it to N',
+          'FORWARD_ALL=Y forwards every port of the SPA source through this host; knockgate forwards only the ports a stanza names (FORCE_NAT with OPEN_PORTS), so remove it or set it to N',
         );
       }
-      report.warn(at, `${name} N has no effect in knockgate, which does not do NAT (NAT access requests are refused)`);
       break;
     case 'DISABLE_DNAT':
-      bool();
-      report.warn(
-        at,
-        `DISABLE_DNAT only affects NAT access, which knockgate does not do: ignored (NAT access requests are refused)`,
-      );
+      if (bool())
+        report.fail(
+          at,
+          key,
+          'DISABLE_DNAT=Y routes the granted traffic without DNAT: in knockgate that is a door with "hook: forward" (knockgate.yaml), not an access.conf stanza',
+        );
       break;
     default:
       if (GPG_VARS.has(name)) {

@@ -56,6 +56,13 @@ export interface Stanza {
   readonly requireSource: boolean;
   /** Unix seconds; null: no expiry. */
   readonly expire: number | null;
+  /** FORCE_NAT with FORCE_SNAT or FORCE_MASQUERADE: where this stanza's grants are forwarded. */
+  readonly forceNat: {
+    readonly to: string;
+    readonly port: number;
+    readonly masquerade: boolean;
+    readonly snat: string | null;
+  } | null;
 }
 
 export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
@@ -142,6 +149,8 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
   note('require_username', d.username);
   note('require_source_address', d.requireSource);
   note('access_expire_epoch', d.expire);
+  note('force_nat', d.forceNat);
+  const forceNat = finishForceNat(report, d);
   return {
     loc: { file: d.file, line: d.line },
     variables,
@@ -158,7 +167,26 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
     username: d.username?.value ?? null,
     requireSource: d.requireSource?.value ?? false,
     expire,
+    forceNat,
   };
+}
+
+/** FORCE_SNAT and FORCE_MASQUERADE only change where FORCE_NAT's traffic appears to come from. */
+function finishForceNat(report: AccessConfReport, d: StanzaDraft): Stanza['forceNat'] {
+  const masquerade = d.forceMasquerade?.value ?? false;
+  const snat = d.forceSnat;
+  if (d.forceNat === undefined) {
+    const extra = snat ?? (masquerade ? d.forceMasquerade : undefined);
+    if (extra !== undefined)
+      report.fail(
+        extra,
+        extra.key,
+        `${extra.key} needs FORCE_NAT in the same stanza in knockgate (which refuses NAT access requests and FORWARD_ALL)`,
+      );
+    return null;
+  }
+  if (snat !== undefined && masquerade) report.fail(snat, snat.key, 'give FORCE_SNAT or FORCE_MASQUERADE Y, not both');
+  return { ...d.forceNat.value, masquerade, snat: snat?.value ?? null };
 }
 
 function keyText<F extends string, B extends string>(k: KeyValue, plain: F, b64: B): { field: F | B; text: string } {

@@ -10,22 +10,32 @@
  */
 
 import type { Door } from '../../core/door.js';
+import { MAX_IPTABLES_TABLE_NAME_CHARS } from '../../core/limits.js';
 import type { Config } from '../config.js';
 import type { LocatedYaml } from '../located-yaml.js';
 import { AUDIT_LOG_NONE, type RawConfig, type RawDoor } from '../schema.js';
 import { compileContext, failAt, type CompileContext } from './context.js';
 import { compileDoorCommon, doorPath } from './door-common.js';
 import { registerDoors } from './door-registry.js';
+import { compileForward } from './forward.js';
 import { compileFwknopDoor } from './fwknop-door.js';
 import { compileKnockDoor } from './knock-door.js';
 import { compilePreviousServerKey } from './previous-server-key.js';
+import { compileSensor } from './sensor.js';
 import { compileSpaDoor } from './spa-door.js';
 
 export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected: boolean): Config {
   if (raw.interfaces.includes('any') && raw.interfaces.length > 1)
     failAt(src, ['interfaces'], '"any" already covers every interface; list it alone');
+  if (raw.firewall === 'iptables' && raw.nft_table.length > MAX_IPTABLES_TABLE_NAME_CHARS)
+    failAt(
+      src,
+      ['nft_table'],
+      `with firewall: iptables the name goes into chain and ipset names (kg_${raw.nft_table}_fwd): at most ${MAX_IPTABLES_TABLE_NAME_CHARS} characters`,
+    );
   const ctx = compileContext(src, raw, secretsProtected, registerDoors(src, raw));
   const doors = raw.doors.map((d, i) => compileDoor(ctx, d, i));
+  const sensor = compileSensor(ctx, doors);
   if (raw.metrics && !isLoopback(raw.metrics.address))
     ctx.warnings.push(
       `metrics.address ${raw.metrics.address} is not a loopback address: anyone who reaches it sees door names and counts (keep it behind the firewall)`,
@@ -34,6 +44,7 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
     file: src.file,
     interfaces: Object.freeze([...raw.interfaces]),
     interfacesLine: src.lineOf(['interfaces']) ?? null,
+    sensor,
     exemptInterfaces: Object.freeze([...raw.exempt_interfaces]),
     firewall: raw.firewall,
     nftTable: raw.nft_table,
@@ -67,8 +78,14 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
   });
 }
 
-/** One door: the rules every kind shares, then its kind's compiler. */
+/** One door: the rules every kind shares, its kind's compiler, then where its ports are guarded. */
 function compileDoor(ctx: CompileContext, d: RawDoor, i: number): Door {
+  const door = compileDoorOfKind(ctx, d, i);
+  const forward = compileForward(ctx, d, i);
+  return forward === null ? door : Object.freeze({ ...door, forward });
+}
+
+function compileDoorOfKind(ctx: CompileContext, d: RawDoor, i: number): Door {
   const common = compileDoorCommon(ctx, d, i);
   if (d.spa && d.fwknop)
     ctx.fail(doorPath(i, 'fwknop'), 'a door is either native SPA ("spa") or fwknop-compatible ("fwknop"), not both');

@@ -26,8 +26,8 @@ export const doorPath = (i: number, ...key: ConfigPath): ConfigPath => ['doors',
 export function compileDoorCommon(ctx: CompileContext, d: RawDoor, i: number): DoorCommon {
   const { raw, fail } = ctx;
   const at = (...key: ConfigPath): ConfigPath => doorPath(i, ...key);
-  if (raw.firewall === 'nftables' && d.open.length === 0)
-    fail(at('open'), 'with firewall: nftables a door must open at least one port');
+  if (raw.firewall !== 'none' && d.open.length === 0)
+    fail(at('open'), `with firewall: ${raw.firewall} a door must open at least one port`);
   const hasShell =
     d.start_shell !== undefined ||
     d.start_shell_6 !== undefined ||

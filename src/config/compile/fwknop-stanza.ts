@@ -10,7 +10,8 @@
  */
 
 import { parseCidrList } from '../../core/cidr.js';
-import type { FwknopStanza } from '../../core/door.js';
+import type { FwknopStanza, NatTarget } from '../../core/door.js';
+import { formatIPAddress, parseIPAddress } from '../../core/ip-address.js';
 import { endpointKey, formatEndpoint } from '../../core/endpoint.js';
 import { fwknopKeysProblem } from '../../core/spa/fwknop-wire.js';
 import type { RawDoor, RawFwknopStanza } from '../schema.js';
@@ -79,7 +80,35 @@ export function compileFwknopStanza(
     requireUsername: st.require_username ?? null,
     requireSourceAddress: st.require_source_address,
     expiresAtS: st.access_expire_epoch ?? null,
+    forceNat: compileForceNat(ctx, st, fail),
   });
+}
+
+/** FORCE_NAT: an IPv4 inner host (as fwknopd), a port, and at most one of masquerade and snat. */
+function compileForceNat(
+  ctx: CompileContext,
+  st: RawFwknopStanza,
+  fail: (key: ConfigPath, message: string) => never,
+): NatTarget | null {
+  const nat = st.force_nat;
+  if (nat === undefined) return null;
+  if (ctx.raw.firewall !== 'nftables')
+    return fail(['force_nat'], `forwarding needs firewall: nftables (this file has firewall: ${ctx.raw.firewall})`);
+  const to = parseIPAddress(nat.to);
+  if (to === null || to.family !== 4)
+    return fail(
+      ['force_nat', 'to'],
+      `expected an IPv4 address (fwknopd's FORCE_NAT is IPv4), got ${JSON.stringify(nat.to)}`,
+    );
+  let snatTo: string | null = null;
+  if (nat.snat !== undefined) {
+    const a = parseIPAddress(nat.snat);
+    if (a === null || a.family !== 4)
+      return fail(['force_nat', 'snat'], `expected an IPv4 address, got ${JSON.stringify(nat.snat)}`);
+    if (nat.masquerade) return fail(['force_nat', 'snat'], 'give snat or masquerade, not both');
+    snatTo = formatIPAddress(a);
+  }
+  return Object.freeze({ address: formatIPAddress(to), family: 4, port: nat.port, masquerade: nat.masquerade, snatTo });
 }
 
 const utf8Bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));

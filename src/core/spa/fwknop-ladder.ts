@@ -144,7 +144,14 @@ export class FwknopLadder {
     return {
       kind: 'grant',
       who: stanza.origin,
-      grant: { source: formatIPAddress(address), family: address.family, endpoints, durationS, client: stanza.origin },
+      grant: {
+        source: formatIPAddress(address),
+        family: address.family,
+        endpoints,
+        durationS,
+        client: stanza.origin,
+        ...(stanza.forceNat ? { nat: stanza.forceNat } : {}),
+      },
     };
   }
 }

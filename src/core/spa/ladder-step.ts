@@ -6,6 +6,7 @@
  * the outcome to the ladder's conclude(), which returns the final `reject` or `grant`.
  */
 
+import type { NatTarget } from '../door.js';
 import type { Endpoint } from '../endpoint.js';
 import type { ReplayOwner, ReplayVerdict } from '../replay-window.js';
 import type { OldServerKeyUse } from './native-door-keys.js';
@@ -31,6 +32,8 @@ export interface SpaGrant {
   readonly durationS: number;
   /** Who it is for, in logs and the grant's bookkeeping: the client's name, or the fwknop stanza's origin. */
   readonly client: string;
+  /** Where the grant's traffic is forwarded (the fwknop stanza's FORCE_NAT); absent: as the door says. */
+  readonly nat?: NatTarget;
 }
 
 export interface LadderReject<R extends string> {
