@@ -44,8 +44,8 @@ export interface DaemonHarnessOptions {
   readonly oneTimeSequences?: ReadonlyMap<number, OneTimeSequenceStore>;
   /** Time-based doors' secrets, by door index (the files the YAML names are not read). */
   readonly totpSecrets?: ReadonlyMap<number, Uint8Array>;
-  /** Default: a new MemoryBurntCounters (give the last one's to restart with what it burnt). */
-  readonly totpBurnt?: BurntCounterStore;
+  /** Default: a new MemoryBurntCounters (give the last one's to restart with what it burnt); null: none, as knockgated without time-based doors. */
+  readonly totpBurnt?: BurntCounterStore | null;
   /** Default: an empty MemoryAuditLog. */
   readonly audit?: MemoryAuditLog;
   /** Default: an empty MemoryGrantRecords (what a restart finds: give it the last one's `saved`). */
@@ -77,7 +77,7 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
     ? await ReplayJournal.open(join(dir, 'replay.journal'), 100_000, () => clock.unixMs())
     : null;
   const metrics = new MetricRegistry();
-  const totpBurnt = o.totpBurnt ?? new MemoryBurntCounters();
+  const totpBurnt = o.totpBurnt === undefined ? new MemoryBurntCounters() : o.totpBurnt;
   const daemon = new Daemon({
     config,
     log,

@@ -14,6 +14,9 @@ import type { Endpoint } from '../../src/core/endpoint.js';
 import { formatEndpoint } from '../../src/core/endpoint.js';
 import { acceptedSteps, totpCounter, totpSequence, type TotpParameters } from '../../src/core/totp-sequence.js';
 import { MemoryBurntCounters } from '../../src/ports/totp-burnt.js';
+import { join } from 'node:path';
+import { parseConfigText } from '../../src/config/load.js';
+import type { KnockgateError } from '../../src/core/errors.js';
 import { daemonHarness, T0_UNIX_MS } from '../support/daemon-harness.js';
 import { tcpFrame } from '../support/frames.js';
 
@@ -223,6 +226,36 @@ describe('Daemon (in process): time-based knock sequences', () => {
       await h.advance(2 * PERIOD_MS);
       await knock(h, BOB, seqOf(C0 + 3));
       assert.equal(h.gate.admits(BOB, SSH), true, 'the reloaded doors turn with the clock');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a reload that brings the first time-based door is refused: its burnt-sequence store is opened at start', async () => {
+    const classic = [
+      'interfaces: [any]',
+      'doors:',
+      '  - name: web',
+      '    sequence: [7001, 7002]',
+      '    open: [443]',
+      '',
+    ];
+    const h = await daemonHarness(classic.join('\n'), {
+      totpBurnt: null,
+      reloadSource: async () => ({
+        config: parseConfigText(join(h.dir, 'knockgate.yaml'), YAML),
+        oneTimeSequences: new Map(),
+        totpSecrets: new Map([[0, SECRET]]),
+        serverKey: null,
+      }),
+    });
+    try {
+      await h.daemon.start();
+      await assert.rejects(
+        h.daemon.reloadFromSource(),
+        (err: KnockgateError) => err.code === 'KG_RELOAD_REFUSED' && /first time-based sequence door/.test(err.message),
+      );
+      assert.equal(h.daemon.config.doors[0]?.name, 'web');
     } finally {
       await h.close();
     }
