@@ -6,7 +6,8 @@
  * very steps that were knocked, from another source or from the same one once its grant has run
  * out, opens nothing (the sequence is burnt); a sequence from two periods ago opens nothing while
  * one of the next period does (one period of skew); after the period turns, the new next period's
- * sequence opens (the capture filter and the hidden ports followed the clock).
+ * sequence opens (the capture filter and the hidden ports followed the clock). The same, in short,
+ * through the iptables gate with UDP steps.
  *
  * Two doors share one secret (their names make their sequences differ): `ssh` (10 s periods) for
  * the IPv4 tests and `ssh6` (5 s, the shortest allowed) for IPv6 and the turn, so that the tests do
@@ -141,5 +142,38 @@ describe('time-based knock sequences', () => {
       'the grant of the period after the turn',
     );
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v6, 22).outcome, 'open');
+  });
+});
+
+describe('time-based knock sequences through the iptables gate', () => {
+  const P: TotpParameters = { door: 'ssh', steps: 3, periodMs: 5_000, low: 22_000, high: 22_999, protocol: 'udp' };
+  const s = useScenario({
+    banner: [22],
+    files: () => ({ 'doors.totp': totpSecretText(SECRET) }),
+    settings: (sc) => ['firewall: iptables', `pending_commands: ${JSON.stringify(sc.path('pending-commands.json'))}`],
+    doors: () => [
+      '  - name: ssh',
+      '    sequence: { totp: doors.totp, steps: 3, period: 5s, ports: 22000-22999, protocol: udp }',
+      '    open: [22/tcp]',
+      '    duration: 30s',
+    ],
+  });
+  const { tb, daemon } = s;
+
+  it('opens once per sequence, and after the period turns the new next period opens', async () => {
+    const host = tb.server.clientSide.v4;
+    assert.equal(probe(tb, tb.client.ns, host, 22).outcome, 'timeout', 'filtered before');
+    const c = totpCounter(Date.now(), P.periodMs);
+    knock(tb, tb.client.ns, host, seqOf(c, P));
+    await daemon.waitFor((l) => l.event === 'grant' && l.source === tb.client.v4, 5000, 'the grant');
+    assert.equal(probe(tb, tb.client.ns, host, 22).outcome, 'open');
+    knock(tb, tb.other.ns, tb.server.otherSide.v4, seqOf(c, P));
+    assert.ok(acceptedCounters(Date.now(), P.periodMs).includes(c), 'too slow: the window had passed');
+    await sleep(400);
+    assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout', 'the replay');
+    await sleep((totpCounter(Date.now(), P.periodMs) + 1) * P.periodMs - Date.now() + 500);
+    knock(tb, tb.other.ns, tb.server.otherSide.v4, seqOf(totpCounter(Date.now(), P.periodMs) + 1, P));
+    await daemon.waitFor((l) => l.event === 'grant' && l.source === tb.other.v4, 5000, 'the grant after the turn');
+    assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'open');
   });
 });
