@@ -1,5 +1,6 @@
 /**
- * `knockgate knock HOST`, the three ways: a classic sequence, one native SPA datagram from a
+ * `knockgate knock HOST`, the four ways: a classic sequence, a time-based sequence from a
+ * credential (--totp), one native SPA datagram from a
  * credential, or one fwknop-format SPA packet. Each resolves HOST, sends, and returns what it did
  * (for --verbose); the arguments are already parsed and checked by the CLI.
  */
@@ -9,6 +10,8 @@ import type { Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
 import { formatIPAddress } from '../core/ip-address.js';
 import type { ClientCredential } from '../stores/key-files.js';
+import { readTotpCredential } from '../stores/totp-key-files.js';
+import { totpCounter, totpSequence } from '../core/totp-sequence.js';
 import { buildFwknopPacket, localAddressTowards, readFwknopCredential } from './fwknop-sender.js';
 import { sendKnock } from './knock-sender.js';
 import { resolveHost } from './resolve-host.js';
@@ -32,6 +35,33 @@ export async function knockClassic(o: {
     delayMs: o.delayMs,
     onStep: onStep ? (s) => onStep(target.address, s) : undefined,
   });
+}
+
+/**
+ * A time-based sequence door's current sequence (core/totp-sequence.ts), derived from the
+ * credential at `nowUnixMs` (the wall clock; the server accepts one period of skew either way).
+ * Returns the steps sent and the address knocked.
+ */
+export async function knockTotp(o: {
+  credentialFile: string;
+  host: string;
+  family: 4 | 6 | undefined;
+  delayMs: number;
+  nowUnixMs: number;
+  onStep?: (address: string, step: Endpoint) => void;
+}): Promise<{ address: string; steps: readonly Endpoint[] }> {
+  const cred = readTotpCredential(o.credentialFile);
+  const steps = totpSequence(cred.secret, cred.parameters, totpCounter(o.nowUnixMs, cred.parameters.periodMs));
+  const target = await resolveHost(o.host, o.family);
+  const onStep = o.onStep;
+  await sendKnock({
+    host: target.address,
+    family: target.family,
+    steps,
+    delayMs: o.delayMs,
+    onStep: onStep ? (s) => onStep(target.address, s) : undefined,
+  });
+  return { address: target.address, steps };
 }
 
 /** One native SPA datagram, to `spaPort` or the credential's port. */

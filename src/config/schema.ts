@@ -5,8 +5,6 @@
  */
 
 import { z } from 'zod';
-import { parseDurationMs } from '../core/duration.js';
-import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_GRANT_DURATION_S,
@@ -18,7 +16,6 @@ import {
   MAX_GRANT_DURATION_S,
   MAX_MAX_TRACKED_SEQUENCES,
   MAX_OPEN_PORTS_PER_DOOR,
-  MAX_SEQUENCE_STEPS,
   MAX_SEQUENCE_TIMEOUT_MS,
   MIN_COMMAND_TIMEOUT_MS,
   MIN_GRANT_DURATION_S,
@@ -48,6 +45,10 @@ import { checkTemplateArg } from '../core/command-template.js';
 import { DEFAULT_TCP_FLAGS, parseTcpFlags, type TcpFlagCondition } from '../core/tcp-flags.js';
 import { formatDurationMs } from '../core/duration.js';
 import { NFT_KEYWORDS } from './nft-keywords.js';
+import { duration, endpoint } from './schema-values.js';
+import { sequenceSchema } from './sequence-schema.js';
+
+export type { RawTotpSequence } from './sequence-schema.js';
 import { parseIsoTimeMs } from './iso-time.js';
 import { sensorSchema } from './sensor-schema.js';
 
@@ -71,40 +72,6 @@ export const DOOR_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
  * with `@`, which nftables would read as a set reference.
  */
 const INTERFACE_NAME = /^[A-Za-z0-9_.:-][A-Za-z0-9_.:@-]{0,14}$/;
-
-const endpoint = z.unknown().transform((v, ctx): Endpoint => {
-  const r = parseEndpoint(v);
-  if ('error' in r) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: r.error });
-    return z.NEVER;
-  }
-  return r;
-});
-
-function duration(minMs: number, maxMs: number, wholeSeconds: boolean) {
-  return z.unknown().transform((v, ctx): number => {
-    const r = parseDurationMs(v);
-    if (typeof r !== 'number') {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: r.error });
-      return z.NEVER;
-    }
-    if (r < minMs || r > maxMs) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `must be from ${formatDurationMs(minMs)} to ${formatDurationMs(maxMs)}, got ${JSON.stringify(v)}`,
-      });
-      return z.NEVER;
-    }
-    if (wholeSeconds && r % 1000 !== 0) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `must be whole seconds (the kernel's set timeouts are), got ${JSON.stringify(v)}`,
-      });
-      return z.NEVER;
-    }
-    return r;
-  });
-}
 
 const tcpFlags = z.string().transform((v, ctx): TcpFlagCondition => {
   const r = parseTcpFlags(v);
@@ -250,7 +217,7 @@ export const doorSchema = z
     access_conf: z.string().min(1).optional(),
     stanzas: z.array(fwknopStanzaSchema).max(MAX_SPA_CLIENTS_PER_DOOR).optional(),
     max_duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
-    sequence: z.array(endpoint).min(1, 'a sequence needs at least one step').max(MAX_SEQUENCE_STEPS).optional(),
+    sequence: sequenceSchema.optional(),
     one_time_sequences: z.string().min(1).optional(),
     sequence_timeout: duration(MIN_SEQUENCE_TIMEOUT_MS, MAX_SEQUENCE_TIMEOUT_MS, false).optional(),
     tcp_flags: tcpFlags.optional(),

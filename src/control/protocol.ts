@@ -76,7 +76,7 @@ export interface GrantView {
 
 export interface DoorView {
   readonly name: string;
-  readonly kind: 'sequence' | 'one-time' | 'spa' | 'fwknop';
+  readonly kind: 'sequence' | 'one-time' | 'time-based' | 'spa' | 'fwknop';
   /** The UDP port an SPA or fwknop door listens on, and how (socket or pcap); null for a sequence door. */
   readonly listen: { readonly port: number; readonly capture: 'socket' | 'pcap' } | null;
   readonly opens: readonly string[];

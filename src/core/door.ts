@@ -7,6 +7,14 @@ import type { KeyObject } from 'node:crypto';
 import type { CidrSet } from './cidr.js';
 import type { Endpoint } from './endpoint.js';
 import type { TcpFlagCondition } from './tcp-flags.js';
+import type { TotpParameters } from './totp-sequence.js';
+
+/** A door whose sequence changes with the clock (`sequence: { totp: FILE, ... }`; core/totp-sequence.ts). */
+export interface TotpDoorSettings {
+  /** Absolute path of the shared secret's file (stores/totp-secret-file.ts). */
+  readonly secretFile: string;
+  readonly parameters: TotpParameters;
+}
 
 /** A client's secret as the server holds it: a psk, or an Ed25519 public key. */
 export interface SpaClientSecret {
@@ -145,6 +153,8 @@ export interface Door {
   readonly sequence: readonly Endpoint[] | null;
   /** Absolute path of the one-time sequence file, when the door uses one. */
   readonly oneTimeSequencesFile: string | null;
+  /** Set when the sequence is derived from a secret and the clock; then `sequence` is null and there is no one-time file. */
+  readonly totp: TotpDoorSettings | null;
   readonly sequenceTimeoutMs: number;
   readonly tcpFlags: TcpFlagCondition;
   /** Ports opened for the knocking source (SPA: the most any client may get). Empty when the door only runs commands. */

@@ -75,6 +75,23 @@ export const MAX_COMMAND_ARG_BYTES = 4_096;
 export const MAX_ONE_TIME_SEQUENCE_LINES = 100_000;
 export const MAX_ONE_TIME_SEQUENCE_FILE_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Time-based knock sequences (core/totp-sequence.ts): the period bounds (a period shorter than a
+ * knock takes would expire the sequence under the client), steps, the secret's size, and the skew
+ * in periods accepted on either side of the server's current one.
+ */
+export const MIN_TOTP_PERIOD_MS = 5_000;
+export const MAX_TOTP_PERIOD_MS = 3_600_000;
+export const DEFAULT_TOTP_PERIOD_MS = 30_000;
+export const MIN_TOTP_STEPS = 2;
+export const DEFAULT_TOTP_STEPS = 4;
+export const TOTP_SECRET_BYTES = 32;
+export const TOTP_SKEW_PERIODS = 1;
+/** HMAC blocks a derivation may draw (8 candidate ports each) before it gives up; never reached for a range of at least `steps` ports. */
+export const MAX_TOTP_BLOCKS = 256;
+/** Burnt-counter records kept on disk (stores/totp-burnt-file.ts); past that the file is compacted at start. */
+export const MAX_TOTP_BURNT_RECORDS = 100_000;
+
 /** Configuration file size. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 /**
@@ -147,6 +164,11 @@ export const MAX_DROP_LOG_LINES_PER_S = 20;
 export const CAPTURE_BUFFER_BYTES = 3_584 * 1024;
 /** Bytes of frames handed from the binding to JavaScript in one call. */
 export const CAPTURE_BATCH_BYTES = 256 * 1024;
+/**
+ * Frames a new capture may hold while it takes over from the one it replaces (daemon/captures.ts:
+ * two turns of the event loop, well under a millisecond); more, under a flood, are dropped.
+ */
+export const MAX_CAPTURE_HANDOVER_FRAMES = 4_096;
 
 /**
  * Receive queue of an SPA socket (forced past net.core.rmem_max). The kernel charges a small

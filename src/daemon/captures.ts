@@ -2,20 +2,41 @@
  * The daemon's captures: one per configured interface, each with a kernel filter that lets
  * through only what a door can use (knock steps, SPA ports read by capture; core/capture-filter.ts).
  *
- * What must hold: a filter change opens the new captures before it closes the old ones, so no
- * packet is lost in between, and if any new one fails to open the old ones stay (the caller logs
- * it); the kernel's delivery figures of closed captures are kept, so the counters never go back.
+ * What must hold: a filter change loses no packet and delivers none twice, and if any new capture
+ * fails to open the old ones stay (the caller logs it); the kernel's delivery figures of closed
+ * captures are kept, so the counters never go back. The hand-over, since closing a capture drops
+ * the frames still queued in its ring:
+ *   1. the new captures are opened while the old ones stay open and keep delivering; what the new
+ *      ones receive meanwhile is held (copied, at most MAX_CAPTURE_HANDOVER_FRAMES);
+ *   2. two turns of the event loop later (the old rings have been read: each readable event takes
+ *      up to 1,024 frames), the old captures are closed, and the held frames are delivered, less
+ *      those the old captures already delivered (the same packet, byte for byte, seen by both);
+ *   3. from then on the new captures deliver directly.
+ * A packet that reached both captures thus arrives once, in order; one that reached only the old
+ * ring (before the new opened) is read from it before it closes. Periods of time-based doors turn
+ * this way every period (daemon/period-turns.ts).
  */
 
 import { knockCaptureFilter } from '../core/capture-filter.js';
+import { MAX_CAPTURE_HANDOVER_FRAMES } from '../core/limits.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { Logger } from '../ports/logger.js';
 import type { FrameHandler, PacketSource, PacketSourceFactory, SourceStats } from '../ports/packet-source.js';
 
 export type CaptureFrameHandler = (source: PacketSource, frame: Uint8Array, length: number) => void;
 
+/** A hand-over in progress: the captures being replaced, and what the new ones received meanwhile. */
+interface Handover {
+  readonly old: PacketSource[];
+  /** Frames the old captures delivered during the hand-over, by their bytes (latin1), with counts. */
+  readonly seenOld: Map<string, number>;
+  readonly held: { source: PacketSource; frame: Uint8Array; length: number }[];
+  timer: NodeJS.Immediate | undefined;
+}
+
 export class Captures {
   private live: PacketSource[] = [];
+  private handover: Handover | null = null;
   /** Kernel delivery figures of captures already closed (a filter change replaces them). */
   private readonly closedTotals = { received: 0, dropped: 0 };
 
@@ -38,12 +59,15 @@ export class Captures {
    */
   reopen(interfaces: readonly string[], steps: readonly Endpoint[]): void {
     if (steps.length === 0 && this.live.length === 0) return;
+    this.finishHandover(); // an earlier hand-over ends first: at most two generations are open
     const opened: PacketSource[] = [];
     try {
       for (const iface of interfaces) {
         let source: PacketSource | undefined;
         const deliver: FrameHandler = (frame, length) => {
-          if (source) this.onFrame(source, frame, length);
+          if (source === undefined) return;
+          if (this.handover?.old.includes(source)) this.fromOld(source, frame, length);
+          else this.fromNew(source, frame, length);
         };
         source = this.factory.open(iface, (mac) => knockCaptureFilter(steps, mac), deliver);
         opened.push(source);
@@ -54,13 +78,69 @@ export class Captures {
     }
     const old = this.live;
     this.live = opened;
-    this.closeAll(old);
+    if (old.length > 0) {
+      const h: Handover = { old, seenOld: new Map(), held: [], timer: undefined };
+      this.handover = h;
+      // Two turns: the first immediate may run before the next poll phase has read the old rings.
+      h.timer = setImmediate(() => {
+        h.timer = setImmediate(() => this.finishHandover());
+      });
+    }
     this.log.debug({ event: 'capture-filter', captures: opened.map((s) => s.name) }, 'capture filter set');
   }
 
   close(): void {
+    this.finishHandover();
     this.closeAll(this.live);
     this.live = [];
+  }
+
+  /**
+   * Undoes the last reopen() while its hand-over runs (a reload that failed after it): the new
+   * captures are closed with what they held (the old ones delivered all they saw) and the old ones
+   * are the current ones again. False when there is nothing to undo.
+   */
+  revert(): boolean {
+    const h = this.handover;
+    if (h === null) return false;
+    if (h.timer !== undefined) clearImmediate(h.timer);
+    this.handover = null;
+    this.closeAll(this.live);
+    this.live = h.old;
+    return true;
+  }
+
+  /** A frame from the current captures: held during a hand-over, else delivered. */
+  private fromNew(source: PacketSource, frame: Uint8Array, length: number): void {
+    const h = this.handover;
+    if (h === null) this.onFrame(source, frame, length);
+    else if (h.held.length < MAX_CAPTURE_HANDOVER_FRAMES)
+      h.held.push({ source, frame: Uint8Array.from(frame), length });
+  }
+
+  /** The old captures' frames go on during a hand-over; each is noted, so the new ones' copy is dropped. */
+  private fromOld(source: PacketSource, frame: Uint8Array, length: number): void {
+    const h = this.handover;
+    if (h !== null) {
+      const key = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('latin1');
+      h.seenOld.set(key, (h.seenOld.get(key) ?? 0) + 1);
+    }
+    this.onFrame(source, frame, length);
+  }
+
+  /** Closes the old captures and delivers what the new ones held that the old did not deliver. */
+  private finishHandover(): void {
+    const h = this.handover;
+    if (h === null) return;
+    if (h.timer !== undefined) clearImmediate(h.timer);
+    this.closeAll(h.old);
+    this.handover = null;
+    for (const { source, frame, length } of h.held) {
+      const key = Buffer.from(frame).toString('latin1');
+      const seen = h.seenOld.get(key) ?? 0;
+      if (seen > 0) h.seenOld.set(key, seen - 1);
+      else if (this.live.includes(source)) this.onFrame(source, frame, length);
+    }
   }
 
   /** What the kernel delivered and dropped over every capture so far; null if none was ever open. */

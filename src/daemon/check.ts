@@ -30,10 +30,18 @@ import type { Logger } from '../ports/logger.js';
 import type { ConfiguredFiles } from './compose.js';
 import { establishedSessions } from './established-sessions.js';
 import { gateLayout } from './layout.js';
+import { acceptedSteps } from '../core/totp-sequence.js';
 
-/** The layout the daemon would install at start: fixed sequences, and each one-time door's current one. */
-export function startLayout(config: Config, files: ConfiguredFiles): GateLayout {
-  return gateLayout(config, (door, i) => door.sequence ?? files.oneTimeSequences.get(i)?.current()?.steps ?? null);
+/**
+ * The layout the daemon would install at start: fixed sequences, each one-time door's current one,
+ * and each time-based door's sequences accepted at `nowUnixMs`.
+ */
+export function startLayout(config: Config, files: ConfiguredFiles, nowUnixMs = Date.now()): GateLayout {
+  return gateLayout(config, (door, i) => {
+    const secret = files.totpSecrets.get(i);
+    if (door.totp !== null && secret !== undefined) return acceptedSteps(secret, door.totp.parameters, nowUnixMs);
+    return door.sequence ?? files.oneTimeSequences.get(i)?.current()?.steps ?? null;
+  });
 }
 
 /** One line for --check's output: what was checked, and how. */
@@ -59,6 +67,10 @@ export function printedRuleset(config: Config, files: ConfiguredFiles): string {
     '# source, protocol and port when a knock is accepted, each with a kernel timeout (empty here);',
     '# the maps nat4_* and nat6_* say where a port-forwarded grant goes, with the same key and timeout.',
   ];
+  if (config.doors.some((d) => d.totp !== null))
+    head.push(
+      '# Time-based sequence doors: their hidden ports are those of the periods accepted now; they change as each period turns.',
+    );
   if (config.firewall === 'none') head.push('# firewall: none: knockgated installs nothing; shown for comparison.');
   return `${head.join('\n')}\n${rulesetText(config.nftTable, startLayout(config, files))}`;
 }

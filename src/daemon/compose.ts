@@ -3,10 +3,10 @@
  * configuration. In two stages, so that `knockgated --check` runs exactly the code the daemon
  * runs, up to the point where it would write state or touch the kernel:
  *   1. readConfiguredFiles(): the files the configuration names and the daemon reads once (each
- *      door's one-time sequence file, the server key), read and checked: a bad one is a config
+ *      door's one-time sequence file or time-based secret, the server key), read and checked: a bad one is a config
  *      error, and nothing has been written;
  *   2. composeDaemon(): the state files (pending stop commands, the replay journal, the audit
- *      trail, the grant labels, each opened and created if need be), the command runner, the sensors and the gate (nftables: a worker
+ *      trail, the grant labels, the burnt time-based sequences, each opened and created if need be), the command runner, the sensors and the gate (nftables: a worker
  *      holding libnftables; iptables: chains and ipsets through the iptables and ipset programs;
  *      `firewall: none`: a gate that changes nothing).
  * With `dryRun` (knockgated --dry-run, dry-run.ts) stage 2 opens no state file and builds the
@@ -42,6 +42,9 @@ import { GrantRecordsFile } from '../stores/grant-records-file.js';
 import { OneTimeSequenceFile } from '../stores/one-time-sequence-file.js';
 import { PendingCommandsFile } from '../stores/pending-commands.js';
 import { ReplayJournal } from '../stores/replay-journal.js';
+import { TotpBurntFile } from '../stores/totp-burnt-file.js';
+import { readTotpSecret } from '../stores/totp-key-files.js';
+import { MemoryBurntCounters } from '../ports/totp-burnt.js';
 import { systemClock } from './clock.js';
 import { FIREWALL_BATCH_OUTCOMES, FIREWALL_BATCH_SECONDS } from '../metrics/daemon-metrics.js';
 import { MetricRegistry } from '../metrics/registry.js';
@@ -53,6 +56,8 @@ import { hasStopCommand, listenerOf } from '../core/door.js';
 export interface ConfiguredFiles {
   /** Each door's one-time sequence file, by door index. */
   readonly oneTimeSequences: ReadonlyMap<number, OneTimeSequenceFile>;
+  /** Each time-based sequence door's shared secret, by door index. */
+  readonly totpSecrets: ReadonlyMap<number, Uint8Array>;
   /** The server's X25519 private key, when some door is native SPA. */
   readonly serverKey: Uint8Array | null;
   /** Key rotation: the previous server key (spa.previous_server_key), checked like the current one. */
@@ -66,6 +71,10 @@ export function readConfiguredFiles(config: Config): ConfiguredFiles {
     if (door.oneTimeSequencesFile !== null)
       oneTimeSequences.set(i, OneTimeSequenceFile.load(door.oneTimeSequencesFile));
   });
+  const totpSecrets = new Map<number, Uint8Array>();
+  config.doors.forEach((door, i) => {
+    if (door.totp !== null) totpSecrets.set(i, readTotpSecret(door.totp.secretFile));
+  });
   let serverKey: Uint8Array | null = null;
   if (config.doors.some((d) => d.spa !== null)) {
     const keyFile = config.spa?.serverKeyFile;
@@ -73,7 +82,7 @@ export function readConfiguredFiles(config: Config): ConfiguredFiles {
     serverKey = readServerKey(keyFile).privateKey;
   }
   const previousServerKey = serverKey === null ? null : readPreviousServerKey(config, serverKey);
-  return { oneTimeSequences, serverKey, previousServerKey };
+  return { oneTimeSequences, totpSecrets, serverKey, previousServerKey };
 }
 
 /** Stage 2: every adapter the daemon runs on. The gate is built last (it starts a worker thread). */
@@ -115,6 +124,10 @@ export async function composeDaemon(
     commands: new CommandRunner(log),
     metrics,
     oneTimeSequences: files.oneTimeSequences,
+    totpSecrets: files.totpSecrets,
+    totpBurnt: config.doors.some((d) => d.totp !== null)
+      ? TotpBurntFile.open(totpBurntPath(config), clock.unixMs())
+      : null,
     serverKey: files.serverKey,
     previousServerKey: files.previousServerKey,
     replay,
@@ -142,6 +155,8 @@ function composeDryRun(config: Config, log: Logger, files: ConfiguredFiles, cloc
     commands: new DryRunCommands(log),
     metrics: new MetricRegistry(),
     oneTimeSequences,
+    totpSecrets: files.totpSecrets,
+    totpBurnt: new MemoryBurntCounters(),
     serverKey: files.serverKey,
     replay: new MemoryReplayStore(
       capacity,
@@ -158,6 +173,11 @@ function composeDryRun(config: Config, log: Logger, files: ConfiguredFiles, cloc
 /** The grant book's labels: beside the pending stop commands, one file per table. */
 export function grantRecordsPath(config: Config): string {
   return join(dirname(config.pendingCommands), `grants-${config.nftTable}.json`);
+}
+
+/** The burnt counters of time-based sequence doors (stores/totp-burnt-file.ts): beside the pending stop commands, one file per table. */
+export function totpBurntPath(config: Config): string {
+  return join(dirname(config.pendingCommands), `totp-burnt-${config.nftTable}.txt`);
 }
 
 /** The file, when a door has a stop command or records are left from an earlier configuration; else none. */

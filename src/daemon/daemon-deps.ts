@@ -17,6 +17,7 @@ import type { PacketSourceFactory } from '../ports/packet-source.js';
 import type { ParsedPacketSourceFactory } from '../ports/parsed-packet-source.js';
 import type { PendingCommandStore } from '../ports/pending-commands.js';
 import type { ReplayStore } from '../ports/replay-store.js';
+import type { BurntCounterStore } from '../ports/totp-burnt.js';
 
 export interface DaemonDeps {
   readonly config: Config;
@@ -33,6 +34,10 @@ export interface DaemonDeps {
   readonly metrics: Metrics;
   /** The one-time sequences of the doors that have them, by door index. */
   readonly oneTimeSequences: ReadonlyMap<number, OneTimeSequenceStore>;
+  /** The shared secrets of the doors whose sequence changes with time, by door index; absent: none. */
+  readonly totpSecrets?: ReadonlyMap<number, Uint8Array>;
+  /** The burnt counters of those doors (opened at start when some door has one); absent or null: none. */
+  readonly totpBurnt?: BurntCounterStore | null;
   /** The server's X25519 private key (each SPA door derives its own keys from it); null without native SPA doors. */
   readonly serverKey: Uint8Array | null;
   /** Key rotation: the previous server key, accepted until spa.previous_key_until; absent or null without one. */
@@ -54,4 +59,7 @@ export interface DaemonDeps {
 }
 
 /** What one configuration brings: the config itself and the files it names (compose.ts reads them). */
-export type Configured = Pick<DaemonDeps, 'config' | 'oneTimeSequences' | 'serverKey' | 'previousServerKey'>;
+export type Configured = Pick<
+  DaemonDeps,
+  'config' | 'oneTimeSequences' | 'totpSecrets' | 'serverKey' | 'previousServerKey'
+>;

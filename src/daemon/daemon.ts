@@ -13,8 +13,9 @@
  * On stop the firewall is left exactly as it is: protected ports stay closed to everyone without a
  * grant and grants run out on the kernel's clock (fail closed); pending stop commands stay in
  * their store and run at the next start.
- * When a one-time sequence is used, the capture filter and the hidden knock ports change: that is
- * applyLayout(), an explicit step run after the packet callback that caused it, never inside it.
+ * When a one-time sequence is used, or the period of a time-based sequence door turns
+ * (period-turns.ts), the capture filter and the hidden knock ports change: that is applyLayout(),
+ * an explicit step run after the callback that caused it, never inside it.
  *
  * A reload (reload(): SIGHUP, `knockgate reload`) is all or nothing. The new configuration was
  * validated in full before it gets here (compose.ts readConfiguredFiles); then, each step undone
@@ -42,6 +43,7 @@ import { buildDoorParts, buildLastingParts, type DoorParts, type LastingParts, t
 import { ParsedSensors } from './parsed-sensors.js';
 import { noDoorChanged, refuseRestartOnlyChanges, reloadChanges } from './reload-plan.js';
 import { SpaSockets } from './spa-sockets.js';
+import { watchPeriodTurns } from './period-turns.js';
 import { hasStopCommand, listenerOf } from '../core/door.js';
 
 export type { DaemonDeps } from './daemon-deps.js';
@@ -56,6 +58,8 @@ export class Daemon {
   private readonly parsedSensors: ParsedSensors;
   private sweep: Timer | undefined;
   private overlapWatch: Timer | null = null;
+  /** Time-based sequence doors: the next period's turn (period-turns.ts). */
+  private periodTurns: Timer | null = null;
   private layoutStep: NodeJS.Immediate | undefined;
   private stopped = false;
   /** The figures of trackers a reload replaced, so the counters never go back. */
@@ -102,6 +106,7 @@ export class Daemon {
     const { gate, clock, log } = this.deps;
     const { config, oneTime, stepsOf } = this.doors;
     this.lasting.pending.restore();
+    this.doors.totp.turn(clock.unixMs(), this.doors.tracker); // the doors were built before start
     (await this.sockets.prepare(this.doors.datagramDoors)).commit();
     this.parsedSensors.start(this.deps.parsedSources, (p) => this.doors.onPacket(p));
     this.lasting.captures.reopen(config.interfaces, captureSteps(config, stepsOf));
@@ -117,6 +122,7 @@ export class Daemon {
       bookAdoptedGrants(kept, { ...this.deps, book: this.lasting.book, grantor: this.lasting.grantor });
     }
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => this.doors.tracker.sweep(clock.nowMs()));
+    this.watchPeriods();
     logDoorsReady(config, oneTime, log);
     for (const detail of config.warnings) log.warn({ event: 'config-warning', detail }, 'configuration warning');
     this.overlapWatch = logKeyOverlap(config, clock, log);
@@ -200,6 +206,7 @@ export class Daemon {
     this.retiredSequences.evicted += sequences.evicted;
     this.doors = parts;
     sockets.commit();
+    this.watchPeriods();
     const changes = reloadChanges(old.config, next.config);
     const report: ReloadResult = {
       config: next.config.file,
@@ -229,6 +236,7 @@ export class Daemon {
     this.parsedSensors.close();
     this.sweep?.cancel();
     this.overlapWatch?.cancel();
+    this.periodTurns?.cancel();
     if (this.layoutStep) clearImmediate(this.layoutStep);
     await this.reloading;
     this.flushGrantRecords();
@@ -300,6 +308,12 @@ export class Daemon {
     );
   }
 
+  /** (Re)arms the period turns of the doors in force (none without a time-based door). */
+  private watchPeriods(): void {
+    this.periodTurns?.cancel();
+    this.periodTurns = watchPeriodTurns(this.deps.clock, () => this.doors, this.control.layoutChanged);
+  }
+
   /** Runs applyLayout() once the packet callback that asked for it has returned (several asks, one run). */
   private scheduleLayout(): void {
     if (this.layoutStep !== undefined || this.stopped) return;
@@ -330,6 +344,8 @@ export class Daemon {
     };
     if (this.deps.replay === null && doors.some((d) => listenerOf(d) !== null))
       refuse('the first SPA or fwknop door (its replay journal is opened at start)');
+    if ((this.deps.totpBurnt ?? null) === null && doors.some((d) => d.totp !== null))
+      refuse('the first time-based sequence door (its burnt-sequence file is opened at start)');
     const stops = doors.some(hasStopCommand);
     if (this.deps.pendingCommands === null && stops)
       refuse('the first door with a stop command (the pending commands file is opened at start)');
@@ -337,6 +353,7 @@ export class Daemon {
 
   /** After a failed reload: the captures of the configuration still in force (logged if even that fails). */
   private reopenCapturesOf(parts: DoorParts): void {
+    if (this.lasting.captures.revert()) return; // the old captures were still open: they are back
     try {
       this.lasting.captures.reopen(parts.config.interfaces, captureSteps(parts.config, parts.stepsOf));
     } catch (err) {

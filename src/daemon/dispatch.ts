@@ -4,7 +4,8 @@
  * reads by capture goes to that door's handler (which ends in the same grant path); anything else
  * is a knock, fed to the sequence tracker (core/sequence.ts), each event counted and logged
  * (never the port: the sequence is a secret); a completed sequence burns its one-time sequence
- * first, if the door has one (one-time-doors.ts), and then is granted (grantor.ts).
+ * first, if the door has one (one-time-doors.ts), or burns its time-based sequence (totp-doors.ts),
+ * and then is granted (grantor.ts).
  */
 
 import type { Door } from '../core/door.js';
@@ -17,6 +18,7 @@ import type { DatagramDoor } from './datagram-doors.js';
 import type { GrantSpec } from './grantor.js';
 import type { LogLimiter } from './log-limiter.js';
 import type { OneTimeDoors } from './one-time-doors.js';
+import type { TotpDoors } from './totp-doors.js';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 
 /** What a knock event means to a person reading the log. */
@@ -33,6 +35,8 @@ export interface DispatchDeps {
   readonly doors: readonly Door[];
   readonly tracker: SequenceTracker;
   readonly oneTime: OneTimeDoors;
+  /** Time-based doors: their extra tracker lanes map back to the door (doorOf). */
+  readonly totp: TotpDoors;
   /** UDP port → the door that reads it through the captures. */
   readonly capturedDatagramDoors: ReadonlyMap<number, DatagramDoor>;
   readonly grant: (door: Door, spec: GrantSpec) => Promise<void>;
@@ -105,8 +109,12 @@ export class KnockDispatch {
   }
 
   private onComplete(e: KnockEvent): void {
-    const door = this.deps.doors[e.doorIndex] as Door;
-    if (this.deps.oneTime.has(e.doorIndex)) {
+    const { totp, tracker, clock } = this.deps;
+    const door = this.deps.doors[totp.doorOf(e.doorIndex)] as Door;
+    if (totp.has(e.doorIndex)) {
+      // Synchronously, before the next packet: burnt before it buys a grant, never accepted again.
+      if (!totp.burn(e.doorIndex, e.source, clock.unixMs(), tracker)) return;
+    } else if (this.deps.oneTime.has(e.doorIndex)) {
       // Synchronously, before the next packet: the sequence must be burnt before it buys a grant.
       const burnt = this.deps.oneTime.burn(e.doorIndex, door, e.source, this.deps.tracker);
       this.deps.layoutChanged();

@@ -18,15 +18,17 @@ import type { OneTimeDoors } from './one-time-doors.js';
 
 export function logDoorsReady(config: Config, oneTime: OneTimeDoors, log: Logger): void {
   config.doors.forEach((door, i) => {
-    const steps = oneTime.stepsOf(door, i);
-    const kind = door.spa ? 'spa' : door.fwknop ? 'fwknop' : 'sequence';
+    const totp = door.totp?.parameters;
+    const steps = totp ? Array.from({ length: totp.steps }) : oneTime.stepsOf(door, i);
+    const kind = door.spa ? 'spa' : door.fwknop ? 'fwknop' : totp ? 'time-based' : 'sequence';
     const listen = listenerOf(door);
     log.info(
       {
         event: 'door-ready',
         door: door.name,
         kind,
-        steps: kind === 'sequence' ? (steps?.length ?? 0) : undefined,
+        steps: kind === 'sequence' || totp ? (steps?.length ?? 0) : undefined,
+        period_s: totp ? totp.periodMs / 1000 : undefined,
         one_time_remaining: oneTime.remaining(i),
         listens: listen ? `${listen.port}/udp via ${listen.capture}` : undefined,
         clients: door.spa?.clients.length ?? door.fwknop?.stanzas.length,

@@ -211,7 +211,15 @@ function doorView(d: Door, grants: number): DoorView {
   const listen = d.spa ?? d.fwknop;
   return {
     name: d.name,
-    kind: d.spa ? 'spa' : d.fwknop ? 'fwknop' : d.oneTimeSequencesFile ? 'one-time' : 'sequence',
+    kind: d.spa
+      ? 'spa'
+      : d.fwknop
+        ? 'fwknop'
+        : d.oneTimeSequencesFile
+          ? 'one-time'
+          : d.totp
+            ? 'time-based'
+            : 'sequence',
     listen: listen ? { port: listen.port, capture: listen.capture } : null,
     opens: d.open.map(formatEndpoint),
     duration_s: d.durationS,

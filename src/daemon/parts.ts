@@ -31,6 +31,8 @@ import { GrantBook } from './grants.js';
 import { LogLimiter } from './log-limiter.js';
 import { OneTimeDoors } from './one-time-doors.js';
 import { PendingStops } from './pending-stops.js';
+import { TotpDoors } from './totp-doors.js';
+import { MemoryBurntCounters } from '../ports/totp-burnt.js';
 
 export interface LastingParts {
   readonly metrics: DaemonMetrics;
@@ -50,6 +52,8 @@ export interface DoorParts {
   /** The server key these doors' keys were derived from (to tell a reload whether it changed). */
   readonly serverKey: Uint8Array | null;
   readonly oneTime: OneTimeDoors;
+  /** The doors whose sequence changes with the clock; their lanes in the tracker. */
+  readonly totp: TotpDoors;
   /** The steps a door's knock sequence has now (one-time doors change theirs); null: none left. */
   readonly stepsOf: (door: Door, i: number) => readonly Endpoint[] | null;
   readonly tracker: SequenceTracker;
@@ -108,15 +112,21 @@ export function buildDoorParts(
   const { metrics, grantor, limiter } = lasting;
   metrics.admitDoors(config.doors.map((d) => d.name));
   const oneTime = new OneTimeDoors(configured.oneTimeSequences, log, metrics);
-  const stepsOf = (door: Door, i: number): readonly Endpoint[] | null => oneTime.stepsOf(door, i);
+  // Without a store (a reload refuses the first time-based door: daemon.ts), nothing is burnt durably.
+  const burnt = deps.totpBurnt ?? new MemoryBurntCounters();
+  const totp = new TotpDoors(config.doors, configured.totpSecrets ?? new Map(), burnt, log, metrics, clock.unixMs());
+  const stepsOf = (door: Door, i: number): readonly Endpoint[] | null =>
+    door.totp !== null ? totp.stepsOf(i) : oneTime.stepsOf(door, i);
   const tracker = new SequenceTracker(
-    config.doors.map((door, i) => ({
-      name: door.name,
-      steps: stepsOf(door, i),
-      timeoutMs: door.sequenceTimeoutMs,
-      tcpFlags: door.tcpFlags,
-      target: door.target,
-    })),
+    totp.trackerSpecs(
+      config.doors.map((door, i) => ({
+        name: door.name,
+        steps: door.totp !== null ? null : oneTime.stepsOf(door, i),
+        timeoutMs: door.sequenceTimeoutMs,
+        tcpFlags: door.tcpFlags,
+        target: door.target,
+      })),
+    ),
     config.maxTrackedSequences,
   );
   const common = { clock, log, metrics, stopped: control.stopped };
@@ -137,6 +147,7 @@ export function buildDoorParts(
     doors: config.doors,
     tracker,
     oneTime,
+    totp,
     capturedDatagramDoors: new Map(captured),
     grant,
     layoutChanged: control.layoutChanged,
@@ -146,6 +157,7 @@ export function buildDoorParts(
     config,
     serverKey: configured.serverKey,
     oneTime,
+    totp,
     stepsOf,
     tracker,
     datagramDoors,

@@ -45,7 +45,8 @@ export interface ClientCredential {
 
 export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
 
-function bytesOf(file: string, doc: Record<string, unknown>, key: string, length: number): Uint8Array {
+/** A base64url key of `length` bytes under `key`; a ConfigError naming the file and key otherwise. */
+export function bytesOf(file: string, doc: Record<string, unknown>, key: string, length: number): Uint8Array {
   const v = doc[key];
   if (typeof v !== 'string' || !/^[A-Za-z0-9_-]+$/.test(v))
     throw new ConfigError(file, undefined, key, 'missing or not base64url text');

@@ -118,15 +118,20 @@ export function assertConfig(c: Config, file: string): void {
     for (const e of d.open) assert.ok(e.port >= 1 && e.port <= 65_535);
     if (c.firewall === 'nftables') assert.ok(d.open.length >= 1, 'nftables door that opens nothing');
     else assert.equal(d.open.length, 0, 'firewall none cannot open ports');
-    const kinds = [d.spa !== null, d.fwknop !== null, d.sequence !== null, d.oneTimeSequencesFile !== null].filter(
-      Boolean,
-    ).length;
+    const kinds = [
+      d.spa !== null,
+      d.fwknop !== null,
+      d.sequence !== null,
+      d.oneTimeSequencesFile !== null,
+      d.totp !== null,
+    ].filter(Boolean).length;
     assert.equal(kinds, 1, `door ${d.name} is ${kinds} kinds of door`);
     if (d.sequence !== null) {
       assert.ok(d.sequence.length >= 1 && d.sequence.length <= MAX_SEQUENCE_STEPS);
       for (const s of d.sequence) assert.ok(s.port >= 1 && s.port <= 65_535 && !open.has(endpointKey(s.proto, s.port)));
     }
-    if (d.sequence !== null || d.oneTimeSequencesFile !== null) {
+    if (d.totp !== null) assert.ok(isAbsolute(d.totp.secretFile));
+    if (d.sequence !== null || d.oneTimeSequencesFile !== null || d.totp !== null) {
       assert.ok(d.sequenceTimeoutMs >= MIN_SEQUENCE_TIMEOUT_MS && d.sequenceTimeoutMs <= MAX_SEQUENCE_TIMEOUT_MS);
       if (d.oneTimeSequencesFile !== null) assert.ok(isAbsolute(d.oneTimeSequencesFile));
     }

@@ -28,6 +28,7 @@ import type { OneTimeSequenceStore } from '../../src/ports/one-time-sequences.js
 import { MemoryPendingCommands, type PendingCommandStore } from '../../src/ports/pending-commands.js';
 import { MemoryDatagramSources, MemoryPacketSources, MemoryParsedPackets } from '../../src/sensors/memory.js';
 import { ReplayJournal } from '../../src/stores/replay-journal.js';
+import { type BurntCounterStore, MemoryBurntCounters } from '../../src/ports/totp-burnt.js';
 
 /** 2026-09-21, a fixed wall clock for packet timestamps. */
 export const T0_UNIX_MS = 1_790_000_000_000;
@@ -41,6 +42,10 @@ export interface DaemonHarnessOptions {
   readonly pending?: PendingCommandStore | null;
   readonly serverKey?: Uint8Array;
   readonly oneTimeSequences?: ReadonlyMap<number, OneTimeSequenceStore>;
+  /** Time-based doors' secrets, by door index (the files the YAML names are not read). */
+  readonly totpSecrets?: ReadonlyMap<number, Uint8Array>;
+  /** Default: a new MemoryBurntCounters (give the last one's to restart with what it burnt); null: none, as knockgated without time-based doors. */
+  readonly totpBurnt?: BurntCounterStore | null;
   /** Default: an empty MemoryAuditLog. */
   readonly audit?: MemoryAuditLog;
   /** Default: an empty MemoryGrantRecords (what a restart finds: give it the last one's `saved`). */
@@ -72,6 +77,7 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
     ? await ReplayJournal.open(join(dir, 'replay.journal'), 100_000, () => clock.unixMs())
     : null;
   const metrics = new MetricRegistry();
+  const totpBurnt = o.totpBurnt === undefined ? new MemoryBurntCounters() : o.totpBurnt;
   const daemon = new Daemon({
     config,
     log,
@@ -83,6 +89,8 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
     commands,
     metrics,
     oneTimeSequences: o.oneTimeSequences ?? new Map(),
+    totpSecrets: o.totpSecrets ?? new Map(),
+    totpBurnt,
     serverKey: o.serverKey ?? null,
     replay,
     pendingCommands: pending,
@@ -113,6 +121,7 @@ export async function daemonHarness(yaml: string | ((dir: string) => string), o:
     pending,
     audit,
     grantRecords,
+    totpBurnt,
     log,
     dir,
     settle,

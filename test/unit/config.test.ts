@@ -75,6 +75,7 @@ describe('parseConfigText: valid configurations', () => {
       fwknop: null,
       sequence: [5643, 234, 6543, 6679, 35546, 192, 14].map((port) => ({ proto: 'tcp', port })),
       oneTimeSequencesFile: null,
+      totp: null,
       sequenceTimeoutMs: 10_000,
       tcpFlags: { mask: 0x12, value: 0x02, text: 'syn,!ack' },
       open: [{ proto: 'tcp', port: 22 }],

@@ -68,7 +68,7 @@ describe('dry run', () => {
           '',
         ].join('\n'),
       );
-      const files = { oneTimeSequences: new Map(), serverKey: null };
+      const files = { oneTimeSequences: new Map(), totpSecrets: new Map(), serverKey: null };
       const deps = await composeDaemon(config, new MemoryLogger(), files, new ManualClock(1_800_000_000_000), {
         dryRun: true,
       });

@@ -49,6 +49,7 @@ function door(over: Partial<Door> = {}): Door {
     fwknop: null,
     sequence: null,
     oneTimeSequencesFile: null,
+    totp: null,
     sequenceTimeoutMs: 0,
     tcpFlags: { mask: 0x12, value: 0x02, text: 'syn,!ack' },
     open: [tcp(22), udp(53), tcp(443)],

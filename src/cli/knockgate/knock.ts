@@ -1,11 +1,12 @@
 /**
- * `knockgate knock HOST [STEP...]`: with steps, a classic sequence; without, one SPA packet from a
- * credential or profile (or, with --fwknop, one fwknop-format packet). Argument checks here; the
+ * `knockgate knock HOST [STEP...]`: with steps, a classic sequence; with --totp FILE, the current
+ * time-based sequence of that credential; without, one SPA packet from a credential or profile
+ * (or, with --fwknop, one fwknop-format packet). Argument checks here; the
  * sending is src/client/knock.ts.
  */
 
 import type { Command } from 'commander';
-import { knockClassic, knockFwknop, knockSpa } from '../../client/knock.js';
+import { knockClassic, knockFwknop, knockSpa, knockTotp } from '../../client/knock.js';
 import { findCredential, profilePath } from '../../client/profiles.js';
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../../core/endpoint.js';
 import { KnockgateError } from '../../core/errors.js';
@@ -13,7 +14,7 @@ import { MAX_SEQUENCE_STEPS } from '../../core/limits.js';
 import { parseDelay } from './option-parsers.js';
 import { familyOf, spaOptions, type SpaFlags } from './spa-options.js';
 
-type KnockFlags = SpaFlags & { delay: number; udp?: boolean; fwknop?: string };
+type KnockFlags = SpaFlags & { delay: number; udp?: boolean; fwknop?: string; totp?: string };
 
 export function addKnockCommand(program: Command): void {
   spaOptions(
@@ -27,6 +28,10 @@ export function addKnockCommand(program: Command): void {
       .option('-d, --delay <ms>', 'classic: wait between steps, in milliseconds', parseDelay, 0)
       .option('-u, --udp', 'classic: steps without a protocol are UDP (as knock -u)')
       .option(
+        '--totp <file>',
+        'send the current sequence of a time-based sequence door, from this credential (0600; knockgate add-client --totp)',
+      )
+      .option(
         '--fwknop <file>',
         'send fwknop-format SPA, for servers running fwknopd, with the keys in this credential file (0600)',
       ),
@@ -35,6 +40,22 @@ export function addKnockCommand(program: Command): void {
 
 async function knock(host: string, steps: string[], o: KnockFlags): Promise<void> {
   const family = familyOf(o);
+  if (o.totp !== undefined) {
+    if (steps.length > 0)
+      throw new KnockgateError('KG_USAGE', 'a --totp knock takes no steps: they come from the clock');
+    if (o.fwknop !== undefined) throw new KnockgateError('KG_USAGE', 'give one of --totp and --fwknop');
+    const sent = await knockTotp({
+      credentialFile: o.totp,
+      host,
+      family,
+      delayMs: o.delay,
+      nowUnixMs: Date.now(),
+      onStep: o.verbose ? (address, s) => process.stdout.write(`knocked ${address} ${formatEndpoint(s)}\n`) : undefined,
+    });
+    if (o.verbose)
+      process.stdout.write(`sent the time-based sequence (${sent.steps.length} steps) to ${sent.address}\n`);
+    return;
+  }
   if (o.fwknop !== undefined) {
     if (steps.length > 0) throw new KnockgateError('KG_USAGE', 'an fwknop knock takes no steps; use --ports');
     if (!o.ports) throw new KnockgateError('KG_USAGE', '--fwknop needs --ports, e.g. --ports 22/tcp (fwknop -A)');

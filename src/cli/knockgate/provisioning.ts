@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { addClient, createServerKey, rotateServerKey, type AddClientResult } from '../../client/provision.js';
 import { reissueClient } from '../../client/reissue.js';
+import { addTotpClient } from '../../client/provision-totp.js';
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
 import { formatIsoTime } from '../../config/iso-time.js';
 import { parseDurationMs } from '../../core/duration.js';
@@ -29,6 +30,7 @@ interface AddClientFlags {
   out?: string;
   force?: boolean;
   qr?: boolean;
+  totp?: boolean;
 }
 
 export function addProvisioningCommands(program: Command): void {
@@ -72,7 +74,15 @@ export function addProvisioningCommands(program: Command): void {
       '--reissue',
       'a new credential for a client the config already has (same name and id, a new secret, under the current server key); prints the entry that replaces the old one',
     )
-    .option('-c, --config <file>', 'with --reissue: the server configuration holding the client', DEFAULT_CONFIG_FILE)
+    .option(
+      '--totp',
+      "a credential for a time-based sequence door (sequence: { totp: FILE, ... }): writes the door's secret FILE (0600) if it has none, prints the credential, and its QR code on a terminal",
+    )
+    .option(
+      '-c, --config <file>',
+      'with --reissue or --totp: the server configuration holding the door',
+      DEFAULT_CONFIG_FILE,
+    )
     .option('-o, --out <file>', 'where to write the credential (mode 0600; default NAME.knockgate.yaml)')
     .option('--force', 'replace an existing credential file')
     .option(
@@ -85,6 +95,11 @@ export function addProvisioningCommands(program: Command): void {
 async function addClientCommand(name: string, o: AddClientFlags): Promise<void> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name))
     throw new KnockgateError('KG_USAGE', `client name ${JSON.stringify(name)}: use 1-32 letters, digits, _ . -`);
+  if (o.totp) {
+    if (o.door === undefined)
+      throw new KnockgateError('KG_USAGE', 'add-client --totp needs --door NAME: the time-based sequence door');
+    return addTotpClientCommand(name, o.door, o);
+  }
   if (o.mode !== undefined && o.mode !== 'ed25519' && o.mode !== 'psk')
     throw new KnockgateError('KG_USAGE', `--mode must be ed25519 or psk, got ${JSON.stringify(o.mode)}`);
   if (o.door === undefined)
@@ -127,12 +142,37 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
       `\nadd this under the "clients:" of SPA door ${JSON.stringify(o.door)} in knockgate.yaml:\n\n${r.serverEntry.replace(/^/gm, '      ').trimEnd()}\n`,
     );
   }
-  if (o.qr) {
-    const qrcode = (await import('qrcode')).default;
-    process.stdout.write(
-      `\n${await qrcode.toString(r.credentialText, { type: 'terminal', small: true, errorCorrectionLevel: 'L' })}\n`,
-    );
-  }
+  if (o.qr) await printQr(r.credentialText);
+}
+
+/** The credential as a QR code, for a phone to scan (qrcode, loaded only when asked). */
+async function printQr(text: string): Promise<void> {
+  const qrcode = (await import('qrcode')).default;
+  process.stdout.write(
+    `\n${await qrcode.toString(text, { type: 'terminal', small: true, errorCorrectionLevel: 'L' })}\n`,
+  );
+}
+
+/** add-client --totp: the credential printed, and as a QR code when stdout is a terminal (or with --qr). */
+async function addTotpClientCommand(name: string, door: string, o: AddClientFlags): Promise<void> {
+  for (const flag of ['reissue', 'mode', 'serverKey', 'port'] as const)
+    if (o[flag] !== undefined)
+      throw new KnockgateError('KG_USAGE', `--totp takes no --${flag === 'serverKey' ? 'server-key' : flag}`);
+  const out = o.out ?? `${name}.knockgate-totp.yaml`;
+  const r = addTotpClient({
+    name,
+    configFile: o.config,
+    door,
+    ...(o.server ? { server: o.server } : {}),
+    out,
+    force: o.force ?? false,
+  });
+  if (r.secretCreated)
+    process.stdout.write(`wrote the door's secret to ${r.secretFile} (mode 0600; restart or reload knockgated)\n`);
+  process.stdout.write(
+    `wrote the client credential to ${out} (give it to the client; it is a secret):\n\n${r.credentialText}`,
+  );
+  if (o.qr || process.stdout.isTTY) await printQr(r.credentialText);
 }
 
 function parseOverlap(v: string): number {
