@@ -27,7 +27,7 @@
 
 import type { ReloadResult } from '../control/protocol.js';
 import { KnockgateError } from '../core/errors.js';
-import { SEQUENCE_SWEEP_INTERVAL_MS } from '../core/limits.js';
+import { INTERFACE_WATCH_INTERVAL_MS, SEQUENCE_SWEEP_INTERVAL_MS } from '../core/limits.js';
 import type { SequenceStats } from '../core/sequence.js';
 import { collectDaemonState } from '../metrics/daemon-state.js';
 import { statsLine } from '../metrics/stats-line.js';
@@ -55,6 +55,7 @@ export class Daemon {
   private readonly sockets: SpaSockets;
   private readonly parsedSensors: ParsedSensors;
   private sweep: Timer | undefined;
+  private interfaceWatch: Timer | undefined;
   private overlapWatch: Timer | null = null;
   private layoutStep: NodeJS.Immediate | undefined;
   private stopped = false;
@@ -117,6 +118,7 @@ export class Daemon {
       bookAdoptedGrants(kept, { ...this.deps, book: this.lasting.book, grantor: this.lasting.grantor });
     }
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => this.doors.tracker.sweep(clock.nowMs()));
+    this.interfaceWatch = clock.every(INTERFACE_WATCH_INTERVAL_MS, () => this.lasting.captures.refresh());
     logDoorsReady(config, oneTime, log);
     for (const detail of config.warnings) log.warn({ event: 'config-warning', detail }, 'configuration warning');
     this.overlapWatch = logKeyOverlap(config, clock, log);
@@ -228,6 +230,7 @@ export class Daemon {
     this.sockets.close();
     this.parsedSensors.close();
     this.sweep?.cancel();
+    this.interfaceWatch?.cancel();
     this.overlapWatch?.cancel();
     if (this.layoutStep) clearImmediate(this.layoutStep);
     await this.reloading;
