@@ -52,6 +52,8 @@ export interface Config {
   readonly file: string;
   /** Interfaces to capture on; ['any'] means every interface. */
   readonly interfaces: readonly string[];
+  /** Those of `interfaces` that may be missing at start (waited for, captured once they appear). */
+  readonly lateInterfaces: readonly string[];
   /** Line of `interfaces:` in `file`, for errors found after loading (a missing interface). */
   readonly interfacesLine: number | null;
   /** How knocks are seen (`sensor:`). */

@@ -1,6 +1,7 @@
 /**
  * A listed interface that does not exist is a configuration error (exit 78) naming the file and
- * the line of `interfaces:`, found before anything is installed. `any` always exists. The
+ * the line of `interfaces:`, found before anything is installed. `any` always exists; those in
+ * `late_interfaces` may be missing (the captures wait for them: daemon/captures.ts). The
  * existence test is a parameter so that unit tests can fake it; the default reads /sys/class/net.
  */
 
@@ -13,16 +14,17 @@ export type InterfaceExists = (name: string) => boolean;
 export const interfaceExistsInSysfs: InterfaceExists = (name) => existsSync(`/sys/class/net/${name}`);
 
 export function checkInterfacesExist(
-  config: Pick<Config, 'file' | 'interfaces' | 'interfacesLine'>,
+  config: Pick<Config, 'file' | 'interfaces' | 'interfacesLine'> & Partial<Pick<Config, 'lateInterfaces'>>,
   exists: InterfaceExists = interfaceExistsInSysfs,
 ): void {
-  const missing = config.interfaces.filter((i) => i !== 'any' && !exists(i));
+  const late = new Set(config.lateInterfaces ?? []);
+  const missing = config.interfaces.filter((i) => i !== 'any' && !late.has(i) && !exists(i));
   if (missing.length > 0) {
     throw new ConfigError(
       config.file,
       config.interfacesLine ?? undefined,
       'interfaces',
-      `no such interface: ${missing.map((m) => JSON.stringify(m)).join(', ')}`,
+      `no such interface: ${missing.map((m) => JSON.stringify(m)).join(', ')} (one that appears later, such as a VPN's, goes in late_interfaces too)`,
     );
   }
 }

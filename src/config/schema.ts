@@ -301,6 +301,8 @@ export const configSchema = z
       .array(z.string().regex(INTERFACE_NAME, 'not a valid interface name'))
       .min(1, 'name at least one interface, or [any]'),
     sensor: sensorSchema.default('pcap'),
+    /** Listed interfaces that may be missing at start, or go and come back (VPN, PPP, veths). */
+    late_interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).default([]),
     /** Interfaces on which protected ports are not dropped (lo always is exempt). */
     exempt_interfaces: z.array(z.string().regex(INTERFACE_NAME, 'not a valid interface name')).default([]),
     firewall: z.enum(['nftables', 'iptables', 'none']).default('nftables'),

@@ -54,6 +54,8 @@ export const MAX_MAX_TRACKED_SEQUENCES = 4_000_000;
 
 /** How often the daemon reclaims timed-out sequence state (the timeout itself is exact). */
 export const SEQUENCE_SWEEP_INTERVAL_MS = 250;
+/** How often the captures look for interfaces that have appeared, gone, or come back (Captures.refresh). */
+export const INTERFACE_WATCH_INTERVAL_MS = 1000;
 
 /** Commands (start/stop): wall-clock limit per run, and how many may run or wait at once. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;

@@ -15,6 +15,13 @@
  * A packet that reached both captures thus arrives once, in order; one that reached only the old
  * ring (before the new opened) is read from it before it closes. Periods of time-based doors turn
  * this way every period (daemon/period-turns.ts).
+ *
+ * Interfaces that come and go (a VPN, PPP, a container's veth; `late_interfaces`): one that does
+ * not exist when the captures open is skipped and logged (the config's own check refuses a missing
+ * interface that is not declared late); refresh(), on a timer, reopens the captures the same way
+ * when an interface has appeared, gone, or come back with another index (a capture is bound to the
+ * index it opened on, and sees nothing once its interface is deleted). The firewall needs none of
+ * this: its drops hold on every interface but lo and the exempt ones, by name, existing or not.
  */
 
 import { knockCaptureFilter } from '../core/capture-filter.js';
@@ -32,11 +39,20 @@ interface Handover {
   readonly seenOld: Map<string, number>;
   readonly held: { source: PacketSource; frame: Uint8Array; length: number }[];
   timer: NodeJS.Immediate | undefined;
+  /** What the old captures covered, for revert(). */
+  readonly asked: Captures['asked'];
+  readonly indexes: ReadonlyMap<string, number | null>;
 }
 
 export class Captures {
   private live: PacketSource[] = [];
   private handover: Handover | null = null;
+  /** What the captures were last asked to cover (reopen's arguments), for refresh(). */
+  private asked: { readonly interfaces: readonly string[]; readonly steps: readonly Endpoint[] } | null = null;
+  /** Each asked-for interface's index when the captures opened (null: it did not exist). */
+  private indexes = new Map<string, number | null>();
+  /** Interfaces reported missing, so that each disappearance is logged once. */
+  private readonly missing = new Set<string>();
   /** Kernel delivery figures of captures already closed (a filter change replaces them). */
   private readonly closedTotals = { received: 0, dropped: 0 };
 
@@ -61,8 +77,15 @@ export class Captures {
     if (steps.length === 0 && this.live.length === 0) return;
     this.finishHandover(); // an earlier hand-over ends first: at most two generations are open
     const opened: PacketSource[] = [];
+    const indexes = new Map<string, number | null>();
     try {
       for (const iface of interfaces) {
+        const index = this.indexOf(iface);
+        indexes.set(iface, index);
+        if (index === null) {
+          this.noteMissing(iface);
+          continue;
+        }
         let source: PacketSource | undefined;
         const deliver: FrameHandler = (frame, length) => {
           if (source === undefined) return;
@@ -77,9 +100,12 @@ export class Captures {
       throw err;
     }
     const old = this.live;
+    const before = { asked: this.asked, indexes: this.indexes };
     this.live = opened;
+    this.asked = { interfaces: [...interfaces], steps: [...steps] };
+    this.indexes = indexes;
     if (old.length > 0) {
-      const h: Handover = { old, seenOld: new Map(), held: [], timer: undefined };
+      const h: Handover = { old, seenOld: new Map(), held: [], timer: undefined, ...before };
       this.handover = h;
       // Two turns: the first immediate may run before the next poll phase has read the old rings.
       h.timer = setImmediate(() => {
@@ -87,6 +113,52 @@ export class Captures {
       });
     }
     this.log.debug({ event: 'capture-filter', captures: opened.map((s) => s.name) }, 'capture filter set');
+  }
+
+  /**
+   * Follows interfaces that come and go: when one of those asked for has appeared, gone, or come
+   * back with another index, the captures are reopened (with the hand-over above, so the others
+   * lose nothing). One that cannot be opened yet is logged and tried again next time. Never throws.
+   */
+  refresh(): void {
+    const asked = this.asked;
+    if (asked === null || asked.steps.length === 0 || this.factory.interfaceIndex === undefined) return;
+    const changed = asked.interfaces.filter((i) => this.indexOf(i) !== (this.indexes.get(i) ?? null));
+    if (changed.length === 0) return;
+    try {
+      this.reopen(asked.interfaces, asked.steps);
+    } catch (err) {
+      this.log.warn(
+        { event: 'interface-up', interfaces: changed, error: (err as Error).message },
+        `${changed.join(', ')} changed but cannot be captured yet; trying again`,
+      );
+      return;
+    }
+    for (const iface of changed) {
+      if (this.indexes.get(iface) === null) continue;
+      this.missing.delete(iface);
+      this.log.info({ event: 'interface-up', interface: iface, captures: this.names() }, `capturing on ${iface}`);
+    }
+  }
+
+  /** Interfaces asked for that have no capture now (they do not exist). */
+  waitingFor(): string[] {
+    return [...this.indexes].filter(([, index]) => index === null).map(([iface]) => iface);
+  }
+
+  /** The interface's index; `any`, and every name when the factory cannot tell, count as present. */
+  private indexOf(iface: string): number | null {
+    if (iface === 'any' || this.factory.interfaceIndex === undefined) return 0;
+    return this.factory.interfaceIndex(iface);
+  }
+
+  private noteMissing(iface: string): void {
+    if (this.missing.has(iface)) return;
+    this.missing.add(iface);
+    this.log.warn(
+      { event: 'interface-gone', interface: iface },
+      `${iface} does not exist (now): no knocks are received there until it appears; its protected ports stay dropped`,
+    );
   }
 
   close(): void {
@@ -107,6 +179,8 @@ export class Captures {
     this.handover = null;
     this.closeAll(this.live);
     this.live = h.old;
+    this.asked = h.asked;
+    this.indexes = new Map(h.indexes);
     return true;
   }
 

@@ -28,7 +28,7 @@
 
 import type { ReloadResult } from '../control/protocol.js';
 import { KnockgateError } from '../core/errors.js';
-import { SEQUENCE_SWEEP_INTERVAL_MS } from '../core/limits.js';
+import { INTERFACE_WATCH_INTERVAL_MS, SEQUENCE_SWEEP_INTERVAL_MS } from '../core/limits.js';
 import type { SequenceStats } from '../core/sequence.js';
 import { collectDaemonState } from '../metrics/daemon-state.js';
 import { statsLine } from '../metrics/stats-line.js';
@@ -57,6 +57,7 @@ export class Daemon {
   private readonly sockets: SpaSockets;
   private readonly parsedSensors: ParsedSensors;
   private sweep: Timer | undefined;
+  private interfaceWatch: Timer | undefined;
   private overlapWatch: Timer | null = null;
   /** Time-based sequence doors: the next period's turn (period-turns.ts). */
   private periodTurns: Timer | null = null;
@@ -123,6 +124,7 @@ export class Daemon {
     }
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => this.doors.tracker.sweep(clock.nowMs()));
     this.watchPeriods();
+    this.interfaceWatch = clock.every(INTERFACE_WATCH_INTERVAL_MS, () => this.lasting.captures.refresh());
     logDoorsReady(config, oneTime, log);
     for (const detail of config.warnings) log.warn({ event: 'config-warning', detail }, 'configuration warning');
     this.overlapWatch = logKeyOverlap(config, clock, log);
@@ -235,6 +237,7 @@ export class Daemon {
     this.sockets.close();
     this.parsedSensors.close();
     this.sweep?.cancel();
+    this.interfaceWatch?.cancel();
     this.overlapWatch?.cancel();
     this.periodTurns?.cancel();
     if (this.layoutStep) clearImmediate(this.layoutStep);

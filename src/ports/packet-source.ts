@@ -29,4 +29,10 @@ export type FilterBuilder = (etherDst: string | undefined) => string;
 export interface PacketSourceFactory {
   /** Opens a capture; throws KnockgateError('KG_CAPTURE_FAILED') when it cannot. */
   open(iface: string, filter: FilterBuilder, onFrame: FrameHandler): PacketSource;
+  /**
+   * The interface's index as the kernel numbers it now, or null when there is no such interface.
+   * A capture is bound to one index: an interface deleted and made again (a VPN, a container's
+   * veth, PPP) gets a new one, and its old capture sees nothing more. Absent: not watched.
+   */
+  interfaceIndex?(iface: string): number | null;
 }

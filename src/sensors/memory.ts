@@ -69,6 +69,11 @@ export class MemoryPacketSources implements PacketSourceFactory {
   readonly opened: MemoryPacketSource[] = [];
   /** When set, the next open() fails as a missing interface does (KG_CAPTURE_FAILED). */
   failOpen = false;
+  /**
+   * The interfaces that exist, by name, with their index; null: every name exists (index 1).
+   * Tests change it to make an interface appear, go, or come back with a new index.
+   */
+  interfaces: Map<string, number> | null = null;
 
   /** `linkType` 'raw' takes bare IP packets, the simplest frames to build. */
   constructor(
@@ -86,6 +91,10 @@ export class MemoryPacketSources implements PacketSourceFactory {
     const source = new MemoryPacketSource(iface, this.linkType, this.localMac, filter(mac), onFrame);
     this.opened.push(source);
     return source;
+  }
+
+  interfaceIndex(iface: string): number | null {
+    return this.interfaces === null ? 1 : (this.interfaces.get(iface) ?? null);
   }
 
   /** The sources still open. */

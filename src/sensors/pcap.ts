@@ -61,7 +61,19 @@ function interfaceMac(iface: string): string | undefined {
   }
 }
 
+/** The kernel's index of the interface (sysfs), or null when there is none by that name. */
+function interfaceIndex(iface: string): number | null {
+  if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(iface) || iface === '.' || iface === '..') return null;
+  try {
+    const n = Number(readFileSync(`/sys/class/net/${iface}/ifindex`, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
 export const pcapSourceFactory: PacketSourceFactory = {
+  interfaceIndex,
   open(iface: string, buildFilter: FilterBuilder, onFrame: FrameHandler): PacketSource {
     const mac = interfaceMac(iface);
     const capture = openCapture({

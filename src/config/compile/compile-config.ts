@@ -33,6 +33,10 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
       ['nft_table'],
       `with firewall: iptables the name goes into chain and ipset names (kg_${raw.nft_table}_fwd): at most ${MAX_IPTABLES_TABLE_NAME_CHARS} characters`,
     );
+  raw.late_interfaces.forEach((name, i) => {
+    if (!raw.interfaces.includes(name))
+      failAt(src, ['late_interfaces', i], `${JSON.stringify(name)} is not in interfaces: list it there too`);
+  });
   const ctx = compileContext(src, raw, secretsProtected, registerDoors(src, raw));
   const doors = raw.doors.map((d, i) => compileDoor(ctx, d, i));
   const sensor = compileSensor(ctx, doors);
@@ -43,6 +47,7 @@ export function compileConfig(src: LocatedYaml, raw: RawConfig, secretsProtected
   return Object.freeze({
     file: src.file,
     interfaces: Object.freeze([...raw.interfaces]),
+    lateInterfaces: Object.freeze([...raw.late_interfaces]),
     interfacesLine: src.lineOf(['interfaces']) ?? null,
     sensor,
     exemptInterfaces: Object.freeze([...raw.exempt_interfaces]),
