@@ -52,10 +52,22 @@ const INTERFACE = /^[^\s=]{0,15}$/;
 
 const dropped = (reason: SensorRecordDropReason): LogLineResult => ({ kind: 'dropped', reason });
 
-export function parseLogLine(line: string, prefix: string): LogLineResult {
+/**
+ * How the line reaches us. `message`: the kernel's message itself (/dev/kmsg, the journal's
+ * MESSAGE), where nf_log puts the prefix first: the marker must start the line. `syslog`: a line
+ * of a log file, where the marker must come right after the syslog header's `kernel: ` (and the
+ * optional `[seconds.micros] ` stamp). Anywhere else a marker is some other message that quotes
+ * it (a user can make the kernel print text of their choosing, e.g. a mount option it refuses):
+ * never a packet.
+ */
+export type LogLineFraming = 'message' | 'syslog';
+
+const SYSLOG_KERNEL_HEADER = / kernel: (?:\[\s*\d+\.\d+\] ?)?$/;
+
+export function parseLogLine(line: string, prefix: string, framing: LogLineFraming = 'message'): LogLineResult {
   const marker = `${prefix}IN=`;
   if (line.length > MAX_KERNEL_LOG_LINE_BYTES) return line.includes(marker) ? dropped('log-line-too-long') : OTHER;
-  const at = markerAt(line, marker);
+  const at = markerAt(line, marker, framing);
   if (at < 0) return OTHER;
   const fields = new Map<string, string>();
   const flagWords: string[] = [];
@@ -108,15 +120,11 @@ export function parseLogLine(line: string, prefix: string): LogLineResult {
   };
 }
 
-/**
- * Where the marker starts at the start of the line or after a space or `]` (a syslog or dmesg
- * header), so that prefix `kg ` does not match another rule's `xkg `; -1 when nowhere.
- */
-function markerAt(line: string, marker: string): number {
-  for (let at = line.indexOf(marker); at >= 0; at = line.indexOf(marker, at + 1)) {
-    const before = at === 0 ? ' ' : line[at - 1];
-    if (before === ' ' || before === ']') return at;
-  }
+/** Where the marker starts, as `framing` allows (see LogLineFraming); -1 when not there. */
+function markerAt(line: string, marker: string, framing: LogLineFraming): number {
+  if (framing === 'message') return line.startsWith(marker) ? 0 : -1;
+  for (let at = line.indexOf(marker); at >= 0; at = line.indexOf(marker, at + 1))
+    if (SYSLOG_KERNEL_HEADER.test(line.slice(0, at))) return at;
   return -1;
 }
 

@@ -42,7 +42,7 @@ export function kernelLogSourceFactory(o: KernelLogOptions): ParsedPacketSourceF
       const accepted = new Set(o.interfaces);
       let received = 0;
       const sink: LineSink = (line, kernel) => {
-        const r = parseLogLine(line, o.prefix);
+        const r = parseLogLine(line, o.prefix, o.source.kind === 'file' ? 'syslog' : 'message');
         if (r.kind === 'other') return;
         received++;
         if (r.kind === 'dropped') handlers.dropped(r.reason);

@@ -106,8 +106,13 @@ function checkLine(input: Uint8Array): string {
       assert.ok(!/\s/.test(r.inInterface) && r.inInterface.length <= 15);
     }
     if (!line.includes(`${prefix}IN=`)) assert.deepEqual(r, { kind: 'other' });
-    if (line.length + 7 <= MAX_KERNEL_LOG_LINE_BYTES)
-      assert.deepEqual(parseLogLine(`[1.23] ${line}`, prefix), r, 'a dmesg header changed the result');
+    const header = 'Dec  3 17:27:06 h kernel: [1.23] ';
+    // What a kernel message says, a syslog line of it says too (the marker may only start the message).
+    if (r.kind !== 'other' && line.length + header.length <= MAX_KERNEL_LOG_LINE_BYTES)
+      assert.deepEqual(parseLogLine(header + line, prefix, 'syslog'), r, 'a syslog header changed the result');
+    // Quoted inside another message, it is never a packet.
+    if (line.length + 5 <= MAX_KERNEL_LOG_LINE_BYTES)
+      assert.notEqual(parseLogLine(`say ${line}`, prefix).kind, 'packet');
     outcome += `:${r.kind === 'dropped' ? r.reason : r.kind === 'packet' ? `${r.packet.proto}${r.packet.family}` : 'other'}`;
   }
   return outcome;

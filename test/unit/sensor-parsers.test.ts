@@ -131,8 +131,21 @@ describe('netfilter LOG lines (core/netfilter-log-line.ts)', () => {
     assert.deepEqual(parseLogLine(line, 'other '), { kind: 'other' });
     assert.deepEqual(parseLogLine(line.replace('kgtest ', 'xkgtest '), 'kgtest '), { kind: 'other' });
     assert.deepEqual(parseLogLine('usb 1-1: new device', 'kgtest '), { kind: 'other' });
-    for (const header of ['Dec  3 17:27:06 host kernel: ', '[81157.229127] ', 'Dec  3 17:27:06 host kernel: [81157.2]'])
-      assert.equal(parseLogLine(header + line, 'kgtest ').kind, 'packet', header);
+    for (const header of ['Dec  3 17:27:06 host kernel: ', 'Dec  3 17:27:06 host kernel: [81157.229127] '])
+      assert.equal(parseLogLine(header + line, 'kgtest ', 'syslog').kind, 'packet', header);
+  });
+
+  it('takes the marker only where nf_log puts it: first in a kernel message, right after `kernel: ` in a syslog line', () => {
+    const line = LINES[0] as string;
+    // A user can make the kernel print text of their choosing (a refused mount option, say):
+    // a marker inside another message is never a packet, whatever follows it.
+    const quoted = `tmpfs: Unknown parameter 'x ${line}'`;
+    assert.deepEqual(parseLogLine(quoted, 'kgtest '), { kind: 'other' });
+    assert.deepEqual(parseLogLine(`Dec  3 17:27:06 host kernel: ${quoted}`, 'kgtest ', 'syslog'), { kind: 'other' });
+    // A syslog line from another program, or with the header but not the kernel's tag.
+    assert.deepEqual(parseLogLine(`Dec  3 17:27:06 host myapp: ${line}`, 'kgtest ', 'syslog'), { kind: 'other' });
+    assert.deepEqual(parseLogLine(`[81157.229127] ${line}`, 'kgtest '), { kind: 'other' });
+    assert.equal(parseLogLine(line, 'kgtest ').kind, 'packet');
   });
 
   it('drops lines with the prefix that are not a TCP or UDP packet with addresses and ports', () => {
