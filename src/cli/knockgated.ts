@@ -8,6 +8,7 @@
  */
 
 import { forwardingWarnings } from '../daemon/forwarding-sysctl.js';
+import { logNetnsWarnings } from '../daemon/log-netns-sysctl.js';
 import { openMetricsEndpoint } from '../metrics/http-endpoint.js';
 import './v8-settings.js'; // first: before anything else loads
 import { checkInterfacesExist } from '../config/interfaces-exist.js';
@@ -180,7 +181,8 @@ async function main(argv: string[]): Promise<void> {
       strict: opts.strict === true,
       warn: (l) => process.stderr.write(`knockgated: ${l}\n`),
     });
-    for (const w of forwardingWarnings(config)) process.stderr.write(`knockgated: warning: ${w}\n`);
+    for (const w of [...forwardingWarnings(config), ...logNetnsWarnings(config)])
+      process.stderr.write(`knockgated: warning: ${w}\n`);
     const nft = await checkFirewall(config, files); // daemon/check.ts: the kernel checks, nothing is committed
     process.stdout.write(
       `${config.file}: OK (${config.doors.length} door${config.doors.length === 1 ? '' : 's'}: ${config.doors.map((d) => d.name).join(', ')}); ${nft}\n`,
@@ -201,6 +203,7 @@ async function main(argv: string[]): Promise<void> {
   // Before anything is written or installed: --strict refuses here (exit 78).
   await guardLockout(config, { strict: opts.strict === true, log });
   for (const detail of forwardingWarnings(config)) log.warn({ event: 'forwarding-off', detail }, detail);
+  for (const detail of logNetnsWarnings(config)) log.warn({ event: 'log-all-netns', detail }, detail);
   if (dryRun) return runDryRun(config, log, files);
   if (config.pidFile) writePidFile(config.pidFile);
   const deps = await composeDaemon(config, log, files);
@@ -210,6 +213,7 @@ async function main(argv: string[]): Promise<void> {
     // The running gate lists the kernel's grants: no second libnftables worker per reload.
     await guardLockout(next.config, { strict: opts.strict === true, log, grants: () => deps.gate.list() });
     for (const detail of forwardingWarnings(next.config)) log.warn({ event: 'forwarding-off', detail }, detail);
+    for (const detail of logNetnsWarnings(next.config)) log.warn({ event: 'log-all-netns', detail }, detail);
     return next;
   };
   const daemon = new Daemon({ ...deps, reloadSource });

@@ -40,6 +40,7 @@ const doors = (): string[] => [
 ];
 
 describe('sensor kernel-log from /dev/kmsg, nftables gate, real kernel', () => {
+  useLogAllNetns(); // before the scenario's before(), which starts the daemon
   const s = useScenario({
     banner: [22, 2222],
     interfaces: ({ tb }) => [tb.server.clientSide.ifname, tb.server.otherSide.ifname],
@@ -49,12 +50,13 @@ describe('sensor kernel-log from /dev/kmsg, nftables gate, real kernel', () => {
     ],
     doors,
   });
-  useLogAllNetns();
   const { tb, daemon } = s;
 
   it('adds the log rule for exactly the knock ports and reads /dev/kmsg, no capture', async () => {
     const ready = await daemon.waitFor((l) => l.event === 'ready');
     assert.deepEqual(ready.captures, ['kernel-log:/dev/kmsg']);
+    // The test runs with nf_log_all_netns=1 (the daemon is in a namespace): it says what that costs.
+    assert.ok(daemon.lines.some((l) => l.event === 'log-all-netns' && /can forge knocks/.test(String(l.detail))));
     const table = tb.run(tb.server.ns, ['nft', 'list', 'table', 'inet', 'knockgate']);
     assert.match(table, new RegExp(`@knocklog log prefix "${prefixOf(s)}" flags tcp sequence`));
   });

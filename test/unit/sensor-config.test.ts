@@ -239,3 +239,22 @@ describe('sensor kernel-log with the iptables gate', () => {
     load(text(['firewall: iptables', 'sensor: { kernel-log: { prefix: "kg: " } }']));
   });
 });
+
+describe('sensor kernel-log and net.netfilter.nf_log_all_netns', () => {
+  it("warns when the kernel log carries every namespace's lines, and only for kernel-log", async () => {
+    const { logNetnsWarnings } = await import('../../src/daemon/log-netns-sysctl.js');
+    const kernelLog = load(text(['sensor: kernel-log']));
+    assert.match(
+      logNetnsWarnings(kernelLog, () => '1\n')[0] ?? '',
+      /nf_log_all_netns is 1: .*forge knocks.*sensor nflog/,
+    );
+    assert.deepEqual(
+      logNetnsWarnings(kernelLog, () => '0\n'),
+      [],
+    );
+    assert.deepEqual(
+      logNetnsWarnings(load(text(['sensor: { nflog: { group: 3 } }'])), () => '1\n'),
+      [],
+    );
+  });
+});
