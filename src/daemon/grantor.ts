@@ -88,7 +88,7 @@ export class Grantor {
       );
       return { verdict: 'refused' };
     }
-    const nat = forward === undefined ? undefined : { to: forward.address, port: forward.port };
+    const nat = forward === undefined ? null : { to: forward.address, port: forward.port };
     if (spec.endpoints.length > 0) {
       try {
         await gate.grant({ source, family, endpoints: spec.endpoints, durationS, nat });

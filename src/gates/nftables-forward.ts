@@ -19,7 +19,7 @@
  *                           FORCE_NAT, one inner host per stanza). Two maps because nft 1.0.6's
  *                           JSON parser cannot declare a map with concatenated data.
  *   chain nat_prerouting    (only while a door can forward) hook prerouting, type nat, priority
- *                           dstnat: `meta l4proto { tcp, udp } dnat ip to ip saddr . l4proto .
+ *                           dstnat: `meta l4proto { tcp, udp } fib daddr type local dnat ip to ip saddr . l4proto .
  *                           dport map @nat4_to : ip saddr . l4proto . dport map @nat4_port`, and
  *                           the same for ip6: only sources with a port-forwarded grant match; the
  *                           rest were dropped above, or go on to this host as granted.
@@ -106,6 +106,9 @@ export function forwardCommands(table: string, layout: GateLayout, parts: Forwar
       cmds.push(
         rule(CHAIN_NAT_PRE, [
           { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: { set: ['tcp', 'udp'] } } },
+          // Only traffic addressed to this host: a granted source's traffic to other hosts routed
+          // through this one keeps its destination.
+          { match: { op: '==', left: { fib: { result: 'type', flags: ['daddr'] } }, right: 'local' } },
           {
             dnat: {
               family: f === 4 ? 'ip' : 'ip6',

@@ -90,7 +90,7 @@ function forwardText(layout: GateLayout, iif: string, l4: string): string[] {
         ? []
         : ([4, 6] as const).map((f) => {
             const key = `${proto(f)} saddr . ${l4}`;
-            return `meta l4proto { tcp, udp } dnat ${proto(f)} to ${key} map @${MAP_NAT_TO[f]}:${key} map @${MAP_NAT_PORT[f]}`;
+            return `meta l4proto { tcp, udp } fib daddr type local dnat ${proto(f)} to ${key} map @${MAP_NAT_TO[f]}:${key} map @${MAP_NAT_PORT[f]}`;
           }),
     ),
     ...chain(

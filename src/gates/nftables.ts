@@ -103,8 +103,23 @@ export class NftablesGate implements Gate {
     const protectedKeys = new Set(grantablePorts(layout).map((e) => endpointKey(e.proto, e.port)));
     const kept: ActiveGrant[] = [];
     const stale: ActiveGrant[] = [];
+    // A grant forwarded where the configuration no longer forwards (nat: changed, FORCE_NAT
+    // removed) is stale too: kept, it would go on to a host nobody allows any more, or, with its
+    // forward removed, on to this host, which its knock never asked for.
+    const allowed = new Set(
+      (layout.natForwards ?? []).map(
+        (n) => `${n.family}|${endpointKey(n.from.proto, n.from.port)}|${n.to}|${n.toPort}`,
+      ),
+    );
+    const forwardAllowed = (g: ActiveGrant): boolean => {
+      const f = forwards.get(mirrorKey(g.family, g.source, g.endpoint));
+      return (
+        f === undefined ||
+        allowed.has(`${g.family}|${endpointKey(g.endpoint.proto, g.endpoint.port)}|${f.to}|${f.port}`)
+      );
+    };
     for (const g of existing)
-      (protectedKeys.has(endpointKey(g.endpoint.proto, g.endpoint.port)) ? kept : stale).push(g);
+      (protectedKeys.has(endpointKey(g.endpoint.proto, g.endpoint.port)) && forwardAllowed(g) ? kept : stale).push(g);
     const staleForwards = stale.flatMap((g) => {
       const previous = forwards.get(mirrorKey(g.family, g.source, g.endpoint));
       return previous === undefined
@@ -149,12 +164,18 @@ export class NftablesGate implements Gate {
     const commands: NftCommand[] = [];
     const keys: string[] = [];
     const forwards = new Map<string, NatValue>();
+    const unforwarded: string[] = [];
     const single = req.source.includes('/') ? null : parseIPAddress(req.source);
     for (const e of req.endpoints) {
       const key = mirrorKey(req.family, req.source, e);
       const current = this.expiry.get(key);
       const previous = this.nat.get(key);
-      const forward = req.nat ? { to: req.nat.to, port: req.nat.port ?? e.port } : previous;
+      const forward =
+        req.nat === undefined
+          ? previous
+          : req.nat === null
+            ? undefined
+            : { to: req.nat.to, port: req.nat.port ?? e.port };
       const samePath = forward?.to === previous?.to && forward?.port === previous?.port;
       if (current !== undefined && current >= target && samePath) continue;
       if (forward === undefined && single !== null && this.coveredUntil(single, e) >= target) continue;
@@ -168,6 +189,9 @@ export class NftablesGate implements Gate {
           ...setNatCommands(this.table, req.family, grantElementKey(req.source, e), timeoutS, forward, previous),
         );
         forwards.set(key, forward);
+      } else if (previous !== undefined) {
+        commands.push(...revokeNatCommands(this.table, req.family, grantElementKey(req.source, e), previous));
+        unforwarded.push(key);
       }
       commands.push(...setGrantCommands(this.table, req.source, req.family, e, timeoutS, current !== undefined));
       keys.push(key);
@@ -177,6 +201,7 @@ export class NftablesGate implements Gate {
     const applied = this.enqueue(commands, () => {
       for (const k of keys) this.expiry.set(k, Math.max(target, this.expiry.get(k) ?? 0));
       for (const [k, forward] of forwards) this.nat.set(k, forward);
+      for (const k of unforwarded) this.nat.delete(k);
       if (prefix !== null) {
         for (const e of req.endpoints)
           this.prefixes.set(mirrorKey(req.family, req.source, e), {

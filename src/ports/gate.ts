@@ -15,10 +15,11 @@ export interface GrantRequest {
   readonly durationS: number;
   /**
    * Forward this grant's traffic to an inner address of the same family, at `port` (null: each
-   * endpoint's own port), for the grant's lifetime. Absent: an element that is forwarded already
-   * stays forwarded where it goes (an extension keeps its path).
+   * endpoint's own port), for the grant's lifetime. null: to this host (an element forwarded by
+   * an earlier grant is moved back: the latest grant decides where its source goes). Absent: an
+   * element keeps the path it has (an operator's extension, a regrant after a revoke).
    */
-  readonly nat?: { readonly to: string; readonly port: number | null };
+  readonly nat?: { readonly to: string; readonly port: number | null } | null;
 }
 
 /** A grant as the kernel holds it. */

@@ -173,7 +173,7 @@ describe('nftables batch: the forward path', () => {
     const text = rulesetText(TABLE, layout);
     assert.match(
       text,
-      /meta l4proto \{ tcp, udp \} dnat ip to ip saddr \. meta l4proto \. th dport map @nat4_to:ip saddr \. meta l4proto \. th dport map @nat4_port/,
+      /meta l4proto \{ tcp, udp \} fib daddr type local dnat ip to ip saddr \. meta l4proto \. th dport map @nat4_to:ip saddr \. meta l4proto \. th dport map @nat4_port/,
     );
     assert.match(text, /ct status dnat ip daddr 198\.18\.5\.2 tcp dport 22 masquerade/);
   });
@@ -252,6 +252,65 @@ describe('NftablesGate: port-forwarded grants', () => {
     // Revoked: a later plain grant is a plain grant again.
     await gate.grant({ ...req, durationS: 30 });
     assert.deepEqual(summary(nft.batches[4] ?? []), ['add grants4']);
+  });
+
+  it('a grant to this host (nat: null) moves a forwarded element back: the forward is removed, not re-armed', async () => {
+    const nft = new Recorder();
+    let now = 0;
+    const gate = new NftablesGate(TABLE, () => now, nft);
+    const req = { source: '198.18.7.2', family: 4 as const, endpoints: [{ proto: 'tcp' as const, port: 22 }] };
+    await gate.grant({ ...req, durationS: 30, nat: { to: '198.19.7.2', port: 22 } });
+    now = 1_000;
+    await gate.grant({ ...req, durationS: 60, nat: null });
+    const back = summary(nft.batches[1] ?? []);
+    assert.deepEqual(back.slice(0, 4), [
+      'add nat4_to 198.19.7.2 t1',
+      'add nat4_port 22 t1',
+      'delete nat4_to',
+      'delete nat4_port',
+    ]);
+    assert.ok(!back.slice(4).some((c) => c.includes('nat4')), back.join('; '));
+    // The element holds no forward any more: an extension that names none sends no NAT command.
+    now = 2_000;
+    await gate.grant({ ...req, durationS: 120 });
+    assert.ok(!summary(nft.batches[2] ?? []).some((c) => c.includes('nat4')));
+  });
+
+  it('at install, a grant forwarded where the configuration no longer forwards is removed with its forward', async () => {
+    const listing = {
+      nftables: [
+        {
+          set: {
+            name: 'grants4',
+            elem: [
+              { elem: { val: { concat: ['198.18.7.2', 'tcp', 2222] }, expires: 20 } },
+              { elem: { val: { concat: ['198.18.7.3', 'tcp', 2222] }, expires: 20 } },
+            ],
+          },
+        },
+        {
+          map: { name: 'nat4_to', elem: [[{ elem: { val: { concat: ['198.18.7.2', 'tcp', 2222] } } }, '198.19.7.9']] },
+        },
+        { map: { name: 'nat4_port', elem: [[{ elem: { val: { concat: ['198.18.7.2', 'tcp', 2222] } } }, 22]] } },
+      ],
+    };
+    const nft = new Recorder();
+    nft.listTable = async () => JSON.stringify(listing);
+    const gate = new NftablesGate(TABLE, () => 0, nft);
+    const layout: GateLayout = {
+      ...BASE,
+      forwardedPorts: [{ proto: 'tcp', port: 2222 }],
+      natForwards: [{ from: { proto: 'tcp', port: 2222 }, family: 4, to: '198.19.7.2', toPort: 22, masquerade: false }],
+    };
+    const kept = await gate.install(layout);
+    assert.deepEqual(
+      kept.map((g) => g.source),
+      ['198.18.7.3'],
+      'the grant forwarded to 198.19.7.9 (no longer configured) is not kept',
+    );
+    const batch = JSON.stringify(nft.batches[0]);
+    assert.match(batch, /"delete":\{"element":\{[^}]*"name":"grants4","elem":\[\{"concat":\["198\.18\.7\.2"/);
+    assert.match(batch, /"delete":\{"element":\{[^}]*"name":"nat4_to"/);
   });
 });
 

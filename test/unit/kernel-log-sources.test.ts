@@ -156,10 +156,13 @@ describe('the kernel-log sensor', () => {
       appendFileSync(
         file,
         [
-          'usb 1-1: new high-speed USB device',
-          LINE(7000),
-          LINE(7001, 'eth9'),
-          'kg: IN=eth0 OUT= SRC=198.18.0.2 DST=198.18.0.1 PROTO=ICMP TYPE=8 CODE=0',
+          'Dec  3 17:00:00 host kernel: usb 1-1: new high-speed USB device',
+          `Dec  3 17:00:00 host kernel: ${LINE(7000)}`,
+          `Dec  3 17:00:00 host kernel: ${LINE(7001, 'eth9')}`,
+          'Dec  3 17:00:00 host kernel: kg: IN=eth0 OUT= SRC=198.18.0.2 DST=198.18.0.1 PROTO=ICMP TYPE=8 CODE=0',
+          // A file line must carry the kernel's syslog tag before the prefix; a bare one is not a knock.
+          LINE(7003),
+          `Dec  3 17:00:00 host myapp: ${LINE(7004)}`,
           `Dec  3 17:00:00 host kernel: [12.5] ${LINE(7002, 'eth0', '2001:0db8:0000:0000:0000:0000:0000:0002').replace('DST=198.18.0.1', 'DST=2001:0db8:0000:0000:0000:0000:0000:0001')}`,
           '',
         ].join('\n'),
