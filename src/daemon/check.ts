@@ -50,7 +50,7 @@ export async function checkFirewall(config: Config, files: ConfiguredFiles): Pro
   if (config.firewall === 'iptables') {
     const via = await checkIptables(config.nftTable, startLayout(config, files));
     const n = iptablesNames(config.nftTable);
-    return `iptables: chains ${n.input}, ${n.forward}, ${n.raw} checked (${via}, parsed with every set looked up; the kernel has no dry run for them), not installed`;
+    return `iptables: chains ${n.input}, ${n.forward}, ${n.mangle}, ${n.raw} checked (${via}, parsed with every set looked up; the kernel has no dry run for them), not installed`;
   }
   const what = `table inet ${config.nftTable} as ${config.file} renders it (nft_table: ${config.nftTable}; a table of that name that knockgate does not own cannot be shared)`;
   const via = await checkNftBatch(installBatch(config.nftTable, startLayout(config, files), []), what);

@@ -55,6 +55,7 @@ export async function checkIptables(
       for (const [t, chain] of [
         ['filter', names.input],
         ['filter', names.forward],
+        ['mangle', names.mangle],
         ['raw', names.raw],
       ] as const) {
         const r = await exec.run(program, [...WAIT_ARGS, '-t', t, '-S', chain]);

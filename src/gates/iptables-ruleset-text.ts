@@ -18,7 +18,7 @@ export function iptablesRulesetText(table: string, layout: GateLayout): string {
   return [
     `# 1. ipset -exist restore: the grant sets (an entry per granted source, protocol and port, each with a timeout)`,
     ipsetCreateText(names).trimEnd(),
-    `# 2. iptables-restore --noflush (IPv4): chains ${names.input}, ${names.forward} (filter) and ${names.raw} (raw), each jumped from position 1`,
+    `# 2. iptables-restore --noflush (IPv4): chains ${names.input}, ${names.forward} (filter), ${names.mangle} (mangle) and ${names.raw} (raw), each jumped from position 1`,
     restoreText(names, 4, layout, NO_JUMPS).trimEnd(),
     '# 3. ip6tables-restore --noflush (IPv6): the same chains, matching the IPv6 sets',
     restoreText(names, 6, layout, NO_JUMPS).trimEnd(),

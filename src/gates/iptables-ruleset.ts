@@ -14,8 +14,14 @@
  *       --match-set kg_NAME_g4 src,dst -j RETURN  a grant: source address, then protocol and port
  *       --match-set kg_NAME_n4 src,dst -j RETURN
  *       -p P --dport N -j DROP                    each protected port, then each hidden knock port
- *   filter chain kg_NAME_fwd, jumped from FORWARD at position 1: the same, with the ports of the
- *       forward path (none yet: the chain holds the hook, its drops come with `hook: forward`).
+ *   filter chain kg_NAME_fwd, jumped from FORWARD at position 1: the same head, with no drops (the
+ *       forward path is guarded earlier, in kg_NAME_mng; this chain only holds the FORWARD hook).
+ *   mangle chain kg_NAME_mng, jumped from PREROUTING at position 1: the same head and grant sets,
+ *       then -p P --dport N -j DROP for each port of the forward path (GateLayout.forwardedPorts,
+ *       doors with `hook: forward`). Mangle PREROUTING runs after connection tracking and before
+ *       nat PREROUTING, so a port is matched by the number clients send to, also for a port that
+ *       Docker publishes and DNATs there: the nftables gate's forward_gate chain (priority
+ *       mangle, nftables-forward.ts) in iptables terms. A grant admits its source on both paths.
  *   raw chain kg_NAME_pre, jumped from PREROUTING at position 1, after the owner's mark: the SPA sockets' UDP ports and
  *       (off lo and the exempt interfaces) the hidden knock ports are kept out of connection
  *       tracking (-j CT --notrack), as the nftables gate's prerouting chain does.
@@ -26,8 +32,8 @@
  *
  * Atomicity: each family's restore text replaces the filter chains (a `:CHAIN - [0:0]` line under
  * --noflush flushes that chain only) and moves the jumps to position 1 in one COMMIT, which the
- * kernel applies whole or not at all; the raw table follows in a second COMMIT (it only decides
- * what is tracked). The sets are created before (`create -exist` keeps an existing set and its
+ * kernel applies whole or not at all; the mangle table (the forward path) follows in a second
+ * COMMIT, the raw table in a third (it only decides what is tracked). The sets are created before (`create -exist` keeps an existing set and its
  * entries) and are never destroyed: the rules that name them stay in force when the daemon stops.
  */
 
@@ -49,6 +55,8 @@ export interface IpsetRef {
 export interface IptablesNames {
   readonly input: string;
   readonly forward: string;
+  /** In the mangle table: the forward path. */
+  readonly mangle: string;
   readonly raw: string;
   readonly sets: {
     readonly 4: { readonly ip: string; readonly net: string };
@@ -62,6 +70,7 @@ export function iptablesNames(table: string): IptablesNames {
   return {
     input: `${p}_in`,
     forward: `${p}_fwd`,
+    mangle: `${p}_mng`,
     raw: `${p}_pre`,
     sets: { 4: { ip: `${p}_g4`, net: `${p}_n4` }, 6: { ip: `${p}_g6`, net: `${p}_n6` } },
   };
@@ -117,11 +126,13 @@ export interface LiveJumps {
   /** How many `-A INPUT -j <input>` rules there are now (normally 0 or 1). */
   readonly input: number;
   readonly forward: number;
+  /** In the mangle table's PREROUTING. */
+  readonly mangle: number;
   /** In the raw table's PREROUTING. */
   readonly raw: number;
 }
 
-export const NO_JUMPS: LiveJumps = { input: 0, forward: 0, raw: 0 };
+export const NO_JUMPS: LiveJumps = { input: 0, forward: 0, mangle: 0, raw: 0 };
 
 function uniqueEndpoints(endpoints: readonly Endpoint[]): Endpoint[] {
   const seen = new Map<number, Endpoint>();
@@ -153,8 +164,8 @@ function knockLogRules(chain: string, layout: GateLayout): string[] {
   );
 }
 
-/** A filter chain's rules, in the order iptables-save prints them (`-A` lines). */
-export function filterChainRules(
+/** A guarding chain's rules (filter or mangle), in the order iptables-save prints them (`-A` lines). */
+export function guardChainRules(
   chain: string,
   family: 4 | 6,
   names: IptablesNames,
@@ -189,8 +200,9 @@ function moveJump(builtin: string, chain: string, present: number): string[] {
 
 /**
  * `iptables-restore --noflush` input (`ip6tables-restore` for family 6) that makes this family's
- * chains match `layout` and puts each jump first in its built-in chain. `forwardPorts`: the ports
- * dropped on the forward path (none until doors can name it).
+ * chains match `layout` and puts each jump first in its built-in chain. `forwardPorts`: ports
+ * dropped in the filter FORWARD chain (none: the forward path's ports are dropped in the mangle
+ * chain, before any DNAT, where a published port still has the number clients use).
  */
 export function restoreText(
   names: IptablesNames,
@@ -205,8 +217,13 @@ export function restoreText(
     `:${names.forward} - [0:0]`,
     ...moveJump('INPUT', names.input, jumps.input),
     ...moveJump('FORWARD', names.forward, jumps.forward),
-    ...filterChainRules(names.input, family, names, layout, [...layout.protectedPorts, ...layout.hiddenPorts], true),
-    ...filterChainRules(names.forward, family, names, layout, forwardPorts),
+    ...guardChainRules(names.input, family, names, layout, [...layout.protectedPorts, ...layout.hiddenPorts], true),
+    ...guardChainRules(names.forward, family, names, layout, forwardPorts),
+    'COMMIT',
+    '*mangle',
+    `:${names.mangle} - [0:0]`,
+    ...moveJump('PREROUTING', names.mangle, jumps.mangle),
+    ...guardChainRules(names.mangle, family, names, layout, layout.forwardedPorts ?? []),
     'COMMIT',
     '*raw',
     `:${names.raw} - [0:0]`,

@@ -7,7 +7,7 @@
  * install(): creates the sets (`ipset -exist restore`: kept with their entries when they exist),
  * lists the entries the kernel holds, replaces each family's chains and moves their jumps first in
  * one `iptables-restore --noflush` COMMIT per family (refused: the previous rules stay), then
- * deletes the entries for ports no longer protected. A chain of knockgate's name that knockgate
+ * deletes the entries for ports no longer guarded (on the input or the forward path). A chain of knockgate's name that knockgate
  * did not make (no owner's mark) is refused before anything changes.
  *
  * grant(): `-exist add SET ELEM timeout N` sets an entry's timeout to N whatever it was, so a
@@ -28,7 +28,14 @@ import {
   MAX_FIREWALL_BATCH_BYTES,
   MAX_GRANTS_PER_FIREWALL_BATCH,
 } from '../core/limits.js';
-import type { ActiveGrant, Gate, GateLayout, GrantRequest, RevokeRequest } from '../ports/gate.js';
+import {
+  grantablePorts,
+  type ActiveGrant,
+  type Gate,
+  type GateLayout,
+  type GrantRequest,
+  type RevokeRequest,
+} from '../ports/gate.js';
 import { grantsFromIpsetSave } from './ipset-listing.js';
 import {
   chainOwnership,
@@ -95,7 +102,8 @@ export class IptablesGate implements Gate {
       this.checkedPrograms = true;
       await this.ipset(ipsetCreateText(this.names), 'creating the sets');
       const existing = await this.list();
-      const protectedKeys = new Set(layout.protectedPorts.map((e) => endpointKey(e.proto, e.port)));
+      // Grants for forwarded ports are kept too: a grant names (source, port), whichever path it opens.
+      const protectedKeys = new Set(grantablePorts(layout).map((e) => endpointKey(e.proto, e.port)));
       kept = existing.filter((g) => protectedKeys.has(endpointKey(g.endpoint.proto, g.endpoint.port)));
       stale = existing.filter((g) => !protectedKeys.has(endpointKey(g.endpoint.proto, g.endpoint.port)));
       const texts = new Map<4 | 6, string>();
@@ -205,6 +213,7 @@ export class IptablesGate implements Gate {
     for (const [table, chain] of [
       ['filter', this.names.input],
       ['filter', this.names.forward],
+      ['mangle', this.names.mangle],
       ['raw', this.names.raw],
     ] as const) {
       if (chainOwnership(await listing(['-t', table, '-S', chain]), chain) === 'foreign')
@@ -216,6 +225,7 @@ export class IptablesGate implements Gate {
     return {
       input: countJumps(await listing(['-t', 'filter', '-S', 'INPUT']), 'INPUT', this.names.input),
       forward: countJumps(await listing(['-t', 'filter', '-S', 'FORWARD']), 'FORWARD', this.names.forward),
+      mangle: countJumps(await listing(['-t', 'mangle', '-S', 'PREROUTING']), 'PREROUTING', this.names.mangle),
       raw: countJumps(await listing(['-t', 'raw', '-S', 'PREROUTING']), 'PREROUTING', this.names.raw),
     };
   }

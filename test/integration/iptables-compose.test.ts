@@ -57,7 +57,10 @@ describe('iptables gate composed with an existing iptables ruleset', () => {
       tb.run(tb.server.ns, [cmd], ['*filter', ':INPUT ACCEPT [0:0]', ...hostRules(family), 'COMMIT', ''].join('\n'));
     const r = knockgated(['-c', s.configFile, '--check']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /OK .*iptables: chains kg_knockgate_in, kg_knockgate_fwd, kg_knockgate_pre checked/);
+    assert.match(
+      r.stdout,
+      /OK .*iptables: chains kg_knockgate_in, kg_knockgate_fwd, kg_knockgate_mng, kg_knockgate_pre checked/,
+    );
     assert.equal(tb.run(tb.server.ns, ['ipset', 'list', '-name']), '');
     assert.doesNotMatch(tb.run(tb.server.ns, ['iptables-save']), /kg_/);
     assert.doesNotMatch(tb.run(tb.server.ns, ['ip6tables-save']), /kg_/);
@@ -83,6 +86,7 @@ describe('iptables gate composed with an existing iptables ruleset', () => {
       for (const [table, chain] of [
         ['filter', 'kg_knockgate_in'],
         ['filter', 'kg_knockgate_fwd'],
+        ['mangle', 'kg_knockgate_mng'],
         ['raw', 'kg_knockgate_pre'],
       ] as const) {
         const listed = tb.run(tb.server.ns, [cmd, '-t', table, '-S', chain]).trimEnd().split('\n').slice(1);

@@ -107,6 +107,34 @@ describe('iptables gate', () => {
     assert.equal(k.entries.get('kg_t_g4 198.18.1.2,tcp:22'), 50);
   });
 
+  it('install keeps the grants of forwarded ports (hook: forward) at a restart, and drops those ports in the mangle chain', async () => {
+    const k = new FakeKernel();
+    k.entries.set('kg_t_g4 198.18.1.2,tcp:8080', 40);
+    k.entries.set('kg_t_g6 2001:db8::2,tcp:8080', 40);
+    k.entries.set('kg_t_g4 198.18.1.2,tcp:8081', 40);
+    const layout: GateLayout = { ...LAYOUT, forwardedPorts: [{ proto: 'tcp', port: 8080 }] };
+    const kept = await gateWith(k, { ms: 0 }).install(layout);
+    assert.deepEqual(
+      kept.map((g) => `${g.source},${g.endpoint.port}`),
+      ['198.18.1.2,8080', '2001:db8::2,8080'],
+    );
+    assert.deepEqual([...k.entries.keys()], ['kg_t_g4 198.18.1.2,tcp:8080', 'kg_t_g6 2001:db8::2,tcp:8080']);
+    for (const program of ['iptables-restore', 'ip6tables-restore'] as const)
+      assert.match(
+        k.inputsOf(program)[0] ?? '',
+        /^\*mangle\n:kg_t_mng - \[0:0\]\n-I PREROUTING 1 -j kg_t_mng\n(-A kg_t_mng .*\n)*-A kg_t_mng -p tcp -m tcp --dport 8080 -j DROP\nCOMMIT$/m,
+      );
+
+    const foreign = new FakeKernel();
+    foreign.chains.set('iptables kg_t_mng', '-N kg_t_mng\n-A kg_t_mng -j MARK --set-mark 1\n');
+    await assert.rejects(
+      gateWith(foreign, { ms: 0 }).install(layout),
+      (e: unknown) =>
+        e instanceof KnockgateError && /chain kg_t_mng \(table mangle\) that knockgate did not make/.test(e.message),
+    );
+    assert.equal(foreign.inputsOf('iptables-restore').length, 0, 'nothing was replaced');
+  });
+
   it('prefix grants go in the net set; revoke deletes whether or not this process made the entry', async () => {
     const k = new FakeKernel();
     const gate = gateWith(k, { ms: 0 });

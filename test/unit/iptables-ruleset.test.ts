@@ -37,11 +37,13 @@ describe('iptables gate: names and sets', () => {
     assert.deepEqual(names, {
       input: 'kg_kgt_in',
       forward: 'kg_kgt_fwd',
+      mangle: 'kg_kgt_mng',
       raw: 'kg_kgt_pre',
       sets: { 4: { ip: 'kg_kgt_g4', net: 'kg_kgt_n4' }, 6: { ip: 'kg_kgt_g6', net: 'kg_kgt_n6' } },
     });
     const longest = iptablesNames('a'.repeat(20));
-    for (const chain of [longest.input, longest.forward, longest.raw]) assert.ok(chain.length <= 28, chain);
+    for (const chain of [longest.input, longest.forward, longest.mangle, longest.raw])
+      assert.ok(chain.length <= 28, chain);
     for (const set of [longest.sets[4].ip, longest.sets[6].net]) assert.ok(set.length <= 31, set);
   });
 
@@ -96,6 +98,16 @@ describe('iptables gate: restore text', () => {
         '-A kg_kgt_fwd -m set --match-set kg_kgt_g4 src,dst -j RETURN',
         '-A kg_kgt_fwd -m set --match-set kg_kgt_n4 src,dst -j RETURN',
         'COMMIT',
+        '*mangle',
+        ':kg_kgt_mng - [0:0]',
+        '-I PREROUTING 1 -j kg_kgt_mng',
+        `-A kg_kgt_mng -m comment --comment "${OWNER_COMMENT}"`,
+        '-A kg_kgt_mng -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN',
+        '-A kg_kgt_mng -i lo -j RETURN',
+        '-A kg_kgt_mng -i wg0 -j RETURN',
+        '-A kg_kgt_mng -m set --match-set kg_kgt_g4 src,dst -j RETURN',
+        '-A kg_kgt_mng -m set --match-set kg_kgt_n4 src,dst -j RETURN',
+        'COMMIT',
         '*raw',
         ':kg_kgt_pre - [0:0]',
         '-I PREROUTING 1 -j kg_kgt_pre',
@@ -120,15 +132,50 @@ describe('iptables gate: restore text', () => {
     assert.doesNotMatch(text, /^-A kg_kgt_in .*--dport 8080/m);
   });
 
+  it('hook: forward ports are dropped in the mangle chain, before any DNAT, after the grants; never on the input path', () => {
+    const layout: GateLayout = {
+      ...LAYOUT,
+      forwardedPorts: [
+        { proto: 'tcp', port: 8080 },
+        { proto: 'udp', port: 5353 },
+        { proto: 'tcp', port: 8080 },
+      ],
+    };
+    for (const family of [4, 6] as const) {
+      const lines = restoreText(names, family, layout, NO_JUMPS).split('\n');
+      const start = lines.indexOf('*mangle');
+      const end = lines.indexOf('COMMIT', start);
+      assert.ok(start > lines.indexOf('*filter') && start < lines.indexOf('*raw'), 'a COMMIT of its own');
+      assert.deepEqual(lines.slice(start, end + 1), [
+        '*mangle',
+        ':kg_kgt_mng - [0:0]',
+        '-I PREROUTING 1 -j kg_kgt_mng',
+        `-A kg_kgt_mng -m comment --comment "${OWNER_COMMENT}"`,
+        '-A kg_kgt_mng -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN',
+        '-A kg_kgt_mng -i lo -j RETURN',
+        '-A kg_kgt_mng -i wg0 -j RETURN',
+        `-A kg_kgt_mng -m set --match-set kg_kgt_g${family} src,dst -j RETURN`,
+        `-A kg_kgt_mng -m set --match-set kg_kgt_n${family} src,dst -j RETURN`,
+        '-A kg_kgt_mng -p tcp -m tcp --dport 8080 -j DROP',
+        '-A kg_kgt_mng -p udp -m udp --dport 5353 -j DROP',
+        'COMMIT',
+      ]);
+      const text = lines.join('\n');
+      assert.doesNotMatch(text, /^-A kg_kgt_(in|fwd|pre) .*--dport (8080|5353)/m);
+      assert.doesNotMatch(text, /ACCEPT/);
+    }
+  });
+
   it('moves jumps an earlier daemon left: each deleted, then one inserted at 1, in the same COMMIT', () => {
-    const text = restoreText(names, 4, LAYOUT, { input: 2, forward: 1, raw: 0 });
+    const text = restoreText(names, 4, LAYOUT, { input: 2, forward: 1, mangle: 1, raw: 0 });
     const lines = text.split('\n');
     const at = (l: string): number => lines.indexOf(l);
     assert.equal(lines.filter((l) => l === '-D INPUT -j kg_kgt_in').length, 2);
     assert.ok(at('-D INPUT -j kg_kgt_in') < at('-I INPUT 1 -j kg_kgt_in'));
     assert.ok(at('-D FORWARD -j kg_kgt_fwd') < at('-I FORWARD 1 -j kg_kgt_fwd'));
+    assert.ok(at('-D PREROUTING -j kg_kgt_mng') < at('-I PREROUTING 1 -j kg_kgt_mng'));
     assert.ok(at('-I INPUT 1 -j kg_kgt_in') < at('COMMIT'));
-    assert.doesNotMatch(text, /-D PREROUTING/);
+    assert.doesNotMatch(text, /-D PREROUTING -j kg_kgt_pre/);
   });
 
   it('counts only exact jumps, and tells our chain (mark first, or empty) from someone else’s', () => {
@@ -189,6 +236,31 @@ describe('firewall: iptables in the configuration', () => {
     );
     // The same name is fine for nftables.
     parseConfigText('/etc/knockgate/knockgate.yaml', config(`firewall: nftables\nnft_table: ${'a'.repeat(21)}`));
+  });
+
+  it('accepts hook: forward, and refuses nat: (port-forwards are the nftables gate’s) saying so', () => {
+    const forward = (extra: string[]): string =>
+      [
+        'interfaces: [eth0]',
+        'firewall: iptables',
+        'doors:',
+        '  - name: web',
+        '    sequence: [7001, 7002]',
+        '    open: [8080/tcp]',
+        ...extra,
+        '',
+      ].join('\n');
+    const c = parseConfigText('/etc/knockgate/knockgate.yaml', forward(['    hook: forward']));
+    assert.deepEqual(c.doors[0]?.forward, { nat: null });
+    assert.throws(
+      () => parseConfigText('/etc/knockgate/knockgate.yaml', forward(['    nat: { to: 198.18.5.2 }'])),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.key === 'doors[0].nat' &&
+        /nat: \(a port-forward\) needs firewall: nftables .*firewall: iptables, which guards hook: forward/.test(
+          e.detail,
+        ),
+    );
   });
 
   it('a door must open a port, as with nftables', () => {

@@ -1,8 +1,9 @@
 /**
- * A door's forward-path settings (`hook: forward`, `nat:`), with their rules: they need the
- * nftables gate and ports to guard; `nat` forwards to one IP address, and names a port only when
- * the door opens one (with several, each goes on at its own number); `hook: input` and `nat`
- * contradict each other.
+ * A door's forward-path settings (`hook: forward`, `nat:`), with their rules: `hook: forward`
+ * needs a gate that guards the forward path (nftables or iptables), `nat:` the nftables gate (the
+ * only one that makes port-forwards); both need ports to guard; `nat` forwards to one IP address,
+ * and names a port only when the door opens one (with several, each goes on at its own number);
+ * `hook: input` and `nat` contradict each other.
  */
 
 import type { ForwardSettings } from '../../core/door.js';
@@ -14,11 +15,15 @@ import { doorPathOf } from './door-registry.js';
 
 export function compileForward(ctx: CompileContext, d: RawDoor, i: number): ForwardSettings | null {
   if (doorPathOf(d) === 'input') return null;
-  const key = d.nat !== undefined ? 'nat' : 'hook';
-  if (ctx.raw.firewall !== 'nftables')
+  if (d.nat !== undefined && ctx.raw.firewall !== 'nftables')
     ctx.fail(
-      doorPath(i, key),
-      `the forward path needs firewall: nftables (this file has firewall: ${ctx.raw.firewall})`,
+      doorPath(i, 'nat'),
+      `nat: (a port-forward) needs firewall: nftables (this file has firewall: ${ctx.raw.firewall}${ctx.raw.firewall === 'iptables' ? ', which guards hook: forward but makes no port-forwards' : ''})`,
+    );
+  if (ctx.raw.firewall === 'none')
+    ctx.fail(
+      doorPath(i, 'hook'),
+      'the forward path needs firewall: nftables or iptables (this file has firewall: none)',
     );
   if (d.hook === 'input' && d.nat !== undefined)
     ctx.fail(doorPath(i, 'hook'), 'a door with nat: forwards its traffic; leave hook out or set it to forward');

@@ -93,7 +93,10 @@ function compileForceNat(
   const nat = st.force_nat;
   if (nat === undefined) return null;
   if (ctx.raw.firewall !== 'nftables')
-    return fail(['force_nat'], `forwarding needs firewall: nftables (this file has firewall: ${ctx.raw.firewall})`);
+    return fail(
+      ['force_nat'],
+      `FORCE_NAT (a port-forward) needs firewall: nftables (this file has firewall: ${ctx.raw.firewall}${ctx.raw.firewall === 'iptables' ? ', which guards hook: forward but makes no port-forwards' : ''})`,
+    );
   const to = parseIPAddress(nat.to);
   if (to === null || to.family !== 4)
     return fail(
