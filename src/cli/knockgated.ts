@@ -29,6 +29,7 @@ import { openControlSocket } from '../control/server.js';
 import { installService } from './install-service.js';
 import { controlSocketPath } from '../control/socket-path.js';
 import { openNoFollow } from '../config/trusted-file.js';
+import { readableSecretsWarning } from '../config/config-secrets.js';
 import { VERSION } from '../version.js';
 
 /** knockd's PidFile: our PID while we run, removed when we exit. A symbolic link there is refused. */
@@ -222,12 +223,8 @@ async function main(argv: string[]): Promise<void> {
   const endpoint = config.metrics ? await openMetricsEndpoint(config.metrics, deps.metrics, build, log) : null;
   // Beside the table's lock, which this process holds: `knockgate status`, `grants`, `revoke`, ...
   const control = await openControlSocket(controlSocketPath(config.nftTable), (r) => daemon.operations.handle(r), log);
-  if ((statSync(config.file).mode & 0o004) !== 0) {
-    log.warn(
-      { event: 'config-readable', file: config.file },
-      'the configuration holds knock sequences and is world-readable; chmod 600 it',
-    );
-  }
+  const exposed = (statSync(config.file).mode & 0o004) !== 0 ? readableSecretsWarning(config) : null;
+  if (exposed !== null) log.warn({ event: 'config-readable', file: config.file }, exposed);
 
   process.on('uncaughtException', (err) => {
     log.error({ event: 'crash', error: err.stack }, 'internal error; firewall rules left in place (fail closed)');

@@ -8,6 +8,8 @@ import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KnockgateError } from '../core/errors.js';
 import type { ClientCredential } from '../stores/key-files.js';
+import { type ConnectOutcome, giveUpMessage } from './give-up-hints.js';
+import { sendFailure } from './send-error.js';
 import { resolveHost } from './resolve-host.js';
 import { spaAsk, type SpaAskFlags } from './spa-ask.js';
 import { buildSpaDatagram, sendDatagram } from './spa-sender.js';
@@ -23,35 +25,57 @@ export interface ConnectOptions {
   readonly say: (line: string) => void;
 }
 
-function tryConnect(host: string, port: number, timeoutMs: number): Promise<Socket | null> {
-  return new Promise((resolve) => {
+/**
+ * One connection attempt: the socket when it connects, else how it ended ('reset': something
+ * answered with RST; 'timeout': no answer, or an ICMP error from the far side). Throws
+ * KG_SEND_FAILED when the SYN could not leave this host (no route, a local firewall).
+ */
+export function tryConnect(host: string, port: number, timeoutMs: number): Promise<Socket | ConnectOutcome> {
+  return new Promise((resolve, reject) => {
     const socket = new Socket();
-    const done = (ok: boolean): void => {
+    const done = (result: Socket | ConnectOutcome | Error): void => {
       clearTimeout(timer);
       socket.removeAllListeners('connect');
       socket.removeAllListeners('error');
-      if (ok) resolve(socket);
+      socket.on('error', () => undefined);
+      if (result === socket) resolve(socket);
       else {
         socket.destroy();
-        resolve(null);
+        if (result instanceof Error) reject(result);
+        else resolve(result as ConnectOutcome);
       }
     };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
+    const timer = setTimeout(() => done('timeout'), timeoutMs);
+    socket.once('connect', () => done(socket));
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      const notSent = sendFailure(err, `${host} port ${port}/tcp`);
+      // EHOSTUNREACH can also be a router's ICMP answer to a SYN that did leave: count it as no answer.
+      if (notSent && err.code !== 'EHOSTUNREACH') done(notSent);
+      else done(err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET' ? 'reset' : 'timeout');
+    });
     socket.connect({ host, port });
   });
 }
 
 export async function connectThrough(o: ConnectOptions): Promise<Socket> {
+  let outcome: ConnectOutcome = 'timeout';
+  let attempts = 0;
   for (let attempt = 1; attempt <= o.attempts; attempt++) {
+    attempts = attempt;
     await o.knock();
     o.say(`knocked (${attempt}/${o.attempts}); connecting to ${o.host} port ${o.port}`);
     await sleep(20); // let the server's firewall change land before our first SYN
-    const socket = await tryConnect(o.host, o.port, o.waitMs);
-    if (socket) return socket;
+    const result = await tryConnect(o.host, o.port, o.waitMs);
+    if (result instanceof Socket) return result;
+    outcome = result;
+    o.say(result === 'reset' ? 'refused (reset)' : `no answer in ${o.waitMs} ms`);
+    // A reset is an answer: the firewall let the SYN through, so knocking again cannot help.
+    if (result === 'reset') break;
   }
-  throw new KnockgateError('KG_CONNECT_FAILED', `${o.host} port ${o.port} did not answer after ${o.attempts} knocks`);
+  throw new KnockgateError(
+    'KG_CONNECT_FAILED',
+    giveUpMessage({ host: o.host, port: o.port, attempts, waitMs: o.waitMs, outcome }),
+  );
 }
 
 /** Relays stdin/stdout over the socket; resolves when the connection ends. */

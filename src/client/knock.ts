@@ -16,16 +16,16 @@ import { buildFwknopPacket, localAddressTowards, readFwknopCredential } from './
 import { sendKnock } from './knock-sender.js';
 import { resolveHost } from './resolve-host.js';
 import { spaAsk, type SpaAskFlags } from './spa-ask.js';
-import { buildSpaDatagram, sendDatagram } from './spa-sender.js';
+import { buildSpaDatagram, sendDatagram, type SpaAsk } from './spa-sender.js';
 
-/** A classic sequence; `onStep` after each step is sent, with the address knocked. */
+/** A classic sequence; `onStep` after each step is sent, with the address knocked. Returns that address. */
 export async function knockClassic(o: {
   host: string;
   family: 4 | 6 | undefined;
   steps: readonly Endpoint[];
   delayMs: number;
   onStep?: (address: string, step: Endpoint) => void;
-}): Promise<void> {
+}): Promise<string> {
   const target = await resolveHost(o.host, o.family);
   const onStep = o.onStep;
   await sendKnock({
@@ -35,6 +35,7 @@ export async function knockClassic(o: {
     delayMs: o.delayMs,
     onStep: onStep ? (s) => onStep(target.address, s) : undefined,
   });
+  return target.address;
 }
 
 /**
@@ -64,22 +65,23 @@ export async function knockTotp(o: {
   return { address: target.address, steps };
 }
 
-/** One native SPA datagram, to `spaPort` or the credential's port. */
+/**
+ * One native SPA datagram, to `spaPort` or the credential's port. `before` sees the request
+ * before it is sent (knock -v prints it, so a refused send still shows what was asked).
+ */
 export async function knockSpa(
   cred: ClientCredential,
   host: string,
   family: 4 | 6 | undefined,
   flags: SpaAskFlags & { spaPort?: number },
-): Promise<{ address: string; port: number }> {
+  before?: (ask: SpaAsk, to: { address: string; port: number }) => void,
+): Promise<{ address: string; family: 4 | 6; port: number; ask: SpaAsk }> {
   const target = await resolveHost(host, family);
   const port = flags.spaPort ?? cred.port;
-  await sendDatagram(
-    target.address,
-    target.family,
-    port,
-    buildSpaDatagram(cred, await spaAsk(cred, flags, target.family), Date.now()),
-  );
-  return { address: target.address, port };
+  const ask = await spaAsk(cred, flags, target.family);
+  before?.(ask, { address: target.address, port });
+  await sendDatagram(target.address, target.family, port, buildSpaDatagram(cred, ask, Date.now()));
+  return { address: target.address, family: target.family, port, ask };
 }
 
 /**

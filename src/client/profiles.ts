@@ -37,3 +37,16 @@ export function findCredential(o: { credential?: string; profile?: string; host:
   if (PROFILE_NAME.test(o.host) && existsSync(profilePath(o.host))) return readClientCredential(profilePath(o.host));
   return null;
 }
+
+/**
+ * Where to send the knock: HOST, unless HOST named the profile (`knockgate knock gw`, or
+ * `--profile gw gw`) and that profile says which server it is for (`server:`); an explicit
+ * --credential, or a --profile with another HOST, knocks HOST as given.
+ */
+export function knockTarget(
+  o: { credential?: string; profile?: string; host: string },
+  cred: ClientCredential | null,
+): string {
+  if (cred === null || cred.server === undefined || o.credential) return o.host;
+  return o.profile === undefined || o.profile === o.host ? cred.server : o.host;
+}

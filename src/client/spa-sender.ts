@@ -13,6 +13,7 @@ import { ed25519PrivateFromSeed } from '../core/spa/keys.js';
 import { sealSpa } from '../core/spa/native-wire.js';
 import type { SpaRequest } from '../core/spa/native-request.js';
 import type { ClientCredential } from '../stores/key-files.js';
+import { sendFailure } from './send-error.js';
 
 export interface SpaAsk {
   /** Ports to ask for; empty: the server's defaults for this client. */
@@ -52,7 +53,9 @@ export async function sendDatagram(host: string, family: 4 | 6, port: number, da
   const socket = createSocket(family === 4 ? 'udp4' : 'udp6');
   try {
     await new Promise<void>((resolve, reject) =>
-      socket.send(datagram, port, host, (err) => (err ? reject(err) : resolve())),
+      socket.send(datagram, port, host, (err) =>
+        err ? reject(sendFailure(err, `${host} port ${port}/udp`) ?? err) : resolve(),
+      ),
     );
   } finally {
     socket.close();

@@ -12,7 +12,9 @@ import { MAX_CONFIG_FILE_BYTES } from '../core/limits.js';
 import type { Config } from './config.js';
 import { compileConfig } from './compile/compile-config.js';
 import { formatKeyPath, parseLocatedYaml, type LocatedYaml } from './located-yaml.js';
+import { didYouMean } from './did-you-mean.js';
 import { configSchema } from './schema.js';
+import { knownKeysAt } from './schema-keys.js';
 import { readTrustedFile } from './trusted-file.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/knockgate/knockgate.yaml';
@@ -51,11 +53,12 @@ function firstInFile(errors: readonly ConfigError[]): ConfigError {
 function issueToError(src: LocatedYaml, issue: ZodIssue): ConfigError {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] as string;
+    const near = didYouMean(key, knownKeysAt(configSchema, issue.path));
     return new ConfigError(
       src.file,
       src.lineOfKey(issue.path, key),
       formatKeyPath([...issue.path, key]),
-      'unknown key',
+      near === null ? 'unknown key' : `unknown key; did you mean "${near}"?`,
     );
   }
   const key = formatKeyPath(issue.path) || undefined;

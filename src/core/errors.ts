@@ -40,6 +40,8 @@ export const ERROR_CODES = {
     summary: 'another knockgated manages the same table in this network namespace',
   },
   KG_CONNECT_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'the service did not answer after knocking' },
+  /** The client could not put a knock on the wire: no route, the network is down, a local firewall said no. */
+  KG_SEND_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'a knock could not be sent from this host' },
   KG_CONTROL_UNAVAILABLE: {
     exit: EXIT.UNAVAILABLE,
     summary: 'knockgated is not running or its control socket does not answer',

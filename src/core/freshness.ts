@@ -27,3 +27,14 @@ export function checkFreshness(timestampMs: number, nowMs: number, windowMs: num
 export function replayExpiryMs(timestampMs: number, windowMs: number): number {
   return timestampMs + windowMs + REPLAY_RETENTION_MARGIN_MS;
 }
+
+/**
+ * A stale packet's skew in words whose sign cannot be misread: "client clock 600 s ahead" (its
+ * timestamp is in this server's future) or "client clock 600 s behind" (in its past; also what an
+ * old, replayed or long-delayed packet looks like).
+ */
+export function describeSkew(skewMs: number): string {
+  const s = Math.round(Math.abs(skewMs) / 1000);
+  if (skewMs < 0) return `client clock ${s} s ahead of this server's`;
+  return `client clock ${s} s behind this server's (or the packet is that old)`;
+}

@@ -125,7 +125,7 @@ export class Daemon {
     this.sweep = clock.every(SEQUENCE_SWEEP_INTERVAL_MS, () => this.doors.tracker.sweep(clock.nowMs()));
     this.watchPeriods();
     this.interfaceWatch = clock.every(INTERFACE_WATCH_INTERVAL_MS, () => this.lasting.captures.refresh());
-    logDoorsReady(config, oneTime, log);
+    logDoorsReady(config, oneTime, log, this.doors.serverKey);
     for (const detail of config.warnings) log.warn({ event: 'config-warning', detail }, 'configuration warning');
     this.overlapWatch = logKeyOverlap(config, clock, log);
     const ready = { interfaces: config.interfaces, doors: config.doors.length, captures: this.sensorNames() };

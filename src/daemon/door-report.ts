@@ -7,6 +7,8 @@
  */
 
 import { listenerOf } from '../core/door.js';
+import { keyFingerprint } from '../core/spa/key-fingerprint.js';
+import { rawPublicOf, x25519PrivateFromRaw } from '../core/spa/keys.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import type { Config } from '../config/config.js';
 import { formatIsoTime } from '../config/iso-time.js';
@@ -16,7 +18,12 @@ import { KEY_OVERLAP_CHECK_MS } from '../core/limits.js';
 import type { Logger } from '../ports/logger.js';
 import type { OneTimeDoors } from './one-time-doors.js';
 
-export function logDoorsReady(config: Config, oneTime: OneTimeDoors, log: Logger): void {
+/**
+ * `serverKey`: the server's X25519 private key; SPA doors' lines carry its public key's
+ * fingerprint, the one `knockgate knock -v` prints for a credential, to compare by eye.
+ */
+export function logDoorsReady(config: Config, oneTime: OneTimeDoors, log: Logger, serverKey: Uint8Array | null): void {
+  const fingerprint = serverKey === null ? undefined : keyFingerprint(rawPublicOf(x25519PrivateFromRaw(serverKey)));
   config.doors.forEach((door, i) => {
     const totp = door.totp?.parameters;
     const steps = totp ? Array.from({ length: totp.steps }) : oneTime.stepsOf(door, i);
@@ -32,6 +39,7 @@ export function logDoorsReady(config: Config, oneTime: OneTimeDoors, log: Logger
         one_time_remaining: oneTime.remaining(i),
         listens: listen ? `${listen.port}/udp via ${listen.capture}` : undefined,
         clients: door.spa?.clients.length ?? door.fwknop?.stanzas.length,
+        server_key: door.spa ? fingerprint : undefined,
         opens: door.open.map(formatEndpoint),
         duration_s: door.durationS,
       },

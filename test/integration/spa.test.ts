@@ -127,12 +127,14 @@ describe('native SPA', () => {
       tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'send', tb.server.otherSide.v4, '62201', hex]);
     };
     send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', cred('alice'), String(-200_000)]).trim());
-    await waitSpa((l) => l.reason === 'spa-stale', 'a stale rejection');
+    const behind = await waitSpa((l) => l.reason === 'spa-stale', 'a stale rejection');
+    assert.equal(behind.detail, "client clock 200 s behind this server's (or the packet is that old)");
     send(tb.run(tb.other.ns, [process.execPath, SPA_TOOL, 'build', cred('alice'), String(+200_000)]).trim());
-    await waitSpa(
+    const ahead = await waitSpa(
       (l) => l.reason === 'spa-stale' && daemon.lines.filter((x) => x.reason === 'spa-stale').length === 2,
       'a second stale rejection (from the future)',
     );
+    assert.equal(ahead.detail, "client clock 200 s ahead of this server's");
 
     // Bob's id with a different psk: right server key, wrong client key.
     const forged = path('forged.yaml');

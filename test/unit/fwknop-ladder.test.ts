@@ -179,7 +179,7 @@ describe('fwknop ladder, open(): crypto, message checks, access policy', () => {
       kind: 'reject',
       reason: 'fwknop-stale',
       who: origin,
-      detail: 'clock skew 120s',
+      detail: "client clock 120 s behind this server's (or the packet is that old)",
     });
     assert.equal(reasonOf(run(ladder, bytes, T0 - WINDOW_MS)), 'fwknop-stale');
   });

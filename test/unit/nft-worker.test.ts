@@ -37,14 +37,18 @@ describe('NftWorker', () => {
 
   it('a late answer from a child killed on a timeout is never taken for the next request', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kg-nft-worker-'));
-    const worker = new NftWorker(fakeWorkerExecutable(dir), 150);
+    // 1.5 s: a new child starts and answers well within it even on a loaded machine (a CI run saw
+    // a 150 ms timeout miss the third, plain request). The first request times out at 1.5 s; the
+    // second is then in flight on a new child until 3 s, and the first child's late answer comes
+    // at 2 s plus that child's start-up, inside that span.
+    const worker = new NftWorker(fakeWorkerExecutable(dir), 1500);
     try {
       const first = worker.run('late:first');
-      const second = worker.run('slow:second'); // a new child; answers after 600 ms, the late one comes at 300
-      await assert.rejects(first, /did not answer within 150 ms/);
-      // The late answer arrives (at 300 ms) while the second request is in flight on a new child;
-      // that child answers only at 600 ms, so the second request times out: it must not resolve
-      // with the first request's answer.
+      const second = worker.run('slow:second'); // a new child; answers after 4 s, the late one comes at 2 s
+      await assert.rejects(first, /did not answer within 1500 ms/);
+      // The late answer arrives while the second request is in flight on a new child; that child
+      // answers only after 4 s, so the second request times out: it must not resolve with the
+      // first request's answer.
       const outcome = await second.then(
         (v) => `resolved: ${v}`,
         (e: Error) => `rejected: ${e.message}`,

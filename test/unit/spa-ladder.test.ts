@@ -119,13 +119,13 @@ describe('native ladder, check(): rungs 1-7', () => {
       kind: 'reject',
       reason: 'spa-stale',
       who: 'laptop',
-      detail: 'clock skew 120s',
+      detail: "client clock 120 s behind this server's (or the packet is that old)",
     });
     assert.deepEqual(ladder.check(datagram(bytes), T0 - WINDOW_MS, MONO, generous()), {
       kind: 'reject',
       reason: 'spa-stale',
       who: 'laptop',
-      detail: 'clock skew -120s',
+      detail: "client clock 120 s ahead of this server's",
     });
   });
 

@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { connectWithSpa, relay } from '../../client/connect.js';
-import { findCredential, profilePath } from '../../client/profiles.js';
+import { findCredential, knockTarget, profilePath } from '../../client/profiles.js';
 import { parseEndpoint } from '../../core/endpoint.js';
 import { KnockgateError } from '../../core/errors.js';
 import { parseAttempts, parseDelay } from './option-parsers.js';
@@ -39,7 +39,7 @@ async function connect(host: string, portText: string, o: ConnectFlags): Promise
     );
   const socket = await connectWithSpa({
     cred,
-    host,
+    host: knockTarget({ ...o, host }, cred),
     // Unlike knock, -4 with -6 is not refused here: -4 wins (as it always has).
     family: o.ipv4 ? 4 : o.ipv6 ? 6 : undefined,
     flags: o,

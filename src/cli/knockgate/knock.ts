@@ -7,14 +7,26 @@
 
 import type { Command } from 'commander';
 import { knockClassic, knockFwknop, knockSpa, knockTotp } from '../../client/knock.js';
-import { findCredential, profilePath } from '../../client/profiles.js';
+import { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tryConnect } from '../../client/connect.js';
+import { giveUpMessage } from '../../client/give-up-hints.js';
+import { findCredential, knockTarget, profilePath } from '../../client/profiles.js';
+import { spaAskLines } from '../../client/spa-ask-text.js';
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../../core/endpoint.js';
 import { KnockgateError } from '../../core/errors.js';
 import { MAX_SEQUENCE_STEPS } from '../../core/limits.js';
-import { parseDelay } from './option-parsers.js';
+import { parseDelay, parsePortNumber } from './option-parsers.js';
 import { familyOf, spaOptions, type SpaFlags } from './spa-options.js';
 
-type KnockFlags = SpaFlags & { delay: number; udp?: boolean; fwknop?: string; totp?: string };
+type KnockFlags = SpaFlags & {
+  delay: number;
+  udp?: boolean;
+  fwknop?: string;
+  totp?: string;
+  wait?: number;
+  waitMs: number;
+};
 
 export function addKnockCommand(program: Command): void {
   spaOptions(
@@ -32,6 +44,12 @@ export function addKnockCommand(program: Command): void {
         'send the current sequence of a time-based sequence door, from this credential (0600; knockgate add-client --totp)',
       )
       .option(
+        '--wait <port>',
+        'after knocking, check that this TCP port answers (exit 0), else say why it may not have opened (exit 69)',
+        parsePortNumber,
+      )
+      .option('--wait-ms <ms>', 'with --wait: how long to wait for the port', parseDelay, 2500)
+      .option(
         '--fwknop <file>',
         'send fwknop-format SPA, for servers running fwknopd, with the keys in this credential file (0600)',
       ),
@@ -39,7 +57,21 @@ export function addKnockCommand(program: Command): void {
 }
 
 async function knock(host: string, steps: string[], o: KnockFlags): Promise<void> {
+  const knocked = await knockOnce(host, steps, o);
+  if (o.wait !== undefined) await waitForPort(knocked, o.wait, o);
+  else if (o.verbose)
+    process.stdout.write(
+      `sent; a knock gets no answer, so this does not say the port opened (--wait PORT, or knockgate connect ${host} PORT, does)\n`,
+    );
+}
+
+/** Sends the knock the arguments describe; returns the address knocked. */
+async function knockOnce(host: string, steps: string[], o: KnockFlags): Promise<string> {
   const family = familyOf(o);
+  const say = o.verbose ? (line: string) => process.stdout.write(`${line}\n`) : () => undefined;
+  const onStep = o.verbose
+    ? (address: string, s: Endpoint) => say(`knocked ${address} ${formatEndpoint(s)}`)
+    : undefined;
   if (o.totp !== undefined) {
     if (steps.length > 0)
       throw new KnockgateError('KG_USAGE', 'a --totp knock takes no steps: they come from the clock');
@@ -50,11 +82,10 @@ async function knock(host: string, steps: string[], o: KnockFlags): Promise<void
       family,
       delayMs: o.delay,
       nowUnixMs: Date.now(),
-      onStep: o.verbose ? (address, s) => process.stdout.write(`knocked ${address} ${formatEndpoint(s)}\n`) : undefined,
+      onStep,
     });
-    if (o.verbose)
-      process.stdout.write(`sent the time-based sequence (${sent.steps.length} steps) to ${sent.address}\n`);
-    return;
+    say(`sent the time-based sequence (${sent.steps.length} steps) to ${sent.address}`);
+    return sent.address;
   }
   if (o.fwknop !== undefined) {
     if (steps.length > 0) throw new KnockgateError('KG_USAGE', 'an fwknop knock takes no steps; use --ports');
@@ -68,8 +99,10 @@ async function knock(host: string, steps: string[], o: KnockFlags): Promise<void
       ...(o.allowIp ? { allowIp: o.allowIp } : {}),
       ...(o.spaPort !== undefined ? { spaPort: o.spaPort } : {}),
     });
-    if (o.verbose) process.stdout.write(`sent fwknop SPA to ${sent.address} port ${sent.port}/udp for ${sent.allow}\n`);
-    return;
+    say(
+      `sent fwknop SPA to ${sent.address} port ${sent.port}/udp asking for ${o.ports.map(formatEndpoint).join(', ')} for ${sent.allow}`,
+    );
+    return sent.address;
   }
   const cred = steps.length > 0 && !o.credential && !o.profile ? null : findCredential({ ...o, host });
   if (cred === null) {
@@ -85,17 +118,30 @@ async function knock(host: string, steps: string[], o: KnockFlags): Promise<void
       if ('error' in e) throw new KnockgateError('KG_USAGE', `step ${JSON.stringify(p)}: ${e.error}`);
       return o.udp && !/[/:]/.test(p) ? { proto: 'udp', port: e.port } : e;
     });
-    await knockClassic({
-      host,
-      family,
-      steps: endpoints,
-      delayMs: o.delay,
-      onStep: o.verbose ? (address, s) => process.stdout.write(`knocked ${address} ${formatEndpoint(s)}\n`) : undefined,
-    });
-    return;
+    return knockClassic({ host, family, steps: endpoints, delayMs: o.delay, onStep });
   }
   if (steps.length > 0)
     throw new KnockgateError('KG_USAGE', 'an SPA knock takes no steps; use --ports to ask for ports');
-  const sent = await knockSpa(cred, host, family, o);
-  if (o.verbose) process.stdout.write(`sent SPA as ${cred.name} to ${sent.address} port ${sent.port}/udp\n`);
+  const sent = await knockSpa(cred, knockTarget({ ...o, host }, cred), family, o, (ask, to) =>
+    say(spaAskLines(cred, ask, to).join('\n')),
+  );
+  return sent.address;
+}
+
+/**
+ * --wait PORT: whether the knock opened PORT, by connecting to it (and closing at once). Exit 0
+ * when it answers; KG_CONNECT_FAILED (69) with the likely causes when it does not.
+ */
+async function waitForPort(address: string, port: number, o: KnockFlags): Promise<void> {
+  await sleep(20); // as connect: let the server's firewall change land before the SYN
+  const result = await tryConnect(address, port, o.waitMs);
+  if (result instanceof Socket) {
+    result.destroy();
+    if (o.verbose) process.stdout.write(`${address} port ${port}/tcp answers\n`);
+    return;
+  }
+  throw new KnockgateError(
+    'KG_CONNECT_FAILED',
+    giveUpMessage({ host: address, port, attempts: 1, waitMs: o.waitMs, outcome: result }),
+  );
 }

@@ -15,6 +15,7 @@ import { formatIsoTime } from '../../config/iso-time.js';
 import { parseDurationMs } from '../../core/duration.js';
 import { KnockgateError } from '../../core/errors.js';
 import { DEFAULT_KEY_OVERLAP_MS, DEFAULT_SPA_PORT } from '../../core/limits.js';
+import { keyFingerprint } from '../../core/spa/key-fingerprint.js';
 import { parsePortNumber } from './option-parsers.js';
 
 const DEFAULT_SERVER_KEY = '/etc/knockgate/server.key';
@@ -191,7 +192,9 @@ function keygenCommand(o: { out: string; force?: boolean; keepPrevious: boolean;
   const replacing = o.force === true && existsSync(o.out);
   if (!replacing || !o.keepPrevious) {
     const { publicKey } = createServerKey(o.out, o.force ?? false);
-    process.stdout.write(`wrote ${o.out}\npublic key: ${Buffer.from(publicKey).toString('base64url')}\n`);
+    process.stdout.write(
+      `wrote ${o.out}\npublic key: ${Buffer.from(publicKey).toString('base64url')}\nfingerprint: ${keyFingerprint(publicKey)}\n`,
+    );
     if (replacing)
       process.stderr.write(
         `knockgate: warning: the old server key is gone: every client credential made under it is refused from now on (spa-mac1).\n` +
@@ -200,7 +203,9 @@ function keygenCommand(o: { out: string; force?: boolean; keepPrevious: boolean;
     return;
   }
   const { publicKey, previousFile } = rotateServerKey(o.out);
-  process.stdout.write(`wrote ${o.out}\npublic key: ${Buffer.from(publicKey).toString('base64url')}\n`);
+  process.stdout.write(
+    `wrote ${o.out}\npublic key: ${Buffer.from(publicKey).toString('base64url')}\nfingerprint: ${keyFingerprint(publicKey)}\n`,
+  );
   const until = formatIsoTime(Date.now() + o.overlap);
   process.stderr.write(
     [

@@ -7,7 +7,7 @@
  */
 
 import type { FwknopStanza } from '../door.js';
-import { checkFreshness } from '../freshness.js';
+import { checkFreshness, describeSkew } from '../freshness.js';
 import type { FwknopRejectReason } from '../reasons.js';
 import { ladderReject, type LadderReject } from './ladder-step.js';
 import { FWKNOP_MESSAGE_TYPE, type FwknopMessage } from './fwknop-wire.js';
@@ -29,7 +29,7 @@ export function fwknopMessageRefusal(
 ): LadderReject<FwknopRejectReason> | null {
   const who = stanza.origin;
   const freshness = checkFreshness(message.timestamp * 1000, unixMs, freshnessMs);
-  if (!freshness.fresh) return ladderReject('fwknop-stale', who, `clock skew ${Math.round(freshness.skewMs / 1000)}s`);
+  if (!freshness.fresh) return ladderReject('fwknop-stale', who, describeSkew(freshness.skewMs));
   if (stanza.expiresAtS !== null && unixMs / 1000 > stanza.expiresAtS) return ladderReject('fwknop-expired', who);
   if (stanza.requireUsername !== null && message.username !== stanza.requireUsername) {
     return ladderReject('fwknop-username', who, `user ${JSON.stringify(message.username)}`);

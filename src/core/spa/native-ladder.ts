@@ -23,7 +23,7 @@
  */
 
 import type { Door, SpaClient } from '../door.js';
-import { checkFreshness, replayExpiryMs } from '../freshness.js';
+import { checkFreshness, describeSkew, replayExpiryMs } from '../freshness.js';
 import type { IPAddressBytes } from '../ip-address.js';
 import type { SpaRejectReason } from '../reasons.js';
 import {
@@ -101,8 +101,7 @@ export class NativeLadder {
     if (!opened.ok) return ladderReject(opened.reason, undefined, undefined, serverKey);
     const { client, request } = opened;
     const freshness = checkFreshness(request.timestampMs, unixMs, this.freshnessMs);
-    if (!freshness.fresh)
-      return ladderReject('spa-stale', client.name, `clock skew ${Math.round(freshness.skewMs / 1000)}s`, serverKey);
+    if (!freshness.fresh) return ladderReject('spa-stale', client.name, describeSkew(freshness.skewMs), serverKey);
     return {
       kind: 'needs-replay-check',
       replay: {
