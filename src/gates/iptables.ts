@@ -22,12 +22,7 @@
 
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
-import {
-  GRANT_MIRROR_GRACE_MS,
-  GRANT_MIRROR_PRUNE_ENTRIES,
-  MAX_FIREWALL_BATCH_BYTES,
-  MAX_GRANTS_PER_FIREWALL_BATCH,
-} from '../core/limits.js';
+import { GRANT_MIRROR_GRACE_MS, GRANT_MIRROR_PRUNE_ENTRIES } from '../core/limits.js';
 import {
   grantablePorts,
   type ActiveGrant,
@@ -52,15 +47,7 @@ import {
   type LiveJumps,
 } from './iptables-ruleset.js';
 import { complaint, requirePrograms, SpawnIptables, WAIT_ARGS, type IptablesExecutor } from './iptables-runner.js';
-
-interface Pending {
-  /** ipset restore lines; empty for a job that runs alone (an install). */
-  readonly lines: string;
-  readonly job?: () => Promise<void>;
-  readonly commit: () => void;
-  readonly resolve: () => void;
-  readonly reject: (err: unknown) => void;
-}
+import { BatchQueue } from './batch-queue.js';
 
 const NO_SUCH_SET = /does not exist/;
 /**
@@ -79,8 +66,11 @@ export class IptablesGate implements Gate {
   /** `family|source|endpointKey` → monotonic ms at which the kernel drops the entry. */
   private readonly expiry = new Map<string, number>();
   private readonly unsettled = new Map<string, Promise<void>>();
-  private queue: Pending[] = [];
-  private running = false;
+  /** Grant lines cut into `ipset restore` runs; an install runs alone. */
+  private readonly batches = new BatchQueue<string>(
+    (batch) => this.timedApply(batch.join('')),
+    (lines) => lines.length,
+  );
   private checkedPrograms = false;
 
   constructor(
@@ -240,57 +230,9 @@ export class IptablesGate implements Gate {
     for (const [k, t] of this.expiry) if (t + GRANT_MIRROR_GRACE_MS <= now) this.expiry.delete(k);
   }
 
+  /** With `job`: that job alone (an install), `lines` unused; else grant lines, batched. */
   private enqueue(lines: string, commit: () => void, job?: () => Promise<void>): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ lines, job, commit, resolve, reject });
-      if (!this.running) void this.drain();
-    });
-  }
-
-  /** One job alone, or consecutive grant lines cut by count and bytes into one `ipset restore`. */
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.length > 0) {
-        const first = this.queue[0] as Pending;
-        if (first.job !== undefined) {
-          this.queue.shift();
-          try {
-            await first.job();
-            settle(first, null);
-          } catch (err) {
-            settle(first, err);
-          }
-          continue;
-        }
-        let n = 0;
-        let bytes = 0;
-        while (n < this.queue.length && n < MAX_GRANTS_PER_FIREWALL_BATCH) {
-          const p = this.queue[n] as Pending;
-          if (p.job !== undefined || (n > 0 && bytes + p.lines.length > MAX_FIREWALL_BATCH_BYTES)) break;
-          bytes += p.lines.length;
-          n++;
-        }
-        const batch = this.queue.splice(0, n);
-        try {
-          await this.timedApply(batch.map((p) => p.lines).join(''));
-          for (const p of batch) settle(p, null);
-        } catch (err) {
-          if (batch.length === 1) settle(batch[0] as Pending, err);
-          else
-            for (const p of batch) {
-              try {
-                await this.timedApply(p.lines);
-                settle(p, null);
-              } catch (one) {
-                settle(p, one);
-              }
-            }
-        }
-      }
-    } finally {
-      this.running = false;
-    }
+    return job === undefined ? this.batches.change(lines, commit) : this.batches.alone(job, commit);
   }
 
   private async timedApply(lines: string): Promise<void> {
@@ -303,13 +245,6 @@ export class IptablesGate implements Gate {
       this.observeBatch((performance.now() - started) / 1000, outcome);
     }
   }
-}
-
-function settle(p: Pending, err: unknown): void {
-  if (err === null) {
-    p.commit();
-    p.resolve();
-  } else p.reject(err);
 }
 
 function mirrorKey(family: 4 | 6, source: string, e: Endpoint): string {

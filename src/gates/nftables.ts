@@ -15,12 +15,7 @@
 
 import { endpointKey, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
-import {
-  GRANT_MIRROR_GRACE_MS,
-  GRANT_MIRROR_PRUNE_ENTRIES,
-  MAX_FIREWALL_BATCH_BYTES,
-  MAX_GRANTS_PER_FIREWALL_BATCH,
-} from '../core/limits.js';
+import { GRANT_MIRROR_GRACE_MS, GRANT_MIRROR_PRUNE_ENTRIES } from '../core/limits.js';
 import { maskIPAddress, parseIPAddress, sameIPAddress, type IPAddressBytes } from '../core/ip-address.js';
 import {
   grantablePorts,
@@ -41,15 +36,7 @@ import {
   setGrantCommands,
   type NftCommand,
 } from './nftables-ruleset.js';
-
-interface Pending {
-  readonly commands: NftCommand[];
-  /** Bytes of the commands as JSON, for cutting batches by size. */
-  readonly bytes: number;
-  readonly commit: () => void;
-  readonly resolve: () => void;
-  readonly reject: (err: unknown) => void;
-}
+import { BatchQueue } from './batch-queue.js';
 
 export class NftablesGate implements Gate {
   readonly kind = 'nftables';
@@ -71,8 +58,11 @@ export class NftablesGate implements Gate {
   private readonly unsettled = new Map<string, Promise<void>>();
   /** Mirror key → where the gate last sent that element's traffic (port-forwarded grants only). */
   private readonly nat = new Map<string, NatValue>();
-  private queue: Pending[] = [];
-  private running = false;
+  /** Changes cut into transactions; a change's size is its commands' JSON (the worker's frame). */
+  private readonly batches = new BatchQueue<NftCommand[]>(
+    (batch) => this.timedApply(batch.flat()),
+    (commands) => JSON.stringify(commands).length,
+  );
 
   /**
    * `observeBatch` is told how long each transaction took in the kernel (seconds, wall clock from
@@ -285,48 +275,7 @@ export class NftablesGate implements Gate {
   }
 
   private enqueue(commands: NftCommand[], commit: () => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ commands, bytes: JSON.stringify(commands).length, commit, resolve, reject });
-      if (!this.running) void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.length > 0) {
-        let n = 0;
-        let bytes = 0;
-        while (
-          n < this.queue.length &&
-          n < MAX_GRANTS_PER_FIREWALL_BATCH &&
-          (n === 0 || bytes + (this.queue[n] as Pending).bytes <= MAX_FIREWALL_BATCH_BYTES)
-        ) {
-          bytes += (this.queue[n] as Pending).bytes;
-          n++;
-        }
-        const batch = this.queue.splice(0, n);
-        try {
-          await this.timedApply(batch.flatMap((p) => p.commands));
-          for (const p of batch) settle(p, null);
-        } catch (err) {
-          if (batch.length === 1) settle(batch[0] as Pending, err);
-          else {
-            // The kernel refused the whole transaction: find the member(s) at fault.
-            for (const p of batch) {
-              try {
-                await this.timedApply(p.commands);
-                settle(p, null);
-              } catch (one) {
-                settle(p, one);
-              }
-            }
-          }
-        }
-      }
-    } finally {
-      this.running = false;
-    }
+    return this.batches.change(commands, commit);
   }
 
   private async timedApply(commands: NftCommand[]): Promise<void> {
@@ -339,13 +288,6 @@ export class NftablesGate implements Gate {
       this.observeBatch((performance.now() - started) / 1000, outcome);
     }
   }
-}
-
-function settle(p: Pending, err: unknown): void {
-  if (err === null) {
-    p.commit();
-    p.resolve();
-  } else p.reject(err);
 }
 
 /** `addr/len` as a network; the gate's callers give only masked, validated prefixes. */
