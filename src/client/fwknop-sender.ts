@@ -7,7 +7,7 @@
  *   key_base64: ...            # or key: "passphrase"     (fwknopd's KEY_BASE64 / KEY)
  *   hmac_key_base64: ...       # or hmac_key: "..."       (optional, as in fwknopd)
  *   hmac_digest_type: sha256   # md5 sha1 sha256 sha384 sha512 sha3_256 sha3_512
- *   encryption_mode: cbc       # or legacy
+ *   encryption_mode: cbc       # or ecb, cfb, ofb, ctr, legacy (fwknop -M)
  *   port: 62201
  *   user: root                 # the username in the packet (REQUIRE_USERNAME); default: yours
  */
@@ -19,6 +19,7 @@ import { ConfigError } from '../core/errors.js';
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import { DEFAULT_SPA_PORT } from '../core/limits.js';
 import { sealFwknop, type FwknopHmacType, type FwknopKeys } from '../core/spa/fwknop-wire.js';
+import { FWKNOP_ENCRYPTION_MODES, type FwknopEncryptionMode } from '../core/spa/fwknop-cipher.js';
 import { readPrivateYaml } from '../stores/key-files.js';
 
 export const FWKNOP_CREDENTIAL_KIND = 'knockgate-fwknop-client-v1';
@@ -58,9 +59,9 @@ export function readFwknopCredential(file: string): FwknopCredential {
   const hmacType = HMAC_TYPES[String(doc.hmac_digest_type ?? 'sha256')];
   if (hmacType === undefined)
     throw new ConfigError(file, undefined, 'hmac_digest_type', `unknown: ${JSON.stringify(doc.hmac_digest_type)}`);
-  const mode = doc.encryption_mode ?? 'cbc';
-  if (mode !== 'cbc' && mode !== 'legacy')
-    throw new ConfigError(file, undefined, 'encryption_mode', 'must be cbc or legacy');
+  const mode = String(doc.encryption_mode ?? 'cbc').toLowerCase() as FwknopEncryptionMode;
+  if (!FWKNOP_ENCRYPTION_MODES.includes(mode))
+    throw new ConfigError(file, undefined, 'encryption_mode', `must be one of ${FWKNOP_ENCRYPTION_MODES.join(', ')}`);
   const port = doc.port ?? DEFAULT_SPA_PORT;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535)
     throw new ConfigError(file, undefined, 'port', 'must be a UDP port');

@@ -4,6 +4,7 @@
  * nothing downstream re-reads text. Cross-field rules live in compile/ (compileConfig).
  */
 
+import { FWKNOP_ENCRYPTION_MODES } from '../core/spa/fwknop-cipher.js';
 import { z } from 'zod';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -170,7 +171,7 @@ export const fwknopStanzaSchema = z
     hmac_digest_type: z
       .enum(['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3-256', 'sha3-512', 'sha3_256', 'sha3_512'])
       .default('sha256'),
-    encryption_mode: z.enum(['cbc', 'legacy']).default('cbc'),
+    encryption_mode: z.enum(FWKNOP_ENCRYPTION_MODES).default('cbc'),
     fw_access_timeout: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
     max_fw_timeout: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
     require_username: z.string().min(1).optional(),

@@ -3,6 +3,7 @@
  * runs when it opens and closes. Immutable once built; a reload builds new doors.
  */
 
+import type { FwknopEncryptionMode } from './spa/fwknop-cipher.js';
 import type { KeyObject } from 'node:crypto';
 import type { CidrSet } from './cidr.js';
 import type { Endpoint } from './endpoint.js';
@@ -73,7 +74,8 @@ export interface FwknopStanza {
   readonly key: Uint8Array;
   readonly hmacKey: Uint8Array | null;
   readonly hmacType: 'md5' | 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512';
-  readonly encryptionMode: 'cbc' | 'legacy';
+  /** ENCRYPTION_MODE (core/spa/fwknop-cipher.ts). */
+  readonly encryptionMode: FwknopEncryptionMode;
   readonly accessTimeoutS: number;
   /** Cap on a client-timeout request (message type 3); null: the door's max. */
   readonly maxTimeoutS: number | null;

@@ -1,6 +1,6 @@
 /**
  * Drop-in for fwknop users, with the real peers: Debian's fwknop client (2.6.10) opens a port
- * through knockgated for every HMAC type fwknop offers; a captured fwknop packet sent again is
+ * through knockgated for every HMAC type and every Rijndael mode (-M) fwknop offers; a captured fwknop packet sent again is
  * rejected, also after a restart; wrong keys are rejected; a door can read fwknopd's own
  * access.conf unchanged.
  */
@@ -16,9 +16,15 @@ import { useScenario } from '../support/scenario.js';
 
 const SPA_TOOL = join(BUILD_ROOT, 'test', 'support', 'spa-tool.js');
 const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
+/** fwknop's other Rijndael modes (-M), one stanza each after the HMAC ones, with HMAC SHA-256. */
+const MODES = ['cfb', 'ctr', 'ecb', 'ofb'] as const;
 
 describe('fwknop compatibility', () => {
   const keys = HMAC_TYPES.map(() => ({
+    key: randomBytes(32).toString('base64'),
+    hmac: randomBytes(64).toString('base64'),
+  }));
+  const modeKeys = MODES.map(() => ({
     key: randomBytes(32).toString('base64'),
     hmac: randomBytes(64).toString('base64'),
   }));
@@ -37,6 +43,19 @@ describe('fwknop compatibility', () => {
             `FW_ACCESS_TIMEOUT 4`,
             '',
           ].join('\n'),
+        )
+        .concat(
+          modeKeys.map((k, i) =>
+            [
+              'SOURCE ANY',
+              'OPEN_PORTS tcp/22',
+              `KEY_BASE64 ${k.key}`,
+              `HMAC_KEY_BASE64 ${k.hmac}`,
+              `ENCRYPTION_MODE ${(MODES[i] as string).toUpperCase()}`,
+              'FW_ACCESS_TIMEOUT 4',
+              '',
+            ].join('\n'),
+          ),
         )
         .join('\n'),
     }),
@@ -100,6 +119,44 @@ describe('fwknop compatibility', () => {
       );
       assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
       assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout');
+    });
+  }
+
+  for (let i = 0; i < MODES.length; i++) {
+    it(`the real fwknop client opens the port in ${MODES[i]} mode (-M ${MODES[i]}), through its own stanza`, async () => {
+      const before = daemon.lines.length;
+      const k = modeKeys[i] as { key: string; hmac: string };
+      tb.run(tb.client.ns, [
+        'fwknop',
+        '--no-rc-file',
+        '--no-save-args',
+        '-A',
+        'tcp/22',
+        '-a',
+        tb.other.v4, // another address than the HMAC tests', so the grant below is this packet's
+        '-D',
+        tb.server.clientSide.v4,
+        '--key-base64-rijndael',
+        k.key,
+        '--use-hmac',
+        '--key-base64-hmac',
+        k.hmac,
+        '-M',
+        MODES[i] as string,
+      ]);
+      const line = await daemon.waitFor(
+        (l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop',
+        5000,
+        'the verdict',
+      );
+      assert.equal(line.verdict, 'accepted', JSON.stringify(line));
+      assert.match(String(line.stanza), new RegExp(`stanza ${HMAC_TYPES.length + i + 1}$`));
+      await daemon.waitFor(
+        (l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.source === tb.other.v4,
+        5000,
+        'the grant',
+      );
+      assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'open');
     });
   }
 
@@ -167,7 +224,8 @@ describe('fwknop compatibility', () => {
       (l) =>
         l.event === 'fwknop' &&
         l.verdict === 'accepted' &&
-        daemon.lines.filter((x) => x.event === 'fwknop' && x.verdict === 'accepted').length === HMAC_TYPES.length + 4,
+        daemon.lines.filter((x) => x.event === 'fwknop' && x.verdict === 'accepted').length ===
+          HMAC_TYPES.length + MODES.length + 4,
       5000,
       'acceptance',
     );

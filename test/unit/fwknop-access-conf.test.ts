@@ -656,7 +656,7 @@ describe('unsupported variables', () => {
     errorIn(
       3,
       'ENCRYPTION_MODE',
-      /CBC and legacy modes only \(Asymmetric is GnuPG/,
+      /"Asymmetric" is GnuPG, which knockgate does not support/,
       'SOURCE ANY',
       'KEY k',
       'ENCRYPTION_MODE Asymmetric',
@@ -693,8 +693,10 @@ describe('errors fwknopd would also raise', () => {
       'HMAC_DIGEST_TYPE sha3-256',
     );
     errorIn(5, 'ENCRYPTION_MODE', /unrecognized ENCRYPTION_MODE "pcbc"/, ...BASE, 'ENCRYPTION_MODE pcbc');
-    for (const m of ['CTR', 'ecb', 'CFB', 'ofb'])
-      errorIn(5, 'ENCRYPTION_MODE', /CBC and legacy modes only/, ...BASE, `ENCRYPTION_MODE ${m}`);
+  });
+  it('every Rijndael mode fwknop 2.6 implements: CBC, ECB, CFB, OFB, CTR and legacy, in any case', () => {
+    for (const m of ['CTR', 'ecb', 'CFB', 'ofb', 'Cbc', 'legacy'])
+      assert.equal(only(imp(...BASE, `ENCRYPTION_MODE ${m}`)).encryption_mode, m.toLowerCase());
   });
   it("timeouts out of fwknopd's range [0, 2<<22]", () => {
     errorIn(5, 'FW_ACCESS_TIMEOUT', /not in range \[0,8388608\]/, ...BASE, 'FW_ACCESS_TIMEOUT -1');

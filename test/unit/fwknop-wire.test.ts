@@ -34,6 +34,7 @@ import {
 } from '../../src/core/spa/fwknop-wire.js';
 import { FWKNOP_WIRE_REJECT_REASONS } from '../../src/core/reasons.js';
 import { MAX_FWKNOP_PACKET_BYTES, MIN_FWKNOP_PACKET_BYTES } from '../../src/core/limits.js';
+import { FWKNOP_ENCRYPTION_MODES } from '../../src/core/spa/fwknop-cipher.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures and helpers
@@ -98,7 +99,9 @@ function keysOf(k: Kat): FwknopKeys {
       : k.HMAC_KEY !== undefined
         ? Buffer.from(k.HMAC_KEY, 'latin1')
         : null;
-  const mode = typeof k.mode === 'string' && k.mode.startsWith('legacy') ? 'legacy' : 'cbc';
+  const named = typeof k.mode === 'string' ? (k.mode.startsWith('legacy') ? 'legacy' : k.mode) : 'cbc';
+  const mode = FWKNOP_ENCRYPTION_MODES.find((m) => m === named);
+  assert.ok(mode, `fixture mode ${String(k.mode)}`);
   return {
     key: new Uint8Array(key),
     encryptionMode: mode,

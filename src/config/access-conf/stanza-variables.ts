@@ -28,6 +28,7 @@ import { fwknopBase64Decode, shown, utf8Of } from './c-readings.js';
 import type { AccessLine } from './lexer.js';
 import { readExpireDate, readExpireEpoch, readTimeout } from './number-values.js';
 import type { AccessConfReport, Loc, Setting } from './report.js';
+import type { FwknopEncryptionMode } from '../../core/spa/fwknop-cipher.js';
 
 export const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
 export type HmacName = (typeof HMAC_TYPES)[number];
@@ -115,7 +116,7 @@ export interface StanzaDraft extends Loc {
   key?: Setting<KeyValue>;
   hmacKey?: Setting<KeyValue>;
   hmacType?: Setting<HmacName>;
-  mode?: Setting<'cbc' | 'legacy'>;
+  mode?: Setting<FwknopEncryptionMode>;
   fwTimeout?: Setting<number>;
   maxTimeout?: Setting<number>;
   username?: Setting<string>;
@@ -228,14 +229,8 @@ export function applyStanzaVariable(
       const m = val.toLowerCase();
       if (ENC_MODES[m] !== true)
         report.fail(at, key, `unrecognized ENCRYPTION_MODE ${shown(val)}, use {CBC,CTR,legacy,Asymmetric} (fwknopd)`);
-      if (m !== 'cbc' && m !== 'legacy') {
-        report.fail(
-          at,
-          key,
-          `${shown(val)}: knockgate implements fwknop's CBC and legacy modes only${m === 'asymmetric' ? ' (Asymmetric is GnuPG, which is not supported)' : ''}`,
-        );
-      }
-      set('mode', m as 'cbc' | 'legacy');
+      if (m === 'asymmetric') report.fail(at, key, `${shown(val)} is GnuPG, which knockgate does not support (yet)`);
+      set('mode', m as FwknopEncryptionMode);
       break;
     }
     case 'FW_ACCESS_TIMEOUT':

@@ -25,6 +25,7 @@ import { DEF_FW_ACCESS_TIMEOUT_S, DEF_MAX_FW_TIMEOUT_S, LEGACY_KEY_BYTES } from 
 import type { AccessConfReport, Loc, Setting } from './report.js';
 import { addressList, portList } from './stanza-lists.js';
 import type { HmacName, KeyValue, StanzaDraft } from './stanza-variables.js';
+import type { FwknopEncryptionMode } from '../../core/spa/fwknop-cipher.js';
 
 /** Where a variable was set: its file, line and name as written. */
 export interface VariableLoc extends Loc {
@@ -49,7 +50,7 @@ export interface Stanza {
   readonly key: { readonly field: 'key' | 'key_base64'; readonly text: string };
   readonly hmacKey: { readonly field: 'hmac_key' | 'hmac_key_base64'; readonly text: string } | null;
   readonly hmacType: HmacName;
-  readonly mode: 'cbc' | 'legacy';
+  readonly mode: FwknopEncryptionMode;
   readonly fwTimeoutS: number;
   readonly maxTimeoutS: number;
   readonly username: string | null;

@@ -1,18 +1,36 @@
 /**
  * fwknop's Rijndael mode (docs/fwknop-format.md): the keys a stanza holds and what is wrong with
- * them, the KDF (OpenSSL's EVP_BytesToKey, as lib/cipher_funcs.c uses it), and AES-256-CBC over
- * "Salted__" || salt || ciphertext. decryptFwknopText never throws: every failure is null. Pure:
- * the salt is an argument.
+ * them, the KDF (OpenSSL's EVP_BytesToKey, as lib/cipher_funcs.c uses it), and AES-256 over
+ * "Salted__" || salt || ciphertext in the stanza's ENCRYPTION_MODE: CBC (the default), ECB, CFB,
+ * OFB, CTR, or legacy (CBC with the key '0'-padded or cut to 16 bytes). fwknop 2.6 pads the
+ * plaintext to whole blocks (PKCS#7) in every mode, the stream modes too, and uses the KDF's IV as
+ * CFB's and OFB's IV and as CTR's first counter block (checked against the real client's packets,
+ * test/fixtures/fwknop-kat.json kat6-kat9). decryptFwknopText never throws: every failure is null.
+ * Pure: the salt is an argument.
  */
 
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { FWKNOP_LEGACY_KEY_BYTES, MAX_FWKNOP_HMAC_KEY_BYTES, MAX_FWKNOP_KEY_BYTES } from '../limits.js';
 import { FWKNOP_HMAC_TYPES, fromB64, type FwknopHmacType } from './fwknop-text.js';
 
+/** ENCRYPTION_MODE values fwknop 2.6 implements for Rijndael (PCBC it names but refuses). */
+export const FWKNOP_ENCRYPTION_MODES = ['cbc', 'ecb', 'cfb', 'ofb', 'ctr', 'legacy'] as const;
+export type FwknopEncryptionMode = (typeof FWKNOP_ENCRYPTION_MODES)[number];
+
+/** The node (OpenSSL) cipher for each mode; legacy differs from CBC in its key only. */
+const NODE_CIPHER: Readonly<Record<FwknopEncryptionMode, string>> = {
+  cbc: 'aes-256-cbc',
+  legacy: 'aes-256-cbc',
+  ecb: 'aes-256-ecb',
+  cfb: 'aes-256-cfb',
+  ofb: 'aes-256-ofb',
+  ctr: 'aes-256-ctr',
+};
+
 export interface FwknopKeys {
   /** KEY (the passphrase's bytes) or the decoded KEY_BASE64; 1..32 bytes (legacy: any length, cut or padded to 16). */
   readonly key: Uint8Array;
-  readonly encryptionMode: 'cbc' | 'legacy';
+  readonly encryptionMode: FwknopEncryptionMode;
   /** HMAC_KEY's bytes or the decoded HMAC_KEY_BASE64, 1..136 bytes; null = no HMAC on the wire. */
   readonly hmacKey: Uint8Array | null;
   readonly hmacType: FwknopHmacType;
@@ -26,7 +44,7 @@ export const FWKNOP_RANDOM_DIGITS = 16;
 
 /** The key fwknop hands to the KDF: legacy mode right-pads with ASCII '0' to 16 bytes or cuts to 16 (lib/cipher_funcs.c, server/access.c, client/fwknop.c). */
 function kdfPassword(key: Uint8Array, mode: FwknopKeys['encryptionMode']): Buffer {
-  if (mode === 'cbc') return Buffer.from(key);
+  if (mode !== 'legacy') return Buffer.from(key);
   const out = Buffer.alloc(FWKNOP_LEGACY_KEY_BYTES, '0');
   out.set(key.subarray(0, FWKNOP_LEGACY_KEY_BYTES));
   return out;
@@ -35,8 +53,9 @@ function kdfPassword(key: Uint8Array, mode: FwknopKeys['encryptionMode']): Buffe
 /** A description of what is wrong with the keys, or null. openFwknop refuses everything with bad keys. */
 export function fwknopKeysProblem(keys: FwknopKeys): string | null {
   if (!(keys.key instanceof Uint8Array) || keys.key.length < 1) return 'the encryption key is empty';
-  if (keys.encryptionMode !== 'cbc' && keys.encryptionMode !== 'legacy') return 'encryption mode must be cbc or legacy';
-  if (keys.encryptionMode === 'cbc' && keys.key.length > MAX_FWKNOP_KEY_BYTES)
+  if (!FWKNOP_ENCRYPTION_MODES.includes(keys.encryptionMode))
+    return `encryption mode must be one of ${FWKNOP_ENCRYPTION_MODES.join(', ')}`;
+  if (keys.encryptionMode !== 'legacy' && keys.key.length > MAX_FWKNOP_KEY_BYTES)
     return `the encryption key must be at most ${MAX_FWKNOP_KEY_BYTES} bytes`;
   if (!FWKNOP_HMAC_TYPES.includes(keys.hmacType)) return `unknown HMAC type ${String(keys.hmacType)}`;
   if (keys.hmacKey !== null) {
@@ -68,11 +87,30 @@ export function deriveFwknopAesKey(
   return { key: kiv.subarray(0, AES_KEY_BYTES), iv: kiv.subarray(AES_KEY_BYTES, AES_KEY_BYTES + AES_BLOCK_BYTES) };
 }
 
-/** AES-256-CBC with PKCS#7 padding over "Salted__" || salt || ciphertext (rij_encrypt, lib/cipher_funcs.c). */
+/** A cipher or decipher for the mode; ECB takes no IV. Padding is this file's business. */
+function aes(
+  make: typeof createCipheriv | typeof createDecipheriv,
+  mode: FwknopEncryptionMode,
+  key: Buffer,
+  iv: Buffer,
+): ReturnType<typeof createCipheriv> {
+  const c = make(NODE_CIPHER[mode], key, mode === 'ecb' ? null : iv);
+  c.setAutoPadding(false);
+  return c;
+}
+
+/** AES-256 in the keys' mode with PKCS#7 padding over "Salted__" || salt || ciphertext (rij_encrypt, lib/cipher_funcs.c). */
 export function encryptFwknopText(plaintext: string, keys: FwknopKeys, salt: Uint8Array): Buffer {
   const { key, iv } = deriveFwknopAesKey(keys.key, salt, keys.encryptionMode);
-  const cipher = createCipheriv('aes-256-cbc', key, iv);
-  return Buffer.concat([SALTED_MAGIC, salt, cipher.update(plaintext, 'latin1'), cipher.final()]);
+  const text = Buffer.from(plaintext, 'latin1');
+  const pad = AES_BLOCK_BYTES - (text.length % AES_BLOCK_BYTES);
+  const cipher = aes(createCipheriv, keys.encryptionMode, key, iv);
+  return Buffer.concat([
+    SALTED_MAGIC,
+    salt,
+    cipher.update(Buffer.concat([text, Buffer.alloc(pad, pad)])),
+    cipher.final(),
+  ]);
 }
 
 /**
@@ -88,8 +126,7 @@ export function decryptFwknopText(encryptedWithPrefix: string, keys: FwknopKeys)
   let padded: Buffer;
   try {
     const { key, iv } = deriveFwknopAesKey(keys.key, salt, keys.encryptionMode);
-    const decipher = createDecipheriv('aes-256-cbc', key, iv);
-    decipher.setAutoPadding(false);
+    const decipher = aes(createDecipheriv, keys.encryptionMode, key, iv);
     padded = Buffer.concat([decipher.update(raw.subarray(AES_BLOCK_BYTES)), decipher.final()]);
   } catch {
     return null;
