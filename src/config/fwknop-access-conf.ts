@@ -52,6 +52,8 @@ export interface AccessConfImport {
   readonly stanzaOrigins: readonly StanzaOrigin[];
   /** A complete knockgate config using them, for `knockgate import`. */
   readonly yaml: string;
+  /** The door's `open` list in `yaml`: empty when no stanza had OPEN_PORTS and none was given. */
+  readonly open: readonly Endpoint[];
   readonly warnings: readonly AccessConfWarning[];
 }
 
@@ -88,7 +90,16 @@ const indent = (text: string, by: string): string =>
     .map((l) => (l === '' ? l : by + l))
     .join('\n');
 
-export function importAccessConf(file: string, options?: { port?: number; interfaces?: string[] }): AccessConfImport {
+/**
+ * `open`: the door's ports (knockgate import --open). Needed when no stanza has OPEN_PORTS (then
+ * fwknopd opens whatever a client asks for, and knockgate cannot guess what that should be);
+ * given otherwise, it replaces the list the stanzas' OPEN_PORTS make, and a stanza asking for more
+ * is the loader's error, naming the stanza's line.
+ */
+export function importAccessConf(
+  file: string,
+  options?: { port?: number; interfaces?: string[]; open?: readonly Endpoint[] },
+): AccessConfImport {
   const port = options?.port ?? DEF_SPA_PORT;
   if (!Number.isInteger(port) || port < 1 || port > MAX_PORT)
     throw new ConfigError(file, undefined, 'port', `the SPA port must be 1 to ${MAX_PORT}, got ${String(port)}`);
@@ -111,18 +122,38 @@ export function importAccessConf(file: string, options?: { port?: number; interf
     );
   const stanzas = drafts.map((d) => finishStanza(report, d));
 
-  const open: Endpoint[] = [];
+  const fromStanzas: Endpoint[] = [];
   const seen = new Set<number>();
   for (const s of stanzas) {
     for (const e of s.openPorts ?? []) {
       const k = endpointKey(e.proto, e.port);
       if (!seen.has(k)) {
         seen.add(k);
-        open.push(e);
+        fromStanzas.push(e);
       }
     }
   }
-  if (open.length === 0) {
+  const given = options?.open ?? null;
+  const open = given !== null ? [...given] : fromStanzas;
+  if (given !== null) {
+    const allowed = new Set(given.map((e) => endpointKey(e.proto, e.port)));
+    for (const s of stanzas) {
+      const out = (s.openPorts ?? []).find((e) => !allowed.has(endpointKey(e.proto, e.port)));
+      const at = s.variables.open_ports;
+      if (out !== undefined && at !== undefined)
+        report.fail(
+          at,
+          at.key,
+          `${formatEndpoint(out)} is not among the ports --open gave (${given.map(formatEndpoint).join(', ')})`,
+        );
+    }
+  }
+  if (given !== null && fromStanzas.length === 0) {
+    report.warn(
+      { file, line: 0 },
+      `no stanza has OPEN_PORTS (fwknopd would open whatever a client asks for): the door opens what --open gave, ${given.map(formatEndpoint).join(', ')}, and each stanza may ask for any of it`,
+    );
+  } else if (open.length === 0) {
     report.warn(
       { file, line: 0 },
       'no stanza has OPEN_PORTS, so the generated door\'s "open" list is empty: list the ports the door may open there (knockgate refuses a door that opens nothing)',
@@ -154,5 +185,5 @@ export function importAccessConf(file: string, options?: { port?: number; interf
     '',
   ].join('\n');
   const stanzaOrigins = stanzas.map((s) => ({ file: s.loc.file, line: s.loc.line, variables: s.variables }));
-  return { stanzasYaml, stanzaOrigins, yaml, warnings: report.warnings };
+  return { stanzasYaml, stanzaOrigins, yaml, open, warnings: report.warnings };
 }

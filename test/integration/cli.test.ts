@@ -328,6 +328,30 @@ describe('knockgate import', () => {
     assert.equal(run(KNOCKGATED, ['-c', file, '--check']).status, 0);
   });
 
+  it('an access.conf without OPEN_PORTS: import says to give --open (exit 64); with --open, YAML knockgated accepts', () => {
+    const access = join(dirname(writeConfig('')), 'access.conf');
+    writeFileSync(
+      access,
+      [
+        'SOURCE ANY',
+        `KEY_BASE64 ${randomBytes(32).toString('base64')}`,
+        `HMAC_KEY_BASE64 ${randomBytes(32).toString('base64')}`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    const without = run(KNOCKGATE, ['import', access]);
+    assert.equal(without.status, 64);
+    assert.match(without.stderr, /no stanza has OPEN_PORTS.*--open, e\.g\. knockgate import --open 22\/tcp/);
+    assert.equal(without.stdout, '');
+    const given = run(KNOCKGATE, ['import', '--open', '22/tcp', access]);
+    assert.equal(given.status, 0, given.stderr);
+    assert.match(given.stderr, /the door opens what --open gave, 22\/tcp/);
+    const file = writeConfig(given.stdout.replace('interfaces: ["eth0"]', 'interfaces: [lo]'));
+    const check = run(KNOCKGATED, ['-c', file, '--check']);
+    assert.equal(check.status, 0, check.stderr);
+  });
+
   it('a knockd.conf knockd itself would reject is an error naming file and line (exit 78)', () => {
     const file = join(dirname(writeConfig('')), 'bad.conf');
     writeFileSync(file, '[options]\n\tUseSyslog\n\n[door]\n\tsequence = 7000,99999\n');

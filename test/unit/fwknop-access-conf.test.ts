@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { importAccessConf, type AccessConfImport } from '../../src/config/fwknop-access-conf.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { ConfigError } from '../../src/core/errors.js';
+import { importConfig } from '../../src/config/import-config.js';
+import { ConfigError, KnockgateError } from '../../src/core/errors.js';
 
 /** The fixtures live in the source tree; the test runs from dist/test/unit or test/unit. */
 const FIXTURES = ['../../../test/fixtures', '../fixtures']
@@ -429,10 +430,21 @@ describe('line syntax (sscanf "%s %[^;\\n\\r]")', () => {
   });
 });
 
+/** Runs `fn` with the working directory at `dir`: relative includes are read from there. */
+const inDir = <T>(dir: string, fn: () => T): T => {
+  const was = process.cwd();
+  process.chdir(dir);
+  try {
+    return fn();
+  } finally {
+    process.chdir(was);
+  }
+};
+
 describe('%include and %include_folder', () => {
-  it("reads a relative %include from the including file's directory, then the folder's *.conf in name order", () => {
+  it("reads a relative %include from the working directory, as fwknopd does, then the folder's *.conf in name order", () => {
     const main = join(FW, 'include-main.conf');
-    const r = importAccessConf(main);
+    const r = inDir(FW, () => importAccessConf(main));
     assert.deepEqual(
       stanzas(r).map((s) => [s.source, s.key, s.fw_access_timeout]),
       [
@@ -447,15 +459,37 @@ describe('%include and %include_folder', () => {
     hasWarning(
       r,
       main,
-      2,
-      /relative path "include\/first\.conf" read as .*include\/first\.conf; fwknopd opens it from its working directory/,
+      4,
+      /relative path "include\/first\.conf" read from the working directory as .*fwknop\/include\/first\.conf, as fwknopd does/,
     );
-    hasWarning(r, join(FW, 'include', 'first.conf'), 5, /relative path "sub\/second\.conf"/);
-    hasWarning(r, main, 7, /2 files read in name order \(10-alpha\.conf, 20-beta\.conf\)/);
+    hasWarning(r, join(FW, 'include', 'first.conf'), 5, /relative path "include\/sub\/second\.conf"/);
+    hasWarning(r, main, 9, /2 files read in name order \(10-alpha\.conf, 20-beta\.conf\)/);
     assert.deepEqual(door(r).open, ['80/tcp', '8080/tcp', '22/tcp', '53/udp']);
     assert.ok(!r.stanzasYaml.includes('not-read'));
     // Each stanza names where it came from.
     assert.match(r.stanzasYaml, /^# .*include\/sub\/second\.conf:2$/m);
+  });
+
+  it('a relative %include missing from the working directory but beside the file: an error naming both paths', () => {
+    const main = join(FW, 'include-main.conf');
+    const e = throwsAt(
+      () => inDir(tmpdir(), () => importAccessConf(main)),
+      4,
+      '%include',
+      /fwknopd opens it from its working directory, as .*include\/first\.conf, which does not exist \(there is .*fixtures\/fwknop\/include\/first\.conf, beside this file: write that absolute path\)/,
+      main,
+    );
+    assert.ok(e.message.startsWith(`${main}:4: %include: `));
+  });
+
+  it('an %include that cannot be opened names its line and the path tried', () => {
+    const dir = tree({ 'x.conf': ['%include /nonexistent/knockgate-test/none.conf', ...BASE] });
+    throwsAt(
+      () => importAccessConf(join(dir, 'x.conf')),
+      1,
+      '%include',
+      /could not open access file \/nonexistent\/knockgate-test\/none\.conf/,
+    );
   });
 
   it('reads absolute paths as given, without a warning', () => {
@@ -478,7 +512,7 @@ describe('%include and %include_folder', () => {
   it('refuses an include loop (fwknopd gives up at its depth limit)', () => {
     const b = join(FW, 'loop-b.conf');
     throwsAt(
-      () => importAccessConf(join(FW, 'loop-a.conf')),
+      () => inDir(FW, () => importAccessConf(join(FW, 'loop-a.conf'))),
       4,
       '%include',
       /include loop: .*loop-a\.conf is already being read.*3 levels/,
@@ -492,19 +526,30 @@ describe('%include and %include_folder', () => {
       '2.conf': ['%include 3.conf'],
       '3.conf': ['SOURCE 192.0.2.3', 'KEY k3', 'HMAC_KEY h'],
     });
-    assert.equal(stanzas(importAccessConf(join(ok, '1.conf'))).length, 2);
+    assert.equal(stanzas(inDir(ok, () => importAccessConf(join(ok, '1.conf')))).length, 2);
     const deep = tree({
       '1.conf': ['%include 2.conf', ...BASE],
       '2.conf': ['%include 3.conf'],
       '3.conf': ['# third level', '%include 4.conf'],
       '4.conf': ['SOURCE 192.0.2.4', 'KEY k4'],
     });
-    throwsAt(() => importAccessConf(join(deep, '1.conf')), 2, '%include', /deeper than 3 levels/, join(deep, '3.conf'));
+    throwsAt(
+      () => inDir(deep, () => importAccessConf(join(deep, '1.conf'))),
+      2,
+      '%include',
+      /deeper than 3 levels/,
+      join(deep, '3.conf'),
+    );
   });
 
   it('refuses a folder %include_folder-ing itself', () => {
     const dir = tree({ 'd/a.conf': ['%include_folder .', ...BASE] });
-    throwsAt(() => importAccessConf(join(dir, 'd', 'a.conf')), 1, '%include_folder', /include loop/);
+    throwsAt(
+      () => inDir(join(dir, 'd'), () => importAccessConf(join(dir, 'd', 'a.conf'))),
+      1,
+      '%include_folder',
+      /include loop/,
+    );
   });
 
   it('refuses missing files and folders, and non-regular *.conf entries, at the directive', () => {
@@ -775,6 +820,33 @@ describe('OPEN_PORTS absent', () => {
     );
     assert.deepEqual(door(r).open, ['22/tcp']);
   });
+  it('knockgate import: without --open it writes nothing and says to give --open; with it, a door that loads', () => {
+    const file = conf('SOURCE ANY', 'KEY k', 'HMAC_KEY h');
+    const warnings: string[] = [];
+    assert.throws(
+      () => importConfig(file, 'fwknop', (w) => warnings.push(w)),
+      (e: unknown) =>
+        e instanceof KnockgateError &&
+        e.exitCode === 64 &&
+        /no stanza has OPEN_PORTS.*--open, e\.g\. knockgate import --open 22\/tcp/.test(e.message),
+    );
+    const yaml = importConfig(file, 'fwknop', (w) => warnings.push(w), { open: [{ proto: 'tcp', port: 22 }] });
+    const cfg = parseConfigText(join(dirname(file), 'knockgate.yaml'), yaml);
+    assert.deepEqual(cfg.doors[0]?.open, [{ proto: 'tcp', port: 22 }]);
+    assert.ok(
+      warnings.some((w) => /the door opens what --open gave, 22\/tcp/.test(w)),
+      warnings.join('\n'),
+    );
+  });
+  it("--open that leaves out a stanza's OPEN_PORTS: refused, naming the stanza's line", () => {
+    const file = conf(...BASE, 'SOURCE 192.0.2.9', 'KEY k9', 'HMAC_KEY h9', 'OPEN_PORTS tcp/80');
+    throwsAt(
+      () => importConfig(file, 'fwknop', () => undefined, { open: [{ proto: 'tcp', port: 22 }] }),
+      8,
+      'OPEN_PORTS',
+      /80\/tcp is not among the ports --open gave \(22\/tcp\)/,
+    );
+  });
   it("leaves the door's open list empty, with a warning, when no stanza has OPEN_PORTS", () => {
     const file = conf('SOURCE ANY', 'KEY k', 'HMAC_KEY h');
     const r = importAccessConf(file);
@@ -874,7 +946,7 @@ describe('a door that reads an access.conf (access_conf:)', () => {
     });
     const { file, text } = yamlFor(dir);
     throwsAt(
-      () => parseConfigText(file, text),
+      () => inDir(dir, () => parseConfigText(file, text)),
       4,
       'OPEN_PORTS',
       /53\/udp is not among the "open" ports of door "fw"/,

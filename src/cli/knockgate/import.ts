@@ -6,7 +6,9 @@
 
 import type { Command } from 'commander';
 import { importConfig } from '../../config/import-config.js';
+import type { Endpoint } from '../../core/endpoint.js';
 import { writePrivateFile } from '../../stores/key-files.js';
+import { parsePortList } from './option-parsers.js';
 
 export function addImportCommand(program: Command): void {
   program
@@ -18,8 +20,18 @@ export function addImportCommand(program: Command): void {
     .option('--from <kind>', 'knockd or fwknop (default: guessed from the file)')
     .option('-o, --out <file>', 'write the YAML here (mode 0600: fwknop keys are secrets)')
     .option('--force', 'replace an existing output file')
-    .action((file: string, o: { from?: string; out?: string; force?: boolean }) => {
-      const yaml = importConfig(file, o.from, (line) => process.stderr.write(`knockgate: ${line}\n`));
+    .option(
+      '--open <ports>',
+      "access.conf: the ports the door may open, e.g. 22/tcp (needed when no stanza has OPEN_PORTS; else it replaces the stanzas' list)",
+      parsePortList,
+    )
+    .action((file: string, o: { from?: string; out?: string; force?: boolean; open?: Endpoint[] }) => {
+      const yaml = importConfig(
+        file,
+        o.from,
+        (line) => process.stderr.write(`knockgate: ${line}\n`),
+        o.open === undefined ? {} : { open: o.open },
+      );
       if (o.out) {
         writePrivateFile(o.out, yaml, o.force ?? false);
         process.stdout.write(`wrote ${o.out}\n`);

@@ -9,8 +9,9 @@
  *     (strncmp(ext, ".conf", 5)), in readdir order, each one level deeper, with no depth check;
  *   - every file must be a regular file (verify_file_perms_ownership; fwknopd only warns about
  *     modes other than 0600).
- * knockgate's choices: relative paths are taken from the including file's directory (a warning
- * says fwknopd would not); folder entries are read in name order (a warning says so when there
+ * knockgate's choices: a relative path is opened from the working directory, as fwknopd does (a
+ * warning says where that is, and that a daemon's is `/`); one that cannot be opened there but
+ * exists beside the including file is an error that says so; folder entries are read in name order (a warning says so when there
  * are several); a file that includes itself, directly or not, is an error (fwknopd hits the depth
  * limit, or recurses without end through %include_folder); every file passes trusted-file.ts's
  * checks (owner, writability, directories: the stanzas hold keys and say which ports open); at
@@ -21,7 +22,7 @@
  * that file's new current stanza.
  */
 
-import { readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { MAX_CONFIG_FILE_BYTES } from '../../core/limits.js';
 import { tryReadTrustedFile } from '../trusted-file.js';
@@ -98,14 +99,27 @@ class AccessFileReader<S> {
     this.reading.pop();
   }
 
+  /**
+   * The path an %include or %include_folder names, as fwknopd opens it: a relative one from the
+   * working directory. When nothing is there but the name exists beside the including file (how
+   * one might expect it to be read), that is an error naming both paths: reading the other would
+   * make knockgate open what fwknopd never would.
+   */
   private includePath(at: Loc, key: string, val: string): string {
     const p = utf8Of(val);
     if (p === null) return this.report.fail(at, key, 'the path is not UTF-8 text');
     if (isAbsolute(p)) return p;
-    const abs = resolve(dirname(at.file), p);
+    const abs = resolve(process.cwd(), p);
+    const beside = resolve(dirname(at.file), p);
+    if (!existsSync(abs) && beside !== abs && existsSync(beside))
+      this.report.fail(
+        at,
+        key,
+        `relative path ${JSON.stringify(p)}: fwknopd opens it from its working directory, as ${abs}, which does not exist (there is ${beside}, beside this file: write that absolute path)`,
+      );
     this.report.warn(
       at,
-      `relative path ${JSON.stringify(p)} read as ${abs}; fwknopd opens it from its working directory instead (/ when it runs as a daemon)`,
+      `relative path ${JSON.stringify(p)} read from the working directory as ${abs}, as fwknopd does (a daemon's working directory is /: prefer an absolute path)`,
     );
     return abs;
   }
