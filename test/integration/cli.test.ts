@@ -314,7 +314,7 @@ describe('knockgate client profiles', () => {
     );
     const withProfile = spawnSync(process.execPath, [KNOCKGATE, 'knock', '-v', '127.0.0.1'], { encoding: 'utf8', env });
     assert.equal(withProfile.status, 0, withProfile.stderr);
-    assert.match(withProfile.stdout, /sent SPA as me to 127\.0\.0\.1 port 9\/udp/);
+    assert.match(withProfile.stdout, /^SPA to 127\.0\.0\.1 port 9\/udp\n {2}client: +me \(door ssh,/m);
   });
 });
 
