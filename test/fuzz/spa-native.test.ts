@@ -28,7 +28,7 @@ const OPEN_REASONS = new Set<string>(SPA_REJECT_REASONS.slice(0, SPA_REJECT_REAS
 const VALID = spaValidPackets();
 const VALID_HEX = new Set(VALID.map((p) => hexOf(p.bytes)));
 const MAC1_BYTES = 16;
-const AUTH_BYTES = { psk: 32, ed25519: 64 } as const;
+const AUTH_BYTES = { psk: 32, ed25519: 64, 'ssh-ed25519': 64 } as const;
 
 function mac1Of(d: Uint8Array): Buffer {
   return createHmac('sha256', SPA_SERVER.mac1Key)
