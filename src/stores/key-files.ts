@@ -223,7 +223,7 @@ export function serverKeyText(privateKey: Uint8Array, publicKey: Uint8Array): st
 
 export function clientCredentialText(c: ClientCredential): string {
   return [
-    `# knockgate client credential for ${JSON.stringify(c.name)}. Secret: keep it 0600 (it may live on removable media).`,
+    `# knockgate client credential for ${JSON.stringify(c.name)}. ${c.sshKey ? 'It names a key in ssh-agent and holds no secret.' : 'Secret: keep it 0600 (it may live on removable media).'}`,
     `kind: ${CLIENT_CREDENTIAL_KIND}`,
     `name: ${JSON.stringify(c.name)}`,
     ...(c.server ? [`server: ${JSON.stringify(c.server)}`] : []),

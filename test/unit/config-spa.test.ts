@@ -342,7 +342,12 @@ describe('parseConfigText: SPA errors name the file, the line and the key (exit 
       'doors[0].clients[0]',
       /exactly one of "psk", "public_key" and "ssh_key"/,
     );
-    expectError(spaConfig(DOOR.slice(0, 5)), 9, 'doors[0].clients[0]', /exactly one of "psk", "public_key" and "ssh_key"/);
+    expectError(
+      spaConfig(DOOR.slice(0, 5)),
+      9,
+      'doors[0].clients[0]',
+      /exactly one of "psk", "public_key" and "ssh_key"/,
+    );
   });
 
   it('an id of the wrong length (15 or 17 bytes), a psk of 31 bytes, a public_key of 33', () => {

@@ -43,21 +43,17 @@ export function authBytesOf(mode: ClientAuthMode): number {
   return mode === 'psk' ? 32 : 64;
 }
 
-/**
- * What the proof covers (step 5): LABEL || context || E' || signed, where signed = cid || body;
- * in mode ssh-ed25519, the SSHSIG wrapper of that under knockgate-spa@v1.
- */
-export function proofMessage(
-  mode: ClientAuthMode,
-  context: Uint8Array,
-  ePrime: Uint8Array,
-  signed: Uint8Array,
-): Buffer {
-  const transcript = Buffer.concat([LABEL, context, ePrime, signed]);
-  return mode === 'ssh-ed25519' ? sshsigSignedData(SPA_SSHSIG_NAMESPACE, transcript) : transcript;
+/** The transcript (step 5): LABEL || context || E' || signed, where signed = cid || body. */
+export function spaTranscript(context: Uint8Array, ePrime: Uint8Array, signed: Uint8Array): Buffer {
+  return Buffer.concat([LABEL, context, ePrime, signed]);
 }
 
-/** Step 5: the proof over `message` (proofMessage of the secret's mode). */
+/** What the proof covers: the transcript; in mode ssh-ed25519, its SSHSIG wrapper under knockgate-spa@v1. */
+export function proofMessageOf(mode: ClientAuthMode, transcript: Uint8Array): Buffer {
+  return mode === 'ssh-ed25519' ? sshsigSignedData(SPA_SSHSIG_NAMESPACE, transcript) : Buffer.from(transcript);
+}
+
+/** Step 5: the proof over `message` (proofMessageOf the secret's mode). */
 export function clientAuthTag(secret: ClientAuthSecret, message: Uint8Array): Buffer {
   if (secret.mode === 'psk') {
     requireBytes(secret.psk, PSK_BYTES, 'psk');
@@ -77,7 +73,7 @@ export function ed25519Verifies(publicKey: KeyObject, message: Uint8Array, signa
   }
 }
 
-/** Rung 5: the client's HMAC (constant-time) or signature over proofMessage(client.mode, ...). */
+/** Rung 5: the client's HMAC (constant-time) or signature over proofMessageOf(client.mode, transcript). */
 export function authenticates(
   client: SpaClientKey,
   context: Uint8Array,
@@ -85,7 +81,7 @@ export function authenticates(
   signed: Uint8Array,
   auth: Uint8Array,
 ): boolean {
-  const message = proofMessage(client.mode, context, ePrime, signed);
+  const message = proofMessageOf(client.mode, spaTranscript(context, ePrime, signed));
   if (client.mode !== 'psk') return client.publicKey !== undefined && ed25519Verifies(client.publicKey, message, auth);
   if (client.psk === undefined || auth.length !== 32) return false;
   try {

@@ -14,7 +14,7 @@
  * SpaRejectReason, the first failing rung. Freshness, replay and policy (rungs 7–9) need the clock,
  * a store and configuration, so they are the caller's. sealSpa throws on invalid local input.
  * Sealing has two phases, so that the proof may come from elsewhere (ssh-agent signs
- * asynchronously): prepareSeal fixes everything the proof covers and returns proofMessage;
+ * asynchronously): prepareSeal fixes everything the proof covers and returns it (proofMessage);
  * finish(auth) seals with it. sealSpa is both phases with a secret at hand.
  * Pure: node:crypto computes, but randomness (ephemeral key, top bit, nonce) and the time are
  * arguments, so that docs/spa-vectors.json is reproducible.
@@ -29,7 +29,8 @@ import {
   authBytesOf,
   authenticates,
   clientAuthTag,
-  proofMessage,
+  proofMessageOf,
+  spaTranscript,
   type ClientAuthMode,
   type ClientAuthSecret,
   type SpaClientKey,
@@ -66,7 +67,9 @@ export type PrepareRawSealInput = Omit<RawSealInput, 'secret'> & { readonly mode
 /** A datagram waiting for its proof. */
 export interface PreparedSeal {
   readonly mode: ClientAuthMode;
-  /** What the proof covers (native-client-auth.ts proofMessage): sign or MAC exactly this. */
+  /** LABEL || context || E' || cid || body (step 5). */
+  readonly transcript: Uint8Array;
+  /** What the proof covers (native-client-auth.ts proofMessageOf): sign or MAC exactly this. */
   readonly proofMessage: Uint8Array;
   /** Steps 6–8 with the proof (authBytesOf(mode) bytes; throws on another length): the datagram. */
   finish(auth: Uint8Array): Uint8Array;
@@ -82,9 +85,11 @@ export function prepareRawBody(input: PrepareRawSealInput): PreparedSeal {
   if (topBit !== 0 && topBit !== 1) throw new Error('topBit must be 0 or 1');
   const agreed = sealerKeys(serverPublicKey, ephemeralPrivate, topBit);
   const signed = Buffer.concat([clientId, body]); // cid || body, the tail of the transcript
+  const transcript = spaTranscript(context, agreed.ePrime, signed);
   return {
     mode,
-    proofMessage: proofMessage(mode, context, agreed.ePrime, signed),
+    transcript,
+    proofMessage: proofMessageOf(mode, transcript),
     finish(auth: Uint8Array): Uint8Array {
       requireBytes(auth, authBytesOf(mode), `${mode} proof`);
       const sealed = sealPlaintext(agreed, context, Buffer.concat([signed, auth]));

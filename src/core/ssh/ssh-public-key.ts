@@ -39,7 +39,10 @@ export function rawOfSshEd25519Blob(blob: Uint8Array): Uint8Array | null {
 
 /** The one-line text form, as in a .pub file (the comment, if any, with control characters dropped). */
 export function sshPublicKeyLine(raw: Uint8Array, comment = ''): string {
-  const clean = comment.replace(/[\x00-\x1f\x7f]/g, '').trim();
+  const clean = [...comment]
+    .filter((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f)
+    .join('')
+    .trim();
   return `${SSH_ED25519} ${sshEd25519Blob(raw).toString('base64')}${clean ? ` ${clean}` : ''}`;
 }
 
