@@ -332,6 +332,21 @@ describe('OpenSSH public key files', () => {
   });
 });
 
+/** knockgate.yaml with one SPA door whose clients: list is `entries` (YAML list items, unindented). */
+const doorConfig = (serverKeyFile: string, entries: string): string =>
+  [
+    'interfaces: [eth0]',
+    'spa:',
+    `  server_key: ${serverKeyFile}`,
+    'doors:',
+    '  - name: ssh',
+    '    spa: {port: 62201}',
+    '    open: [22]',
+    '    clients:',
+    entries.replace(/^/gm, '      '),
+    '',
+  ].join('\n');
+
 describe('add-client with an ssh-agent key', () => {
   it('the credential names the key and holds no secret; the entry loads as mode ssh-ed25519; a datagram the agent signed opens with it', async () => {
     const serverKeyFile = join(dir, 'server.key');
@@ -355,18 +370,7 @@ describe('add-client with an ssh-agent key', () => {
     assert.doesNotMatch(readFileSync(out, 'utf8'), /psk|private_key|Secret/);
     const config = parseConfigText(
       join(dir, 'knockgate.yaml'),
-      [
-        'interfaces: [eth0]',
-        'spa:',
-        `  server_key: ${serverKeyFile}`,
-        'doors:',
-        '  - name: ssh',
-        '    spa: {port: 62201}',
-        '    open: [22]',
-        '    clients:',
-        r.serverEntry.trimEnd().replace(/^/gm, '      '),
-        '',
-      ].join('\n'),
+      doorConfig(serverKeyFile, r.serverEntry.trimEnd()),
       true,
     );
     const client = config.doors[0]?.spa?.clients[0];
@@ -387,20 +391,14 @@ describe('add-client with an ssh-agent key', () => {
   });
 
   it('a door client entry with a key that is not ssh-ed25519 is a config error naming the key', () => {
-    const text = [
-      'interfaces: [eth0]',
-      'spa:',
-      `  server_key: ${join(dir, 'server.key')}`,
-      'doors:',
-      '  - name: ssh',
-      '    spa: {port: 62201}',
-      '    open: [22]',
-      '    clients:',
-      '      - name: a',
-      `        id: ${CID.toString('base64url')}`,
-      '        ssh_key: "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ== a@b"',
-      '',
-    ].join('\n');
+    const text = doorConfig(
+      join(dir, 'server.key'),
+      [
+        '- name: a',
+        `  id: ${CID.toString('base64url')}`,
+        '  ssh_key: "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ== a@b"',
+      ].join('\n'),
+    );
     assert.throws(
       () => parseConfigText(join(dir, 'knockgate.yaml'), text, true),
       (err: unknown) =>
