@@ -108,6 +108,11 @@ class AgentConnection {
     const message = { type: frame.type, contents: Uint8Array.from(frame.contents) };
     this.#received = this.#received.subarray(frame.bytes);
     waiting(message);
+    // The protocol is one answer per request: anything after it is the agent's fault.
+    if (this.#received.length > 0)
+      this.#fail(
+        new KnockgateError('KG_SSH_AGENT_FAILED', `ssh-agent at ${this.path} sent more than it was asked for`),
+      );
   }
 
   #fail(err: KnockgateError): void {

@@ -280,6 +280,19 @@ describe('agentSign with a misbehaving agent', () => {
     );
   });
 
+  it('an agent that sends two answers to one request is dropped', async () => {
+    await fakeAgent(
+      () => Buffer.concat([identities(), identities()]),
+      async (path) =>
+        rejectsWith(
+          agentSign(key, DATA, { socketPath: path }),
+          'KG_SSH_AGENT_FAILED',
+          69,
+          /sent more than it was asked for/,
+        ),
+    );
+  });
+
   it('a signature of another type is refused by name', async () => {
     const rsa = msg(14, str(Buffer.concat([str('rsa-sha2-512'), str(Buffer.alloc(256))])));
     await fakeAgent(
