@@ -132,9 +132,11 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
       ...(o.port !== undefined ? { port: o.port } : {}),
     });
     r = re;
-    process.stdout.write(`wrote the new credential to ${out} (give it to the client; it is a secret)\n`);
     process.stdout.write(
-      `\nin door ${JSON.stringify(re.doorName)} of ${o.config}, replace the psk/public_key (and any previous_*) line of client ${JSON.stringify(name)} with these; keep its other settings:\n\n${r.serverEntry.replace(/^/gm, '      ').trimEnd()}\n`,
+      `wrote the new credential to ${out} (${sshKey ? 'it names the ssh-agent key and holds no secret' : 'give it to the client; it is a secret'})\n`,
+    );
+    process.stdout.write(
+      `\nin door ${JSON.stringify(re.doorName)} of ${o.config}, replace the psk/public_key/ssh_key (and any previous_*) line of client ${JSON.stringify(name)} with these; keep its other settings:\n\n${r.serverEntry.replace(/^/gm, '      ').trimEnd()}\n`,
     );
     if (!re.keepsOld)
       process.stderr.write(
