@@ -24,7 +24,7 @@ import {
   signRequestMessage,
   type AgentMessage,
 } from '../core/ssh/ssh-agent-messages.js';
-import { sshPublicKeyLine, type SshEd25519PublicKey } from '../core/ssh/ssh-public-key.js';
+import { sshKeyFingerprint, type SshEd25519PublicKey } from '../core/ssh/ssh-public-key.js';
 
 export interface AgentOptions {
   /** Default: $SSH_AUTH_SOCK. */
@@ -171,19 +171,19 @@ export async function agentSign(key: SshEd25519PublicKey, data: Uint8Array, o: A
     if ('failure' in listed || !listed.identities.some((id) => blob.equals(id.blob)))
       throw new KnockgateError(
         'KG_SSH_AGENT_NO_KEY',
-        `the credential's key is not in ssh-agent (${describeKey(key)}): ssh-add it (ssh-add ~/.ssh/id_ed25519, or the file holding it) and knock again`,
+        `the credential's key is not in ssh-agent (${describeSshKey(key)}): ssh-add it (ssh-add ~/.ssh/id_ed25519, or the file holding it) and knock again`,
       );
     const signed = parseSignResponse(await conn.request(signRequestMessage(key.blob, data)));
     if ('problem' in signed) throw new KnockgateError('KG_SSH_AGENT_FAILED', `ssh-agent at ${path} ${signed.problem}`);
     if ('failure' in signed)
       throw new KnockgateError(
         'KG_SSH_AGENT_REFUSED',
-        `ssh-agent refused to sign with ${describeKey(key)} (a confirmation denied, a locked agent, or a token that needs its PIN)`,
+        `ssh-agent refused to sign with ${describeSshKey(key)} (a confirmation denied, a locked agent, or a token that needs its PIN)`,
       );
     if (!ed25519Verifies(ed25519PublicFromRaw(key.raw), data, signed.signature))
       throw new KnockgateError(
         'KG_SSH_AGENT_FAILED',
-        `ssh-agent at ${path} returned a signature that does not verify with ${describeKey(key)}; nothing was sent`,
+        `ssh-agent at ${path} returned a signature that does not verify with ${describeSshKey(key)}; nothing was sent`,
       );
     return signed.signature;
   })();
@@ -194,8 +194,7 @@ export async function agentSign(key: SshEd25519PublicKey, data: Uint8Array, o: A
   }
 }
 
-/** The key as a person recognises it: its comment, or the start of its public key line. */
-function describeKey(key: SshEd25519PublicKey): string {
-  const line = sshPublicKeyLine(key.raw);
-  return key.comment ? `ssh-ed25519 key "${key.comment}"` : `${line.slice(0, 40)}...`;
+/** The key as `ssh-add -l` lists it: its fingerprint, and its comment when it has one. */
+export function describeSshKey(key: SshEd25519PublicKey): string {
+  return `${sshKeyFingerprint(key.blob)}${key.comment ? ` (${key.comment})` : ''}`;
 }

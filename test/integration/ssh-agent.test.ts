@@ -102,7 +102,7 @@ describe('ssh-agent identities (SPA mode ssh-ed25519)', () => {
       [
         emptyAgent.socket,
         66,
-        /^knockgate: the credential's key is not in ssh-agent \(ssh-ed25519 key "dave@laptop"\): ssh-add it/,
+        /^knockgate: the credential's key is not in ssh-agent \(SHA256:\S+ \(dave@laptop\)\): ssh-add it/,
       ],
       [denyingAgent.socket, 77, /^knockgate: ssh-agent refused to sign/],
     ];

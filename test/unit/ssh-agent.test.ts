@@ -32,6 +32,7 @@ import { serverKeysFromPrivate } from '../../src/core/spa/native-door-keys.js';
 import { openSpa, prepareSeal } from '../../src/core/spa/native-wire.js';
 import {
   parseSshPublicKeyLine,
+  sshKeyFingerprint,
   sshPublicKeyLine,
   type SshEd25519PublicKey,
 } from '../../src/core/ssh/ssh-public-key.js';
@@ -314,6 +315,9 @@ describe('OpenSSH public key files', () => {
     assert.equal(key.comment, 'knockgate-test');
     assert.equal(sshPublicKeyLine(key.raw, key.comment), text);
     assert.deepEqual(Buffer.from(key.blob), Buffer.from(text.split(' ')[1] as string, 'base64'));
+    // The fingerprint the client's messages name is the one ssh-keygen -l and ssh-add -l print.
+    const listed = spawnSync('ssh-keygen', ['-l', '-f', `${keyFile}.pub`], { encoding: 'utf8' }).stdout;
+    assert.equal(listed.split(' ')[1], sshKeyFingerprint(key.blob));
   });
 
   it('refuses another key type by name, a private key, and text that is no key', () => {

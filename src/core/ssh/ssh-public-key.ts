@@ -7,6 +7,7 @@
  * saw (another key type, a private key, a certificate), so the user is told which file to give.
  */
 
+import { createHash } from 'node:crypto';
 import { SshReader, sshString } from './ssh-wire.js';
 
 export const SSH_ED25519 = 'ssh-ed25519';
@@ -25,6 +26,11 @@ export interface SshEd25519PublicKey {
 /** The key blob of a raw Ed25519 public key. */
 export function sshEd25519Blob(raw: Uint8Array): Buffer {
   return Buffer.concat([sshString(SSH_ED25519), sshString(raw)]);
+}
+
+/** The key's fingerprint as `ssh-add -l` and `ssh-keygen -l` print it: SHA256:base64(SHA-256(blob)), unpadded. */
+export function sshKeyFingerprint(blob: Uint8Array): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** The raw key inside an ssh-ed25519 key blob, or null when the blob is anything else. */
