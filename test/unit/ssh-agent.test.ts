@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { addClient, createServerKey } from '../../src/client/provision.js';
+import { spaAskLines } from '../../src/client/spa-ask-text.js';
 import { makeSpaDatagram } from '../../src/client/spa-sender.js';
 import { agentSign, agentSocketPath } from '../../src/client/ssh-agent.js';
 import { parseConfigText } from '../../src/config/load.js';
@@ -384,6 +385,16 @@ describe('add-client with an ssh-agent key', () => {
     assert.deepEqual(cred.sshKey?.raw, key.raw);
     assert.equal(cred.psk, undefined);
     assert.equal(cred.privateKey, undefined);
+    // knock -v says which agent key signs, as ssh-add -l names it.
+    const said = spaAskLines(
+      cred,
+      { ports: [], durationS: 0, address: null, prefix: 0 },
+      { address: '198.18.0.1', port: 62201 },
+    );
+    assert.ok(
+      said.includes(`  signed by:  ssh-agent, key ${sshKeyFingerprint(key.blob)} (knockgate-test)`),
+      said.join('\n'),
+    );
     assert.doesNotMatch(readFileSync(out, 'utf8'), /psk|private_key|Secret/);
     const config = parseConfigText(
       join(dir, 'knockgate.yaml'),
