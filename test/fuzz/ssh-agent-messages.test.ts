@@ -1,8 +1,9 @@
-// Invariant: on any bytes an agent may send, agentFrameOf, parseIdentitiesAnswer and parseSignResponse never throw; a whole frame is never longer than the limit and its contents are exactly the announced bytes; the identities returned, written back as an answer, give exactly the message's contents; a signature returned is 64 bytes and, written back as a sign response, gives exactly the contents; anything else is failure or a named problem.
+// Invariant: on any bytes an agent may send, agentFrameOf, parseIdentitiesAnswer and parseSignResponse never throw; a whole frame is never longer than the limit and its contents are exactly the announced bytes; the identities returned, written back as an answer, give exactly the message's contents; a signature returned is 64 bytes and, written back as a sign response, gives exactly the contents; anything else is failure or a named problem. And parseSshPublicKeyLine (the .pub line add-client --ssh-key reads) never throws on any text; a key it accepts has a 32-byte key and an ssh-ed25519 blob that holds it, and written back with sshPublicKeyLine it parses to the same key and comment.
 /**
  * Fuzz target for src/core/ssh/ssh-agent-messages.ts, the client's reader of what ssh-agent sends
  * (a forwarded agent is another host's: its bytes are untrusted). Seeds: an identities answer with
- * two keys, a sign response, SSH_AGENT_FAILURE, made here.
+ * two keys, a sign response, SSH_AGENT_FAILURE, made here; and for the OpenSSH public key line
+ * parser (src/core/ssh/ssh-public-key.ts), seeded with an ssh-ed25519 line and an ecdsa one.
  */
 
 import assert from 'node:assert/strict';
@@ -15,7 +16,12 @@ import {
   SSH_AGENT_IDENTITIES_ANSWER,
   SSH_AGENT_SIGN_RESPONSE,
 } from '../../src/core/ssh/ssh-agent-messages.js';
-import { sshEd25519Blob } from '../../src/core/ssh/ssh-public-key.js';
+import {
+  parseSshPublicKeyLine,
+  rawOfSshEd25519Blob,
+  sshEd25519Blob,
+  sshPublicKeyLine,
+} from '../../src/core/ssh/ssh-public-key.js';
 import { sshString, sshUint32 } from '../../src/core/ssh/ssh-wire.js';
 import { fuzzIn, testTimeoutMs } from './harness.js';
 
@@ -67,15 +73,48 @@ function check(input: Uint8Array): string {
   return outcomes.join('/');
 }
 
+function checkLine(input: Uint8Array): string {
+  const key = parseSshPublicKeyLine(Buffer.from(input).toString('utf8'));
+  if ('error' in key)
+    return key.error
+      .replace(/is a \S+ key/, 'is a TYPE key')
+      .split(' ')
+      .slice(0, 4)
+      .join('-');
+  assert.equal(key.raw.length, 32);
+  assert.deepEqual(rawOfSshEd25519Blob(key.blob), key.raw);
+  const again = parseSshPublicKeyLine(sshPublicKeyLine(key.raw, key.comment));
+  assert.ok(!('error' in again), 'written back, read back');
+  assert.deepEqual(again.raw, key.raw);
+  assert.equal(again.comment, key.comment);
+  return key.comment === '' ? 'key' : 'key-comment';
+}
+
 describe('fuzz: ssh-agent answers (src/core/ssh/ssh-agent-messages.ts)', () => {
   it('ssh-agent-messages', { timeout: testTimeoutMs() }, async (t) => {
     await fuzzIn(t, {
       name: 'ssh-agent-messages',
       kind: 'binary',
       maxBytes: 1024,
+      budgetShare: 0.5,
       seeds: SEEDS,
       dictionary: ['ssh-ed25519', '\x00\x00\x00\x0bssh-ed25519', '\x00\x00\x00\x40', '\x0c', '\x0e', '\x05'],
       check,
+    });
+  });
+
+  it('ssh-public-key-line', { timeout: testTimeoutMs() }, async (t) => {
+    await fuzzIn(t, {
+      name: 'ssh-public-key-line',
+      kind: 'text',
+      maxBytes: 1024,
+      budgetShare: 0.5,
+      seeds: [
+        Buffer.from(`${sshPublicKeyLine(Buffer.alloc(32, 3), 'alice@laptop')}\n`),
+        Buffer.from('# a comment\necdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY= bob\n'),
+      ],
+      dictionary: ['ssh-ed25519 ', 'AAAAC3NzaC1lZDI1NTE5AAAAI', '-----BEGIN OPENSSH PRIVATE KEY-----', '\n', '#', ' '],
+      check: checkLine,
     });
   });
 });

@@ -43,12 +43,19 @@ export function rawOfSshEd25519Blob(blob: Uint8Array): Uint8Array | null {
   return raw;
 }
 
-/** The one-line text form, as in a .pub file (the comment, if any, with control characters dropped). */
-export function sshPublicKeyLine(raw: Uint8Array, comment = ''): string {
-  const clean = [...comment]
+/** A comment as one line of printable text: control characters dropped, runs of spaces made one. */
+function cleanComment(comment: string): string {
+  return [...comment]
     .filter((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f)
     .join('')
-    .trim();
+    .split(/\s+/)
+    .filter((w) => w !== '')
+    .join(' ');
+}
+
+/** The one-line text form, as in a .pub file (the comment, if any, with control characters dropped). */
+export function sshPublicKeyLine(raw: Uint8Array, comment = ''): string {
+  const clean = cleanComment(comment);
   return `${SSH_ED25519} ${sshEd25519Blob(raw).toString('base64')}${clean ? ` ${clean}` : ''}`;
 }
 
@@ -65,7 +72,7 @@ export function parseSshPublicKeyLine(text: string): SshEd25519PublicKey | { rea
   if (line.length > MAX_LINE_CHARS) return { error: 'has a line too long for an OpenSSH public key' };
   const [type = '', base64 = '', ...rest] = line.split(/\s+/);
   if (type !== SSH_ED25519) {
-    if (/^(ssh-|ecdsa-|sk-|rsa-)/.test(type))
+    if (/^(ssh-|ecdsa-|sk-|rsa-)[A-Za-z0-9@._-]{1,60}$/.test(type))
       return {
         error: `is a ${type} key; only ssh-ed25519 keys can knock (make one with \`ssh-keygen -t ed25519\`)`,
       };
@@ -75,5 +82,5 @@ export function parseSshPublicKeyLine(text: string): SshEd25519PublicKey | { rea
   const blob = new Uint8Array(Buffer.from(base64, 'base64'));
   const raw = rawOfSshEd25519Blob(blob);
   if (raw === null) return { error: 'has an ssh-ed25519 line whose key blob is not an Ed25519 key' };
-  return { raw, blob, comment: rest.join(' ') };
+  return { raw, blob, comment: cleanComment(rest.join(' ')) };
 }
