@@ -5,7 +5,8 @@
  * asks the agent to sign and opens it for its source only. The same key's signatures over other
  * data (the agent signing the raw transcript; `ssh-keygen -Y sign -n file` over it) are refused
  * with spa-auth, while `ssh-keygen -Y sign -n knockgate-spa@v1` over it opens: only the
- * namespace differs. The client's error paths print one line and their exit status.
+ * namespace differs. `connect` signs with the agent as `knock` does. The client's error paths
+ * print one line and their exit status.
  */
 
 import assert from 'node:assert/strict';
@@ -126,6 +127,15 @@ describe('ssh-agent identities (SPA mode ssh-ed25519)', () => {
     assert.equal(grant.source, tb.client.v4);
     assert.equal(probe(tb, tb.client.ns, host, 22).outcome, 'open');
     assert.equal(probe(tb, tb.other.ns, tb.server.otherSide.v4, 22).outcome, 'timeout');
+  });
+
+  it('knockgate connect (ssh ProxyCommand) knocks with the agent too, over IPv6, and relays the service', async () => {
+    const host = tb.server.clientSide.v6;
+    const r = knockgate(tb.client.ns, agent.socket, ['connect', host, '22', '-c', cred('dave')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^SSH-2\.0-knockgate-standin/);
+    const grant = await daemon.waitFor((l) => l.event === 'grant' && l.source === tb.client.v6, 5000, 'the IPv6 grant');
+    assert.equal(grant.client, 'dave');
   });
 
   it("the same key's signature over other data is refused with spa-auth; ssh-keygen's under knockgate-spa@v1 opens", async () => {
