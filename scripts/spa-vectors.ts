@@ -16,7 +16,8 @@ import { formatIPv4, formatIPv6 } from '../src/core/ip-address.js';
 import { ed25519PrivateFromSeed, ed25519PublicFromRaw, rawPublicOf } from '../src/core/spa/keys.js';
 import { doorContext, serverKeysFromPrivate } from '../src/core/spa/native-door-keys.js';
 import { encodeSpaBody, type SpaRequest } from '../src/core/spa/native-request.js';
-import { openSpa, sealSpa } from '../src/core/spa/native-wire.js';
+import { openSpa, prepareSeal, sealSpa } from '../src/core/spa/native-wire.js';
+import { sshPublicKeyLine } from '../src/core/ssh/ssh-public-key.js';
 import type { ClientAuthSecret, SpaClientKey } from '../src/core/spa/native-client-auth.js';
 
 const OUTPUT = fileURLToPath(new URL('../../docs/spa-vectors.json', import.meta.url));
@@ -29,12 +30,16 @@ const PSK_CLIENT_ID = hex('042ac7b144329d9c5688ae3275efa86b');
 const PSK = hex('8698504d190e9f77627c10fd87ca821eeba7a48bd4e7de034781957d5eecece6');
 const ED_CLIENT_ID = hex('62360ecf633eb9fc3719e09e9ff22587');
 const ED_SEED = hex('7318285236e4c7f0fde2266b8bafac12cdb51719a0609590e9f10fff3814852b');
+// Mode ssh-ed25519: the key ssh-agent would hold (its seed here only so that the vector is reproducible).
+const SSH_CLIENT_ID = hex('f3375567438168bfcb3c742b425b698c');
+const SSH_SEED = hex('8dc7e270b224b80b1cdbace6fb218a1e428872d9f55eda4f03f7d617fa3e4083');
 const EPHEMERAL = [
   '43170aecde90222920256bf1976a3411c62fd210654dc856bca46bac16aa279a',
   'c45c6d2e0559f12e38945ac6db42c6a2102b319aaf9b7d0a8a4998591cf8191f',
   '8e4d8182fe4aa02e5036a4d0b6159886db1b35ac69a77c7da6e89e20b350e5eb',
   '902ca0738017b03c488605a3c5fc4f1cfb7b0426d3624e46ad98d22375e8bc44',
   '905250d1c2e1767a571e381aa7cc03ef4d3236e2b22d70d8e1978e071319338a',
+  'd2570409e52a2429b0516661ce6c71229c339f046427e289c2b1e83509979215',
 ].map(hex);
 const NONCE = [
   '36a9418fb038f6d177fa62958d1e8800',
@@ -42,6 +47,7 @@ const NONCE = [
   'ca44390ba8051b3ad33fc1fafea06402',
   '1fb158a32ad1e517cf15732bd56cc8c8',
   '31acb38df5d9e38a9546104bbab53aea',
+  'a9a5f850c30e1d0bad5e7224d59ee669',
 ].map(hex);
 const T0_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const DOOR_ID = 'ssh';
@@ -52,6 +58,9 @@ const edPrivate = ed25519PrivateFromSeed(ED_SEED);
 const edPublic = rawPublicOf(edPrivate);
 const pskSecret: ClientAuthSecret = { mode: 'psk', psk: PSK };
 const edSecret: ClientAuthSecret = { mode: 'ed25519', privateKey: edPrivate };
+const sshPrivate = ed25519PrivateFromSeed(SSH_SEED);
+const sshPublic = rawPublicOf(sshPrivate);
+const sshSecret: ClientAuthSecret = { mode: 'ssh-ed25519', privateKey: sshPrivate };
 
 interface Case {
   name: string;
@@ -131,6 +140,21 @@ const CASES: Case[] = [
       ports: largestPorts,
     },
   },
+  {
+    name: 'ssh-ed25519-agent',
+    note: 'ssh-ed25519 mode (a key in ssh-agent): the signature covers the SSHSIG wrapper of the transcript, namespace knockgate-spa@v1, sha512; port 22/tcp for 300 s',
+    clientId: SSH_CLIENT_ID,
+    secret: sshSecret,
+    topBit: 0,
+    request: {
+      timestampMs: T0_MS + 3_600_000,
+      nonce: NONCE[5]!,
+      durationS: 300,
+      address: null,
+      prefix: 0,
+      ports: [tcp(22)],
+    },
+  },
 ];
 
 function requestJson(r: SpaRequest): object {
@@ -155,19 +179,21 @@ const server = serverKeysFromPrivate(SERVER_PRIVATE, DOOR_ID);
 const clients = new Map<string, SpaClientKey>([
   [toHex(PSK_CLIENT_ID), { id: PSK_CLIENT_ID, mode: 'psk', psk: PSK }],
   [toHex(ED_CLIENT_ID), { id: ED_CLIENT_ID, mode: 'ed25519', publicKey: ed25519PublicFromRaw(edPublic) }],
+  [toHex(SSH_CLIENT_ID), { id: SSH_CLIENT_ID, mode: 'ssh-ed25519', publicKey: ed25519PublicFromRaw(sshPublic) }],
 ]);
 
 const vectors = CASES.map((c, i) => {
   const ephemeralPrivate = EPHEMERAL[i]!;
-  const datagram = sealSpa({
+  const sealInput = {
     serverPublicKey: server.publicKey,
     doorId: DOOR_ID,
     clientId: c.clientId,
-    secret: c.secret,
     request: c.request,
     ephemeralPrivate,
     topBit: c.topBit,
-  });
+  };
+  const datagram = sealSpa({ ...sealInput, secret: c.secret });
+  const prepared = prepareSeal({ ...sealInput, mode: c.secret.mode });
   const opened = openSpa(datagram, server, (id) => clients.get(id));
   if (!opened.ok) throw new Error(`${c.name}: openSpa rejected its own vector: ${opened.reason}`);
   const decoded = requestJson(opened.request);
@@ -184,7 +210,13 @@ const vectors = CASES.map((c, i) => {
       mode: c.secret.mode,
       ...(c.secret.mode === 'psk'
         ? { psk: toHex(PSK) }
-        : { ed25519Seed: toHex(ED_SEED), ed25519PublicKey: toHex(edPublic) }),
+        : c.secret.mode === 'ed25519'
+          ? { ed25519Seed: toHex(ED_SEED), ed25519PublicKey: toHex(edPublic) }
+          : {
+              ed25519Seed: toHex(SSH_SEED),
+              ed25519PublicKey: toHex(sshPublic),
+              sshPublicKey: sshPublicKeyLine(sshPublic, 'vector@knockgate'),
+            }),
       ephemeralPrivateKey: toHex(ephemeralPrivate),
       topBit: c.topBit,
       request: requestJson(c.request),
@@ -194,6 +226,8 @@ const vectors = CASES.map((c, i) => {
       doorContext: toHex(doorContext(server.publicKey, DOOR_ID)),
       ePrime: toHex(datagram.subarray(0, 32)),
       body: toHex(encodeSpaBody(c.request)),
+      transcript: toHex(prepared.transcript),
+      ...(c.secret.mode === 'ssh-ed25519' ? { sshsigSignedData: toHex(prepared.proofMessage) } : {}),
     },
     expected: { length: datagram.length, datagram: toHex(datagram), replayKey: opened.replayKey, request: decoded },
   };

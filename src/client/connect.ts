@@ -12,7 +12,7 @@ import { type ConnectOutcome, giveUpMessage } from './give-up-hints.js';
 import { sendFailure } from './send-error.js';
 import { resolveHost } from './resolve-host.js';
 import { spaAsk, type SpaAskFlags } from './spa-ask.js';
-import { buildSpaDatagram, sendDatagram } from './spa-sender.js';
+import { makeSpaDatagram, sendDatagram } from './spa-sender.js';
 
 export interface ConnectOptions {
   readonly host: string;
@@ -113,7 +113,8 @@ export async function connectWithSpa(o: {
     port: o.port,
     attempts: o.attempts,
     waitMs: o.waitMs,
-    knock: () => sendDatagram(target.address, target.family, spaPort, buildSpaDatagram(cred, ask, Date.now())),
+    knock: async () =>
+      sendDatagram(target.address, target.family, spaPort, await makeSpaDatagram(cred, ask, Date.now())),
     say: o.say,
   });
 }

@@ -16,7 +16,7 @@ import { buildFwknopPacket, localAddressTowards, readFwknopCredential } from './
 import { sendKnock } from './knock-sender.js';
 import { resolveHost } from './resolve-host.js';
 import { spaAsk, type SpaAskFlags } from './spa-ask.js';
-import { buildSpaDatagram, sendDatagram, type SpaAsk } from './spa-sender.js';
+import { makeSpaDatagram, sendDatagram, type SpaAsk } from './spa-sender.js';
 
 /** A classic sequence; `onStep` after each step is sent, with the address knocked. Returns that address. */
 export async function knockClassic(o: {
@@ -80,7 +80,8 @@ export async function knockSpa(
   const port = flags.spaPort ?? cred.port;
   const ask = await spaAsk(cred, flags, target.family);
   before?.(ask, { address: target.address, port });
-  await sendDatagram(target.address, target.family, port, buildSpaDatagram(cred, ask, Date.now()));
+  const datagram = await makeSpaDatagram(cred, ask, Date.now());
+  await sendDatagram(target.address, target.family, port, datagram);
   return { address: target.address, family: target.family, port, ask };
 }
 

@@ -57,7 +57,9 @@ export function summarizeCredential(file: string, profile: string): ProfileSumma
       ? 'psk'
       : found === 'private_key'
         ? 'ed25519'
-        : (Object.keys(doc).find((k) => !PUBLIC_KEYS.has(k)) ?? 'none');
+        : typeof doc.ssh_key === 'string'
+          ? 'ssh-agent key (ssh-ed25519)'
+          : (Object.keys(doc).find((k) => !PUBLIC_KEYS.has(k)) ?? 'none');
   return {
     profile,
     file,

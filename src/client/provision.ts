@@ -10,6 +10,8 @@ import { linkSync, renameSync, rmSync } from 'node:fs';
 import { rawPublicOf, x25519PrivateFromRaw } from '../core/spa/keys.js';
 import { SPA_CLIENT_ID_BYTES } from '../core/limits.js';
 import { KnockgateError } from '../core/errors.js';
+import type { ClientAuthMode } from '../core/spa/native-client-auth.js';
+import { sshPublicKeyLine, type SshEd25519PublicKey } from '../core/ssh/ssh-public-key.js';
 import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
 import {
   b64,
@@ -64,7 +66,9 @@ export interface AddClientOptions {
   readonly serverKeyFile: string;
   /** The door's name (or its spa.door_id) in knockgate.yaml: packets made with the credential open only it. */
   readonly door: string;
-  readonly mode: 'ed25519' | 'psk';
+  readonly mode: ClientAuthMode;
+  /** Mode ssh-ed25519: the agent's key (its public key line, read from a .pub file). */
+  readonly sshKey?: SshEd25519PublicKey;
   readonly server?: string;
   readonly port: number;
   readonly out: string;
@@ -78,7 +82,7 @@ export interface AddClientResult {
   readonly credentialText: string;
   /** YAML to paste under a door's `clients:`. */
   readonly serverEntry: string;
-  /** The entry's secret line (`psk: ...` or `public_key: ...`), as in serverEntry. */
+  /** The entry's secret line (`psk: ...`, `public_key: ...` or `ssh_key: ...`), as in serverEntry. */
   readonly secretLine: string;
 }
 
@@ -101,7 +105,11 @@ export function addClient(o: AddClientOptions): AddClientResult {
     doorId: o.door,
     clientId,
   };
-  if (o.mode === 'psk') {
+  if (o.mode === 'ssh-ed25519') {
+    if (o.sshKey === undefined) throw new Error('mode ssh-ed25519 needs the ssh key');
+    credential = { ...base, sshKey: o.sshKey };
+    secretLine = `ssh_key: ${JSON.stringify(sshPublicKeyLine(o.sshKey.raw, o.sshKey.comment))}`;
+  } else if (o.mode === 'psk') {
     const psk = randomBytes(32);
     credential = { ...base, psk };
     secretLine = `psk: ${b64(psk)}            # secret: keep this config file 0600`;

@@ -14,6 +14,8 @@
 import type { SpaClient, SpaClientSecret } from '../core/door.js';
 import { KnockgateError } from '../core/errors.js';
 import { rawPublicOf } from '../core/spa/keys.js';
+import type { ClientAuthMode } from '../core/spa/native-client-auth.js';
+import { sshPublicKeyLine, type SshEd25519PublicKey } from '../core/ssh/ssh-public-key.js';
 import { loadConfig } from '../config/load.js';
 import { b64 } from '../stores/key-files.js';
 import { addClient, type AddClientResult } from './provision.js';
@@ -24,8 +26,9 @@ export interface ReissueOptions {
   readonly configFile: string;
   /** The door's name or its spa.door_id. */
   readonly door: string;
-  /** Default: the client's present mode. */
-  readonly mode?: 'psk' | 'ed25519';
+  /** Default: the client's present mode (an ssh-ed25519 client needs sshKey: the key to keep or its new one). */
+  readonly mode?: ClientAuthMode;
+  readonly sshKey?: SshEd25519PublicKey;
   /** Default: the configuration's spa.server_key. */
   readonly serverKeyFile?: string;
   readonly server?: string;
@@ -44,6 +47,8 @@ export interface ReissueResult extends AddClientResult {
 
 function secretLineOf(prefix: string, s: SpaClientSecret): string {
   if (s.mode === 'psk' && s.psk) return `${prefix}psk: ${b64(s.psk)}`;
+  if (s.mode === 'ssh-ed25519' && s.publicKey)
+    return `${prefix}ssh_key: ${JSON.stringify(sshPublicKeyLine(rawPublicOf(s.publicKey)))}`;
   if (s.publicKey) return `${prefix}public_key: ${b64(rawPublicOf(s.publicKey))}`;
   throw new Error('a client secret without its key (the config compiler prevents this)');
 }
@@ -61,11 +66,18 @@ export function reissueClient(o: ReissueOptions): ReissueResult {
     );
   const serverKeyFile = o.serverKeyFile ?? config.spa?.serverKeyFile;
   if (!serverKeyFile) throw new KnockgateError('KG_USAGE', `${config.file} names no spa.server_key; give -k FILE`);
+  const mode = o.sshKey ? 'ssh-ed25519' : (o.mode ?? old.mode);
+  if (mode === 'ssh-ed25519' && o.sshKey === undefined)
+    throw new KnockgateError(
+      'KG_USAGE',
+      `client ${JSON.stringify(o.name)} signs with an ssh-agent key: give it again (or its new one) with --ssh-key FILE.pub`,
+    );
   const made = addClient({
     name: o.name,
     serverKeyFile,
     door: door.spa.doorId,
-    mode: o.mode ?? old.mode,
+    mode,
+    ...(o.sshKey ? { sshKey: o.sshKey } : {}),
     ...(o.server ? { server: o.server } : {}),
     port: o.port ?? door.spa.port,
     out: o.out,

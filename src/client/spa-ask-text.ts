@@ -8,6 +8,7 @@
 import { formatAddressPrefix } from '../core/address-prefix.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { keyFingerprint } from '../core/spa/key-fingerprint.js';
+import { describeSshKey } from './ssh-agent.js';
 import type { ClientCredential } from '../stores/key-files.js';
 import type { SpaAsk } from './spa-sender.js';
 
@@ -17,6 +18,7 @@ export function spaAskLines(cred: ClientCredential, ask: SpaAsk, to: { address: 
     `SPA to ${to.address} port ${to.port}/udp`,
     `  client:     ${cred.name} (door ${cred.doorId}, client id ${Buffer.from(cred.clientId).toString('hex')})`,
     `  server key: ${keyFingerprint(cred.serverPublicKey)}`,
+    ...(cred.sshKey ? [`  signed by:  ssh-agent, key ${describeSshKey(cred.sshKey)}`] : []),
     `  ports:      ${ask.ports.length > 0 ? ask.ports.map(formatEndpoint).join(', ') : "the door's, as far as this client is allowed"}`,
     `  duration:   ${ask.durationS > 0 ? `${ask.durationS} s` : "the door's default"}`,
     ask.address !== null

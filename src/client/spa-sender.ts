@@ -1,7 +1,9 @@
 /**
  * Builds and sends one native SPA datagram from a client credential (docs/protocol.md). This is
  * where the client's randomness and clock come in: the ephemeral key, the top bit, the nonce and
- * the timestamp; the sealing itself is the core's pure sealSpa.
+ * the timestamp; the sealing itself is the core's pure prepareSeal/sealSpa. A credential whose key
+ * is in ssh-agent (`ssh_key:`) gets its proof from the agent (client/ssh-agent.ts), so
+ * makeSpaDatagram is asynchronous; buildSpaDatagram is the synchronous path for key files.
  */
 
 import { randomBytes, randomInt } from 'node:crypto';
@@ -10,10 +12,11 @@ import type { Endpoint } from '../core/endpoint.js';
 import type { IPAddressBytes } from '../core/ip-address.js';
 import { SPA_NONCE_BYTES } from '../core/limits.js';
 import { ed25519PrivateFromSeed } from '../core/spa/keys.js';
-import { sealSpa } from '../core/spa/native-wire.js';
+import { prepareSeal, sealSpa } from '../core/spa/native-wire.js';
 import type { SpaRequest } from '../core/spa/native-request.js';
 import type { ClientCredential } from '../stores/key-files.js';
 import { sendFailure } from './send-error.js';
+import { agentSign, type AgentOptions } from './ssh-agent.js';
 
 export interface SpaAsk {
   /** Ports to ask for; empty: the server's defaults for this client. */
@@ -26,8 +29,8 @@ export interface SpaAsk {
   readonly prefix: number;
 }
 
-export function buildSpaDatagram(cred: ClientCredential, ask: SpaAsk, nowUnixMs: number): Uint8Array {
-  const request: SpaRequest = {
+function requestOf(ask: SpaAsk, nowUnixMs: number): SpaRequest {
+  return {
     timestampMs: nowUnixMs,
     nonce: randomBytes(SPA_NONCE_BYTES),
     durationS: ask.durationS,
@@ -35,18 +38,40 @@ export function buildSpaDatagram(cred: ClientCredential, ask: SpaAsk, nowUnixMs:
     prefix: ask.prefix,
     ports: ask.ports,
   };
-  const secret = cred.psk
-    ? { mode: 'psk' as const, psk: cred.psk }
-    : { mode: 'ed25519' as const, privateKey: ed25519PrivateFromSeed(cred.privateKey as Uint8Array) };
-  return sealSpa({
+}
+
+/** What sealing needs besides the secret: the credential's names, a fresh request and fresh randomness. */
+function sealInputOf(cred: ClientCredential, ask: SpaAsk, nowUnixMs: number) {
+  return {
     serverPublicKey: cred.serverPublicKey,
     doorId: cred.doorId,
     clientId: cred.clientId,
-    secret,
-    request,
+    request: requestOf(ask, nowUnixMs),
     ephemeralPrivate: randomBytes(32),
     topBit: randomInt(2) as 0 | 1,
-  });
+  };
+}
+
+/** A datagram from a credential that holds its secret (psk or private_key). */
+export function buildSpaDatagram(cred: ClientCredential, ask: SpaAsk, nowUnixMs: number): Uint8Array {
+  if (cred.psk === undefined && cred.privateKey === undefined)
+    throw new Error('this credential signs with ssh-agent: use makeSpaDatagram');
+  const secret = cred.psk
+    ? { mode: 'psk' as const, psk: cred.psk }
+    : { mode: 'ed25519' as const, privateKey: ed25519PrivateFromSeed(cred.privateKey as Uint8Array) };
+  return sealSpa({ ...sealInputOf(cred, ask, nowUnixMs), secret });
+}
+
+/** A datagram from any credential: an `ssh_key:` one asks ssh-agent for the proof (agentSign's errors). */
+export async function makeSpaDatagram(
+  cred: ClientCredential,
+  ask: SpaAsk,
+  nowUnixMs: number,
+  agent: AgentOptions = {},
+): Promise<Uint8Array> {
+  if (cred.sshKey === undefined) return buildSpaDatagram(cred, ask, nowUnixMs);
+  const prepared = prepareSeal({ ...sealInputOf(cred, ask, nowUnixMs), mode: 'ssh-ed25519' });
+  return prepared.finish(await agentSign(cred.sshKey, prepared.proofMessage, agent));
 }
 
 export async function sendDatagram(host: string, family: 4 | 6, port: number, datagram: Uint8Array): Promise<void> {

@@ -6,6 +6,7 @@
 
 import { FWKNOP_ENCRYPTION_MODES } from '../core/spa/fwknop-cipher.js';
 import { z } from 'zod';
+import { parseSshPublicKeyLine, type SshEd25519PublicKey } from '../core/ssh/ssh-public-key.js';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_GRANT_DURATION_S,
@@ -128,6 +129,18 @@ function base64Bytes(bytes: number, what: string) {
   });
 }
 
+/** An OpenSSH public key line of type ssh-ed25519 (`ssh-ed25519 AAAA... comment`), parsed. */
+function sshEd25519Key() {
+  return z.string().transform((v, ctx): SshEd25519PublicKey => {
+    const key = parseSshPublicKeyLine(v);
+    if ('error' in key) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `the value ${key.error}` });
+      return z.NEVER;
+    }
+    return key;
+  });
+}
+
 export const spaClientSchema = z
   .object({
     name: z
@@ -136,9 +149,12 @@ export const spaClientSchema = z
     id: base64Bytes(SPA_CLIENT_ID_BYTES, 'a client id'),
     psk: base64Bytes(32, 'a psk').optional(),
     public_key: base64Bytes(32, 'an Ed25519 public key').optional(),
+    /** An Ed25519 key held by the client's ssh-agent: it signs the SSHSIG wrapper of the transcript. */
+    ssh_key: sshEd25519Key().optional(),
     /** Key rotation (`add-client --reissue`): the secret accepted only under spa.previous_server_key. */
     previous_psk: base64Bytes(32, 'a psk').optional(),
     previous_public_key: base64Bytes(32, 'an Ed25519 public key').optional(),
+    previous_ssh_key: sshEd25519Key().optional(),
     allow: z.array(endpoint).max(MAX_OPEN_PORTS_PER_DOOR).optional(),
     max_duration: duration(MIN_GRANT_DURATION_S * 1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
     other_address: z.boolean().default(false),

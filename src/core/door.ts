@@ -6,6 +6,7 @@
 import type { FwknopEncryptionMode } from './spa/fwknop-cipher.js';
 import type { KeyObject } from 'node:crypto';
 import type { CidrSet } from './cidr.js';
+import type { ClientAuthMode } from './spa/native-client-auth.js';
 import type { Endpoint } from './endpoint.js';
 import type { TcpFlagCondition } from './tcp-flags.js';
 import type { TotpParameters } from './totp-sequence.js';
@@ -17,9 +18,12 @@ export interface TotpDoorSettings {
   readonly parameters: TotpParameters;
 }
 
-/** A client's secret as the server holds it: a psk, or an Ed25519 public key. */
+/**
+ * A client's secret as the server holds it: a psk, or an Ed25519 public key (mode ed25519: the
+ * client signs the transcript; ssh-ed25519: ssh-agent signs its SSHSIG wrapper).
+ */
 export interface SpaClientSecret {
-  readonly mode: 'psk' | 'ed25519';
+  readonly mode: ClientAuthMode;
   readonly psk?: Uint8Array;
   readonly publicKey?: KeyObject;
 }
@@ -30,12 +34,12 @@ export interface SpaClient {
   /** 16 random bytes, and their hex form (the lookup key). */
   readonly id: Uint8Array;
   readonly idHex: string;
-  readonly mode: 'psk' | 'ed25519';
+  readonly mode: ClientAuthMode;
   readonly psk?: Uint8Array;
   readonly publicKey?: KeyObject;
   /**
    * Key rotation: the secret the client held before `knockgate add-client --reissue` (the entry's
-   * `previous_psk` or `previous_public_key`), accepted only in datagrams made for the previous
+   * `previous_psk`, `previous_public_key` or `previous_ssh_key`), accepted only in datagrams made for the previous
    * server key; under the current key only the secret above authenticates.
    */
   readonly previous?: SpaClientSecret;

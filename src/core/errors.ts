@@ -16,6 +16,7 @@ export const EXIT = {
   CONFIG: 78, // bad configuration
   NO_MATCH: 1, // an operator's command named nothing that exists (as grep does)
   NO_INPUT: 66, // a file to read is missing or unreadable (the audit trail)
+  DATA: 65, // input data is not what it must be (a key file of the wrong kind)
 } as const;
 
 export const ERROR_CODES = {
@@ -54,6 +55,14 @@ export const ERROR_CODES = {
   },
   KG_NO_MATCH: { exit: EXIT.NO_MATCH, summary: 'no grant or door matches what was named' },
   KG_AUDIT_UNREADABLE: { exit: EXIT.NO_INPUT, summary: 'the audit trail is missing or cannot be read' },
+  // The client's ssh-agent (client/ssh-agent.ts) and the OpenSSH public key naming its key.
+  KG_SSH_KEY_UNREADABLE: { exit: EXIT.NO_INPUT, summary: 'the OpenSSH public key file cannot be read' },
+  KG_SSH_KEY_INVALID: { exit: EXIT.DATA, summary: 'the file is not an ssh-ed25519 public key' },
+  KG_SSH_AGENT_UNSET: { exit: EXIT.UNAVAILABLE, summary: 'SSH_AUTH_SOCK is not set: no ssh-agent to sign with' },
+  KG_SSH_AGENT_UNREACHABLE: { exit: EXIT.UNAVAILABLE, summary: 'ssh-agent does not answer at SSH_AUTH_SOCK' },
+  KG_SSH_AGENT_NO_KEY: { exit: EXIT.NO_INPUT, summary: "the credential's key is not in ssh-agent" },
+  KG_SSH_AGENT_REFUSED: { exit: EXIT.NOPERM, summary: 'ssh-agent refused to sign' },
+  KG_SSH_AGENT_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'ssh-agent gave no valid answer' },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

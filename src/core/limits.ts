@@ -198,6 +198,15 @@ export const MAX_RESOLVER_BODY_BYTES = 256;
 /** Characters of a resolve_url in a credential file: beyond what any resolver URL needs. */
 export const MAX_RESOLVE_URL_CHARS = 2_000;
 
+/**
+ * Client, ssh-agent (client/ssh-agent.ts): the largest agent message read (OpenSSH's agent caps
+ * its own messages at 256 KiB; an identities answer with many RSA keys and certificates stays far
+ * below), and how long one signature may take in all, connecting included: long enough for a
+ * person to answer the confirmation a key added with `ssh-add -c` asks for.
+ */
+export const MAX_SSH_AGENT_ANSWER_BYTES = 256 * 1024;
+export const SSH_AGENT_TIMEOUT_MS = 30_000;
+
 /** SPA datagram size bounds: the smallest valid packet (psk mode, defaults) and the most we read. */
 export const MIN_SPA_BYTES = 145;
 export const MAX_SPA_BYTES = 512;

@@ -15,6 +15,8 @@ import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import { MAX_RESOLVE_URL_CHARS, SPA_CLIENT_ID_BYTES } from '../core/limits.js';
 import { RAW_KEY_BYTES } from '../core/spa/keys.js';
 import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
+import type { SshEd25519PublicKey } from '../core/ssh/ssh-public-key.js';
+import { sshKeyLines, sshKeyOf } from './ssh-key-credential.js';
 
 export const SERVER_KEY_KIND = 'knockgate-server-key-v1';
 export const CLIENT_CREDENTIAL_KIND = 'knockgate-client-v1';
@@ -35,6 +37,8 @@ export interface ClientCredential {
   readonly psk?: Uint8Array;
   /** Ed25519 seed. */
   readonly privateKey?: Uint8Array;
+  /** An Ed25519 key held by ssh-agent, which signs (ssh-key-credential.ts). */
+  readonly sshKey?: SshEd25519PublicKey;
   /** Ports asked for by default (else the server's defaults). */
   readonly ports?: readonly Endpoint[];
   /** Bind requests to this address (ADDRESS or ADDRESS/PREFIX text), as `knock --allow-ip`. */
@@ -135,8 +139,9 @@ export function readClientCredential(file: string): ClientCredential {
     throw new ConfigError(file, undefined, 'port', 'must be a UDP port number');
   const hasPsk = doc.psk !== undefined;
   const hasKey = doc.private_key !== undefined;
-  if (hasPsk === hasKey)
-    throw new ConfigError(file, undefined, undefined, 'needs exactly one of "psk" and "private_key"');
+  const agentKey = sshKeyOf(file, doc);
+  if (Number(hasPsk) + Number(hasKey) + Number(agentKey.sshKey !== undefined) !== 1)
+    throw new ConfigError(file, undefined, undefined, 'needs exactly one of "psk", "private_key" and "ssh_key"');
   let ports: Endpoint[] | undefined;
   if (doc.ports !== undefined) {
     if (!Array.isArray(doc.ports))
@@ -153,9 +158,9 @@ export function readClientCredential(file: string): ClientCredential {
     port,
     serverPublicKey: bytesOf(file, doc, 'server_public_key', RAW_KEY_BYTES),
     clientId: bytesOf(file, doc, 'client_id', SPA_CLIENT_ID_BYTES),
-    ...(hasPsk
-      ? { psk: bytesOf(file, doc, 'psk', RAW_KEY_BYTES) }
-      : { privateKey: bytesOf(file, doc, 'private_key', RAW_KEY_BYTES) }),
+    ...(hasPsk ? { psk: bytesOf(file, doc, 'psk', RAW_KEY_BYTES) } : {}),
+    ...(hasKey ? { privateKey: bytesOf(file, doc, 'private_key', RAW_KEY_BYTES) } : {}),
+    ...agentKey,
     doorId: doorIdOf(file, doc),
     ...(ports ? { ports } : {}),
     ...optionalText(file, doc, 'allow_ip', /^[0-9A-Fa-f.:]{2,45}(\/\d{1,3})?$/, 'must be ADDRESS or ADDRESS/PREFIX'),
@@ -218,7 +223,7 @@ export function serverKeyText(privateKey: Uint8Array, publicKey: Uint8Array): st
 
 export function clientCredentialText(c: ClientCredential): string {
   return [
-    `# knockgate client credential for ${JSON.stringify(c.name)}. Secret: keep it 0600 (it may live on removable media).`,
+    `# knockgate client credential for ${JSON.stringify(c.name)}. ${c.sshKey ? 'It names a key in ssh-agent and holds no secret.' : 'Secret: keep it 0600 (it may live on removable media).'}`,
     `kind: ${CLIENT_CREDENTIAL_KIND}`,
     `name: ${JSON.stringify(c.name)}`,
     ...(c.server ? [`server: ${JSON.stringify(c.server)}`] : []),
@@ -228,6 +233,7 @@ export function clientCredentialText(c: ClientCredential): string {
     `client_id: ${b64(c.clientId)}`,
     ...(c.psk ? [`psk: ${b64(c.psk)}`] : []),
     ...(c.privateKey ? [`private_key: ${b64(c.privateKey)}`] : []),
+    ...sshKeyLines(c),
     '',
   ].join('\n');
 }

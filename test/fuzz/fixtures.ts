@@ -16,7 +16,7 @@ import type { LinkType, TransportPacket } from '../../src/core/packet.js';
 import { ed25519PrivateFromSeed } from '../../src/core/spa/keys.js';
 import { sealSpa } from '../../src/core/spa/native-wire.js';
 import { serverKeysFromPrivate } from '../../src/core/spa/native-door-keys.js';
-import type { ClientAuthSecret, SpaClientKey } from '../../src/core/spa/native-client-auth.js';
+import type { ClientAuthMode, ClientAuthSecret, SpaClientKey } from '../../src/core/spa/native-client-auth.js';
 import type { SpaRequest } from '../../src/core/spa/native-request.js';
 import {
   encodeFwknopPlaintext,
@@ -49,14 +49,16 @@ interface SpaClientFixture {
   readonly secret: ClientAuthSecret;
   readonly key: SpaClientKey;
 }
-function spaClient(cid: Uint8Array, mode: 'psk' | 'ed25519', material: Uint8Array): SpaClientFixture {
+function spaClient(cid: Uint8Array, mode: ClientAuthMode, material: Uint8Array): SpaClientFixture {
   if (mode === 'psk') return { cid, secret: { mode, psk: material }, key: { id: cid, mode, psk: material } };
   const privateKey = ed25519PrivateFromSeed(material);
   return { cid, secret: { mode, privateKey }, key: { id: cid, mode, publicKey: createPublicKey(privateKey) } };
 }
 export const SPA_PSK_CLIENT = spaClient(hex('11'.repeat(16)), 'psk', hex('22'.repeat(32)));
 export const SPA_ED_CLIENT = spaClient(hex('33'.repeat(16)), 'ed25519', hex('44'.repeat(32)));
-const SPA_CLIENTS = new Map([SPA_PSK_CLIENT, SPA_ED_CLIENT].map((c) => [toHex(c.cid), c.key] as const));
+/** Mode ssh-ed25519 (the agent's proof, made here with the key at hand). */
+export const SPA_SSH_CLIENT = spaClient(hex('66'.repeat(16)), 'ssh-ed25519', hex('77'.repeat(32)));
+const SPA_CLIENTS = new Map([SPA_PSK_CLIENT, SPA_ED_CLIENT, SPA_SSH_CLIENT].map((c) => [toHex(c.cid), c.key] as const));
 export const spaLookup = (idHex: string): SpaClientKey | undefined => SPA_CLIENTS.get(idHex);
 
 const port = (proto: Endpoint['proto'], n: number): Endpoint => ({ proto, port: n });
@@ -69,7 +71,7 @@ const BASE_REQUEST: SpaRequest = {
   ports: [],
 };
 
-/** Valid native SPA datagrams for SPA_SERVER, one per shape (psk and ed25519, every address family, the largest). */
+/** Valid native SPA datagrams for SPA_SERVER, one per shape (psk, ed25519 and ssh-ed25519, every address family, the largest). */
 export function spaValidPackets(): { name: string; request: SpaRequest; bytes: Uint8Array }[] {
   const cases: [string, SpaClientFixture, SpaRequest][] = [
     ['psk-defaults', SPA_PSK_CLIENT, BASE_REQUEST],
@@ -111,6 +113,11 @@ export function spaValidPackets(): { name: string; request: SpaRequest; bytes: U
         prefix: 128,
         ports: Array.from({ length: 64 }, (_, i) => port(i % 2 === 0 ? 'tcp' : 'udp', 65_535 - i)),
       },
+    ],
+    [
+      'ssh-ed25519-ports',
+      SPA_SSH_CLIENT,
+      { ...BASE_REQUEST, nonce: derivedBytes('n6', 16), durationS: 300, ports: [port('tcp', 22)] },
     ],
   ];
   return cases.map(([name, client, request], i) => ({

@@ -121,14 +121,18 @@ function checkKeyFile(input: Uint8Array): string {
     const c = readClientCredential(FILE);
     assert.equal(c.serverPublicKey.length, 32);
     assert.equal(c.clientId.length, 16);
-    assert.ok((c.psk === undefined) !== (c.privateKey === undefined), 'exactly one of psk and private_key');
-    assert.equal((c.psk ?? c.privateKey)?.length, 32);
+    assert.equal(
+      [c.psk, c.privateKey, c.sshKey].filter((k) => k !== undefined).length,
+      1,
+      'exactly one of psk, private_key and ssh_key',
+    );
+    assert.equal((c.psk ?? c.privateKey ?? c.sshKey?.raw)?.length, 32);
     assert.ok(Number.isInteger(c.port) && c.port >= 1 && c.port <= 65_535);
     for (const p of c.ports ?? [])
       assert.ok((p.proto === 'tcp' || p.proto === 'udp') && p.port >= 1 && p.port <= 65_535);
     writeFileSync(AGAIN, clientCredentialText(c), { mode: 0o600 });
     assert.deepEqual(written(readClientCredential(AGAIN)), written(c), 'credential does not read back');
-    client = c.psk ? 'client:psk' : 'client:ed25519';
+    client = c.psk ? 'client:psk' : c.sshKey ? 'client:ssh-key' : 'client:ed25519';
   } catch (e) {
     client = expectConfigError(e, lineCount);
   }
@@ -146,6 +150,8 @@ const DICTIONARY = [
   'server_public_key',
   'client_id',
   'psk',
+  'ssh_key',
+  'ssh-ed25519 ',
   'ports',
   ': ',
   '- ',

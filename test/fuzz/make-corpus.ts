@@ -15,6 +15,7 @@ import { importAccessConf } from '../../src/config/fwknop-access-conf.js';
 import type { LinkType } from '../../src/core/packet.js';
 import { rawPublicOf, ed25519PrivateFromSeed } from '../../src/core/spa/keys.js';
 import { encodeSpaBody } from '../../src/core/spa/native-request.js';
+import { sshEd25519Blob } from '../../src/core/ssh/ssh-public-key.js';
 import { clientCredentialText, serverKeyText } from '../../src/stores/key-files.js';
 import { CORPUS_DIR, REPO_ROOT } from './harness.js';
 import {
@@ -386,6 +387,22 @@ seed(
   'key-files',
   'client-empty-server',
   'kind: knockgate-client-v1\nname: ""\nserver: ""\nport: 9\nserver_public_key: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nclient_id: AAAAAAAAAAAAAAAAAAAAAA\npsk: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n',
+);
+seed(
+  'key-files',
+  'client-ssh-key',
+  clientCredentialText({
+    name: 'laptop',
+    port: 62201,
+    serverPublicKey: SPA_SERVER.publicKey,
+    doorId: 'gw',
+    clientId: derivedBytes('cid-3', 16),
+    sshKey: {
+      raw: rawPublicOf(ed25519PrivateFromSeed(derivedBytes('ssh-seed', 32))),
+      blob: sshEd25519Blob(rawPublicOf(ed25519PrivateFromSeed(derivedBytes('ssh-seed', 32)))),
+      comment: 'alice@laptop',
+    },
+  }),
 );
 seed('key-files', 'wrong-kind', 'kind: knockgate-server-key-v2\nprivate_key: AAAA\n');
 seed('spa-raw-keys', 'x25519-private-32', derivedBytes('server', 32));

@@ -20,7 +20,15 @@ import { decodeSpaBody, encodeSpaBody, type SpaRequest } from '../../src/core/sp
 import { openSpa, sealRawBody, sealSpa } from '../../src/core/spa/native-wire.js';
 import type { SpaClientKey } from '../../src/core/spa/native-client-auth.js';
 import { checkProperty, fuzzIn, testTimeoutMs } from './harness.js';
-import { SPA_ED_CLIENT, SPA_PSK_CLIENT, SPA_SERVER, derivedBytes, spaLookup, spaValidPackets } from './fixtures.js';
+import {
+  SPA_ED_CLIENT,
+  SPA_PSK_CLIENT,
+  SPA_SERVER,
+  SPA_SSH_CLIENT,
+  derivedBytes,
+  spaLookup,
+  spaValidPackets,
+} from './fixtures.js';
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 /** openSpa answers with the first failing rung of 1-6; 7-9 are the caller's. */
@@ -28,7 +36,7 @@ const OPEN_REASONS = new Set<string>(SPA_REJECT_REASONS.slice(0, SPA_REJECT_REAS
 const VALID = spaValidPackets();
 const VALID_HEX = new Set(VALID.map((p) => hexOf(p.bytes)));
 const MAC1_BYTES = 16;
-const AUTH_BYTES = { psk: 32, ed25519: 64 } as const;
+const AUTH_BYTES = { psk: 32, ed25519: 64, 'ssh-ed25519': 64 } as const;
 
 function mac1Of(d: Uint8Array): Buffer {
   return createHmac('sha256', SPA_SERVER.mac1Key)
@@ -196,7 +204,7 @@ describe('fuzz: native SPA (src/core/spa/native-wire.ts)', () => {
       'spa-native-seal-open-mutate',
       fc.property(
         request,
-        fc.constantFrom(SPA_PSK_CLIENT, SPA_ED_CLIENT),
+        fc.constantFrom(SPA_PSK_CLIENT, SPA_ED_CLIENT, SPA_SSH_CLIENT),
         bytes(32),
         fc.constantFrom<0 | 1>(0, 1),
         fc.nat(),

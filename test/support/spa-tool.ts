@@ -6,9 +6,20 @@
  *   send HOST PORT HEX                 send those exact bytes again (a replay)
  *   build CREDENTIAL SKEW_MS [JSON]    print a datagram built by the real client code, its timestamp
  *                                      shifted by SKEW_MS; JSON may set ports/durationS/prefix
+ *   ssh-forge CREDENTIAL HOW [KEY]     print a datagram for an ssh_key credential whose proof is that
+ *                                      key's signature, but over the wrong data (forgery attempts):
+ *                                      HOW `agent-raw` (ssh-agent at SSH_AUTH_SOCK signs the raw
+ *                                      transcript) or `keygen:NAMESPACE` (`ssh-keygen -Y sign -n
+ *                                      NAMESPACE -f KEY` over the transcript; with knockgate-spa@v1
+ *                                      this is a valid proof made by OpenSSH itself)
  */
 
+import { randomBytes } from 'node:crypto';
 import { buildSpaDatagram, sendDatagram } from '../../src/client/spa-sender.js';
+import { agentSign } from '../../src/client/ssh-agent.js';
+import { prepareSeal } from '../../src/core/spa/native-wire.js';
+import { parseSshsigArmor } from './sshsig-armor.js';
+import { sshKeygenSign } from './ssh-agent-process.js';
 import { parseFrame } from '../../src/core/packet.js';
 import { openCapture } from '../../src/sensors/pcap-binding.js';
 import { readClientCredential } from '../../src/stores/key-files.js';
@@ -53,7 +64,24 @@ if (command === 'capture') {
     Date.now() + Number(skew),
   );
   process.stdout.write(`${Buffer.from(datagram).toString('hex')}\n`);
+} else if (command === 'ssh-forge') {
+  const [file, how, key] = args as [string, string, string | undefined];
+  const cred = readClientCredential(file);
+  if (cred.sshKey === undefined) throw new Error('not an ssh_key credential');
+  const prepared = prepareSeal({
+    serverPublicKey: cred.serverPublicKey,
+    doorId: cred.doorId,
+    clientId: cred.clientId,
+    mode: 'ssh-ed25519',
+    request: { timestampMs: Date.now(), nonce: randomBytes(16), durationS: 0, address: null, prefix: 0, ports: [] },
+    ephemeralPrivate: randomBytes(32),
+    topBit: 0,
+  });
+  const proof = how.startsWith('keygen:')
+    ? parseSshsigArmor(sshKeygenSign(key as string, how.slice('keygen:'.length), prepared.transcript)).signature
+    : await agentSign(cred.sshKey, prepared.transcript);
+  process.stdout.write(`${Buffer.from(prepared.finish(proof)).toString('hex')}\n`);
 } else {
-  process.stderr.write('usage: spa-tool capture|send|build ...\n');
+  process.stderr.write('usage: spa-tool capture|send|build|ssh-forge ...\n');
   process.exit(64);
 }

@@ -340,9 +340,14 @@ describe('parseConfigText: SPA errors name the file, the line and the key (exit 
       spaConfig([...DOOR, `        public_key: ${ED_PUBLIC_B64}`]),
       9,
       'doors[0].clients[0]',
-      /exactly one of "psk" and "public_key"/,
+      /exactly one of "psk", "public_key" and "ssh_key"/,
     );
-    expectError(spaConfig(DOOR.slice(0, 5)), 9, 'doors[0].clients[0]', /exactly one of "psk" and "public_key"/);
+    expectError(
+      spaConfig(DOOR.slice(0, 5)),
+      9,
+      'doors[0].clients[0]',
+      /exactly one of "psk", "public_key" and "ssh_key"/,
+    );
   });
 
   it('an id of the wrong length (15 or 17 bytes), a psk of 31 bytes, a public_key of 33', () => {

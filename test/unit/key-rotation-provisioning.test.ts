@@ -15,7 +15,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addClient, createServerKey, rotateServerKey } from '../../src/client/provision.js';
 import { reissueClient } from '../../src/client/reissue.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { loadConfig } from '../../src/config/load.js';
 import { KnockgateError } from '../../src/core/errors.js';
+import { rawPublicOf } from '../../src/core/spa/keys.js';
+import {
+  parseSshPublicKeyLine,
+  sshPublicKeyLine,
+  type SshEd25519PublicKey,
+} from '../../src/core/ssh/ssh-public-key.js';
 import { readClientCredential, readPreviousServerKey, readServerKey } from '../../src/stores/key-files.js';
 
 function dir(): string {
@@ -122,6 +130,61 @@ describe('key rotation: keygen --force and add-client --reissue', () => {
       }
     });
   }
+
+  it('reissue (ssh-ed25519): --ssh-key is needed again; the entry has the new ssh_key and the old one as previous_ssh_key, and loads', () => {
+    const d = dir();
+    try {
+      const key = join(d, 'server.key');
+      createServerKey(key, false);
+      const sshKeyOf = (comment: string): SshEd25519PublicKey => {
+        const parsed = parseSshPublicKeyLine(
+          sshPublicKeyLine(rawPublicOf(generateKeyPairSync('ed25519').publicKey), comment),
+        );
+        if ('error' in parsed) throw new Error(parsed.error);
+        return parsed;
+      };
+      const [oldKey, newKey] = [sshKeyOf('old@laptop'), sshKeyOf('new@laptop')];
+      const first = addClient({
+        name: 'dave',
+        serverKeyFile: key,
+        door: 'ssh',
+        mode: 'ssh-ed25519',
+        sshKey: oldKey,
+        port: 62209,
+        out: join(d, 'dave.yaml'),
+        force: false,
+      });
+      rotateServerKey(key);
+      const config = configWith(d, first.serverEntry, true);
+      const reissue = (sshKey?: SshEd25519PublicKey) =>
+        reissueClient({
+          name: 'dave',
+          configFile: config,
+          door: 'ssh',
+          ...(sshKey ? { sshKey } : {}),
+          out: join(d, 'new.yaml'),
+          force: true,
+        });
+      assert.throws(
+        () => reissue(),
+        (err: unknown) => err instanceof KnockgateError && err.exitCode === 64 && /--ssh-key/.test(err.message),
+      );
+      const re = reissue(newKey);
+      const lines = re.serverEntry.split('\n');
+      assert.ok(lines.includes(`  ssh_key: "${sshPublicKeyLine(newKey.raw, 'new@laptop')}"`), re.serverEntry);
+      assert.ok(
+        lines.some((l) => l.startsWith(`  previous_ssh_key: "${sshPublicKeyLine(oldKey.raw)}"`)),
+        re.serverEntry,
+      );
+      assert.deepEqual(readClientCredential(join(d, 'new.yaml')).sshKey?.raw, newKey.raw);
+      const client = loadConfig(configWith(d, re.serverEntry.replace(/#.*$/gm, ''), true)).doors[0]?.spa?.clients[0];
+      assert.equal(client?.mode, 'ssh-ed25519');
+      assert.equal(client?.previous?.mode, 'ssh-ed25519');
+      assert.deepEqual(client?.previous?.publicKey && rawPublicOf(client.previous.publicKey), oldKey.raw);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
 
   it('without a previous key the entry has no previous_*; an unknown client or door is a usage error', () => {
     const d = dir();

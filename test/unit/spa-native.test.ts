@@ -37,7 +37,7 @@ import {
 import { encodeSpaBody, type SpaRequest } from '../../src/core/spa/native-request.js';
 import { openSpa, sealRawBody, sealSpa } from '../../src/core/spa/native-wire.js';
 import { serverKeysFromPrivate, type SpaServerKeys } from '../../src/core/spa/native-door-keys.js';
-import type { ClientAuthSecret, SpaClientKey } from '../../src/core/spa/native-client-auth.js';
+import type { ClientAuthMode, ClientAuthSecret, SpaClientKey } from '../../src/core/spa/native-client-auth.js';
 import { MAX_SPA_BYTES, MAX_SPA_PORTS, MIN_SPA_BYTES } from '../../src/core/limits.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
@@ -54,7 +54,7 @@ interface Client {
   readonly key: SpaClientKey;
 }
 
-function makeClient(cid: Uint8Array, mode: 'psk' | 'ed25519', material: Uint8Array): Client {
+function makeClient(cid: Uint8Array, mode: ClientAuthMode, material: Uint8Array): Client {
   if (mode === 'psk') return { cid, material, secret: { mode, psk: material }, key: { id: cid, mode, psk: material } };
   const privateKey = ed25519PrivateFromSeed(material);
   return {
@@ -151,7 +151,7 @@ const requestArb: fc.Arbitrary<SpaRequest> = fc
   })
   .map(({ target, ...r }) => ({ ...r, ...target }));
 const clientArb: fc.Arbitrary<Client> = fc
-  .tuple(bytes(16), fc.constantFrom<'psk' | 'ed25519'>('psk', 'ed25519'), bytes(32))
+  .tuple(bytes(16), fc.constantFrom<ClientAuthMode>('psk', 'ed25519', 'ssh-ed25519'), bytes(32))
   .map(([cid, mode, material]) => makeClient(cid, mode, material));
 const sealArgsArb = fc.record({ eph: bytes(32), topBit: fc.constantFrom<0 | 1>(0, 1) });
 
@@ -172,13 +172,15 @@ interface Vector {
     serverPublicKey: string;
     doorId: string;
     clientId: string;
-    mode: 'psk' | 'ed25519';
+    mode: ClientAuthMode;
     psk?: string;
     ed25519Seed?: string;
+    ed25519PublicKey?: string;
     ephemeralPrivateKey: string;
     topBit: 0 | 1;
     request: VectorRequest;
   };
+  intermediate: { transcript: string; sshsigSignedData?: string };
   expected: { datagram: string; replayKey: string; request: VectorRequest };
 }
 const VECTORS = (
@@ -203,6 +205,10 @@ describe('spa vectors (docs/spa-vectors.json)', () => {
     assert.deepEqual(
       VECTORS.slice(0, 4).map((v) => v.name),
       ['psk-defaults', 'psk-ports-duration', 'ed25519-ipv4-24', 'ed25519-ipv6-64'],
+    );
+    assert.ok(
+      VECTORS.some((v) => v.inputs.mode === 'ssh-ed25519'),
+      'a vector of mode ssh-ed25519',
     );
   });
   for (const v of VECTORS) {
@@ -230,7 +236,7 @@ describe('spa vectors opened by hand from docs/protocol.md', () => {
   const LABEL = ascii('knockgate-spa-v2');
   const der = (prefixHex: string, raw: Uint8Array): Buffer => Buffer.concat([Buffer.from(prefixHex, 'hex'), raw]);
 
-  for (const name of ['psk-ports-duration', 'ed25519-ipv6-64']) {
+  for (const name of ['psk-ports-duration', 'ed25519-ipv6-64', 'ssh-ed25519-agent']) {
     it(`${name}: mac1, DH, HKDF, AEAD, auth and every body field agree with the document`, () => {
       const v = VECTORS.find((x) => x.name === name);
       assert.ok(v);
@@ -287,8 +293,28 @@ describe('spa vectors opened by hand from docs/protocol.md', () => {
       const authLen = v.inputs.mode === 'psk' ? 32 : 64;
       const T = Buffer.concat([LABEL, context, ePrime, pt.subarray(0, pt.length - authLen)]);
       const auth = pt.subarray(pt.length - authLen);
+      assert.equal(T.toString('hex'), v.intermediate.transcript);
       if (v.inputs.mode === 'psk') {
         assert.deepEqual(createHmac('sha256', Buffer.from(v.inputs.psk!, 'hex')).update(T).digest(), auth);
+      } else if (v.inputs.mode === 'ssh-ed25519') {
+        // Mode ssh-ed25519: the signature covers "SSHSIG" || string("knockgate-spa@v1") || string("")
+        // || string("sha512") || string(SHA-512(T)) (OpenSSH PROTOCOL.sshsig), never T itself.
+        const str = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, b.length >> 8, b.length & 0xff]), b]);
+        const wrapped = Buffer.concat([
+          ascii('SSHSIG'),
+          str(ascii('knockgate-spa@v1')),
+          str(Buffer.alloc(0)),
+          str(ascii('sha512')),
+          str(createHash('sha512').update(T).digest()),
+        ]);
+        assert.equal(wrapped.toString('hex'), v.intermediate.sshsigSignedData);
+        const pub = createPublicKey({
+          key: der('302a300506032b6570032100', hex(v.inputs.ed25519PublicKey!)),
+          format: 'der',
+          type: 'spki',
+        });
+        assert.ok(verify(null, wrapped, pub, auth));
+        assert.ok(!verify(null, T, pub, auth), 'the raw transcript is not what is signed');
       } else {
         const c = createPrivateKey({
           key: der('302e020100300506032b657004220420', hex(v.inputs.ed25519Seed!)),
@@ -380,7 +406,7 @@ describe('spa properties', () => {
     fc.assert(
       fc.property(
         clientArb,
-        fc.constantFrom<'psk' | 'ed25519'>('psk', 'ed25519'),
+        fc.constantFrom<ClientAuthMode>('psk', 'ed25519', 'ssh-ed25519'),
         bytes(32),
         requestArb,
         (client, otherMode, otherMaterial, request) => {

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { addClient, createServerKey, rotateServerKey, type AddClientResult } from '../../client/provision.js';
 import { reissueClient } from '../../client/reissue.js';
 import { addTotpClient } from '../../client/provision-totp.js';
+import { readSshPublicKeyFile } from '../../stores/ssh-key-credential.js';
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
 import { formatIsoTime } from '../../config/iso-time.js';
 import { parseDurationMs } from '../../core/duration.js';
@@ -32,6 +33,7 @@ interface AddClientFlags {
   force?: boolean;
   qr?: boolean;
   totp?: boolean;
+  sshKey?: string;
 }
 
 export function addProvisioningCommands(program: Command): void {
@@ -64,6 +66,10 @@ export function addProvisioningCommands(program: Command): void {
     .option(
       '--mode <mode>',
       'ed25519 (default: the server holds only the public key; with --reissue, the present mode) or psk',
+    )
+    .option(
+      '--ssh-key <file>',
+      'the client signs with this ssh-ed25519 key in its ssh-agent (FILE: the OpenSSH public key, e.g. ~/.ssh/id_ed25519.pub); the credential names the key and holds no secret',
     )
     .option('--server <host>', 'the host name clients knock (written into the credential)')
     .option(
@@ -103,13 +109,16 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
   }
   if (o.mode !== undefined && o.mode !== 'ed25519' && o.mode !== 'psk')
     throw new KnockgateError('KG_USAGE', `--mode must be ed25519 or psk, got ${JSON.stringify(o.mode)}`);
+  if (o.sshKey !== undefined && o.mode !== undefined)
+    throw new KnockgateError('KG_USAGE', '--ssh-key takes no --mode: the agent key is the mode');
+  const sshKey = o.sshKey === undefined ? undefined : readSshPublicKeyFile(o.sshKey);
   if (o.door === undefined)
     throw new KnockgateError(
       'KG_USAGE',
       'add-client needs --door NAME: the SPA door (its name in knockgate.yaml, or its spa.door_id) the client is for',
     );
   const out = o.out ?? `${name}.knockgate.yaml`;
-  const mode = o.mode as 'psk' | 'ed25519' | undefined;
+  const mode = sshKey ? 'ssh-ed25519' : (o.mode as 'psk' | 'ed25519' | undefined);
   const common = { name, ...(o.server ? { server: o.server } : {}), out, force: o.force ?? false };
   let r: AddClientResult;
   if (o.reissue) {
@@ -118,13 +127,16 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
       configFile: o.config,
       door: o.door,
       ...(mode ? { mode } : {}),
+      ...(sshKey ? { sshKey } : {}),
       ...(o.serverKey ? { serverKeyFile: o.serverKey } : {}),
       ...(o.port !== undefined ? { port: o.port } : {}),
     });
     r = re;
-    process.stdout.write(`wrote the new credential to ${out} (give it to the client; it is a secret)\n`);
     process.stdout.write(
-      `\nin door ${JSON.stringify(re.doorName)} of ${o.config}, replace the psk/public_key (and any previous_*) line of client ${JSON.stringify(name)} with these; keep its other settings:\n\n${r.serverEntry.replace(/^/gm, '      ').trimEnd()}\n`,
+      `wrote the new credential to ${out} (${sshKey ? 'it names the ssh-agent key and holds no secret' : 'give it to the client; it is a secret'})\n`,
+    );
+    process.stdout.write(
+      `\nin door ${JSON.stringify(re.doorName)} of ${o.config}, replace the psk/public_key/ssh_key (and any previous_*) line of client ${JSON.stringify(name)} with these; keep its other settings:\n\n${r.serverEntry.replace(/^/gm, '      ').trimEnd()}\n`,
     );
     if (!re.keepsOld)
       process.stderr.write(
@@ -136,9 +148,14 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
       serverKeyFile: o.serverKey ?? DEFAULT_SERVER_KEY,
       door: o.door,
       mode: mode ?? 'ed25519',
+      ...(sshKey ? { sshKey } : {}),
       port: o.port ?? DEFAULT_SPA_PORT,
     });
-    process.stdout.write(`wrote the client credential to ${out} (give it to the client; it is a secret)\n`);
+    process.stdout.write(
+      sshKey
+        ? `wrote the client credential to ${out} (it names the ssh-agent key and holds no secret)\n`
+        : `wrote the client credential to ${out} (give it to the client; it is a secret)\n`,
+    );
     process.stdout.write(
       `\nadd this under the "clients:" of SPA door ${JSON.stringify(o.door)} in knockgate.yaml:\n\n${r.serverEntry.replace(/^/gm, '      ').trimEnd()}\n`,
     );
@@ -156,9 +173,9 @@ async function printQr(text: string): Promise<void> {
 
 /** add-client --totp: the credential printed, and as a QR code when stdout is a terminal (or with --qr). */
 async function addTotpClientCommand(name: string, door: string, o: AddClientFlags): Promise<void> {
-  for (const flag of ['reissue', 'mode', 'serverKey', 'port'] as const)
+  for (const flag of ['reissue', 'mode', 'serverKey', 'port', 'sshKey'] as const)
     if (o[flag] !== undefined)
-      throw new KnockgateError('KG_USAGE', `--totp takes no --${flag === 'serverKey' ? 'server-key' : flag}`);
+      throw new KnockgateError('KG_USAGE', `--totp takes no --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   const out = o.out ?? `${name}.knockgate-totp.yaml`;
   const r = addTotpClient({
     name,

@@ -3,9 +3,10 @@
  *
  * Contract: knock-only keys are errors; the top-level `spa.server_key` must exist; at least one
  * client; door ids are unique under the one server key (else each door would accept the other's
- * packets); client ids are unique across all doors; each client has exactly one of psk and a
- * canonical, not small-order Ed25519 public_key, and at most one of previous_psk and
- * previous_public_key (key rotation: the secret accepted only under spa.previous_server_key), checked
+ * packets); client ids are unique across all doors; each client has exactly one of psk, a
+ * canonical, not small-order Ed25519 public_key, and an ssh_key (an ssh-ed25519 key held by
+ * ssh-agent, checked as public_key), and at most one of previous_psk, previous_public_key and
+ * previous_ssh_key (key rotation: the secret accepted only under spa.previous_server_key), checked
  * alike; a psk only in a file readable by its owner alone; a client's `allow` is within the door's `open` and its max_duration within the door's.
  */
 
@@ -13,6 +14,7 @@ import type { Door, SpaClient, SpaClientSecret } from '../../core/door.js';
 import { endpointKey, formatEndpoint } from '../../core/endpoint.js';
 import { ed25519PublicKeyProblem } from '../../core/spa/ed25519-point.js';
 import { ed25519PublicFromRaw } from '../../core/spa/keys.js';
+import type { SshEd25519PublicKey } from '../../core/ssh/ssh-public-key.js';
 import type { RawDoor, RawSpaClient } from '../schema.js';
 import type { CompileContext, ConfigPath } from './context.js';
 import { doorMaxDurationS, doorPath, type DoorCommon } from './door-common.js';
@@ -66,24 +68,28 @@ export function compileSpaClient(
   const dup = ctx.clientIds.get(idHex);
   if (dup !== undefined) fail(cat('id'), `client id already used by ${dup}`);
   ctx.clientIds.set(idHex, `${d.name}/${c.name}`);
-  if ((c.psk === undefined) === (c.public_key === undefined)) fail(cat(), 'give exactly one of "psk" and "public_key"');
-  if (c.previous_psk !== undefined && c.previous_public_key !== undefined)
-    fail(cat('previous_psk'), 'give at most one of "previous_psk" and "previous_public_key"');
-  if (c.previous_psk !== undefined || c.previous_public_key !== undefined) {
-    const key = c.previous_psk !== undefined ? 'previous_psk' : 'previous_public_key';
-    if (ctx.raw.spa?.previous_server_key === undefined)
-      ctx.warnings.push(
-        `${ctx.src.file}:${ctx.src.lineOf(cat(key)) ?? '?'}: ${d.name}/${c.name}: ${key} is unused without spa.previous_server_key (delete it once the overlap has ended)`,
-      );
-  }
+  const current = (['psk', 'public_key', 'ssh_key'] as const).filter((k) => c[k] !== undefined);
+  if (current.length !== 1) fail(cat(), 'give exactly one of "psk", "public_key" and "ssh_key"');
+  const previous = (['previous_psk', 'previous_public_key', 'previous_ssh_key'] as const).filter(
+    (k) => c[k] !== undefined,
+  );
+  if (previous.length > 1)
+    fail(
+      cat(previous[0] as string),
+      'give at most one of "previous_psk", "previous_public_key" and "previous_ssh_key"',
+    );
+  if (previous[0] !== undefined && ctx.raw.spa?.previous_server_key === undefined)
+    ctx.warnings.push(
+      `${ctx.src.file}:${ctx.src.lineOf(cat(previous[0])) ?? '?'}: ${d.name}/${c.name}: ${previous[0]} is unused without spa.previous_server_key (delete it once the overlap has ended)`,
+    );
   for (const key of ['psk', 'previous_psk'] as const) {
     if (c[key] !== undefined && !ctx.secretsProtected)
       fail(cat(key), `this file holds a secret key but is readable by group or others; chmod 600 ${ctx.src.file}`);
   }
-  for (const key of ['public_key', 'previous_public_key'] as const) {
-    const raw = c[key];
-    if (raw === undefined) continue;
-    const problem = ed25519PublicKeyProblem(raw);
+  for (const key of ['public_key', 'previous_public_key', 'ssh_key', 'previous_ssh_key'] as const) {
+    const value = c[key];
+    if (value === undefined) continue;
+    const problem = ed25519PublicKeyProblem(value instanceof Uint8Array ? value : value.raw);
     if (problem !== null) {
       fail(
         cat(key),
@@ -105,8 +111,7 @@ export function compileSpaClient(
     name: c.name,
     id: c.id,
     idHex,
-    mode: c.psk !== undefined ? ('psk' as const) : ('ed25519' as const),
-    ...(c.psk !== undefined ? { psk: c.psk } : { publicKey: ed25519PublicFromRaw(c.public_key as Uint8Array) }),
+    ...clientSecret(c.psk, c.public_key, c.ssh_key),
     ...previousSecret(c),
     allow: Object.freeze([...allow]),
     maxDurationS,
@@ -116,10 +121,20 @@ export function compileSpaClient(
   });
 }
 
+/** The entry's secret, as the door holds it: exactly one of the three is given (checked above). */
+function clientSecret(
+  psk: Uint8Array | undefined,
+  publicKey: Uint8Array | undefined,
+  sshKey: SshEd25519PublicKey | undefined,
+): SpaClientSecret {
+  if (psk !== undefined) return { mode: 'psk', psk };
+  if (sshKey !== undefined) return { mode: 'ssh-ed25519', publicKey: ed25519PublicFromRaw(sshKey.raw) };
+  return { mode: 'ed25519', publicKey: ed25519PublicFromRaw(publicKey as Uint8Array) };
+}
+
 /** The secret the client held before it was re-issued (key rotation), if the entry keeps one. */
 function previousSecret(c: RawSpaClient): { previous?: SpaClientSecret } {
-  if (c.previous_psk !== undefined) return { previous: Object.freeze({ mode: 'psk', psk: c.previous_psk }) };
-  if (c.previous_public_key !== undefined)
-    return { previous: Object.freeze({ mode: 'ed25519', publicKey: ed25519PublicFromRaw(c.previous_public_key) }) };
-  return {};
+  if (c.previous_psk === undefined && c.previous_public_key === undefined && c.previous_ssh_key === undefined)
+    return {};
+  return { previous: Object.freeze(clientSecret(c.previous_psk, c.previous_public_key, c.previous_ssh_key)) };
 }

@@ -13,6 +13,9 @@
  * Contract: openSpa never throws, whatever the bytes; every datagram ends in `ok` or exactly one
  * SpaRejectReason, the first failing rung. Freshness, replay and policy (rungs 7–9) need the clock,
  * a store and configuration, so they are the caller's. sealSpa throws on invalid local input.
+ * Sealing has two phases, so that the proof may come from elsewhere (ssh-agent signs
+ * asynchronously): prepareSeal fixes everything the proof covers and returns it (proofMessage);
+ * finish(auth) seals with it. sealSpa is both phases with a secret at hand.
  * Pure: node:crypto computes, but randomness (ephemeral key, top bit, nonce) and the time are
  * arguments, so that docs/spa-vectors.json is reproducible.
  */
@@ -26,6 +29,9 @@ import {
   authBytesOf,
   authenticates,
   clientAuthTag,
+  proofMessageOf,
+  spaTranscript,
+  type ClientAuthMode,
   type ClientAuthSecret,
   type SpaClientKey,
 } from './native-client-auth.js';
@@ -54,9 +60,24 @@ export type SpaOpenResult<C extends SpaClientKey> =
     }
   | { readonly ok: false; readonly reason: SpaRejectReason };
 
-/** Steps 1–8 around a body given as bytes. Exported for tests and vectors; use sealSpa. */
-export function sealRawBody(input: RawSealInput): Uint8Array {
-  const { serverPublicKey, doorId, clientId, secret, body, ephemeralPrivate, topBit } = input;
+/** What prepareSeal needs: a seal's input with the proof's mode in place of the secret. */
+export type PrepareSealInput = Omit<SealInput, 'secret'> & { readonly mode: ClientAuthMode };
+export type PrepareRawSealInput = Omit<RawSealInput, 'secret'> & { readonly mode: ClientAuthMode };
+
+/** A datagram waiting for its proof. */
+export interface PreparedSeal {
+  readonly mode: ClientAuthMode;
+  /** LABEL || context || E' || cid || body (step 5). */
+  readonly transcript: Uint8Array;
+  /** What the proof covers (native-client-auth.ts proofMessageOf): sign or MAC exactly this. */
+  readonly proofMessage: Uint8Array;
+  /** Steps 6–8 with the proof (authBytesOf(mode) bytes; throws on another length): the datagram. */
+  finish(auth: Uint8Array): Uint8Array;
+}
+
+/** Steps 1–4 around a body given as bytes. Exported for tests and vectors; use prepareSeal. */
+export function prepareRawBody(input: PrepareRawSealInput): PreparedSeal {
+  const { serverPublicKey, doorId, clientId, mode, body, ephemeralPrivate, topBit } = input;
   requireBytes(serverPublicKey, RAW_KEY_BYTES, 'server public key');
   const context = doorContext(serverPublicKey, doorId);
   requireBytes(clientId, SPA_CLIENT_ID_BYTES, 'client id');
@@ -64,12 +85,33 @@ export function sealRawBody(input: RawSealInput): Uint8Array {
   if (topBit !== 0 && topBit !== 1) throw new Error('topBit must be 0 or 1');
   const agreed = sealerKeys(serverPublicKey, ephemeralPrivate, topBit);
   const signed = Buffer.concat([clientId, body]); // cid || body, the tail of the transcript
-  const auth = clientAuthTag(secret, context, agreed.ePrime, signed);
-  const sealed = sealPlaintext(agreed, context, Buffer.concat([signed, auth]));
-  return frameSpa(serverPublicKey, agreed.ePrime, sealed);
+  const transcript = spaTranscript(context, agreed.ePrime, signed);
+  return {
+    mode,
+    transcript,
+    proofMessage: proofMessageOf(mode, transcript),
+    finish(auth: Uint8Array): Uint8Array {
+      requireBytes(auth, authBytesOf(mode), `${mode} proof`);
+      const sealed = sealPlaintext(agreed, context, Buffer.concat([signed, auth]));
+      return frameSpa(serverPublicKey, agreed.ePrime, sealed);
+    },
+  };
 }
 
-/** The whole client side: encode the request, then seal it for the server. */
+/** Encode the request and fix what the proof covers; finish() seals it. */
+export function prepareSeal(input: PrepareSealInput): PreparedSeal {
+  const { request, ...rest } = input;
+  return prepareRawBody({ ...rest, body: encodeSpaBody(request) });
+}
+
+/** Steps 1–8 around a body given as bytes. Exported for tests and vectors; use sealSpa. */
+export function sealRawBody(input: RawSealInput): Uint8Array {
+  const { secret, ...rest } = input;
+  const prepared = prepareRawBody({ ...rest, mode: secret.mode });
+  return prepared.finish(clientAuthTag(secret, prepared.proofMessage));
+}
+
+/** The whole client side, with the secret at hand: encode the request, then seal it for the server. */
 export function sealSpa(input: SealInput): Uint8Array {
   const { request, ...rest } = input;
   return sealRawBody({ ...rest, body: encodeSpaBody(request) });
