@@ -5,6 +5,7 @@
  *   connect HOST PORT        SPA, wait for the port, relay stdin/stdout (ssh ProxyCommand)
  *   keygen                   the server's key pair
  *   add-client NAME          a client credential and the server-side entry for it
+ *   passphrase FILE          protect a client credential with a passphrase, change or remove it
  *   import FILE              knockd.conf or access.conf to knockgate YAML
  *   status, grants           what a running knockgated does, who holds access (control socket)
  *   revoke, extend, open     change grants in a running knockgated
@@ -24,6 +25,7 @@ import { addConnectCommand } from './knockgate/connect.js';
 import { addImportCommand } from './knockgate/import.js';
 import { addKnockCommand } from './knockgate/knock.js';
 import { addOperateCommands } from './knockgate/operate.js';
+import { addPassphraseCommand } from './knockgate/passphrase.js';
 import { addProvisioningCommands } from './knockgate/provisioning.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -36,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
   addKnockCommand(program);
   addConnectCommand(program);
   addProvisioningCommands(program);
+  addPassphraseCommand(program);
   addImportCommand(program);
   addOperateCommands(program);
   addAuditCommand(program);

@@ -52,6 +52,18 @@ export const ERROR_CODES = {
   },
   KG_NO_MATCH: { exit: EXIT.NO_MATCH, summary: 'no grant or door matches what was named' },
   KG_AUDIT_UNREADABLE: { exit: EXIT.NO_INPUT, summary: 'the audit trail is missing or cannot be read' },
+  /**
+   * A passphrase-protected credential did not open: a wrong passphrase, or a file edited after it
+   * was sealed (the AEAD cannot tell which). 77, as a refused permission: retrying the same input fails.
+   */
+  KG_PASSPHRASE_WRONG: {
+    exit: EXIT.NOPERM,
+    summary: 'the passphrase does not open the credential (or the file was changed after it was protected)',
+  },
+  KG_PASSPHRASE_UNAVAILABLE: {
+    exit: EXIT.NO_INPUT,
+    summary: 'no passphrase could be read: no terminal, an unreadable --passphrase-fd, or the prompt was cancelled',
+  },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -378,3 +378,28 @@ export const KERNEL_LOG_FILE_POLL_MS = 250;
 export const KERNEL_LOG_FILE_READ_BYTES = 1 << 20;
 /** One line of `journalctl -o json` (a kernel entry is ~1.5 KiB); a longer one is skipped. */
 export const MAX_JOURNAL_ENTRY_BYTES = 65_536;
+
+/**
+ * Passphrase-protected client credentials (core/sealed-secret.ts): bounds of the scrypt cost a
+ * file may ask for, checked before anything is derived. N is a power of two at least SCRYPT_MIN_N
+ * (2^15: ~32 MiB with r = 8); the memory scrypt takes, 128·N·r bytes, at most
+ * SCRYPT_MAX_MEMORY_BYTES, and the work N·r·p at most SCRYPT_MAX_WORK, so that a hostile file can
+ * neither make the client allocate gigabytes nor compute for minutes.
+ */
+export const SCRYPT_MIN_N = 2 ** 15;
+export const SCRYPT_MAX_N = 2 ** 20;
+export const SCRYPT_MIN_R = 8;
+export const SCRYPT_MAX_R = 32;
+export const SCRYPT_MAX_P = 4;
+export const SCRYPT_MAX_MEMORY_BYTES = 256 * 1024 * 1024;
+export const SCRYPT_MAX_WORK = 2 ** 23;
+/** What `knockgate passphrase` and `add-client --passphrase` write: 64 MiB, ~0.2 s on a laptop. */
+export const SCRYPT_DEFAULT_N = 2 ** 16;
+export const SCRYPT_DEFAULT_R = 8;
+export const SCRYPT_DEFAULT_P = 1;
+/** Bytes of the scrypt salt written; a file's salt may be 16 to 64 bytes. */
+export const SCRYPT_SALT_BYTES = 16;
+export const MAX_SCRYPT_SALT_BYTES = 64;
+/** A passphrase, in UTF-8 bytes: longer ones are refused, as is a new one shorter than the minimum. */
+export const MAX_PASSPHRASE_BYTES = 1_024;
+export const MIN_NEW_PASSPHRASE_CHARS = 8;

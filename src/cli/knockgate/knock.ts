@@ -71,7 +71,7 @@ async function knock(host: string, steps: string[], o: KnockFlags): Promise<void
     if (o.verbose) process.stdout.write(`sent fwknop SPA to ${sent.address} port ${sent.port}/udp for ${sent.allow}\n`);
     return;
   }
-  const cred = steps.length > 0 && !o.credential && !o.profile ? null : findCredential({ ...o, host });
+  const cred = steps.length > 0 && !o.credential && !o.profile ? null : await findCredential({ ...o, host });
   if (cred === null) {
     if (steps.length === 0) {
       throw new KnockgateError(

@@ -15,7 +15,8 @@ import { formatIsoTime } from '../../config/iso-time.js';
 import { parseDurationMs } from '../../core/duration.js';
 import { KnockgateError } from '../../core/errors.js';
 import { DEFAULT_KEY_OVERLAP_MS, DEFAULT_SPA_PORT } from '../../core/limits.js';
-import { parsePortNumber } from './option-parsers.js';
+import { clientKeygenCommand, sealedTextFor, type KeygenFlags } from './client-keygen.js';
+import { checkClientName, dashed, parseFd, parsePortNumber } from './option-parsers.js';
 
 const DEFAULT_SERVER_KEY = '/etc/knockgate/server.key';
 
@@ -31,13 +32,29 @@ interface AddClientFlags {
   force?: boolean;
   qr?: boolean;
   totp?: boolean;
+  passphrase?: boolean;
+  passphraseFd?: number;
 }
+
+const passphraseFlag = [
+  '--passphrase',
+  'protect the credential with a passphrase (asked twice on the terminal, without echo); knock then asks for it',
+] as const;
+const passphraseFdFlag = [
+  '--passphrase-fd <n>',
+  'with --passphrase (implied): read the new passphrase from this file descriptor (first line), not the terminal',
+] as const;
 
 export function addProvisioningCommands(program: Command): void {
   program
     .command('keygen')
-    .description("create the server's SPA key pair (X25519) and print its public key")
-    .option('-o, --out <file>', 'where to write the private key (mode 0600)', DEFAULT_SERVER_KEY)
+    .description(
+      "create the server's SPA key pair (X25519) and print its public key; with --client, a client's own Ed25519 key pair and credential",
+    )
+    .option(
+      '-o, --out <file>',
+      `where to write the private key (mode 0600; default ${DEFAULT_SERVER_KEY}, with --client NAME.knockgate.yaml)`,
+    )
     .option(
       '--force',
       'replace an existing key, keeping the old one as FILE.previous for an overlap (every client then needs a new credential)',
@@ -49,7 +66,21 @@ export function addProvisioningCommands(program: Command): void {
       parseOverlap,
       DEFAULT_KEY_OVERLAP_MS,
     )
-    .action(keygenCommand);
+    .option(
+      '--client',
+      "on a client: make its Ed25519 key pair here (the private key never leaves this machine) and print the entry to send to the server's operator",
+    )
+    .option('--name <name>', "with --client: the client's name (default: this host's name)")
+    .option('--door <id>', "with --client: the SPA door (its name in the server's knockgate.yaml); required")
+    .option(
+      '--server-public-key <key>',
+      "with --client: the server's public key, as its keygen printed it (base64url); required",
+    )
+    .option('--server <host>', 'with --client: the host name to knock (written into the credential)')
+    .option('--port <port>', `with --client: the SPA door's UDP port (default ${DEFAULT_SPA_PORT})`, parsePortNumber)
+    .option(passphraseFlag[0], passphraseFlag[1])
+    .option(passphraseFdFlag[0], passphraseFdFlag[1], parseFd)
+    .action((o: KeygenFlags) => (o.client ? clientKeygenCommand(o) : keygenCommand(o)));
 
   program
     .command('add-client')
@@ -85,6 +116,8 @@ export function addProvisioningCommands(program: Command): void {
     )
     .option('-o, --out <file>', 'where to write the credential (mode 0600; default NAME.knockgate.yaml)')
     .option('--force', 'replace an existing credential file')
+    .option(passphraseFlag[0], passphraseFlag[1])
+    .option(passphraseFdFlag[0], passphraseFdFlag[1], parseFd)
     .option(
       '--qr',
       'also print the credential as a QR code on the terminal (it is a secret: mind who can see the screen)',
@@ -93,8 +126,7 @@ export function addProvisioningCommands(program: Command): void {
 }
 
 async function addClientCommand(name: string, o: AddClientFlags): Promise<void> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name))
-    throw new KnockgateError('KG_USAGE', `client name ${JSON.stringify(name)}: use 1-32 letters, digits, _ . -`);
+  checkClientName(name);
   if (o.totp) {
     if (o.door === undefined)
       throw new KnockgateError('KG_USAGE', 'add-client --totp needs --door NAME: the time-based sequence door');
@@ -109,7 +141,8 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
     );
   const out = o.out ?? `${name}.knockgate.yaml`;
   const mode = o.mode as 'psk' | 'ed25519' | undefined;
-  const common = { name, ...(o.server ? { server: o.server } : {}), out, force: o.force ?? false };
+  const textOf = await sealedTextFor(out, o);
+  const common = { name, ...(o.server ? { server: o.server } : {}), out, force: o.force ?? false, ...textOf };
   let r: AddClientResult;
   if (o.reissue) {
     const re = reissueClient({
@@ -155,9 +188,8 @@ async function printQr(text: string): Promise<void> {
 
 /** add-client --totp: the credential printed, and as a QR code when stdout is a terminal (or with --qr). */
 async function addTotpClientCommand(name: string, door: string, o: AddClientFlags): Promise<void> {
-  for (const flag of ['reissue', 'mode', 'serverKey', 'port'] as const)
-    if (o[flag] !== undefined)
-      throw new KnockgateError('KG_USAGE', `--totp takes no --${flag === 'serverKey' ? 'server-key' : flag}`);
+  for (const flag of ['reissue', 'mode', 'serverKey', 'port', 'passphrase', 'passphraseFd'] as const)
+    if (o[flag] !== undefined) throw new KnockgateError('KG_USAGE', `--totp takes no --${dashed(flag)}`);
   const out = o.out ?? `${name}.knockgate-totp.yaml`;
   const r = addTotpClient({
     name,
@@ -187,7 +219,10 @@ function parseOverlap(v: string): number {
  * (unless --no-keep-previous) and stderr says what the operator must do, with the exact lines of
  * the spa: section; stdout stays `wrote FILE` and `public key: ...`, as without --force.
  */
-function keygenCommand(o: { out: string; force?: boolean; keepPrevious: boolean; overlap: number }): void {
+function keygenCommand(flags: KeygenFlags): void {
+  for (const flag of ['name', 'door', 'serverPublicKey', 'server', 'port', 'passphrase', 'passphraseFd'] as const)
+    if (flags[flag] !== undefined) throw new KnockgateError('KG_USAGE', `--${dashed(flag)} is for keygen --client`);
+  const o = { ...flags, out: flags.out ?? DEFAULT_SERVER_KEY };
   const replacing = o.force === true && existsSync(o.out);
   if (!replacing || !o.keepPrevious) {
     const { publicKey } = createServerKey(o.out, o.force ?? false);
