@@ -4,7 +4,8 @@
  * controlling terminal (ssh, sudo and gpg ask there too). The line is read in raw mode (libuv
  * clears ECHO, ICANON and ISIG), so this file does the line editing: Enter ends the line,
  * Backspace removes a character, Ctrl-U clears the line, Ctrl-C or Ctrl-D on an empty line
- * cancels. The terminal's mode is restored on every way out, a signal included.
+ * cancels. The terminal's mode is restored on every way out: here when the line ends, and by
+ * Node (libuv's uv_tty_reset_mode) when the process exits or dies of SIGINT or SIGTERM meanwhile.
  */
 
 import { openSync, writeSync } from 'node:fs';
@@ -60,21 +61,6 @@ export async function promptPassphrase(prompt: string, path = '/dev/tty'): Promi
   const fd = openTerminal(path);
   const input = new ReadStream(fd);
   const line: number[] = [];
-  let restored = false;
-  const restore = (): void => {
-    if (restored) return;
-    restored = true;
-    input.setRawMode(false);
-    writeSync(fd, '\n');
-  };
-  // A signal while the terminal is raw: put it back, then die of the signal as before.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    restore();
-    process.kill(process.pid, signal);
-  };
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
-  for (const s of signals) process.once(s, onSignal);
-  process.once('exit', restore);
   try {
     input.setRawMode(true);
     writeSync(fd, prompt);
@@ -95,9 +81,8 @@ export async function promptPassphrase(prompt: string, path = '/dev/tty'): Promi
       );
     return decodePassphrase(Buffer.from(line));
   } finally {
-    restore();
-    for (const s of signals) process.removeListener(s, onSignal);
-    process.removeListener('exit', restore);
+    input.setRawMode(false);
+    writeSync(fd, '\n');
     line.fill(0);
     input.destroy();
   }
