@@ -393,7 +393,7 @@ export const SCRYPT_MAX_R = 32;
 export const SCRYPT_MAX_P = 4;
 export const SCRYPT_MAX_MEMORY_BYTES = 256 * 1024 * 1024;
 export const SCRYPT_MAX_WORK = 2 ** 22;
-/** What `knockgate passphrase` and `add-client --passphrase` write: 64 MiB, ~0.2 s on a laptop. */
+/** What `knockgate passphrase` and `add-client --passphrase` write: 64 MiB, 0.15 s on a 2-core EPYC VM. */
 export const SCRYPT_DEFAULT_N = 2 ** 16;
 export const SCRYPT_DEFAULT_R = 8;
 export const SCRYPT_DEFAULT_P = 1;
