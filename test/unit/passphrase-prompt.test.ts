@@ -10,14 +10,13 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { openSync, readFileSync } from 'node:fs';
+import { beforeEach, describe, it } from 'node:test';
 import { openCredentialFile } from '../../src/client/open-credential.js';
 import { editLine } from '../../src/client/passphrase-prompt.js';
 import { KNOCKGATE } from '../support/daemon-process.js';
 import { runInPty, shellQuote } from '../support/pty-session.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const range = (a: number, b: number): string =>
   Buffer.from(Array.from({ length: b - a }, (_, i) => a + i)).toString('base64url');
@@ -33,15 +32,11 @@ const CLEAR = [
 ].join('\n');
 const NEW = 'new pass phrase';
 
-let dir: string;
+const tmp = useTempDir('knockgate-prompt-');
 let file: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'knockgate-prompt-'));
-  file = join(dir, 'laptop.yaml');
-  writeFileSync(file, CLEAR, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  file = tmp.put('laptop.yaml', CLEAR);
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const cli = (...args: string[]): string => [process.execPath, KNOCKGATE, ...args].map(shellQuote).join(' ');
 /** `stty -a` after the command, on the same terminal: echo and icanon must be back on. */
@@ -51,8 +46,7 @@ function assertTerminalRestored(output: string): void {
   assert.match(output, /(^|\s)icanon(\s|$)/, 'line mode is on again');
 }
 const opensWith = async (passphrase: string): Promise<void> => {
-  const fdFile = join(dir, 'fd');
-  writeFileSync(fdFile, `${passphrase}\n`);
+  const fdFile = tmp.put('fd', `${passphrase}\n`);
   const cred = await openCredentialFile(file, { passphraseFd: openSync(fdFile, 'r') });
   assert.equal(cred.name, 'laptop');
 };
@@ -87,8 +81,7 @@ describe('the passphrase prompt, on a real terminal', () => {
 
   describe('knock with a protected credential', () => {
     beforeEach(async () => {
-      const fdFile = join(dir, 'new');
-      writeFileSync(fdFile, `${NEW}\n`);
+      const fdFile = tmp.put('new', `${NEW}\n`);
       const r = spawnSync(process.execPath, [KNOCKGATE, 'passphrase', file, '--new-passphrase-fd', '3'], {
         stdio: ['ignore', 'pipe', 'pipe', openSync(fdFile, 'r')],
       });

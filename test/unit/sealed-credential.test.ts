@@ -12,26 +12,16 @@
  */
 
 import assert from 'node:assert/strict';
-import {
-  chmodSync,
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { changePassphrase } from '../../src/client/credential-passphrase.js';
 import { openCredentialFile } from '../../src/client/open-credential.js';
 import { newPassphraseFor, readPassphraseLine } from '../../src/client/passphrase-input.js';
 import { ConfigError, KnockgateError } from '../../src/core/errors.js';
 import { associatedData, deriveSealingKey } from '../../src/core/sealed-secret.js';
 import { REPO_ROOT } from '../support/daemon-process.js';
+import { useTempDir } from '../support/temp-dir.js';
 import { readClientCredential, readCredentialFields, type ClientCredential } from '../../src/stores/key-files.js';
 import { boundFields, readSealedBlock, sealedCredentialText } from '../../src/stores/sealed-credential.js';
 
@@ -39,18 +29,7 @@ const range = (a: number, b: number): Uint8Array => new Uint8Array(Array.from({ 
 const FAST = { n: 2 ** 15, r: 8, p: 1 };
 const PASS = 'correct horse battery staple';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'knockgate-sealed-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-function put(name: string, text: string, mode = 0o600): string {
-  const file = join(dir, name);
-  writeFileSync(file, text, { mode });
-  chmodSync(file, mode);
-  return file;
-}
+const { put } = useTempDir('knockgate-sealed-');
 
 /** A descriptor whose first lines are `lines` (a file: it can also show what was left unread). */
 function fdWith(...lines: string[]): number {
@@ -240,8 +219,8 @@ describe('--passphrase-fd and changing passphrases', () => {
       err instanceof KnockgateError && err.code === 'KG_PASSPHRASE_UNAVAILABLE' && err.exitCode === 66;
     assert.throws(() => readPassphraseLine(fd), unavailable);
     assert.throws(() => readPassphraseLine(fdWith('x'.repeat(1025))), unavailable);
-    writeFileSync(join(dir, 'latin1'), Buffer.from([0xe9, 0x74, 0xe9, 0x0a])); // "été" in Latin-1: not UTF-8
-    assert.throws(() => readPassphraseLine(openSync(join(dir, 'latin1'), 'r')), unavailable);
+    const latin1 = put('latin1', Buffer.from([0xe9, 0x74, 0xe9, 0x0a])); // "été" in Latin-1: not UTF-8
+    assert.throws(() => readPassphraseLine(openSync(latin1, 'r')), unavailable);
     assert.throws(() => readPassphraseLine(9999), unavailable);
   });
 
