@@ -10,7 +10,8 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeEach, describe, it } from 'node:test';
 import { openCredentialFile } from '../../src/client/open-credential.js';
 import { editLine } from '../../src/client/passphrase-prompt.js';
@@ -127,6 +128,21 @@ describe('the passphrase prompt, on a real terminal', () => {
       assert.match(run.output, new RegExp(`passphrase for ${file}: `));
       assert.match(run.output, /status=143/);
       assertTerminalRestored(run.output);
+    });
+
+    it('a profile named after the host is opened the same way (--passphrase-fd 0)', () => {
+      const profiles = tmp.path('config/knockgate/profiles');
+      mkdirSync(profiles, { recursive: true, mode: 0o700 });
+      copyFileSync(file, join(profiles, '127.0.0.1.yaml'));
+      const env = { ...process.env, XDG_CONFIG_HOME: tmp.path('config') };
+      const knock = (input: string) =>
+        spawnSync(process.execPath, [KNOCKGATE, 'knock', '-v', '--passphrase-fd', '0', '127.0.0.1'], { env, input });
+      const right = knock(`${NEW}\n`);
+      assert.equal(right.status, 0, right.stderr.toString());
+      assert.equal(right.stdout.toString(), 'sent SPA as laptop to 127.0.0.1 port 9/udp\n');
+      const wrong = knock('wrong\n');
+      assert.equal(wrong.status, 77);
+      assert.match(wrong.stderr.toString(), /127\.0\.0\.1\.yaml: the passphrase does not open this credential/);
     });
 
     it('without a controlling terminal: exit 66, telling to use --passphrase-fd', () => {
