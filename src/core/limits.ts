@@ -380,11 +380,8 @@ export const KERNEL_LOG_FILE_READ_BYTES = 1 << 20;
 export const MAX_JOURNAL_ENTRY_BYTES = 65_536;
 
 /**
- * Passphrase-protected client credentials (core/sealed-secret.ts): bounds of the scrypt cost a
- * file may ask for, checked before anything is derived. N is a power of two at least SCRYPT_MIN_N
- * (2^15: ~32 MiB with r = 8); the memory scrypt takes, 128·N·r bytes, at most
- * SCRYPT_MAX_MEMORY_BYTES, and the work N·r·p at most SCRYPT_MAX_WORK, so that a hostile file can
- * neither make the client allocate gigabytes nor compute for minutes.
+ * Passphrase-protected credentials (core/sealed-secret.ts): the scrypt cost a file may ask for,
+ * checked before deriving: memory 128·N·r and work N·r·p capped, so a hostile file costs no GiBs.
  */
 export const SCRYPT_MIN_N = 2 ** 15;
 export const SCRYPT_MAX_N = 2 ** 20;
@@ -393,13 +390,12 @@ export const SCRYPT_MAX_R = 32;
 export const SCRYPT_MAX_P = 4;
 export const SCRYPT_MAX_MEMORY_BYTES = 256 * 1024 * 1024;
 export const SCRYPT_MAX_WORK = 2 ** 22;
-/** What `knockgate passphrase` and `add-client --passphrase` write: 64 MiB, 0.15 s on a 2-core EPYC VM. */
+/** What knockgate writes: 64 MiB, 0.15 s on a 2-core EPYC VM; a salt of 16 bytes (16 to 64 read). */
 export const SCRYPT_DEFAULT_N = 2 ** 16;
 export const SCRYPT_DEFAULT_R = 8;
 export const SCRYPT_DEFAULT_P = 1;
-/** Bytes of the scrypt salt written; a file's salt may be 16 to 64 bytes. */
 export const SCRYPT_SALT_BYTES = 16;
 export const MAX_SCRYPT_SALT_BYTES = 64;
-/** A passphrase, in UTF-8 bytes: longer ones are refused, as is a new one shorter than the minimum. */
+/** A passphrase, in UTF-8 bytes; a new one has at least MIN_NEW_PASSPHRASE_CHARS characters. */
 export const MAX_PASSPHRASE_BYTES = 1_024;
 export const MIN_NEW_PASSPHRASE_CHARS = 8;
