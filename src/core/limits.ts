@@ -379,10 +379,7 @@ export const KERNEL_LOG_FILE_READ_BYTES = 1 << 20;
 /** One line of `journalctl -o json` (a kernel entry is ~1.5 KiB); a longer one is skipped. */
 export const MAX_JOURNAL_ENTRY_BYTES = 65_536;
 
-/**
- * Passphrase-protected credentials (core/sealed-secret.ts): the scrypt cost a file may ask for,
- * checked before deriving: memory 128·N·r and work N·r·p capped, so a hostile file costs no GiBs.
- */
+/** Sealed credentials (core/sealed-secret.ts): scrypt cost bounds; memory 128·N·r and work N·r·p capped. */
 export const SCRYPT_MIN_N = 2 ** 15;
 export const SCRYPT_MAX_N = 2 ** 20;
 export const SCRYPT_MIN_R = 8;
