@@ -6,6 +6,7 @@
  *   keygen                   the server's key pair
  *   add-client NAME          a client credential and the server-side entry for it
  *   profile add|list|show    the client's profiles (credentials knocked by name)
+ *   passphrase FILE          protect a client credential with a passphrase, change or remove it
  *   import FILE              knockd.conf or access.conf to knockgate YAML
  *   status, grants           what a running knockgated does, who holds access (control socket)
  *   revoke, extend, open     change grants in a running knockgated
@@ -26,6 +27,7 @@ import { addImportCommand } from './knockgate/import.js';
 import { addKnockCommand } from './knockgate/knock.js';
 import { addOperateCommands } from './knockgate/operate.js';
 import { addProfileCommands } from './knockgate/profile.js';
+import { addPassphraseCommand } from './knockgate/passphrase.js';
 import { addProvisioningCommands } from './knockgate/provisioning.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
   addConnectCommand(program);
   addProvisioningCommands(program);
   addProfileCommands(program);
+  addPassphraseCommand(program);
   addImportCommand(program);
   addOperateCommands(program);
   addAuditCommand(program);

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KnockgateError } from '../core/errors.js';
-import { readClientCredential, type ClientCredential } from '../stores/key-files.js';
+import type { ClientCredential } from '../stores/key-files.js';
+import { openCredentialFile, type PassphraseFlags } from './open-credential.js';
 
 export function profileDir(): string {
   const base = process.env.XDG_CONFIG_HOME?.startsWith('/') ? process.env.XDG_CONFIG_HOME : join(homedir(), '.config');
@@ -24,17 +25,25 @@ export function profilePath(name: string): string {
 
 /**
  * The credential to knock with: an explicit file, an explicit profile, or the profile named after
- * the host if it exists; null when none applies (then the knock is a classic sequence).
+ * the host if it exists; null when none applies (then the knock is a classic sequence). A
+ * protected one is opened with its passphrase (client/open-credential.ts).
  */
-export function findCredential(o: { credential?: string; profile?: string; host: string }): ClientCredential | null {
-  if (o.credential) return readClientCredential(o.credential);
+export async function findCredential(
+  o: { credential?: string; profile?: string; host: string } & PassphraseFlags,
+): Promise<ClientCredential | null> {
+  const file = credentialFileFor(o);
+  return file === null ? null : openCredentialFile(file, o);
+}
+
+function credentialFileFor(o: { credential?: string; profile?: string; host: string }): string | null {
+  if (o.credential) return o.credential;
   if (o.profile) {
     const path = profilePath(o.profile);
     if (!existsSync(path))
       throw new KnockgateError('KG_USAGE', `no profile ${JSON.stringify(o.profile)} (looked for ${path})`);
-    return readClientCredential(path);
+    return path;
   }
-  if (PROFILE_NAME.test(o.host) && existsSync(profilePath(o.host))) return readClientCredential(profilePath(o.host));
+  if (PROFILE_NAME.test(o.host) && existsSync(profilePath(o.host))) return profilePath(o.host);
   return null;
 }
 

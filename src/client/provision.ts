@@ -75,6 +75,8 @@ export interface AddClientOptions {
   readonly force: boolean;
   /** Keep this client id (a re-issue, client/reissue.ts); else a new random one. */
   readonly clientId?: Uint8Array;
+  /** The file's text (a protected one: client/credential-passphrase.ts); default: the secret in clear. */
+  readonly textOf?: (c: ClientCredential) => string;
 }
 
 export interface AddClientResult {
@@ -88,7 +90,17 @@ export interface AddClientResult {
 
 export function addClient(o: AddClientOptions): AddClientResult {
   const server = readServerKey(o.serverKeyFile);
-  const serverPublicKey = rawPublicOf(x25519PrivateFromRaw(server.privateKey));
+  return makeClientCredential({ ...o, serverPublicKey: rawPublicOf(x25519PrivateFromRaw(server.privateKey)) });
+}
+
+/**
+ * A new credential under `serverPublicKey`, written to `out` (in clear, or as `textOf` writes it:
+ * sealed under a passphrase), and the server-side entry for it. add-client calls it with the
+ * server's key; `keygen --client`, on the client, with the public key the operator gave.
+ */
+export function makeClientCredential(
+  o: Omit<AddClientOptions, 'serverKeyFile'> & { readonly serverPublicKey: Uint8Array },
+): AddClientResult {
   const clientId = o.clientId ?? randomBytes(SPA_CLIENT_ID_BYTES);
   let secretLine: string;
   let credential: ClientCredential;
@@ -101,7 +113,7 @@ export function addClient(o: AddClientOptions): AddClientResult {
     name: o.name,
     ...(o.server ? { server: o.server } : {}),
     port: o.port,
-    serverPublicKey,
+    serverPublicKey: o.serverPublicKey,
     doorId: o.door,
     clientId,
   };
@@ -119,7 +131,7 @@ export function addClient(o: AddClientOptions): AddClientResult {
     credential = { ...base, privateKey: seed };
     secretLine = `public_key: ${b64(rawPublicOf(pair.publicKey))}`;
   }
-  const credentialText = clientCredentialText(credential);
+  const credentialText = (o.textOf ?? clientCredentialText)(credential);
   writePrivateFile(o.out, credentialText, o.force);
   // Names are quoted: a name such as 1234 or true must read back as a string.
   const serverEntry = [`- name: ${JSON.stringify(o.name)}`, `  id: ${b64(clientId)}`, `  ${secretLine}`, ''].join('\n');

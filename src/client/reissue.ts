@@ -17,7 +17,7 @@ import { rawPublicOf } from '../core/spa/keys.js';
 import type { ClientAuthMode } from '../core/spa/native-client-auth.js';
 import { sshPublicKeyLine, type SshEd25519PublicKey } from '../core/ssh/ssh-public-key.js';
 import { loadConfig } from '../config/load.js';
-import { b64 } from '../stores/key-files.js';
+import { b64, type ClientCredential } from '../stores/key-files.js';
 import { addClient, type AddClientResult } from './provision.js';
 
 export interface ReissueOptions {
@@ -36,6 +36,8 @@ export interface ReissueOptions {
   readonly port?: number;
   readonly out: string;
   readonly force: boolean;
+  /** As add-client's: the file's text (sealed under a passphrase), default in clear. */
+  readonly textOf?: (c: ClientCredential) => string;
 }
 
 export interface ReissueResult extends AddClientResult {
@@ -83,6 +85,7 @@ export function reissueClient(o: ReissueOptions): ReissueResult {
     out: o.out,
     force: o.force,
     clientId: old.id,
+    ...(o.textOf ? { textOf: o.textOf } : {}),
   });
   const keepsOld = config.spa?.previousServerKeyFile != null;
   const previousSecret = old.previous ?? old;

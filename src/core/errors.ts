@@ -63,6 +63,18 @@ export const ERROR_CODES = {
   KG_SSH_AGENT_NO_KEY: { exit: EXIT.NO_INPUT, summary: "the credential's key is not in ssh-agent" },
   KG_SSH_AGENT_REFUSED: { exit: EXIT.NOPERM, summary: 'ssh-agent refused to sign' },
   KG_SSH_AGENT_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'ssh-agent gave no valid answer' },
+  /**
+   * A passphrase-protected credential did not open: a wrong passphrase, or a file edited after it
+   * was sealed (the AEAD cannot tell which). 77, as a refused permission: retrying the same input fails.
+   */
+  KG_PASSPHRASE_WRONG: {
+    exit: EXIT.NOPERM,
+    summary: 'the passphrase does not open the credential (or the file was changed after it was protected)',
+  },
+  KG_PASSPHRASE_UNAVAILABLE: {
+    exit: EXIT.NO_INPUT,
+    summary: 'no passphrase could be read: no terminal, an unreadable --passphrase-fd, or the prompt was cancelled',
+  },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -387,3 +387,21 @@ export const KERNEL_LOG_FILE_POLL_MS = 250;
 export const KERNEL_LOG_FILE_READ_BYTES = 1 << 20;
 /** One line of `journalctl -o json` (a kernel entry is ~1.5 KiB); a longer one is skipped. */
 export const MAX_JOURNAL_ENTRY_BYTES = 65_536;
+
+/** Sealed credentials (core/sealed-secret.ts): scrypt cost bounds; memory 128·N·r and work N·r·p capped. */
+export const SCRYPT_MIN_N = 2 ** 15;
+export const SCRYPT_MAX_N = 2 ** 20;
+export const SCRYPT_MIN_R = 8;
+export const SCRYPT_MAX_R = 32;
+export const SCRYPT_MAX_P = 4;
+export const SCRYPT_MAX_MEMORY_BYTES = 256 * 1024 * 1024;
+export const SCRYPT_MAX_WORK = 2 ** 22;
+/** What knockgate writes: 64 MiB, 0.15 s on a 2-core EPYC VM; a salt of 16 bytes (16 to 64 read). */
+export const SCRYPT_DEFAULT_N = 2 ** 16;
+export const SCRYPT_DEFAULT_R = 8;
+export const SCRYPT_DEFAULT_P = 1;
+export const SCRYPT_SALT_BYTES = 16;
+export const MAX_SCRYPT_SALT_BYTES = 64;
+/** A passphrase, in UTF-8 bytes; a new one has at least MIN_NEW_PASSPHRASE_CHARS characters. */
+export const MAX_PASSPHRASE_BYTES = 1_024;
+export const MIN_NEW_PASSPHRASE_CHARS = 8;

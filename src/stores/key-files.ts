@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import { parseLocatedYaml } from '../config/located-yaml.js';
 import { readTrustedFile } from '../config/trusted-file.js';
 import { ConfigError, KnockgateError } from '../core/errors.js';
-import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
+import { formatEndpoint, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import { MAX_RESOLVE_URL_CHARS, SPA_CLIENT_ID_BYTES } from '../core/limits.js';
 import { RAW_KEY_BYTES } from '../core/spa/keys.js';
 import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
@@ -131,17 +131,31 @@ function doorIdOf(file: string, doc: Record<string, unknown>): string {
   return doorId;
 }
 
-export function readClientCredential(file: string): ClientCredential {
+/** A credential but its secret: what a passphrase-protected file (stores/sealed-credential.ts) holds in clear. */
+export type CredentialFields = Omit<ClientCredential, 'psk' | 'privateKey'>;
+
+/**
+ * A credential file read and checked (private, well formed) but for its secret, which is left in
+ * `doc`: in clear (`psk` or `private_key`) or sealed under a passphrase (`sealed`), exactly one.
+ */
+export function readCredentialFields(file: string): { fields: CredentialFields; doc: Record<string, unknown> } {
   const doc = readPrivateYaml(file, CLIENT_CREDENTIAL_KIND);
   const name = typeof doc.name === 'string' ? doc.name : 'client';
   const port = doc.port;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535)
     throw new ConfigError(file, undefined, 'port', 'must be a UDP port number');
-  const hasPsk = doc.psk !== undefined;
-  const hasKey = doc.private_key !== undefined;
   const agentKey = sshKeyOf(file, doc);
-  if (Number(hasPsk) + Number(hasKey) + Number(agentKey.sshKey !== undefined) !== 1)
-    throw new ConfigError(file, undefined, undefined, 'needs exactly one of "psk", "private_key" and "ssh_key"');
+  const secrets =
+    ['psk', 'private_key', 'sealed'].filter((k) => doc[k] !== undefined).length + (agentKey.sshKey ? 1 : 0);
+  if (secrets !== 1)
+    throw new ConfigError(
+      file,
+      undefined,
+      undefined,
+      doc.sealed === undefined
+        ? 'needs exactly one of "psk", "private_key" and "ssh_key"'
+        : 'a passphrase-protected credential ("sealed") holds no "psk", "private_key" or "ssh_key" in clear',
+    );
   let ports: Endpoint[] | undefined;
   if (doc.ports !== undefined) {
     if (!Array.isArray(doc.ports))
@@ -152,14 +166,12 @@ export function readClientCredential(file: string): ClientCredential {
       return e;
     });
   }
-  return {
+  const fields: CredentialFields = {
     name,
     ...(typeof doc.server === 'string' ? { server: doc.server } : {}),
     port,
     serverPublicKey: bytesOf(file, doc, 'server_public_key', RAW_KEY_BYTES),
     clientId: bytesOf(file, doc, 'client_id', SPA_CLIENT_ID_BYTES),
-    ...(hasPsk ? { psk: bytesOf(file, doc, 'psk', RAW_KEY_BYTES) } : {}),
-    ...(hasKey ? { privateKey: bytesOf(file, doc, 'private_key', RAW_KEY_BYTES) } : {}),
     ...agentKey,
     doorId: doorIdOf(file, doc),
     ...(ports ? { ports } : {}),
@@ -171,6 +183,30 @@ export function readClientCredential(file: string): ClientCredential {
       new RegExp(`^https?://\\S{1,${MAX_RESOLVE_URL_CHARS}}$`),
       'must be an http:// or https:// URL',
     ),
+  };
+  return { fields, doc };
+}
+
+/** A credential whose secret is in clear; a protected one is opened by stores/sealed-credential.ts. */
+export function readClientCredential(file: string): ClientCredential {
+  const { fields, doc } = readCredentialFields(file);
+  return withClearSecret(file, fields, doc);
+}
+
+/** The fields with the file's clear secret; a protected file is refused (the caller cannot ask for its passphrase). */
+export function withClearSecret(
+  file: string,
+  fields: CredentialFields,
+  doc: Record<string, unknown>,
+): ClientCredential {
+  if (doc.sealed !== undefined)
+    throw new ConfigError(file, undefined, 'sealed', 'is protected by a passphrase; this command cannot ask for it');
+  if (fields.sshKey !== undefined) return fields; // the agent holds the secret
+  return {
+    ...fields,
+    ...(doc.psk !== undefined
+      ? { psk: bytesOf(file, doc, 'psk', RAW_KEY_BYTES) }
+      : { privateKey: bytesOf(file, doc, 'private_key', RAW_KEY_BYTES) }),
   };
 }
 
@@ -221,7 +257,12 @@ export function serverKeyText(privateKey: Uint8Array, publicKey: Uint8Array): st
   ].join('\n');
 }
 
-export function clientCredentialText(c: ClientCredential): string {
+/**
+ * The credential file's text. `secretLines` replace the clear psk/private_key line (a sealed
+ * block, stores/sealed-credential.ts); the optional ports, allow_ip and resolve_url are written
+ * when present, so that rewriting a file (a new passphrase) keeps them.
+ */
+export function clientCredentialText(c: ClientCredential, secretLines?: readonly string[]): string {
   return [
     `# knockgate client credential for ${JSON.stringify(c.name)}. ${c.sshKey ? 'It names a key in ssh-agent and holds no secret.' : 'Secret: keep it 0600 (it may live on removable media).'}`,
     `kind: ${CLIENT_CREDENTIAL_KIND}`,
@@ -231,9 +272,14 @@ export function clientCredentialText(c: ClientCredential): string {
     `server_public_key: ${b64(c.serverPublicKey)}`,
     `door_id: ${JSON.stringify(c.doorId)}`,
     `client_id: ${b64(c.clientId)}`,
-    ...(c.psk ? [`psk: ${b64(c.psk)}`] : []),
-    ...(c.privateKey ? [`private_key: ${b64(c.privateKey)}`] : []),
+    ...(secretLines ?? [
+      ...(c.psk ? [`psk: ${b64(c.psk)}`] : []),
+      ...(c.privateKey ? [`private_key: ${b64(c.privateKey)}`] : []),
+    ]),
     ...sshKeyLines(c),
+    ...(c.ports ? [`ports: [${c.ports.map((e) => JSON.stringify(formatEndpoint(e))).join(', ')}]`] : []),
+    ...(c.allowIp ? [`allow_ip: ${JSON.stringify(c.allowIp)}`] : []),
+    ...(c.resolveUrl ? [`resolve_url: ${JSON.stringify(c.resolveUrl)}`] : []),
     '',
   ].join('\n');
 }

@@ -31,7 +31,7 @@ async function connect(host: string, portText: string, o: ConnectFlags): Promise
   const endpoint = parseEndpoint(portText);
   if ('error' in endpoint || endpoint.proto !== 'tcp')
     throw new KnockgateError('KG_USAGE', `port: expected a TCP port number, got ${JSON.stringify(portText)}`);
-  const cred = findCredential({ ...o, host });
+  const cred = await findCredential({ ...o, host });
   if (cred === null)
     throw new KnockgateError(
       'KG_USAGE',

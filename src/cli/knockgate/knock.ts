@@ -104,7 +104,7 @@ async function knockOnce(host: string, steps: string[], o: KnockFlags): Promise<
     );
     return sent.address;
   }
-  const cred = steps.length > 0 && !o.credential && !o.profile ? null : findCredential({ ...o, host });
+  const cred = steps.length > 0 && !o.credential && !o.profile ? null : await findCredential({ ...o, host });
   if (cred === null) {
     if (steps.length === 0) {
       throw new KnockgateError(

@@ -4,6 +4,7 @@
  */
 
 import { InvalidArgumentError } from 'commander';
+import { KnockgateError } from '../../core/errors.js';
 import { parseAddressPrefix, type AddressPrefix } from '../../core/address-prefix.js';
 import { parseDurationMs } from '../../core/duration.js';
 import { parseEndpoint, type Endpoint } from '../../core/endpoint.js';
@@ -68,4 +69,24 @@ export function parseAttempts(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 10)
     throw new InvalidArgumentError('expected 1 to 10');
   return Number(value);
+}
+
+/** A file descriptor number the caller opened for us (`--passphrase-fd 3`, with `3<file` in the shell). */
+export function parseFd(value: string): number {
+  const n = Number(value);
+  if (!/^\d{1,4}$/.test(value) || n > 1023)
+    throw new InvalidArgumentError('expected a file descriptor number, 0 to 1023');
+  return n;
+}
+
+/** An option's name as typed, from its commander key: serverPublicKey -> server-public-key. */
+export function dashed(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** A client's name as credentials and server entries hold it; a usage error otherwise. */
+export function checkClientName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name))
+    throw new KnockgateError('KG_USAGE', `client name ${JSON.stringify(name)}: use 1-32 letters, digits, _ . -`);
+  return name;
 }

@@ -17,7 +17,8 @@ import { parseDurationMs } from '../../core/duration.js';
 import { KnockgateError } from '../../core/errors.js';
 import { DEFAULT_KEY_OVERLAP_MS, DEFAULT_SPA_PORT } from '../../core/limits.js';
 import { keyFingerprint } from '../../core/spa/key-fingerprint.js';
-import { parsePortNumber } from './option-parsers.js';
+import { clientKeygenCommand, sealedTextFor, type KeygenFlags } from './client-keygen.js';
+import { checkClientName, dashed, parseFd, parsePortNumber } from './option-parsers.js';
 
 const DEFAULT_SERVER_KEY = '/etc/knockgate/server.key';
 
@@ -34,13 +35,29 @@ interface AddClientFlags {
   qr?: boolean;
   totp?: boolean;
   sshKey?: string;
+  passphrase?: boolean;
+  passphraseFd?: number;
 }
+
+const passphraseFlag = [
+  '--passphrase',
+  'protect the credential with a passphrase (asked twice on the terminal, without echo); knock then asks for it',
+] as const;
+const passphraseFdFlag = [
+  '--passphrase-fd <n>',
+  'with --passphrase (implied): read the new passphrase from this file descriptor (first line), not the terminal',
+] as const;
 
 export function addProvisioningCommands(program: Command): void {
   program
     .command('keygen')
-    .description("create the server's SPA key pair (X25519) and print its public key")
-    .option('-o, --out <file>', 'where to write the private key (mode 0600)', DEFAULT_SERVER_KEY)
+    .description(
+      "create the server's SPA key pair (X25519) and print its public key; with --client, a client's own Ed25519 key pair and credential",
+    )
+    .option(
+      '-o, --out <file>',
+      `where to write the private key (mode 0600; default ${DEFAULT_SERVER_KEY}, with --client NAME.knockgate.yaml)`,
+    )
     .option(
       '--force',
       'replace an existing key, keeping the old one as FILE.previous for an overlap (every client then needs a new credential)',
@@ -52,7 +69,21 @@ export function addProvisioningCommands(program: Command): void {
       parseOverlap,
       DEFAULT_KEY_OVERLAP_MS,
     )
-    .action(keygenCommand);
+    .option(
+      '--client',
+      "on a client: make its Ed25519 key pair here (the private key never leaves this machine) and print the entry to send to the server's operator",
+    )
+    .option('--name <name>', "with --client: the client's name (default: this host's name)")
+    .option('--door <id>', "with --client: the SPA door (its name in the server's knockgate.yaml); required")
+    .option(
+      '--server-public-key <key>',
+      "with --client: the server's public key, as its keygen printed it (base64url); required",
+    )
+    .option('--server <host>', 'with --client: the host name to knock (written into the credential)')
+    .option('--port <port>', `with --client: the SPA door's UDP port (default ${DEFAULT_SPA_PORT})`, parsePortNumber)
+    .option(passphraseFlag[0], passphraseFlag[1])
+    .option(passphraseFdFlag[0], passphraseFdFlag[1], parseFd)
+    .action((o: KeygenFlags) => (o.client ? clientKeygenCommand(o) : keygenCommand(o)));
 
   program
     .command('add-client')
@@ -92,6 +123,8 @@ export function addProvisioningCommands(program: Command): void {
     )
     .option('-o, --out <file>', 'where to write the credential (mode 0600; default NAME.knockgate.yaml)')
     .option('--force', 'replace an existing credential file')
+    .option(passphraseFlag[0], passphraseFlag[1])
+    .option(passphraseFdFlag[0], passphraseFdFlag[1], parseFd)
     .option(
       '--qr',
       'also print the credential as a QR code on the terminal (it is a secret: mind who can see the screen)',
@@ -100,8 +133,7 @@ export function addProvisioningCommands(program: Command): void {
 }
 
 async function addClientCommand(name: string, o: AddClientFlags): Promise<void> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name))
-    throw new KnockgateError('KG_USAGE', `client name ${JSON.stringify(name)}: use 1-32 letters, digits, _ . -`);
+  checkClientName(name);
   if (o.totp) {
     if (o.door === undefined)
       throw new KnockgateError('KG_USAGE', 'add-client --totp needs --door NAME: the time-based sequence door');
@@ -119,7 +151,13 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
     );
   const out = o.out ?? `${name}.knockgate.yaml`;
   const mode = sshKey ? 'ssh-ed25519' : (o.mode as 'psk' | 'ed25519' | undefined);
-  const common = { name, ...(o.server ? { server: o.server } : {}), out, force: o.force ?? false };
+  if (sshKey && (o.passphrase !== undefined || o.passphraseFd !== undefined))
+    throw new KnockgateError(
+      'KG_USAGE',
+      '--ssh-key takes no --passphrase: the credential names the agent key and holds no secret to protect',
+    );
+  const textOf = await sealedTextFor(out, o);
+  const common = { name, ...(o.server ? { server: o.server } : {}), out, force: o.force ?? false, ...textOf };
   let r: AddClientResult;
   if (o.reissue) {
     const re = reissueClient({
@@ -173,9 +211,8 @@ async function printQr(text: string): Promise<void> {
 
 /** add-client --totp: the credential printed, and as a QR code when stdout is a terminal (or with --qr). */
 async function addTotpClientCommand(name: string, door: string, o: AddClientFlags): Promise<void> {
-  for (const flag of ['reissue', 'mode', 'serverKey', 'port', 'sshKey'] as const)
-    if (o[flag] !== undefined)
-      throw new KnockgateError('KG_USAGE', `--totp takes no --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  for (const flag of ['reissue', 'mode', 'serverKey', 'port', 'sshKey', 'passphrase', 'passphraseFd'] as const)
+    if (o[flag] !== undefined) throw new KnockgateError('KG_USAGE', `--totp takes no --${dashed(flag)}`);
   const out = o.out ?? `${name}.knockgate-totp.yaml`;
   const r = addTotpClient({
     name,
@@ -205,7 +242,10 @@ function parseOverlap(v: string): number {
  * (unless --no-keep-previous) and stderr says what the operator must do, with the exact lines of
  * the spa: section; stdout stays `wrote FILE` and `public key: ...`, as without --force.
  */
-function keygenCommand(o: { out: string; force?: boolean; keepPrevious: boolean; overlap: number }): void {
+function keygenCommand(flags: KeygenFlags): void {
+  for (const flag of ['name', 'door', 'serverPublicKey', 'server', 'port', 'passphrase', 'passphraseFd'] as const)
+    if (flags[flag] !== undefined) throw new KnockgateError('KG_USAGE', `--${dashed(flag)} is for keygen --client`);
+  const o = { ...flags, out: flags.out ?? DEFAULT_SERVER_KEY };
   const replacing = o.force === true && existsSync(o.out);
   if (!replacing || !o.keepPrevious) {
     const { publicKey } = createServerKey(o.out, o.force ?? false);

@@ -6,10 +6,11 @@ import type { Command } from 'commander';
 import { checkResolverUrl } from '../../client/address-resolver.js';
 import type { SpaAskFlags } from '../../client/spa-ask.js';
 import { KnockgateError } from '../../core/errors.js';
-import { parseAllowIp, parsePortList, parsePortNumber, parsePrefix, parseSeconds } from './option-parsers.js';
+import { parseAllowIp, parseFd, parsePortList, parsePortNumber, parsePrefix, parseSeconds } from './option-parsers.js';
 
 export interface SpaFlags extends SpaAskFlags {
   credential?: string;
+  passphraseFd?: number;
   profile?: string;
   spaPort?: number;
   ipv4?: boolean;
@@ -20,6 +21,11 @@ export interface SpaFlags extends SpaAskFlags {
 export function spaOptions(cmd: Command): Command {
   return cmd
     .option('-c, --credential <file>', 'client credential file (from knockgate add-client)')
+    .option(
+      '--passphrase-fd <n>',
+      'a protected credential: read its passphrase from this file descriptor (first line), not the terminal',
+      parseFd,
+    )
     .option(
       '-p, --profile <name>',
       'use ~/.config/knockgate/profiles/NAME.yaml (default: the one named after HOST, if any)',
