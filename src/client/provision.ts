@@ -71,6 +71,11 @@ export interface AddClientOptions {
   readonly force: boolean;
   /** Keep this client id (a re-issue, client/reissue.ts); else a new random one. */
   readonly clientId?: Uint8Array;
+  /**
+   * The client's longest grant, in seconds: written into the credential (for keep-open) and, as
+   * `max_duration:`, into the server entry, so that both say the same.
+   */
+  readonly maxDurationS?: number;
 }
 
 export interface AddClientResult {
@@ -100,6 +105,7 @@ export function addClient(o: AddClientOptions): AddClientResult {
     serverPublicKey,
     doorId: o.door,
     clientId,
+    ...(o.maxDurationS !== undefined ? { maxDurationS: o.maxDurationS } : {}),
   };
   if (o.mode === 'psk') {
     const psk = randomBytes(32);
@@ -114,6 +120,12 @@ export function addClient(o: AddClientOptions): AddClientResult {
   const credentialText = clientCredentialText(credential);
   writePrivateFile(o.out, credentialText, o.force);
   // Names are quoted: a name such as 1234 or true must read back as a string.
-  const serverEntry = [`- name: ${JSON.stringify(o.name)}`, `  id: ${b64(clientId)}`, `  ${secretLine}`, ''].join('\n');
+  const serverEntry = [
+    `- name: ${JSON.stringify(o.name)}`,
+    `  id: ${b64(clientId)}`,
+    `  ${secretLine}`,
+    ...(o.maxDurationS !== undefined ? [`  max_duration: ${o.maxDurationS}s`] : []),
+    '',
+  ].join('\n');
   return { credential, credentialText, serverEntry, secretLine };
 }

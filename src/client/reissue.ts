@@ -71,6 +71,8 @@ export function reissueClient(o: ReissueOptions): ReissueResult {
     out: o.out,
     force: o.force,
     clientId: old.id,
+    // What the server allows this client (its max_duration, else the door's): for keep-open.
+    maxDurationS: old.maxDurationS,
   });
   const keepsOld = config.spa?.previousServerKeyFile != null;
   const previousSecret = old.previous ?? old;

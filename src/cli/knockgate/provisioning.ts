@@ -16,7 +16,7 @@ import { parseDurationMs } from '../../core/duration.js';
 import { KnockgateError } from '../../core/errors.js';
 import { DEFAULT_KEY_OVERLAP_MS, DEFAULT_SPA_PORT } from '../../core/limits.js';
 import { keyFingerprint } from '../../core/spa/key-fingerprint.js';
-import { parsePortNumber } from './option-parsers.js';
+import { parsePortNumber, parseSeconds } from './option-parsers.js';
 
 const DEFAULT_SERVER_KEY = '/etc/knockgate/server.key';
 
@@ -32,6 +32,7 @@ interface AddClientFlags {
   force?: boolean;
   qr?: boolean;
   totp?: boolean;
+  maxDuration?: number;
 }
 
 export function addProvisioningCommands(program: Command): void {
@@ -70,6 +71,11 @@ export function addProvisioningCommands(program: Command): void {
       '--port <port>',
       `the SPA door's UDP port (default ${DEFAULT_SPA_PORT}; with --reissue, the door's)`,
       parsePortNumber,
+    )
+    .option(
+      '--max-duration <time>',
+      "the client's longest grant, e.g. 10m: written into the credential (keep-open asks for it) and as max_duration into the entry (with --reissue: taken from the config)",
+      parseSeconds,
     )
     .option(
       '--reissue',
@@ -112,6 +118,11 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
   const mode = o.mode as 'psk' | 'ed25519' | undefined;
   const common = { name, ...(o.server ? { server: o.server } : {}), out, force: o.force ?? false };
   let r: AddClientResult;
+  if (o.reissue && o.maxDuration !== undefined)
+    throw new KnockgateError(
+      'KG_USAGE',
+      "--reissue takes the client's max_duration from the config; change it there (--max-duration is for a new client)",
+    );
   if (o.reissue) {
     const re = reissueClient({
       ...common,
@@ -137,6 +148,7 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
       door: o.door,
       mode: mode ?? 'ed25519',
       port: o.port ?? DEFAULT_SPA_PORT,
+      ...(o.maxDuration !== undefined ? { maxDurationS: o.maxDuration } : {}),
     });
     process.stdout.write(`wrote the client credential to ${out} (give it to the client; it is a secret)\n`);
     process.stdout.write(
@@ -156,9 +168,9 @@ async function printQr(text: string): Promise<void> {
 
 /** add-client --totp: the credential printed, and as a QR code when stdout is a terminal (or with --qr). */
 async function addTotpClientCommand(name: string, door: string, o: AddClientFlags): Promise<void> {
-  for (const flag of ['reissue', 'mode', 'serverKey', 'port'] as const)
+  for (const flag of ['reissue', 'mode', 'serverKey', 'port', 'maxDuration'] as const)
     if (o[flag] !== undefined)
-      throw new KnockgateError('KG_USAGE', `--totp takes no --${flag === 'serverKey' ? 'server-key' : flag}`);
+      throw new KnockgateError('KG_USAGE', `--totp takes no --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   const out = o.out ?? `${name}.knockgate-totp.yaml`;
   const r = addTotpClient({
     name,
