@@ -100,7 +100,8 @@ export async function runKeepOpen(o: KeepOpenSession): Promise<number> {
       }
     }
     const tally = await loop;
-    if (stopLine !== null) o.say(`${stopLine} (${tally.sent} knocks sent, ${tally.failed} failed)`);
+    if (stopLine !== null)
+      o.say(`${stopLine} (${tally.sent} knock${tally.sent === 1 ? '' : 's'} sent, ${tally.failed} failed)`);
     return status;
   } catch (err) {
     (child as ChildProcess | null)?.kill('SIGTERM');

@@ -9,8 +9,8 @@
  * short grant is still refreshed before it ends and a long one is not knocked every few seconds.
  *
  * A knock that could not be sent is retried after 1 s, 2 s, 4 s, ... capped at 60 s and at the
- * refresh interval: a failing client never knocks faster than a working one, nor more than once
- * a second.
+ * refresh interval (at least 1 s): never more than once a second, and never waiting longer than a
+ * working client would, so that after a short outage a knock still comes before the last grant ends.
  */
 
 import {

@@ -56,7 +56,7 @@ export const DEFAULT_GRANT_DURATION_S = 30;
 export const KEEP_OPEN_MIN_MARGIN_MS = 3_000;
 export const KEEP_OPEN_MARGIN_PERCENT = 25;
 export const KEEP_OPEN_MIN_DURATION_S = 2;
-/** A failed knock is retried after 1 s, 2 s, 4 s, ... up to this (and never faster than it would knock anyway). */
+/** A failed knock is retried after 1 s, 2 s, 4 s, ... up to this (and up to the refresh interval, if shorter). */
 export const KEEP_OPEN_RETRY_BASE_MS = 1_000;
 export const KEEP_OPEN_RETRY_MAX_MS = 60_000;
 /** How often `keep-open --while-pid` looks whether the process still lives. */
