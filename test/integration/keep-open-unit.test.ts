@@ -8,26 +8,20 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { KNOCKGATE, REPO_ROOT } from '../support/daemon-process.js';
+import { REPO_ROOT } from '../support/daemon-process.js';
+import { copyUnit } from '../support/systemd-analyze.js';
 
-const UNIT = join(REPO_ROOT, 'contrib', 'systemd', 'knockgate-keep-open@.service');
+const TEMPLATE = 'knockgate-keep-open@.service';
+const INSTANCE = 'knockgate-keep-open@gw.service';
 /** `systemd-analyze security` exposure, in tenths, at or below which the test passes. */
 const MAX_EXPOSURE_TENTHS = 20;
 
 describe('contrib/systemd/knockgate-keep-open@.service', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'knockgate-unit-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  const text = readFileSync(UNIT, 'utf8');
-  const local = text.replaceAll('/usr/local/bin/knockgate ', `${KNOCKGATE} `);
-  const template = join(dir, 'knockgate-keep-open@.service');
-  const instance = join(dir, 'knockgate-keep-open@gw.service');
-  writeFileSync(template, local);
-  writeFileSync(instance, local);
+  const unit = copyUnit(join(REPO_ROOT, 'contrib', 'systemd', TEMPLATE), [TEMPLATE, INSTANCE]);
+  after(() => unit.remove());
+  const { text } = unit;
 
   it('starts after the network is online, knocks profile %i from /etc, restarts on failure but not on a usage error', () => {
     assert.match(text, /^After=network-online\.target$/m);
@@ -41,28 +35,17 @@ describe('contrib/systemd/knockgate-keep-open@.service', () => {
     assert.doesNotMatch(text, /^PrivateNetwork=yes/m);
   });
 
-  for (const file of [template, instance]) {
-    it(`systemd-analyze verify accepts ${file.endsWith('@.service') ? 'the template' : 'an instance'}`, () => {
-      const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8', cwd: dir });
+  for (const name of [TEMPLATE, INSTANCE]) {
+    it(`systemd-analyze verify accepts ${name === TEMPLATE ? 'the template' : 'an instance'}`, () => {
+      const r = unit.verify(name);
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.equal(r.stderr.trim(), '', 'verify prints nothing for a clean unit');
     });
   }
 
   it(`systemd-analyze security --offline=yes rates it ${MAX_EXPOSURE_TENTHS / 10} or below`, () => {
-    const r = spawnSync(
-      'systemd-analyze',
-      ['security', '--offline=yes', `--threshold=${MAX_EXPOSURE_TENTHS}`, instance],
-      { encoding: 'utf8', cwd: dir },
-    );
-    const overall = /Overall exposure level for knockgate-keep-open@gw\.service: ([\d.]+)/.exec(r.stdout);
-    process.stdout.write(
-      `${r.stdout
-        .split('\n')
-        .filter((l) => l.includes('✗') || l.includes('Overall'))
-        .join('\n')}\n`,
-    );
-    assert.ok(overall, r.stdout + r.stderr);
-    assert.equal(r.status, 0, `exposure ${overall[1]} is above ${MAX_EXPOSURE_TENTHS / 10}`);
+    const r = unit.security(INSTANCE, MAX_EXPOSURE_TENTHS);
+    assert.ok(r.exposure, r.output);
+    assert.equal(r.status, 0, `exposure ${r.exposure} is above ${MAX_EXPOSURE_TENTHS / 10}`);
   });
 });
