@@ -24,7 +24,7 @@ function parsePid(value: string): number {
 }
 
 export function addKeepOpenCommand(program: Command): void {
-  spaOptions(
+  const cmd = spaOptions(
     program
       .command('keep-open')
       .description(
@@ -36,7 +36,11 @@ export function addKeepOpenCommand(program: Command): void {
         'after --: a command to run (argv, no shell) once the door is open; keep-open ends with it',
       )
       .option('--while-pid <pid>', 'stop when this process ends (its command, if any, gets SIGTERM)', parsePid),
-  ).action(keepOpenCommand);
+  );
+  // Shared with knock, but here the door's default is never relied on (client/keep-open-spa.ts).
+  const duration = cmd.options.find((opt) => opt.long === '--duration');
+  if (duration) duration.description = "each grant, e.g. 10m (default: the credential's max_duration; one is needed)";
+  cmd.action(keepOpenCommand);
 }
 
 async function keepOpenCommand(host: string, command: string[], o: KeepOpenFlags): Promise<void> {
