@@ -94,6 +94,8 @@ export async function runKeepOpen(o: KeepOpenSession): Promise<number> {
       if (started && !stop.signal.aborted) {
         child = await startCommand(argv);
         const ran = child;
+        // A stop that came while it was being started (end() saw no child yet) is passed on now.
+        if (stop.signal.aborted) ran.kill('SIGTERM');
         status = await Promise.race([commandEnded(ran), loop.then(() => commandEnded(ran))]);
         child = null;
         stop.abort();
