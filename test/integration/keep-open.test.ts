@@ -11,7 +11,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,6 +170,28 @@ describe('keep-open', () => {
     const over = keepOpen([server(), '-c', cred('alice'), '--duration', '10s']);
     assert.equal(await over.exited(5_000), 64);
     assert.match(over.stderr(), /above this credential's max_duration of 3s/);
+    const connect = watch(
+      tb.start(tb.client.ns, [
+        process.execPath,
+        KNOCKGATE,
+        'connect',
+        server(),
+        String(PORT),
+        '-c',
+        cred('bob'),
+        '--keep-open',
+      ]),
+    );
+    assert.equal(await connect.exited(5_000), 64, 'connect --keep-open: the same rule, before any knock');
+    assert.match(connect.stderr(), /must know how long a grant lasts/);
+    for (const extra of [['--reissue'], ['--totp']]) {
+      const r = spawnSync(
+        process.execPath,
+        [KNOCKGATE, 'add-client', 'zed', '--door', 'ssh', '--max-duration', '1m', '-c', s.configFile, ...extra],
+        { encoding: 'utf8', cwd: s.dir },
+      );
+      assert.equal(r.status, 64, `add-client ${extra[0]} --max-duration: ${r.stderr}`);
+    }
   });
 
   it('an unreachable network: each failed send is one line, retried with backoff; SIGTERM still exits 0', async () => {
