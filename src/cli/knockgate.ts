@@ -3,6 +3,7 @@
  * knockgate: the client and admin tool.
  *   knock HOST [STEP...]     a classic sequence (steps given), or SPA (a credential or profile)
  *   connect HOST PORT        SPA, wait for the port, relay stdin/stdout (ssh ProxyCommand)
+ *   keep-open HOST           SPA, again before each grant runs out (boot-time clients, sshfs)
  *   keygen                   the server's key pair
  *   add-client NAME          a client credential and the server-side entry for it
  *   profile add|list|show    the client's profiles (credentials knocked by name)
@@ -24,6 +25,7 @@ import { addAuditCommand } from './knockgate/audit.js';
 import { addCompletionCommand } from './knockgate/completion.js';
 import { addConnectCommand } from './knockgate/connect.js';
 import { addImportCommand } from './knockgate/import.js';
+import { addKeepOpenCommand } from './knockgate/keep-open.js';
 import { addKnockCommand } from './knockgate/knock.js';
 import { addOperateCommands } from './knockgate/operate.js';
 import { addProfileCommands } from './knockgate/profile.js';
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   addKnockCommand(program);
   addConnectCommand(program);
+  addKeepOpenCommand(program);
   addProvisioningCommands(program);
   addProfileCommands(program);
   addPassphraseCommand(program);

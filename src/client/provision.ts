@@ -77,6 +77,11 @@ export interface AddClientOptions {
   readonly clientId?: Uint8Array;
   /** The file's text (a protected one: client/credential-passphrase.ts); default: the secret in clear. */
   readonly textOf?: (c: ClientCredential) => string;
+  /**
+   * The client's longest grant, in seconds: written into the credential (for keep-open) and, as
+   * `max_duration:`, into the server entry, so that both say the same.
+   */
+  readonly maxDurationS?: number;
 }
 
 export interface AddClientResult {
@@ -116,6 +121,7 @@ export function makeClientCredential(
     serverPublicKey: o.serverPublicKey,
     doorId: o.door,
     clientId,
+    ...(o.maxDurationS !== undefined ? { maxDurationS: o.maxDurationS } : {}),
   };
   if (o.mode === 'ssh-ed25519') {
     if (o.sshKey === undefined) throw new Error('mode ssh-ed25519 needs the ssh key');
@@ -134,6 +140,12 @@ export function makeClientCredential(
   const credentialText = (o.textOf ?? clientCredentialText)(credential);
   writePrivateFile(o.out, credentialText, o.force);
   // Names are quoted: a name such as 1234 or true must read back as a string.
-  const serverEntry = [`- name: ${JSON.stringify(o.name)}`, `  id: ${b64(clientId)}`, `  ${secretLine}`, ''].join('\n');
+  const serverEntry = [
+    `- name: ${JSON.stringify(o.name)}`,
+    `  id: ${b64(clientId)}`,
+    `  ${secretLine}`,
+    ...(o.maxDurationS !== undefined ? [`  max_duration: ${o.maxDurationS}s`] : []),
+    '',
+  ].join('\n');
   return { credential, credentialText, serverEntry, secretLine };
 }

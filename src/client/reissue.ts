@@ -86,6 +86,8 @@ export function reissueClient(o: ReissueOptions): ReissueResult {
     force: o.force,
     clientId: old.id,
     ...(o.textOf ? { textOf: o.textOf } : {}),
+    // What the server allows this client (its max_duration, else the door's): for keep-open.
+    maxDurationS: old.maxDurationS,
   });
   const keepsOld = config.spa?.previousServerKeyFile != null;
   const previousSecret = old.previous ?? old;

@@ -17,6 +17,9 @@ export const EXIT = {
   NO_MATCH: 1, // an operator's command named nothing that exists (as grep does)
   NO_INPUT: 66, // a file to read is missing or unreadable (the audit trail)
   DATA: 65, // input data is not what it must be (a key file of the wrong kind)
+  // `keep-open HOST -- CMD`, as env(1) and timeout(1): CMD found but not run, CMD not found.
+  COMMAND_NOT_RUN: 126,
+  COMMAND_NOT_FOUND: 127,
 } as const;
 
 export const ERROR_CODES = {
@@ -43,6 +46,8 @@ export const ERROR_CODES = {
   KG_CONNECT_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'the service did not answer after knocking' },
   /** The client could not put a knock on the wire: no route, the network is down, a local firewall said no. */
   KG_SEND_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'a knock could not be sent from this host' },
+  KG_COMMAND_NOT_FOUND: { exit: EXIT.COMMAND_NOT_FOUND, summary: 'the command keep-open was to run does not exist' },
+  KG_COMMAND_NOT_RUN: { exit: EXIT.COMMAND_NOT_RUN, summary: 'the command keep-open was to run could not be started' },
   KG_CONTROL_UNAVAILABLE: {
     exit: EXIT.UNAVAILABLE,
     summary: 'knockgated is not running or its control socket does not answer',

@@ -47,6 +47,21 @@ export const MAX_GRANT_DURATION_S = 86_400;
  */
 export const DEFAULT_GRANT_DURATION_S = 30;
 
+/**
+ * `knockgate keep-open`: it knocks again this long before the grant it asked for runs out: the
+ * larger of KEEP_OPEN_MIN_MARGIN_MS and KEEP_OPEN_MARGIN_PERCENT of the grant, but never more than
+ * half of it (core/keep-open-schedule.ts). A grant shorter than KEEP_OPEN_MIN_DURATION_S is refused:
+ * it would mean knocking more than once a second.
+ */
+export const KEEP_OPEN_MIN_MARGIN_MS = 3_000;
+export const KEEP_OPEN_MARGIN_PERCENT = 25;
+export const KEEP_OPEN_MIN_DURATION_S = 2;
+/** A failed knock is retried after 1 s, 2 s, 4 s, ... up to this (and up to the refresh interval, if shorter). */
+export const KEEP_OPEN_RETRY_BASE_MS = 1_000;
+export const KEEP_OPEN_RETRY_MAX_MS = 60_000;
+/** How often `keep-open --while-pid` looks whether the process still lives. */
+export const KEEP_OPEN_PID_POLL_MS = 500;
+
 /** Default and bounds of the number of (door, source) sequences tracked at once. */
 export const DEFAULT_MAX_TRACKED_SEQUENCES = 100_000;
 export const MIN_MAX_TRACKED_SEQUENCES = 16;

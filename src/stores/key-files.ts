@@ -12,7 +12,13 @@ import { parseLocatedYaml } from '../config/located-yaml.js';
 import { readTrustedFile } from '../config/trusted-file.js';
 import { ConfigError, KnockgateError } from '../core/errors.js';
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../core/endpoint.js';
-import { MAX_RESOLVE_URL_CHARS, SPA_CLIENT_ID_BYTES } from '../core/limits.js';
+import { formatDurationMs, parseDurationMs } from '../core/duration.js';
+import {
+  MAX_GRANT_DURATION_S,
+  MAX_RESOLVE_URL_CHARS,
+  MIN_GRANT_DURATION_S,
+  SPA_CLIENT_ID_BYTES,
+} from '../core/limits.js';
 import { RAW_KEY_BYTES } from '../core/spa/keys.js';
 import { DOOR_ID_PATTERN } from '../core/spa/native-door-keys.js';
 import type { SshEd25519PublicKey } from '../core/ssh/ssh-public-key.js';
@@ -45,6 +51,11 @@ export interface ClientCredential {
   readonly allowIp?: string;
   /** Bind requests to the address this URL returns, as `knock --resolve-url`. */
   readonly resolveUrl?: string;
+  /**
+   * `max_duration`: the longest grant the server allows this client, in seconds, as add-client
+   * wrote it from the door's configuration; what `keep-open` asks for unless told --duration.
+   */
+  readonly maxDurationS?: number;
 }
 
 export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
@@ -183,6 +194,7 @@ export function readCredentialFields(file: string): { fields: CredentialFields; 
       new RegExp(`^https?://\\S{1,${MAX_RESOLVE_URL_CHARS}}$`),
       'must be an http:// or https:// URL',
     ),
+    ...maxDurationOf(file, doc),
   };
   return { fields, doc };
 }
@@ -208,6 +220,20 @@ export function withClearSecret(
       ? { psk: bytesOf(file, doc, 'psk', RAW_KEY_BYTES) }
       : { privateKey: bytesOf(file, doc, 'private_key', RAW_KEY_BYTES) }),
   };
+}
+
+/** `max_duration: 30s`: whole seconds within the grant bounds, as in the server's config. */
+function maxDurationOf(file: string, doc: Record<string, unknown>): { maxDurationS?: number } {
+  if (doc.max_duration === undefined) return {};
+  const ms = parseDurationMs(doc.max_duration);
+  if (typeof ms !== 'number' || ms % 1000 !== 0 || ms < MIN_GRANT_DURATION_S * 1000 || ms > MAX_GRANT_DURATION_S * 1000)
+    throw new ConfigError(
+      file,
+      undefined,
+      'max_duration',
+      `must be whole seconds from ${MIN_GRANT_DURATION_S}s to ${formatDurationMs(MAX_GRANT_DURATION_S * 1000)}, such as 30s or 10m`,
+    );
+  return { maxDurationS: ms / 1000 };
 }
 
 function optionalText(
@@ -280,6 +306,7 @@ export function clientCredentialText(c: ClientCredential, secretLines?: readonly
     ...(c.ports ? [`ports: [${c.ports.map((e) => JSON.stringify(formatEndpoint(e))).join(', ')}]`] : []),
     ...(c.allowIp ? [`allow_ip: ${JSON.stringify(c.allowIp)}`] : []),
     ...(c.resolveUrl ? [`resolve_url: ${JSON.stringify(c.resolveUrl)}`] : []),
+    ...(c.maxDurationS !== undefined ? [`max_duration: ${formatDurationMs(c.maxDurationS * 1000)}`] : []),
     '',
   ].join('\n');
 }

@@ -102,6 +102,7 @@ export function boundFields(c: CredentialFields, secretKey: SecretKey, params: S
   if (c.ports !== undefined) out.push(['ports', c.ports.map(formatEndpoint).join(',')]);
   if (c.allowIp !== undefined) out.push(['allow_ip', c.allowIp]);
   if (c.resolveUrl !== undefined) out.push(['resolve_url', c.resolveUrl]);
+  if (c.maxDurationS !== undefined) out.push(['max_duration', String(c.maxDurationS)]);
   out.push(
     ['secret', secretKey],
     ['kdf', SEALED_KDF],

@@ -135,7 +135,7 @@ describe('passphrase-protected credentials', () => {
     const run = await runInPty(`${knock.join(' ')} </dev/null; echo "status=$?"`, [`${PASS}\r`], {
       wrap: ['ip', 'netns', 'exec', tb.client.ns],
     });
-    assert.match(run.output, /SPA to .* port 62201\/udp\r\n {2}client: +carol [^]*\r\nstatus=0/);
+    assert.match(run.output, /SPA to .* port 62201\/udp\r\n {2}client: +carol [\s\S]*\r\nstatus=0/);
     assert.ok(!run.output.includes(PASS), 'the passphrase was not echoed');
     await grantFor('carol');
   });

@@ -7,28 +7,19 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { KNOCKGATE, KNOCKGATED, REPO_ROOT } from '../support/daemon-process.js';
+import { REPO_ROOT } from '../support/daemon-process.js';
+import { copyUnit } from '../support/systemd-analyze.js';
 
 const UNIT = join(REPO_ROOT, 'contrib', 'systemd', 'knockgated.service');
 /** `systemd-analyze security` exposure, in tenths (2.5 = 25), at or below which the test passes. */
 const MAX_EXPOSURE_TENTHS = 25;
 
 describe('contrib/systemd/knockgated.service', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'knockgate-unit-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  const unit = join(dir, 'knockgated.service');
-  const text = readFileSync(UNIT, 'utf8');
-  writeFileSync(
-    unit,
-    text
-      .replaceAll('/usr/local/bin/knockgated ', `${KNOCKGATED} `)
-      .replaceAll('/usr/local/bin/knockgate ', `${KNOCKGATE} `),
-  );
+  const unit = copyUnit(UNIT, ['knockgated.service']);
+  after(() => unit.remove());
+  const { text } = unit;
 
   it('runs knockgated --check before the daemon, and does not restart on a bad config or a held lock', () => {
     assert.match(text, /^ExecStartPre=\/usr\/local\/bin\/knockgated -c \/etc\/knockgate\/knockgate\.yaml --check$/m);
@@ -41,24 +32,14 @@ describe('contrib/systemd/knockgated.service', () => {
   });
 
   it('systemd-analyze verify accepts it', () => {
-    const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8', cwd: dir });
+    const r = unit.verify('knockgated.service');
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.equal(r.stderr.trim(), '', 'verify prints nothing for a clean unit');
   });
 
   it(`systemd-analyze security --offline=yes rates it ${MAX_EXPOSURE_TENTHS / 10} or below`, () => {
-    const r = spawnSync('systemd-analyze', ['security', '--offline=yes', `--threshold=${MAX_EXPOSURE_TENTHS}`, unit], {
-      encoding: 'utf8',
-      cwd: dir,
-    });
-    const overall = /Overall exposure level for knockgated\.service: ([\d.]+)/.exec(r.stdout);
-    process.stdout.write(
-      `${r.stdout
-        .split('\n')
-        .filter((l) => l.includes('✗') || l.includes('Overall'))
-        .join('\n')}\n`,
-    );
-    assert.ok(overall, r.stdout + r.stderr);
-    assert.equal(r.status, 0, `exposure ${overall[1]} is above ${MAX_EXPOSURE_TENTHS / 10}`);
+    const r = unit.security('knockgated.service', MAX_EXPOSURE_TENTHS);
+    assert.ok(r.exposure, r.output);
+    assert.equal(r.status, 0, `exposure ${r.exposure} is above ${MAX_EXPOSURE_TENTHS / 10}`);
   });
 });

@@ -93,7 +93,10 @@ describe('the passphrase prompt, on a real terminal', () => {
       const run = await runInPty(thenStty(`${cli('knock', '-v', '--credential', file, '127.0.0.1')} </dev/null`), [
         `${NEW}\r`,
       ]);
-      assert.match(run.output, new RegExp(`passphrase for ${file}: \\r\\nSPA to 127\\.0\\.0\\.1 port 9/udp\\r\\n {2}client: +laptop `));
+      assert.match(
+        run.output,
+        new RegExp(`passphrase for ${file}: \\r\\nSPA to 127\\.0\\.0\\.1 port 9/udp\\r\\n {2}client: +laptop `),
+      );
       assert.match(run.output, /status=0/);
       assertTerminalRestored(run.output);
     });

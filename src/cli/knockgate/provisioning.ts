@@ -18,7 +18,7 @@ import { KnockgateError } from '../../core/errors.js';
 import { DEFAULT_KEY_OVERLAP_MS, DEFAULT_SPA_PORT } from '../../core/limits.js';
 import { keyFingerprint } from '../../core/spa/key-fingerprint.js';
 import { clientKeygenCommand, sealedTextFor, type KeygenFlags } from './client-keygen.js';
-import { checkClientName, dashed, parseFd, parsePortNumber } from './option-parsers.js';
+import { checkClientName, dashed, parseFd, parsePortNumber, parseSeconds } from './option-parsers.js';
 
 const DEFAULT_SERVER_KEY = '/etc/knockgate/server.key';
 
@@ -37,6 +37,7 @@ interface AddClientFlags {
   sshKey?: string;
   passphrase?: boolean;
   passphraseFd?: number;
+  maxDuration?: number;
 }
 
 const passphraseFlag = [
@@ -109,6 +110,11 @@ export function addProvisioningCommands(program: Command): void {
       parsePortNumber,
     )
     .option(
+      '--max-duration <time>',
+      "the client's longest grant, e.g. 10m: written into the credential (keep-open asks for it) and as max_duration into the entry (with --reissue: taken from the config)",
+      parseSeconds,
+    )
+    .option(
       '--reissue',
       'a new credential for a client the config already has (same name and id, a new secret, under the current server key); prints the entry that replaces the old one',
     )
@@ -159,6 +165,11 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
   const textOf = await sealedTextFor(out, o);
   const common = { name, ...(o.server ? { server: o.server } : {}), out, force: o.force ?? false, ...textOf };
   let r: AddClientResult;
+  if (o.reissue && o.maxDuration !== undefined)
+    throw new KnockgateError(
+      'KG_USAGE',
+      "--reissue takes the client's max_duration from the config; change it there (--max-duration is for a new client)",
+    );
   if (o.reissue) {
     const re = reissueClient({
       ...common,
@@ -188,6 +199,7 @@ async function addClientCommand(name: string, o: AddClientFlags): Promise<void> 
       mode: mode ?? 'ed25519',
       ...(sshKey ? { sshKey } : {}),
       port: o.port ?? DEFAULT_SPA_PORT,
+      ...(o.maxDuration !== undefined ? { maxDurationS: o.maxDuration } : {}),
     });
     process.stdout.write(
       sshKey
@@ -211,7 +223,16 @@ async function printQr(text: string): Promise<void> {
 
 /** add-client --totp: the credential printed, and as a QR code when stdout is a terminal (or with --qr). */
 async function addTotpClientCommand(name: string, door: string, o: AddClientFlags): Promise<void> {
-  for (const flag of ['reissue', 'mode', 'serverKey', 'port', 'sshKey', 'passphrase', 'passphraseFd'] as const)
+  for (const flag of [
+    'reissue',
+    'mode',
+    'serverKey',
+    'port',
+    'sshKey',
+    'passphrase',
+    'passphraseFd',
+    'maxDuration',
+  ] as const)
     if (o[flag] !== undefined) throw new KnockgateError('KG_USAGE', `--totp takes no --${dashed(flag)}`);
   const out = o.out ?? `${name}.knockgate-totp.yaml`;
   const r = addTotpClient({
