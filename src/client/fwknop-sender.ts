@@ -43,7 +43,15 @@ const HMAC_TYPES: Readonly<Record<string, FwknopHmacType>> = {
 };
 
 export function readFwknopCredential(file: string): FwknopCredential {
-  const doc = readPrivateYaml(file, FWKNOP_CREDENTIAL_KIND);
+  return fwknopCredentialFrom(file, readPrivateYaml(file, FWKNOP_CREDENTIAL_KIND));
+}
+
+/**
+ * The credential from its fields (the credential file's keys: key / key_base64, hmac_key /
+ * hmac_key_base64, hmac_digest_type, encryption_mode, port, user), wherever they were read:
+ * the credential file, or a ~/.fwknoprc stanza (client/fwknoprc-credential.ts).
+ */
+export function fwknopCredentialFrom(file: string, doc: Readonly<Record<string, unknown>>): FwknopCredential {
   const bytes = (name: string, base64Name: string, required: boolean): Uint8Array | null => {
     const text = doc[name];
     const b64 = doc[base64Name];

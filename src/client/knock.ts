@@ -12,7 +12,7 @@ import { formatIPAddress } from '../core/ip-address.js';
 import type { ClientCredential } from '../stores/key-files.js';
 import { readTotpCredential } from '../stores/totp-key-files.js';
 import { totpCounter, totpSequence } from '../core/totp-sequence.js';
-import { buildFwknopPacket, localAddressTowards, readFwknopCredential } from './fwknop-sender.js';
+import { buildFwknopPacket, type FwknopCredential, localAddressTowards } from './fwknop-sender.js';
 import { sendKnock } from './knock-sender.js';
 import { resolveHost } from './resolve-host.js';
 import { spaAsk, type SpaAskFlags } from './spa-ask.js';
@@ -86,23 +86,29 @@ export async function knockSpa(
 }
 
 /**
- * One fwknop-format packet (IPv4 only, as fwknop 2.6's access messages), with the keys in
- * `credentialFile`, asking for `allowIp` or else the address this host uses towards the server.
+ * One fwknop-format packet (IPv4 only, as fwknop 2.6's access messages) with `fw`'s keys, asking
+ * for `allow`: an address, 'source' (0.0.0.0, "the packet's source", fwknop -s), or by default the
+ * address this host uses towards the server.
  */
 export async function knockFwknop(o: {
-  credentialFile: string;
+  fw: FwknopCredential;
   host: string;
   family: 4 | 6 | undefined;
   ports: readonly Endpoint[];
   durationS: number;
-  allowIp?: AddressPrefix;
+  allow?: AddressPrefix | 'source';
   spaPort?: number;
 }): Promise<{ address: string; port: number; allow: string }> {
-  const fw = readFwknopCredential(o.credentialFile);
+  const { fw } = o;
   const target = await resolveHost(o.host, o.family ?? 4);
   if (target.family !== 4) throw new KnockgateError('KG_USAGE', 'fwknop 2.6 access messages carry IPv4 addresses only');
   const port = o.spaPort ?? fw.port;
-  const allow = o.allowIp ? formatIPAddress(o.allowIp.address) : await localAddressTowards(target.address, 4, port);
+  const allow =
+    o.allow === 'source'
+      ? '0.0.0.0'
+      : o.allow
+        ? formatIPAddress(o.allow.address)
+        : await localAddressTowards(target.address, 4, port);
   await sendDatagram(target.address, 4, port, buildFwknopPacket(fw, allow, o.ports, o.durationS, Date.now()));
   return { address: target.address, port, allow };
 }

@@ -420,3 +420,6 @@ export const MAX_SCRYPT_SALT_BYTES = 64;
 /** A passphrase, in UTF-8 bytes; a new one has at least MIN_NEW_PASSPHRASE_CHARS characters. */
 export const MAX_PASSPHRASE_BYTES = 1_024;
 export const MIN_NEW_PASSPHRASE_CHARS = 8;
+
+/** Stanzas read from one ~/.fwknoprc (client/fwknoprc.ts); fwknop's own limit is 256 (MAX_LINE_LEN aside). */
+export const MAX_FWKNOPRC_STANZAS = 256;

@@ -7,7 +7,8 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createTestbed } from '../support/netns.js';
@@ -264,6 +265,66 @@ describe('fwknop compatibility', () => {
     );
     assert.equal(line2.verdict, 'rejected');
     assert.match(String(line2.reason), /^fwknop-(decrypt|digest|malformed)$/);
+  });
+
+  it('knock --fwknoprc sends what the rc stanza the real fwknop client saved says; a readable rc file is refused', async () => {
+    const rc = s.path('fwknoprc');
+    const k = keys[2] as { key: string; hmac: string }; // the SHA-256 stanza's keys
+    // fwknop -n gw --save-rc-stanza: the rc file exactly as the fwknop client writes it.
+    tb.run(tb.client.ns, [
+      'fwknop',
+      '--rc-file',
+      rc,
+      '-n',
+      'gw',
+      '-A',
+      'tcp/22',
+      '-a',
+      tb.client.v4,
+      '-D',
+      tb.server.clientSide.v4,
+      '--key-base64-rijndael',
+      k.key,
+      '--key-base64-hmac',
+      k.hmac,
+      '--use-hmac',
+      '--save-rc-stanza',
+      '--force-stanza',
+      '--no-save-args',
+      '-T',
+    ]);
+    await sleep(4200); // the HMAC tests' grants for this source run out (4 s)
+    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'timeout');
+    const before = daemon.lines.length;
+    // HOST names the stanza: its SPA_SERVER is knocked, its ACCESS and ALLOW_IP asked for.
+    const out = tb.run(tb.client.ns, [process.execPath, KNOCKGATE, 'knock', 'gw', '--fwknoprc', '--rc-file', rc, '-v']);
+    assert.match(
+      out,
+      new RegExp(`fwknoprc stanza \\[gw\\]: SPA_SERVER ${tb.server.clientSide.v4.replace(/\./g, '\\.')}`),
+    );
+    const line = await daemon.waitFor(
+      (l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop',
+      5000,
+      'the verdict',
+    );
+    assert.equal(line.verdict, 'accepted', JSON.stringify(line));
+    await daemon.waitFor(
+      (l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.source === tb.client.v4,
+      5000,
+      'the grant',
+    );
+    assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
+
+    chmodSync(rc, 0o644);
+    const r = spawnSync(
+      'ip',
+      ['netns', 'exec', tb.client.ns, process.execPath, KNOCKGATE, 'knock', 'gw', '--fwknoprc', '--rc-file', rc],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, /holds keys but is readable by group or others \(mode 644\); chmod 600 it/);
   });
 
   it('a fwknop packet made by knockgate knock --fwknop opens the port through the real fwknopd', async () => {

@@ -6,7 +6,7 @@
  */
 
 import type { Command } from 'commander';
-import { knockClassic, knockFwknop, knockSpa, knockTotp } from '../../client/knock.js';
+import { knockClassic, knockSpa, knockTotp } from '../../client/knock.js';
 import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tryConnect } from '../../client/connect.js';
@@ -16,13 +16,13 @@ import { spaAskLines } from '../../client/spa-ask-text.js';
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../../core/endpoint.js';
 import { KnockgateError } from '../../core/errors.js';
 import { MAX_SEQUENCE_STEPS } from '../../core/limits.js';
+import { type FwknopFlags, knockWithFwknop } from './knock-fwknop.js';
 import { parseDelay, parsePortNumber } from './option-parsers.js';
-import { familyOf, spaOptions, type SpaFlags } from './spa-options.js';
+import { familyOf, spaOptions } from './spa-options.js';
 
-type KnockFlags = SpaFlags & {
+type KnockFlags = FwknopFlags & {
   delay: number;
   udp?: boolean;
-  fwknop?: string;
   totp?: string;
   wait?: number;
   waitMs: number;
@@ -52,7 +52,12 @@ export function addKnockCommand(program: Command): void {
       .option(
         '--fwknop <file>',
         'send fwknop-format SPA, for servers running fwknopd, with the keys in this credential file (0600)',
-      ),
+      )
+      .option(
+        '--fwknoprc [stanza]',
+        'send fwknop-format SPA as fwknop -n STANZA would, from ~/.fwknoprc (default stanza: the one named HOST, whose SPA_SERVER is knocked; else [default])',
+      )
+      .option('--rc-file <file>', 'with --fwknoprc: this rc file instead of ~/.fwknoprc (0600)'),
   ).action(knock);
 }
 
@@ -75,7 +80,8 @@ async function knockOnce(host: string, steps: string[], o: KnockFlags): Promise<
   if (o.totp !== undefined) {
     if (steps.length > 0)
       throw new KnockgateError('KG_USAGE', 'a --totp knock takes no steps: they come from the clock');
-    if (o.fwknop !== undefined) throw new KnockgateError('KG_USAGE', 'give one of --totp and --fwknop');
+    if (o.fwknop !== undefined || o.fwknoprc !== undefined)
+      throw new KnockgateError('KG_USAGE', 'give one of --totp and --fwknop / --fwknoprc');
     const sent = await knockTotp({
       credentialFile: o.totp,
       host,
@@ -87,22 +93,9 @@ async function knockOnce(host: string, steps: string[], o: KnockFlags): Promise<
     say(`sent the time-based sequence (${sent.steps.length} steps) to ${sent.address}`);
     return sent.address;
   }
-  if (o.fwknop !== undefined) {
+  if (o.fwknop !== undefined || o.fwknoprc !== undefined) {
     if (steps.length > 0) throw new KnockgateError('KG_USAGE', 'an fwknop knock takes no steps; use --ports');
-    if (!o.ports) throw new KnockgateError('KG_USAGE', '--fwknop needs --ports, e.g. --ports 22/tcp (fwknop -A)');
-    const sent = await knockFwknop({
-      credentialFile: o.fwknop,
-      host,
-      family,
-      ports: o.ports,
-      durationS: o.duration ?? 0,
-      ...(o.allowIp ? { allowIp: o.allowIp } : {}),
-      ...(o.spaPort !== undefined ? { spaPort: o.spaPort } : {}),
-    });
-    say(
-      `sent fwknop SPA to ${sent.address} port ${sent.port}/udp asking for ${o.ports.map(formatEndpoint).join(', ')} for ${sent.allow}`,
-    );
-    return sent.address;
+    return knockWithFwknop(host, family, o, say);
   }
   const cred = steps.length > 0 && !o.credential && !o.profile ? null : await findCredential({ ...o, host });
   if (cred === null) {
