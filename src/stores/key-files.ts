@@ -71,18 +71,21 @@ export function bytesOf(file: string, doc: Record<string, unknown>, key: string,
   return new Uint8Array(raw);
 }
 
-/** Reads a key file after checking it is private; errors are ConfigErrors naming the file. */
+/**
+ * The fields of knockgate's key files that are secrets: a server or client private key, a psk, a
+ * passphrase-sealed secret (readable, it could be attacked offline), a time-based door's secret,
+ * fwknop keys. What else a key file holds (names, ids, public keys, an ssh-agent key's public
+ * half, ports) is not, and a file holding none of these may be readable by others.
+ */
+const SECRET_FIELDS = ['private_key', 'psk', 'sealed', 'secret', 'key', 'key_base64', 'hmac_key', 'hmac_key_base64'];
+
+/**
+ * Reads a key file, refusing it when it holds a secret (naming which) and group or others can
+ * read it; errors are ConfigErrors naming the file.
+ */
 export function readPrivateYaml(file: string, kind: string): Record<string, unknown> {
   // Owner, writability and directories: trusted-file.ts; readability is this file's rule.
   const { data, stat: st } = readTrustedFile(file);
-  if ((st.mode & 0o044) !== 0) {
-    throw new ConfigError(
-      file,
-      undefined,
-      undefined,
-      `holds a secret key but is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
-    );
-  }
   const text = data.toString('utf8');
   // The same YAML reader as knockgate.yaml: errors name the line, and keys that are lists, mappings
   // or aliases (exponential time in the YAML library) are refused.
@@ -95,6 +98,15 @@ export function readPrivateYaml(file: string, kind: string): Record<string, unkn
   }
   if (typeof doc !== 'object' || doc === null || (doc as { kind?: unknown }).kind !== kind) {
     throw new ConfigError(file, undefined, 'kind', `not a ${kind} file`);
+  }
+  const secrets = SECRET_FIELDS.filter((k) => (doc as Record<string, unknown>)[k] !== undefined);
+  if ((st.mode & 0o044) !== 0 && secrets.length > 0) {
+    throw new ConfigError(
+      file,
+      undefined,
+      undefined,
+      `holds a secret (${secrets.join(', ')}) but is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
+    );
   }
   return doc as Record<string, unknown>;
 }

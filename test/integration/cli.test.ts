@@ -293,7 +293,7 @@ describe('knockgate keys and credentials', () => {
     chmodSync(join(dir, 'server.key'), 0o640);
     const r = run(KNOCKGATED, ['-c', file, '--check']);
     assert.equal(r.status, 78);
-    assert.match(r.stderr, /server\.key: holds a secret key but is readable by group or others/);
+    assert.match(r.stderr, /server\.key: holds a secret \(private_key\) but is readable by group or others/);
   });
 });
 

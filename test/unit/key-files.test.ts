@@ -15,12 +15,13 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { parse } from 'yaml';
 import { addClient, createServerKey } from '../../src/client/provision.js';
 import { buildSpaDatagram } from '../../src/client/spa-sender.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { ConfigError, KnockgateError } from '../../src/core/errors.js';
+import { sshPublicKeyLine } from '../../src/core/ssh/ssh-public-key.js';
 import {
   ed25519PrivateFromSeed,
   ed25519PublicFromRaw,
@@ -117,6 +118,32 @@ describe('server key: createServerKey and readServerKey', () => {
     }
     chmodSync(file, 0o400);
     assert.equal(readServerKey(file).privateKey.length, 32, 'owner-only read is fine');
+  });
+
+  it('the refusal names the secret; a credential holding none (an ssh-agent key) may be readable', () => {
+    const psk = put(
+      'psk.yaml',
+      [
+        `kind: ${CLIENT_CREDENTIAL_KIND}`,
+        'port: 62201',
+        `server_public_key: ${b64u(randomBytes(32))}`,
+        'door_id: ssh',
+        `client_id: ${b64u(randomBytes(16))}`,
+        `psk: ${b64u(randomBytes(32))}`,
+        '',
+      ].join('\n'),
+      0o644,
+    );
+    expectConfigError(
+      () => readClientCredential(psk),
+      /holds a secret \(psk\) but is readable by group or others \(mode 644\)/,
+    );
+    const agentKey = readFileSync(psk, 'utf8').replace(
+      /^psk: .*$/m,
+      `ssh_key: "${sshPublicKeyLine(rawPublicOf(generateKeyPairSync('ed25519').publicKey), 'me@laptop')}"`,
+    );
+    const ssh = put('ssh.yaml', agentKey, 0o644);
+    assert.equal(readClientCredential(ssh).sshKey?.comment, 'me@laptop');
   });
 
   it('refuses a file of the wrong kind', () => {
