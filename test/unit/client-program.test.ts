@@ -1,0 +1,91 @@
+/**
+ * The client program that `knockgate knock`/`connect` run (the bundle dist/src/cli/knockgate-client.cjs
+ * and its code cache, src/cli/client-bundle.cts): the entry sends exactly the client commands to it,
+ * the bundle needs only Node's built-in modules, and its code cache is used only for the text it was
+ * made from, so an edited bundle runs as edited.
+ */
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Command } from 'commander';
+import { codeCachePath, compileClientBundle } from '../../src/cli/client-bundle.cjs';
+import { CLIENT_COMMANDS } from '../../src/cli/knockgate/client-command-names.cjs';
+import { addAllCommands } from '../../src/cli/knockgate/all-commands.js';
+import { addClientCommands } from '../../src/cli/knockgate/client-commands.js';
+import { BUILD_ROOT, KNOCKGATE } from '../support/daemon-process.js';
+
+const BUNDLE = join(BUILD_ROOT, 'src', 'cli', 'knockgate-client.cjs');
+
+describe('the client program', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'knockgate-client-program-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is sent exactly the commands client-commands.ts registers, which the whole tool has too', () => {
+    const client = new Command();
+    addClientCommands(client);
+    assert.deepEqual(
+      client.commands.map((c) => c.name()),
+      [...CLIENT_COMMANDS],
+    );
+    const all = new Command();
+    addAllCommands(all);
+    for (const name of CLIENT_COMMANDS)
+      assert.ok(
+        all.commands.some((c) => c.name() === name),
+        name,
+      );
+  });
+
+  it('answers a client command through the bundle with the same exit statuses', () => {
+    const usage = spawnSync(process.execPath, [KNOCKGATE, 'knock'], { encoding: 'utf8' });
+    assert.equal(usage.status, 64);
+    assert.match(usage.stderr, /missing required argument 'host'/);
+    const help = spawnSync(process.execPath, [KNOCKGATE, 'connect', '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^Usage: knockgate connect \[options\] <host> <port>/);
+    const noCredential = spawnSync(process.execPath, [KNOCKGATE, 'connect', '192.0.2.1', '22'], {
+      encoding: 'utf8',
+      env: { ...process.env, XDG_CONFIG_HOME: dir },
+    });
+    assert.equal(noCredential.status, 64);
+    assert.match(noCredential.stderr, /^knockgate: no credential for 192\.0\.2\.1/);
+  });
+
+  it('requires nothing at run time but built-in modules', () => {
+    const text = readFileSync(BUNDLE, 'utf8');
+    const required = [...text.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1] as string);
+    assert.ok(required.length > 0);
+    const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+    assert.deepEqual(
+      required.filter((m) => !builtins.has(m)),
+      [],
+    );
+  });
+
+  it('is compiled from the code cache the build wrote for it', () => {
+    assert.equal(compileClientBundle(BUNDLE).cache, 'used');
+  });
+
+  it('ignores the cache for any other text, even of the same length, and runs that text', () => {
+    const copy = join(dir, 'knockgate-client.cjs');
+    const text = readFileSync(BUNDLE, 'utf8');
+    const version = /\bVERSION = "([^"]+)"/.exec(text);
+    assert.ok(version, 'the bundle inlines VERSION');
+    const other = '9'.repeat(version[1]?.length ?? 0);
+    writeFileSync(copy, text.replace(version[0], `VERSION = "${other}"`));
+    copyFileSync(codeCachePath(BUNDLE), codeCachePath(copy));
+    assert.equal(compileClientBundle(copy).cache, 'mismatch');
+    assert.equal(readFileSync(copy).length, readFileSync(BUNDLE).length);
+    const run = `require(${JSON.stringify(join(BUILD_ROOT, 'src', 'cli', 'client-bundle.cjs'))}).runClientBundle(${JSON.stringify(copy)})`;
+    // node -e CODE ARG...: argv is [node, ARG...]; the program reads from argv[2], as for a script.
+    const r = spawnSync(process.execPath, ['-e', run, 'bundle', '--version'], { encoding: 'utf8' });
+    assert.equal(r.stdout, `${other}\n`, r.stderr);
+    rmSync(codeCachePath(copy));
+    assert.equal(compileClientBundle(copy).cache, 'absent');
+  });
+});
