@@ -1,15 +1,11 @@
 /**
  * Bundles the client program (src/cli/knockgate-client.ts, as tsc built it into dist/) with esbuild
  * into one CommonJS file, dist/src/cli/knockgate-client.cjs: the file `knockgate knock`/`connect`
- * load (src/cli/knockgate.ts) and the main script of the single executable
+ * load (src/cli/knockgate.cts) and the main script of the single executable
  * (build-client-binary.ts). Run by `npm run build` after tsc. Then, beside it, the V8 code cache
  * that src/cli/client-bundle.cts loads it with: written by a training run of the bundle, one real
  * SPA knock with a throwaway credential to a UDP socket of this process on 127.0.0.1 (so the cache
  * holds what a knock compiles: commander, the YAML reader, the SPA sealing).
- *
- * commander's lib/command.js requires node:child_process when it loads, for subcommands that are
- * separate executables, which knockgate has none of; the bundle requires it when first used instead
- * (about 2 ms of every start-up on Node 20). The bundling fails if that line of commander changes.
  *
  * yaml is bundled from its ES module build (the package's "browser" build, the same code as its
  * CommonJS one; it differs in printing YAML warnings with console.warn rather than
@@ -23,7 +19,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -32,7 +28,7 @@ import { build, type Plugin } from 'esbuild';
 import { trainCodeCache } from '../src/cli/client-bundle.cjs';
 
 const BUILD_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLIENT_BUNDLE = join(BUILD_ROOT, 'src', 'cli', 'knockgate-client.cjs');
+const CLIENT_BUNDLE = join(BUILD_ROOT, 'src', 'cli', 'knockgate-client.cjs');
 /** Source folders whose code loads native parts or belongs to the daemon: never in the client. */
 const FORBIDDEN_INPUT = /(^|\/)dist\/src\/(sensors|gates|daemon|control|metrics)\/|\.node$/;
 const KNOCKGATE = join(BUILD_ROOT, 'src', 'cli', 'knockgate.cjs');
@@ -51,20 +47,6 @@ const yamlAsModules: Plugin = {
   },
 };
 
-/** commander's eager child_process, made lazy (see the header). */
-const commanderChildProcessOnUse: Plugin = {
-  name: 'commander-child-process-on-use',
-  setup(b) {
-    const eager = "const childProcess = require('node:child_process');";
-    const onUse = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
-    b.onLoad({ filter: /[/\\]commander[/\\]lib[/\\]command\.js$/ }, (a) => {
-      const text = readFileSync(a.path, 'utf8');
-      if (!text.includes(eager)) return { errors: [{ text: `${a.path} no longer has: ${eager}` }] };
-      return { contents: text.replace(eager, onUse), loader: 'js' };
-    });
-  },
-};
-
 async function main(): Promise<void> {
   const result = await build({
     entryPoints: [join(BUILD_ROOT, 'src', 'cli', 'knockgate-client.js')],
@@ -78,7 +60,7 @@ async function main(): Promise<void> {
     metafile: true,
     write: false,
     logLevel: 'warning',
-    plugins: [yamlAsModules, commanderChildProcessOnUse],
+    plugins: [yamlAsModules],
   });
   const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
   const output = Object.values(result.metafile.outputs)[0];
