@@ -63,9 +63,21 @@ export function compileClientBundle(bundle: string): { script: Script; cache: Ca
   return { script, cache: script.cachedDataRejected ? 'rejected' : 'used' };
 }
 
-/** Runs `bundle` as the main program, compiled with its cache when the cache fits. */
+/**
+ * Runs `bundle` as the main program, compiled with its cache when the cache fits. A bundle that
+ * cannot be read (a checkout built with tsc alone) is an internal error (70) that says so.
+ */
 export function runClientBundle(bundle: string): void {
-  execute(bundle, compileClientBundle(bundle).script);
+  let compiled: { script: Script };
+  try {
+    compiled = compileClientBundle(bundle);
+  } catch (err) {
+    process.stderr.write(
+      `knockgate: internal error: cannot load the client program ${bundle} (${(err as Error).message}); npm run build makes it\n`,
+    );
+    process.exit(70);
+  }
+  execute(bundle, compiled.script);
 }
 
 function execute(bundle: string, script: Script): void {

@@ -68,6 +68,17 @@ describe('the client program', () => {
     );
   });
 
+  it('is an internal error (70) naming the file when the bundle is missing', () => {
+    const missing = join(dir, 'no-such-bundle.cjs');
+    const loader = JSON.stringify(join(BUILD_ROOT, 'src', 'cli', 'client-bundle.cjs'));
+    const r = spawnSync(process.execPath, ['-e', `require(${loader}).runClientBundle(${JSON.stringify(missing)})`], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 70);
+    assert.equal(r.stderr.split('\n').length, 2, 'one line, no stack trace');
+    assert.ok(r.stderr.includes(`cannot load the client program ${missing}`), r.stderr);
+  });
+
   it('has the code cache the build wrote beside it', () => {
     // Used only by the Node that built it (the cache is keyed by process.version); the newer
     // runtimes of scripts/test-runtimes.sh run this build too, and compile from source.
