@@ -11,4 +11,4 @@
 import { addClientCommands } from './knockgate/client-commands.js';
 import { runProgram } from './knockgate/run-program.js';
 
-runProgram('knockgate client: knock, and connect for ssh', addClientCommands, process.argv);
+runProgram('knockgate client: knock, connect for ssh, profiles', addClientCommands, process.argv);

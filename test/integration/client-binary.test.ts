@@ -2,10 +2,11 @@
  * The client as one executable file (`npm run build:client-binary`, scripts/build-client-binary.ts),
  * as on a USB stick: built here with the real build script into a temporary directory with a
  * credential beside it, then run in the client's network namespace with no Node anywhere it could
- * find one: an environment holding only PATH=that directory, and a mount namespace in which the
- * node binary is an empty file and the checkout an empty directory. From there it knocks the real
- * knockgated's SPA door (the port opens for that source only), relays a connection as ssh's
- * ProxyCommand would, prints its version, and exits 64 on a usage error.
+ * find one: an environment holding only PATH and HOME=that directory, and a mount namespace in
+ * which the node binary is an empty file and the checkout an empty directory. From there it keeps
+ * the credential as a profile and knocks the real knockgated's SPA door by the profile's name (the
+ * port opens for that source only), relays a connection as ssh's ProxyCommand would with the
+ * credential given by path, prints its version, and exits 64 on a usage error.
  */
 
 import assert from 'node:assert/strict';
@@ -24,7 +25,7 @@ describe('the single-executable client', () => {
   const s = useScenario({
     banner: [22],
     serverKey: true,
-    clients: { stick: ['--door', 'ssh', '--port', '62201'] },
+    clients: ({ tb }) => ({ stick: ['--door', 'ssh', '--port', '62201', '--server', tb.server.clientSide.v4] }),
     doors: ({ clientEntry }) => [
       '  - name: ssh',
       '    spa: { port: 62201 }',
@@ -66,7 +67,7 @@ describe('the single-executable client', () => {
       'mount --bind "$1" "$3" && mount --bind "$2" "$4" || exit 90',
       'if [ -s "$3" ] || [ -e "$4/package.json" ]; then exit 91; fi',
       'shift 4',
-      'exec env -i PATH="$STICK" "$@"',
+      'exec env -i PATH="$STICK" HOME="$STICK" "$@"',
     ].join('\n');
     return spawnSync(
       'ip',
@@ -113,11 +114,20 @@ describe('the single-executable client', () => {
     assert.equal(unknown.status, 64);
   });
 
-  it('knocks the SPA door, which opens the port for its source only', async () => {
+  it('keeps the credential as a profile on the stick and knocks it by name: the port opens for its source only', async () => {
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'timeout');
-    const r = onStick(tb.client.ns, ['knockgate', 'knock', tb.server.clientSide.v4, '-c', credential, '-v']);
+    const added = onStick(tb.client.ns, ['knockgate', 'profile', 'add', credential, 'gw']);
+    assert.equal(added.status, 0, added.stderr);
+    assert.match(
+      added.stdout,
+      new RegExp(`knockgate knock gw knocks ${tb.server.clientSide.v4.replaceAll('.', '\\.')}`),
+    );
+    const r = onStick(tb.client.ns, ['knockgate', 'knock', 'gw', '-v']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^sent SPA as stick to /);
+    assert.match(
+      r.stdout,
+      new RegExp(`^SPA to ${tb.server.clientSide.v4.replaceAll('.', '\\.')} port 62201/udp\n +client: +stick `),
+    );
     const grant = await daemon.waitFor((l) => l.event === 'grant' && l.client === 'stick', 5000, 'the grant');
     assert.equal(grant.source, tb.client.v4);
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');

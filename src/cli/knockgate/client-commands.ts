@@ -13,8 +13,10 @@
 import type { Command } from 'commander';
 import { addConnectCommand } from './connect.js';
 import { addKnockCommand } from './knock.js';
+import { addProfileCommands } from './profile.js';
 
 export function addClientCommands(program: Command): void {
   addKnockCommand(program);
   addConnectCommand(program);
+  addProfileCommands(program);
 }
