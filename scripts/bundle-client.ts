@@ -55,8 +55,10 @@ async function main(): Promise<void> {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // Kept readable: a stack trace from a user's machine should name the functions in it.
-    minify: false,
+    // Whitespace and syntax minified (a third less to read and hash at every start); names are
+    // kept, so a stack trace from a user's machine still names the functions in it.
+    minifyWhitespace: true,
+    minifySyntax: true,
     metafile: true,
     write: false,
     logLevel: 'warning',
