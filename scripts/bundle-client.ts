@@ -13,7 +13,8 @@
  *
  * Contract: the bundle requires nothing at run time but Node's built-in modules (a single
  * executable's main script on Node 20 can require nothing else), so a bundle that would leave any
- * other module outside, or that pulls in a native part (sensors/, gates/, a .node file), is refused
+ * other module outside, or that pulls in a native part (sensors/, gates/, the table lock, a .node
+ * file), is refused
  * here with the offending inputs named, and nothing is written.
  */
 
@@ -29,8 +30,8 @@ import { trainCodeCache } from '../src/cli/client-bundle.cjs';
 
 const BUILD_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLIENT_BUNDLE = join(BUILD_ROOT, 'src', 'cli', 'knockgate-client.cjs');
-/** Source folders whose code loads native parts or belongs to the daemon: never in the client. */
-const FORBIDDEN_INPUT = /(^|\/)dist\/src\/(sensors|gates|daemon|control|metrics)\/|\.node$/;
+/** What loads a native part (the addon loader and its users, a .node file): never in the client. */
+const FORBIDDEN_INPUT = /(^|\/)dist\/src\/(sensors|gates)\/|(^|\/)dist\/src\/stores\/table-lock\.js$|\.node$/;
 const KNOCKGATE = join(BUILD_ROOT, 'src', 'cli', 'knockgate.cjs');
 
 /** `yaml` from its ES module build (see the header). */

@@ -3,9 +3,11 @@
  * knockgate: the client and admin tool.
  *   knock HOST [STEP...]     a classic sequence (steps given), or SPA (a credential or profile)
  *   connect HOST PORT        SPA, wait for the port, relay stdin/stdout (ssh ProxyCommand)
+ *   keep-open HOST           SPA, again before each grant runs out (boot-time clients, sshfs)
  *   keygen                   the server's key pair
  *   add-client NAME          a client credential and the server-side entry for it
  *   profile add|list|show    the client's profiles (credentials knocked by name)
+ *   passphrase FILE          protect a client credential with a passphrase, change or remove it
  *   import FILE              knockd.conf or access.conf to knockgate YAML
  *   status, grants           what a running knockgated does, who holds access (control socket)
  *   revoke, extend, open     change grants in a running knockgated
@@ -16,8 +18,9 @@
  * The shape, for start-up time (ssh's ProxyCommand pays it on every connection; docs/benchmarks.md):
  * - Each command is declared in its own file under cli/knockgate/ (addXCommand(program): its
  *   arguments, options and action), as before.
- * - Client commands (knock, connect, profile) are registered in cli/knockgate/client-commands.ts, and their
- *   names listed in cli/knockgate/client-command-names.cts; every other command is registered in
+ * - Client commands (knock, connect, keep-open, profile, passphrase) are registered in
+ *   cli/knockgate/client-commands.ts, and their names listed in
+ *   cli/knockgate/client-command-names.cts; every other command is registered in
  *   cli/knockgate/all-commands.ts (which also registers the client commands, for --help).
  * - This entry is CommonJS (no ES module loader to start) and reads only the list of names. For a
  *   client command it runs dist/src/cli/knockgate-client.cjs (client-bundle.cts): the client

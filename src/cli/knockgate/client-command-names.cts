@@ -4,4 +4,4 @@
  * bundled client program (dist/src/cli/knockgate-client.cjs). test/unit/client-program.test.ts
  * checks that this list and the commands registered agree.
  */
-export const CLIENT_COMMANDS: readonly string[] = ['knock', 'connect', 'profile'];
+export const CLIENT_COMMANDS: readonly string[] = ['knock', 'connect', 'keep-open', 'profile', 'passphrase'];

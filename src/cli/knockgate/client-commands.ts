@@ -12,11 +12,15 @@
 
 import type { Command } from 'commander';
 import { addConnectCommand } from './connect.js';
+import { addKeepOpenCommand } from './keep-open.js';
 import { addKnockCommand } from './knock.js';
+import { addPassphraseCommand } from './passphrase.js';
 import { addProfileCommands } from './profile.js';
 
 export function addClientCommands(program: Command): void {
   addKnockCommand(program);
   addConnectCommand(program);
+  addKeepOpenCommand(program);
   addProfileCommands(program);
+  addPassphraseCommand(program);
 }
