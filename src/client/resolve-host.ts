@@ -4,7 +4,6 @@
  * KG_RESOLVE_FAILED when the name does not resolve.
  */
 
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { KnockgateError } from '../core/errors.js';
 
@@ -20,6 +19,8 @@ export async function resolveHost(host: string, want: 4 | 6 | undefined): Promis
       throw new KnockgateError('KG_USAGE', `${host} is an IPv${literal} address but -${want} was given`);
     return { address: host, family: literal as 4 | 6 };
   }
+  // Loaded only for a name: a knock to an address literal (ssh's %h often is one) skips its cost.
+  const { lookup } = await import('node:dns/promises');
   try {
     const r = await lookup(host, want === undefined ? {} : { family: want });
     return { address: r.address, family: r.family as 4 | 6 };

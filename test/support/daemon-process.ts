@@ -17,7 +17,7 @@ export const REPO_ROOT = resolve(here, '..', '..', '..');
 /** The built tree this file runs from: dist, or dist-sanitized under scripts/test-sanitized.sh. */
 export const BUILD_ROOT = resolve(here, '..', '..');
 export const KNOCKGATED = join(BUILD_ROOT, 'src', 'cli', 'knockgated.js');
-export const KNOCKGATE = join(BUILD_ROOT, 'src', 'cli', 'knockgate.js');
+export const KNOCKGATE = join(BUILD_ROOT, 'src', 'cli', 'knockgate.cjs');
 export const PROBE = join(BUILD_ROOT, 'test', 'support', 'probe.js');
 export const BANNER_SERVER = join(BUILD_ROOT, 'test', 'support', 'banner-server.js');
 
