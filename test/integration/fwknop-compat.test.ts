@@ -127,24 +127,9 @@ describe('fwknop compatibility', () => {
     it(`the real fwknop client opens the port in ${MODES[i]} mode (-M ${MODES[i]}), through its own stanza`, async () => {
       const before = daemon.lines.length;
       const k = modeKeys[i] as { key: string; hmac: string };
-      tb.run(tb.client.ns, [
-        'fwknop',
-        '--no-rc-file',
-        '--no-save-args',
-        '-A',
-        'tcp/22',
-        '-a',
-        tb.other.v4, // another address than the HMAC tests', so the grant below is this packet's
-        '-D',
-        tb.server.clientSide.v4,
-        '--key-base64-rijndael',
-        k.key,
-        '--use-hmac',
-        '--key-base64-hmac',
-        k.hmac,
-        '-M',
-        MODES[i] as string,
-      ]);
+      // HMAC SHA-256 (HMAC_TYPES[2]); -a again: another address than the HMAC tests', so the
+      // grant below is this packet's (fwknop takes the last -a).
+      fwknop(2, ['-a', tb.other.v4, '-M', MODES[i] as string], k.key, k.hmac);
       const line = await daemon.waitFor(
         (l) => daemon.lines.indexOf(l) >= before && l.event === 'fwknop',
         5000,
