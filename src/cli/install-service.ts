@@ -69,9 +69,14 @@ export function installService(o: InstallServiceOptions): string[] {
   ];
 }
 
-/** knockgate next to knockgated: `knockgate` on PATH installs, `knockgate.js` in a checkout's dist/. */
+/**
+ * knockgate next to knockgated: `knockgate` on PATH installs; in a checkout's dist/, the bin
+ * package.json names, `knockgate.cjs` (knockgated.js's `knockgate.js` is a shim that loads the
+ * whole tool).
+ */
 function clientBeside(daemon: string): string {
-  const name = basename(daemon).replace(/^knockgated/, 'knockgate');
+  const base = basename(daemon);
+  const name = base === 'knockgated.js' ? 'knockgate.cjs' : base.replace(/^knockgated/, 'knockgate');
   const client = join(dirname(daemon), name);
   if (!existsSync(client))
     throw new KnockgateError('KG_STATE_WRITE_FAILED', `knockgate is not beside ${daemon} (looked for ${client})`);
