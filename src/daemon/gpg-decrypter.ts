@@ -54,12 +54,21 @@ export class SystemGpgDecrypter implements GpgDecrypter {
         stdio: ['pipe', 'pipe', 'ignore', 'pipe', 'pipe'],
         env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
       });
-      const timer = setTimeout(() => finish({ kind: 'failed', detail: `gpg timed out after ${this.timeoutMs} ms` }), this.timeoutMs);
+      const timer = setTimeout(
+        () => finish({ kind: 'failed', detail: `gpg timed out after ${this.timeoutMs} ms` }),
+        this.timeoutMs,
+      );
       const plain: Buffer[] = [];
       const status: Buffer[] = [];
       let plainBytes = 0;
       let statusBytes = 0;
-      const [stdin, stdout, , pwPipe, statusPipe] = child.stdio as unknown as [Writable, Readable, null, Writable, Readable];
+      const [stdin, stdout, , pwPipe, statusPipe] = child.stdio as unknown as [
+        Writable,
+        Readable,
+        null,
+        Writable,
+        Readable,
+      ];
       stdout.on('data', (b: Buffer) => {
         plainBytes += b.length;
         if (plainBytes > MAX_GPG_PLAINTEXT_BYTES) finish({ kind: 'failed', detail: 'gpg wrote too much plaintext' });
@@ -73,14 +82,40 @@ export class SystemGpgDecrypter implements GpgDecrypter {
       for (const s of [stdin, stdout, pwPipe, statusPipe]) s.on('error', () => {}); // an early exit closes them
       child.on('error', (e) => finish({ kind: 'failed', detail: `cannot run ${settings.exe}: ${e.message}` }));
       child.on('close', (code) => {
-        const st = parseGpgStatus(Buffer.concat(status).toString('latin1'));
+        const text = Buffer.concat(status).toString('latin1');
+        const st = parseGpgStatus(text);
         if (st.decrypted)
           finish({ kind: 'decrypted', plaintext: new Uint8Array(Buffer.concat(plain)), signature: st.signature });
-        else finish({ kind: 'not-decrypted', detail: `gpg could not decrypt (exit status ${code ?? 'signal'})` });
+        else
+          finish({
+            kind: 'not-decrypted',
+            detail: `gpg could not decrypt (exit status ${code ?? 'signal'}${whyNot(text)})`,
+          });
       });
       if (settings.decryptPassphrase !== null) pwPipe.end(Buffer.from(settings.decryptPassphrase));
       else pwPipe.end();
       stdin.end(Buffer.from(message));
     });
   }
+}
+
+/** gpg's failure keywords (NO_SECKEY, BAD_PASSPHRASE, NODATA, ...), for the log: status lines hold no secret. */
+const FAILURE_KEYWORDS = new Set([
+  'NO_SECKEY',
+  'BAD_PASSPHRASE',
+  'MISSING_PASSPHRASE',
+  'NODATA',
+  'DECRYPTION_FAILED',
+  'ERROR',
+  'FAILURE',
+  'UNEXPECTED',
+]);
+function whyNot(status: string): string {
+  const seen = new Set<string>();
+  for (const line of status.split('\n')) {
+    const [tag, keyword, a, b] = line.split(' ');
+    if (tag === '[GNUPG:]' && keyword !== undefined && FAILURE_KEYWORDS.has(keyword))
+      seen.add(keyword === 'ERROR' || keyword === 'FAILURE' ? `${keyword} ${a ?? ''} ${b ?? ''}`.trim() : keyword);
+  }
+  return seen.size === 0 ? '' : `: ${[...seen].slice(0, 4).join(', ')}`;
 }

@@ -102,7 +102,11 @@ describe('access.conf GnuPG stanzas', () => {
     assert.equal(Buffer.from(b?.key ?? []).toString(), 'rijndael-key');
     assert.equal(b?.gpg?.decryptPassphrase, null);
     assert.equal(b?.gpg?.requireSignature, false);
-    assert.ok(r.warnings.some((w) => w.line === 16 && /signatures are not checked in this stanza \(GPG_REQUIRE_SIG N\)/.test(w.message)));
+    assert.ok(
+      r.warnings.some(
+        (w) => w.line === 16 && /signatures are not checked in this stanza \(GPG_REQUIRE_SIG N\)/.test(w.message),
+      ),
+    );
   });
 
   it('GPG_REQUIRE_SIG (explicit or the default) without signer ids: an error at the variable', () => {
@@ -114,13 +118,32 @@ describe('access.conf GnuPG stanzas', () => {
     const [source, ports, , id, pw] = GPG as [string, string, string, string, string];
     errorAt(3, 'GPG_DECRYPT_ID', /without GPG_HOME_DIR/, source, ports, id, pw, `GPG_REMOTE_ID ${FPR}`);
     errorAt(3, 'GPG_HOME_DIR', /without GPG_DECRYPT_ID/, source, ports, 'GPG_HOME_DIR /g', pw, `GPG_REMOTE_ID ${FPR}`);
-    errorAt(3, 'GPG_HOME_DIR', /without GPG_DECRYPT_PW.*GPG_ALLOW_NO_PW Y/, source, ports, 'GPG_HOME_DIR /g', id, `GPG_REMOTE_ID ${FPR}`);
+    errorAt(
+      3,
+      'GPG_HOME_DIR',
+      /without GPG_DECRYPT_PW.*GPG_ALLOW_NO_PW Y/,
+      source,
+      ports,
+      'GPG_HOME_DIR /g',
+      id,
+      `GPG_REMOTE_ID ${FPR}`,
+    );
   });
 
   it('bad values: at their own line', () => {
     errorAt(6, 'GPG_REMOTE_ID', /"nothex" is not a key id/, ...GPG, 'GPG_REMOTE_ID C9337033,nothex');
     errorAt(6, 'GPG_FINGERPRINT_ID', /"C9337033" is not a fingerprint/, ...GPG, 'GPG_FINGERPRINT_ID C9337033');
-    errorAt(3, 'GPG_HOME_DIR', /"gnupg" must be an absolute path/, 'SOURCE ANY', 'OPEN_PORTS tcp/22', 'GPG_HOME_DIR gnupg', 'GPG_DECRYPT_ID ED3B28FD9EC18797', 'GPG_DECRYPT_PW pw', `GPG_REMOTE_ID ${FPR}`);
+    errorAt(
+      3,
+      'GPG_HOME_DIR',
+      /"gnupg" must be an absolute path/,
+      'SOURCE ANY',
+      'OPEN_PORTS tcp/22',
+      'GPG_HOME_DIR gnupg',
+      'GPG_DECRYPT_ID ED3B28FD9EC18797',
+      'GPG_DECRYPT_PW pw',
+      `GPG_REMOTE_ID ${FPR}`,
+    );
     errorAt(5, 'GPG_DECRYPT_PW', /__CHANGEME__/, ...GPG.slice(0, 4), 'GPG_DECRYPT_PW __CHANGEME__');
   });
 });

@@ -63,7 +63,11 @@ const plaintext = (username = 'alice') =>
     ),
   );
 const good: GpgSignature = { status: 'good', keyIds: [SIGNER_SUB, SIGNER_FPR] };
-const decrypted = (signature: GpgSignature | null): GpgDecryptResult => ({ kind: 'decrypted', plaintext: plaintext(), signature });
+const decrypted = (signature: GpgSignature | null): GpgDecryptResult => ({
+  kind: 'decrypted',
+  plaintext: plaintext(),
+  signature,
+});
 
 const allowance = (rate = 1000, max = 2): GpgAllowance => ({
   knownSources: new KnownSources(100, 60_000),
@@ -72,7 +76,11 @@ const allowance = (rate = 1000, max = 2): GpgAllowance => ({
 });
 const generous = () => ({ knownSources: new KnownSources(100, 60_000), budget: new WorkBudget(1e6, 1e6) });
 function datagram(payload: Uint8Array) {
-  return { payload, source: parseIPAddress(SOURCE) as NonNullable<ReturnType<typeof parseIPAddress>>, sourceText: SOURCE };
+  return {
+    payload,
+    source: parseIPAddress(SOURCE) as NonNullable<ReturnType<typeof parseIPAddress>>,
+    sourceText: SOURCE,
+  };
 }
 
 /** The ladder up to the gpg runs; then each trial given `result`; the first outcome that is not a GnuPG refusal, or the last. */
@@ -82,7 +90,8 @@ function run(d: Door, bytes: Uint8Array, result: GpgDecryptResult): { reason: st
   const pre = ladder.beforeCrypto(dg, 1000, generous());
   if (pre.kind === 'reject') return { reason: pre.reason, asked: null };
   const step = ladder.open(dg, pre as NeedsDigestLookup, T0_S * 1000);
-  if (step.kind !== 'needs-gpg-decrypt') return { reason: step.kind === 'reject' ? step.reason : step.kind, asked: null };
+  if (step.kind !== 'needs-gpg-decrypt')
+    return { reason: step.kind === 'reject' ? step.reason : step.kind, asked: null };
   let reason = '';
   for (const trial of step.trials) {
     const s = ladder.afterGpg(dg, pre as NeedsDigestLookup, trial, result, T0_S * 1000);
@@ -102,7 +111,11 @@ describe('fwknop GnuPG rung: what reaches gpg', () => {
     assert.deepEqual(msg, Buffer.from(`hQ${Buffer.from(bytes).toString('latin1')}`, 'base64'));
   });
   it('with an HMAC stanza, a wrong HMAC is refused before any gpg run', () => {
-    const r = run(door(gpgStanza('remote_ids: [FA940D2C]', `, hmac_key: ${HMAC}`)), packet('another-key'), decrypted(good));
+    const r = run(
+      door(gpgStanza('remote_ids: [FA940D2C]', `, hmac_key: ${HMAC}`)),
+      packet('another-key'),
+      decrypted(good),
+    );
     assert.equal(r.reason, 'fwknop-hmac');
     assert.equal(r.asked, null);
     const ok = run(door(gpgStanza('remote_ids: [FA940D2C]', `, hmac_key: ${HMAC}`)), packet(HMAC), decrypted(good));
@@ -119,7 +132,8 @@ describe('fwknop GnuPG rung: what reaches gpg', () => {
     const r = run(door(a, b), packet(), decrypted(good));
     assert.equal(r.asked?.trials.length, 1);
     assert.equal(r.reason, 'needs-replay-check', 'the second stanza of the setup opens it');
-    const other = '{source: ANY, gpg: {home_dir: /other, decrypt_id: ED3B28FD9EC18797, decrypt_pw: pw, remote_ids: [FA940D2C]}}';
+    const other =
+      '{source: ANY, gpg: {home_dir: /other, decrypt_id: ED3B28FD9EC18797, decrypt_pw: pw, remote_ids: [FA940D2C]}}';
     assert.equal(run(door(a, other), packet(), decrypted(good)).asked?.trials.length, 2);
   });
 });
@@ -137,8 +151,15 @@ describe("fwknop GnuPG rung: fwknopd's signature rules", () => {
       'fwknop-gpg-signer',
     );
     for (const id of ['C592CDA9', '818F9148FA940D2C', SIGNER_FPR, SIGNER_SUB])
-      assert.equal(run(door(gpgStanza(`remote_ids: ["${id}"]`)), packet(), decrypted(good)).reason, 'needs-replay-check', id);
-    assert.equal(run(door(gpgStanza(`fingerprint_ids: ["${SIGNER_FPR}"]`)), packet(), decrypted(good)).reason, 'needs-replay-check');
+      assert.equal(
+        run(door(gpgStanza(`remote_ids: ["${id}"]`)), packet(), decrypted(good)).reason,
+        'needs-replay-check',
+        id,
+      );
+    assert.equal(
+      run(door(gpgStanza(`fingerprint_ids: ["${SIGNER_FPR}"]`)), packet(), decrypted(good)).reason,
+      'needs-replay-check',
+    );
   });
   it('a signature that does not verify: refused unless GPG_IGNORE_SIG_VERIFY_ERROR, and the signer must still be listed', () => {
     const bad: GpgSignature = { status: 'error', keyIds: ['818F9148FA940D2C'] };
@@ -151,7 +172,11 @@ describe("fwknop GnuPG rung: fwknopd's signature rules", () => {
   it('gpg could not decrypt, or failed: named reasons; a decrypted message still goes through the later rungs', () => {
     assert.equal(run(door(listed), packet(), { kind: 'not-decrypted', detail: 'x' }).reason, 'fwknop-decrypt');
     assert.equal(run(door(listed), packet(), { kind: 'failed', detail: 'timeout' }).reason, 'fwknop-gpg-failed');
-    const junk: GpgDecryptResult = { kind: 'decrypted', plaintext: new Uint8Array(Buffer.from('not:an:spa')), signature: good };
+    const junk: GpgDecryptResult = {
+      kind: 'decrypted',
+      plaintext: new Uint8Array(Buffer.from('not:an:spa')),
+      signature: good,
+    };
     assert.equal(run(door(listed), packet(), junk).reason, 'fwknop-malformed');
     const stale = door(gpgStanza('remote_ids: [FA940D2C]', ', require_username: bob'));
     assert.equal(run(stale, packet(), decrypted(good)).reason, 'fwknop-username');
@@ -190,11 +215,21 @@ describe("gpg's status lines", () => {
     assert.deepEqual(s, { decrypted: true, signature: { status: 'good', keyIds: [SIGNER_SUB, SIGNER_FPR] } });
   });
   it('no key for the signature, two signatures, a failed decryption, no signature', () => {
-    assert.deepEqual(parseGpgStatus(lines('NEWSIG', 'ERRSIG 818F9148FA940D2C 1 10 00 1796412416 9 -', 'DECRYPTION_OKAY')).signature, {
-      status: 'error',
-      keyIds: ['818F9148FA940D2C'],
-    });
-    const two = lines('NEWSIG', 'GOODSIG C9337033C592CDA9 a', `VALIDSIG ${SIGNER_SUB} x x x x x x x x ${SIGNER_FPR}`, 'NEWSIG', 'GOODSIG C9337033C592CDA9 a', 'DECRYPTION_OKAY');
+    assert.deepEqual(
+      parseGpgStatus(lines('NEWSIG', 'ERRSIG 818F9148FA940D2C 1 10 00 1796412416 9 -', 'DECRYPTION_OKAY')).signature,
+      {
+        status: 'error',
+        keyIds: ['818F9148FA940D2C'],
+      },
+    );
+    const two = lines(
+      'NEWSIG',
+      'GOODSIG C9337033C592CDA9 a',
+      `VALIDSIG ${SIGNER_SUB} x x x x x x x x ${SIGNER_FPR}`,
+      'NEWSIG',
+      'GOODSIG C9337033C592CDA9 a',
+      'DECRYPTION_OKAY',
+    );
     assert.equal(parseGpgStatus(two).signature?.status, 'bad');
     assert.equal(parseGpgStatus(lines('DECRYPTION_OKAY', 'DECRYPTION_FAILED')).decrypted, false);
     assert.deepEqual(parseGpgStatus(lines('DECRYPTION_OKAY')), { decrypted: true, signature: null });

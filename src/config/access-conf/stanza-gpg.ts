@@ -80,8 +80,7 @@ function idList(report: AccessConfReport, s: Setting<string> | undefined, patter
     .map((x) => x.trim())
     .filter((x) => x !== '');
   if (ids.length > MAX_GPG_SIGNER_IDS) report.fail(s, s.key, `more than ${MAX_GPG_SIGNER_IDS} entries`);
-  for (const id of ids)
-    if (!pattern.test(id.replace(/ /g, ''))) report.fail(s, s.key, `${shown(id)} is not ${what}`);
+  for (const id of ids) if (!pattern.test(id.replace(/ /g, ''))) report.fail(s, s.key, `${shown(id)} is not ${what}`);
   return ids.map((id) => id.replace(/ /g, '').replace(/^0x/i, '').toUpperCase());
 }
 
@@ -100,7 +99,7 @@ export function finishGpg(report: AccessConfReport, draft: GpgDraft | undefined)
     report.fail(
       first,
       firstKey,
-      'GnuPG stanza without GPG_HOME_DIR: name the GnuPG home that holds the server key and the clients\' public keys (knockgate does not fall back to a user\'s ~/.gnupg)',
+      "GnuPG stanza without GPG_HOME_DIR: name the GnuPG home that holds the server key and the clients' public keys (knockgate does not fall back to a user's ~/.gnupg)",
     );
   if (v.GPG_DECRYPT_ID === undefined)
     report.fail(first, firstKey, 'GnuPG stanza without GPG_DECRYPT_ID: name the server key packets are encrypted to');
@@ -110,7 +109,7 @@ export function finishGpg(report: AccessConfReport, draft: GpgDraft | undefined)
     report.fail(
       first,
       firstKey,
-      'GnuPG stanza without GPG_DECRYPT_PW: give the server key\'s passphrase, or GPG_ALLOW_NO_PW Y for a key without one',
+      "GnuPG stanza without GPG_DECRYPT_PW: give the server key's passphrase, or GPG_ALLOW_NO_PW Y for a key without one",
     );
   const decryptId = v.GPG_DECRYPT_ID.value;
   if (!KEY_ID.test(decryptId) && !/^\S+$/.test(decryptId))

@@ -142,7 +142,8 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
   note('open_ports', d.openPorts);
   note('restrict_ports', d.restrictPorts);
   if (keyYaml) note(keyYaml.field, key);
-  if (gpg !== null && d.gpg !== undefined) variables.gpg = { file: d.gpg.file, line: d.gpg.line, key: Object.values(d.gpg.vars)[0]?.key ?? 'GPG_HOME_DIR' };
+  if (gpg !== null && d.gpg !== undefined)
+    variables.gpg = { file: d.gpg.file, line: d.gpg.line, key: Object.values(d.gpg.vars)[0]?.key ?? 'GPG_HOME_DIR' };
   if (hmacYaml) note(hmacYaml.field, hmac);
   note('hmac_digest_type', d.hmacType);
   note('encryption_mode', d.mode);

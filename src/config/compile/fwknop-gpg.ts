@@ -31,7 +31,10 @@ export function compileFwknopGpg(
   const remoteIds = ids(g.remote_ids, 'remote_ids', KEY_ID, 'a key id (8, 16 or 40 hex digits)');
   const fingerprints = ids(g.fingerprint_ids, 'fingerprint_ids', FINGERPRINT, 'a fingerprint (40 hex digits)');
   if (g.require_sig && remoteIds.length === 0 && fingerprints.length === 0)
-    fail(['gpg'], 'require_sig (the default) needs "remote_ids" or "fingerprint_ids": the client keys whose signatures are accepted');
+    fail(
+      ['gpg'],
+      'require_sig (the default) needs "remote_ids" or "fingerprint_ids": the client keys whose signatures are accepted',
+    );
   return Object.freeze({
     exe: g.exe,
     homeDir: g.home_dir,

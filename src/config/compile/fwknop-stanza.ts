@@ -76,7 +76,10 @@ export function compileFwknopStanza(
   const checked = key.length > 0 ? key : new Uint8Array(1);
   const problem = fwknopKeysProblem({ key: checked, hmacKey, hmacType, encryptionMode: st.encryption_mode });
   if (problem !== null)
-    return fail([st.key !== undefined ? 'key' : st.key_base64 !== undefined ? 'key_base64' : 'hmac_key_base64'], problem);
+    return fail(
+      [st.key !== undefined ? 'key' : st.key_base64 !== undefined ? 'key_base64' : 'hmac_key_base64'],
+      problem,
+    );
   return Object.freeze({
     origin: from.origin,
     sources,

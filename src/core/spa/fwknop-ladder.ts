@@ -41,7 +41,14 @@ import { fwknopMessageRefusal } from './fwknop-message-checks.js';
 import { FwknopStanzaIndex } from './fwknop-stanza-index.js';
 import { FwknopStanzaKeys, openForStanzas } from './fwknop-stanza-open.js';
 import { fwknopGpgFrameProblem, type GpgDecryptResult, isFwknopGpgLength } from './fwknop-gpg.js';
-import { admitGpgRun, type GpgAllowance, type GpgTrial, gpgTrials, type NeedsGpgDecrypt, openAfterGpg } from './fwknop-gpg-rung.js';
+import {
+  admitGpgRun,
+  type GpgAllowance,
+  type GpgTrial,
+  gpgTrials,
+  type NeedsGpgDecrypt,
+  openAfterGpg,
+} from './fwknop-gpg-rung.js';
 import type { FwknopStanzaOpening } from './fwknop-stanza-open.js';
 import { fwknopFrameProblem, fwknopReplayDigestHex } from './fwknop-wire.js';
 import {
@@ -144,7 +151,13 @@ export class FwknopLadder {
   }
 
   /** Rungs 4–6 after one gpg run of `trial`: a reject (perhaps another trial opens it), or the replay check. */
-  afterGpg(d: FwknopDatagram, pre: NeedsDigestLookup, trial: GpgTrial, result: GpgDecryptResult, unixMs: number): FwknopStep {
+  afterGpg(
+    d: FwknopDatagram,
+    pre: NeedsDigestLookup,
+    trial: GpgTrial,
+    result: GpgDecryptResult,
+    unixMs: number,
+  ): FwknopStep {
     return this.decide(d, pre, openAfterGpg(this.stanzas, trial, result), unixMs);
   }
 
