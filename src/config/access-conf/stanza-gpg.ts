@@ -15,6 +15,7 @@
  * variable when one is missing). Values are read as written (trailing blanks are cut by the lexer).
  */
 
+import { GPG_FINGERPRINT as FINGERPRINT, GPG_KEY_ID as KEY_ID } from '../../core/spa/fwknop-gpg.js';
 import { shown } from './c-readings.js';
 import type { AccessLine } from './lexer.js';
 import type { AccessConfReport, Loc, Setting } from './report.js';
@@ -53,8 +54,6 @@ export interface StanzaGpg {
 }
 
 export const DEFAULT_GPG_EXE = '/usr/bin/gpg';
-const KEY_ID = /^(0x)?([0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})$/;
-const FINGERPRINT = /^[0-9A-Fa-f]{40}$/;
 
 /** One GPG_* line: recorded in the draft (the last value wins, as in fwknopd). */
 export function readGpgVariable(report: AccessConfReport, draft: GpgDraft | undefined, line: AccessLine): GpgDraft {

@@ -5,12 +5,10 @@
  * allow_no_pw, and named signers when signatures are required.
  */
 
+import { GPG_FINGERPRINT as FINGERPRINT, GPG_KEY_ID as KEY_ID } from '../../core/spa/fwknop-gpg.js';
 import type { FwknopGpgSettings } from '../../core/spa/fwknop-gpg.js';
 import type { RawFwknopStanza } from '../schema.js';
 import type { ConfigPath } from './context.js';
-
-const KEY_ID = /^(0x)?([0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})$/;
-const FINGERPRINT = /^[0-9A-Fa-f]{40}$/;
 
 export function compileFwknopGpg(
   st: RawFwknopStanza,

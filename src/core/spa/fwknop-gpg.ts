@@ -27,6 +27,10 @@ import { B64_CHARS, type FwknopHmacType } from './fwknop-text.js';
 export const FWKNOP_GPG_PREFIX = 'hQ';
 const GPG_PREFIX_BYTES = Buffer.from(FWKNOP_GPG_PREFIX, 'latin1');
 
+/** How GPG_REMOTE_ID entries (optionally with 0x) and GPG_FINGERPRINT_ID entries are written. */
+export const GPG_KEY_ID = /^(0x)?([0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})$/;
+export const GPG_FINGERPRINT = /^[0-9A-Fa-f]{40}$/;
+
 /** A stanza's GnuPG settings (access.conf GPG_*, or a YAML stanza's `gpg`). */
 export interface FwknopGpgSettings {
   /** GPG_EXE: an absolute path. */
