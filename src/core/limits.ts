@@ -335,8 +335,9 @@ export const MIN_FWKNOP_GPG_PACKET_BYTES = 400;
 export const MAX_FWKNOP_GPG_PACKET_BYTES = 1_023;
 /**
  * One gpg run per packet (a process, the agent's key unlock, the public-key decryption and the
- * signature check): ~0.4 s of wall time with an RSA-2048 key and a passphrase on this machine
- * (test/integration/fwknop-gpg.test.ts prints it). Sources that have not proven a key lately may
+ * signature check): ~0.3 s of wall time with a passphrase-protected RSA-2048 key on a 2-core test
+ * machine (test/integration/fwknop-gpg.test.ts prints it; gpg-agent unlocks the key each time),
+ * ~11 ms with an unprotected one (GPG_ALLOW_NO_PW). Sources that have not proven a key lately may
  * start FWKNOP_UNPROVEN_GPG_PER_S per second (and a burst of FWKNOP_UNPROVEN_GPG_BURST), shared by
  * every fwknop door; at most MAX_CONCURRENT_GPG run at once, whoever asks (known sources
  * included), so that a flood cannot fill the machine with processes.

@@ -7,8 +7,11 @@
  * the clients' public keys; running the same gpg against it reads exactly what fwknopd reads
  * (keyring formats, agent-protected secret keys, expiry and revocation), with no second
  * implementation of OpenPGP in the daemon and nothing for those who use no GnuPG stanza to load.
- * The price is a process per packet (~0.4 s with an RSA-2048 key and a passphrase, measured by
- * test/integration/fwknop-gpg.test.ts), which the GnuPG budget admits (core/spa/fwknop-gpg-rung.ts).
+ * The price is a process per packet (~0.3 s with a passphrase-protected RSA-2048 key, measured by
+ * test/integration/fwknop-gpg.test.ts; ~11 ms unprotected), which the GnuPG budget admits
+ * (core/spa/fwknop-gpg-rung.ts). openpgp.js (npm, Node 20) would save the process but not the
+ * key's passphrase derivation, would need the keys exported out of the GnuPG home, and would put
+ * a second OpenPGP implementation, with its own reading of keys and signatures, in the daemon.
  *
  * How it is run: argv only (no shell), `--batch --no-tty` with the stanza's own --homedir;
  * the passphrase is written to a pipe given as `--passphrase-fd 3` (with `--pinentry-mode
