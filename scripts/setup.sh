@@ -11,9 +11,9 @@ need=(nftables libnftables-dev libpcap-dev iproute2 gcc libc6-dev)
 # test; conntrack to check what the kernel tracks; iptables for the commands of Debian's
 # knockd.conf; fwknop-client and fwknop-server, the real fwknop peers; systemd for systemd-analyze,
 # which checks the shipped unit (contrib/systemd); iptables and ipset for the tests of
-# `firewall: iptables`. Not in the runtime list: only that gate needs them, and it checks for
+# `firewall: iptables`; gpg and gpg-agent for the test of fwknop's GnuPG mode (a GPG_* stanza runs the system's gpg per packet; without it those packets are refused as fwknop-gpg-failed, naming the path). Not in the runtime list: only that gate needs them, and it checks for
 # them at start (exit 69 naming the package), so a host on nftables installs nothing more.
-if [[ "${1:-}" == "--with-test-peers" ]]; then need+=(knockd openssh-client openssh-server conntrack iptables ipset fwknop-client fwknop-server systemd); fi
+if [[ "${1:-}" == "--with-test-peers" ]]; then need+=(knockd openssh-client openssh-server conntrack iptables ipset fwknop-client fwknop-server systemd gpg gpg-agent); fi
 
 missing=()
 for pkg in "${need[@]}"; do

@@ -67,7 +67,7 @@ function stanzaYaml(s: Stanza): string {
   field('destination', list(s.destination));
   if (s.openPorts) field('open_ports', list(s.openPorts.map(formatEndpoint)));
   if (s.restrictPorts) field('restrict_ports', list(s.restrictPorts.map(formatEndpoint)));
-  field(s.key.field, q(s.key.text));
+  if (s.key) field(s.key.field, q(s.key.text));
   if (s.hmacKey) field(s.hmacKey.field, q(s.hmacKey.text));
   field('hmac_digest_type', q(s.hmacType));
   field('encryption_mode', q(s.mode));
@@ -80,6 +80,22 @@ function stanzaYaml(s: Stanza): string {
     const n = s.forceNat;
     const snat = n.snat !== null ? `, snat: ${q(n.snat)}` : '';
     field('force_nat', `{ to: ${q(n.to)}, port: ${n.port}, masquerade: ${n.masquerade}${snat} }`);
+  }
+  if (s.gpg !== null) {
+    const g = s.gpg;
+    out.push('  gpg:');
+    const sub = (k: string, v: string): void => {
+      out.push(`    ${k}: ${v}`);
+    };
+    sub('home_dir', q(g.home_dir));
+    sub('exe', q(g.exe));
+    sub('decrypt_id', q(g.decrypt_id));
+    if (g.decrypt_pw !== undefined) sub('decrypt_pw', q(g.decrypt_pw));
+    sub('allow_no_pw', String(g.allow_no_pw));
+    sub('require_sig', String(g.require_sig));
+    sub('ignore_sig_verify_error', String(g.ignore_sig_verify_error));
+    sub('remote_ids', list(g.remote_ids));
+    sub('fingerprint_ids', list(g.fingerprint_ids));
   }
   return `${out.join('\n')}\n`;
 }

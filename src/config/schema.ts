@@ -17,6 +17,7 @@ import {
   MAX_DOORS,
   MAX_GRANT_DURATION_S,
   MAX_MAX_TRACKED_SEQUENCES,
+  MAX_GPG_SIGNER_IDS,
   MAX_OPEN_PORTS_PER_DOOR,
   MAX_SEQUENCE_TIMEOUT_MS,
   MIN_COMMAND_TIMEOUT_MS,
@@ -174,6 +175,21 @@ const stringList = z
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
 
 /** One fwknop access.conf stanza in knockgate's YAML (what `knockgate import` writes). */
+/** fwknop's GnuPG mode for a stanza (access.conf GPG_*; core/spa/fwknop-gpg.ts). */
+export const fwknopGpgSchema = z
+  .object({
+    home_dir: z.string().min(1),
+    exe: z.string().min(1).default('/usr/bin/gpg'),
+    decrypt_id: z.string().min(1),
+    decrypt_pw: z.string().min(1).optional(),
+    allow_no_pw: z.boolean().default(false),
+    require_sig: z.boolean().default(true),
+    ignore_sig_verify_error: z.boolean().default(false),
+    remote_ids: z.array(z.string().min(1)).max(MAX_GPG_SIGNER_IDS).default([]),
+    fingerprint_ids: z.array(z.string().min(1)).max(MAX_GPG_SIGNER_IDS).default([]),
+  })
+  .strict();
+
 export const fwknopStanzaSchema = z
   .object({
     source: stringList,
@@ -203,6 +219,7 @@ export const fwknopStanzaSchema = z
       })
       .strict()
       .optional(),
+    gpg: fwknopGpgSchema.optional(),
   })
   .strict();
 

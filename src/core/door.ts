@@ -4,6 +4,7 @@
  */
 
 import type { FwknopEncryptionMode } from './spa/fwknop-cipher.js';
+import type { FwknopGpgSettings } from './spa/fwknop-gpg.js';
 import type { KeyObject } from 'node:crypto';
 import type { CidrSet } from './cidr.js';
 import type { ClientAuthMode } from './spa/native-client-auth.js';
@@ -92,6 +93,11 @@ export interface FwknopStanza {
    * for its lifetime, at the given port, as fwknopd does; absent or null: granted on this host.
    */
   readonly forceNat?: NatTarget | null;
+  /**
+   * fwknop's GnuPG mode (GPG_*; core/spa/fwknop-gpg.ts): GnuPG packets are tried against this
+   * stanza; absent or null: only Rijndael packets. A GnuPG-only stanza has an empty `key`.
+   */
+  readonly gpg?: FwknopGpgSettings | null;
 }
 
 export interface FwknopDoorSettings {

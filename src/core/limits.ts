@@ -325,6 +325,32 @@ export const MAX_SPA_CLIENTS_PER_DOOR = 100_000;
  */
 export const MIN_FWKNOP_PACKET_BYTES = 140;
 export const MAX_FWKNOP_PACKET_BYTES = 399;
+/**
+ * fwknop GnuPG packets (core/spa/fwknop-gpg.ts): fwknopd takes 400 characters or more for GnuPG
+ * (MIN_GNUPG_MSG_SIZE); knockgate reads at most MAX_SPA_DATAGRAM_BYTES of a datagram, so the
+ * longest it accepts is one less (a signed RSA-2048 packet without HMAC is ~1,020 characters;
+ * Curve25519 keys give ~600, with room for an HMAC).
+ */
+export const MIN_FWKNOP_GPG_PACKET_BYTES = 400;
+export const MAX_FWKNOP_GPG_PACKET_BYTES = 1_023;
+/**
+ * One gpg run per packet (a process, the agent's key unlock, the public-key decryption and the
+ * signature check): ~0.3 s of wall time with a passphrase-protected RSA-2048 key on a 2-core test
+ * machine (test/integration/fwknop-gpg.test.ts prints it; gpg-agent unlocks the key each time),
+ * ~11 ms with an unprotected one (GPG_ALLOW_NO_PW). Sources that have not proven a key lately may
+ * start FWKNOP_UNPROVEN_GPG_PER_S per second (and a burst of FWKNOP_UNPROVEN_GPG_BURST), shared by
+ * every fwknop door; at most MAX_CONCURRENT_GPG run at once, whoever asks (known sources
+ * included), so that a flood cannot fill the machine with processes.
+ */
+export const FWKNOP_UNPROVEN_GPG_PER_S = 2;
+export const FWKNOP_UNPROVEN_GPG_BURST = 4;
+export const MAX_CONCURRENT_GPG = 2;
+/** One gpg run: killed after this long, and its plaintext and status output cut at these sizes. */
+export const GPG_TIMEOUT_MS = 5_000;
+export const MAX_GPG_PLAINTEXT_BYTES = 2_048;
+export const MAX_GPG_STATUS_BYTES = 16_384;
+/** GPG_REMOTE_ID and GPG_FINGERPRINT_ID entries of one stanza. */
+export const MAX_GPG_SIGNER_IDS = 64;
 /** AES key material: at most RIJNDAEL_MAX_KEYSIZE (lib/rijndael.h); legacy mode pads or cuts it to 16. */
 export const MAX_FWKNOP_KEY_BYTES = 32;
 export const FWKNOP_LEGACY_KEY_BYTES = 16;

@@ -82,6 +82,11 @@ export const FWKNOP_REJECT_REASONS = [
   'fwknop-hmac',
   'fwknop-decrypt',
   'fwknop-digest',
+  'fwknop-gpg-overload', // a GnuPG packet would start a gpg run, and neither its source's allowance nor the GnuPG budget (or the limit of runs at once) has one
+  'fwknop-gpg-failed', // gpg could not be run, timed out or gave too much output (fail closed; the log says which)
+  'fwknop-gpg-unsigned', // GnuPG packet without a signature, and the stanza requires one (GPG_REQUIRE_SIG, fwknopd's default)
+  'fwknop-gpg-bad-signature', // the signature does not verify (bad, or its key unknown to the stanza's GPG_HOME_DIR), and GPG_IGNORE_SIG_VERIFY_ERROR is not set
+  'fwknop-gpg-signer', // signed by a key that is not in the stanza's GPG_REMOTE_ID / GPG_FINGERPRINT_ID
   'fwknop-stale', // the timestamp is outside the freshness window
   'fwknop-expired', // the stanza's ACCESS_EXPIRE has passed
   'fwknop-username', // not the stanza's REQUIRE_USERNAME

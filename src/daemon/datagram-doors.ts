@@ -10,6 +10,9 @@ import {
   DEFAULT_SPA_FRESHNESS_S,
   FWKNOP_UNPROVEN_HMACS_BURST,
   FWKNOP_UNPROVEN_HMACS_PER_S,
+  FWKNOP_UNPROVEN_GPG_BURST,
+  FWKNOP_UNPROVEN_GPG_PER_S,
+  MAX_CONCURRENT_GPG,
   KNOWN_SPA_SOURCE_TTL_MS,
   MAX_KNOWN_SPA_SOURCES,
   SPA_UNPROVEN_WORK_BURST,
@@ -23,7 +26,8 @@ import type { Clock } from '../ports/clock.js';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { Logger } from '../ports/logger.js';
 import type { ReplayStore } from '../ports/replay-store.js';
-import { FwknopHandler } from './fwknop-handler.js';
+import { FwknopHandler, type FwknopHandlerDeps } from './fwknop-handler.js';
+import type { GpgDecrypter } from '../ports/gpg-decrypter.js';
 import type { LogLimiter } from './log-limiter.js';
 import { SpaHandler, type SpaGrant } from './spa-handler.js';
 
@@ -67,6 +71,7 @@ export function buildDatagramDoors(deps: DatagramDoorDeps): DatagramDoor[] {
     nowMs: () => deps.clock.nowMs(),
   };
   const fwknopBudget = new WorkBudget(FWKNOP_UNPROVEN_HMACS_PER_S, FWKNOP_UNPROVEN_HMACS_BURST); // in HMACs, shared by the fwknop doors
+  const gpg = doors.some((d) => d.fwknop?.stanzas.some((s) => s.gpg)) ? gpgDeps(common.knownSources) : undefined;
   const doorIds = doors.flatMap((d) => (d.spa ? [d.spa.doorId] : []));
   return doors.map((door) => {
     const listen = listenerOf(door) as NonNullable<ReturnType<typeof listenerOf>>;
@@ -86,6 +91,7 @@ export function buildDatagramDoors(deps: DatagramDoorDeps): DatagramDoor[] {
         door,
         counters: deps.metrics.datagramDoor(door.name, 'fwknop'),
         budget: fwknopBudget,
+        ...(gpg ? { gpg } : {}),
       });
     }
     return { door, port: listen.port, capture: listen.capture, handler };
@@ -97,4 +103,23 @@ function previousKeysOf(deps: DatagramDoorDeps, doorId: string, doorIds: string[
   const until = deps.config.spa?.previousKeyUntilMs ?? null;
   if (!deps.previousServerKey || until === null) return null;
   return { keys: serverKeysFromPrivate(deps.previousServerKey, doorId, doorIds), untilUnixMs: until };
+}
+
+/**
+ * What GnuPG stanzas share: the budget of gpg runs and their cap, and the decrypter, whose module
+ * (and child_process use) is imported on the first GnuPG packet only.
+ */
+function gpgDeps(knownSources: KnownSources): NonNullable<FwknopHandlerDeps['gpg']> {
+  let decrypter: Promise<GpgDecrypter> | undefined;
+  return {
+    allowance: {
+      knownSources,
+      budget: new WorkBudget(FWKNOP_UNPROVEN_GPG_PER_S, FWKNOP_UNPROVEN_GPG_BURST),
+      runs: { active: 0, max: MAX_CONCURRENT_GPG },
+    },
+    decrypter: () => {
+      decrypter ??= import('./gpg-decrypter.js').then((m) => new m.SystemGpgDecrypter());
+      return decrypter;
+    },
+  };
 }

@@ -620,18 +620,17 @@ describe('the fwknop known-answer keys (test/fixtures/fwknop-kat.json)', () => {
 describe('unsupported variables', () => {
   const file = join(FW, 'unsupported.conf');
   const r = importAccessConf(file);
-  it('still imports the stanza, without GnuPG, commands or NAT', () => {
+  it('still imports the stanza, with its GnuPG settings, without commands or NAT', () => {
     const s = only(r);
     assert.equal(s.key, 'a-passphrase');
     assert.deepEqual(s.open_ports, ['22/tcp']);
     assert.deepEqual(
       Object.keys(s).filter((k) => /^(gpg|cmd|force|disable|forward)/i.test(k)),
-      [],
+      ['gpg'],
     );
   });
   it('warns for each, naming file and line and what happens instead', () => {
-    for (const line of [6, 7, 8, 9, 10])
-      hasWarning(r, file, line, /GnuPG is not supported.*GnuPG-encrypted packets are refused/);
+    for (const line of [6, 7, 8, 9, 10]) assert.deepEqual(warningsAt(r, line), []); // GnuPG: supported
     hasWarning(
       r,
       file,
@@ -687,25 +686,10 @@ describe('unsupported variables', () => {
     );
   });
 
-  it('refuses GnuPG-only stanzas, saying so', () => {
-    errorIn(
-      1,
-      'KEY',
-      /GnuPG-only stanzas are not supported/,
-      'SOURCE ANY',
-      'GPG_DECRYPT_ID ABCD1234',
-      'GPG_DECRYPT_PW pw',
-      'GPG_REMOTE_ID 1234ABCD',
-    );
-    errorIn(1, 'KEY', /GnuPG-only/, 'SOURCE ANY', 'GPG_ALLOW_NO_PW Y', 'GPG_FINGERPRINT_ID AB');
-    errorIn(
-      3,
-      'ENCRYPTION_MODE',
-      /"Asymmetric" is GnuPG, which knockgate does not support/,
-      'SOURCE ANY',
-      'KEY k',
-      'ENCRYPTION_MODE Asymmetric',
-    );
+  it('takes ENCRYPTION_MODE Asymmetric as a no-op: GnuPG is what the GPG_* variables configure', () => {
+    const r2 = imp('SOURCE ANY', 'KEY k', 'HMAC_KEY h', 'OPEN_PORTS tcp/22', 'ENCRYPTION_MODE Asymmetric');
+    assert.equal(only(r2).encryption_mode, 'cbc');
+    assert.ok(warningsAt(r2, 5, /"Asymmetric" is GnuPG, which the GPG_\* variables configure; ignored/).length === 1);
   });
 });
 

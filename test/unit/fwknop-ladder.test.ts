@@ -72,7 +72,9 @@ function lookup(ladder: FwknopLadder, bytes: Uint8Array, source = SOURCE): Needs
 }
 /** Both steps up to the replay check, at wall-clock `now`. */
 function run(ladder: FwknopLadder, bytes: Uint8Array, now = T0, source = SOURCE): FwknopStep {
-  return ladder.open(datagram(bytes, source), lookup(ladder, bytes, source), now);
+  const step = ladder.open(datagram(bytes, source), lookup(ladder, bytes, source), now);
+  assert.notEqual(step.kind, 'needs-gpg-decrypt', 'a Rijndael packet never asks for gpg');
+  return step as FwknopStep;
 }
 const reasonOf = (s: FwknopStep | ReturnType<FwknopLadder['beforeCrypto']>): string =>
   s.kind === 'reject' ? s.reason : s.kind;

@@ -19,7 +19,8 @@
  * than fwknopd would (FORWARD_ALL, DISABLE_DNAT, command cycles, %include_keys, cipher modes other
  * than CBC and legacy). FORCE_NAT, FORCE_SNAT and FORCE_MASQUERADE are read here and become the
  * stanza's `force_nat` (stanza.ts).
- * Warnings: every other variable knockgate does not support (GnuPG, command execution, unknown
+ * GPG_* variables are read by access-conf/stanza-gpg.ts.
+ * Warnings: every other variable knockgate does not support (command execution, unknown
  * names), saying what happens instead. Values are only read here; a stanza's rules as a whole
  * (keys present, lists, defaults) are checked when it is finished (stanza.ts).
  */
@@ -29,6 +30,7 @@ import type { AccessLine } from './lexer.js';
 import { readExpireDate, readExpireEpoch, readTimeout } from './number-values.js';
 import type { AccessConfReport, Loc, Setting } from './report.js';
 import type { FwknopEncryptionMode } from '../../core/spa/fwknop-cipher.js';
+import { GPG_VAR_NAMES, type GpgDraft, readGpgVariable } from './stanza-gpg.js';
 
 export const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
 export type HmacName = (typeof HMAC_TYPES)[number];
@@ -46,18 +48,7 @@ const ENC_MODES: Readonly<Record<string, boolean>> = {
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-const GPG_VARS = new Set([
-  'GPG_HOME_DIR',
-  'GPG_EXE',
-  'GPG_DECRYPT_ID',
-  'GPG_DECRYPT_PW',
-  'GPG_ALLOW_NO_PW',
-  'GPG_REQUIRE_SIG',
-  'GPG_DISABLE_SIG',
-  'GPG_IGNORE_SIG_VERIFY_ERROR',
-  'GPG_REMOTE_ID',
-  'GPG_FINGERPRINT_ID',
-]);
+const GPG_VARS: ReadonlySet<string> = new Set(GPG_VAR_NAMES);
 const CMD_EXEC_VARS = new Set([
   'ENABLE_CMD_EXEC',
   'ENABLE_CMD_SUDO_EXEC',
@@ -128,8 +119,8 @@ export interface StanzaDraft extends Loc {
   /** FORCE_SNAT `<IP>`. */
   forceSnat?: Setting<string>;
   forceMasquerade?: Setting<boolean>;
-  /** The first GnuPG variable, if any (a stanza without a KEY is then GnuPG-only). */
-  gpg?: Loc;
+  /** The GnuPG variables, if any (access-conf/stanza-gpg.ts; a stanza without a KEY is then GnuPG-only). */
+  gpg?: GpgDraft;
 }
 
 type SettingField = Exclude<keyof StanzaDraft, keyof Loc | 'source' | 'gpg'>;
@@ -229,7 +220,10 @@ export function applyStanzaVariable(
       const m = val.toLowerCase();
       if (ENC_MODES[m] !== true)
         report.fail(at, key, `unrecognized ENCRYPTION_MODE ${shown(val)}, use {CBC,CTR,legacy,Asymmetric} (fwknopd)`);
-      if (m === 'asymmetric') report.fail(at, key, `${shown(val)} is GnuPG, which knockgate does not support (yet)`);
+      if (m === 'asymmetric') {
+        report.warn(at, `${shown(val)} is GnuPG, which the GPG_* variables configure; ignored here`);
+        break;
+      }
       set('mode', m as FwknopEncryptionMode);
       break;
     }
@@ -309,12 +303,7 @@ export function applyStanzaVariable(
       break;
     default:
       if (GPG_VARS.has(name)) {
-        if (name === 'GPG_DECRYPT_PW') changeme();
-        if (d.gpg === undefined) d.gpg = at;
-        report.warn(
-          at,
-          `${name}: GnuPG is not supported; this stanza accepts only Rijndael packets made with its KEY/KEY_BASE64, and GnuPG-encrypted packets are refused`,
-        );
+        d.gpg = readGpgVariable(report, d.gpg, line);
       } else if (CMD_EXEC_VARS.has(name)) {
         report.warn(
           at,

@@ -1,7 +1,7 @@
 /**
  * Finishing a stanza once its file is read: fwknop 2.6.11's expand_acc_ent_lists(),
  * set_acc_defaults() and acc_data_is_valid(), and what knockgate needs on top.
- *   - a stanza needs a non-empty key (KEY/KEY_BASE64; a GnuPG-only stanza is an error here); the
+ *   - a stanza needs a non-empty key (KEY/KEY_BASE64) or GnuPG settings (stanza-gpg.ts); the
  *     encryption and HMAC keys must differ; in legacy mode keys are cut to 16 bytes; keys fwknop
  *     would refuse every packet with (fko_new_with_data: e.g. over 32 bytes) are an error;
  *   - HMAC_DIGEST_TYPE defaults to SHA-256, ENCRYPTION_MODE to CBC, DESTINATION to any;
@@ -24,6 +24,7 @@ import { shown, utf8Of } from './c-readings.js';
 import { DEF_FW_ACCESS_TIMEOUT_S, DEF_MAX_FW_TIMEOUT_S, LEGACY_KEY_BYTES } from './fwknopd-constants.js';
 import type { AccessConfReport, Loc, Setting } from './report.js';
 import { addressList, portList } from './stanza-lists.js';
+import { finishGpg, type StanzaGpg } from './stanza-gpg.js';
 import type { HmacName, KeyValue, StanzaDraft } from './stanza-variables.js';
 import type { FwknopEncryptionMode } from '../../core/spa/fwknop-cipher.js';
 
@@ -47,7 +48,7 @@ export interface Stanza {
   readonly openPorts: readonly Endpoint[] | null;
   readonly restrictPorts: readonly Endpoint[] | null;
   /** The key as YAML will carry it: text when its bytes are UTF-8 and it was not given as base64. */
-  readonly key: { readonly field: 'key' | 'key_base64'; readonly text: string };
+  readonly key: { readonly field: 'key' | 'key_base64'; readonly text: string } | null;
   readonly hmacKey: { readonly field: 'hmac_key' | 'hmac_key_base64'; readonly text: string } | null;
   readonly hmacType: HmacName;
   readonly mode: FwknopEncryptionMode;
@@ -64,6 +65,8 @@ export interface Stanza {
     readonly masquerade: boolean;
     readonly snat: string | null;
   } | null;
+  /** The GnuPG settings (GPG_*; access-conf/stanza-gpg.ts), or null. */
+  readonly gpg: StanzaGpg | null;
 }
 
 export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
@@ -78,24 +81,19 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
       'no OPEN_PORTS: fwknopd opens whatever ports the client asks for (except RESTRICT_PORTS); knockgate opens only ports in the door\'s "open" list for this stanza',
     );
   }
-  const key = d.key;
-  if (key === undefined || key.value.bytes.length === 0) {
-    if (d.gpg !== undefined)
-      report.fail(
-        at,
-        'KEY',
-        'GnuPG-only stanzas are not supported: this stanza has no KEY or KEY_BASE64, and knockgate cannot decrypt GnuPG packets',
-      );
+  const gpg = finishGpg(report, d.gpg);
+  const key = gpg !== null && d.key?.value.bytes.length === 0 ? undefined : d.key;
+  if ((key === undefined && gpg === null) || (key !== undefined && key.value.bytes.length === 0)) {
     report.fail(
       key ?? at,
       key?.key ?? 'KEY',
-      `no keys found for access stanza source ${shown(d.source)}: give KEY or KEY_BASE64`,
+      `no keys found for access stanza source ${shown(d.source)}: give KEY or KEY_BASE64 (or the GPG_* variables)`,
     );
   }
   const mode = d.mode?.value ?? 'cbc';
   const hmac = d.hmacKey;
   if (hmac !== undefined && hmac.value.bytes.length === 0) report.fail(hmac, hmac.key, 'the HMAC key is empty');
-  if (hmac?.value.bytes.equals(key.value.bytes)) {
+  if (key !== undefined && hmac?.value.bytes.equals(key.value.bytes)) {
     report.fail(
       hmac,
       hmac.key,
@@ -109,19 +107,21 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
     );
     if (d.hmacType !== undefined) report.warn(d.hmacType, 'HMAC_DIGEST_TYPE has no effect without an HMAC key');
   }
-  if (mode === 'legacy' && key.value.bytes.length > LEGACY_KEY_BYTES) {
+  if (key !== undefined && mode === 'legacy' && key.value.bytes.length > LEGACY_KEY_BYTES) {
     report.warn(key, `legacy mode uses only the first ${LEGACY_KEY_BYTES} bytes of the key (fwknopd truncates it too)`);
   }
   const hmacType = d.hmacType?.value ?? 'sha256';
   const problem = fwknopKeysProblem({
-    key: new Uint8Array(key.value.bytes),
+    // A GnuPG-only stanza: its HMAC key is checked with a stand-in encryption key.
+    key: key !== undefined ? new Uint8Array(key.value.bytes) : new Uint8Array(1),
     hmacKey: hmac ? new Uint8Array(hmac.value.bytes) : null,
     hmacType: hmacType.replace('_', '-') as FwknopHmacType,
     encryptionMode: mode,
   });
   if (problem !== null) {
-    const where = problem.includes('HMAC') && hmac ? hmac : key;
-    report.fail(where, where.key, `${problem} (fwknopd would refuse every packet for this stanza)`);
+    const where = (problem.includes('HMAC') && hmac ? hmac : key) ?? at;
+    const whereKey = (where as Partial<Setting<unknown>>).key ?? 'SOURCE';
+    report.fail(where, whereKey, `${problem} (fwknopd would refuse every packet for this stanza)`);
   }
   const fwTimeoutS = capped(report, d.fwTimeout, DEF_FW_ACCESS_TIMEOUT_S);
   const maxTimeoutS = capped(report, d.maxTimeout, DEF_MAX_FW_TIMEOUT_S);
@@ -132,7 +132,7 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
     );
   }
   const expire = d.expire === undefined || d.expire.value <= 0 ? null : d.expire.value;
-  const keyYaml = keyText(key.value, 'key', 'key_base64');
+  const keyYaml = key !== undefined ? keyText(key.value, 'key', 'key_base64') : null;
   const hmacYaml = hmac ? keyText(hmac.value, 'hmac_key', 'hmac_key_base64') : null;
   const variables: Partial<Record<string, VariableLoc>> = { source: { file: d.file, line: d.line, key: 'SOURCE' } };
   const note = (field: string, set: Setting<unknown> | undefined): void => {
@@ -141,7 +141,9 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
   note('destination', d.destination);
   note('open_ports', d.openPorts);
   note('restrict_ports', d.restrictPorts);
-  note(keyYaml.field, key);
+  if (keyYaml) note(keyYaml.field, key);
+  if (gpg !== null && d.gpg !== undefined)
+    variables.gpg = { file: d.gpg.file, line: d.gpg.line, key: Object.values(d.gpg.vars)[0]?.key ?? 'GPG_HOME_DIR' };
   if (hmacYaml) note(hmacYaml.field, hmac);
   note('hmac_digest_type', d.hmacType);
   note('encryption_mode', d.mode);
@@ -169,6 +171,7 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
     requireSource: d.requireSource?.value ?? false,
     expire,
     forceNat,
+    gpg,
   };
 }
 

@@ -15,6 +15,7 @@ import { formatIPAddress, parseIPAddress } from '../../core/ip-address.js';
 import { endpointKey, formatEndpoint } from '../../core/endpoint.js';
 import { fwknopKeysProblem } from '../../core/spa/fwknop-wire.js';
 import type { RawDoor, RawFwknopStanza } from '../schema.js';
+import { compileFwknopGpg } from './fwknop-gpg.js';
 import type { CompileContext, ConfigPath } from './context.js';
 
 export interface StanzaSource {
@@ -39,16 +40,24 @@ export function compileFwknopStanza(
   if ('error' in sources) return fail(['source'], sources.error);
   const destinations = parseCidrList(st.destination);
   if ('error' in destinations) return fail(['destination'], destinations.error);
-  if ((st.key === undefined) === (st.key_base64 === undefined))
-    return fail([], 'give exactly one of "key" and "key_base64" (GnuPG stanzas are not supported)');
+  const gpg = compileFwknopGpg(st, fail);
+  if (st.key !== undefined && st.key_base64 !== undefined)
+    return fail(['key'], 'give at most one of "key" and "key_base64"');
+  if (st.key === undefined && st.key_base64 === undefined && gpg === null)
+    return fail([], 'give one of "key" and "key_base64", or "gpg" (or both)');
   if (st.hmac_key !== undefined && st.hmac_key_base64 !== undefined)
     return fail(['hmac_key'], 'give at most one of "hmac_key" and "hmac_key_base64"');
   if (from.fromYaml && !ctx.secretsProtected)
     return fail(
-      [st.key !== undefined ? 'key' : 'key_base64'],
+      [st.key !== undefined ? 'key' : st.key_base64 !== undefined ? 'key_base64' : 'gpg'],
       `this file holds secret keys but is readable by group or others; chmod 600 ${ctx.src.file}`,
     );
-  const key = st.key !== undefined ? utf8Bytes(st.key) : decodeBase64(from, st.key_base64 as string, 'key_base64');
+  const key =
+    st.key !== undefined
+      ? utf8Bytes(st.key)
+      : st.key_base64 !== undefined
+        ? decodeBase64(from, st.key_base64, 'key_base64')
+        : new Uint8Array(0); // GnuPG only: no Rijndael packet is tried against it
   const hmacKey =
     st.hmac_key !== undefined
       ? utf8Bytes(st.hmac_key)
@@ -63,8 +72,14 @@ export function compileFwknopStanza(
     });
   }
   const hmacType = st.hmac_digest_type.replace('_', '-') as FwknopStanza['hmacType'];
-  const problem = fwknopKeysProblem({ key, hmacKey, hmacType, encryptionMode: st.encryption_mode });
-  if (problem !== null) return fail([st.key !== undefined ? 'key' : 'key_base64'], problem);
+  // A GnuPG-only stanza's HMAC key is checked with a stand-in encryption key.
+  const checked = key.length > 0 ? key : new Uint8Array(1);
+  const problem = fwknopKeysProblem({ key: checked, hmacKey, hmacType, encryptionMode: st.encryption_mode });
+  if (problem !== null)
+    return fail(
+      [st.key !== undefined ? 'key' : st.key_base64 !== undefined ? 'key_base64' : 'hmac_key_base64'],
+      problem,
+    );
   return Object.freeze({
     origin: from.origin,
     sources,
@@ -81,6 +96,7 @@ export function compileFwknopStanza(
     requireSourceAddress: st.require_source_address,
     expiresAtS: st.access_expire_epoch ?? null,
     forceNat: compileForceNat(ctx, st, fail),
+    gpg,
   });
 }
 

@@ -20,6 +20,11 @@
  *                   owned by the stanza;
  *   conclude()      7. the replay outcome (core/spa/replay-rung.ts), then the grant.
  *
+ * A GnuPG-sized packet (core/spa/fwknop-gpg.ts) takes the same rungs with the stanzas that have
+ * GnuPG settings, except that open() does the HMACs and then asks for gpg runs
+ * (core/spa/fwknop-gpg-rung.ts); the daemon admits each (admitGpg) and hands its result to
+ * afterGpg(), which takes rungs 5 and 6 as open() does.
+ *
  * Contract: never throws on packet bytes; every datagram ends in exactly one FwknopRejectReason or
  * one grant. Pure: clocks are arguments, the allowance's state is passed in.
  */
@@ -35,6 +40,16 @@ import { decideFwknopAccess } from './fwknop-access-policy.js';
 import { fwknopMessageRefusal } from './fwknop-message-checks.js';
 import { FwknopStanzaIndex } from './fwknop-stanza-index.js';
 import { FwknopStanzaKeys, openForStanzas } from './fwknop-stanza-open.js';
+import { fwknopGpgFrameProblem, type GpgDecryptResult, isFwknopGpgLength } from './fwknop-gpg.js';
+import {
+  admitGpgRun,
+  type GpgAllowance,
+  type GpgTrial,
+  gpgTrials,
+  type NeedsGpgDecrypt,
+  openAfterGpg,
+} from './fwknop-gpg-rung.js';
+import type { FwknopStanzaOpening } from './fwknop-stanza-open.js';
 import { fwknopFrameProblem, fwknopReplayDigestHex } from './fwknop-wire.js';
 import {
   ladderReject,
@@ -88,6 +103,8 @@ export class FwknopLadder {
   private readonly stanzas: readonly FwknopStanza[];
   private readonly index: FwknopStanzaIndex;
   private readonly keys = new FwknopStanzaKeys();
+  /** Whether any stanza has GnuPG settings (else GnuPG-sized packets are refused by their length). */
+  readonly hasGpg: boolean;
 
   /** `door` must have fwknop settings; `freshnessMs`: the freshness window. */
   constructor(
@@ -96,15 +113,20 @@ export class FwknopLadder {
   ) {
     this.stanzas = door.fwknop?.stanzas ?? [];
     this.index = new FwknopStanzaIndex(this.stanzas);
+    this.hasGpg = this.stanzas.some((s) => s.gpg);
   }
 
   /** Rungs 1–3; `monoMs`: the allowance's clock. */
   beforeCrypto(d: FwknopDatagram, monoMs: number, allowance: WorkAllowance): FwknopPrecheck {
-    const frame = fwknopFrameProblem(d.payload);
+    // GnuPG-sized packets only where a stanza has GnuPG settings: elsewhere they stay too long.
+    const gpg = this.hasGpg && d.payload instanceof Uint8Array && isFwknopGpgLength(d.payload.length);
+    const frame = gpg ? fwknopGpgFrameProblem(d.payload) : fwknopFrameProblem(d.payload);
     if (frame !== null) return ladderReject(frame); // no key changes these
     const destination = d.destinationText === undefined ? null : parseIPAddress(d.destinationText);
     const candidates = this.index.candidates(d.source).filter((i) => {
-      const dst = (this.stanzas[i] as FwknopStanza).destinations;
+      const st = this.stanzas[i] as FwknopStanza;
+      if (gpg ? !st.gpg : st.key.length === 0) return false;
+      const dst = st.destinations;
       return dst.any || (destination !== null && cidrSetContains(dst, destination));
     });
     if (candidates.length === 0) return ladderReject('fwknop-no-stanza');
@@ -115,8 +137,31 @@ export class FwknopLadder {
   }
 
   /** Rungs 4–6, for a packet whose digest the local replay cache did not hold; `unixMs`: the wall clock. */
-  open(d: FwknopDatagram, pre: NeedsDigestLookup, unixMs: number): FwknopStep {
-    const opened = openForStanzas(d.payload, this.stanzas, pre.candidates, this.index, this.keys);
+  open(d: FwknopDatagram, pre: NeedsDigestLookup, unixMs: number): FwknopStep | NeedsGpgDecrypt {
+    if (this.hasGpg && isFwknopGpgLength(d.payload.length)) {
+      const trials = gpgTrials(d.payload, this.stanzas, pre.candidates);
+      return trials.kind === 'reject' ? ladderReject(trials.reason) : trials;
+    }
+    return this.decide(d, pre, openForStanzas(d.payload, this.stanzas, pre.candidates, this.index, this.keys), unixMs);
+  }
+
+  /** Whether one more gpg run may start for this datagram (GpgAllowance); the caller ends it with `runs.active--`. */
+  admitGpg(d: FwknopDatagram, monoMs: number, allowance: GpgAllowance): boolean {
+    return admitGpgRun(allowance, d.sourceText, monoMs);
+  }
+
+  /** Rungs 4–6 after one gpg run of `trial`: a reject (perhaps another trial opens it), or the replay check. */
+  afterGpg(
+    d: FwknopDatagram,
+    pre: NeedsDigestLookup,
+    trial: GpgTrial,
+    result: GpgDecryptResult,
+    unixMs: number,
+  ): FwknopStep {
+    return this.decide(d, pre, openAfterGpg(this.stanzas, trial, result), unixMs);
+  }
+
+  private decide(d: FwknopDatagram, pre: NeedsDigestLookup, opened: FwknopStanzaOpening, unixMs: number): FwknopStep {
     if (!opened.ok) return ladderReject(opened.reason);
     const { stanza, message } = opened;
     const refusal = fwknopMessageRefusal(stanza, message, unixMs, this.freshnessMs);
