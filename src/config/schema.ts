@@ -203,6 +203,18 @@ export const fwknopStanzaSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * CMD_CYCLE_OPEN / CMD_CYCLE_CLOSE / CMD_CYCLE_TIMER: commands run instead of the firewall
+     * (core/spa/fwknop-cmd-cycle.ts); `close: NONE` runs no close command.
+     */
+    cmd_cycle: z
+      .object({
+        open: z.string().min(1),
+        close: z.string().min(1),
+        timer: duration(1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -4,6 +4,7 @@
  */
 
 import type { FwknopEncryptionMode } from './spa/fwknop-cipher.js';
+import type { FwknopCmdCycle } from './spa/fwknop-cmd-cycle.js';
 import type { KeyObject } from 'node:crypto';
 import type { CidrSet } from './cidr.js';
 import type { ClientAuthMode } from './spa/native-client-auth.js';
@@ -92,6 +93,11 @@ export interface FwknopStanza {
    * for its lifetime, at the given port, as fwknopd does; absent or null: granted on this host.
    */
   readonly forceNat?: NatTarget | null;
+  /**
+   * CMD_CYCLE_OPEN/CLOSE/TIMER: an accepted request runs these commands instead of opening the
+   * firewall (core/spa/fwknop-cmd-cycle.ts); absent or null: the firewall is opened.
+   */
+  readonly cmdCycle?: FwknopCmdCycle | null;
 }
 
 export interface FwknopDoorSettings {
@@ -112,9 +118,13 @@ export interface SpaDoorSettings {
   readonly clients: readonly SpaClient[];
 }
 
-/** Whether a door leaves a command to run later (its stop_command, or knockd's stop shell commands). */
+/** Whether a door leaves a command to run later (its stop_command, knockd's stop shell commands, CMD_CYCLE_CLOSE). */
 export function hasStopCommand(door: Door): boolean {
-  return door.stopCommand !== null || (door.shell !== null && (door.shell.stop4 !== '' || door.shell.stop6 !== ''));
+  return (
+    door.stopCommand !== null ||
+    (door.shell !== null && (door.shell.stop4 !== '' || door.shell.stop6 !== '')) ||
+    (door.fwknop?.stanzas.some((s) => (s.cmdCycle?.close ?? null) !== null) ?? false)
+  );
 }
 
 /** Where an SPA or fwknop door receives its datagrams; null for a knock-sequence door. */

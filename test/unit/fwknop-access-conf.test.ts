@@ -649,15 +649,6 @@ describe('unsupported variables', () => {
     errorIn(5, 'FORCE_MASQUERADE', /needs FORCE_NAT/, ...BASE, 'FORCE_MASQUERADE Y');
     errorIn(5, 'FORWARD_ALL', /FORWARD_ALL=Y forwards every port/, ...BASE, 'FORWARD_ALL Y');
     errorIn(5, 'DISABLE_DNAT', /hook: forward/, ...BASE, 'DISABLE_DNAT Y');
-    errorIn(
-      5,
-      'CMD_CYCLE_OPEN',
-      /command cycles are not supported.*open ports that fwknopd never opens/,
-      ...BASE,
-      'CMD_CYCLE_OPEN /bin/true',
-    );
-    errorIn(5, 'CMD_CYCLE_CLOSE', /command cycles/, ...BASE, 'CMD_CYCLE_CLOSE NONE');
-    errorIn(5, 'CMD_CYCLE_TIMER', /command cycles/, ...BASE, 'CMD_CYCLE_TIMER 10');
   });
   it("imports FORCE_NAT (with FORCE_MASQUERADE or FORCE_SNAT) as the stanza's force_nat, and refuses what fwknopd refuses", () => {
     const one = (...lines: string[]) => only(importAccessConf(conf(...BASE, ...lines)));

@@ -16,9 +16,9 @@
  *
  * Contract: every variable has an outcome here, and none is dropped silently. Errors (ConfigError
  * at the variable): what fwknopd rejects, and what knockgate cannot honour without granting more
- * than fwknopd would (FORWARD_ALL, DISABLE_DNAT, command cycles, %include_keys, cipher modes other
- * than CBC and legacy). FORCE_NAT, FORCE_SNAT and FORCE_MASQUERADE are read here and become the
- * stanza's `force_nat` (stanza.ts).
+ * than fwknopd would (FORWARD_ALL, DISABLE_DNAT, %include_keys, cipher modes other than CBC and
+ * legacy). CMD_CYCLE_OPEN/CLOSE/TIMER are read by cmd-cycle.ts. FORCE_NAT, FORCE_SNAT and
+ * FORCE_MASQUERADE are read here and become the stanza's `force_nat` (stanza.ts).
  * Warnings: every other variable knockgate does not support (GnuPG, command execution, unknown
  * names), saying what happens instead. Values are only read here; a stanza's rules as a whole
  * (keys present, lists, defaults) are checked when it is finished (stanza.ts).
@@ -29,6 +29,7 @@ import type { AccessLine } from './lexer.js';
 import { readExpireDate, readExpireEpoch, readTimeout } from './number-values.js';
 import type { AccessConfReport, Loc, Setting } from './report.js';
 import type { FwknopEncryptionMode } from '../../core/spa/fwknop-cipher.js';
+import { type CmdCycleDraft, readCmdCycleVariable } from './cmd-cycle.js';
 
 export const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
 export type HmacName = (typeof HMAC_TYPES)[number];
@@ -107,7 +108,7 @@ export interface KeyValue {
 }
 
 /** A stanza as read so far: each variable's last value, with where it was set. */
-export interface StanzaDraft extends Loc {
+export interface StanzaDraft extends Loc, CmdCycleDraft {
   /** SOURCE, unparsed. */
   readonly source: string;
   destination?: Setting<string>;
@@ -263,13 +264,11 @@ export function applyStanzaVariable(
       break;
     case 'CMD_CYCLE_OPEN':
     case 'CMD_CYCLE_CLOSE':
-    case 'CMD_CYCLE_TIMER':
-      report.fail(
-        at,
-        key,
-        'command cycles are not supported: fwknopd runs CMD_CYCLE_OPEN/CLOSE instead of opening the firewall for this stanza, and ignoring them would make knockgate open ports that fwknopd never opens',
-      );
+    case 'CMD_CYCLE_TIMER': {
+      const r = readCmdCycleVariable(report, at, name, val);
+      set(r.field, r.value);
       break;
+    }
     case 'FORCE_NAT': {
       // fwknopd: sscanf(val, "%15s %5u", ip, &port) must read both; the IP must be IPv4.
       const m = /^(\S{1,15})\s+(\d{1,5})/.exec(val);

@@ -22,6 +22,7 @@ import { MAX_GRANT_DURATION_S } from '../../core/limits.js';
 import { fwknopKeysProblem, type FwknopHmacType } from '../../core/spa/fwknop-wire.js';
 import { shown, utf8Of } from './c-readings.js';
 import { DEF_FW_ACCESS_TIMEOUT_S, DEF_MAX_FW_TIMEOUT_S, LEGACY_KEY_BYTES } from './fwknopd-constants.js';
+import { type FinishedCmdCycle, finishCmdCycle } from './cmd-cycle.js';
 import type { AccessConfReport, Loc, Setting } from './report.js';
 import { addressList, portList } from './stanza-lists.js';
 import type { HmacName, KeyValue, StanzaDraft } from './stanza-variables.js';
@@ -64,6 +65,8 @@ export interface Stanza {
     readonly masquerade: boolean;
     readonly snat: string | null;
   } | null;
+  /** CMD_CYCLE_OPEN/CLOSE/TIMER (cmd-cycle.ts): commands run instead of the firewall. */
+  readonly cmdCycle: FinishedCmdCycle | null;
 }
 
 export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
@@ -152,6 +155,8 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
   note('access_expire_epoch', d.expire);
   note('force_nat', d.forceNat);
   const forceNat = finishForceNat(report, d);
+  const cmdCycle = finishCmdCycle(report, at, d);
+  note('cmd_cycle', d.cmdCycleOpen ?? d.cmdCycleClose);
   return {
     loc: { file: d.file, line: d.line },
     variables,
@@ -169,6 +174,7 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
     requireSource: d.requireSource?.value ?? false,
     expire,
     forceNat,
+    cmdCycle,
   };
 }
 

@@ -27,11 +27,12 @@
 import { createHash } from 'node:crypto';
 import { cidrSetContains } from '../cidr.js';
 import type { Door, FwknopStanza } from '../door.js';
-import type { Endpoint } from '../endpoint.js';
+import { PROTOCOL_NUMBER, type Endpoint } from '../endpoint.js';
 import { replayExpiryMs } from '../freshness.js';
 import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../ip-address.js';
 import type { FwknopRejectReason } from '../reasons.js';
 import { decideFwknopAccess } from './fwknop-access-policy.js';
+import type { CmdCycleFacts } from './fwknop-cmd-cycle.js';
 import { fwknopMessageRefusal } from './fwknop-message-checks.js';
 import { FwknopStanzaIndex } from './fwknop-stanza-index.js';
 import { FwknopStanzaKeys, openForStanzas } from './fwknop-stanza-open.js';
@@ -72,6 +73,8 @@ export interface FwknopPending {
   readonly address: IPAddressBytes;
   readonly endpoints: readonly Endpoint[];
   readonly durationS: number;
+  /** Set for a stanza with a command cycle: what its variables stand for. */
+  readonly cmdCycleFacts: CmdCycleFacts | null;
 }
 
 export type FwknopStep = LadderStep<FwknopRejectReason, FwknopPending>;
@@ -132,13 +135,19 @@ export class FwknopLadder {
         owner: { id: stanzaOwnerId(stanza), timestampMs },
       },
       who: stanza.origin,
-      pending: { stanza, address: access.address, endpoints: access.endpoints, durationS: access.durationS },
+      pending: {
+        stanza,
+        address: access.address,
+        endpoints: access.endpoints,
+        durationS: access.durationS,
+        cmdCycleFacts: stanza.cmdCycle ? cmdCycleFactsOf(d, access, message.timestamp) : null,
+      },
     };
   }
 
   /** Rung 7: the replay outcome, then the grant. */
   conclude(step: NeedsReplayCheck<FwknopPending>, outcome: ReplayOutcome): LadderFinal<FwknopRejectReason> {
-    const { stanza, address, endpoints, durationS } = step.pending;
+    const { stanza, address, endpoints, durationS, cmdCycleFacts } = step.pending;
     const refusal = replayRefusal(FWKNOP_REPLAY_REASONS, outcome);
     if (refusal !== null) return ladderReject(refusal, stanza.origin);
     return {
@@ -147,11 +156,32 @@ export class FwknopLadder {
       grant: {
         source: formatIPAddress(address),
         family: address.family,
-        endpoints,
+        // fwknopd opens no rule of its own for a stanza with a command cycle: its commands do.
+        endpoints: stanza.cmdCycle && cmdCycleFacts ? [] : endpoints,
         durationS,
         client: stanza.origin,
         ...(stanza.forceNat ? { nat: stanza.forceNat } : {}),
+        ...(stanza.cmdCycle && cmdCycleFacts ? { cmdCycle: { cycle: stanza.cmdCycle, facts: cmdCycleFacts } } : {}),
       },
     };
   }
+}
+
+/** What a command cycle's variables stand for: the first requested port (as fwknopd), the timeout. */
+function cmdCycleFactsOf(
+  d: FwknopDatagram,
+  access: { readonly address: IPAddressBytes; readonly endpoints: readonly Endpoint[]; readonly durationS: number },
+  timestampS: number,
+): CmdCycleFacts {
+  const first = access.endpoints[0];
+  const destination = d.destinationText === undefined ? null : parseIPAddress(d.destinationText);
+  return {
+    source: formatIPAddress(access.address),
+    packetSource: formatIPAddress(d.source),
+    destination: destination === null ? null : formatIPAddress(destination),
+    port: first?.port ?? -1,
+    protocolNumber: first ? PROTOCOL_NUMBER[first.proto] : -1,
+    timestampS,
+    timeoutS: access.durationS,
+  };
 }
