@@ -81,6 +81,10 @@ function stanzaYaml(s: Stanza): string {
     const snat = n.snat !== null ? `, snat: ${q(n.snat)}` : '';
     field('force_nat', `{ to: ${q(n.to)}, port: ${n.port}, masquerade: ${n.masquerade}${snat} }`);
   }
+  if (s.cmdExec !== null) {
+    const group = s.cmdExec.group !== null ? `, group: ${q(s.cmdExec.group)}` : '';
+    field('cmd_exec', `{ user: ${q(s.cmdExec.user)}${group} }`);
+  }
   if (s.cmdCycle !== null) {
     const c = s.cmdCycle;
     const timer = c.timerS !== null ? `, timer: ${q(`${c.timerS}s`)}` : '';

@@ -207,6 +207,15 @@ export const fwknopStanzaSchema = z
      * CMD_CYCLE_OPEN / CMD_CYCLE_CLOSE / CMD_CYCLE_TIMER: commands run instead of the firewall
      * (core/spa/fwknop-cmd-cycle.ts); `close: NONE` runs no close command.
      */
+    /**
+     * ENABLE_CMD_EXEC with CMD_EXEC_USER (and CMD_EXEC_GROUP): command messages run as this user
+     * (core/spa/fwknop-command-message.ts); `cmd_allow` (knockgate's) lists the commands allowed.
+     */
+    cmd_exec: z
+      .object({ user: z.string().min(1), group: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    cmd_allow: z.array(z.string().min(1)).min(1).max(MAX_OPEN_PORTS_PER_DOOR).optional(),
     cmd_cycle: z
       .object({
         open: z.string().min(1),

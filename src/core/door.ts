@@ -5,6 +5,7 @@
 
 import type { FwknopEncryptionMode } from './spa/fwknop-cipher.js';
 import type { FwknopCmdCycle } from './spa/fwknop-cmd-cycle.js';
+import type { FwknopCmdExec } from './spa/fwknop-command-message.js';
 import type { KeyObject } from 'node:crypto';
 import type { CidrSet } from './cidr.js';
 import type { ClientAuthMode } from './spa/native-client-auth.js';
@@ -98,6 +99,11 @@ export interface FwknopStanza {
    * firewall (core/spa/fwknop-cmd-cycle.ts); absent or null: the firewall is opened.
    */
   readonly cmdCycle?: FwknopCmdCycle | null;
+  /**
+   * ENABLE_CMD_EXEC (with CMD_EXEC_USER/GROUP, and knockgate's cmd_allow): command messages this
+   * stanza runs (core/spa/fwknop-command-message.ts); absent or null: they are refused.
+   */
+  readonly cmdExec?: FwknopCmdExec | null;
 }
 
 export interface FwknopDoorSettings {

@@ -37,7 +37,9 @@ import type { Gate } from '../ports/gate.js';
 import type { Logger } from '../ports/logger.js';
 import type { PendingCommand } from '../ports/pending-commands.js';
 import type { SpaGrant } from '../core/spa/ladder-step.js';
+import type { FwknopCommand } from '../core/spa/fwknop-command-message.js';
 import { runCmdCycle } from './fwknop-cmd-cycle-run.js';
+import { runFwknopCommand } from './fwknop-command-run.js';
 import type { GrantAudit } from './grant-audit.js';
 import { type GrantBook, type GrantRecord, unionEndpoints } from './grants.js';
 import type { PendingStops } from './pending-stops.js';
@@ -57,6 +59,8 @@ export interface GrantSpec {
   readonly reason?: string;
   /** An fwknop stanza's command cycle, run instead of the firewall (fwknop-cmd-cycle-run.ts). */
   readonly cmdCycle?: SpaGrant['cmdCycle'];
+  /** An fwknop command message: run instead of any grant (Grantor.command). */
+  readonly command?: FwknopCommand;
 }
 
 /** What became of a grant request: the record as it now stands, or why there is none. */
@@ -81,6 +85,11 @@ export interface GrantorDeps {
 
 export class Grantor {
   constructor(private readonly deps: GrantorDeps) {}
+
+  /** An fwknop command message (fwknop-command-run.ts): run, audited, no grant. */
+  async command(door: Door, spec: GrantSpec & { readonly command: FwknopCommand }): Promise<void> {
+    await runFwknopCommand(this.deps, door, spec);
+  }
 
   async grant(door: Door, spec: GrantSpec): Promise<GrantOutcome> {
     const { gate, book, log, clock } = this.deps;

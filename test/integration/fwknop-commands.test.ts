@@ -6,11 +6,14 @@
  * the names show what was substituted: the open command runs with the client's address, the
  * port, the protocol number, the timeout and the destination; the close runs after the timer (or
  * the client's own timeout); a close pending across a SIGKILL still runs after the restart.
+ * Command messages (`fwknop --server-cmd CMD`): run as the stanza's CMD_EXEC_USER (`id -un` says
+ * nobody), only where the stanza enables them and its cmd_allow lists them, with the exit status in
+ * the log and the audit trail; refused by name otherwise.
  */
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { sleep } from '../support/daemon-process.js';
 import { useScenario } from '../support/scenario.js';
@@ -127,5 +130,104 @@ describe('fwknop command cycles (CMD_CYCLE_OPEN / CMD_CYCLE_CLOSE / CMD_CYCLE_TI
       'the overdue close restored',
     );
     await until(`the close command's file ${closed}`, () => existsSync(closed), 5000);
+  });
+});
+
+describe('fwknop command messages (fwknop --server-cmd)', () => {
+  const exec = { key: randomBytes(32).toString('base64'), hmac: randomBytes(64).toString('base64') };
+  const plain = { key: randomBytes(32).toString('base64'), hmac: randomBytes(64).toString('base64') };
+  const s = useScenario({
+    replayJournal: true,
+    settings: (sc) => ['firewall: none', `pending_commands: ${JSON.stringify(sc.path('state/pending-commands.json'))}`],
+    doors: () => [
+      '  - name: cmd',
+      '    fwknop: { port: 62201, capture: pcap }',
+      '    stanzas:',
+      '      - source: ANY',
+      `        key_base64: ${JSON.stringify(exec.key)}`,
+      `        hmac_key_base64: ${JSON.stringify(exec.hmac)}`,
+      '        cmd_exec: { user: nobody }',
+      '        cmd_allow: ["/usr/bin/id -un", "/\\/usr\\/bin\\/id -[gu]n/"]',
+      // A stanza without cmd_exec (a command cycle, since firewall: none): command messages refused.
+      '      - source: ANY',
+      `        key_base64: ${JSON.stringify(plain.key)}`,
+      `        hmac_key_base64: ${JSON.stringify(plain.hmac)}`,
+      '        cmd_cycle: { open: /bin/true, close: NONE }',
+    ],
+  });
+  const { tb } = s;
+  const serverCmd = (keys: { key: string; hmac: string }, cmd: string) =>
+    tb.run(tb.client.ns, [
+      'fwknop',
+      '--no-rc-file',
+      '--no-save-args',
+      '--server-cmd',
+      cmd,
+      '-a',
+      tb.client.v4,
+      '-D',
+      tb.server.clientSide.v4,
+      '--key-base64-rijndael',
+      keys.key,
+      '--use-hmac',
+      '--key-base64-hmac',
+      keys.hmac,
+    ]);
+  const after = (before: number) => (l: { event?: string }) => s.daemon.lines.indexOf(l as never) >= before;
+
+  it('runs an allowed command as the stanza user, with its output and exit status logged and audited', async () => {
+    for (const [cmd, expected] of [
+      ['/usr/bin/id -un', 'nobody'],
+      ['/usr/bin/id -gn', 'nogroup'],
+    ] as const) {
+      const before = s.daemon.lines.length;
+      serverCmd(exec, cmd);
+      const done = await s.daemon.waitFor(
+        (l) => after(before)(l) && l.event === 'command' && l.command === 'fwknop_command',
+        5000,
+        `the end of ${cmd}`,
+      );
+      assert.equal(done.exit_code, 0, JSON.stringify(done));
+      assert.equal(done.output, expected, JSON.stringify(done));
+      assert.equal(done.run_as, 'nobody:nogroup');
+    }
+    const commandRecords = (): Record<string, unknown>[] =>
+      readFileSync(s.path('audit.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((r) => r.event === 'command' || r.event === 'command-exit');
+    // The exit record is appended just after the command's log line.
+    await until('both exit records in the audit trail', () => commandRecords().length === 4, 5000);
+    const trail = commandRecords();
+    assert.deepEqual(
+      trail.map((r) => [r.event, r.command, r.run_as, r.exit_code]),
+      [
+        ['command', '/usr/bin/id -un', 'nobody:nogroup', undefined],
+        ['command-exit', '/usr/bin/id -un', 'nobody:nogroup', 0],
+        ['command', '/usr/bin/id -gn', 'nobody:nogroup', undefined],
+        ['command-exit', '/usr/bin/id -gn', 'nobody:nogroup', 0],
+      ],
+    );
+  });
+
+  it('refuses a command cmd_allow does not list, and command messages to a stanza without cmd_exec', async () => {
+    for (const [keys, cmd, reason] of [
+      [exec, '/usr/bin/whoami', 'fwknop-command-not-allowed'],
+      [exec, '/usr/bin/id -un ; /bin/sh', 'fwknop-command-not-allowed'],
+      [plain, '/usr/bin/id -un', 'fwknop-message-type'],
+    ] as const) {
+      const before = s.daemon.lines.length;
+      serverCmd(keys, cmd);
+      const line = await s.daemon.waitFor(
+        (l) => after(before)(l) && l.event === 'fwknop',
+        5000,
+        `the verdict on ${cmd}`,
+      );
+      assert.equal(line.verdict, 'rejected', JSON.stringify(line));
+      assert.equal(line.reason, reason, JSON.stringify(line));
+      await sleep(300);
+      assert.ok(!s.daemon.lines.some((l) => after(before)(l) && l.event === 'command'), `nothing ran for ${cmd}`);
+    }
   });
 });

@@ -620,25 +620,21 @@ describe('the fwknop known-answer keys (test/fixtures/fwknop-kat.json)', () => {
 describe('unsupported variables', () => {
   const file = join(FW, 'unsupported.conf');
   const r = importAccessConf(file);
-  it('still imports the stanza, without GnuPG, commands or NAT', () => {
+  it('still imports the stanza, without GnuPG or NAT, with its command execution as cmd_exec', () => {
     const s = only(r);
     assert.equal(s.key, 'a-passphrase');
     assert.deepEqual(s.open_ports, ['22/tcp']);
     assert.deepEqual(
       Object.keys(s).filter((k) => /^(gpg|cmd|force|disable|forward)/i.test(k)),
-      [],
+      ['cmd_exec'],
     );
+    assert.deepEqual(s.cmd_exec, { user: 'nobody' });
   });
   it('warns for each, naming file and line and what happens instead', () => {
     for (const line of [6, 7, 8, 9, 10])
       hasWarning(r, file, line, /GnuPG is not supported.*GnuPG-encrypted packets are refused/);
-    hasWarning(
-      r,
-      file,
-      11,
-      /ENABLE_CMD_EXEC: command execution is not supported; SPA command messages for this stanza are refused/,
-    );
-    hasWarning(r, file, 12, /CMD_EXEC_USER: command execution is not supported/);
+    hasWarning(r, file, 11, /command messages run any command the client sends.*cmd_allow in knockgate\.yaml/);
+    assert.deepEqual(warningsAt(r, 12), []);
     // DISABLE_DNAT N, FORWARD_ALL N, FORCE_MASQUERADE N: fwknopd's defaults, so nothing to say.
     for (const line of [13, 14, 15]) assert.deepEqual(warningsAt(r, line), []);
     hasWarning(r, file, 16, /unknown variable "OPEN_PORT": fwknopd ignores it/);

@@ -217,7 +217,7 @@ describe('knockgate.yaml cmd_cycle', () => {
           join(TMP, 'knockgate.yaml'),
           yaml('{ open: "/bin/true", close: NONE }').replace(/^ {8}cmd_cycle.*\n/m, ''),
         ),
-      /with firewall: none a door must have a start_command, or it does nothing \(stanza .* has no cmd_cycle\)/,
+      /with firewall: none a door must have a start_command, or it does nothing \(stanza .* has neither cmd_cycle nor cmd_exec\)/,
     );
   });
 });

@@ -19,8 +19,8 @@
  * than fwknopd would (FORWARD_ALL, DISABLE_DNAT, %include_keys, cipher modes other than CBC and
  * legacy). CMD_CYCLE_OPEN/CLOSE/TIMER are read by cmd-cycle.ts. FORCE_NAT, FORCE_SNAT and
  * FORCE_MASQUERADE are read here and become the stanza's `force_nat` (stanza.ts).
- * Warnings: every other variable knockgate does not support (GnuPG, command execution, unknown
- * names), saying what happens instead. Values are only read here; a stanza's rules as a whole
+ * Warnings: every other variable knockgate does not support (GnuPG, unknown names), saying what
+ * happens instead. The command-execution variables are read by cmd-exec.ts. Values are only read here; a stanza's rules as a whole
  * (keys present, lists, defaults) are checked when it is finished (stanza.ts).
  */
 
@@ -30,6 +30,7 @@ import { readExpireDate, readExpireEpoch, readTimeout } from './number-values.js
 import type { AccessConfReport, Loc, Setting } from './report.js';
 import type { FwknopEncryptionMode } from '../../core/spa/fwknop-cipher.js';
 import { type CmdCycleDraft, readCmdCycleVariable } from './cmd-cycle.js';
+import { CMD_EXEC_VARIABLES, type CmdExecDraft, readCmdExecVariable } from './cmd-exec.js';
 
 export const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
 export type HmacName = (typeof HMAC_TYPES)[number];
@@ -59,14 +60,7 @@ const GPG_VARS = new Set([
   'GPG_REMOTE_ID',
   'GPG_FINGERPRINT_ID',
 ]);
-const CMD_EXEC_VARS = new Set([
-  'ENABLE_CMD_EXEC',
-  'ENABLE_CMD_SUDO_EXEC',
-  'CMD_SUDO_EXEC_USER',
-  'CMD_SUDO_EXEC_GROUP',
-  'CMD_EXEC_USER',
-  'CMD_EXEC_GROUP',
-]);
+const CMD_EXEC_VARS: ReadonlySet<string> = new Set(CMD_EXEC_VARIABLES);
 /** Every name fwknopd knows, for the hint on a name written in the wrong case. */
 const KNOWN_VARS = new Set([
   '%include',
@@ -108,7 +102,7 @@ export interface KeyValue {
 }
 
 /** A stanza as read so far: each variable's last value, with where it was set. */
-export interface StanzaDraft extends Loc, CmdCycleDraft {
+export interface StanzaDraft extends Loc, CmdCycleDraft, CmdExecDraft {
   /** SOURCE, unparsed. */
   readonly source: string;
   destination?: Setting<string>;
@@ -315,10 +309,8 @@ export function applyStanzaVariable(
           `${name}: GnuPG is not supported; this stanza accepts only Rijndael packets made with its KEY/KEY_BASE64, and GnuPG-encrypted packets are refused`,
         );
       } else if (CMD_EXEC_VARS.has(name)) {
-        report.warn(
-          at,
-          `${name}: command execution is not supported; SPA command messages for this stanza are refused (fwknopd would run them${name === 'ENABLE_CMD_EXEC' || name === 'ENABLE_CMD_SUDO_EXEC' ? ' when set to Y' : ''})`,
-        );
+        const r = readCmdExecVariable(report, at, name, val);
+        if (r !== null) set(r.field, r.value);
       } else {
         const known = [...KNOWN_VARS].find((k) => k.toUpperCase() === name.toUpperCase());
         report.warn(

@@ -23,6 +23,7 @@ import { fwknopKeysProblem, type FwknopHmacType } from '../../core/spa/fwknop-wi
 import { shown, utf8Of } from './c-readings.js';
 import { DEF_FW_ACCESS_TIMEOUT_S, DEF_MAX_FW_TIMEOUT_S, LEGACY_KEY_BYTES } from './fwknopd-constants.js';
 import { type FinishedCmdCycle, finishCmdCycle } from './cmd-cycle.js';
+import { type FinishedCmdExec, finishCmdExec } from './cmd-exec.js';
 import type { AccessConfReport, Loc, Setting } from './report.js';
 import { addressList, portList } from './stanza-lists.js';
 import type { HmacName, KeyValue, StanzaDraft } from './stanza-variables.js';
@@ -67,6 +68,8 @@ export interface Stanza {
   } | null;
   /** CMD_CYCLE_OPEN/CLOSE/TIMER (cmd-cycle.ts): commands run instead of the firewall. */
   readonly cmdCycle: FinishedCmdCycle | null;
+  /** ENABLE_CMD_EXEC Y with CMD_EXEC_USER (cmd-exec.ts): command messages run as this user. */
+  readonly cmdExec: FinishedCmdExec | null;
 }
 
 export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
@@ -157,6 +160,8 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
   const forceNat = finishForceNat(report, d);
   const cmdCycle = finishCmdCycle(report, at, d);
   note('cmd_cycle', d.cmdCycleOpen ?? d.cmdCycleClose);
+  const cmdExec = finishCmdExec(report, d);
+  note('cmd_exec', d.cmdExecEnable);
   return {
     loc: { file: d.file, line: d.line },
     variables,
@@ -175,6 +180,7 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
     expire,
     forceNat,
     cmdCycle,
+    cmdExec,
   };
 }
 

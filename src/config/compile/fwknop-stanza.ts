@@ -18,6 +18,7 @@ import { fwknopKeysProblem } from '../../core/spa/fwknop-wire.js';
 import type { RawDoor, RawFwknopStanza } from '../schema.js';
 import type { CompileContext, ConfigPath } from './context.js';
 import { compileCmdCycle } from './fwknop-cmd-cycle.js';
+import { compileCmdExec } from './fwknop-cmd-exec.js';
 
 export interface StanzaSource {
   /** For logs and for the stanza's replay identity: where it came from. */
@@ -86,6 +87,7 @@ export function compileFwknopStanza(
     expiresAtS: st.access_expire_epoch ?? null,
     forceNat: compileForceNat(ctx, st, fail),
     cmdCycle,
+    cmdExec: compileCmdExec(st, fail),
   });
 }
 

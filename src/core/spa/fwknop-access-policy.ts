@@ -23,7 +23,11 @@ export type FwknopAccessDecision =
       readonly endpoints: readonly Endpoint[];
       readonly durationS: number;
     }
-  | { readonly ok: false; readonly reason: 'fwknop-malformed' | 'fwknop-not-allowed'; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly reason: 'fwknop-malformed' | 'fwknop-not-allowed' | 'fwknop-command-not-allowed';
+      readonly detail: string;
+    };
 
 const refuse = (detail: string): FwknopAccessDecision => ({ ok: false, reason: 'fwknop-not-allowed', detail });
 

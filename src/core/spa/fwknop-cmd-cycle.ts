@@ -77,14 +77,22 @@ const NUMBER = /^[0-9]{1,12}$/;
 /** C's isspace() in the "C" locale, as strtoargv splits. */
 const BLANKS = /[ \t\n\v\f\r]+/;
 
-/** Splits and checks a CMD_CYCLE_OPEN or CMD_CYCLE_CLOSE command; an error names what is wrong. */
-export function parseCmdCycleCommand(text: string): { readonly args: CmdCycleArg[] } | { readonly error: string } {
-  if (Buffer.byteLength(text, 'utf8') > MAX_CMD_CYCLE_BYTES)
-    return { error: `the command is longer than ${MAX_CMD_CYCLE_BYTES} bytes (fwknopd's limit)` };
+/** strtoargv: the words of a command, at most MAX_CMD_CYCLE_ARGS of them, at least one. */
+export function splitCommandWords(text: string): { readonly words: string[] } | { readonly error: string } {
   const words = text.split(BLANKS).filter((w) => w !== '');
   if (words.length === 0) return { error: 'the command is empty' };
   if (words.length > MAX_CMD_CYCLE_ARGS)
     return { error: `the command has more than ${MAX_CMD_CYCLE_ARGS} words (fwknopd's limit)` };
+  return { words };
+}
+
+/** Splits and checks a CMD_CYCLE_OPEN or CMD_CYCLE_CLOSE command; an error names what is wrong. */
+export function parseCmdCycleCommand(text: string): { readonly args: CmdCycleArg[] } | { readonly error: string } {
+  if (Buffer.byteLength(text, 'utf8') > MAX_CMD_CYCLE_BYTES)
+    return { error: `the command is longer than ${MAX_CMD_CYCLE_BYTES} bytes (fwknopd's limit)` };
+  const split = splitCommandWords(text);
+  if ('error' in split) return split;
+  const words = split.words;
   const args: CmdCycleArg[] = [];
   for (const word of words) {
     const parts: CmdCyclePart[] = [];

@@ -31,12 +31,13 @@ import { PROTOCOL_NUMBER, type Endpoint } from '../endpoint.js';
 import { replayExpiryMs } from '../freshness.js';
 import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../ip-address.js';
 import type { FwknopRejectReason } from '../reasons.js';
-import { decideFwknopAccess } from './fwknop-access-policy.js';
+import { decideFwknopAccess, type FwknopAccessDecision } from './fwknop-access-policy.js';
 import type { CmdCycleFacts } from './fwknop-cmd-cycle.js';
+import { decideFwknopCommand, type FwknopCommand, type FwknopCommandDecision } from './fwknop-command-message.js';
 import { fwknopMessageRefusal } from './fwknop-message-checks.js';
 import { FwknopStanzaIndex } from './fwknop-stanza-index.js';
 import { FwknopStanzaKeys, openForStanzas } from './fwknop-stanza-open.js';
-import { fwknopFrameProblem, fwknopReplayDigestHex } from './fwknop-wire.js';
+import { FWKNOP_MESSAGE_TYPE, fwknopFrameProblem, fwknopReplayDigestHex } from './fwknop-wire.js';
 import {
   ladderReject,
   type LadderFinal,
@@ -75,6 +76,8 @@ export interface FwknopPending {
   readonly durationS: number;
   /** Set for a stanza with a command cycle: what its variables stand for. */
   readonly cmdCycleFacts: CmdCycleFacts | null;
+  /** Set for a command message the stanza lets run. */
+  readonly command: FwknopCommand | null;
 }
 
 export type FwknopStep = LadderStep<FwknopRejectReason, FwknopPending>;
@@ -124,7 +127,9 @@ export class FwknopLadder {
     const { stanza, message } = opened;
     const refusal = fwknopMessageRefusal(stanza, message, unixMs, this.freshnessMs);
     if (refusal !== null) return refusal;
-    const access = decideFwknopAccess(this.door, stanza, message, d.source);
+    const cmd =
+      message.messageType === FWKNOP_MESSAGE_TYPE.command ? decideFwknopCommand(stanza, message, d.source) : null;
+    const access = cmd !== null ? commandAsAccess(cmd) : decideFwknopAccess(this.door, stanza, message, d.source);
     if (!access.ok) return ladderReject(access.reason, stanza.origin, access.detail);
     const timestampMs = message.timestamp * 1000;
     return {
@@ -141,13 +146,14 @@ export class FwknopLadder {
         endpoints: access.endpoints,
         durationS: access.durationS,
         cmdCycleFacts: stanza.cmdCycle ? cmdCycleFactsOf(d, access, message.timestamp) : null,
+        command: cmd?.ok ? cmd.command : null,
       },
     };
   }
 
   /** Rung 7: the replay outcome, then the grant. */
   conclude(step: NeedsReplayCheck<FwknopPending>, outcome: ReplayOutcome): LadderFinal<FwknopRejectReason> {
-    const { stanza, address, endpoints, durationS, cmdCycleFacts } = step.pending;
+    const { stanza, address, endpoints, durationS, cmdCycleFacts, command } = step.pending;
     const refusal = replayRefusal(FWKNOP_REPLAY_REASONS, outcome);
     if (refusal !== null) return ladderReject(refusal, stanza.origin);
     return {
@@ -162,6 +168,7 @@ export class FwknopLadder {
         client: stanza.origin,
         ...(stanza.forceNat ? { nat: stanza.forceNat } : {}),
         ...(stanza.cmdCycle && cmdCycleFacts ? { cmdCycle: { cycle: stanza.cmdCycle, facts: cmdCycleFacts } } : {}),
+        ...(command !== null ? { command } : {}),
       },
     };
   }
@@ -184,4 +191,9 @@ function cmdCycleFactsOf(
     timestampS,
     timeoutS: access.durationS,
   };
+}
+
+/** A command message's decision in the access decision's shape: no ports, one second (nothing is opened). */
+function commandAsAccess(c: FwknopCommandDecision): FwknopAccessDecision {
+  return c.ok ? { ok: true, address: c.address, endpoints: [], durationS: 1 } : c;
 }

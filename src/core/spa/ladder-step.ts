@@ -10,6 +10,7 @@ import type { NatTarget } from '../door.js';
 import type { Endpoint } from '../endpoint.js';
 import type { ReplayOwner, ReplayVerdict } from '../replay-window.js';
 import type { CmdCycleFacts, FwknopCmdCycle } from './fwknop-cmd-cycle.js';
+import type { FwknopCommand } from './fwknop-command-message.js';
 import type { OldServerKeyUse } from './native-door-keys.js';
 
 /** The replay rung, for the daemon to take against its ReplayStore (ports/replay-store.ts). */
@@ -40,6 +41,8 @@ export interface SpaGrant {
    * `endpoints` are then empty), with the variables standing for `facts`.
    */
   readonly cmdCycle?: { readonly cycle: FwknopCmdCycle; readonly facts: CmdCycleFacts };
+  /** An fwknop command message the stanza lets run: run as its user instead of any grant (no ports). */
+  readonly command?: FwknopCommand;
 }
 
 export interface LadderReject<R extends string> {
