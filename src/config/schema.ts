@@ -17,6 +17,7 @@ import {
   MAX_DOORS,
   MAX_GRANT_DURATION_S,
   MAX_MAX_TRACKED_SEQUENCES,
+  MAX_CMD_ALLOW_ENTRIES,
   MAX_OPEN_PORTS_PER_DOOR,
   MAX_SEQUENCE_TIMEOUT_MS,
   MIN_COMMAND_TIMEOUT_MS,
@@ -215,7 +216,7 @@ export const fwknopStanzaSchema = z
       .object({ user: z.string().min(1), group: z.string().min(1).optional() })
       .strict()
       .optional(),
-    cmd_allow: z.array(z.string().min(1)).min(1).max(MAX_OPEN_PORTS_PER_DOOR).optional(),
+    cmd_allow: z.array(z.string().min(1)).min(1).max(MAX_CMD_ALLOW_ENTRIES).optional(),
     cmd_cycle: z
       .object({
         open: z.string().min(1),

@@ -8,12 +8,11 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { importAccessConf } from '../../src/config/fwknop-access-conf.js';
+import { accessConfFiles, BASE_STANZA, errorAt } from '../support/access-conf-files.js';
 import { parseConfigText } from '../../src/config/load.js';
 import type { FwknopStanza } from '../../src/core/door.js';
 import { ConfigError } from '../../src/core/errors.js';
@@ -27,28 +26,8 @@ import { MemoryAuditLog } from '../../src/ports/audit-log.js';
 import { MemoryCommands } from '../../src/ports/commands.js';
 import { MemoryLogger } from '../../src/ports/logger.js';
 
-const TMP = mkdtempSync(join(tmpdir(), 'kg-cmd-exec-'));
-after(() => rmSync(TMP, { recursive: true, force: true }));
-let n = 0;
-function conf(...lines: string[]): string {
-  const file = join(TMP, `access-${++n}.conf`);
-  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
-  return file;
-}
-const BASE = ['SOURCE ANY', 'KEY some-passphrase', 'HMAC_KEY some-hmac-key', 'OPEN_PORTS tcp/22'];
-
-function errorAt(file: string, line: number, key: string, re: RegExp): void {
-  assert.throws(
-    () => importAccessConf(file),
-    (e: unknown) => {
-      assert.ok(e instanceof ConfigError, String(e));
-      assert.equal(e.line, line, e.message);
-      assert.equal(e.key, key, e.message);
-      assert.match(e.detail, re);
-      return true;
-    },
-  );
-}
+const { dir: TMP, conf } = accessConfFiles('kg-cmd-exec-');
+const BASE = BASE_STANZA;
 
 const EXEC: FwknopCmdExec = { user: 'nobody', uid: 65534, group: 'nogroup', gid: 65534, allow: null };
 const stanzaWith = (exec: FwknopCmdExec, requireSourceAddress = false): FwknopStanza =>
