@@ -1,7 +1,7 @@
 /**
- * access.conf files for unit tests of the importer's stanza variables: each call writes a fresh
- * 0600 file in one temporary directory (removed after the test file), and errorAt asserts the
- * ConfigError an import throws names that file, line and variable.
+ * access.conf files (and a minimal fwknop knockgate.yaml) for unit tests of the stanza variables:
+ * each conf() call writes a fresh 0600 file in one temporary directory (removed after the test
+ * file), and errorAt asserts the ConfigError an import throws names that file, line and variable.
  */
 
 import assert from 'node:assert/strict';
@@ -42,4 +42,24 @@ export function errorAt(file: string, line: number, key: string, re: RegExp): vo
       return true;
     },
   );
+}
+
+/**
+ * A knockgate.yaml with one fwknop door (firewall: none) and one YAML stanza with keys: the
+ * stanza's further lines are `lines`, from line 10 on.
+ */
+export function fwknopStanzaYaml(lines: readonly string[]): string {
+  return [
+    'interfaces: [lo]',
+    'firewall: none',
+    'doors:',
+    '  - name: fw',
+    '    fwknop: { port: 62201 }',
+    '    stanzas:',
+    '      - source: ANY',
+    '        key_base64: "c29tZS1wYXNzcGhyYXNl"',
+    '        hmac_key_base64: "c29tZS1obWFjLWtleQ=="',
+    ...lines.map((l) => `        ${l}`),
+    '',
+  ].join('\n');
 }

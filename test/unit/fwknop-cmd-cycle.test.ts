@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { importAccessConf } from '../../src/config/fwknop-access-conf.js';
-import { accessConfFiles, BASE_STANZA, errorAt } from '../support/access-conf-files.js';
+import { accessConfFiles, BASE_STANZA, errorAt, fwknopStanzaYaml } from '../support/access-conf-files.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { type CmdCycleFacts, expandCmdCycle, parseCmdCycleCommand } from '../../src/core/spa/fwknop-cmd-cycle.js';
@@ -160,21 +160,7 @@ describe('access.conf CMD_CYCLE_OPEN / CMD_CYCLE_CLOSE / CMD_CYCLE_TIMER', () =>
 });
 
 describe('knockgate.yaml cmd_cycle', () => {
-  const yaml = (cycle: string): string =>
-    [
-      'interfaces: [lo]',
-      'firewall: none',
-      'doors:',
-      '  - name: fw',
-      '    fwknop: { port: 62201 }',
-      '    stanzas:',
-      '      - source: ANY',
-      '        key_base64: "c29tZS1wYXNzcGhyYXNl"',
-      '        hmac_key_base64: "c29tZS1obWFjLWtleQ=="',
-      '        open_ports: [22/tcp]',
-      `        cmd_cycle: ${cycle}`,
-      '',
-    ].join('\n');
+  const yaml = (cycle: string): string => fwknopStanzaYaml(['open_ports: [22/tcp]', `cmd_cycle: ${cycle}`]);
   const load = (cycle: string) => parseConfigText(join(TMP, 'knockgate.yaml'), yaml(cycle));
   it('compiles, and names the key of a bad command', () => {
     const c = load('{ open: "/bin/echo $SRC", close: "/bin/echo $SRC", timer: 20s }').doors[0]?.fwknop?.stanzas[0];

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { importAccessConf } from '../../src/config/fwknop-access-conf.js';
-import { accessConfFiles, BASE_STANZA, errorAt } from '../support/access-conf-files.js';
+import { accessConfFiles, BASE_STANZA, errorAt, fwknopStanzaYaml } from '../support/access-conf-files.js';
 import { parseConfigText } from '../../src/config/load.js';
 import type { FwknopStanza } from '../../src/core/door.js';
 import { ConfigError } from '../../src/core/errors.js';
@@ -115,20 +115,7 @@ describe('access.conf ENABLE_CMD_EXEC', () => {
 });
 
 describe('knockgate.yaml cmd_exec and cmd_allow', () => {
-  const yaml = (lines: string[]): string =>
-    [
-      'interfaces: [lo]',
-      'firewall: none',
-      'doors:',
-      '  - name: fw',
-      '    fwknop: { port: 62201 }',
-      '    stanzas:',
-      '      - source: ANY',
-      '        key_base64: "c29tZS1wYXNzcGhyYXNl"',
-      '        hmac_key_base64: "c29tZS1obWFjLWtleQ=="',
-      ...lines.map((l) => `        ${l}`),
-      '',
-    ].join('\n');
+  const yaml = fwknopStanzaYaml;
   const load = (lines: string[]) => parseConfigText(join(TMP, 'knockgate.yaml'), yaml(lines));
   const bad = (lines: string[], key: RegExp, re: RegExp): void =>
     assert.throws(
