@@ -17,7 +17,6 @@ import {
   MAX_DOORS,
   MAX_GRANT_DURATION_S,
   MAX_MAX_TRACKED_SEQUENCES,
-  MAX_CMD_ALLOW_ENTRIES,
   MAX_OPEN_PORTS_PER_DOOR,
   MAX_SEQUENCE_TIMEOUT_MS,
   MIN_COMMAND_TIMEOUT_MS,
@@ -54,6 +53,7 @@ import { sequenceSchema } from './sequence-schema.js';
 export type { RawTotpSequence } from './sequence-schema.js';
 import { parseIsoTimeMs } from './iso-time.js';
 import { sensorSchema } from './sensor-schema.js';
+import { cmdAllowSchema, cmdCycleSchema, cmdExecSchema } from './fwknop-command-schema.js';
 
 /** Where accepted SPA packets are remembered, across restarts. */
 export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
@@ -208,23 +208,10 @@ export const fwknopStanzaSchema = z
      * CMD_CYCLE_OPEN / CMD_CYCLE_CLOSE / CMD_CYCLE_TIMER: commands run instead of the firewall
      * (core/spa/fwknop-cmd-cycle.ts); `close: NONE` runs no close command.
      */
-    /**
-     * ENABLE_CMD_EXEC with CMD_EXEC_USER (and CMD_EXEC_GROUP): command messages run as this user
-     * (core/spa/fwknop-command-message.ts); `cmd_allow` (knockgate's) lists the commands allowed.
-     */
-    cmd_exec: z
-      .object({ user: z.string().min(1), group: z.string().min(1).optional() })
-      .strict()
-      .optional(),
-    cmd_allow: z.array(z.string().min(1)).min(1).max(MAX_CMD_ALLOW_ENTRIES).optional(),
-    cmd_cycle: z
-      .object({
-        open: z.string().min(1),
-        close: z.string().min(1),
-        timer: duration(1000, MAX_GRANT_DURATION_S * 1000, true).optional(),
-      })
-      .strict()
-      .optional(),
+    // CMD_EXEC_* and CMD_CYCLE_* (fwknop-command-schema.ts).
+    cmd_exec: cmdExecSchema.optional(),
+    cmd_allow: cmdAllowSchema.optional(),
+    cmd_cycle: cmdCycleSchema.optional(),
   })
   .strict();
 
