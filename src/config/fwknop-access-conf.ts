@@ -15,7 +15,7 @@
  *     the file as a whole).
  * Every string in the YAML is a JSON-quoted scalar that YAML reads back verbatim. It throws a
  * ConfigError (file, line, variable) for anything fwknopd rejects, and for what knockgate cannot
- * honour without granting more than fwknopd would (NAT, command cycles, %include_keys, GnuPG-only
+ * honour without granting more than fwknopd would (NAT, %include_keys, GnuPG-only
  * stanzas, cipher modes other than CBC and legacy). Every other variable it does not support is a
  * warning that says what happens instead; nothing is dropped silently.
  *
@@ -97,6 +97,15 @@ function stanzaYaml(s: Stanza): string {
     sub('remote_ids', list(g.remote_ids));
     sub('fingerprint_ids', list(g.fingerprint_ids));
   }
+  if (s.cmdExec !== null) {
+    const group = s.cmdExec.group !== null ? `, group: ${q(s.cmdExec.group)}` : '';
+    field('cmd_exec', `{ user: ${q(s.cmdExec.user)}${group} }`);
+  }
+  if (s.cmdCycle !== null) {
+    const c = s.cmdCycle;
+    const timer = c.timerS !== null ? `, timer: ${q(`${c.timerS}s`)}` : '';
+    field('cmd_cycle', `{ open: ${q(c.open)}, close: ${q(c.close)}${timer} }`);
+  }
   return `${out.join('\n')}\n`;
 }
 
@@ -164,12 +173,15 @@ export function importAccessConf(
         );
     }
   }
+  // fwknopd opens no firewall rule for a stanza with a command cycle: its commands give access.
+  const cycles = stanzas.filter((s) => s.cmdCycle !== null).length;
+  const allCycles = cycles > 0 && cycles === stanzas.length;
   if (given !== null && fromStanzas.length === 0) {
     report.warn(
       { file, line: 0 },
       `no stanza has OPEN_PORTS (fwknopd would open whatever a client asks for): the door opens what --open gave, ${given.map(formatEndpoint).join(', ')}, and each stanza may ask for any of it`,
     );
-  } else if (open.length === 0) {
+  } else if (open.length === 0 && !allCycles) {
     report.warn(
       { file, line: 0 },
       'no stanza has OPEN_PORTS, so the generated door\'s "open" list is empty: list the ports the door may open there (knockgate refuses a door that opens nothing)',
@@ -180,12 +192,20 @@ export function importAccessConf(
       `the stanzas' OPEN_PORTS name ${open.length} ports, more than a knockgate door may open (${MAX_OPEN_PORTS_PER_DOOR}); split them over several doors`,
     );
   }
+  if (cycles > 0 && cycles < stanzas.length)
+    report.warn(
+      { file, line: 0 },
+      "some stanzas have command cycles and some do not: as in fwknopd, the stanzas with command cycles open no firewall rule (their commands must give access) while the others open the door's firewall",
+    );
   const maxDurationS = Math.max(DEF_FW_ACCESS_TIMEOUT_S, ...stanzas.map((s) => s.maxTimeoutS));
 
   const stanzasYaml = stanzas.map(stanzaYaml).join('');
   const yaml = [
     `# imported from ${commentText(file)} by knockgate import`,
     `interfaces: [${interfaces.map(q).join(', ')}]`,
+    ...(allCycles
+      ? [`firewall: ${q('none')}   # command cycles: the stanzas' commands give access, as in fwknopd`]
+      : []),
     '# spa:',
     '#   server_key: "/etc/knockgate/server.key"   # only needed by native SPA doors',
     'doors:',
@@ -193,7 +213,9 @@ export function importAccessConf(
     '    fwknop:',
     `      port: ${port}`,
     `      capture: ${q('pcap')}            # fwknopd's default; "socket" also works`,
-    `    open: [${open.map((e) => q(formatEndpoint(e))).join(', ')}]${open.length === 0 ? '   # fwknopd opens whatever clients ask for: list the ports this door may open' : ''}`,
+    allCycles
+      ? '    open: []   # firewall: none opens nothing; the command cycles do'
+      : `    open: [${open.map((e) => q(formatEndpoint(e))).join(', ')}]${open.length === 0 ? '   # fwknopd opens whatever clients ask for: list the ports this door may open' : ''}`,
     `    duration: ${q(`${DEF_FW_ACCESS_TIMEOUT_S}s`)}`,
     `    max_duration: ${q(`${maxDurationS}s`)}`,
     '    stanzas:',

@@ -54,6 +54,7 @@ import { sequenceSchema } from './sequence-schema.js';
 export type { RawTotpSequence } from './sequence-schema.js';
 import { parseIsoTimeMs } from './iso-time.js';
 import { sensorSchema } from './sensor-schema.js';
+import { cmdAllowSchema, cmdCycleSchema, cmdExecSchema } from './fwknop-command-schema.js';
 
 /** Where accepted SPA packets are remembered, across restarts. */
 export const DEFAULT_REPLAY_JOURNAL = '/var/lib/knockgate/replay.journal';
@@ -220,6 +221,11 @@ export const fwknopStanzaSchema = z
       .strict()
       .optional(),
     gpg: fwknopGpgSchema.optional(),
+    // CMD_EXEC_* and CMD_CYCLE_* (fwknop-command-schema.ts): command messages as a named user,
+    // knockgate's allowlist, and commands run instead of the firewall (`close: NONE` runs none).
+    cmd_exec: cmdExecSchema.optional(),
+    cmd_allow: cmdAllowSchema.optional(),
+    cmd_cycle: cmdCycleSchema.optional(),
   })
   .strict();
 

@@ -5,6 +5,8 @@
 
 import type { FwknopEncryptionMode } from './spa/fwknop-cipher.js';
 import type { FwknopGpgSettings } from './spa/fwknop-gpg.js';
+import type { FwknopCmdCycle } from './spa/fwknop-cmd-cycle.js';
+import type { FwknopCmdExec } from './spa/fwknop-command-message.js';
 import type { KeyObject } from 'node:crypto';
 import type { CidrSet } from './cidr.js';
 import type { ClientAuthMode } from './spa/native-client-auth.js';
@@ -98,6 +100,16 @@ export interface FwknopStanza {
    * stanza; absent or null: only Rijndael packets. A GnuPG-only stanza has an empty `key`.
    */
   readonly gpg?: FwknopGpgSettings | null;
+  /**
+   * CMD_CYCLE_OPEN/CLOSE/TIMER: an accepted request runs these commands instead of opening the
+   * firewall (core/spa/fwknop-cmd-cycle.ts); absent or null: the firewall is opened.
+   */
+  readonly cmdCycle?: FwknopCmdCycle | null;
+  /**
+   * ENABLE_CMD_EXEC (with CMD_EXEC_USER/GROUP, and knockgate's cmd_allow): command messages this
+   * stanza runs (core/spa/fwknop-command-message.ts); absent or null: they are refused.
+   */
+  readonly cmdExec?: FwknopCmdExec | null;
 }
 
 export interface FwknopDoorSettings {
@@ -118,9 +130,13 @@ export interface SpaDoorSettings {
   readonly clients: readonly SpaClient[];
 }
 
-/** Whether a door leaves a command to run later (its stop_command, or knockd's stop shell commands). */
+/** Whether a door leaves a command to run later (its stop_command, knockd's stop shell commands, CMD_CYCLE_CLOSE). */
 export function hasStopCommand(door: Door): boolean {
-  return door.stopCommand !== null || (door.shell !== null && (door.shell.stop4 !== '' || door.shell.stop6 !== ''));
+  return (
+    door.stopCommand !== null ||
+    (door.shell !== null && (door.shell.stop4 !== '' || door.shell.stop6 !== '')) ||
+    (door.fwknop?.stanzas.some((s) => (s.cmdCycle?.close ?? null) !== null) ?? false)
+  );
 }
 
 /** Where an SPA or fwknop door receives its datagrams; null for a knock-sequence door. */

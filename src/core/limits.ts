@@ -87,6 +87,8 @@ export const MAX_COMMAND_OUTPUT_BYTES = 4_096;
 /** Arguments in one command, and bytes in one argument after substitution. */
 export const MAX_COMMAND_ARGS = 64;
 export const MAX_COMMAND_ARG_BYTES = 4_096;
+/** Entries of a fwknop stanza's cmd_allow (exact commands or patterns). */
+export const MAX_CMD_ALLOW_ENTRIES = 64;
 
 /** One-time sequence files: lines (used ones included) and bytes read; more is an error naming the line. */
 export const MAX_ONE_TIME_SEQUENCE_LINES = 100_000;

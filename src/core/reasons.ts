@@ -90,8 +90,9 @@ export const FWKNOP_REJECT_REASONS = [
   'fwknop-stale', // the timestamp is outside the freshness window
   'fwknop-expired', // the stanza's ACCESS_EXPIRE has passed
   'fwknop-username', // not the stanza's REQUIRE_USERNAME
-  'fwknop-message-type', // a command or NAT message: refused by name
+  'fwknop-message-type', // a NAT message, or a command message for a stanza without ENABLE_CMD_EXEC: refused by name
   'fwknop-not-allowed', // address or ports beyond the stanza (REQUIRE_SOURCE_ADDRESS, OPEN_PORTS, RESTRICT_PORTS, the door's ports)
+  'fwknop-command-not-allowed', // a command message the stanza's cmd_allow does not list (or of more than 28 words): nothing runs
   'fwknop-replay-store-full', // the replay store holds its maximum of live entries: refused, never forgotten
   'fwknop-replay-store-failed', // the record could not be made durable: refused (fail closed)
   'fwknop-replay-client-quota', // this stanza holds its quota of replay records: refused, other stanzas still admitted

@@ -1,5 +1,6 @@
 /**
- * Runs start_command / stop_command argv arrays: no shell, a minimal environment, stdin closed,
+ * Runs start_command / stop_command argv arrays (and fwknop command messages, as the stanza's user
+ * and group when the job names them): no shell, a minimal environment, stdin closed,
  * a time limit, at most MAX_CONCURRENT_COMMANDS at once and MAX_QUEUED_COMMANDS waiting (beyond
  * that a command is refused and logged, so a burst of grants cannot fork-bomb the host).
  * Each run ends in exactly one log line with its exit status.
@@ -82,6 +83,9 @@ export class CommandRunner implements Commands {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: CHILD_ENV,
         detached: true,
+        // libuv drops the supplementary groups (setgroups 0) before setgid/setuid.
+        ...(job.uid !== undefined ? { uid: job.uid } : {}),
+        ...(job.gid !== undefined ? { gid: job.gid } : {}),
       });
       const keep = (d: Buffer): void => {
         if (output.length < MAX_COMMAND_OUTPUT_BYTES)

@@ -8,7 +8,7 @@
 
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import type { CounterChild } from '../ports/metrics.js';
-import { type AuditEvent, type AuditLog, OPERATOR_CLAIM } from '../ports/audit-log.js';
+import { type AuditEvent, type AuditLog, type AuditRecord, OPERATOR_CLAIM } from '../ports/audit-log.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 
@@ -25,6 +25,8 @@ export interface OperatorAction {
   /** The operator as the control client reported them. */
   readonly operator?: string;
   readonly reason?: string;
+  /** An fwknop command message's fields (fwknop-command-run.ts). */
+  readonly commandFields?: Pick<AuditRecord, 'command' | 'run_as' | 'exit_code' | 'signal' | 'timed_out' | 'error'>;
 }
 
 export class GrantAudit {
@@ -57,6 +59,7 @@ export class GrantAudit {
         until,
         ...(action.operator !== undefined ? { operator: action.operator, operator_basis: OPERATOR_CLAIM } : {}),
         ...(action.reason !== undefined ? { reason: action.reason } : {}),
+        ...action.commandFields,
       });
       return true;
     } catch (err) {

@@ -21,6 +21,9 @@
  *     command runs when the grant runs out (an extension moves its due time).
  *   - knockd's shell commands: every grant runs the start command and, `duration` later, the stop
  *     command, through /bin/sh with %IP% replaced, the stop command recorded durably first.
+ *   - fwknop command cycles (fwknop-cmd-cycle-run.ts): every accepted request runs CMD_CYCLE_OPEN
+ *     and, its timeout later, CMD_CYCLE_CLOSE (argv, no shell), the close recorded durably first;
+ *     such a grant holds no ports (the gate is not asked), as fwknopd opens no rule of its own.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -33,6 +36,10 @@ import type { Commands } from '../ports/commands.js';
 import type { Gate } from '../ports/gate.js';
 import type { Logger } from '../ports/logger.js';
 import type { PendingCommand } from '../ports/pending-commands.js';
+import type { SpaGrant } from '../core/spa/ladder-step.js';
+import type { FwknopCommand } from '../core/spa/fwknop-command-message.js';
+import { runCmdCycle } from './fwknop-cmd-cycle-run.js';
+import { runFwknopCommand } from './fwknop-command-run.js';
 import type { GrantAudit } from './grant-audit.js';
 import { type GrantBook, type GrantRecord, unionEndpoints } from './grants.js';
 import type { PendingStops } from './pending-stops.js';
@@ -50,6 +57,10 @@ export interface GrantSpec {
   /** An operator's grant (`knockgate open`): who asked (as the client said) and why. */
   readonly operator?: string;
   readonly reason?: string;
+  /** An fwknop stanza's command cycle, run instead of the firewall (fwknop-cmd-cycle-run.ts). */
+  readonly cmdCycle?: SpaGrant['cmdCycle'];
+  /** An fwknop command message: run instead of any grant (Grantor.command). */
+  readonly command?: FwknopCommand;
 }
 
 /** What became of a grant request: the record as it now stands, or why there is none. */
@@ -74,6 +85,11 @@ export interface GrantorDeps {
 
 export class Grantor {
   constructor(private readonly deps: GrantorDeps) {}
+
+  /** An fwknop command message (fwknop-command-run.ts): run, audited, no grant. */
+  async command(door: Door, spec: GrantSpec & { readonly command: FwknopCommand }): Promise<void> {
+    await runFwknopCommand(this.deps, door, spec);
+  }
 
   async grant(door: Door, spec: GrantSpec): Promise<GrantOutcome> {
     const { gate, book, log, clock } = this.deps;
@@ -139,6 +155,12 @@ export class Grantor {
     );
     const values = { ip: source, door: door.name, family: String(family), duration: String(durationS), ports };
     if (door.shell) this.runShell(door, family, source, durationS);
+    if (
+      spec.cmdCycle &&
+      runCmdCycle(this.deps, door, { source, family, cmdCycle: spec.cmdCycle }) !== null &&
+      !existing
+    )
+      return { verdict: 'refused' };
     const stopRecord: PendingCommand | null = door.stopCommand
       ? {
           id: existing?.stopCommandId ?? randomUUID(),

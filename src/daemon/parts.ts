@@ -131,7 +131,10 @@ export function buildDoorParts(
   );
   const common = { clock, log, metrics, stopped: control.stopped };
   // The packet paths do not look at the outcome (the grantor logs and counts it).
-  const grant = async (door: Door, spec: GrantSpec): Promise<void> => void (await grantor.grant(door, spec));
+  const grant = async (door: Door, spec: GrantSpec): Promise<void> =>
+    spec.command !== undefined
+      ? grantor.command(door, { ...spec, command: spec.command })
+      : void (await grantor.grant(door, spec));
   const datagramDoors = buildDatagramDoors({
     ...common,
     config,

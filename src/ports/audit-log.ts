@@ -11,8 +11,11 @@
  * the old file, those after it in the new one.
  */
 
-/** What happened to a grant. */
-export const AUDIT_EVENTS = ['grant', 'extend', 'expire', 'revoke'] as const;
+/**
+ * What happened to a grant; `command` and `command-exit`: an fwknop command message, recorded
+ * before it runs (it runs only once that is durable) and with its exit status once it ended.
+ */
+export const AUDIT_EVENTS = ['grant', 'extend', 'expire', 'revoke', 'command', 'command-exit'] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
 /** How an operator's name is known: the control socket is root's only, and the client says who it runs for. */
@@ -41,6 +44,14 @@ export interface AuditRecord {
   readonly operator_basis?: typeof OPERATOR_CLAIM;
   /** The operator's reason (`knockgate open --reason`). */
   readonly reason?: string;
+  /** An fwknop command message: the command as the client sent it, and as whom it runs. */
+  readonly command?: string;
+  readonly run_as?: string;
+  /** command-exit: how it ended (exit_code null: killed by `signal`, or never started: `error`). */
+  readonly exit_code?: number | null;
+  readonly signal?: string | null;
+  readonly timed_out?: boolean;
+  readonly error?: string;
 }
 
 export interface AuditLog {

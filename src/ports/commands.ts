@@ -12,6 +12,9 @@ export interface CommandJob {
   readonly timeoutMs: number;
   /** Logged with the result: door, source, which command. */
   readonly context: Readonly<Record<string, unknown>>;
+  /** Run as this user and group (no supplementary groups); absent: as the daemon (root). */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 export interface CommandResult {

@@ -13,8 +13,11 @@ export interface PendingCommand {
   /** Unique per record; for argv stop commands `door|source`, so an extension replaces the record. */
   readonly id: string;
   readonly door: string;
-  /** Which command this is: a knockd shell stop command (per family) or the argv stop_command. */
-  readonly which: 'stop4' | 'stop6' | 'stop_command';
+  /**
+   * Which command this is: a knockd shell stop command (per family), the argv stop_command, or an
+   * fwknop stanza's CMD_CYCLE_CLOSE (argv, daemon/fwknop-cmd-cycle-run.ts; one per request).
+   */
+  readonly which: 'stop4' | 'stop6' | 'stop_command' | 'cmd_cycle_close';
   readonly source: string;
   readonly family: 4 | 6;
   /** When it must run, wall-clock Unix milliseconds. */

@@ -134,7 +134,7 @@ function parseRecords(path: string, text: string): PendingCommand[] {
       o !== null &&
       typeof o.id === 'string' &&
       typeof o.door === 'string' &&
-      (o.which === 'stop4' || o.which === 'stop6' || o.which === 'stop_command') &&
+      (o.which === 'stop4' || o.which === 'stop6' || o.which === 'stop_command' || o.which === 'cmd_cycle_close') &&
       typeof o.source === 'string' &&
       (o.family === 4 || o.family === 6) &&
       Number.isSafeInteger(o.dueUnixMs) &&

@@ -620,24 +620,20 @@ describe('the fwknop known-answer keys (test/fixtures/fwknop-kat.json)', () => {
 describe('unsupported variables', () => {
   const file = join(FW, 'unsupported.conf');
   const r = importAccessConf(file);
-  it('still imports the stanza, with its GnuPG settings, without commands or NAT', () => {
+  it('still imports the stanza, with its GnuPG settings and its command execution as cmd_exec, without NAT', () => {
     const s = only(r);
     assert.equal(s.key, 'a-passphrase');
     assert.deepEqual(s.open_ports, ['22/tcp']);
     assert.deepEqual(
       Object.keys(s).filter((k) => /^(gpg|cmd|force|disable|forward)/i.test(k)),
-      ['gpg'],
+      ['gpg', 'cmd_exec'],
     );
+    assert.deepEqual(s.cmd_exec, { user: 'nobody' });
   });
   it('warns for each, naming file and line and what happens instead', () => {
     for (const line of [6, 7, 8, 9, 10]) assert.deepEqual(warningsAt(r, line), []); // GnuPG: supported
-    hasWarning(
-      r,
-      file,
-      11,
-      /ENABLE_CMD_EXEC: command execution is not supported; SPA command messages for this stanza are refused/,
-    );
-    hasWarning(r, file, 12, /CMD_EXEC_USER: command execution is not supported/);
+    hasWarning(r, file, 11, /command messages run any command the client sends.*cmd_allow in knockgate\.yaml/);
+    assert.deepEqual(warningsAt(r, 12), []);
     // DISABLE_DNAT N, FORWARD_ALL N, FORCE_MASQUERADE N: fwknopd's defaults, so nothing to say.
     for (const line of [13, 14, 15]) assert.deepEqual(warningsAt(r, line), []);
     hasWarning(r, file, 16, /unknown variable "OPEN_PORT": fwknopd ignores it/);
@@ -648,15 +644,6 @@ describe('unsupported variables', () => {
     errorIn(5, 'FORCE_MASQUERADE', /needs FORCE_NAT/, ...BASE, 'FORCE_MASQUERADE Y');
     errorIn(5, 'FORWARD_ALL', /FORWARD_ALL=Y forwards every port/, ...BASE, 'FORWARD_ALL Y');
     errorIn(5, 'DISABLE_DNAT', /hook: forward/, ...BASE, 'DISABLE_DNAT Y');
-    errorIn(
-      5,
-      'CMD_CYCLE_OPEN',
-      /command cycles are not supported.*open ports that fwknopd never opens/,
-      ...BASE,
-      'CMD_CYCLE_OPEN /bin/true',
-    );
-    errorIn(5, 'CMD_CYCLE_CLOSE', /command cycles/, ...BASE, 'CMD_CYCLE_CLOSE NONE');
-    errorIn(5, 'CMD_CYCLE_TIMER', /command cycles/, ...BASE, 'CMD_CYCLE_TIMER 10');
   });
   it("imports FORCE_NAT (with FORCE_MASQUERADE or FORCE_SNAT) as the stanza's force_nat, and refuses what fwknopd refuses", () => {
     const one = (...lines: string[]) => only(importAccessConf(conf(...BASE, ...lines)));

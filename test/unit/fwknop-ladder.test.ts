@@ -201,7 +201,10 @@ describe('fwknop ladder, open(): crypto, message checks, access policy', () => {
     assert.equal(bob.kind === 'reject' && bob.detail, 'user "bob"');
     const cmd = run(ladder, packet({ messageType: 0, message: '198.18.0.2,touch /tmp/x' }));
     assert.equal(reasonOf(cmd), 'fwknop-message-type');
-    assert.equal(cmd.kind === 'reject' && cmd.detail, 'command messages are not supported by this door');
+    assert.equal(
+      cmd.kind === 'reject' && cmd.detail,
+      'command messages are not enabled for this stanza (ENABLE_CMD_EXEC)',
+    );
     const nat = run(ladder, packet({ messageType: 2, natAccess: '192.0.2.10,22' }));
     assert.equal(nat.kind === 'reject' && nat.detail, 'NAT access messages are not supported by this door');
   });

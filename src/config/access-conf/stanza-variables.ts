@@ -16,12 +16,12 @@
  *
  * Contract: every variable has an outcome here, and none is dropped silently. Errors (ConfigError
  * at the variable): what fwknopd rejects, and what knockgate cannot honour without granting more
- * than fwknopd would (FORWARD_ALL, DISABLE_DNAT, command cycles, %include_keys, cipher modes other
- * than CBC and legacy). FORCE_NAT, FORCE_SNAT and FORCE_MASQUERADE are read here and become the
- * stanza's `force_nat` (stanza.ts).
- * GPG_* variables are read by access-conf/stanza-gpg.ts.
- * Warnings: every other variable knockgate does not support (command execution, unknown
- * names), saying what happens instead. Values are only read here; a stanza's rules as a whole
+ * than fwknopd would (FORWARD_ALL, DISABLE_DNAT, %include_keys, cipher modes other than CBC and
+ * legacy). CMD_CYCLE_OPEN/CLOSE/TIMER are read by cmd-cycle.ts, the command-execution variables
+ * by cmd-exec.ts, GPG_* by stanza-gpg.ts. FORCE_NAT, FORCE_SNAT and FORCE_MASQUERADE are read here
+ * and become the stanza's `force_nat` (stanza.ts).
+ * Warnings: every other variable knockgate does not support (unknown names), saying what happens
+ * instead. Values are only read here; a stanza's rules as a whole
  * (keys present, lists, defaults) are checked when it is finished (stanza.ts).
  */
 
@@ -31,6 +31,8 @@ import { readExpireDate, readExpireEpoch, readTimeout } from './number-values.js
 import type { AccessConfReport, Loc, Setting } from './report.js';
 import type { FwknopEncryptionMode } from '../../core/spa/fwknop-cipher.js';
 import { GPG_VAR_NAMES, type GpgDraft, readGpgVariable } from './stanza-gpg.js';
+import { type CmdCycleDraft, readCmdCycleVariable } from './cmd-cycle.js';
+import { CMD_EXEC_VARIABLES, type CmdExecDraft, readCmdExecVariable } from './cmd-exec.js';
 
 export const HMAC_TYPES = ['md5', 'sha1', 'sha256', 'sha384', 'sha512', 'sha3_256', 'sha3_512'] as const;
 export type HmacName = (typeof HMAC_TYPES)[number];
@@ -49,14 +51,7 @@ const ENC_MODES: Readonly<Record<string, boolean>> = {
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 const GPG_VARS: ReadonlySet<string> = new Set(GPG_VAR_NAMES);
-const CMD_EXEC_VARS = new Set([
-  'ENABLE_CMD_EXEC',
-  'ENABLE_CMD_SUDO_EXEC',
-  'CMD_SUDO_EXEC_USER',
-  'CMD_SUDO_EXEC_GROUP',
-  'CMD_EXEC_USER',
-  'CMD_EXEC_GROUP',
-]);
+const CMD_EXEC_VARS: ReadonlySet<string> = new Set(CMD_EXEC_VARIABLES);
 /** Every name fwknopd knows, for the hint on a name written in the wrong case. */
 const KNOWN_VARS = new Set([
   '%include',
@@ -98,7 +93,7 @@ export interface KeyValue {
 }
 
 /** A stanza as read so far: each variable's last value, with where it was set. */
-export interface StanzaDraft extends Loc {
+export interface StanzaDraft extends Loc, CmdCycleDraft, CmdExecDraft {
   /** SOURCE, unparsed. */
   readonly source: string;
   destination?: Setting<string>;
@@ -257,13 +252,11 @@ export function applyStanzaVariable(
       break;
     case 'CMD_CYCLE_OPEN':
     case 'CMD_CYCLE_CLOSE':
-    case 'CMD_CYCLE_TIMER':
-      report.fail(
-        at,
-        key,
-        'command cycles are not supported: fwknopd runs CMD_CYCLE_OPEN/CLOSE instead of opening the firewall for this stanza, and ignoring them would make knockgate open ports that fwknopd never opens',
-      );
+    case 'CMD_CYCLE_TIMER': {
+      const r = readCmdCycleVariable(report, at, name, val);
+      set(r.field, r.value);
       break;
+    }
     case 'FORCE_NAT': {
       // fwknopd: sscanf(val, "%15s %5u", ip, &port) must read both; the IP must be IPv4.
       const m = /^(\S{1,15})\s+(\d{1,5})/.exec(val);
@@ -305,10 +298,8 @@ export function applyStanzaVariable(
       if (GPG_VARS.has(name)) {
         d.gpg = readGpgVariable(report, d.gpg, line);
       } else if (CMD_EXEC_VARS.has(name)) {
-        report.warn(
-          at,
-          `${name}: command execution is not supported; SPA command messages for this stanza are refused (fwknopd would run them${name === 'ENABLE_CMD_EXEC' || name === 'ENABLE_CMD_SUDO_EXEC' ? ' when set to Y' : ''})`,
-        );
+        const r = readCmdExecVariable(report, at, name, val);
+        if (r !== null) set(r.field, r.value);
       } else {
         const known = [...KNOWN_VARS].find((k) => k.toUpperCase() === name.toUpperCase());
         report.warn(

@@ -22,6 +22,8 @@ import { MAX_GRANT_DURATION_S } from '../../core/limits.js';
 import { fwknopKeysProblem, type FwknopHmacType } from '../../core/spa/fwknop-wire.js';
 import { shown, utf8Of } from './c-readings.js';
 import { DEF_FW_ACCESS_TIMEOUT_S, DEF_MAX_FW_TIMEOUT_S, LEGACY_KEY_BYTES } from './fwknopd-constants.js';
+import { type FinishedCmdCycle, finishCmdCycle } from './cmd-cycle.js';
+import { type FinishedCmdExec, finishCmdExec } from './cmd-exec.js';
 import type { AccessConfReport, Loc, Setting } from './report.js';
 import { addressList, portList } from './stanza-lists.js';
 import { finishGpg, type StanzaGpg } from './stanza-gpg.js';
@@ -67,6 +69,10 @@ export interface Stanza {
   } | null;
   /** The GnuPG settings (GPG_*; access-conf/stanza-gpg.ts), or null. */
   readonly gpg: StanzaGpg | null;
+  /** CMD_CYCLE_OPEN/CLOSE/TIMER (cmd-cycle.ts): commands run instead of the firewall. */
+  readonly cmdCycle: FinishedCmdCycle | null;
+  /** ENABLE_CMD_EXEC Y with CMD_EXEC_USER (cmd-exec.ts): command messages run as this user. */
+  readonly cmdExec: FinishedCmdExec | null;
 }
 
 export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
@@ -154,6 +160,10 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
   note('access_expire_epoch', d.expire);
   note('force_nat', d.forceNat);
   const forceNat = finishForceNat(report, d);
+  const cmdCycle = finishCmdCycle(report, at, d);
+  note('cmd_cycle', d.cmdCycleOpen ?? d.cmdCycleClose);
+  const cmdExec = finishCmdExec(report, d);
+  note('cmd_exec', d.cmdExecEnable);
   return {
     loc: { file: d.file, line: d.line },
     variables,
@@ -172,6 +182,8 @@ export function finishStanza(report: AccessConfReport, d: StanzaDraft): Stanza {
     expire,
     forceNat,
     gpg,
+    cmdCycle,
+    cmdExec,
   };
 }
 

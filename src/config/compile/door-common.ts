@@ -39,7 +39,8 @@ export function compileDoorCommon(ctx: CompileContext, d: RawDoor, i: number): D
       'give argv commands (start_command/stop_command) or shell commands (start_shell/stop_shell), not both',
     );
   }
-  if (raw.firewall === 'none' && d.start_command === undefined && !hasShell)
+  // A fwknop door's stanzas may run command cycles instead: fwknop-door.ts checks that.
+  if (raw.firewall === 'none' && d.start_command === undefined && !hasShell && d.fwknop === undefined)
     fail(at('start_command'), 'with firewall: none a door must have a start_command, or it does nothing');
   let target: string | null = null;
   if (d.target !== undefined) {

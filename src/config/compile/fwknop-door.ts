@@ -80,6 +80,14 @@ export function compileFwknopDoor(
     );
   });
   if (stanzas.length === 0) fail(at('stanzas'), 'a fwknop door needs "stanzas" or "access_conf"');
+  if (ctx.raw.firewall === 'none' && common.startCommand === null && common.shell === null) {
+    const idle = stanzas.findIndex((s) => !s.cmdCycle && !s.cmdExec);
+    if (idle >= 0)
+      fail(
+        at('start_command'),
+        `with firewall: none a door must have a start_command, or it does nothing (stanza ${(stanzas[idle] as FwknopStanza).origin} has neither cmd_cycle nor cmd_exec)`,
+      );
+  }
   return Object.freeze({
     ...common,
     spa: null,

@@ -4,7 +4,8 @@
  *
  * Contract: SOURCE and DESTINATION become CIDR sets; exactly one of key and key_base64, at most
  * one HMAC key; keys written in knockgate.yaml need a file readable by its owner only (`fromYaml`);
- * with a firewall, every OPEN_PORTS port is one of the door's "open" ports; the keys must be ones
+ * with a firewall, every OPEN_PORTS port is one of the door's "open" ports (unless the stanza has a
+ * command cycle, whose grants open none of them); the keys must be ones
  * fwknop would accept (fwknopKeysProblem). A stanza without fw_access_timeout gets the door's
  * duration. Errors go through `from.fail`, which knows where the stanza was written.
  */
@@ -17,6 +18,8 @@ import { fwknopKeysProblem } from '../../core/spa/fwknop-wire.js';
 import type { RawDoor, RawFwknopStanza } from '../schema.js';
 import { compileFwknopGpg } from './fwknop-gpg.js';
 import type { CompileContext, ConfigPath } from './context.js';
+import { compileCmdCycle } from './fwknop-cmd-cycle.js';
+import { compileCmdExec } from './fwknop-cmd-exec.js';
 
 export interface StanzaSource {
   /** For logs and for the stanza's replay identity: where it came from. */
@@ -64,7 +67,7 @@ export function compileFwknopStanza(
       : st.hmac_key_base64 !== undefined
         ? decodeBase64(from, st.hmac_key_base64, 'hmac_key_base64')
         : null;
-  if (ctx.raw.firewall !== 'none') {
+  if (ctx.raw.firewall !== 'none' && st.cmd_cycle === undefined) {
     const doorOpens = new Set(d.open.map((e) => endpointKey(e.proto, e.port)));
     (st.open_ports ?? []).forEach((e, s) => {
       if (!doorOpens.has(endpointKey(e.proto, e.port)))
@@ -80,6 +83,7 @@ export function compileFwknopStanza(
       [st.key !== undefined ? 'key' : st.key_base64 !== undefined ? 'key_base64' : 'hmac_key_base64'],
       problem,
     );
+  const cmdCycle = compileCmdCycle(st, fail);
   return Object.freeze({
     origin: from.origin,
     sources,
@@ -90,13 +94,16 @@ export function compileFwknopStanza(
     hmacKey,
     hmacType,
     encryptionMode: st.encryption_mode,
-    accessTimeoutS: (st.fw_access_timeout ?? d.duration) / 1000,
+    // A command cycle closes after its timer when the client asks for no timeout (fwknopd).
+    accessTimeoutS: cmdCycle?.close ? cmdCycle.timerS : (st.fw_access_timeout ?? d.duration) / 1000,
     maxTimeoutS: st.max_fw_timeout !== undefined ? st.max_fw_timeout / 1000 : null,
     requireUsername: st.require_username ?? null,
     requireSourceAddress: st.require_source_address,
     expiresAtS: st.access_expire_epoch ?? null,
     forceNat: compileForceNat(ctx, st, fail),
     gpg,
+    cmdCycle,
+    cmdExec: compileCmdExec(st, fail),
   });
 }
 

@@ -4,7 +4,8 @@
  *     without, 0.0.0.0 means the packet's source, and any other address is granted as named (the
  *     client may know its NAT address better than the packet does), as fwknopd does.
  *   - The ports: none in RESTRICT_PORTS, all in OPEN_PORTS when that is set, all protected by this
- *     door.
+ *     door unless the stanza has a command cycle (which opens nothing of the door's; fwknopd checks
+ *     no ports at all for such a stanza, knockgate still checks OPEN_PORTS and RESTRICT_PORTS).
  *   - The duration: the stanza's FW_ACCESS_TIMEOUT; for type 3, the client's timeout capped by
  *     MAX_FW_TIMEOUT and the door's maximum; whole seconds, at least 1.
  * Pure.
@@ -22,7 +23,11 @@ export type FwknopAccessDecision =
       readonly endpoints: readonly Endpoint[];
       readonly durationS: number;
     }
-  | { readonly ok: false; readonly reason: 'fwknop-malformed' | 'fwknop-not-allowed'; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly reason: 'fwknop-malformed' | 'fwknop-not-allowed' | 'fwknop-command-not-allowed';
+      readonly detail: string;
+    };
 
 const refuse = (detail: string): FwknopAccessDecision => ({ ok: false, reason: 'fwknop-not-allowed', detail });
 
@@ -49,7 +54,8 @@ export function decideFwknopAccess(
     const k = endpointKey(e.proto, e.port);
     if (restricted.has(k)) return refuse(`${formatEndpoint(e)} is in RESTRICT_PORTS`);
     if (openKeys !== null && !openKeys.has(k)) return refuse(`${formatEndpoint(e)} is not in OPEN_PORTS`);
-    if (!protectedKeys.has(k)) return refuse(`${formatEndpoint(e)} is not a port this door opens`);
+    // A command cycle opens nothing of the door's: its commands get the port as $PORT.
+    if (!stanza.cmdCycle && !protectedKeys.has(k)) return refuse(`${formatEndpoint(e)} is not a port this door opens`);
   }
   let durationS = stanza.accessTimeoutS;
   if (

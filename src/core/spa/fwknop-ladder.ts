@@ -32,11 +32,13 @@
 import { createHash } from 'node:crypto';
 import { cidrSetContains } from '../cidr.js';
 import type { Door, FwknopStanza } from '../door.js';
-import type { Endpoint } from '../endpoint.js';
+import { PROTOCOL_NUMBER, type Endpoint } from '../endpoint.js';
 import { replayExpiryMs } from '../freshness.js';
 import { formatIPAddress, parseIPAddress, type IPAddressBytes } from '../ip-address.js';
 import type { FwknopRejectReason } from '../reasons.js';
-import { decideFwknopAccess } from './fwknop-access-policy.js';
+import { decideFwknopAccess, type FwknopAccessDecision } from './fwknop-access-policy.js';
+import type { CmdCycleFacts } from './fwknop-cmd-cycle.js';
+import { decideFwknopCommand, type FwknopCommand, type FwknopCommandDecision } from './fwknop-command-message.js';
 import { fwknopMessageRefusal } from './fwknop-message-checks.js';
 import { FwknopStanzaIndex } from './fwknop-stanza-index.js';
 import { FwknopStanzaKeys, openForStanzas } from './fwknop-stanza-open.js';
@@ -50,7 +52,7 @@ import {
   openAfterGpg,
 } from './fwknop-gpg-rung.js';
 import type { FwknopStanzaOpening } from './fwknop-stanza-open.js';
-import { fwknopFrameProblem, fwknopReplayDigestHex } from './fwknop-wire.js';
+import { FWKNOP_MESSAGE_TYPE, fwknopFrameProblem, fwknopReplayDigestHex } from './fwknop-wire.js';
 import {
   ladderReject,
   type LadderFinal,
@@ -87,6 +89,10 @@ export interface FwknopPending {
   readonly address: IPAddressBytes;
   readonly endpoints: readonly Endpoint[];
   readonly durationS: number;
+  /** Set for a stanza with a command cycle: what its variables stand for. */
+  readonly cmdCycleFacts: CmdCycleFacts | null;
+  /** Set for a command message the stanza lets run. */
+  readonly command: FwknopCommand | null;
 }
 
 export type FwknopStep = LadderStep<FwknopRejectReason, FwknopPending>;
@@ -166,7 +172,9 @@ export class FwknopLadder {
     const { stanza, message } = opened;
     const refusal = fwknopMessageRefusal(stanza, message, unixMs, this.freshnessMs);
     if (refusal !== null) return refusal;
-    const access = decideFwknopAccess(this.door, stanza, message, d.source);
+    const cmd =
+      message.messageType === FWKNOP_MESSAGE_TYPE.command ? decideFwknopCommand(stanza, message, d.source) : null;
+    const access = cmd !== null ? commandAsAccess(cmd) : decideFwknopAccess(this.door, stanza, message, d.source);
     if (!access.ok) return ladderReject(access.reason, stanza.origin, access.detail);
     const timestampMs = message.timestamp * 1000;
     return {
@@ -177,13 +185,20 @@ export class FwknopLadder {
         owner: { id: stanzaOwnerId(stanza), timestampMs },
       },
       who: stanza.origin,
-      pending: { stanza, address: access.address, endpoints: access.endpoints, durationS: access.durationS },
+      pending: {
+        stanza,
+        address: access.address,
+        endpoints: access.endpoints,
+        durationS: access.durationS,
+        cmdCycleFacts: stanza.cmdCycle ? cmdCycleFactsOf(d, access, message.timestamp) : null,
+        command: cmd?.ok ? cmd.command : null,
+      },
     };
   }
 
   /** Rung 7: the replay outcome, then the grant. */
   conclude(step: NeedsReplayCheck<FwknopPending>, outcome: ReplayOutcome): LadderFinal<FwknopRejectReason> {
-    const { stanza, address, endpoints, durationS } = step.pending;
+    const { stanza, address, endpoints, durationS, cmdCycleFacts, command } = step.pending;
     const refusal = replayRefusal(FWKNOP_REPLAY_REASONS, outcome);
     if (refusal !== null) return ladderReject(refusal, stanza.origin);
     return {
@@ -192,11 +207,38 @@ export class FwknopLadder {
       grant: {
         source: formatIPAddress(address),
         family: address.family,
-        endpoints,
+        // fwknopd opens no rule of its own for a stanza with a command cycle: its commands do.
+        endpoints: stanza.cmdCycle && cmdCycleFacts ? [] : endpoints,
         durationS,
         client: stanza.origin,
         ...(stanza.forceNat ? { nat: stanza.forceNat } : {}),
+        ...(stanza.cmdCycle && cmdCycleFacts ? { cmdCycle: { cycle: stanza.cmdCycle, facts: cmdCycleFacts } } : {}),
+        ...(command !== null ? { command } : {}),
       },
     };
   }
+}
+
+/** What a command cycle's variables stand for: the first requested port (as fwknopd), the timeout. */
+function cmdCycleFactsOf(
+  d: FwknopDatagram,
+  access: { readonly address: IPAddressBytes; readonly endpoints: readonly Endpoint[]; readonly durationS: number },
+  timestampS: number,
+): CmdCycleFacts {
+  const first = access.endpoints[0];
+  const destination = d.destinationText === undefined ? null : parseIPAddress(d.destinationText);
+  return {
+    source: formatIPAddress(access.address),
+    packetSource: formatIPAddress(d.source),
+    destination: destination === null ? null : formatIPAddress(destination),
+    port: first?.port ?? -1,
+    protocolNumber: first ? PROTOCOL_NUMBER[first.proto] : -1,
+    timestampS,
+    timeoutS: access.durationS,
+  };
+}
+
+/** A command message's decision in the access decision's shape: no ports, one second (nothing is opened). */
+function commandAsAccess(c: FwknopCommandDecision): FwknopAccessDecision {
+  return c.ok ? { ok: true, address: c.address, endpoints: [], durationS: 1 } : c;
 }

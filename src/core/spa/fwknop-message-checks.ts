@@ -2,8 +2,9 @@
  * Rungs 3 and 4 of an fwknop door, on a message a stanza opened: freshness (±window, fwknopd's
  * 120 s by default; core/freshness.ts, shared with native SPA), ACCESS_EXPIRE (expired once the
  * wall clock is past it: at the second itself the stanza still serves), REQUIRE_USERNAME (exact),
- * and the message type: access (1) and client-timeout access (3) go on; NAT (2, 4, 5, 6) and
- * command (0) messages are refused by name. Pure: the time is an argument (Unix ms).
+ * and the message type: access (1) and client-timeout access (3) go on, command (0) messages only
+ * for a stanza with ENABLE_CMD_EXEC and no command cycle; NAT (2, 4, 5, 6) and other command
+ * messages are refused by name. Pure: the time is an argument (Unix ms).
  */
 
 import type { FwknopStanza } from '../door.js';
@@ -35,11 +36,15 @@ export function fwknopMessageRefusal(
     return ladderReject('fwknop-username', who, `user ${JSON.stringify(message.username)}`);
   }
   const type = message.messageType;
-  if (type !== FWKNOP_MESSAGE_TYPE.access && type !== FWKNOP_MESSAGE_TYPE.clientTimeoutAccess) {
+  // Command messages only where the stanza enables them, and never beside a command cycle.
+  const command = type === FWKNOP_MESSAGE_TYPE.command && (stanza.cmdExec ?? null) !== null && !stanza.cmdCycle;
+  if (type !== FWKNOP_MESSAGE_TYPE.access && type !== FWKNOP_MESSAGE_TYPE.clientTimeoutAccess && !command) {
     return ladderReject(
       'fwknop-message-type',
       who,
-      `${MESSAGE_TYPE_NAMES[type] ?? `type ${type}`} messages are not supported by this door`,
+      type === FWKNOP_MESSAGE_TYPE.command
+        ? 'command messages are not enabled for this stanza (ENABLE_CMD_EXEC)'
+        : `${MESSAGE_TYPE_NAMES[type] ?? `type ${type}`} messages are not supported by this door`,
     );
   }
   return null;

@@ -9,6 +9,8 @@
 import type { NatTarget } from '../door.js';
 import type { Endpoint } from '../endpoint.js';
 import type { ReplayOwner, ReplayVerdict } from '../replay-window.js';
+import type { CmdCycleFacts, FwknopCmdCycle } from './fwknop-cmd-cycle.js';
+import type { FwknopCommand } from './fwknop-command-message.js';
 import type { OldServerKeyUse } from './native-door-keys.js';
 
 /** The replay rung, for the daemon to take against its ReplayStore (ports/replay-store.ts). */
@@ -34,6 +36,13 @@ export interface SpaGrant {
   readonly client: string;
   /** Where the grant's traffic is forwarded (the fwknop stanza's FORCE_NAT); absent: as the door says. */
   readonly nat?: NatTarget;
+  /**
+   * An fwknop stanza's command cycle: its commands run instead of the firewall (the grant's
+   * `endpoints` are then empty), with the variables standing for `facts`.
+   */
+  readonly cmdCycle?: { readonly cycle: FwknopCmdCycle; readonly facts: CmdCycleFacts };
+  /** An fwknop command message the stanza lets run: run as its user instead of any grant (no ports). */
+  readonly command?: FwknopCommand;
 }
 
 export interface LadderReject<R extends string> {
