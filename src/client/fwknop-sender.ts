@@ -10,6 +10,9 @@
  *   encryption_mode: cbc       # or ecb, cfb, ofb, ctr, legacy (fwknop -M)
  *   port: 62201
  *   user: root                 # the username in the packet (REQUIRE_USERNAME); default: yours
+ *   # GnuPG mode (fwknop --gpg-encryption), instead of key / key_base64:
+ *   gpg_recipient: SERVERKEYID # the server's key; gpg_signer: CLIENTKEYID (signs: fwknopd requires
+ *   #                            it by default); gpg_home_dir, gpg_exe, gpg_signing_pw optional
  */
 
 import { randomBytes, randomInt } from 'node:crypto';
@@ -21,13 +24,22 @@ import { DEFAULT_SPA_PORT } from '../core/limits.js';
 import { sealFwknop, type FwknopHmacType, type FwknopKeys } from '../core/spa/fwknop-wire.js';
 import { FWKNOP_ENCRYPTION_MODES, type FwknopEncryptionMode } from '../core/spa/fwknop-cipher.js';
 import { readPrivateYaml } from '../stores/key-files.js';
+import { fwknopGpgWire } from '../core/spa/fwknop-gpg-seal.js';
+import { encodeFwknopPlaintext } from '../core/spa/fwknop-message.js';
+import { type GpgSending, gpgEncrypt } from './gpg-encrypt.js';
+
+/** fwknop's default GPG_EXE. */
+const DEFAULT_GPG_EXE = '/usr/bin/gpg';
 
 export const FWKNOP_CREDENTIAL_KIND = 'knockgate-fwknop-client-v1';
 
 export interface FwknopCredential {
+  /** The Rijndael key and the HMAC key; a GnuPG credential's `key` is empty (only the HMAC is used). */
   readonly keys: FwknopKeys;
   readonly port: number;
   readonly user: string;
+  /** GnuPG mode (fwknop --gpg-encryption): the packet is gpg's message, not AES. */
+  readonly gpg?: GpgSending;
 }
 
 const HMAC_TYPES: Readonly<Record<string, FwknopHmacType>> = {
@@ -74,9 +86,11 @@ export function fwknopCredentialFrom(file: string, doc: Readonly<Record<string, 
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535)
     throw new ConfigError(file, undefined, 'port', 'must be a UDP port');
   const user = typeof doc.user === 'string' && doc.user !== '' ? doc.user : userInfo().username;
+  const gpg = gpgSendingOf(file, doc);
   return {
+    ...(gpg ? { gpg } : {}),
     keys: {
-      key: bytes('key', 'key_base64', true) as Uint8Array,
+      key: bytes('key', 'key_base64', gpg === null) ?? new Uint8Array(0),
       hmacKey: bytes('hmac_key', 'hmac_key_base64', false),
       hmacType,
       encryptionMode: mode,
@@ -99,6 +113,27 @@ export function localAddressTowards(host: string, family: 4 | 6, port: number): 
   });
 }
 
+/** The access request's plaintext fields (message type 1, or 3 with a client timeout). */
+function accessInput(
+  cred: FwknopCredential,
+  allowIp: string,
+  ports: readonly Endpoint[],
+  durationS: number,
+  nowUnixMs: number,
+) {
+  return {
+    username: cred.user,
+    timestamp: Math.floor(nowUnixMs / 1000),
+    messageType: durationS > 0 ? 3 : 1,
+    message: `${allowIp},${ports.map((e) => formatEndpoint(e).split('/').reverse().join('/')).join(',')}`,
+    clientTimeout: durationS > 0 ? durationS : null,
+  };
+}
+
+const randomDigits = (): string =>
+  Array.from({ length: 16 }, (_, i) => String(randomInt(i === 0 ? 1 : 0, 10))).join('');
+
+/** An AES packet (sealFwknop) for an access request; synchronous, for the benchmarks' floods too. */
 export function buildFwknopPacket(
   cred: FwknopCredential,
   allowIp: string,
@@ -106,19 +141,52 @@ export function buildFwknopPacket(
   durationS: number,
   nowUnixMs: number,
 ): Uint8Array {
-  const message = `${allowIp},${ports.map((e) => formatEndpoint(e).split('/').reverse().join('/')).join(',')}`;
-  return sealFwknop(
-    {
-      username: cred.user,
-      timestamp: Math.floor(nowUnixMs / 1000),
-      messageType: durationS > 0 ? 3 : 1,
-      message,
-      clientTimeout: durationS > 0 ? durationS : null,
-    },
-    cred.keys,
-    {
-      salt: randomBytes(8),
-      randomDigits: Array.from({ length: 16 }, (_, i) => String(randomInt(i === 0 ? 1 : 0, 10))).join(''),
-    },
-  );
+  if (cred.gpg) throw new Error('a GnuPG credential: use makeFwknopPacket');
+  return sealFwknop(accessInput(cred, allowIp, ports, durationS, nowUnixMs), cred.keys, {
+    salt: randomBytes(8),
+    randomDigits: randomDigits(),
+  });
+}
+
+/**
+ * The packet for an access request: AES with the credential's keys, or, for a GnuPG credential,
+ * gpg's message of the same encoded plaintext (client/gpg-encrypt.ts), HMAC'd and cut as fwknop's
+ * client does (core/spa/fwknop-gpg-seal.ts).
+ */
+export async function makeFwknopPacket(
+  cred: FwknopCredential,
+  allowIp: string,
+  ports: readonly Endpoint[],
+  durationS: number,
+  nowUnixMs: number,
+): Promise<Uint8Array> {
+  if (!cred.gpg) return buildFwknopPacket(cred, allowIp, ports, durationS, nowUnixMs);
+  const plaintext = encodeFwknopPlaintext(accessInput(cred, allowIp, ports, durationS, nowUnixMs), randomDigits());
+  const message = await gpgEncrypt(plaintext, cred.gpg);
+  const { hmacKey, hmacType } = cred.keys;
+  return fwknopGpgWire(message, hmacKey === null ? null : { type: hmacType, key: hmacKey });
+}
+
+/** The credential's gpg_* fields (GnuPG sending), or null when it has no gpg_recipient. */
+function gpgSendingOf(file: string, doc: Readonly<Record<string, unknown>>): GpgSending | null {
+  const text = (k: string): string | null => {
+    const v = doc[k];
+    if (v === undefined) return null;
+    if (typeof v !== 'string' || v === '' || v.length > 512) throw new ConfigError(file, undefined, k, 'must be text');
+    return v;
+  };
+  const recipient = text('gpg_recipient');
+  if (recipient === null) {
+    for (const k of ['gpg_signer', 'gpg_home_dir', 'gpg_exe', 'gpg_signing_pw'])
+      if (doc[k] !== undefined) throw new ConfigError(file, undefined, k, "needs gpg_recipient (the server's key)");
+    return null;
+  }
+  const exe = text('gpg_exe') ?? DEFAULT_GPG_EXE;
+  const homeDir = text('gpg_home_dir');
+  for (const [k, p] of [
+    ['gpg_exe', exe],
+    ['gpg_home_dir', homeDir],
+  ] as const)
+    if (p !== null && !p.startsWith('/')) throw new ConfigError(file, undefined, k, 'must be an absolute path');
+  return { recipient, signer: text('gpg_signer'), homeDir, exe, signingPassphrase: text('gpg_signing_pw') };
 }

@@ -45,7 +45,12 @@ export function readFwknoprcKnock(o: { file?: string; stanza?: string | true; ho
   const name = typeof o.stanza === 'string' ? o.stanza : byHost ? o.host : null;
   const settings = fwknoprcSettings(file, rc, name);
   const cred = fwknopCredentialFrom(file, {
-    ...(settings.key.base64 ? { key_base64: settings.key.text } : { key: settings.key.text }),
+    ...(settings.key === null
+      ? {}
+      : settings.key.base64
+        ? { key_base64: settings.key.text }
+        : { key: settings.key.text }),
+    ...(settings.gpg ?? {}),
     ...(settings.hmacKey ? { [settings.hmacKey.base64 ? 'hmac_key_base64' : 'hmac_key']: settings.hmacKey.text } : {}),
     ...(settings.hmacType ? { hmac_digest_type: settings.hmacType.toLowerCase() } : {}),
     ...(settings.encryptionMode ? { encryption_mode: settings.encryptionMode } : {}),

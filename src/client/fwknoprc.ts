@@ -8,10 +8,11 @@
  *
  * What carries over: SPA_SERVER, SPA_SERVER_PORT, SPA_SERVER_PROTO (udp only), ACCESS, ALLOW_IP
  * (an address, `source`, or `resolve` with RESOLVE_URL), KEY / KEY_BASE64, HMAC_KEY /
- * HMAC_KEY_BASE64, HMAC_DIGEST_TYPE, ENCRYPTION_MODE, FW_TIMEOUT, SPOOF_USER. Refused by name,
- * because sending without them would send something else than fwknop would: GnuPG (USE_GPG,
- * GPG_*), NAT access (NAT_*), spoofed sources, other protocols, random ports, key files, time
- * offsets, inner digests other than SHA-256. Ignored with a warning: fwknop's own display and
+ * HMAC_KEY_BASE64, HMAC_DIGEST_TYPE, ENCRYPTION_MODE, FW_TIMEOUT, SPOOF_USER, and GnuPG sending
+ * (USE_GPG Y with GPG_RECIPIENT, GPG_SIGNER, GPG_HOMEDIR, GPG_EXE, GPG_SIGNING_PW[_BASE64]).
+ * Refused by name, because sending without them would send something else than fwknop would:
+ * NAT access (NAT_*), spoofed sources, other protocols, random ports, key files, time offsets,
+ * inner digests other than SHA-256. Ignored with a warning: fwknop's own display and
  * HTTP-client settings. Pure: `parseFwknoprc` takes the text; errors are ConfigErrors with the line.
  */
 
@@ -71,7 +72,10 @@ export interface FwknoprcSettings {
   /** ALLOW_IP: an address; 'source' (0.0.0.0: the packet's source, fwknop -s); 'resolve' (fwknop -R). */
   readonly allow: string | null;
   readonly resolveUrl: string | null;
-  readonly key: { readonly text: string; readonly base64: boolean };
+  /** KEY / KEY_BASE64; null for a GnuPG stanza, which needs none. */
+  readonly key: { readonly text: string; readonly base64: boolean } | null;
+  /** USE_GPG Y: the gpg_* fields of the knockgate fwknop credential (client/fwknop-sender.ts). */
+  readonly gpg: Readonly<Record<string, string>> | null;
   readonly hmacKey: { readonly text: string; readonly base64: boolean } | null;
   readonly hmacType: string | null;
   readonly encryptionMode: string | null;
@@ -81,9 +85,6 @@ export interface FwknoprcSettings {
 }
 
 const REFUSED: Readonly<Record<string, string>> = {
-  USE_GPG: 'GnuPG sending is not supported: use a Rijndael stanza (KEY_BASE64, HMAC_KEY_BASE64)',
-  GPG_RECIPIENT: 'GnuPG sending is not supported',
-  GPG_SIGNER: 'GnuPG sending is not supported',
   NAT_ACCESS: 'NAT access messages are not sent by knockgate (the server forwards with FORCE_NAT instead)',
   NAT_LOCAL: 'NAT access messages are not sent by knockgate',
   NAT_PORT: 'NAT access messages are not sent by knockgate',
@@ -103,12 +104,8 @@ const IGNORED = new Set([
   'HTTP_USER_AGENT',
   'WGET_CMD',
   'RESOLVE_HTTP_ONLY',
-  'USE_GPG_AGENT',
-  'GPG_HOMEDIR',
-  'GPG_EXE',
-  'GPG_NO_SIGNING_PW',
-  'GPG_SIGNING_PW',
-  'GPG_SIGNING_PW_BASE64',
+  'USE_GPG_AGENT', // gpg uses its agent anyway
+  'GPG_NO_SIGNING_PW', // no GPG_SIGNING_PW is what it means
 ]);
 const KNOWN = new Set([
   'SPA_SERVER',
@@ -129,6 +126,13 @@ const KNOWN = new Set([
   'ENCRYPTION_MODE',
   'FW_TIMEOUT',
   'SPOOF_USER',
+  'USE_GPG',
+  'GPG_RECIPIENT',
+  'GPG_SIGNER',
+  'GPG_HOMEDIR',
+  'GPG_EXE',
+  'GPG_SIGNING_PW',
+  'GPG_SIGNING_PW_BASE64',
 ]);
 
 /** [default] with `name`'s lines over it; `name` null: [default] alone. Throws ConfigError naming file and line. */
@@ -145,10 +149,9 @@ export function fwknoprcSettings(file: string, rc: Fwknoprc, name: string | null
   const fail = (v: string, detail: string): never => {
     throw new ConfigError(file, vars.get(v)?.line, v, detail);
   };
-  for (const [v, { value, line }] of vars) {
+  for (const [v, { line }] of vars) {
     const refused = REFUSED[v];
-    const yes = /^(y|yes|1)$/i.test(value);
-    if (refused !== undefined && (v !== 'USE_GPG' || yes)) fail(v, refused);
+    if (refused !== undefined) fail(v, refused);
     else if (IGNORED.has(v)) warnings.push(`${file}:${line}: ${v} is fwknop's own setting; ignored`);
     else if (!KNOWN.has(v) && refused === undefined)
       warnings.push(`${file}:${line}: unknown variable ${v}; ignored (as fwknop ignores it)`);
@@ -171,7 +174,8 @@ export function fwknoprcSettings(file: string, rc: Fwknoprc, name: string | null
       : text('KEY') !== null
         ? { text: text('KEY') as string, base64: false }
         : null;
-  if (key === null) fail('KEY', `stanza ${name ?? 'default'} has no KEY or KEY_BASE64`);
+  const gpg = /^(y|yes|1)$/i.test(text('USE_GPG') ?? '') ? gpgFields(text, fail) : null;
+  if (key === null && gpg === null) fail('KEY', `stanza ${name ?? 'default'} has no KEY or KEY_BASE64 (nor USE_GPG Y)`);
   const hmacKey =
     text('HMAC_KEY_BASE64') !== null
       ? { text: text('HMAC_KEY_BASE64') as string, base64: true }
@@ -194,7 +198,8 @@ export function fwknoprcSettings(file: string, rc: Fwknoprc, name: string | null
     ports,
     allow: allow === null ? null : /^(source|resolve)$/i.test(allow) ? allow.toLowerCase() : allow,
     resolveUrl,
-    key: key as { text: string; base64: boolean },
+    key,
+    gpg,
     hmacKey,
     hmacType: text('HMAC_DIGEST_TYPE'),
     encryptionMode: text('ENCRYPTION_MODE'),
@@ -202,6 +207,25 @@ export function fwknoprcSettings(file: string, rc: Fwknoprc, name: string | null
     user: text('SPOOF_USER'),
     warnings,
   };
+}
+
+/** USE_GPG Y: the recipient (required), the signer and the rest, as the credential's gpg_* fields. */
+function gpgFields(text: (v: string) => string | null, fail: (v: string, d: string) => never): Record<string, string> {
+  const recipient = text('GPG_RECIPIENT');
+  if (recipient === null) return fail('USE_GPG', "USE_GPG Y needs GPG_RECIPIENT (the server's key)");
+  const pw64 = text('GPG_SIGNING_PW_BASE64');
+  const pw = text('GPG_SIGNING_PW') ?? (pw64 === null ? null : Buffer.from(pw64, 'base64').toString('utf8'));
+  const out: Record<string, string> = { gpg_recipient: recipient };
+  for (const [v, k] of [
+    ['GPG_SIGNER', 'gpg_signer'],
+    ['GPG_HOMEDIR', 'gpg_home_dir'],
+    ['GPG_EXE', 'gpg_exe'],
+  ] as const) {
+    const t = text(v);
+    if (t !== null) out[k] = t;
+  }
+  if (pw !== null) out.gpg_signing_pw = pw;
+  return out;
 }
 
 /** ACCESS: `tcp/22` or `tcp/22,udp/53` (fwknop's PROTO/PORT order). */

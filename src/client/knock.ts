@@ -12,7 +12,7 @@ import { formatIPAddress } from '../core/ip-address.js';
 import type { ClientCredential } from '../stores/key-files.js';
 import { readTotpCredential } from '../stores/totp-key-files.js';
 import { totpCounter, totpSequence } from '../core/totp-sequence.js';
-import { buildFwknopPacket, type FwknopCredential, localAddressTowards } from './fwknop-sender.js';
+import { type FwknopCredential, localAddressTowards, makeFwknopPacket } from './fwknop-sender.js';
 import { sendKnock } from './knock-sender.js';
 import { resolveHost } from './resolve-host.js';
 import { spaAsk, type SpaAskFlags } from './spa-ask.js';
@@ -109,6 +109,6 @@ export async function knockFwknop(o: {
       : o.allow
         ? formatIPAddress(o.allow.address)
         : await localAddressTowards(target.address, 4, port);
-  await sendDatagram(target.address, 4, port, buildFwknopPacket(fw, allow, o.ports, o.durationS, Date.now()));
+  await sendDatagram(target.address, 4, port, await makeFwknopPacket(fw, allow, o.ports, o.durationS, Date.now()));
   return { address: target.address, port, allow };
 }

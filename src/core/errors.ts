@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   KG_CONNECT_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'the service did not answer after knocking' },
   /** The client could not put a knock on the wire: no route, the network is down, a local firewall said no. */
   KG_SEND_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'a knock could not be sent from this host' },
+  /** The client's gpg run (an fwknop GnuPG packet) failed: no key, a wrong passphrase, no gpg. */
+  KG_GPG_FAILED: { exit: EXIT.UNAVAILABLE, summary: 'gpg could not encrypt or sign the fwknop packet' },
   KG_COMMAND_NOT_FOUND: { exit: EXIT.COMMAND_NOT_FOUND, summary: 'the command keep-open was to run does not exist' },
   KG_COMMAND_NOT_RUN: { exit: EXIT.COMMAND_NOT_RUN, summary: 'the command keep-open was to run could not be started' },
   KG_CONTROL_UNAVAILABLE: {

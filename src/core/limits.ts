@@ -451,3 +451,8 @@ export const MIN_NEW_PASSPHRASE_CHARS = 8;
 
 /** Stanzas read from one ~/.fwknoprc (client/fwknoprc.ts); fwknop's own limit is 256 (MAX_LINE_LEN aside). */
 export const MAX_FWKNOPRC_STANZAS = 256;
+/** The longest SPA packet fwknop 2.6 sends or fwknopd reads (MAX_SPA_PACKET_LEN, lib/fko_limits.h). */
+export const FWKNOP_MAX_WIRE_BYTES = 1_500;
+/** A gpg run by the client (encrypt and sign one packet): how long it may take, how much it may write. */
+export const CLIENT_GPG_TIMEOUT_MS = 30_000;
+export const MAX_CLIENT_GPG_OUTPUT_BYTES = 4_096;

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createTestbed } from '../support/netns.js';
@@ -312,7 +312,7 @@ describe('fwknop compatibility', () => {
     assert.match(r.stderr, /holds keys but is readable by group or others \(mode 644\); chmod 600 it/);
   });
 
-  it('a fwknop packet made by knockgate knock --fwknop opens the port through the real fwknopd', async () => {
+  it('a fwknop packet made by knockgate knock --fwknop, and by knock --fwknoprc from ~/.fwknoprc, opens the port through the real fwknopd', async () => {
     const bed = createTestbed({ serverClientIfname: 'eth0' });
     try {
       const d = dirname(writeConfig(''));
@@ -358,10 +358,39 @@ describe('fwknop compatibility', () => {
         '22/tcp',
         bed.server.clientSide.v4,
       ]);
-      let rules = '';
-      for (let i = 0; i < 50 && !rules.includes(rule); i++, await sleep(100))
-        rules = bed.run(bed.server.ns, ['iptables', '-S', 'FWKNOP_INPUT']);
+      const ruleAppears = async (): Promise<string> => {
+        let rules = '';
+        for (let i = 0; i < 50 && !rules.includes(rule); i++, await sleep(100))
+          rules = bed.run(bed.server.ns, ['iptables', '-S', 'FWKNOP_INPUT']);
+        return rules;
+      };
+      const rules = await ruleAppears();
       assert.ok(rules.includes(rule), rules);
+
+      // The same keys in the user's ~/.fwknoprc, as fwknop users keep them: `knock gw --fwknoprc`
+      // sends what its [gw] stanza says (SPA_SERVER, ACCESS, ALLOW_IP), and fwknopd opens again.
+      bed.run(bed.server.ns, ['iptables', '-F', 'FWKNOP_INPUT']);
+      const home = join(d, 'home');
+      mkdirSync(home, { mode: 0o700 });
+      writeFileSync(
+        join(home, '.fwknoprc'),
+        [
+          '[default]',
+          '',
+          '[gw]',
+          `SPA_SERVER                  ${bed.server.clientSide.v4}`,
+          'ACCESS                      tcp/22',
+          `ALLOW_IP                    ${bed.client.v4}`,
+          `KEY_BASE64                  ${k.key}`,
+          `HMAC_KEY_BASE64             ${k.hmac}`,
+          'USE_HMAC                    Y',
+          '',
+        ].join('\n'),
+        { mode: 0o600 },
+      );
+      bed.run(bed.client.ns, ['env', `HOME=${home}`, process.execPath, KNOCKGATE, 'knock', 'gw', '--fwknoprc']);
+      const again = await ruleAppears();
+      assert.ok(again.includes(rule), `after the --fwknoprc knock: ${again}`);
     } finally {
       bed.destroy();
     }

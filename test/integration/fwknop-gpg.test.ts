@@ -15,7 +15,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUILD_ROOT, probe } from '../support/daemon-process.js';
+import { BUILD_ROOT, KNOCKGATE, probe } from '../support/daemon-process.js';
 import { useScenario } from '../support/scenario.js';
 import { SystemGpgDecrypter } from '../../src/daemon/gpg-decrypter.js';
 import { gpgMessageBytes } from '../../src/core/spa/fwknop-gpg.js';
@@ -183,6 +183,67 @@ describe('fwknop GnuPG mode', () => {
     assert.equal(runs(), n + 1, 'one gpg run for the right HMAC');
     await daemon.waitFor((l) => l.event === 'grant' && l.door === 'gpg-hmac', 5000, 'the grant');
     assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 2222).outcome, 'open');
+  });
+
+  it("knockgate's own GnuPG sending: knock --fwknoprc (USE_GPG Y, with HMAC) and knock --fwknop (gpg_recipient) open both doors", async () => {
+    const rc = s.path('fwknoprc');
+    writeFileSync(
+      rc,
+      [
+        '[gw]',
+        `SPA_SERVER       ${tb.server.clientSide.v4}`,
+        'SPA_SERVER_PORT  62202',
+        'ACCESS           tcp/2222',
+        `ALLOW_IP         ${tb.client.v4}`,
+        'USE_GPG          Y',
+        `GPG_RECIPIENT    ${SERVER_FPR}`,
+        `GPG_SIGNER       ${CLIENT_FPR}`,
+        `GPG_HOMEDIR      ${CLIENT_HOME}`,
+        `HMAC_KEY_BASE64  ${HMAC_KEY}`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    const n = runs();
+    let before = daemon.lines.length;
+    tb.run(tb.client.ns, [process.execPath, KNOCKGATE, 'knock', 'gw', '--fwknoprc', '--rc-file', rc]);
+    const viaRc = await verdict(before, 'gpg-hmac', 'the --fwknoprc verdict');
+    assert.equal(viaRc.verdict, 'accepted', JSON.stringify(viaRc));
+    assert.equal(runs(), n + 1, 'the HMAC held, so gpg ran once');
+    await daemon.waitFor(
+      (l) => daemon.lines.indexOf(l) >= before && l.event === 'grant' && l.door === 'gpg-hmac',
+      5000,
+      'the grant',
+    );
+
+    const cred = s.path('gpg-cred.yaml');
+    writeFileSync(
+      cred,
+      [
+        'kind: knockgate-fwknop-client-v1',
+        `gpg_recipient: "${SERVER_FPR}"`,
+        `gpg_signer: "${CLIENT_FPR}"`,
+        `gpg_home_dir: "${CLIENT_HOME}"`,
+        'port: 62201',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    before = daemon.lines.length;
+    tb.run(tb.client.ns, [
+      process.execPath,
+      KNOCKGATE,
+      'knock',
+      '--fwknop',
+      cred,
+      '--ports',
+      '22/tcp',
+      '--allow-ip',
+      tb.client.v4,
+      tb.server.clientSide.v4,
+    ]);
+    const viaCred = await verdict(before, 'gpg', 'the --fwknop verdict');
+    assert.equal(viaCred.verdict, 'accepted', JSON.stringify(viaCred));
   });
 
   /** A packet the real client made (--test: printed, not sent). */

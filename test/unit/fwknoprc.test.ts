@@ -85,7 +85,7 @@ describe('~/.fwknoprc', () => {
 
   it('what would send something else than fwknop is refused by name and line', () => {
     for (const [line, key, re] of [
-      ['USE_GPG Y', 'USE_GPG', /GnuPG/],
+      ['USE_GPG Y', 'USE_GPG', /needs GPG_RECIPIENT/],
       ['NAT_ACCESS 192.168.1.2,22', 'NAT_ACCESS', /NAT access/],
       ['SPA_SERVER_PROTO tcp', 'SPA_SERVER_PROTO', /UDP only/],
       ['RAND_PORT Y', 'RAND_PORT', /random destination ports/],
@@ -97,6 +97,30 @@ describe('~/.fwknoprc', () => {
       refusedAt(() => fwknoprcSettings(FILE, rc('[a]', 'KEY k', line), 'a'), 3, key, re);
     // USE_GPG N is fwknop's default: nothing to refuse.
     assert.equal(fwknoprcSettings(FILE, rc('[a]', 'KEY k', 'USE_GPG N'), 'a').stanza, 'a');
+  });
+
+  it('USE_GPG Y: GnuPG sending, needing no KEY; its GPG_* become the credential fields', () => {
+    const s = fwknoprcSettings(
+      FILE,
+      rc(
+        '[g]',
+        'USE_GPG Y',
+        'GPG_RECIPIENT 0123456789ABCDEF',
+        'GPG_SIGNER alice@example.net',
+        'GPG_HOMEDIR /home/u/.gnupg',
+        `GPG_SIGNING_PW_BASE64 ${Buffer.from('pw 1').toString('base64')}`,
+        'HMAC_KEY_BASE64 aG1hYw==',
+      ),
+      'g',
+    );
+    assert.equal(s.key, null);
+    assert.deepEqual(s.gpg, {
+      gpg_recipient: '0123456789ABCDEF',
+      gpg_signer: 'alice@example.net',
+      gpg_home_dir: '/home/u/.gnupg',
+      gpg_signing_pw: 'pw 1',
+    });
+    assert.deepEqual(s.hmacKey, { text: 'aG1hYw==', base64: true });
   });
 
   it('a stanza without a key, a missing stanza, a line that is neither, a variable before any stanza', () => {
