@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { readTrustedFile } from '../config/trusted-file.js';
 import type { AddressPrefix } from '../core/address-prefix.js';
 import { parseAddressPrefix } from '../core/address-prefix.js';
-import type { Endpoint } from '../core/endpoint.js';
 import { ConfigError } from '../core/errors.js';
 import { MAX_CONFIG_FILE_BYTES } from '../core/limits.js';
 import { type FwknopCredential, fwknopCredentialFrom } from './fwknop-sender.js';
@@ -70,5 +69,3 @@ export function allowOf(file: string, s: FwknoprcSettings): AddressPrefix | 'sou
   if ('error' in parsed) throw new ConfigError(file, undefined, 'ALLOW_IP', parsed.error);
   return parsed;
 }
-
-export type { Endpoint };

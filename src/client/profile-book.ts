@@ -11,10 +11,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readTrustedFile } from '../config/trusted-file.js';
 import { ConfigError, KnockgateError } from '../core/errors.js';
+import { formatEndpoint } from '../core/endpoint.js';
 import { keyFingerprint } from '../core/spa/key-fingerprint.js';
-import { RAW_KEY_BYTES } from '../core/spa/keys.js';
-import { SPA_CLIENT_ID_BYTES } from '../core/limits.js';
-import { bytesOf, CLIENT_CREDENTIAL_KIND, readPrivateYaml, writePrivateFile } from '../stores/key-files.js';
+import { type CredentialFields, readCredentialFields, writePrivateFile } from '../stores/key-files.js';
 import { profileDir, profilePath } from './profiles.js';
 
 /** What `list` and `show` print of a credential: public fields only. */
@@ -23,55 +22,42 @@ export interface ProfileSummary {
   readonly file: string;
   readonly name: string;
   readonly server: string | null;
-  readonly port: number | null;
-  readonly door: string | null;
+  readonly port: number;
+  readonly door: string;
   readonly clientId: string;
   readonly serverKey: string;
-  /** Which secret it holds: psk, ed25519, or the key of another form a newer release wrote. */
+  /** Which secret it holds: psk, ed25519, sealed (passphrase-protected), or an ssh-agent key. */
   readonly secret: string;
   readonly ports: string | null;
   readonly address: string | null;
 }
 
-const SECRET_KEYS = ['psk', 'private_key'] as const;
-const PUBLIC_KEYS = new Set([
-  'kind',
-  'name',
-  'server',
-  'port',
-  'server_public_key',
-  'door_id',
-  'client_id',
-  'ports',
-  'allow_ip',
-  'resolve_url',
-]);
+/** Which secret a credential holds, as `list` shows it; the sealed block's own name for a protected one. */
+function secretKind(doc: Record<string, unknown>, fields: CredentialFields): string {
+  if (fields.sshKey !== undefined) return 'ssh-agent key (ssh-ed25519)';
+  if (doc.psk !== undefined) return 'psk';
+  if (doc.private_key !== undefined) return 'ed25519';
+  return 'sealed';
+}
 
-/** Reads a credential's public fields, after the checks every read makes (private, trusted, its kind). */
+/**
+ * A credential's public fields, read by the reader every knock uses (stores/key-files.ts: private,
+ * trusted, its kind, well formed), but for its secret, which is never opened.
+ */
 export function summarizeCredential(file: string, profile: string): ProfileSummary {
-  const doc = readPrivateYaml(file, CLIENT_CREDENTIAL_KIND);
-  const text = (k: string): string | null => (typeof doc[k] === 'string' ? (doc[k] as string) : null);
-  const found = SECRET_KEYS.find((k) => doc[k] !== undefined);
-  const secret =
-    found === 'psk'
-      ? 'psk'
-      : found === 'private_key'
-        ? 'ed25519'
-        : typeof doc.ssh_key === 'string'
-          ? 'ssh-agent key (ssh-ed25519)'
-          : (Object.keys(doc).find((k) => !PUBLIC_KEYS.has(k)) ?? 'none');
+  const { fields, doc } = readCredentialFields(file);
   return {
     profile,
     file,
-    name: text('name') ?? 'client',
-    server: text('server'),
-    port: typeof doc.port === 'number' ? doc.port : null,
-    door: text('door_id'),
-    clientId: Buffer.from(bytesOf(file, doc, 'client_id', SPA_CLIENT_ID_BYTES)).toString('hex'),
-    serverKey: keyFingerprint(bytesOf(file, doc, 'server_public_key', RAW_KEY_BYTES)),
-    secret,
-    ports: Array.isArray(doc.ports) ? doc.ports.map(String).join(',') : null,
-    address: text('allow_ip') ?? (text('resolve_url') === null ? null : `from ${text('resolve_url')}`),
+    name: fields.name,
+    server: fields.server ?? null,
+    port: fields.port,
+    door: fields.doorId,
+    clientId: Buffer.from(fields.clientId).toString('hex'),
+    serverKey: keyFingerprint(fields.serverPublicKey),
+    secret: secretKind(doc, fields),
+    ports: fields.ports ? fields.ports.map(formatEndpoint).join(',') : null,
+    address: fields.allowIp ?? (fields.resolveUrl === undefined ? null : `from ${fields.resolveUrl}`),
   };
 }
 

@@ -28,8 +28,3 @@ export function sendFailure(err: unknown, what: string): KnockgateError | undefi
   if (reason === undefined) return undefined;
   return new KnockgateError('KG_SEND_FAILED', `cannot send to ${what}: ${reason} [${code}]`, { cause: err });
 }
-
-/** Whether a connect(2) error means the SYN never left (as opposed to an answer from the far side). */
-export function synNotSent(err: unknown): boolean {
-  return sendFailure(err, '') !== undefined;
-}

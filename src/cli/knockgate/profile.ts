@@ -39,7 +39,7 @@ export function addProfileCommands(program: Command): void {
         process.stdout.write(`no profiles in ${profileDir()} (knockgate profile add FILE)\n`);
         return;
       }
-      const rows = ok.map((p) => [p.profile, p.server ?? '-', p.door ?? '-', p.name, p.secret]);
+      const rows = ok.map((p) => [p.profile, p.server ?? '-', p.door, p.name, p.secret]);
       process.stdout.write(`${textTable(['PROFILE', 'SERVER', 'DOOR', 'CLIENT', 'SECRET'], rows)}\n`);
       for (const b of bad) process.stderr.write(`knockgate: profile ${b.profile}: ${b.problem}\n`);
     });
@@ -58,8 +58,8 @@ function showLines(p: ProfileSummary): string[] {
   return [
     `profile:    ${p.profile} (${p.file})`,
     `server:     ${p.server ?? 'none (give HOST: knockgate knock HOST --profile NAME)'}`,
-    `spa port:   ${p.port ?? '-'}/udp`,
-    `door:       ${p.door ?? '-'}`,
+    `spa port:   ${p.port}/udp`,
+    `door:       ${p.door}`,
     `client:     ${p.name} (client id ${p.clientId})`,
     `server key: ${p.serverKey}`,
     `ports:      ${p.ports ?? "the door's, as far as this client is allowed"}`,
