@@ -56,8 +56,8 @@ export function readFwknoprcKnock(o: { file?: string; stanza?: string | true; ho
     ...(settings.port !== null ? { port: settings.port } : {}),
     ...(settings.user ? { user: settings.user } : {}),
   });
-  const host =
-    (byHost || typeof o.stanza === 'string') && settings.server !== null && o.host === name ? settings.server : o.host;
+  // HOST named the stanza (found by it, or --fwknoprc HOST HOST): knock the server it names.
+  const host = name === o.host && settings.server !== null ? settings.server : o.host;
   return { cred, settings, host };
 }
 

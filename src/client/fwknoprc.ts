@@ -153,8 +153,7 @@ export function fwknoprcSettings(file: string, rc: Fwknoprc, name: string | null
     const refused = REFUSED[v];
     if (refused !== undefined) fail(v, refused);
     else if (IGNORED.has(v)) warnings.push(`${file}:${line}: ${v} is fwknop's own setting; ignored`);
-    else if (!KNOWN.has(v) && refused === undefined)
-      warnings.push(`${file}:${line}: unknown variable ${v}; ignored (as fwknop ignores it)`);
+    else if (!KNOWN.has(v)) warnings.push(`${file}:${line}: unknown variable ${v}; ignored (as fwknop ignores it)`);
   }
   const text = (v: string): string | null => vars.get(v)?.value ?? null;
   const proto = text('SPA_SERVER_PROTO');
