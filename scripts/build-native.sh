@@ -5,6 +5,8 @@
 #   pcap-capture.node    the libpcap binding (native/pcap-capture.c; needs libpcap-dev and
 #                        Node's own headers, which ship with Node in include/node)
 #   udp-batch.node       the SPA socket, read with recvmmsg (native/udp-batch.c; Node's headers)
+#   nft-elements.node    the grant path's set-element transactions inside the daemon
+#                        (native/nft-elements-addon.c with nft-elements.c; Node's headers)
 #   flock.node           flock(2) for the one-daemon-per-table lock (native/flock.c; Node's headers)
 # Plain cc, no node-gyp: one C file each, no downloads.
 #
@@ -50,3 +52,4 @@ fi
 "$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o "$out"/pcap-capture.node native/pcap-capture.c -lpcap
 "$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o "$out"/udp-batch.node native/udp-batch.c
 "$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o "$out"/flock.node native/flock.c
+"$cc" "${cflags[@]}" -fPIC -shared -I"$node_include" -o "$out"/nft-elements.node native/nft-elements-addon.c native/nft-elements.c

@@ -31,7 +31,7 @@ fi
 
 # The tests that load a native part: the sensor units (layouts, handle checks, the flock lock),
 # the receive bindings closing mid-batch, the SPA socket's destination addresses, the nftables
-# worker's element fast path and its transport, and one daemon end to end over a pcap capture.
+# element path (in the daemon and in the worker) and its transport, and one daemon end to end over a pcap capture.
 TESTS=(
   test/unit/record-layout.test.js
   test/unit/poll-handle.test.js
@@ -51,7 +51,7 @@ for entry in dist/*; do
   [[ $(basename "$entry") == libexec ]] || cp -a "$entry" dist-sanitized/
 done
 KNOCKGATE_SANITIZE=1 scripts/build-native.sh
-for part in pcap-capture.node udp-batch.node flock.node knockgate-nft; do
+for part in pcap-capture.node udp-batch.node flock.node nft-elements.node knockgate-nft; do
   if ! nm -D "dist-sanitized/libexec/$part" | grep -q __asan_init; then
     echo "test-sanitized: dist-sanitized/libexec/$part is not built with ASan" >&2
     exit 1

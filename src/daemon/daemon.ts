@@ -116,6 +116,7 @@ export class Daemon {
       const installed = {
         gate: gate.kind,
         transport: gate.transport,
+        grant_path: gate.grantPath,
         table: config.nftTable,
         grants_kept: kept.length,
       };

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KnockgateError } from '../core/errors.js';
 import { FIREWALL_COMMAND_TIMEOUT_MS } from '../core/limits.js';
+import { applyElementsInProcess, loadElementBinding, type ElementBinding } from './nft-element-binding.js';
 import { elementRequest } from './nft-element-request.js';
 import type { NftCommand } from './nftables-ruleset.js';
 import { defaultWorkerPath, NftWorker } from './nft-worker.js';
@@ -100,6 +101,8 @@ export async function applyNftBatch(nft: string, commands: readonly unknown[], c
  */
 export interface NftExecutor {
   readonly kind: 'worker' | 'spawn';
+  /** How grant-set changes reach the kernel: in this process (nft-element-binding.ts), the worker, or nft(8). */
+  readonly grantPath: 'in-process' | 'worker' | 'spawn';
   apply(commands: readonly unknown[]): Promise<void>;
   listTable(family: string, table: string): Promise<string | undefined>;
   close(): void;
@@ -109,13 +112,23 @@ const NO_SUCH_TABLE = /No such file or directory/;
 
 class WorkerExecutor implements NftExecutor {
   readonly kind = 'worker';
+  readonly grantPath: 'in-process' | 'worker';
   private readonly worker: NftWorker;
+  private readonly elements: ElementBinding | null;
   constructor(path: string) {
     this.worker = new NftWorker(path);
+    this.elements = loadElementBinding();
+    this.grantPath = this.elements === null ? 'worker' : 'in-process';
   }
-  /** Grant-set changes take the worker's fast path (nft-element-request.ts); the rest goes as JSON. */
+  /**
+   * Grant-set changes take the element path (nft-element-request.ts): in this process when the
+   * binding is built, else the worker's; the rest goes to the worker as JSON. The gate's queue
+   * (batch-queue.ts) runs one change at a time, so the two paths never reorder changes.
+   */
   async apply(commands: readonly unknown[]): Promise<void> {
-    await this.worker.run(elementRequest(commands as readonly NftCommand[]) ?? JSON.stringify({ nftables: commands }));
+    const elements = elementRequest(commands as readonly NftCommand[]);
+    if (elements !== null && this.elements !== null) return applyElementsInProcess(this.elements, elements);
+    await this.worker.run(elements ?? JSON.stringify({ nftables: commands }));
   }
   async listTable(family: string, table: string): Promise<string | undefined> {
     try {
@@ -132,6 +145,7 @@ class WorkerExecutor implements NftExecutor {
 
 class SpawnExecutor implements NftExecutor {
   readonly kind = 'spawn';
+  readonly grantPath = 'spawn';
   constructor(private readonly nft: string) {}
   apply(commands: readonly unknown[]): Promise<void> {
     return applyNftBatch(this.nft, commands);
@@ -147,7 +161,8 @@ class SpawnExecutor implements NftExecutor {
 
 /**
  * The worker when it is built (or at `workerPath`), else nft(8) per batch. `KNOCKGATE_NFT=spawn`
- * forces the fallback, for comparing the two.
+ * forces the fallback, and `KNOCKGATE_NFT=worker` sends grants through the worker rather than
+ * this process (nft-element-binding.ts), for comparing them.
  */
 export function createNftExecutor(options: { nftPath?: string; workerPath?: string } = {}): NftExecutor {
   const worker = options.workerPath ?? (process.env.KNOCKGATE_NFT === 'spawn' ? undefined : defaultWorkerPath());

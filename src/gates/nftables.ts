@@ -82,6 +82,11 @@ export class NftablesGate implements Gate {
     return this.nft.kind;
   }
 
+  /** How grant-set changes reach the kernel: 'in-process' (nft-element-binding.ts), 'worker' or 'spawn'. */
+  get grantPath(): 'in-process' | 'worker' | 'spawn' {
+    return this.nft.grantPath;
+  }
+
   close(): void {
     this.nft.close();
   }

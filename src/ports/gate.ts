@@ -98,6 +98,8 @@ export interface Gate {
   readonly enforcing: boolean;
   /** How changes reach the kernel (e.g. 'worker', 'spawn'), for the log. */
   readonly transport?: string;
+  /** How grants reach the kernel, where that differs from `transport` (nftables: 'in-process'), for the log. */
+  readonly grantPath?: string;
   /**
    * Installs or replaces the deny rules in one atomic step, keeping the grants that still cover a
    * protected port and removing the rest. Returns the grants it kept. Throws KnockgateError.

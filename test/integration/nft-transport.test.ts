@@ -3,7 +3,8 @@
  * (knockgate-nft), which is restarted when it dies and ends with the daemon, or, when asked
  * (KNOCKGATE_NFT=spawn), through one nft(8) per batch. And a SYN flood at hidden knock ports
  * leaves nothing in connection tracking (they are notrack'ed at raw priority, then dropped).
- * Grants take the worker's own netlink path (native/nft-elements.c) and leave exactly the elements
+ * Grants take the element path (native/nft-elements.c), in the daemon's own process
+ * (nft-elements.node) or, with KNOCKGATE_NFT=worker, in the worker, and leave exactly the elements
  * that libnftables leaves for the same JSON.
  */
 
@@ -47,10 +48,17 @@ describe('firewall transport', () => {
   const grants = (): string => tb.run(tb.server.ns, ['nft', 'list', 'set', 'inet', 'knockgate', 'grants4']);
   const flush = (): void => void tb.run(tb.server.ns, ['nft', 'flush', 'set', 'inet', 'knockgate', 'grants4']);
 
-  it('grants go through the libnftables worker; a killed worker is replaced; the worker ends with the daemon', async () => {
-    const daemon: DaemonHandle = await s.start();
+  it('with KNOCKGATE_NFT=worker, grants go through the libnftables worker; a killed worker is replaced; the worker ends with the daemon', async () => {
+    process.env.KNOCKGATE_NFT = 'worker';
+    let daemon: DaemonHandle;
+    try {
+      daemon = await s.start();
+    } finally {
+      delete process.env.KNOCKGATE_NFT;
+    }
     const installed = await daemon.waitFor((l) => l.event === 'firewall-installed');
     assert.equal(installed.transport, 'worker');
+    assert.equal(installed.grant_path, 'worker');
     const [first, ...more] = childrenNamed(daemon.pid, 'knockgate-nft');
     assert.ok(first !== undefined && more.length === 0, 'one worker, a child of the daemon');
 
@@ -75,7 +83,7 @@ describe('firewall transport', () => {
     flush();
   });
 
-  it("the worker's element path leaves the same grant elements as libnftables, and is as atomic", () => {
+  it("the element path, in the worker and in the daemon's own process, leaves the same grant elements as libnftables, and is as atomic", () => {
     const worker = defaultWorkerPath();
     assert.ok(worker !== undefined, 'npm run build has built the worker');
     const layout = {
@@ -95,9 +103,12 @@ describe('firewall transport', () => {
     const frames: string[] = [];
     const frame = (body: string): void => void frames.push(`${Buffer.byteLength(body)}\n${body}`);
     const requests: { table: string; fast: boolean }[] = [];
+    /** The element requests for table kgaddon, applied below in one process through the addon. */
+    const inProcess: string[] = [];
     for (const [table, fast] of [
       ['kgfast', true],
       ['kgjson', false],
+      ['kgaddon', true],
     ] as const) {
       frame(JSON.stringify({ nftables: installBatch(table, layout, []) }));
       requests.push({ table, fast: false });
@@ -112,11 +123,30 @@ describe('firewall transport', () => {
       for (const cmds of batches) {
         const fastRequest = elementRequest(cmds);
         assert.ok(fastRequest !== null, 'grant batches have an element request');
-        frame(fast ? fastRequest : JSON.stringify({ nftables: cmds }));
-        requests.push({ table, fast });
+        if (table === 'kgaddon') inProcess.push(fastRequest);
+        else {
+          frame(fast ? fastRequest : JSON.stringify({ nftables: cmds }));
+          requests.push({ table, fast });
+        }
       }
     }
     const out = tb.run(tb.server.ns, [worker], frames.join(''));
+    // The daemon's own path: the same requests through nft-elements.node, in one process.
+    const applyAll = [
+      'const { loadElementBinding } = await import(process.argv[1]);',
+      'const b = loadElementBinding();',
+      "if (b === null) throw new Error('nft-elements.node did not load');",
+      "let input = ''; for await (const c of process.stdin) input += c;",
+      'process.stdout.write(JSON.stringify(JSON.parse(input).map((r) => b.apply(Buffer.from(r)))));',
+    ].join('\n');
+    const binding = new URL('../../src/gates/nft-element-binding.js', import.meta.url).href;
+    const addonAnswers = JSON.parse(
+      tb.run(
+        tb.server.ns,
+        [process.execPath, '--input-type=module', '-e', applyAll, binding],
+        JSON.stringify(inProcess),
+      ),
+    ) as (string | null)[];
     const answers: { status: string; body: string }[] = [];
     for (let rest = Buffer.from(out); rest.length > 0; ) {
       const nl = rest.indexOf(10);
@@ -134,6 +164,12 @@ describe('firewall transport', () => {
       'only the overlapping batch is refused',
     );
     assert.match(answers[7]?.body ?? '', /File exists/);
+    assert.deepEqual(
+      addonAnswers.map((a) => (a === null ? '0' : '1')),
+      statuses('kgjson').slice(1),
+      'in-process: the same batches applied and refused',
+    );
+    assert.match(addonAnswers[6] ?? '', /File exists/);
     const elements = (table: string, set: string): unknown[] => {
       const listing = JSON.parse(tb.run(tb.server.ns, ['nft', '-j', 'list', 'set', 'inet', table, set])) as {
         nftables: { set?: { elem?: { elem: { expires?: number } }[] } }[];
@@ -143,36 +179,50 @@ describe('firewall transport', () => {
         .map((e) => ({ ...e.elem, expires: undefined }))
         .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     };
-    for (const set of ['grants4', 'grants6']) assert.deepEqual(elements('kgfast', set), elements('kgjson', set), set);
+    for (const set of ['grants4', 'grants6']) {
+      assert.deepEqual(elements('kgfast', set), elements('kgjson', set), set);
+      assert.deepEqual(elements('kgaddon', set), elements('kgjson', set), `${set}, in-process`);
+    }
     const v4 = JSON.stringify(elements('kgfast', 'grants4'));
     assert.match(v4, /"198\.18\.7\.1","tcp",22\]\},"timeout":90/, 'the refresh set the new timeout');
     assert.doesNotMatch(v4, /198\.18\.7\.200/, 'nothing of the refused batch was applied');
     assert.equal(elements('kgfast', 'grants6').length, 2);
-    for (const table of ['kgfast', 'kgjson']) tb.run(tb.server.ns, ['nft', 'delete', 'table', 'inet', table]);
+    for (const table of ['kgfast', 'kgjson', 'kgaddon'])
+      tb.run(tb.server.ns, ['nft', 'delete', 'table', 'inet', table]);
   });
 
-  it('with KNOCKGATE_NFT=spawn, grants go through nft(8) and still open the door', async () => {
-    process.env.KNOCKGATE_NFT = 'spawn';
-    let daemon: DaemonHandle;
-    try {
-      daemon = await s.start();
-    } finally {
-      delete process.env.KNOCKGATE_NFT;
-    }
-    try {
-      const installed = await daemon.waitFor((l) => l.event === 'firewall-installed');
-      assert.equal(installed.transport, 'spawn');
-      assert.deepEqual(childrenNamed(daemon.pid, 'knockgate-nft'), []);
-      assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'timeout');
-      knock(tb, tb.client.ns, tb.server.clientSide.v4, SEQUENCE);
-      await daemon.waitFor((l) => l.event === 'grant' && l.verdict === 'opened', 5000, 'the grant');
-      assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
-    } finally {
-      process.kill(daemon.pid, 'SIGTERM');
-      await daemon.exited();
-      flush();
-    }
-  });
+  for (const [mode, transport, grantPath, workers] of [
+    ['spawn', 'spawn', 'spawn', 0],
+    [undefined, 'worker', 'in-process', 1],
+  ] as const) {
+    const how =
+      mode === 'spawn'
+        ? 'with KNOCKGATE_NFT=spawn, grants go through nft(8)'
+        : 'by default, grants are applied in the daemon itself, the ruleset through the worker,';
+    it(`${how} and open the door`, async () => {
+      if (mode !== undefined) process.env.KNOCKGATE_NFT = mode;
+      let daemon: DaemonHandle;
+      try {
+        daemon = await s.start();
+      } finally {
+        delete process.env.KNOCKGATE_NFT;
+      }
+      try {
+        const installed = await daemon.waitFor((l) => l.event === 'firewall-installed');
+        assert.equal(installed.transport, transport);
+        assert.equal(installed.grant_path, grantPath);
+        assert.equal(childrenNamed(daemon.pid, 'knockgate-nft').length, workers);
+        assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'timeout');
+        knock(tb, tb.client.ns, tb.server.clientSide.v4, SEQUENCE);
+        await daemon.waitFor((l) => l.event === 'grant' && l.verdict === 'opened', 5000, 'the grant');
+        assert.equal(probe(tb, tb.client.ns, tb.server.clientSide.v4, 22).outcome, 'open');
+      } finally {
+        process.kill(daemon.pid, 'SIGTERM');
+        await daemon.exited();
+        flush();
+      }
+    });
+  }
 
   it('SYNs at hidden knock ports leave the conntrack table empty, while a port we do not touch is tracked', async () => {
     const daemon = await s.start();

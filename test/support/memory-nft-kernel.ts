@@ -49,6 +49,7 @@ type Undo = { readonly op: 'added' | 'deleted'; readonly key: string; readonly e
 
 export class MemoryNftKernel implements NftExecutor {
   readonly kind = 'worker';
+  readonly grantPath = 'in-process';
   /** Every batch asked, in order, refused ones included, as the commands given. */
   readonly batches: NftCommand[][] = [];
   private tableExists = false;

@@ -182,6 +182,7 @@ describe('nftables batch: the forward path', () => {
 /** Records every batch the gate sends; lists no table. */
 class Recorder {
   readonly kind = 'worker' as const;
+  readonly grantPath = 'worker' as const;
   readonly batches: Record<string, Record<string, { name?: string; elem?: unknown[] }>>[][] = [];
   async apply(commands: readonly unknown[]): Promise<void> {
     this.batches.push(commands as never);

@@ -22,6 +22,7 @@ import { MemoryNftKernel } from '../support/memory-nft-kernel.js';
 
 class RecordingExecutor implements NftExecutor {
   readonly kind = 'worker';
+  readonly grantPath = 'worker';
   readonly batches: number[] = [];
   constructor(private readonly refuse: (json: string) => boolean = () => false) {}
   async apply(commands: readonly unknown[]): Promise<void> {
