@@ -88,6 +88,11 @@ export class SpaDoorShell<R extends SpaDoorRejectReason> {
     const outcome = await admitReplay(this.deps.replay, step.replay, this.deps.log);
     const final = decide(outcome);
     if (final.kind === 'reject') return this.reject(final.reason, source, final.who, final.detail, final.serverKey);
+    // The grant is asked for first: the gate reaches the kernel before its first await
+    // (gates/nftables.ts, nft-element-binding.ts), so the port opens without waiting for the
+    // counting and the log line below (a log line costs ~0.3 ms when the daemon has been idle),
+    // which still come before the grant's own line, logged once the gate has answered.
+    const granted = this.deps.grant(this.deps.door, final.grant);
     this.deps.counters.accepted.inc();
     this.deps.knownSources.remember(source, this.deps.nowMs());
     const { event, who: whoField } = this.kind;
@@ -102,6 +107,6 @@ export class SpaDoorShell<R extends SpaDoorRejectReason> {
       },
       this.acceptedMessage,
     );
-    await this.deps.grant(this.deps.door, final.grant);
+    await granted;
   }
 }

@@ -68,7 +68,7 @@ describe('npm pack, then npm install -g of the tarball', () => {
     const unit = readFileSync(join(root, 'etc', 'systemd', 'system', 'knockgated.service'), 'utf8');
     assert.match(unit, new RegExp(`^ExecStart=${bin('knockgated')} -c `, 'm'));
     assert.match(unit, new RegExp(`^ExecReload=${bin('knockgate')} reload `, 'm'));
-    for (const part of ['knockgate-nft', 'pcap-capture.node', 'udp-batch.node', 'flock.node']) {
+    for (const part of ['knockgate-nft', 'pcap-capture.node', 'udp-batch.node', 'flock.node', 'nft-elements.node']) {
       assert.ok(
         existsSync(join(prefix, 'lib', 'node_modules', 'knockgate', 'dist', 'libexec', part)),
         `${part} built at install`,
