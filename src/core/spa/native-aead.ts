@@ -8,14 +8,7 @@
  * and v1's derivation only when this door's AEAD does not open (so that the refusal says why).
  */
 
-import {
-  createCipheriv,
-  createDecipheriv,
-  createPublicKey,
-  diffieHellman,
-  hkdfSync,
-  type KeyObject,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, diffieHellman, hkdfSync, type KeyObject } from 'node:crypto';
 import { isAllZero } from './byte-checks.js';
 import { RAW_KEY_BYTES, rawPublicOf, x25519PrivateFromRaw, x25519PublicFromRaw } from './keys.js';
 import type { SpaServerKeys } from './native-door-keys.js';
@@ -69,14 +62,13 @@ export function sealPlaintext(
 }
 
 /**
- * E' as a KeyObject, per packet. Through JWK rather than keys.ts's SPKI DER: OpenSSL 3's DER decoder
- * costs ~70 µs a key, JWK ~5 µs, and this runs for every packet that passes mac1. X25519 ignores
- * bit 255 (RFC 7748 §5); clearing it here does not rely on the library to.
+ * E' as a KeyObject, per packet (keys.ts imports it as JWK: this runs for every packet that passes
+ * mac1). X25519 ignores bit 255 (RFC 7748 §5); clearing it here does not rely on the library to.
  */
 function peerPublicKey(ePrime: Uint8Array): KeyObject {
   const u = Buffer.from(ePrime);
   u[31] = (u[31] as number) & 0x7f;
-  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: u.toString('base64url') }, format: 'jwk' });
+  return x25519PublicFromRaw(u);
 }
 
 /** One AEAD opening attempt: the plaintext, or null if the tag does not verify. */
