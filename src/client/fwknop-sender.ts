@@ -16,7 +16,6 @@
  */
 
 import { randomBytes, randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { userInfo } from 'node:os';
 import { ConfigError } from '../core/errors.js';
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
@@ -27,6 +26,7 @@ import { readPrivateYaml } from '../stores/key-files.js';
 import { fwknopGpgWire } from '../core/spa/fwknop-gpg-seal.js';
 import { encodeFwknopPlaintext } from '../core/spa/fwknop-message.js';
 import { type GpgSending, gpgEncrypt } from './gpg-encrypt.js';
+import { udpSocket } from './udp-socket.js';
 
 /** fwknop's default GPG_EXE. */
 const DEFAULT_GPG_EXE = '/usr/bin/gpg';
@@ -103,7 +103,7 @@ export function fwknopCredentialFrom(file: string, doc: Readonly<Record<string, 
 /** The address this host uses towards `host` (what fwknop's -R/-s would otherwise have to guess). */
 export function localAddressTowards(host: string, family: 4 | 6, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = createSocket(family === 4 ? 'udp4' : 'udp6');
+    const s = udpSocket(family);
     s.on('error', reject);
     s.connect(port, host, () => {
       const a = s.address().address;

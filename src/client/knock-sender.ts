@@ -5,11 +5,11 @@
  */
 
 import { Socket } from 'node:net';
-import { createSocket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import { KnockgateError } from '../core/errors.js';
 import { sendFailure } from './send-error.js';
+import { sendOneDatagram } from './udp-socket.js';
 
 export interface KnockOptions {
   readonly host: string; // an IP address (resolve names first)
@@ -41,17 +41,8 @@ async function synOnce(host: string, port: number): Promise<void> {
   if (notSent) throw notSent;
 }
 
-async function datagramOnce(host: string, family: 4 | 6, port: number): Promise<void> {
-  const socket = createSocket(family === 4 ? 'udp4' : 'udp6');
-  try {
-    await new Promise<void>((resolve, reject) =>
-      socket.send(Buffer.alloc(1), port, host, (err) =>
-        err ? reject(sendFailure(err, `${host} port ${formatEndpoint({ proto: 'udp', port })}`) ?? err) : resolve(),
-      ),
-    );
-  } finally {
-    socket.close();
-  }
+function datagramOnce(host: string, family: 4 | 6, port: number): Promise<void> {
+  return sendOneDatagram(host, family, port, Buffer.alloc(1), `${host} port ${formatEndpoint({ proto: 'udp', port })}`);
 }
 
 /** Throws KG_SEND_FAILED, naming the step, when a step could not be sent; the rest is not sent. */

@@ -7,7 +7,6 @@
  */
 
 import { randomBytes, randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import type { Endpoint } from '../core/endpoint.js';
 import type { IPAddressBytes } from '../core/ip-address.js';
 import { SPA_NONCE_BYTES } from '../core/limits.js';
@@ -15,8 +14,8 @@ import { ed25519PrivateFromSeed } from '../core/spa/keys.js';
 import { prepareSeal, sealSpa } from '../core/spa/native-wire.js';
 import type { SpaRequest } from '../core/spa/native-request.js';
 import type { ClientCredential } from '../stores/key-files.js';
-import { sendFailure } from './send-error.js';
 import { agentSign, type AgentOptions } from './ssh-agent.js';
+import { sendOneDatagram } from './udp-socket.js';
 
 export interface SpaAsk {
   /** Ports to ask for; empty: the server's defaults for this client. */
@@ -74,15 +73,6 @@ export async function makeSpaDatagram(
   return prepared.finish(await agentSign(cred.sshKey, prepared.proofMessage, agent));
 }
 
-export async function sendDatagram(host: string, family: 4 | 6, port: number, datagram: Uint8Array): Promise<void> {
-  const socket = createSocket(family === 4 ? 'udp4' : 'udp6');
-  try {
-    await new Promise<void>((resolve, reject) =>
-      socket.send(datagram, port, host, (err) =>
-        err ? reject(sendFailure(err, `${host} port ${port}/udp`) ?? err) : resolve(),
-      ),
-    );
-  } finally {
-    socket.close();
-  }
+export function sendDatagram(host: string, family: 4 | 6, port: number, datagram: Uint8Array): Promise<void> {
+  return sendOneDatagram(host, family, port, datagram, `${host} port ${port}/udp`);
 }
