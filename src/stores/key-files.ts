@@ -9,6 +9,7 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseLocatedYaml } from '../config/located-yaml.js';
+import { parseFlatKeyFile } from './flat-key-file.js';
 import { readTrustedFile } from '../config/trusted-file.js';
 import { ConfigError, KnockgateError } from '../core/errors.js';
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../core/endpoint.js';
@@ -89,13 +90,15 @@ export function readPrivateYaml(file: string, kind: string): Record<string, unkn
   const text = data.toString('utf8');
   // The same YAML reader as knockgate.yaml: errors name the line, and keys that are lists, mappings
   // or aliases (exponential time in the YAML library) are refused.
-  let doc: unknown;
-  try {
-    doc = parseLocatedYaml(file, text).value;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    throw new ConfigError(file, err.line, err.key, `not a key file: ${err.detail}`);
-  }
+  // The files knockgate writes are flat: read exactly and fast when they are (stores/flat-key-file.ts).
+  let doc: unknown = parseFlatKeyFile(text);
+  if (doc === null)
+    try {
+      doc = parseLocatedYaml(file, text).value;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      throw new ConfigError(file, err.line, err.key, `not a key file: ${err.detail}`);
+    }
   if (typeof doc !== 'object' || doc === null || (doc as { kind?: unknown }).kind !== kind) {
     throw new ConfigError(file, undefined, 'kind', `not a ${kind} file`);
   }
