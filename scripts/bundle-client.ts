@@ -75,7 +75,15 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  writeFileSync(CLIENT_BUNDLE, result.outputFiles[0]!.contents);
+  const contents = result.outputFiles[0]!.contents;
+  // client-bundle.cts reads the bundle as Latin-1 when its cache fits, which is exact for ASCII
+  // only (esbuild escapes anything else by default: this holds it to that).
+  const nonAscii = contents.findIndex((b) => b > 0x7f);
+  if (nonAscii >= 0) {
+    process.stderr.write(`bundle-client: refused: a byte over 0x7f at offset ${nonAscii} of the bundle\n`);
+    process.exit(1);
+  }
+  writeFileSync(CLIENT_BUNDLE, contents);
   await train();
 }
 

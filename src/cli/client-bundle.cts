@@ -25,8 +25,9 @@ const HASH_BYTES = 32;
 
 export const codeCachePath = (bundle: string): string => `${bundle}.cache`;
 
-function cacheKey(source: string): Buffer {
-  return createHash('sha256').update(source).update(`\0${process.version}\0${process.arch}`).digest();
+/** Over the bundle's bytes as read (the same digest as over its text: SHA-256 of its UTF-8). */
+function cacheKey(bytes: Buffer): Buffer {
+  return createHash('sha256').update(bytes).update(`\0${process.version}\0${process.arch}`).digest();
 }
 
 /** CommonJS's wrapper, as node:module's Module.wrap writes it. */
@@ -35,14 +36,14 @@ function wrap(source: string): string {
 }
 
 /** The bundle's cached data when the cache was made from this text by this Node. */
-function cachedDataFor(bundle: string, source: string): Buffer | 'absent' | 'mismatch' {
+function cachedDataFor(bundle: string, bytes: Buffer): Buffer | 'absent' | 'mismatch' {
   let cache: Buffer;
   try {
     cache = readFileSync(codeCachePath(bundle));
   } catch {
     return 'absent';
   }
-  if (cache.length <= HASH_BYTES || !cache.subarray(0, HASH_BYTES).equals(cacheKey(source))) return 'mismatch';
+  if (cache.length <= HASH_BYTES || !cache.subarray(0, HASH_BYTES).equals(cacheKey(bytes))) return 'mismatch';
   return cache.subarray(HASH_BYTES);
 }
 
@@ -56,8 +57,12 @@ export type CacheUse = 'used' | 'absent' | 'mismatch' | 'rejected';
 
 /** Compiles `bundle` (not yet run), with its cache when the cache fits. */
 export function compileClientBundle(bundle: string): { script: Script; cache: CacheUse } {
-  const source = readFileSync(bundle, 'utf8');
-  const cachedData = cachedDataFor(bundle, source);
+  const bytes = readFileSync(bundle);
+  const cachedData = cachedDataFor(bundle, bytes);
+  // The build writes an ASCII-only bundle (bundle-client.ts refuses any other): bytes the cache
+  // was made from read the same as Latin-1 as as UTF-8, and Latin-1 skips the decoder's pass over
+  // 300 KB. Any other bytes are read as UTF-8, as Node reads a script.
+  const source = typeof cachedData === 'string' ? bytes.toString('utf8') : bytes.toString('latin1');
   const script = compile(bundle, source, cachedData === 'absent' || cachedData === 'mismatch' ? undefined : cachedData);
   if (typeof cachedData === 'string') return { script, cache: cachedData };
   return { script, cache: script.cachedDataRejected ? 'rejected' : 'used' };
@@ -92,10 +97,11 @@ function execute(bundle: string, script: Script): void {
  * exits writes the code cache of everything the run compiled, keyed as cachedDataFor expects.
  */
 export function trainCodeCache(bundle: string): void {
-  const source = readFileSync(bundle, 'utf8');
+  const bytes = readFileSync(bundle);
+  const source = bytes.toString('utf8');
   const script = compile(bundle, source, undefined);
   process.on('exit', () => {
-    writeFileSync(codeCachePath(bundle), Buffer.concat([cacheKey(source), script.createCachedData()]), {
+    writeFileSync(codeCachePath(bundle), Buffer.concat([cacheKey(bytes), script.createCachedData()]), {
       mode: 0o644,
     });
   });

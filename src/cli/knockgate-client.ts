@@ -11,4 +11,8 @@
 import { addClientCommands } from './knockgate/client-commands.js';
 import { runProgram } from './knockgate/run-program.js';
 
-runProgram('knockgate client: knock, connect for ssh, profiles', addClientCommands, process.argv);
+runProgram(
+  'knockgate client: knock, connect for ssh, profiles',
+  (program) => addClientCommands(program, process.argv[2]),
+  process.argv,
+);

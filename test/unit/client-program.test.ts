@@ -33,6 +33,18 @@ describe('the client program', () => {
       client.commands.map((c) => c.name()),
       [...CLIENT_COMMANDS],
     );
+    for (const name of CLIENT_COMMANDS) {
+      const one = new Command();
+      addClientCommands(one, name);
+      assert.deepEqual(
+        one.commands.map((c) => c.name()),
+        [name],
+        'the client program started for one command builds that one only',
+      );
+    }
+    const unknown = new Command();
+    addClientCommands(unknown, '--help');
+    assert.equal(unknown.commands.length, CLIENT_COMMANDS.length, 'anything else builds them all');
     const all = new Command();
     addAllCommands(all);
     for (const name of CLIENT_COMMANDS)

@@ -17,10 +17,25 @@ import { addKnockCommand } from './knock.js';
 import { addPassphraseCommand } from './passphrase.js';
 import { addProfileCommands } from './profile.js';
 
-export function addClientCommands(program: Command): void {
-  addKnockCommand(program);
-  addConnectCommand(program);
-  addKeepOpenCommand(program);
-  addProfileCommands(program);
-  addPassphraseCommand(program);
+/** Each client command's registration, in the order `knockgate --help` lists them. */
+const CLIENT_COMMAND_ADDERS: ReadonlyMap<string, (program: Command) => void> = new Map([
+  ['knock', addKnockCommand],
+  ['connect', addConnectCommand],
+  ['keep-open', addKeepOpenCommand],
+  ['profile', addProfileCommands],
+  ['passphrase', addPassphraseCommand],
+]);
+
+/**
+ * Registers the client commands on `program`: all of them, or, when `only` names one, just that
+ * one. The client program passes the command it was started for (argv[2]), so that a knock, which
+ * ssh's ProxyCommand starts on every connection, does not build the other commands and their
+ * options first (about 1 ms); its own `--help` and errors are the same, since they are about it
+ * alone. Anything else (no command, `--help`, an unknown name: the single executable's cases)
+ * registers them all, for the list and the suggestions.
+ */
+export function addClientCommands(program: Command, only?: string): void {
+  const one = only === undefined ? undefined : CLIENT_COMMAND_ADDERS.get(only);
+  if (one !== undefined) one(program);
+  else for (const add of CLIENT_COMMAND_ADDERS.values()) add(program);
 }
