@@ -19,8 +19,12 @@ const PLAIN = /^-?[A-Za-z0-9_][A-Za-z0-9_+/=.:-]*$/;
 const NUMBERLIKE = /^[-+]?(0[xXoO]|[0-9.][0-9.eE+-]*$)/;
 const INTEGER = /^(0|[1-9][0-9]{0,14})$/;
 const YAML_WORDS = /^(true|false|null|yes|no|on|off|y|n|~)$/i;
-/** A double-quoted string of printable characters and JSON's escapes (no control characters). */
-const JSON_STRING = /^"(?:[^"\\\p{Cc}]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"$/u;
+/**
+ * A double-quoted string of printable characters and JSON's escapes (no control characters: the
+ * C0 and C1 ranges and DEL, Unicode's Cc, written out rather than as \p{Cc}, whose compilation
+ * under the u flag costs ~0.3 ms of a knock).
+ */
+const JSON_STRING = /^"(?:[^"\\\x00-\x1f\x7f-\x9f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"$/;
 
 function scalar(text: string): string | number | undefined {
   if (JSON_STRING.test(text)) return JSON.parse(text) as string;

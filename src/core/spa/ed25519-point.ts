@@ -13,10 +13,13 @@
  */
 
 const P = 2n ** 255n - 19n;
+// The two constants as literals (RFC 8032 §5.1): computing them is two 255-bit exponentiations,
+// ~0.5 ms at module load, which every knock would pay (the client bundle includes this module).
+// test/unit/ed25519-point.test.ts checks both against their definitions.
 /** d = -121665 / 121666 mod p. */
-const D = mod(-121665n * inverse(121666n));
+export const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;
 /** sqrt(-1) mod p = 2^((p-1)/4). */
-const SQRT_M1 = power(2n, (P - 1n) / 4n);
+export const SQRT_M1 = 19681161376707505956807079304988542015446066515923890162744021073123829784752n;
 
 export type Ed25519KeyProblem = 'not-32-bytes' | 'non-canonical' | 'not-on-curve' | 'small-order';
 
