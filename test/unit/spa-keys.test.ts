@@ -17,31 +17,18 @@ import {
   x25519PublicFromRaw,
 } from '../../src/core/spa/keys.js';
 
+/** The RFC 8410 DER form of a raw key: the fixed header, then the 32 bytes. */
+function fromDer(header: string, raw: Uint8Array, kind: 'private' | 'public') {
+  const key = Buffer.concat([Buffer.from(header, 'hex'), raw]);
+  return kind === 'private'
+    ? createPrivateKey({ key, format: 'der', type: 'pkcs8' })
+    : createPublicKey({ key, format: 'der', type: 'spki' });
+}
 const der = {
-  x25519Private: (raw: Uint8Array) =>
-    createPrivateKey({
-      key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), raw]),
-      format: 'der',
-      type: 'pkcs8',
-    }),
-  x25519Public: (raw: Uint8Array) =>
-    createPublicKey({
-      key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), raw]),
-      format: 'der',
-      type: 'spki',
-    }),
-  ed25519Private: (raw: Uint8Array) =>
-    createPrivateKey({
-      key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), raw]),
-      format: 'der',
-      type: 'pkcs8',
-    }),
-  ed25519Public: (raw: Uint8Array) =>
-    createPublicKey({
-      key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]),
-      format: 'der',
-      type: 'spki',
-    }),
+  x25519Private: (raw: Uint8Array) => fromDer('302e020100300506032b656e04220420', raw, 'private'),
+  x25519Public: (raw: Uint8Array) => fromDer('302a300506032b656e032100', raw, 'public'),
+  ed25519Private: (raw: Uint8Array) => fromDer('302e020100300506032b657004220420', raw, 'private'),
+  ed25519Public: (raw: Uint8Array) => fromDer('302a300506032b6570032100', raw, 'public'),
 };
 const pkcs8 = (k: ReturnType<typeof createPrivateKey>) => k.export({ format: 'der', type: 'pkcs8' });
 const spki = (k: ReturnType<typeof createPublicKey>) => k.export({ format: 'der', type: 'spki' });
