@@ -9,7 +9,7 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readTrustedFile } from '../config/trusted-file.js';
+import { readableByOthers, readTrustedFile } from '../config/trusted-file.js';
 import type { AddressPrefix } from '../core/address-prefix.js';
 import { parseAddressPrefix } from '../core/address-prefix.js';
 import { ConfigError } from '../core/errors.js';
@@ -32,12 +32,13 @@ export function readFwknoprcKnock(o: { file?: string; stanza?: string | true; ho
     maxBytes: MAX_CONFIG_FILE_BYTES,
     what: 'cannot read the fwknop rc file',
   });
-  if ((stat.mode & 0o044) !== 0)
+  const readable = readableByOthers(stat);
+  if (readable !== null)
     throw new ConfigError(
       file,
       undefined,
       undefined,
-      `holds keys but is readable by group or others (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it (fwknop only warns)`,
+      `holds keys but is ${readable}; chmod 600 it (fwknop only warns)`,
     );
   const rc = parseFwknoprc(file, data.toString('utf8'));
   const byHost = typeof o.stanza !== 'string' && rc.has(o.host) && o.host !== 'default';

@@ -15,14 +15,14 @@ import { formatKeyPath, parseLocatedYaml, type LocatedYaml } from './located-yam
 import { didYouMean } from './did-you-mean.js';
 import { configSchema } from './schema.js';
 import { knownKeysAt } from './schema-keys.js';
-import { readTrustedFile } from './trusted-file.js';
+import { readableByOthers, readTrustedFile } from './trusted-file.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/knockgate/knockgate.yaml';
 
 export function loadConfig(path: string): Config {
   const file = resolve(path);
   const { data, stat } = readTrustedFile(file, { maxBytes: MAX_CONFIG_FILE_BYTES });
-  return parseConfigText(file, data.toString('utf8'), (stat.mode & 0o044) === 0);
+  return parseConfigText(file, data.toString('utf8'), readableByOthers(stat) === null);
 }
 
 /**

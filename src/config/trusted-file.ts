@@ -45,6 +45,15 @@ export function untrustedFileReason(st: Stats, uid = euid()): string | null {
   return null;
 }
 
+/**
+ * The one readability rule of every file that holds a secret (key files, knockgate.yaml with an
+ * inline psk or fwknop key, ~/.fwknoprc): group and others may not read it. "readable by group or
+ * others (mode 644)" when they can, for the caller's refusal; null when they cannot.
+ */
+export function readableByOthers(st: Pick<Stats, 'mode'>): string | null {
+  return (st.mode & 0o044) !== 0 ? `readable by group or others (mode ${(st.mode & 0o777).toString(8)})` : null;
+}
+
 /** Why a directory on the way to a trusted file may not be trusted, or null. */
 export function untrustedDirectoryReason(dir: string, st: Stats, uid = euid()): string | null {
   if (!st.isDirectory()) return `${dir} is not a directory`;

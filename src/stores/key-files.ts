@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseLocatedYaml } from '../config/located-yaml.js';
 import { parseFlatKeyFile } from './flat-key-file.js';
-import { readTrustedFile } from '../config/trusted-file.js';
+import { readableByOthers, readTrustedFile } from '../config/trusted-file.js';
 import { ConfigError, KnockgateError } from '../core/errors.js';
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import { formatDurationMs, parseDurationMs } from '../core/duration.js';
@@ -85,7 +85,7 @@ const SECRET_FIELDS = ['private_key', 'psk', 'sealed', 'secret', 'key', 'key_bas
  * read it; errors are ConfigErrors naming the file.
  */
 export function readPrivateYaml(file: string, kind: string): Record<string, unknown> {
-  // Owner, writability and directories: trusted-file.ts; readability is this file's rule.
+  // Owner, writability and directories: trusted-file.ts; readability: its readableByOthers, for the files that hold a secret.
   const { data, stat: st } = readTrustedFile(file);
   const text = data.toString('utf8');
   // The same YAML reader as knockgate.yaml: errors name the line, and keys that are lists, mappings
@@ -103,12 +103,13 @@ export function readPrivateYaml(file: string, kind: string): Record<string, unkn
     throw new ConfigError(file, undefined, 'kind', `not a ${kind} file`);
   }
   const secrets = SECRET_FIELDS.filter((k) => (doc as Record<string, unknown>)[k] !== undefined);
-  if ((st.mode & 0o044) !== 0 && secrets.length > 0) {
+  const readable = readableByOthers(st);
+  if (readable !== null && secrets.length > 0) {
     throw new ConfigError(
       file,
       undefined,
       undefined,
-      `holds a secret (${secrets.join(', ')}) but is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
+      `holds a secret (${secrets.join(', ')}) but is ${readable}; chmod 600 it`,
     );
   }
   return doc as Record<string, unknown>;
