@@ -7,19 +7,10 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { D, SQRT_M1, ed25519PublicKeyProblem } from '../../src/core/spa/ed25519-point.js';
+import { D, SQRT_M1, ed25519PublicKeyProblem, power } from '../../src/core/spa/ed25519-point.js';
 
 const P = 2n ** 255n - 19n;
 const mod = (a: bigint): bigint => ((a % P) + P) % P;
-function power(base: bigint, exp: bigint): bigint {
-  let result = 1n;
-  let b = mod(base);
-  for (let e = exp; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % P;
-    b = (b * b) % P;
-  }
-  return result;
-}
 const littleEndian = (v: bigint, signBit = 0): Uint8Array => {
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = Number((v >> BigInt(8 * i)) & 0xffn);

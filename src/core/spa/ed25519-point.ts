@@ -48,7 +48,8 @@ function mod(a: bigint): bigint {
   return r < 0n ? r + P : r;
 }
 
-function power(base: bigint, exp: bigint): bigint {
+/** base^exp mod p (square and multiply). */
+export function power(base: bigint, exp: bigint): bigint {
   let result = 1n;
   let b = mod(base);
   for (let e = exp; e > 0n; e >>= 1n) {

@@ -45,8 +45,7 @@ function privateFromRaw(crv: Curve, raw: Uint8Array, what: string): KeyObject {
   try {
     return createPrivateKey({ key: { kty: 'OKP', crv, d, x: '' }, format: 'jwk' });
   } catch {
-    const der = Buffer.concat([PKCS8_PREFIX[crv], Buffer.from(d, 'base64url')]);
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX[crv], raw]), format: 'der', type: 'pkcs8' });
   }
 }
 
